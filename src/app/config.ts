@@ -11,6 +11,8 @@ export interface Config {
   configDir: string;
   /** Key material for secrets encrypted at rest; derived per purpose. */
   secretKey: string | undefined;
+  /** Default Prometheus for `prometheus` checks. */
+  prometheusUrl: string | undefined;
   /** Run background workers (escalations, plan executor, outbox) in this process. */
   workers: boolean;
 }
@@ -28,6 +30,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapToken: env.FIREBREAK_BOOTSTRAP_TOKEN || undefined,
     configDir: env.FIREBREAK_CONFIG_DIR ?? 'config',
     secretKey: env.FIREBREAK_SECRET_KEY || undefined,
+    prometheusUrl: env.FIREBREAK_PROMETHEUS_URL || undefined,
     workers: env.FIREBREAK_WORKERS !== 'false',
   };
 }

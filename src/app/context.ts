@@ -4,6 +4,7 @@ import type { DomainEvents } from '../shared/events.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { IncidentService } from '../incidents/index.ts';
 import type { TokenService } from '../auth/index.ts';
+import type { CheckRunner } from '../checks/index.ts';
 import type { HttpApp } from '../http/app.ts';
 import type { Config } from './config.ts';
 
@@ -12,6 +13,8 @@ export interface ModuleServices {
   catalog: CatalogService;
   incidents: IncidentService;
   tokens: TokenService;
+  /** Real checks (HTTP, Prometheus, and kinds registered by capabilities) for plans and recovery. */
+  checks: CheckRunner;
 }
 
 export interface AppContext {

@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { openDatabase, migrateToLatest, type Database } from '../storage/index.ts';
 import { DomainEvents } from '../shared/events.ts';
 import { TokenService } from '../auth/index.ts';
+import { CheckRunner } from '../checks/index.ts';
 import { ACTIVE_STATUSES, SEVERITIES, type IncidentTables } from '../incidents/index.ts';
 import { createHttpApp, type HttpApp } from '../http/app.ts';
 import type { AppContext, FirebreakModule, ModuleServices } from './context.ts';
@@ -50,7 +51,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     events,
     clock: options.clock ?? (() => new Date()),
     log,
-    services: { tokens } as ModuleServices,
+    services: { tokens, checks: new CheckRunner({ prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
   };
   for (const module of modules) await module.init?.(ctx);
 

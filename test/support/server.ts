@@ -43,6 +43,7 @@ export async function startTestServer(kind: DatabaseKind, options: StartOptions 
     bootstrapToken: ADMIN_TOKEN,
     configDir: path.join(REPO_ROOT, 'config'),
     secretKey: 'test-secret-key-for-firebreak',
+    prometheusUrl: undefined,
     workers: true,
     ...options.config,
   };
