@@ -24,7 +24,6 @@ console.log(
   `${ms.toFixed(0)}ms`,
 );
 if (process.argv.includes('--per-file')) {
-  // eslint-disable-next-line no-inner-declarations
   const t = r.standard.threshold;
   for (const s of series) {
     const one = scoreSeries([s], { profiles, windows, thresholds: { standard: t, reward_low_FP_rate: t, reward_low_FN_rate: t } });
