@@ -13,8 +13,10 @@
  *    scale (EW mean absolute deviation, floored so that flat series do not divide by zero).
  * 3. Short vs long: an EW short-window mean of the surprise is compared with the long-run mean and
  *    spread of the surprise, so a run of moderately odd points (a noisier or shifted regime) scores as
- *    well as a single spike. The larger of the point and the short-window evidence, squashed into
- *    [0, 1), is the anomaly score.
+ *    well as a single spike. Both are z-scores of log-surprise against its own long-run mean and
+ *    spread, so heavy-tailed series calibrate themselves. A third piece of evidence is a range
+ *    breakout (a value beyond the slowly relaxing remembered extremes). The largest evidence,
+ *    squashed into [0, 1), is the anomaly score.
  * 4. Poisoning: every model update is winsorised (residuals clipped at `winsorK` scales), so an
  *    anomalous value moves a baseline by a bounded amount; a genuine level shift is still absorbed,
  *    geometrically, as the clipped residuals widen the scale. NaN, infinite, negative (unless
