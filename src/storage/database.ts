@@ -58,6 +58,8 @@ export type DialectMigration = (dialect: DialectName) => Migration;
 /** Migrations are named `NNN_<capability>_<what>`; each capability owns a range of NNN (see docs/ARCHITECTURE.md). */
 export type MigrationSet = Record<string, DialectMigration>;
 
+const MIGRATION_LOCK_ID = 7_311_942_001;
+
 export async function migrateToLatest(database: Database, sets: MigrationSet[]): Promise<string[]> {
   const all: Record<string, Migration> = {};
   for (const set of sets) {
@@ -67,11 +69,24 @@ export async function migrateToLatest(database: Database, sets: MigrationSet[]):
     }
   }
   const provider: MigrationProvider = { getMigrations: async () => all };
-  // Capabilities are developed in parallel, so a later-numbered migration may land before an earlier one.
-  const migrator = new Migrator({ db: database.db, provider, allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const run = async (db: Kysely<object>) => {
+    // Capabilities are developed in parallel, so a later-numbered migration may land before an earlier one.
+    const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error;
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  };
+  if (database.dialect === 'sqlite') return run(database.db);
+  // Several servers may start at once on a fresh PostgreSQL database; even creating Kysely's own
+  // migration tables can race there, so the whole run is serialised by an advisory lock.
+  return database.db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_ID})`.execute(connection);
+    try {
+      return await run(connection);
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.execute(connection);
+    }
+  });
 }
 
 /** Adds an auto-incrementing integer primary key named `id` in the dialect's own way. */
