@@ -18,7 +18,8 @@ export interface TestServer {
   url: string;
   firebreak: Firebreak;
   database: TestDatabase;
-  /** Calls the real HTTP API; the admin token unless `token` is given (null sends none). */
+  /** Calls the real HTTP API; the admin token unless `token` is given (null sends none). Bodies are loosely typed on purpose: tests assert on them. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   api<T = any>(method: string, path: string, body?: unknown, options?: { token?: string | null; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   /** Creates a token with the role through the API and returns its secret. */
   tokenFor(role: 'viewer' | 'responder' | 'admin'): Promise<string>;
