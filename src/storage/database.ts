@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, type CreateTableBuilder, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, type CreateTableBuilder, type SqliteDatabase, type SqliteStatement, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
 import { AppError } from '../shared/errors.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -48,8 +48,32 @@ export function openDatabase(url: string = DEFAULT_SQLITE_PATH, options: { poolS
   connection.pragma('foreign_keys = ON');
   // Several processes (server + CLI) may share the file; wait rather than fail on a held lock.
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   return { db, dialect: 'sqlite', url: file, close: () => db.destroy() };
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew; preparing costs about as much as running a small statement, and the
+ * same few statements run on every request. Prepared statements are reused (least recently used first out).
+ */
+function withStatementCache(connection: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => connection.close(),
+    prepare(sqlText: string) {
+      let statement = cache.get(sqlText);
+      if (statement) {
+        cache.delete(sqlText);
+      } else {
+        statement = connection.prepare(sqlText);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sqlText, statement);
+      return statement as unknown as SqliteStatement;
+    },
+  };
 }
 
 /** A migration that may need to know the dialect (auto-increment ids, triggers). */

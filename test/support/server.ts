@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
 import { createFirebreak, type Firebreak } from '../../src/app/server.ts';
 import type { Config } from '../../src/app/config.ts';
-import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.ts';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from './database-factory.ts';
 
 export const ADMIN_TOKEN = 'fbk_test_admin_token_0123456789';
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -93,31 +94,45 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `firebreak serve` as a separate OS process (CLI tests, restarts, several servers on one database). */
+/** A free loopback port: bound and released, so a child process can take it. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `firebreak serve` as a separate OS process (CLI tests, restarts, several servers on one database, benchmarks). */
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const port = env.FIREBREAK_PORT ?? String(await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts'), 'serve'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, FIREBREAK_PORT: '0', FIREBREAK_HOST: '127.0.0.1', FIREBREAK_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, FIREBREAK_HOST: '127.0.0.1', FIREBREAK_LOG_LEVEL: 'info', ...env, FIREBREAK_PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"address":"(http:\/\/[^"]+)","msg":"firebreak listening"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
-    });
-  });
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
+    try {
+      const health = await fetch(`${url}/healthz`);
+      if (health.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not start:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return {
     url,
     child,
