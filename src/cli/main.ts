@@ -1,10 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { configFromEnv } from '../app/config.ts';
-import { createFirebreak } from '../app/server.ts';
-import { openDatabase, migrateToLatest } from '../storage/index.ts';
-import { MODULES } from '../app/modules.ts';
-import { ROLES, TokenService, type Role } from '../auth/index.ts';
-import { INCIDENT_STATUSES, SEVERITIES, type Incident, type TimelineEntry } from '../incidents/index.ts';
+import { ROLES, type Role } from '../auth/roles.ts';
+import type { TokenService } from '../auth/index.ts';
+import { INCIDENT_STATUSES, SEVERITIES } from '../incidents/lifecycle.ts';
+import type { Incident, TimelineEntry } from '../incidents/index.ts';
 import { ApiClient } from './client.ts';
 import { exitCodeFor, oneLineMessage, printJson, printTable } from './output.ts';
 
@@ -48,6 +47,8 @@ export function buildCli(registrars: readonly CommandRegistrar[] = []): Command 
     .command('serve')
     .description('run the HTTP server (FIREBREAK_PORT, FIREBREAK_HOST, FIREBREAK_DATABASE_URL)')
     .action(async () => {
+      // Loaded on demand: commands that only talk HTTP should not pay for compiling the whole server.
+      const { createFirebreak } = await import('../app/server.ts');
       const firebreak = await createFirebreak({ config: configFromEnv() });
       await firebreak.listen();
       let closing = false;
@@ -80,6 +81,11 @@ function registerTokenCommands(program: Command, context: CliContext): void {
     .description('manage API tokens: directly on FIREBREAK_DATABASE_URL, or through --server when --remote is given');
   const withTokens = async <T>(remote: boolean | undefined, local: (tokens: TokenService) => Promise<T>, viaApi: (client: ApiClient) => Promise<T>) => {
     if (remote) return viaApi(context.client());
+    const [{ openDatabase, migrateToLatest }, { MODULES }, { TokenService }] = await Promise.all([
+      import('../storage/index.ts'),
+      import('../app/modules.ts'),
+      import('../auth/index.ts'),
+    ]);
     const config = configFromEnv();
     const database = openDatabase(config.databaseUrl);
     try {
