@@ -7,10 +7,10 @@ export const HttpCheckSchema = Type.Object(
   {
     kind: Type.Literal('http'),
     url: Type.String({ format: 'uri', pattern: '^https?://' }),
-    method: Type.Optional(Type.Enum(['GET', 'HEAD', 'POST'], { default: 'GET' })),
+    method: Type.Optional(Type.Enum(['GET', 'HEAD', 'POST'], { description: 'default GET' })),
     expect_status: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { minItems: 1, description: 'default: any 2xx' })),
     body_contains: Type.Optional(Type.String({ maxLength: 1000 })),
-    timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, default: 5000 })),
+    timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, description: 'default 5000' })),
   },
   { additionalProperties: false },
 );
@@ -22,7 +22,7 @@ export const PrometheusCheckSchema = Type.Object(
     op: ComparisonSchema,
     threshold: Type.Number(),
     url: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'defaults to FIREBREAK_PROMETHEUS_URL' })),
-    timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, default: 5000 })),
+    timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, description: 'default 5000' })),
   },
   { additionalProperties: false },
 );

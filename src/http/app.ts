@@ -58,8 +58,18 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
   const bodyAjv = createAjv();
   const queryAjv = createAjv({ coerceTypes: true });
   app.setValidatorCompiler(({ schema, httpPart }) => {
-    const ajv = httpPart === 'body' ? bodyAjv : queryAjv;
-    return ajv.compile(schema);
+    if (httpPart !== 'body') return queryAjv.compile(schema);
+    const validate = bodyAjv.compile(schema);
+    // A request without a body (Fastify passes null) is validated as an empty object: optional bodies
+    // (acknowledge, verify) then pass, and bodies with required fields still name the missing field.
+    // Fastify reads the errors off the function it was given, so they are copied onto the wrapper.
+    const validateBody = (data: unknown): boolean => {
+      const valid = validate(data === null || data === undefined ? {} : data);
+      validateBody.errors = validate.errors;
+      return valid;
+    };
+    validateBody.errors = validate.errors;
+    return validateBody;
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -69,7 +69,8 @@ describeEachDatabase('lifecycle over HTTP', (kind) => {
 
   it('acknowledging moves detected → investigating and records who and when', async () => {
     const created = await server.api('POST', '/api/v1/incidents', { title: 'ack me', severity: 'high' });
-    const acked = await server.api('POST', `/api/v1/incidents/${created.body.id}/acknowledge`, {});
+    // No body at all, as curl -X POST sends it.
+    const acked = await server.api('POST', `/api/v1/incidents/${created.body.id}/acknowledge`);
     expect(acked.status).toBe(200);
     expect(acked.body.status).toBe('investigating');
     expect(acked.body.acknowledged_by).toBe('bootstrap-admin');
