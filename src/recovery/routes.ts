@@ -85,13 +85,13 @@ export function recoveryRoutes(app: HttpApp, ctx: AppContext): void {
   );
   app.post(
     `${base}/steps/:step/start`,
-    { schema: { tags, params: StepParams, body: Type.Optional(StepActionSchema), response: { 200: PlanSchema, ...errors } } },
-    async (request) => recovery.startStep(request.params.id, request.params.step, actorOf(request), request.body?.note),
+    { schema: { tags, params: StepParams, body: StepActionSchema, response: { 200: PlanSchema, ...errors } } },
+    async (request) => recovery.startStep(request.params.id, request.params.step, actorOf(request), request.body.note),
   );
   app.post(
     `${base}/steps/:step/complete`,
-    { schema: { tags, summary: 'Complete a step; its dependencies must be done', params: StepParams, body: Type.Optional(StepActionSchema), response: { 200: PlanSchema, ...errors } } },
-    async (request) => recovery.completeStep(request.params.id, request.params.step, actorOf(request), request.body?.note),
+    { schema: { tags, summary: 'Complete a step; its dependencies must be done', params: StepParams, body: StepActionSchema, response: { 200: PlanSchema, ...errors } } },
+    async (request) => recovery.completeStep(request.params.id, request.params.step, actorOf(request), request.body.note),
   );
   app.post(
     `${base}/signoffs`,
@@ -133,10 +133,10 @@ export function recoveryRoutes(app: HttpApp, ctx: AppContext): void {
   const pm = '/api/v1/incidents/:id/postmortem';
   app.post(
     pm,
-    { schema: { tags: pmTags, summary: 'Start the postmortem draft', params: IncidentParams, body: Type.Optional(CreatePostmortemSchema), response: { 201: PostmortemSchema, ...errors } } },
+    { schema: { tags: pmTags, summary: 'Start the postmortem draft', params: IncidentParams, body: CreatePostmortemSchema, response: { 201: PostmortemSchema, ...errors } } },
     async (request, reply) => {
       void reply.status(201);
-      return postmortems.create(request.params.id, request.body ?? {}, actorOf(request));
+      return postmortems.create(request.params.id, request.body, actorOf(request));
     },
   );
   app.get(pm, { schema: { tags: pmTags, params: IncidentParams, response: { 200: PostmortemSchema, ...errors } } }, async (request) =>

@@ -6,6 +6,21 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T)
 const Instant = Type.String({ format: 'date-time' });
 const Owner = Type.String({ minLength: 1, maxLength: 200, description: 'a team member in the catalogue or an API token name' });
 
+/**
+ * The shared check schema carries `default`s inside its union, which strict ajv refuses to compile
+ * ("default is ignored"); the check runner applies the same defaults itself, so the body schema
+ * drops them. The static type is unchanged.
+ */
+function withoutDefaults<T>(schema: T): T {
+  const strip = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(strip);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'default').map(([key, v]) => [key, strip(v)]));
+  };
+  return strip(schema) as T;
+}
+const CheckSpecBodySchema = withoutDefaults(CheckSpecSchema);
+
 // ---- step templates per tier -------------------------------------------------------------------
 
 export const TemplateStepSchema = Type.Object(
@@ -55,7 +70,7 @@ export const PlanStepInputSchema = Type.Object(
 );
 
 export const CheckCriterionSchema = Type.Object(
-  { id: Slug, description: Type.Optional(Type.String({ maxLength: 500 })), check: CheckSpecSchema },
+  { id: Slug, description: Type.Optional(Type.String({ maxLength: 500 })), check: CheckSpecBodySchema },
   { additionalProperties: false },
 );
 export const SignOffCriterionSchema = Type.Object(
