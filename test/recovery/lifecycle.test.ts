@@ -48,7 +48,9 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
   });
 }
 
-const MIN = 60_000;
+/** Response bodies are checked field by field below; their full shapes live in the OpenAPI schemas. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Body = any;
 const at = (hhmm: string, day = '2026-03-02') => `${day}T${hhmm}:00.000Z`;
 
 describeEachDatabase('recovery: a whole incident from detection to a published postmortem', (kind) => {
@@ -116,7 +118,7 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     ok(await api('POST', `/api/v1/incidents/${id}/transition`, { to: 'containing' }));
 
     // ---- the plan: strictest objectives, default tier-1 steps, critical path -------------------
-    const plan = ok<any>(
+    const plan = ok<Body>(
       await api('POST', base, {
         owners: { restore: 'alice' },
         criteria: [
@@ -158,7 +160,7 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     ok(await api('POST', `${base}/steps/assess/complete`, {}));
     ok(await api('POST', `${base}/steps/restore/start`, {}));
     setClock(at('10:20'));
-    const afterRestore = ok<any>(await api('POST', `${base}/steps/restore/complete`, {}));
+    const afterRestore = ok<Body>(await api('POST', `${base}/steps/restore/complete`, {}));
     expect(afterRestore.steps.find((s: { id: string }) => s.id === 'restore')).toMatchObject({ started_at: at('10:12'), completed_at: at('10:20') });
     // Remaining from 10:20: data-integrity 15 → communicate 5; the path names the finished steps that led there.
     expect(afterRestore.projected_completion_at).toBe(at('10:40'));
@@ -168,17 +170,17 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     // ---- verification fails for real (the service is down) twice → automatic rollback ----------
     health.setHealthy(false);
     setClock(at('10:21'));
-    const first = ok<any>(await api('POST', `${base}/verify`, {}));
+    const first = ok<Body>(await api('POST', `${base}/verify`, {}));
     expect(first).toMatchObject({ passed: false, outcome: 'failed' });
     const healthResult = first.results.find((r: { criterion: string }) => r.criterion === 'health');
     expect(healthResult).toMatchObject({ passed: false, observed: { status: 503 } });
     // The sign-off held, but every criterion must pass in the same evaluation.
     expect(first.results.find((r: { criterion: string }) => r.criterion === 'lead-ok')).toMatchObject({ passed: true, observed: { signed_by: 'alice' } });
     setClock(at('10:22'));
-    const second = ok<any>(await api('POST', `${base}/verify`, {}));
+    const second = ok<Body>(await api('POST', `${base}/verify`, {}));
     expect(second).toMatchObject({ passed: false, outcome: 'failed' });
 
-    const rollbacks = ok<any[]>(await api('GET', `${base}/rollbacks`));
+    const rollbacks = ok<Body[]>(await api('GET', `${base}/rollbacks`));
     expect(rollbacks).toHaveLength(1);
     expect(rollbacks[0]).toMatchObject({
       trigger: 'verification_failed',
@@ -191,10 +193,10 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
       { id: 'assess', status: 'done', started_at: at('10:09'), completed_at: at('10:12') },
       { id: 'restore', status: 'done', started_at: at('10:12'), completed_at: at('10:20') },
     ]);
-    const rolledBack = ok<any>(await api('GET', base));
+    const rolledBack = ok<Body>(await api('GET', base));
     expect(rolledBack.steps.every((s: { status: string }) => s.status === 'pending')).toBe(true);
     expect(rolledBack.verification).toMatchObject({ epoch: 2, consecutive_failures: 0, verified_at: null });
-    expect(ok<any>(await api('GET', `/api/v1/incidents/${id}`)).status).toBe('containing');
+    expect(ok<Body>(await api('GET', `/api/v1/incidents/${id}`)).status).toBe('containing');
 
     // ---- the RTO passes with nobody calling the API: the worker records it once --------------
     // A second server on the same database runs its own worker: the breach must still be recorded once.
@@ -204,15 +206,15 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     other.firebreak.ctx.events.on('recovery.rto_breached', (e) => breaches.push(e));
     setClock(at('10:29'));
     const breachEntries = await waitFor('the RTO breach on the timeline', async () => {
-      const entries = ok<any[]>(await api('GET', `/api/v1/incidents/${id}/timeline?kind=recovery_rto_breached`));
+      const entries = ok<Body[]>(await api('GET', `/api/v1/incidents/${id}/timeline?kind=recovery_rto_breached`));
       return entries.length > 0 ? entries : undefined;
     });
     await new Promise((r) => setTimeout(r, 1200)); // let both workers tick again
     await other.close();
-    expect(ok<any[]>(await api('GET', `/api/v1/incidents/${id}/timeline?kind=recovery_rto_breached`))).toHaveLength(1);
+    expect(ok<Body[]>(await api('GET', `/api/v1/incidents/${id}/timeline?kind=recovery_rto_breached`))).toHaveLength(1);
     expect(breaches).toEqual([{ incident_id: id, rto_minutes: 30, source_service: 'chat-api', due_at: at('10:28'), recorded_at: at('10:29') }]);
     expect(breachEntries[0]).toMatchObject({ actor: 'firebreak', at: at('10:29') });
-    expect(ok<any>(await api('GET', base)).rto).toMatchObject({ breached: true, breach_recorded_at: at('10:29'), remaining_seconds: -60 });
+    expect(ok<Body>(await api('GET', base)).rto).toMatchObject({ breached: true, breach_recorded_at: at('10:29'), remaining_seconds: -60 });
 
     // ---- fix for real, redo the steps, verify, soak ------------------------------------------
     health.setHealthy(true);
@@ -232,7 +234,7 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     }
     // The old sign-off belonged to the rolled-back attempt: it no longer counts.
     setClock(at('10:40'));
-    const unsigned = ok<any>(await api('POST', `${base}/verify`, {}));
+    const unsigned = ok<Body>(await api('POST', `${base}/verify`, {}));
     expect(unsigned.passed).toBe(false);
     expect(unsigned.results.find((r: { criterion: string }) => r.criterion === 'health')).toMatchObject({ passed: true, observed: { status: 200 } });
     expect(unsigned.results.find((r: { criterion: string }) => r.criterion === 'lead-ok').passed).toBe(false);
@@ -240,16 +242,16 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     setClock(at('10:41'));
     ok(await api('POST', `${base}/signoffs`, { criterion: 'lead-ok' }, { token: alice }));
     setClock(at('10:42'));
-    const soaking = ok<any>(await api('POST', `${base}/verify`, {}));
+    const soaking = ok<Body>(await api('POST', `${base}/verify`, {}));
     expect(soaking).toMatchObject({ passed: true, outcome: 'soak_started' });
-    expect(ok<any>(await api('GET', base)).verification).toMatchObject({ soak_started_at: at('10:42'), soak_due_at: at('10:52') });
-    expect(ok<any>(await api('GET', base)).status).toBe('soaking');
+    expect(ok<Body>(await api('GET', base)).verification).toMatchObject({ soak_started_at: at('10:42'), soak_due_at: at('10:52') });
+    expect(ok<Body>(await api('GET', base)).status).toBe('soaking');
 
     // The soak ends with nobody calling: the worker re-evaluates the checks against the live service.
     const hitsBefore = health.hits();
     setClock(at('10:53'));
     const verified = await waitFor('the soak re-evaluation', async () => {
-      const current = ok<any>(await api('GET', base));
+      const current = ok<Body>(await api('GET', base));
       return current.status === 'verified' ? current : undefined;
     });
     expect(health.hits()).toBeGreaterThan(hitsBefore);
@@ -261,7 +263,7 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     expect((await api('POST', `${base}/data-loss`, { last_good_data_at: 'yesterday' })).status).toBe(400);
     ok(await api('POST', `${base}/data-loss`, { last_good_data_at: at('09:55'), source: 'wal replay log' }));
 
-    const report = ok<any>(await api('GET', `${base}/report`));
+    const report = ok<Body>(await api('GET', `${base}/report`));
     expect(report).toMatchObject({ status: 'verified', started_at: at('09:58'), verified_at: at('10:53'), duration_seconds: 55 * 60 });
     expect(report.rto).toMatchObject({ tracked: true, objective_minutes: 30, source_service: 'chat-api', met: false, margin_seconds: -25 * 60 });
     expect(report.rpo).toMatchObject({ tracked: true, objective_minutes: 5, met: true, margin_minutes: 2 });
@@ -294,11 +296,11 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     const badDate = await api('POST', items, { title: 'x', owner: 'bob', priority: 'p1', due_date: '2026-02-30' });
     expect(badDate.status).toBe(400);
     expect(badDate.body.field).toBe('due_date');
-    const capRetries = ok<any>(
+    const capRetries = ok<Body>(
       await api('POST', items, { title: 'Cap client retries with jitter', owner: 'bob', priority: 'p1', due_date: '2026-03-05', link: 'https://tracker.example/RET-1' }),
       201,
     );
-    const alertOnPool = ok<any>(await api('POST', items, { title: 'Alert on pool saturation', owner: 'alice', priority: 'p2', due_date: '2026-03-03' }), 201);
+    const alertOnPool = ok<Body>(await api('POST', items, { title: 'Alert on pool saturation', owner: 'alice', priority: 'p2', due_date: '2026-03-03' }), 201);
     ok(
       await api('PATCH', `/api/v1/incidents/${id}/postmortem`, {
         version: 2,
@@ -307,7 +309,7 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
       }),
     );
     setClock(at('11:30'));
-    const published = ok<any>(await api('POST', `/api/v1/incidents/${id}/postmortem/transition`, { to: 'published' }));
+    const published = ok<Body>(await api('POST', `/api/v1/incidents/${id}/postmortem/transition`, { to: 'published' }));
     expect(published).toMatchObject({ status: 'published', published_at: at('11:30'), published_by: 'bootstrap-admin' });
     expect(published.document.detection).toMatchObject({ time_to_detect_seconds: 120, time_to_acknowledge_seconds: 300 });
     expect(published.document.impact.duration_seconds).toBe(62 * 60);
@@ -347,14 +349,14 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     setClock('2026-03-04T00:00:01.000Z');
     await waitFor('the overdue event', async () => (overdueEvents.length > 0 ? true : undefined));
     expect(overdueEvents.map((e) => e.item.id)).toEqual([alertOnPool.id]);
-    const overdue = ok<any[]>(await api('GET', '/api/v1/action-items?overdue=true'));
+    const overdue = ok<Body[]>(await api('GET', '/api/v1/action-items?overdue=true'));
     expect(overdue.map((i) => i.id)).toEqual([alertOnPool.id]);
     expect(overdue[0].overdue).toBe(true);
     ok(await api('PATCH', `/api/v1/action-items/${capRetries.id}`, { version: 1, status: 'done' }));
-    expect(ok<any[]>(await api('GET', '/api/v1/action-items?status=done&owner=bob')).map((i) => i.id)).toEqual([capRetries.id]);
+    expect(ok<Body[]>(await api('GET', '/api/v1/action-items?status=done&owner=bob')).map((i) => i.id)).toEqual([capRetries.id]);
 
     // ---- a second incident with the same root cause, worded differently ------------------------
-    const repeat = ok<any>(
+    const repeat = ok<Body>(
       await api('POST', '/api/v1/incidents', { title: 'chat-api slow again', severity: 'medium', services: ['search'], detected_at: at('12:00') }),
       201,
     );
@@ -362,7 +364,7 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     ok(await api('POST', `/api/v1/incidents/${repeat.id}/resolve`, { resolution: 'restarted', root_cause: 'connection pool exhausted by a retry-storm!' }));
 
     // ---- reliability metrics, every figure from the stored times above -------------------------
-    const metrics = ok<any>(await api('GET', '/api/v1/metrics/reliability?from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z'));
+    const metrics = ok<Body>(await api('GET', '/api/v1/metrics/reliability?from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z'));
     const mttd2 = (Date.parse('2026-03-04T00:00:01.000Z') - Date.parse(at('12:00'))) / 1000;
     const mttr2 = (Date.parse('2026-03-04T00:10:01.000Z') - Date.parse(at('12:00'))) / 1000;
     expect(metrics.overall.incidents).toBe(2);
