@@ -71,7 +71,8 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     await health?.close();
   });
 
-  it('tracks recovery against catalogue objectives, verifies for real, rolls back, reports and publishes', async () => {
+  // One long story on purpose (each step builds on the stored state of the last); generous time for loaded CI machines.
+  it('tracks recovery against catalogue objectives, verifies for real, rolls back, reports and publishes', { timeout: 120_000 }, async () => {
     const { api } = server;
     const ok = <T>(r: { status: number; body: T }, status = 200): T => {
       expect(r.status, JSON.stringify(r.body)).toBe(status);
