@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       `<!-- bench:recovery:start -->`,
       `## recovery`,
       '',
-      `${new Date().toISOString().slice(0, 10)} · machine: 2 cores (shared with 7 other engineers, load average ~14 during the run) · node ${process.version} · SQLite · ` +
+      `${new Date().toISOString().slice(0, 10)} · machine: ${os.cpus().length} cores (shared; 1-min load average ${os.loadavg()[0]!.toFixed(1)} at the end) · node ${process.version} · SQLite · ` +
         `${seeded} incidents seeded through the API in ${seedSeconds.toFixed(1)} s (${IN_FLIGHT} in flight; a quarter with a recovery plan, a real HTTP verification and an action item)`,
       '',
       '| request | runs | median ms | p90 ms |',
