@@ -100,7 +100,7 @@ export function recoveryRoutes(app: HttpApp, ctx: AppContext): void {
   );
   app.post(
     `${base}/verify`,
-    { schema: { tags, summary: 'Evaluate every criterion now and record what each observed', params: IncidentParams, response: { 200: EvaluationSchema, ...errors } } },
+    { schema: { tags, summary: 'Evaluate every criterion now and record what each observed', params: IncidentParams, body: Type.Object({}, { additionalProperties: false }), response: { 200: EvaluationSchema, ...errors } } },
     async (request) => recovery.verify(request.params.id, actorOf(request)),
   );
   app.get(

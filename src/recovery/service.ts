@@ -555,12 +555,15 @@ export class RecoveryService {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await trx
+      const updated = await trx
         .updateTable('recovery_plans')
         .set({ ...set, updated_at: nowIso, version: current.version + 1 })
         .where('incident_id', '=', plan.incident_id)
         .where('version', '=', current.version)
-        .execute();
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) {
+        throw new AppError('conflict', `the recovery of ${plan.incident_id} changed while its criteria were evaluated; evaluate again`);
+      }
       const failing = results.filter((r) => !r.passed);
       drafts.push({
         kind: 'recovery_verification',
@@ -659,7 +662,11 @@ export class RecoveryService {
           version: plan.version + 1,
         })
         .where('incident_id', '=', incidentId)
-        .execute();
+        .where('version', '=', plan.version)
+        .executeTakeFirst()
+        .then((result) => {
+          if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `the recovery plan of ${incidentId} was changed concurrently; retry`);
+        });
       const procedure = fromJson<string[]>(plan.rollback_steps, []);
       const row = await trx
         .insertInto('recovery_rollbacks')
@@ -736,12 +743,13 @@ export class RecoveryService {
     }
     const entries = await this.transaction(async (trx) => {
       const plan = await this.planRow(incidentId, trx);
-      await trx
+      const updated = await trx
         .updateTable('recovery_plans')
         .set({ data_loss: toJson(loss), updated_at: nowIso, version: plan.version + 1 })
         .where('incident_id', '=', incidentId)
         .where('version', '=', plan.version)
-        .execute();
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) throw new AppError('version_conflict', `the recovery plan of ${incidentId} was changed concurrently; retry`);
       const rpo = plan.objectives ? fromJson<RecoveryObjectives>(plan.objectives, {} as RecoveryObjectives).rpo_minutes : null;
       const verdict =
         rpo && rpo.value !== null ? (loss.window_minutes <= rpo.value ? `within the RPO of ${rpo.value} min` : `beyond the RPO of ${rpo.value} min`) : 'no RPO tracked';

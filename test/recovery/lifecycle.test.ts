@@ -27,7 +27,7 @@ async function startHealthService(): Promise<{ url: string; setHealthy(ok: boole
   };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -123,7 +123,7 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
       await api('POST', base, {
         owners: { restore: 'alice' },
         criteria: [
-          { id: 'health', check: { kind: 'http', url: health.url, timeout_ms: 2000 } },
+          { id: 'health', check: { kind: 'http', url: health.url, timeout_ms: 15_000 } },
           { id: 'lead-ok', sign_off: { by: 'alice', question: 'chat works end to end' } },
         ],
         soak_minutes: 10,
