@@ -4,7 +4,9 @@ import type { RecoveryObjectives } from './objectives.ts';
 /** A recorded data-loss window: measured directly, or from the last known-good data to when writes stopped being safe. */
 export interface DataLoss {
   window_minutes: number;
-  basis: 'measured' | 'last_good_data';
+  basis: 'measured' | 'last_good_data' | 'prometheus';
+  /** What a check observed when it measured the window (its samples), as evidence. */
+  evidence?: Record<string, unknown>;
   last_good_data_at: string | null;
   lost_until: string | null;
   source: string;

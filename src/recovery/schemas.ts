@@ -138,6 +138,16 @@ export const DataLossSchema = Type.Object(
     last_good_data_at: Type.Optional(Type.String({ format: 'date-time', description: 'newest data known to be intact' })),
     lost_until: Type.Optional(Type.String({ format: 'date-time', description: 'when data stopped being written safely; defaults to detection' })),
     data_loss_minutes: Type.Optional(Type.Number({ minimum: 0, description: 'a measured loss window, when measured directly' })),
+    measure_with_prometheus: Type.Optional(
+      Type.Object(
+        {
+          query: Type.String({ minLength: 1, maxLength: 4000, description: 'PromQL giving the loss window, e.g. time() - last_replicated_write_timestamp_seconds' }),
+          unit: Type.Enum(['seconds', 'minutes'], { description: 'unit of the query result' }),
+          url: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'defaults to FIREBREAK_PROMETHEUS_URL' })),
+        },
+        { additionalProperties: false, description: 'let a check measure the window: the largest series value is taken' },
+      ),
+    ),
     source: Type.Optional(Type.String({ maxLength: 200, description: 'who or what measured it (a check, a restore log); defaults to you' })),
     note: Type.Optional(Type.String({ maxLength: 2000 })),
   },

@@ -705,7 +705,42 @@ export class RecoveryService {
     const incident = await this.deps.incidents.get(incidentId);
     const nowIso = this.now().toISOString();
     let loss: DataLoss;
-    if (input.data_loss_minutes !== undefined) {
+    const given = ['data_loss_minutes', 'measure_with_prometheus', 'last_good_data_at'].filter((k) => input[k as keyof DataLossInput] !== undefined);
+    if (given.length > 1 && given.includes('measure_with_prometheus')) {
+      throw new AppError('validation_failed', `measure_with_prometheus: give either a measurement query or ${given.filter((k) => k !== 'measure_with_prometheus').join(', ')}, not both`, {
+        field: 'measure_with_prometheus',
+      });
+    }
+    if (input.measure_with_prometheus) {
+      const measure = input.measure_with_prometheus;
+      const result = await this.deps.checks.evaluate({
+        kind: 'prometheus',
+        query: measure.query,
+        op: '>=',
+        threshold: 0,
+        ...(measure.url ? { url: measure.url } : {}),
+      });
+      const samples = (result.observed.samples as { labels: Record<string, string>; value: number }[] | undefined) ?? [];
+      const values = samples.map((sample) => sample.value).filter((v) => Number.isFinite(v));
+      if (values.length === 0) {
+        throw new AppError('upstream_failed', `measure_with_prometheus: the query gave no value to measure the data-loss window with: ${result.detail}`, {
+          field: 'measure_with_prometheus',
+        });
+      }
+      const worst = Math.max(...values);
+      if (worst < 0) throw new AppError('unprocessable', `measure_with_prometheus: the query measured a negative window (${worst})`, { field: 'measure_with_prometheus' });
+      loss = {
+        window_minutes: measure.unit === 'seconds' ? worst / 60 : worst,
+        basis: 'prometheus',
+        last_good_data_at: null,
+        lost_until: null,
+        source: input.source ?? `prometheus: ${measure.query}`,
+        note: input.note ?? null,
+        recorded_by: actor,
+        recorded_at: nowIso,
+        evidence: { samples, unit: measure.unit, at: result.at },
+      };
+    } else if (input.data_loss_minutes !== undefined) {
       loss = {
         window_minutes: input.data_loss_minutes,
         basis: 'measured',
@@ -756,7 +791,7 @@ export class RecoveryService {
       return this.appendTimeline(trx, incidentId, actor, [
         {
           kind: 'recovery_data_loss_recorded',
-          summary: `data-loss window recorded: ${round2(loss.window_minutes)} min (${loss.basis === 'measured' ? 'measured' : `from last good data at ${loss.last_good_data_at}`}), ${verdict}`,
+          summary: `data-loss window recorded: ${round2(loss.window_minutes)} min (${loss.basis === 'last_good_data' ? `from last good data at ${loss.last_good_data_at}` : `measured by ${loss.source}`}), ${verdict}`,
           data: { ...loss },
         },
       ]);

@@ -192,6 +192,48 @@ describeEachDatabase('recovery: templates, objectives and bad input', (kind) => 
     expect(md.body).toContain('Plan execution: id=exec-1');
   });
 
+  it('lets a Prometheus query measure the data-loss window and compares it with the RPO', async () => {
+    const { api } = server;
+    let lagSeconds = 420;
+    const queries: string[] = [];
+    const prometheus = http.createServer((req, res) => {
+      const query = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
+      queries.push(query);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'vector', result: [{ metric: { replica: 'a' }, value: [0, String(lagSeconds)] }, { metric: { replica: 'b' }, value: [0, '60'] }] },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`;
+      await api('POST', '/api/v1/services', { id: 'ledger', tier: 2, rpo_minutes: 5 });
+      const id = await open(['ledger']);
+      const path = `/api/v1/incidents/${id}/recovery`;
+      await api('POST', path, { criteria: [{ id: 'ok', check: { kind: 'http', url: healthUrl } }] });
+      const query = 'time() - ledger_last_replicated_write_timestamp_seconds';
+      const both = await api('POST', `${path}/data-loss`, { data_loss_minutes: 1, measure_with_prometheus: { query, unit: 'seconds', url } });
+      expect(both.body.field).toBe('measure_with_prometheus');
+      const measured = await api('POST', `${path}/data-loss`, { measure_with_prometheus: { query, unit: 'seconds', url } });
+      expect(measured.status).toBe(200);
+      expect(queries).toEqual([query]);
+      // The worst replica decides: 420 s = 7 min against an RPO of 5.
+      expect(measured.body.data_loss).toMatchObject({ window_minutes: 7, basis: 'prometheus', source: `prometheus: ${query}` });
+      expect(measured.body.data_loss.evidence.samples).toHaveLength(2);
+      const report = await api('GET', `${path}/report`);
+      expect(report.body.rpo).toMatchObject({ tracked: true, objective_minutes: 5, source_service: 'ledger', met: false, margin_minutes: -2 });
+      lagSeconds = 180;
+      await api('POST', `${path}/data-loss`, { measure_with_prometheus: { query, unit: 'seconds', url } });
+      expect((await api('GET', `${path}/report`)).body.rpo).toMatchObject({ met: true, margin_minutes: 2 });
+      const unreachable = await api('POST', `${path}/data-loss`, { measure_with_prometheus: { query, unit: 'seconds', url: 'http://127.0.0.1:1' } });
+      expect(unreachable.status).toBe(502);
+    } finally {
+      await new Promise((resolve) => prometheus.close(resolve));
+    }
+  });
+
   it('validates action items and metric ranges', async () => {
     const { api } = server;
     const id = await open(['batch']);
