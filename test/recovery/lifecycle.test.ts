@@ -42,7 +42,7 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
     execFile(
       process.execPath,
       ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts'), ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 30_000 },
+      { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 90_000 },
       (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -72,7 +72,7 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
   });
 
   // One long story on purpose (each step builds on the stored state of the last); generous time for loaded CI machines.
-  it('tracks recovery against catalogue objectives, verifies for real, rolls back, reports and publishes', { timeout: 120_000 }, async () => {
+  it('tracks recovery against catalogue objectives, verifies for real, rolls back, reports and publishes', { timeout: 240_000 }, async () => {
     const { api } = server;
     const ok = <T>(r: { status: number; body: T }, status = 200): T => {
       expect(r.status, JSON.stringify(r.body)).toBe(status);
@@ -402,13 +402,14 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     // ---- the CLI, against the same server (once: it does not depend on the database) ------------
     if (kind !== 'sqlite') return;
     const env = { FIREBREAK_SERVER: server.url, FIREBREAK_TOKEN: ADMIN_TOKEN };
-    const [exported, listed, shown] = await Promise.all([
-      runCli(['postmortem', 'export', id, '--format', 'md'], env),
-      runCli(['--json', 'action-items', 'list', '--overdue'], env),
-      runCli(['recovery', 'show', id], env),
-    ]);
-    expect(exported.stderr).toBe('');
+    // One at a time: three tsx start-ups at once on two loaded cores can starve each other.
+    const exported = await runCli(['postmortem', 'export', id, '--format', 'md'], env);
+    expect(exported, exported.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(exported.stdout).toBe(md);
+    const listed = await runCli(['--json', 'action-items', 'list', '--overdue'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    const shown = await runCli(['recovery', 'show', id], env);
+    expect(shown.code, shown.stderr).toBe(0);
     expect(JSON.parse(listed.stdout).map((i: { id: number }) => i.id)).toEqual([alertOnPool.id]);
     expect(shown.stdout).toContain('recovery verified at 2026-03-02T10:53:00.000Z');
     expect(shown.stdout).toContain('RTO 30 min (from chat-api)');
