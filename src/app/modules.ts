@@ -3,6 +3,7 @@ import { CatalogService, catalogMigrations, catalogRoutes } from '../catalog/ind
 import { IncidentService, incidentMigrations, incidentRoutes } from '../incidents/index.ts';
 import { tokenMigrations, tokenRoutes } from '../auth/index.ts';
 import { rcaModule } from '../rca/index.ts';
+import { recoveryModule } from '../recovery/index.ts';
 
 const core: FirebreakModule = {
   name: 'core',
@@ -19,4 +20,4 @@ const core: FirebreakModule = {
 };
 
 /** Every capability, in dependency order: a module may use the services of those before it. */
-export const MODULES: readonly FirebreakModule[] = [core, rcaModule];
+export const MODULES: readonly FirebreakModule[] = [core, rcaModule, recoveryModule];

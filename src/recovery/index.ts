@@ -1,0 +1,73 @@
+import type { AppContext, FirebreakModule } from '../app/context.ts';
+import { KnownUsers } from './owners.ts';
+import { OptionalData } from './optional.ts';
+import { RecoveryService } from './service.ts';
+import { PostmortemService } from './postmortem.ts';
+import { ReliabilityService } from './metrics-store.ts';
+import { RecoveryWorker } from './worker.ts';
+import { recoveryMigrations } from './store.ts';
+import { recoveryRoutes } from './routes.ts';
+
+export { RecoveryService, type PlanView } from './service.ts';
+export { PostmortemService, type Postmortem, type PostmortemDocument } from './postmortem.ts';
+export { ReliabilityService } from './metrics-store.ts';
+export { computeReliability, normaliseRootCause, timeInStates, type ReliabilityMetrics, type ReliabilityRecord } from './reliability.ts';
+export { assertStepGraph, findCycle, projectCompletion } from './graph.ts';
+export { objectivesFromServices, type RecoveryObjectives } from './objectives.ts';
+export { buildRecoveryReport, type RecoveryReport } from './report.ts';
+export { renderMarkdown, renderHtml } from './render.ts';
+export { recoveryMigrations, type RecoveryTables } from './store.ts';
+export type { ActionItem } from './schemas.ts';
+export { registerRecoveryCommands } from './cli.ts';
+
+declare module '../app/context.ts' {
+  interface ModuleServices {
+    recovery: RecoveryService;
+    postmortems: PostmortemService;
+    reliability: ReliabilityService;
+  }
+}
+
+/** How often the worker looks for passed deadlines; a breach is on the timeline within this long. */
+const WORKER_POLL_MS = 500;
+
+const workers = new WeakMap<AppContext, RecoveryWorker>();
+
+export const recoveryModule: FirebreakModule = {
+  name: 'recovery',
+  migrations: recoveryMigrations,
+  init(ctx) {
+    const users = new KnownUsers(ctx.services.catalog, ctx.services.tokens);
+    const optional = new OptionalData(ctx.database);
+    const recovery = new RecoveryService({
+      database: ctx.database,
+      incidents: ctx.services.incidents,
+      catalog: ctx.services.catalog,
+      checks: ctx.services.checks,
+      users,
+      events: ctx.events,
+      clock: ctx.clock,
+    });
+    ctx.services.recovery = recovery;
+    ctx.services.postmortems = new PostmortemService({
+      database: ctx.database,
+      incidents: ctx.services.incidents,
+      recovery,
+      users,
+      optional,
+      events: ctx.events,
+      clock: ctx.clock,
+    });
+    ctx.services.reliability = new ReliabilityService(ctx.database, optional, ctx.clock);
+  },
+  routes: recoveryRoutes,
+  start(ctx) {
+    const worker = new RecoveryWorker(ctx.services.recovery, ctx.services.postmortems, ctx.log, WORKER_POLL_MS);
+    workers.set(ctx, worker);
+    worker.start();
+  },
+  async stop(ctx) {
+    await workers.get(ctx)?.stop();
+    workers.delete(ctx);
+  },
+};

@@ -1,0 +1,83 @@
+import type { Kysely } from 'kysely';
+import { AppError } from '../shared/errors.ts';
+import { fromJson, type Database } from '../storage/index.ts';
+import type { IncidentTables } from '../incidents/index.ts';
+import type { OptionalData } from './optional.ts';
+import { computeReliability, type ReliabilityMetrics, type ReliabilityRecord } from './reliability.ts';
+import type { RecoveryTables } from './store.ts';
+
+const CHUNK = 500;
+
+/** Loads the stored facts the reliability metrics are computed from (`reliability.ts` does the arithmetic). */
+export class ReliabilityService {
+  private readonly db: Kysely<IncidentTables & RecoveryTables>;
+
+  constructor(
+    database: Database,
+    private readonly optional: OptionalData,
+    private readonly clock: () => Date,
+  ) {
+    this.db = database.db.withTables<IncidentTables & RecoveryTables>();
+  }
+
+  async compute(fromInput: string, toInput: string): Promise<ReliabilityMetrics> {
+    const from = new Date(fromInput).toISOString();
+    const to = new Date(toInput).toISOString();
+    if (from >= to) throw new AppError('validation_failed', 'to: must be after from', { field: 'to' });
+    const incidents = await this.db
+      .selectFrom('incidents')
+      .select(['id', 'severity', 'team', 'services', 'detected_at', 'created_at', 'acknowledged_at', 'resolved_at', 'root_cause'])
+      .where('detected_at', '>=', from)
+      .where('detected_at', '<', to)
+      .orderBy('detected_at')
+      .execute();
+    const ids = incidents.map((i) => i.id);
+    const changes = new Map<string, { at: string; from: string; to: string }[]>();
+    const plans = new Map<string, { rto_due_at: string | null; verified_at: string | null }>();
+    const items = new Map<string, { status: string }[]>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const chunk = ids.slice(i, i + CHUNK);
+      const [timeline, planRows, itemRows] = await Promise.all([
+        this.db
+          .selectFrom('timeline_entries')
+          .select(['incident_id', 'at', 'data'])
+          .where('incident_id', 'in', chunk)
+          .where('kind', '=', 'status_changed')
+          .orderBy('id')
+          .execute(),
+        this.db.selectFrom('recovery_plans').select(['incident_id', 'rto_due_at', 'verified_at']).where('incident_id', 'in', chunk).execute(),
+        this.db.selectFrom('action_items').select(['incident_id', 'status']).where('incident_id', 'in', chunk).execute(),
+      ]);
+      for (const entry of timeline) {
+        const data = fromJson<{ from?: string; to?: string }>(entry.data, {});
+        if (!data.from || !data.to) continue;
+        changes.set(entry.incident_id, [...(changes.get(entry.incident_id) ?? []), { at: entry.at, from: data.from, to: data.to }]);
+      }
+      for (const plan of planRows) plans.set(plan.incident_id, plan);
+      for (const item of itemRows) items.set(item.incident_id, [...(items.get(item.incident_id) ?? []), { status: item.status }]);
+    }
+    const nowIso = this.clock().toISOString();
+    const records: ReliabilityRecord[] = incidents.map((i) => ({
+      id: i.id,
+      severity: i.severity,
+      team: i.team,
+      services: fromJson<string[]>(i.services, []),
+      detected_at: i.detected_at,
+      created_at: i.created_at,
+      acknowledged_at: i.acknowledged_at,
+      resolved_at: i.resolved_at,
+      root_cause: i.root_cause,
+      status_changes: changes.get(i.id) ?? [],
+      rto: rtoOutcome(plans.get(i.id), nowIso),
+      action_items: items.get(i.id) ?? [],
+    }));
+    return computeReliability(records, await this.optional.incidentLinks(), from, to);
+  }
+}
+
+function rtoOutcome(plan: { rto_due_at: string | null; verified_at: string | null } | undefined, nowIso: string): ReliabilityRecord['rto'] {
+  if (!plan) return 'no_plan';
+  if (!plan.rto_due_at) return 'not_tracked';
+  if (plan.verified_at) return plan.verified_at <= plan.rto_due_at ? 'met' : 'missed';
+  return nowIso > plan.rto_due_at ? 'missed' : 'pending';
+}
