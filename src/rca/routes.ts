@@ -67,7 +67,7 @@ export function rcaRoutes(app: HttpApp, ctx: AppContext): void {
           {
             owner: Type.String({ minLength: 1, maxLength: 200 }),
             priority: Type.Enum(['p1', 'p2', 'p3', 'p4']),
-            due_date: Type.Optional(Type.Union([Type.String({ format: 'date' }), Type.Null()])),
+            due_date: Type.String({ format: 'date', description: 'YYYY-MM-DD' }),
           },
           { additionalProperties: false },
         ),

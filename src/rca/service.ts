@@ -41,7 +41,7 @@ export type ActionItemCreator = (input: {
   title: string;
   owner: string;
   priority: string;
-  dueDate: string | null;
+  dueDate: string;
   source: string;
   actor: string;
 }) => Promise<{ id: string }>;
@@ -183,7 +183,7 @@ export class RcaService {
   async createActionItem(
     id: string,
     recommendationId: string,
-    input: { owner: string; priority: string; due_date?: string | null },
+    input: { owner: string; priority: string; due_date: string },
     actor: string,
   ): Promise<{ analysis: Analysis; action_item_id: string }> {
     const current = await this.get(id);
@@ -198,7 +198,7 @@ export class RcaService {
       title: recommendation.text,
       owner: input.owner,
       priority: input.priority,
-      dueDate: input.due_date ?? null,
+      dueDate: input.due_date,
       source: `analysis ${id} recommendation ${recommendationId}`,
       actor,
     });

@@ -58,6 +58,16 @@ export const recoveryModule: FirebreakModule = {
       events: ctx.events,
       clock: ctx.clock,
     });
+    // Recommendations written in a root-cause analysis become tracked action items here.
+    const postmortems = ctx.services.postmortems;
+    ctx.services.rca.setActionItemCreator(async (item) => {
+      const created = await postmortems.createActionItem(
+        item.incidentId,
+        { title: item.title, owner: item.owner, priority: item.priority as 'p1' | 'p2' | 'p3' | 'p4', due_date: item.dueDate },
+        item.actor,
+      );
+      return { id: String(created.id) };
+    });
     ctx.services.reliability = new ReliabilityService(ctx.database, optional, ctx.clock);
   },
   routes: recoveryRoutes,

@@ -138,3 +138,30 @@ describeEachDatabase('root-cause analyses over HTTP', (kind) => {
     expect((await server.api('POST', `/api/v1/incidents/${incidentId}/analyses`, { kind: 'five_whys', template: 'astrology' })).body.field).toBe('template');
   });
 });
+
+describeEachDatabase('recommendations become action items', (kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(kind);
+  });
+  afterAll(async () => server.close());
+
+  it('turns a 5-whys recommendation into a tracked action item once', async () => {
+    await server.api('POST', '/api/v1/teams', { id: 'llm', name: 'LLM', members: [{ user: 'ana' }] });
+    const incident = await server.api('POST', '/api/v1/incidents', { title: 'ttft regression', severity: 'high' });
+    const analysis = await server.api('POST', `/api/v1/incidents/${incident.body.id}/analyses`, { kind: 'five_whys' });
+    await server.api('PUT', `/api/v1/analyses/${analysis.body.id}`, {
+      version: 1,
+      body: { problem: 'ttft', whys: [{ id: 'w1', parent_id: null, question: 'why?', answer: 'new build' }], recommendations: [{ id: 'r1', text: 'canary model builds' }] },
+    });
+    const path = `/api/v1/analyses/${analysis.body.id}/recommendations/r1/action-item`;
+    const unknownOwner = await server.api('POST', path, { owner: 'nobody', priority: 'p2', due_date: '2026-12-01' });
+    expect(unknownOwner.status).toBe(422);
+    const created = await server.api('POST', path, { owner: 'ana', priority: 'p2', due_date: '2026-12-01' });
+    expect(created.status).toBe(201);
+    expect(created.body.analysis.body.recommendations[0].action_item_id).toBe(created.body.action_item_id);
+    const items = await server.api('GET', `/api/v1/action-items?incident=${incident.body.id}`);
+    expect(JSON.stringify(items.body)).toContain('canary model builds');
+    expect((await server.api('POST', path, { owner: 'ana', priority: 'p2', due_date: '2026-12-01' })).status).toBe(409);
+  });
+});
