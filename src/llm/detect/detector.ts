@@ -19,8 +19,8 @@
  *    breakout (a value beyond the slowly relaxing remembered extremes). The largest evidence,
  *    squashed into [0, 1), is the anomaly score.
  * 3a. Rarity: the evidence is also looked up in an EW histogram of the series' own past evidence
- *    (64 log-spaced bins); it is capped at -log10(tail probability) / `rarityRef`, so a series whose
- *    "spikes" are routine has to spike harder than it usually does.
+ *    (64 bins of 1/8, counts decayed by `rarityAlpha`); it is capped at -log10(tail probability) /
+ *    `rarityRef`, so a series whose "spikes" are routine has to spike harder than it usually does.
  * 3b. Context (in the style of CAD-OSE): the value is quantised into 2^contextBits levels over the
  *    range seen so far; a fixed-size hashed table remembers which level bit-facts have followed each
  *    history of the last 1..contextOrder levels. The share of the current facts that no history
@@ -189,6 +189,7 @@ export interface AnomalyDetectorState {
   /** Evidence histogram for rarity (absent in states saved before it existed: starts empty). */
   rarityHist?: number[];
   rarityTotal?: number;
+  rarityGain?: number;
   /** Context model (absent in older states: starts empty). */
   ctxLo?: number;
   ctxHi?: number;
@@ -223,7 +224,7 @@ const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
 const NEVER = 1e9;
 const RARITY_BINS = 64;
-const RARITY_PER_UNIT = 16;
+const RARITY_PER_UNIT = 8;
 const EMPTY: readonly RecentPoint[] = Object.freeze([]);
 /** Epoch day 0 (1970-01-01) was a Thursday; shifting by 3 days makes bucket 0 Monday 00:00. */
 const WEEK_SHIFT_MS = 3 * DAY_MS;
@@ -307,6 +308,8 @@ class Detector implements AnomalyDetector {
   private longVar = 0;
   private readonly rarityHist = new Float64Array(RARITY_BINS);
   private rarityTotal = 0;
+  /** Scale of the stored counts (true count = stored / gain). */
+  private rarityGain = 1;
   private ctxLo = 0;
   private ctxHi = 0;
   /** The last `contextOrder` quantised values, packed `contextBits` apiece (newest in the low bits). */
@@ -449,15 +452,28 @@ class Detector implements AnomalyDetector {
     }
     let evidence = Math.max(pointZ / c.pointRef, shortZ / c.shortRef, breakout, 0);
     if (c.rarityRef > 0) {
-      const bin = Math.min(RARITY_BINS - 1, Math.floor(Math.log1p(evidence) * RARITY_PER_UNIT));
+      // Counts are kept multiplied by a growing gain instead of decaying every bin at every point.
+      const bin = Math.min(RARITY_BINS - 1, Math.floor(evidence * RARITY_PER_UNIT));
       const hist = this.rarityHist;
       let tail = 0;
-      for (let k = bin; k < RARITY_BINS; k++) tail += hist[k] as number;
-      const rarity = -Math.log10((tail + 1) / (this.rarityTotal + 1));
-      const keep = 1 - c.rarityAlpha;
-      for (let k = 0; k < RARITY_BINS; k++) hist[k] = (hist[k] as number) * keep;
-      hist[bin] = (hist[bin] as number) + 1;
-      this.rarityTotal = this.rarityTotal * keep + 1;
+      if (bin < RARITY_BINS / 2) {
+        let head = 0;
+        for (let k = 0; k < bin; k++) head += hist[k] as number;
+        tail = Math.max(this.rarityTotal - head, 0);
+      } else {
+        for (let k = bin; k < RARITY_BINS; k++) tail += hist[k] as number;
+      }
+      const g = this.rarityGain;
+      const rarity = -Math.log10((tail + g) / (this.rarityTotal + g));
+      const gain = g / (1 - c.rarityAlpha);
+      hist[bin] = (hist[bin] as number) + gain;
+      this.rarityTotal += gain;
+      this.rarityGain = gain;
+      if (gain > 1e100) {
+        for (let k = 0; k < RARITY_BINS; k++) hist[k] = (hist[k] as number) / gain;
+        this.rarityTotal /= gain;
+        this.rarityGain = 1;
+      }
       if (!learning) evidence = Math.min(evidence, rarity / c.rarityRef);
     }
     const stepNovelty = this.contextStep(value);
@@ -612,6 +628,7 @@ class Detector implements AnomalyDetector {
       longVar: this.longVar,
       rarityHist: Array.from(this.rarityHist),
       rarityTotal: this.rarityTotal,
+      rarityGain: this.rarityGain,
       ctxLo: this.ctxLo,
       ctxHi: this.ctxHi,
       ctxHistory: this.ctxHistory,
@@ -654,6 +671,7 @@ class Detector implements AnomalyDetector {
     if (s.rarityHist && s.rarityTotal !== undefined) {
       this.rarityHist.set(s.rarityHist);
       this.rarityTotal = s.rarityTotal;
+      this.rarityGain = s.rarityGain ?? 1;
     }
     if (s.ctxTable && s.ctxLo !== undefined && s.ctxHi !== undefined) {
       this.ctxTable.set(s.ctxTable);
@@ -741,6 +759,9 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
     if (!Array.isArray(a) || a.length !== len || !a.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= max)) {
       throw validationError(f, `must be an array of ${len} numbers between 0 and ${max}`);
     }
+  }
+  if (s.rarityGain !== undefined && (typeof s.rarityGain !== 'number' || !(s.rarityGain >= 1 && s.rarityGain <= 1e101))) {
+    throw validationError('rarityGain', 'must be a number between 1 and 1e101');
   }
   for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty'] as const) {
     if (s[f] !== undefined && (typeof s[f] !== 'number' || !Number.isFinite(s[f]))) throw validationError(f, 'must be a finite number');
