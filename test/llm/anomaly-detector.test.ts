@@ -226,7 +226,7 @@ describe('anomaly detector: rarity and context', () => {
     const a = createAnomalyDetector();
     feedNoise(a, 600);
     const state = JSON.parse(JSON.stringify(a.toJSON())) as Record<string, unknown>;
-    for (const k of ['rarityHist', 'rarityTotal', 'ctxLo', 'ctxHi', 'ctxHistory', 'ctxLength', 'ctxNovelty', 'ctxTable']) delete state[k];
+    for (const k of ['rarityHist', 'rarityTotal', 'rarityGain', 'ctxLo', 'ctxHi', 'ctxHistory', 'ctxLength', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar', 'ctxTable']) delete state[k];
     const b = restoreAnomalyDetector(state);
     feedNoise(b, 600, 600, 3);
     expect(b.update(START + 1200 * STEP, 400).anomalous).toBe(true);

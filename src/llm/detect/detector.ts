@@ -26,6 +26,10 @@
  *    history of the last 1..contextOrder levels. The share of the current facts that no history
  *    predicted (decayed over a few points) scales the evidence between `contextGate` (a pattern seen
  *    before) and `contextBoost` (a new one), so recurring shapes alert less and new ones more.
+ * 3c. Calibrated novelty, combined by max: a short EW mean of the step novelty is compared with its
+ *    own long-run mean and spread (as HTM's anomaly likelihood treats raw scores); the z-score over
+ *    `contextZRef` is a second, pattern-only evidence, so a sustained run of never-seen shapes alerts
+ *    even when no single value is far from its baseline.
  * 4. Poisoning: every model update is winsorised (residuals clipped at `winsorK` scales), so an
  *    anomalous value moves a baseline by a bounded amount; a genuine level shift is still absorbed,
  *    geometrically, as the clipped residuals widen the scale. NaN, infinite, negative (unless
@@ -80,6 +84,8 @@ export interface AnomalyDetectorConfig {
   contextBoost: number;
   /** Per-point decay of remembered novelty, so evidence that builds up over a few points still sees it. */
   contextMemory: number;
+  /** Calibrated novelty z-score (short mean against the long-run spread) that maps to evidence 1 (0 disables). */
+  contextZRef: number;
   /** Points after an alert during which the score is damped. */
   cooldownPoints: number;
   /** Factor applied to the score during the cooldown (unless it beats the score that fired). */
@@ -117,6 +123,7 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   contextGate: 0.75,
   contextBoost: 1.5,
   contextMemory: 0.8,
+  contextZRef: 10,
   cooldownPoints: 200,
   cooldownDamping: 0,
   recentPoints: 32,
@@ -196,6 +203,9 @@ export interface AnomalyDetectorState {
   ctxHistory?: number;
   ctxLength?: number;
   ctxNovelty?: number;
+  ctxShort?: number;
+  ctxMean?: number;
+  ctxVar?: number;
   ctxTable?: number[];
   sinceAlert: number;
   alertScore: number;
@@ -223,6 +233,9 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
 const NEVER = 1e9;
+const CTX_SHORT_ALPHA = 0.2;
+/** Standard deviation of an EW mean (weight a) of independent values, relative to theirs: sqrt(a / (2 - a)). */
+const CTX_SHORT_SD = Math.sqrt(CTX_SHORT_ALPHA / (2 - CTX_SHORT_ALPHA));
 const RARITY_BINS = 64;
 const RARITY_PER_UNIT = 8;
 const EMPTY: readonly RecentPoint[] = Object.freeze([]);
@@ -253,6 +266,7 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   contextGate: [0, 1, 'real'],
   contextBoost: [0, 1e3, 'real'],
   contextMemory: [0, 1, 'real'],
+  contextZRef: [0, 1e6, 'real'],
   cooldownPoints: [0, 1e9, 'int'],
   cooldownDamping: [0, 1, 'real'],
   recentPoints: [1, 10_000, 'int'],
@@ -317,6 +331,10 @@ class Detector implements AnomalyDetector {
   private ctxLength = 0;
   /** Novelty of recent points, decayed by `contextMemory` per point. */
   private ctxNovelty = 0;
+  /** Calibrated novelty: short EW mean of the step novelty, and its long-run mean and variance. */
+  private ctxShort = 0;
+  private ctxMean = 0;
+  private ctxVar = 0;
   /** Hashed (history → bit-facts seen next) table; each slot is a mask of 2 × contextBits facts. */
   private readonly ctxTable: Uint8Array;
   private sinceAlert = NEVER;
@@ -479,6 +497,17 @@ class Detector implements AnomalyDetector {
     const stepNovelty = this.contextStep(value);
     const novelty = (this.ctxNovelty = Math.max(stepNovelty, this.ctxNovelty * c.contextMemory));
     evidence *= c.contextGate + (c.contextBoost - c.contextGate) * novelty;
+    if (c.contextZRef > 0) {
+      // Calibrated novelty, a second detector combined by max: the short mean of the step novelty as a
+      // z-score against its own long-run mean and spread (as HTM's anomaly likelihood treats raw scores).
+      this.ctxShort += CTX_SHORT_ALPHA * (stepNovelty - this.ctxShort);
+      const nz = (this.ctxShort - this.ctxMean) / ((Math.sqrt(this.ctxVar) + 0.02) * CTX_SHORT_SD);
+      if (nz / c.contextZRef > evidence) evidence = nz / c.contextZRef;
+      const na = Math.max(c.longAlpha, 1 / (this.n + 1));
+      const d = stepNovelty - this.ctxMean;
+      this.ctxMean += na * d;
+      this.ctxVar = (1 - na) * (this.ctxVar + na * d * d);
+    }
     let score = evidence / (1 + evidence);
 
     // Long-run statistics of log-surprise, winsorised.
@@ -634,6 +663,9 @@ class Detector implements AnomalyDetector {
       ctxHistory: this.ctxHistory,
       ctxLength: this.ctxLength,
       ctxNovelty: this.ctxNovelty,
+      ctxShort: this.ctxShort,
+      ctxMean: this.ctxMean,
+      ctxVar: this.ctxVar,
       ctxTable: Array.from(this.ctxTable),
       sinceAlert: this.sinceAlert,
       alertScore: this.alertScore,
@@ -680,6 +712,9 @@ class Detector implements AnomalyDetector {
       this.ctxHistory = s.ctxHistory ?? 0;
       this.ctxLength = s.ctxLength ?? 0;
       this.ctxNovelty = s.ctxNovelty ?? 0;
+      this.ctxShort = s.ctxShort ?? 0;
+      this.ctxMean = s.ctxMean ?? 0;
+      this.ctxVar = s.ctxVar ?? 0;
     } else {
       // A state from before the context model: start it from the current level.
       this.ctxLo = this.ctxHi = s.level;
@@ -763,7 +798,8 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
   if (s.rarityGain !== undefined && (typeof s.rarityGain !== 'number' || !(s.rarityGain >= 1 && s.rarityGain <= 1e101))) {
     throw validationError('rarityGain', 'must be a number between 1 and 1e101');
   }
-  for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty'] as const) {
+  if (s.ctxVar !== undefined && !((s.ctxVar as number) >= 0)) throw validationError('ctxVar', 'must be a non-negative number');
+  for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar'] as const) {
     if (s[f] !== undefined && (typeof s[f] !== 'number' || !Number.isFinite(s[f]))) throw validationError(f, 'must be a finite number');
   }
   for (const [f, max] of [
