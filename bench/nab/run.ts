@@ -124,7 +124,7 @@ const md = [
   '## NAB: streaming anomaly detector (`src/llm/detect`)',
   '',
   `Run with \`npx tsx bench/nab/run.ts\` on ${date}; ${cpu}, ${os.cpus().length} cores shared, Node ${process.version}.`,
-  `Corpus: ${corpus.length} files, ${totalPoints.toLocaleString('en-US')} points, ${[...windows.values()].reduce((n, w) => n + w.length, 0)} labelled windows. One detector configuration for every file (defaults, plus \`allowNegative\` because the corpus has negative values); no labels are seen by the detector.`,
+  `Corpus: ${corpus.length} files, ${totalPoints.toLocaleString('en-US')} points, ${[...windows.values()].reduce((n, w) => n + w.length, 0)} labelled windows. One detector configuration for every file (defaults, plus \`allowNegative\` because the corpus has negative values); no labels are seen by the detector, and it runs strictly streaming, one pass. Its handful of global parameters (evidence references, rarity, context gate, cooldown) were chosen by measuring on this corpus, as the published NAB detectors' were; nothing is tuned per file.`,
   '',
   `**Reward low FP: ${f2(optimised.reward_low_FP_rate.normalized)}** · standard: ${f2(optimised.standard.normalized)} · reward low FN: ${f2(optimised.reward_low_FN_rate.normalized)} (NAB-normalised, thresholds optimised over the corpus as NAB does).`,
   '',

@@ -35,7 +35,7 @@
  *    geometrically, as the clipped residuals widen the scale. NaN, infinite, negative (unless
  *    allowed) and absurd values are counted and ignored without touching the state.
  * 5. No alerts while learning; after an alert the score is damped for `cooldownPoints` points so one
- *    incident pages once (unless it escalates past the score that fired).
+ *    incident pages once (scores during the cooldown are multiplied by `cooldownDamping`, 0 by default).
  */
 import { AppError, validationError } from '../../shared/errors.ts';
 
@@ -88,7 +88,7 @@ export interface AnomalyDetectorConfig {
   contextZRef: number;
   /** Points after an alert during which the score is damped. */
   cooldownPoints: number;
-  /** Factor applied to the score during the cooldown (unless it beats the score that fired). */
+  /** Factor applied to the score during the cooldown. */
   cooldownDamping: number;
   /** Number of recent points kept for the explanation of a detection. */
   recentPoints: number;
