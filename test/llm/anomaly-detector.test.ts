@@ -190,3 +190,55 @@ describe('anomaly detector: configuration', () => {
     expect(d.recent().at(-1)?.timestampMs).toBe(START + 99 * STEP);
   });
 });
+
+describe('anomaly detector: rarity and context', () => {
+  /** Noise around 100 with a 6-point excursion to 125 at each of `bursts`. */
+  function feedWithBursts(d: AnomalyDetector, n: number, bursts: number[]): Detection[] {
+    const r = rng(21);
+    const out: Detection[] = [];
+    for (let i = 0; i < n; i++) {
+      const inBurst = bursts.some((b) => i >= b && i < b + 6);
+      out.push(d.update(START + i * STEP, (inBurst ? 125 : 100) + 2 * gaussian(r)));
+    }
+    return out;
+  }
+
+  it('finds a shape it has seen before less alarming than the same shape seen for the first time', () => {
+    const seen = feedWithBursts(createAnomalyDetector(), 1300, [600, 1200]);
+    const fresh = feedWithBursts(createAnomalyDetector(), 1300, [1200]);
+    const peak = (ds: Detection[]): number => Math.max(...ds.slice(1200, 1210).map((x) => x.score));
+    expect(peak(fresh)).toBeGreaterThan(peak(seen));
+    expect(fresh.slice(1200, 1210).some((x) => x.anomalous)).toBe(true);
+  });
+
+  it('keeps the context table and the evidence histogram a fixed size however long the series', () => {
+    const d = createAnomalyDetector({ contextTableBits: 8 });
+    feedNoise(d, 300);
+    const a = d.toJSON();
+    feedNoise(d, 3000, 300, 5);
+    const b = d.toJSON();
+    expect(b.ctxTable).toHaveLength(256);
+    expect(a.ctxTable).toHaveLength(256);
+    expect(b.rarityHist).toHaveLength(a.rarityHist?.length ?? -1);
+  });
+
+  it('restores a state saved before rarity and context existed, and still flags a spike', () => {
+    const a = createAnomalyDetector();
+    feedNoise(a, 600);
+    const state = JSON.parse(JSON.stringify(a.toJSON())) as Record<string, unknown>;
+    for (const k of ['rarityHist', 'rarityTotal', 'rarityGain', 'ctxLo', 'ctxHi', 'ctxHistory', 'ctxLength', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar', 'ctxTable']) delete state[k];
+    const b = restoreAnomalyDetector(state);
+    feedNoise(b, 600, 600, 3);
+    expect(b.update(START + 1200 * STEP, 400).anomalous).toBe(true);
+  });
+
+  it('rejects a damaged context table or history with the offending field', () => {
+    const state = createAnomalyDetector().toJSON() as unknown as Record<string, unknown>;
+    expect(caught(() => restoreAnomalyDetector({ ...state, ctxTable: [1, 2] })).details.field).toBe('ctxTable');
+    const table = (state.ctxTable as number[]).slice();
+    table[0] = 999;
+    expect(caught(() => restoreAnomalyDetector({ ...state, ctxTable: table })).details.field).toBe('ctxTable');
+    expect(caught(() => restoreAnomalyDetector({ ...state, ctxHistory: -1 })).details.field).toBe('ctxHistory');
+    expect(caught(() => restoreAnomalyDetector({ ...state, rarityHist: [0] })).details.field).toBe('rarityHist');
+  });
+});

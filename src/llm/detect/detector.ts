@@ -2,7 +2,8 @@
  * Streaming anomaly detector for LLM signals without an SLO (cost, tokens, TTFT, safety-flag rate).
  *
  * Pure and synchronous: one `update(timestampMs, value)` per point, O(1) time and a fixed amount of
- * memory per series (three small models, a few counters, a bounded ring of recent points).
+ * memory per series (three small models, a histogram, a fixed-size context table, a few counters, a
+ * bounded ring of recent points).
  *
  * Design
  * 1. Three forecasters run side by side: a fast EWMA level, an hour-of-day profile (24 buckets) and an
@@ -17,12 +18,24 @@
  *    spread, so heavy-tailed series calibrate themselves. A third piece of evidence is a range
  *    breakout (a value beyond the slowly relaxing remembered extremes). The largest evidence,
  *    squashed into [0, 1), is the anomaly score.
+ * 3a. Rarity: the evidence is also looked up in an EW histogram of the series' own past evidence
+ *    (64 bins of 1/8, counts decayed by `rarityAlpha`); it is capped at -log10(tail probability) /
+ *    `rarityRef`, so a series whose "spikes" are routine has to spike harder than it usually does.
+ * 3b. Context (in the style of CAD-OSE): the value is quantised into 2^contextBits levels over the
+ *    range seen so far; a fixed-size hashed table remembers which level bit-facts have followed each
+ *    history of the last 1..contextOrder levels. The share of the current facts that no history
+ *    predicted (decayed over a few points) scales the evidence between `contextGate` (a pattern seen
+ *    before) and `contextBoost` (a new one), so recurring shapes alert less and new ones more.
+ * 3c. Calibrated novelty, combined by max: a short EW mean of the step novelty is compared with its
+ *    own long-run mean and spread (as HTM's anomaly likelihood treats raw scores); the z-score over
+ *    `contextZRef` is a second, pattern-only evidence, so a sustained run of never-seen shapes alerts
+ *    even when no single value is far from its baseline.
  * 4. Poisoning: every model update is winsorised (residuals clipped at `winsorK` scales), so an
  *    anomalous value moves a baseline by a bounded amount; a genuine level shift is still absorbed,
  *    geometrically, as the clipped residuals widen the scale. NaN, infinite, negative (unless
  *    allowed) and absurd values are counted and ignored without touching the state.
  * 5. No alerts while learning; after an alert the score is damped for `cooldownPoints` points so one
- *    incident pages once (unless it escalates past the score that fired).
+ *    incident pages once (scores during the cooldown are multiplied by `cooldownDamping`, 0 by default).
  */
 import { AppError, validationError } from '../../shared/errors.ts';
 
@@ -55,9 +68,27 @@ export interface AnomalyDetectorConfig {
   breakoutRef: number;
   /** Per-point decay of the remembered extremes towards the level. */
   extremeDecay: number;
+  /** Rarity: evidence must also be rare in the series' own history; tail probability 10^-rarityRef maps to 1 (0 disables). */
+  rarityRef: number;
+  /** EW decay of the evidence histogram used for rarity. */
+  rarityAlpha: number;
+  /** Context model: bits of the value quantisation (2^bits levels over the range seen so far). */
+  contextBits: number;
+  /** Context model: longest history (in points) whose continuation is remembered. */
+  contextOrder: number;
+  /** Context model: log2 of the number of slots of the fixed-size context table. */
+  contextTableBits: number;
+  /** Evidence factor for a fully predicted point; a fully novel point gets `contextBoost` (gate 1 and boost 1 disable). */
+  contextGate: number;
+  /** Evidence factor for a point no remembered context predicted. */
+  contextBoost: number;
+  /** Per-point decay of remembered novelty, so evidence that builds up over a few points still sees it. */
+  contextMemory: number;
+  /** Calibrated novelty z-score (short mean against the long-run spread) that maps to evidence 1 (0 disables). */
+  contextZRef: number;
   /** Points after an alert during which the score is damped. */
   cooldownPoints: number;
-  /** Factor applied to the score during the cooldown (unless it beats the score that fired). */
+  /** Factor applied to the score during the cooldown. */
   cooldownDamping: number;
   /** Number of recent points kept for the explanation of a detection. */
   recentPoints: number;
@@ -76,7 +107,7 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   scaleAlpha: 0.02,
   seasonAlpha: 0.05,
   accuracyAlpha: 0.02,
-  shortAlpha: 0.3,
+  shortAlpha: 0.15,
   longAlpha: 0.0005,
   winsorK: 6,
   minRelativeScale: 0.001,
@@ -84,6 +115,15 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   shortRef: 3,
   breakoutRef: 0.2,
   extremeDecay: 0.0005,
+  rarityRef: 1.15,
+  rarityAlpha: 0.0002,
+  contextBits: 3,
+  contextOrder: 6,
+  contextTableBits: 13,
+  contextGate: 0.75,
+  contextBoost: 1.5,
+  contextMemory: 0.8,
+  contextZRef: 10,
   cooldownPoints: 200,
   cooldownDamping: 0,
   recentPoints: 32,
@@ -153,6 +193,20 @@ export interface AnomalyDetectorState {
   shortSurprise: number;
   longMean: number;
   longVar: number;
+  /** Evidence histogram for rarity (absent in states saved before it existed: starts empty). */
+  rarityHist?: number[];
+  rarityTotal?: number;
+  rarityGain?: number;
+  /** Context model (absent in older states: starts empty). */
+  ctxLo?: number;
+  ctxHi?: number;
+  ctxHistory?: number;
+  ctxLength?: number;
+  ctxNovelty?: number;
+  ctxShort?: number;
+  ctxMean?: number;
+  ctxVar?: number;
+  ctxTable?: number[];
   sinceAlert: number;
   alertScore: number;
   alerts: number;
@@ -179,6 +233,11 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
 const NEVER = 1e9;
+const CTX_SHORT_ALPHA = 0.2;
+/** Standard deviation of an EW mean (weight a) of independent values, relative to theirs: sqrt(a / (2 - a)). */
+const CTX_SHORT_SD = Math.sqrt(CTX_SHORT_ALPHA / (2 - CTX_SHORT_ALPHA));
+const RARITY_BINS = 64;
+const RARITY_PER_UNIT = 8;
 const EMPTY: readonly RecentPoint[] = Object.freeze([]);
 /** Epoch day 0 (1970-01-01) was a Thursday; shifting by 3 days makes bucket 0 Monday 00:00. */
 const WEEK_SHIFT_MS = 3 * DAY_MS;
@@ -199,6 +258,15 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   shortRef: [Number.MIN_VALUE, 1e9, 'real'],
   breakoutRef: [0, 1e9, 'real'],
   extremeDecay: [0, 1, 'real'],
+  rarityRef: [0, 1e9, 'real'],
+  rarityAlpha: [Number.MIN_VALUE, 1, 'real'],
+  contextBits: [1, 4, 'int'],
+  contextOrder: [1, 7, 'int'],
+  contextTableBits: [4, 20, 'int'],
+  contextGate: [0, 1, 'real'],
+  contextBoost: [0, 1e3, 'real'],
+  contextMemory: [0, 1, 'real'],
+  contextZRef: [0, 1e6, 'real'],
   cooldownPoints: [0, 1e9, 'int'],
   cooldownDamping: [0, 1, 'real'],
   recentPoints: [1, 10_000, 'int'],
@@ -252,6 +320,23 @@ class Detector implements AnomalyDetector {
   private shortSurprise = 0;
   private longMean = 0;
   private longVar = 0;
+  private readonly rarityHist = new Float64Array(RARITY_BINS);
+  private rarityTotal = 0;
+  /** Scale of the stored counts (true count = stored / gain). */
+  private rarityGain = 1;
+  private ctxLo = 0;
+  private ctxHi = 0;
+  /** The last `contextOrder` quantised values, packed `contextBits` apiece (newest in the low bits). */
+  private ctxHistory = 0;
+  private ctxLength = 0;
+  /** Novelty of recent points, decayed by `contextMemory` per point. */
+  private ctxNovelty = 0;
+  /** Calibrated novelty: short EW mean of the step novelty, and its long-run mean and variance. */
+  private ctxShort = 0;
+  private ctxMean = 0;
+  private ctxVar = 0;
+  /** Hashed (history → bit-facts seen next) table; each slot is a mask of 2 × contextBits facts. */
+  private readonly ctxTable: Uint8Array;
   private sinceAlert = NEVER;
   private alertScore = 0;
   private alerts = 0;
@@ -267,6 +352,7 @@ class Detector implements AnomalyDetector {
     this.config = config;
     this.recentTs = new Float64Array(config.recentPoints);
     this.recentValues = new Float64Array(config.recentPoints);
+    this.ctxTable = new Uint8Array(1 << config.contextTableBits);
     this.offsetMs = config.utcOffsetMinutes * 60_000;
     this.shortSdFactor = Math.sqrt(config.shortAlpha / (2 - config.shortAlpha));
   }
@@ -333,6 +419,8 @@ class Detector implements AnomalyDetector {
       this.magnitude = Math.abs(value);
       this.hi = value;
       this.lo = value;
+      this.ctxLo = value;
+      this.ctxHi = value;
     }
     const span = timestampMs - this.firstTs;
     this.lastTs = timestampMs;
@@ -380,7 +468,46 @@ class Detector implements AnomalyDetector {
       if (value > this.hi) breakout = (value - this.hi) / range / c.breakoutRef;
       else if (value < this.lo) breakout = (this.lo - value) / range / c.breakoutRef;
     }
-    const evidence = Math.max(pointZ / c.pointRef, shortZ / c.shortRef, breakout, 0);
+    let evidence = Math.max(pointZ / c.pointRef, shortZ / c.shortRef, breakout, 0);
+    if (c.rarityRef > 0) {
+      // Counts are kept multiplied by a growing gain instead of decaying every bin at every point.
+      const bin = Math.min(RARITY_BINS - 1, Math.floor(evidence * RARITY_PER_UNIT));
+      const hist = this.rarityHist;
+      let tail = 0;
+      if (bin < RARITY_BINS / 2) {
+        let head = 0;
+        for (let k = 0; k < bin; k++) head += hist[k] as number;
+        tail = Math.max(this.rarityTotal - head, 0);
+      } else {
+        for (let k = bin; k < RARITY_BINS; k++) tail += hist[k] as number;
+      }
+      const g = this.rarityGain;
+      const rarity = -Math.log10((tail + g) / (this.rarityTotal + g));
+      const gain = g / (1 - c.rarityAlpha);
+      hist[bin] = (hist[bin] as number) + gain;
+      this.rarityTotal += gain;
+      this.rarityGain = gain;
+      if (gain > 1e100) {
+        for (let k = 0; k < RARITY_BINS; k++) hist[k] = (hist[k] as number) / gain;
+        this.rarityTotal /= gain;
+        this.rarityGain = 1;
+      }
+      if (!learning) evidence = Math.min(evidence, rarity / c.rarityRef);
+    }
+    const stepNovelty = this.contextStep(value);
+    const novelty = (this.ctxNovelty = Math.max(stepNovelty, this.ctxNovelty * c.contextMemory));
+    evidence *= c.contextGate + (c.contextBoost - c.contextGate) * novelty;
+    if (c.contextZRef > 0) {
+      // Calibrated novelty, a second detector combined by max: the short mean of the step novelty as a
+      // z-score against its own long-run mean and spread (as HTM's anomaly likelihood treats raw scores).
+      this.ctxShort += CTX_SHORT_ALPHA * (stepNovelty - this.ctxShort);
+      const nz = (this.ctxShort - this.ctxMean) / ((Math.sqrt(this.ctxVar) + 0.02) * CTX_SHORT_SD);
+      if (nz / c.contextZRef > evidence) evidence = nz / c.contextZRef;
+      const na = Math.max(c.longAlpha, 1 / (this.n + 1));
+      const d = stepNovelty - this.ctxMean;
+      this.ctxMean += na * d;
+      this.ctxVar = (1 - na) * (this.ctxVar + na * d * d);
+    }
     let score = evidence / (1 + evidence);
 
     // Long-run statistics of log-surprise, winsorised.
@@ -447,6 +574,44 @@ class Detector implements AnomalyDetector {
     };
   }
 
+  /**
+   * Contextual novelty in the style of CAD-OSE: the value is quantised into 2^bits levels over the
+   * range seen so far and written as bit-facts (bit j is 0 or 1: 2 × bits facts, bits of them true).
+   * Each history of the last 1..order levels remembers which facts have followed it; the novelty is the
+   * share of the current facts that the histories did not predict, averaged over the orders. Memory is
+   * a fixed hashed table, so old or colliding histories only ever make a point look less novel.
+   */
+  private contextStep(value: number): number {
+    const c = this.config;
+    const bits = c.contextBits;
+    const levels = 1 << bits;
+    if (value < this.ctxLo) this.ctxLo = value;
+    if (value > this.ctxHi) this.ctxHi = value;
+    const range = this.ctxHi - this.ctxLo;
+    let b = range > 0 ? Math.floor(((value - this.ctxLo) / range) * levels) : 0;
+    if (b >= levels) b = levels - 1;
+    let facts = 0;
+    for (let j = 0; j < bits; j++) facts |= 1 << (2 * j + ((b >> j) & 1));
+    const table = this.ctxTable;
+    const shift = 32 - c.contextTableBits;
+    const orders = Math.min(this.ctxLength, c.contextOrder);
+    let missed = 0;
+    for (let o = 1; o <= orders; o++) {
+      const key = this.ctxHistory & ((1 << (bits * o)) - 1);
+      const slot = (Math.imul(key + 1, 0x9e3779b1) ^ Math.imul(o, 0x85ebca6b)) >>> shift;
+      const predicted = table[slot] as number;
+      let unpredicted = facts & ~predicted;
+      while (unpredicted !== 0) {
+        unpredicted &= unpredicted - 1;
+        missed++;
+      }
+      table[slot] = predicted | facts;
+    }
+    this.ctxHistory = ((this.ctxHistory << bits) | b) & ((1 << (bits * c.contextOrder)) - 1);
+    if (this.ctxLength < c.contextOrder) this.ctxLength++;
+    return orders > 0 ? missed / (orders * bits) : 0;
+  }
+
   private updateBucket(mean: Float64Array, scale: Float64Array, visits: Float64Array, b: number, value: number, floor: number): void {
     const v = visits[b] as number;
     if (v === 0) {
@@ -490,6 +655,18 @@ class Detector implements AnomalyDetector {
       shortSurprise: this.shortSurprise,
       longMean: this.longMean,
       longVar: this.longVar,
+      rarityHist: Array.from(this.rarityHist),
+      rarityTotal: this.rarityTotal,
+      rarityGain: this.rarityGain,
+      ctxLo: this.ctxLo,
+      ctxHi: this.ctxHi,
+      ctxHistory: this.ctxHistory,
+      ctxLength: this.ctxLength,
+      ctxNovelty: this.ctxNovelty,
+      ctxShort: this.ctxShort,
+      ctxMean: this.ctxMean,
+      ctxVar: this.ctxVar,
+      ctxTable: Array.from(this.ctxTable),
       sinceAlert: this.sinceAlert,
       alertScore: this.alertScore,
       alerts: this.alerts,
@@ -523,6 +700,25 @@ class Detector implements AnomalyDetector {
     this.shortSurprise = s.shortSurprise;
     this.longMean = s.longMean;
     this.longVar = s.longVar;
+    if (s.rarityHist && s.rarityTotal !== undefined) {
+      this.rarityHist.set(s.rarityHist);
+      this.rarityTotal = s.rarityTotal;
+      this.rarityGain = s.rarityGain ?? 1;
+    }
+    if (s.ctxTable && s.ctxLo !== undefined && s.ctxHi !== undefined) {
+      this.ctxTable.set(s.ctxTable);
+      this.ctxLo = s.ctxLo;
+      this.ctxHi = s.ctxHi;
+      this.ctxHistory = s.ctxHistory ?? 0;
+      this.ctxLength = s.ctxLength ?? 0;
+      this.ctxNovelty = s.ctxNovelty ?? 0;
+      this.ctxShort = s.ctxShort ?? 0;
+      this.ctxMean = s.ctxMean ?? 0;
+      this.ctxVar = s.ctxVar ?? 0;
+    } else {
+      // A state from before the context model: start it from the current level.
+      this.ctxLo = this.ctxHi = s.level;
+    }
     this.sinceAlert = s.sinceAlert;
     this.alertScore = s.alertScore;
     this.alerts = s.alerts;
@@ -587,6 +783,31 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
     if (!Array.isArray(a) || a.length !== len || !a.every((x) => typeof x === 'number' && Number.isFinite(x))) {
       throw validationError(f, `must be an array of ${len} finite numbers`);
     }
+  }
+  const optionalArrays: [string, number, number][] = [
+    ['rarityHist', RARITY_BINS, Number.MAX_VALUE],
+    ['ctxTable', 1 << config.contextTableBits, (1 << (2 * config.contextBits)) - 1],
+  ];
+  for (const [f, len, max] of optionalArrays) {
+    const a = s[f];
+    if (a === undefined) continue;
+    if (!Array.isArray(a) || a.length !== len || !a.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= max)) {
+      throw validationError(f, `must be an array of ${len} numbers between 0 and ${max}`);
+    }
+  }
+  if (s.rarityGain !== undefined && (typeof s.rarityGain !== 'number' || !(s.rarityGain >= 1 && s.rarityGain <= 1e101))) {
+    throw validationError('rarityGain', 'must be a number between 1 and 1e101');
+  }
+  if (s.ctxVar !== undefined && !((s.ctxVar as number) >= 0)) throw validationError('ctxVar', 'must be a non-negative number');
+  for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar'] as const) {
+    if (s[f] !== undefined && (typeof s[f] !== 'number' || !Number.isFinite(s[f]))) throw validationError(f, 'must be a finite number');
+  }
+  for (const [f, max] of [
+    ['ctxHistory', 2 ** (config.contextBits * config.contextOrder) - 1],
+    ['ctxLength', config.contextOrder],
+  ] as const) {
+    const x = s[f];
+    if (x !== undefined && (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > max)) throw validationError(f, `must be an integer between 0 and ${max}`);
   }
   const size = s.recentSize as number;
   const head = s.recentHead as number;
