@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { AppError } from '../../shared/errors.ts';
-import { compileTree, FALSE_INPUT, inputLevel, TRUE_INPUT, type CompiledTree } from './compile.ts';
+import { compileTree } from './compile.ts';
 import { DiagramStore, FALSE, TRUE } from './diagram.ts';
+import { analyzeExactly } from './engine.ts';
 import type { FaultTreeModel } from './model.ts';
 import { validateFaultTreeModel } from './validate.ts';
 
@@ -66,8 +67,9 @@ export interface FaultTreeAnalysis {
   /** Per basic event, highest Fussell-Vesely first. */
   importance: ImportanceMeasures[];
   limits: { maxOrder: number | null; cutoff: number | null; maxCutSets: number; nodeBudget: number };
-  diagram: { bddNodes: number; zbddNodes: number; storeNodes: number };
-  timings: { compileMs: number; bddMs: number; cutSetsMs: number; probabilityMs: number; importanceMs: number; totalMs: number };
+  diagram: { modules: number; bddNodes: number; zbddNodes: number; storeNodes: number };
+  /** Milliseconds; probabilityMs includes the importance measures, cutSetsMs the listing and bounds. */
+  timings: { compileMs: number; bddMs: number; probabilityMs: number; cutSetsMs: number; totalMs: number };
 }
 
 const DEFAULT_NODE_BUDGET = 8_000_000;
@@ -87,82 +89,6 @@ function checkOptions(options: AnalysisOptions): void {
   if (nodeBudget !== undefined && (!Number.isInteger(nodeBudget) || nodeBudget < 1000)) {
     throw new AppError('validation_failed', 'nodeBudget: must be an integer >= 1000', { field: 'nodeBudget' });
   }
-}
-
-/** Builds the BDD of the compiled tree's top gate; gate BDDs are built once, so shared sub-trees cost once. */
-export function buildTopBdd(store: DiagramStore, tree: CompiledTree): number {
-  const gateBdd = new Int32Array(tree.gates.length);
-  const resolve = (input: number): number => {
-    if (input >= 0) return gateBdd[input]!;
-    if (input === TRUE_INPUT) return TRUE;
-    if (input === FALSE_INPUT) return FALSE;
-    return store.variable(inputLevel(input));
-  };
-  tree.gates.forEach((gate, g) => {
-    const inputs = gate.inputs.map(resolve);
-    // Combining the deepest-rooted operands first keeps intermediate results small.
-    const byLevel = (): number[] => [...inputs].sort((a, b) => store.level[b]! - store.level[a]!);
-    let f: number;
-    switch (gate.type) {
-      case 'and':
-      case 'nand':
-        f = byLevel().reduce((acc, x) => store.and(acc, x), TRUE);
-        if (gate.type === 'nand') f = store.not(f);
-        break;
-      case 'or':
-      case 'nor':
-        f = byLevel().reduce((acc, x) => store.or(acc, x), FALSE);
-        if (gate.type === 'nor') f = store.not(f);
-        break;
-      case 'xor':
-        f = inputs.reduce((acc, x) => store.xor(acc, x), FALSE);
-        break;
-      case 'not':
-        f = store.not(inputs[0]!);
-        break;
-      case 'atleast':
-        f = store.atLeast(gate.k, inputs);
-        break;
-    }
-    gateBdd[g] = f;
-  });
-  return gateBdd[tree.gates.length - 1]!;
-}
-
-/** Exact probability of every node up to `root` (Shannon decomposition), ascending ids being children-first. */
-function nodeProbabilities(store: DiagramStore, root: number, p: Float64Array): Float64Array {
-  const prob = new Float64Array(root + 1);
-  if (root >= TRUE) prob[TRUE] = 1;
-  const { level, low, high } = store;
-  for (let n = 2; n <= root; n++) {
-    const q = p[level[n]!]!;
-    prob[n] = q * prob[high[n]!]! + (1 - q) * prob[low[n]!]!;
-  }
-  return prob;
-}
-
-/**
- * dP(top)/dp(x) for every variable x in one top-down pass: the probability of reaching each node times
- * the difference its variable makes there. Exact because P(top) is multilinear in the p(x).
- */
-function birnbaumByLevel(store: DiagramStore, root: number, p: Float64Array, prob: Float64Array): Float64Array {
-  const birnbaum = new Float64Array(p.length);
-  if (root <= TRUE) return birnbaum;
-  const reach = new Float64Array(root + 1);
-  reach[root] = 1;
-  const { level, low, high } = store;
-  for (let n = root; n >= 2; n--) {
-    const r = reach[n]!;
-    if (r === 0) continue;
-    const l = level[n]!;
-    const q = p[l]!;
-    const hi = high[n]!;
-    const lo = low[n]!;
-    reach[hi] = reach[hi]! + r * q;
-    reach[lo] = reach[lo]! + r * (1 - q);
-    birnbaum[l] = birnbaum[l]! + r * (prob[hi]! - prob[lo]!);
-  }
-  return birnbaum;
 }
 
 /** Per-node summaries of a cut-set family, over the nodes reachable from its root. */
@@ -364,22 +290,16 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
   const tree = compileTree(model, { top: options.top, index });
   const nodeBudget = options.nodeBudget ?? DEFAULT_NODE_BUDGET;
   const maxCutSets = options.maxCutSets ?? DEFAULT_MAX_CUT_SETS;
-  const p = tree.probabilities;
   const t0 = performance.now();
 
-  const store = new DiagramStore(nodeBudget);
-  const root = buildTopBdd(store, tree);
-  const bddNodes = root <= TRUE ? 0 : store.reachable(root).length;
+  const exactResult = analyzeExactly(tree, nodeBudget);
+  const { store, pByLevel: p, eventOfLevel } = exactResult;
+  const exact = exactResult.topProbability;
   const t1 = performance.now();
 
-  const prob = nodeProbabilities(store, root, p);
-  const exact = prob[root]!;
-  const t2 = performance.now();
-
-  const birnbaum = birnbaumByLevel(store, root, p, prob);
-  const importance: ImportanceMeasures[] = tree.events.map((event, l) => {
-    const q = p[l]!;
-    const b = birnbaum[l]!;
+  const importance: ImportanceMeasures[] = tree.events.map((event, e) => {
+    const q = tree.probabilities[e]!;
+    const b = exactResult.birnbaum[e]!;
     const topGivenOccurs = clamp01(exact + (1 - q) * b);
     const topGivenAbsent = clamp01(exact - q * b);
     return {
@@ -394,9 +314,9 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
     };
   });
   importance.sort((a, b) => b.fussellVesely - a.fussellVesely || b.birnbaum - a.birnbaum || a.event.localeCompare(b.event));
-  const t3 = performance.now();
+  const t2 = performance.now();
 
-  let family = store.minimalSolutions(root);
+  let family = exactResult.cutSets;
   if (options.maxOrder !== undefined) family = limitOrder(store, family, options.maxOrder);
   let stats = new FamilyStats(store, family, p);
   if (options.cutoff !== undefined && options.cutoff > 0) {
@@ -405,10 +325,10 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
   }
   const count = stats.count();
   const listed = mostProbableSets(store, stats, p, maxCutSets);
-  const cutSets = listed.map((cs) => ({ events: cs.levels.map((l) => tree.events[l]!), probability: cs.probability }));
+  const cutSets = listed.map((cs) => ({ events: cs.levels.map((l) => tree.events[eventOfLevel[l]!]!), probability: cs.probability }));
   const rareEvent = stats.powerSums(1)[0]!;
   const mcub = minCutUpperBound(stats, count, store, p);
-  const t4 = performance.now();
+  const t3 = performance.now();
 
   return {
     top: tree.top,
@@ -422,14 +342,13 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
     probability: { exact, rareEvent, mcub },
     importance,
     limits: { maxOrder: options.maxOrder ?? null, cutoff: options.cutoff ?? null, maxCutSets, nodeBudget },
-    diagram: { bddNodes, zbddNodes: stats.nodes.length, storeNodes: store.size },
+    diagram: { modules: exactResult.modules, bddNodes: exactResult.bddNodes, zbddNodes: stats.nodes.length, storeNodes: store.size },
     timings: {
       compileMs: round(t0 - started),
-      bddMs: round(t1 - t0),
-      probabilityMs: round(t2 - t1),
-      importanceMs: round(t3 - t2),
-      cutSetsMs: round(t4 - t3),
-      totalMs: round(t4 - started),
+      bddMs: round(exactResult.timings.bddMs),
+      probabilityMs: round(exactResult.timings.probabilityMs + (t2 - t1)),
+      cutSetsMs: round(exactResult.timings.cutSetsMs + (t3 - t2)),
+      totalMs: round(t3 - started),
     },
   };
 }
@@ -440,4 +359,13 @@ function clamp01(x: number): number {
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
+}
+
+/** Just the minimal cut sets (counted exactly, the `maxCutSets` most probable listed); see analyzeFaultTree. */
+export function computeMinimalCutSets(
+  model: FaultTreeModel,
+  options: AnalysisOptions = {},
+): Pick<FaultTreeAnalysis, 'top' | 'coherent' | 'minimalCutSetCount' | 'cutSets'> {
+  const { top, coherent, minimalCutSetCount, cutSets } = analyzeFaultTree(model, options);
+  return { top, coherent, minimalCutSetCount, cutSets };
 }

@@ -4,12 +4,12 @@ import { defaultTopGate, validateFaultTreeModel, type ModelIndex } from './valid
 
 /**
  * The part of a model under one top gate, with names replaced by integers.
- * Basic events get *levels* (their BDD variable order); gates are listed children-first.
+ * Basic events are numbered in depth-first order of first appearance; gates are listed children-first.
  */
 export interface CompiledTree {
   top: string;
   faultTree: string;
-  /** Basic event names by level (BDD variable order). */
+  /** Basic event names in depth-first order of first appearance. */
   events: string[];
   probabilities: Float64Array;
   /** Gates children-first; the top gate is last. */
@@ -22,14 +22,14 @@ export interface CompiledGate {
   name: string;
   type: GateType;
   k: number;
-  /** Inputs as references: gate index (>= 0), basic event level (encoded as -2 - level), or house event constant (-1: true is encoded as TRUE_INPUT). */
+  /** Gate index (>= 0), basic event (eventInput(index)), or a house event's constant (TRUE_INPUT / FALSE_INPUT). */
   inputs: number[];
 }
 
 export const TRUE_INPUT = -1_000_000_000;
 export const FALSE_INPUT = -1_000_000_001;
-export const levelInput = (level: number): number => -2 - level;
-export const inputLevel = (input: number): number => -2 - input;
+export const eventInput = (event: number): number => -2 - event;
+export const inputEvent = (input: number): number => -2 - input;
 
 export function resolveTop(model: FaultTreeModel, index: ModelIndex, top: string | undefined): string {
   if (top === undefined) return defaultTopGate(model, index);
@@ -47,7 +47,7 @@ export function resolveTop(model: FaultTreeModel, index: ModelIndex, top: string
 export function compileTree(model: FaultTreeModel, options: { top?: string; index?: ModelIndex } = {}): CompiledTree {
   const index = options.index ?? validateFaultTreeModel(model);
   const top = resolveTop(model, index, options.top);
-  const levelOf = new Map<string, number>();
+  const eventIndex = new Map<string, number>();
   const events: string[] = [];
   const gateIndex = new Map<string, number>();
   const gates: CompiledGate[] = [];
@@ -68,8 +68,8 @@ export function compileTree(model: FaultTreeModel, options: { top?: string; inde
           stack.push({ name: input, next: 0 });
         }
       } else if (index.basicEvents.has(input)) {
-        if (!levelOf.has(input)) {
-          levelOf.set(input, events.length);
+        if (!eventIndex.has(input)) {
+          eventIndex.set(input, events.length);
           events.push(input);
         }
       } else {
@@ -83,8 +83,8 @@ export function compileTree(model: FaultTreeModel, options: { top?: string; inde
     const inputs = gate.inputs.map((input) => {
       const g = gateIndex.get(input);
       if (g !== undefined) return g;
-      const level = levelOf.get(input);
-      if (level !== undefined) return levelInput(level);
+      const event = eventIndex.get(input);
+      if (event !== undefined) return eventInput(event);
       return houseEvents.get(input) ? TRUE_INPUT : FALSE_INPUT;
     });
     gateIndex.set(gate.name, gates.length);

@@ -23,6 +23,7 @@ const OP_XOR = 3;
 const OP_NOT = 4;
 const OP_WITHOUT = 5;
 const OP_UNION = 6;
+const OP_CONCAT = 7;
 
 export class DiagramStore {
   level: Int32Array;
@@ -39,6 +40,9 @@ export class DiagramStore {
   private cacheR: Int32Array;
   private cacheMask: number;
   private readonly maxCacheBits = 22;
+  /** Visit marks for `reachable`, compared with `epoch` so they never need clearing. */
+  private stamp = new Int32Array(0);
+  private epoch = 0;
 
   constructor(readonly nodeBudget: number) {
     this.capacity = 1 << 14;
@@ -237,16 +241,18 @@ export class DiagramStore {
 
   /** Sets of `p` that contain no set of `q` (Rauzy's "without"): removes non-minimal candidates. */
   without(p: number, q: number): number {
-    if (p === FALSE || q === TRUE || p === q) return FALSE;
+    if (p === FALSE) return FALSE;
+    // Sets of q that contain a variable before p's top one cannot be subsets of p's sets: skip them
+    // here rather than through cached recursive calls, which would crowd the computed cache.
+    const lp = this.level[p]!;
+    while (this.level[q]! < lp) q = this.low[q]!;
+    if (q === TRUE || p === q) return FALSE;
     if (q === FALSE) return p;
     const hit = this.cached(OP_WITHOUT, p, q);
     if (hit >= 0) return hit;
-    const lp = this.level[p]!;
     const lq = this.level[q]!;
     let r: number;
-    // Sets of q that contain q's top variable cannot be subsets of sets of p, which lack it.
-    if (lp > lq) r = this.without(p, this.low[q]!);
-    else if (lp < lq) r = this.zbdd(lp, this.without(this.low[p]!, q), this.without(this.high[p]!, q));
+    if (lp < lq) r = this.zbdd(lp, this.without(this.low[p]!, q), this.without(this.high[p]!, q));
     else {
       r = this.zbdd(
         lp,
@@ -272,14 +278,25 @@ export class DiagramStore {
     return this.remember(OP_UNION, p, q, r);
   }
 
+  /** The family {a U b : a in f, b in g}, for f whose variables all come before g's (so no reordering). */
+  concat(f: number, g: number): number {
+    if (f === FALSE || g === FALSE) return FALSE;
+    if (f === TRUE) return g;
+    if (g === TRUE) return f;
+    const hit = this.cached(OP_CONCAT, f, g);
+    if (hit >= 0) return hit;
+    const r = this.zbdd(this.level[f]!, this.concat(this.low[f]!, g), this.concat(this.high[f]!, g));
+    return this.remember(OP_CONCAT, f, g, r);
+  }
+
   /**
    * The minimal true points of the BDD `root` as a ZBDD (Rauzy 1993):
    * minsol(ite(x, f1, f0)) = {x} x without(minsol(f1), minsol(f0))  U  minsol(f0).
    * For a monotone (coherent) function these are exactly its minimal cut sets. For a non-monotone one they
    * are the minimal cut sets of its monotone approximation (the function with negated literals set to true).
+   * `memo` (one slot per BDD node, -1 for unknown) can be shared between calls on disjoint diagrams.
    */
-  minimalSolutions(root: number): number {
-    const memo = new Int32Array(root + 1).fill(-1);
+  minimalSolutions(root: number, memo: Int32Array = new Int32Array(root + 1).fill(-1)): number {
     const visit = (f: number): number => {
       if (f <= TRUE) return f;
       const known = memo[f]!;
@@ -295,13 +312,19 @@ export class DiagramStore {
 
   /** Ids of the nodes reachable from `root`, in ascending (children-first) order, terminals excluded. */
   reachable(root: number): Int32Array {
-    const seen = new Uint8Array(root + 1);
+    if (this.stamp.length < this.size) {
+      const grown = new Int32Array(Math.max(this.size, this.stamp.length * 2));
+      grown.set(this.stamp);
+      this.stamp = grown;
+    }
+    const epoch = ++this.epoch;
+    const stamp = this.stamp;
     const stack = [root];
     const out: number[] = [];
     while (stack.length > 0) {
       const n = stack.pop()!;
-      if (n <= TRUE || seen[n]) continue;
-      seen[n] = 1;
+      if (n <= TRUE || stamp[n] === epoch) continue;
+      stamp[n] = epoch;
       out.push(n);
       stack.push(this.low[n]!, this.high[n]!);
     }

@@ -157,3 +157,22 @@ export function defaultTopGate(model: FaultTreeModel, index: ModelIndex): string
   if (first === undefined) throw new AppError('unprocessable', 'the model has no root gate', { field: 'faultTrees' });
   return first;
 }
+
+export interface TopGate {
+  faultTree: string;
+  gate: string;
+  /** The gate analyseFaultTree picks when no top is given. */
+  isDefault: boolean;
+}
+
+/** Gates that can be analysed as a top: each fault tree's declared top, else its root gates (used by no other gate). */
+export function listTopGates(model: FaultTreeModel): TopGate[] {
+  const index = validateFaultTreeModel(model);
+  const chosen = defaultTopGate(model, index);
+  const out: TopGate[] = [];
+  model.faultTrees.forEach((tree, t) => {
+    const gates = tree.top !== undefined ? [tree.top, ...index.rootsByTree[t]!.filter((g) => g !== tree.top)] : index.rootsByTree[t]!;
+    for (const gate of gates) out.push({ faultTree: tree.name, gate, isDefault: gate === chosen });
+  });
+  return out;
+}
