@@ -199,7 +199,10 @@ function limitProbability(store: DiagramStore, stats: FamilyStats, p: Float64Arr
 interface Candidate {
   node: number;
   prob: number;
+  /** Best probability reachable from here, as log-probability quantised to ~1e-9 relative, so ties are real ties. */
   bound: number;
+  /** Tie-break: deeper candidates first, so equal-probability families are walked depth-first, not breadth-first. */
+  level: number;
   events: EventList | null;
 }
 interface EventList {
@@ -212,12 +215,14 @@ function mostProbableSets(store: DiagramStore, stats: FamilyStats, p: Float64Arr
   const out: { levels: number[]; probability: number }[] = [];
   if (limit === 0 || stats.root === FALSE) return out;
   const heap: Candidate[] = [];
+  const before = (a: Candidate, b: Candidate): boolean => a.bound > b.bound || (a.bound === b.bound && a.level > b.level);
+  const quantise = (bound: number): number => Math.round(Math.log(bound) * 1e9);
   const push = (c: Candidate): void => {
     heap.push(c);
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]!.bound >= c.bound) break;
+      if (!before(c, heap[parent]!)) break;
       heap[i] = heap[parent]!;
       i = parent;
     }
@@ -232,8 +237,8 @@ function mostProbableSets(store: DiagramStore, stats: FamilyStats, p: Float64Arr
         const l = 2 * i + 1;
         if (l >= heap.length) break;
         const r = l + 1;
-        const c = r < heap.length && heap[r]!.bound > heap[l]!.bound ? r : l;
-        if (heap[c]!.bound <= last.bound) break;
+        const c = r < heap.length && before(heap[r]!, heap[l]!) ? r : l;
+        if (!before(heap[c]!, last)) break;
         heap[i] = heap[c]!;
         i = c;
       }
@@ -241,7 +246,14 @@ function mostProbableSets(store: DiagramStore, stats: FamilyStats, p: Float64Arr
     }
     return top;
   };
-  push({ node: stats.root, prob: 1, bound: stats.max(stats.root), events: null });
+  const candidate = (node: number, prob: number, events: EventList | null): Candidate => ({
+    node,
+    prob,
+    bound: quantise(prob * stats.max(node)),
+    level: store.level[node]!,
+    events,
+  });
+  push(candidate(stats.root, 1, null));
   while (heap.length > 0 && out.length < limit) {
     const c = pop();
     if (c.node === TRUE) {
@@ -254,10 +266,11 @@ function mostProbableSets(store: DiagramStore, stats: FamilyStats, p: Float64Arr
     const hi = store.high[c.node]!;
     const lo = store.low[c.node]!;
     const hiProb = c.prob * p[l]!;
-    push({ node: hi, prob: hiProb, bound: hiProb * stats.max(hi), events: { level: l, next: c.events } });
-    if (lo !== FALSE) push({ node: lo, prob: c.prob, bound: c.prob * stats.max(lo), events: c.events });
+    push(candidate(hi, hiProb, { level: l, next: c.events }));
+    if (lo !== FALSE) push(candidate(lo, c.prob, c.events));
   }
-  return out;
+  // The search is exact up to the quantisation; make the order exact.
+  return out.sort((a, b) => b.probability - a.probability || a.levels.length - b.levels.length);
 }
 
 /** 1 - prod(1 - P(cs)) = 1 - exp(sum_m -S_m / m) with S_m = sum P(cs)^m, computed on the ZBDD without enumeration. */
@@ -267,8 +280,14 @@ function minCutUpperBound(stats: FamilyStats, count: bigint, store: DiagramStore
   if (maxP >= 1) return 1;
   if (count <= 100_000n) {
     let logProduct = 0;
-    const all = mostProbableSets(store, stats, p, Number(count));
-    for (const cs of all) logProduct += Math.log1p(-cs.probability);
+    const walk = (n: number, prob: number): void => {
+      if (n === TRUE) logProduct += Math.log1p(-prob);
+      else if (n !== FALSE) {
+        walk(store.high[n]!, prob * p[store.level[n]!]!);
+        walk(store.low[n]!, prob);
+      }
+    };
+    walk(stats.root, 1);
     return -Math.expm1(logProduct);
   }
   // Terms shrink at least like maxP^m; pick enough of them for double precision.
