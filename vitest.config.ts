@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-    testTimeout: 30_000,
+    // Safety limits, not speed targets: several tests start server processes, which is slow on a busy 2-core machine.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
     // Two cores: more forks only thrash. Files are independent (each opens its own database).
     pool: 'forks',

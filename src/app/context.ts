@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { Database, MigrationSet } from '../storage/index.ts';
+import type { DomainEvents } from '../shared/events.ts';
+import type { CatalogService } from '../catalog/index.ts';
+import type { IncidentService } from '../incidents/index.ts';
+import type { TokenService } from '../auth/index.ts';
+import type { CheckRunner } from '../checks/index.ts';
+import type { HttpApp } from '../http/app.ts';
+import type { Config } from './config.ts';
+
+/** Services other capabilities may use. Capabilities add theirs by declaration merging. */
+export interface ModuleServices {
+  catalog: CatalogService;
+  incidents: IncidentService;
+  tokens: TokenService;
+  /** Real checks (HTTP, Prometheus, and kinds registered by capabilities) for plans and recovery. */
+  checks: CheckRunner;
+}
+
+export interface AppContext {
+  config: Config;
+  database: Database;
+  events: DomainEvents;
+  clock: () => Date;
+  log: Logger;
+  services: ModuleServices;
+}
+
+/**
+ * A capability plugs into the server through this shape only: its tables, its services, its routes
+ * and its background work. `src/app/modules.ts` lists them in dependency order.
+ */
+export interface FirebreakModule {
+  name: string;
+  migrations?: MigrationSet;
+  /** Construct services and register them on `ctx.services` for later modules. */
+  init?(ctx: AppContext): void | Promise<void>;
+  routes?(app: HttpApp, ctx: AppContext): void | Promise<void>;
+  /** Start background workers; called after the HTTP server listens, only when workers are enabled. */
+  start?(ctx: AppContext): void | Promise<void>;
+  stop?(ctx: AppContext): void | Promise<void>;
+}

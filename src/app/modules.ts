@@ -1,0 +1,22 @@
+import type { FirebreakModule } from './context.ts';
+import { CatalogService, catalogMigrations, catalogRoutes } from '../catalog/index.ts';
+import { IncidentService, incidentMigrations, incidentRoutes } from '../incidents/index.ts';
+import { tokenMigrations, tokenRoutes } from '../auth/index.ts';
+import { rcaModule } from '../rca/index.ts';
+
+const core: FirebreakModule = {
+  name: 'core',
+  migrations: { ...catalogMigrations, ...incidentMigrations, ...tokenMigrations },
+  init(ctx) {
+    ctx.services.catalog = new CatalogService(ctx.database, ctx.clock);
+    ctx.services.incidents = new IncidentService(ctx.database, ctx.services.catalog, ctx.events, ctx.clock);
+  },
+  routes(app, ctx) {
+    catalogRoutes(app, ctx);
+    incidentRoutes(app, ctx);
+    tokenRoutes(app, ctx);
+  },
+};
+
+/** Every capability, in dependency order: a module may use the services of those before it. */
+export const MODULES: readonly FirebreakModule[] = [core, rcaModule];

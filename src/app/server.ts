@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import client from 'prom-client';
+import { Type } from 'typebox';
+import { openDatabase, migrateToLatest, type Database } from '../storage/index.ts';
+import { DomainEvents } from '../shared/events.ts';
+import { TokenService } from '../auth/index.ts';
+import { CheckRunner } from '../checks/index.ts';
+import { ACTIVE_STATUSES, SEVERITIES, type IncidentTables } from '../incidents/index.ts';
+import { createHttpApp, type HttpApp } from '../http/app.ts';
+import type { AppContext, FirebreakModule, ModuleServices } from './context.ts';
+import type { Config } from './config.ts';
+import { MODULES } from './modules.ts';
+
+export interface Firebreak {
+  app: HttpApp;
+  ctx: AppContext;
+  /** Listens on config.port/host and starts background workers; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting requests, lets in-flight ones finish, stops workers, closes the database. */
+  close(): Promise<void>;
+}
+
+const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface CreateFirebreakOptions {
+  config: Config;
+  log?: Logger;
+  clock?: () => Date;
+  database?: Database;
+  modules?: readonly FirebreakModule[];
+}
+
+export async function createFirebreak(options: CreateFirebreakOptions): Promise<Firebreak> {
+  const { config } = options;
+  const log = options.log ?? pino({ level: config.logLevel, base: { service: 'firebreak' } });
+  const database = options.database ?? openDatabase(config.databaseUrl);
+  const modules = options.modules ?? MODULES;
+  const applied = await migrateToLatest(
+    database,
+    modules.flatMap((m) => (m.migrations ? [m.migrations] : [])),
+  );
+  if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+
+  const events = new DomainEvents();
+  events.onListenerError(({ name, error }) => log.error({ err: error, event: name }, 'event listener failed'));
+  const tokens = new TokenService(database, options.clock);
+  const ctx: AppContext = {
+    config,
+    database,
+    events,
+    clock: options.clock ?? (() => new Date()),
+    log,
+    services: { tokens, checks: new CheckRunner({ prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
+  };
+  for (const module of modules) await module.init?.(ctx);
+
+  const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion });
+  registerOperationalRoutes(app, ctx, metrics.registry);
+  for (const module of modules) await module.routes?.(app, ctx);
+  await app.ready();
+
+  const bootstrap = await tokens.bootstrap(config.bootstrapToken);
+  if (bootstrap.token) {
+    // Printed once, on the first start of an empty database, so the operator can sign in.
+    process.stdout.write(
+      `\nFirebreak created an admin API token. It is shown only this once:\n\n    ${bootstrap.token}\n\n` +
+        `Use it as "Authorization: Bearer <token>", or export FIREBREAK_TOKEN for the CLI.\n\n`,
+    );
+  } else if (bootstrap.created) {
+    log.info('installed FIREBREAK_BOOTSTRAP_TOKEN as the admin token');
+  }
+
+  let started = false;
+  return {
+    app,
+    ctx,
+    async listen() {
+      const address = await app.listen({ port: config.port, host: config.host });
+      if (config.workers) {
+        for (const module of modules) await module.start?.(ctx);
+        started = true;
+      }
+      log.info({ address }, 'firebreak listening');
+      return address.replace('[::1]', '127.0.0.1');
+    },
+    async close() {
+      await app.close();
+      if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
+      await database.close();
+    },
+  };
+}
+
+const HealthSchema = Type.Object({ status: Type.String(), database: Type.String() });
+
+function registerOperationalRoutes(app: HttpApp, ctx: AppContext, registry: client.Registry): void {
+  const db = ctx.database.db.withTables<IncidentTables>();
+  new client.Gauge({
+    name: 'firebreak_open_incidents',
+    help: 'Incidents not yet resolved, by severity',
+    labelNames: ['severity'] as const,
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('incidents')
+        .select(['severity', db.fn.countAll<number>().as('count')])
+        .where('status', 'in', [...ACTIVE_STATUSES])
+        .groupBy('severity')
+        .execute();
+      for (const severity of SEVERITIES) this.set({ severity }, Number(rows.find((r) => r.severity === severity)?.count ?? 0));
+    },
+  });
+
+  app.get(
+    '/healthz',
+    { config: { public: true }, schema: { tags: ['operations'], response: { '2xx': HealthSchema, 503: HealthSchema } } },
+    async (_request, reply) => {
+      try {
+        await db.selectFrom('incidents').select('id').limit(1).execute();
+        return { status: 'ok', database: ctx.database.dialect };
+      } catch {
+        void reply.status(503);
+        return { status: 'unavailable', database: ctx.database.dialect };
+      }
+    },
+  );
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus text exposition' } }, async (_request, reply) => {
+    void reply.type(registry.contentType);
+    return registry.metrics();
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}

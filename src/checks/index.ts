@@ -1,0 +1,3 @@
+export * from './schemas.ts';
+export { CheckRunner, describeSpec, type CheckEvaluator } from './runner.ts';
+export { compare } from './compare.ts';

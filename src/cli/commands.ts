@@ -1,0 +1,4 @@
+import type { CommandRegistrar } from './main.ts';
+
+/** Command groups contributed by capabilities (plans, drills, fta, …), in the order they appear in help. */
+export const CLI_COMMANDS: readonly CommandRegistrar[] = [];

@@ -1,0 +1,108 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import { AppError } from '../shared/errors.ts';
+import { createAjv } from '../shared/validation.ts';
+import { roleAllows, type Principal, type Role, type TokenService } from '../auth/index.ts';
+import { sendProblem, toAppError } from './problem.ts';
+import { createHttpMetrics, type HttpMetrics } from './observability.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Minimum role; defaults to viewer for GET/HEAD and responder for writes. */
+    role?: Role;
+    /** Public endpoints authenticate another way (routing keys) or not at all (health, status page). */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export type HttpApp = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface HttpAppOptions {
+  log: Logger;
+  tokens: TokenService;
+  version: string;
+}
+
+/** The principal of an authenticated request; routes that need one can rely on the auth hook having run. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('unauthorized', 'this endpoint needs a bearer token');
+  return request.principal;
+}
+
+export function actorOf(request: FastifyRequest): string {
+  return principalOf(request).name;
+}
+
+export async function createHttpApp(options: HttpAppOptions): Promise<{ app: HttpApp; metrics: HttpMetrics }> {
+  const app = Fastify({
+    loggerInstance: options.log as unknown as FastifyBaseLogger,
+    bodyLimit: MAX_BODY_BYTES,
+    // Per-request logs at 2,000 req/s drown the useful ones; slow and failed requests are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Keep-alive connections are closed when idle on shutdown; in-flight requests finish first.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Bodies are validated strictly (no coercion, unknown fields rejected by the schemas); query strings
+  // and path parameters arrive as text, so those are coerced to the declared types.
+  const bodyAjv = createAjv();
+  const queryAjv = createAjv({ coerceTypes: true });
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const ajv = httpPart === 'body' ? bodyAjv : queryAjv;
+    return ajv.compile(schema);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error as Error);
+    if (appError.code === 'internal') request.log.error({ err: error, url: request.url }, 'request failed');
+    return sendProblem(reply, request, appError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, new AppError('not_found', `no endpoint ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  const metrics = createHttpMetrics();
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 500 || reply.elapsedTime > 1000) {
+      request.log.warn({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'slow or failed request');
+    }
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    if (config.public || request.routeOptions.url === undefined) return;
+    const header = request.headers.authorization;
+    const secret = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    request.principal = await options.tokens.authenticate(secret);
+    const required = config.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'responder');
+    if (!roleAllows(request.principal.role, required)) {
+      throw new AppError('forbidden', `this needs the ${required} role; token ${request.principal.name} has ${request.principal.role}`);
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Firebreak API',
+        version: options.version,
+        description: 'Incident response for teams that run LLM services. Errors are application/problem+json.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  return { app, metrics };
+}

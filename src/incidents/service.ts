@@ -1,0 +1,464 @@
+import { sql, type Kysely } from 'kysely';
+import { AppError, notFound } from '../shared/errors.ts';
+import { checkVersion } from '../shared/concurrency.ts';
+import type { DomainEvents } from '../shared/events.ts';
+import { fromJson, toJson, viewAs, type Database } from '../storage/index.ts';
+import type { IncidentTimes } from './metrics.ts';
+import { chooseOwningTeam, type CatalogService, type CatalogTables } from '../catalog/index.ts';
+import {
+  ACTIVE_STATUSES,
+  ALLOWED_TRANSITIONS,
+  isActiveStatus,
+  isReopening,
+  isTransitionAllowed,
+  type IncidentStatus,
+} from './lifecycle.ts';
+import { formatIncidentId, incidentDay } from './ids.ts';
+import type {
+  CreateIncidentInput,
+  Incident,
+  ListIncidentsQuery,
+  PatchIncidentInput,
+  ResolveInput,
+  TimelineEntry,
+} from './schemas.ts';
+import {
+  allocateIncidentNumber,
+  incidentFromRow,
+  timelineFromRow,
+  type IncidentExecutor,
+  type IncidentRow,
+  type IncidentTables,
+} from './store.ts';
+
+declare module '../shared/events.ts' {
+  interface DomainEventMap {
+    'incident.created': { incident: Incident };
+    'incident.updated': { incident: Incident; previous: Incident; kinds: string[] };
+    'timeline.appended': { entry: TimelineEntry };
+  }
+}
+
+export interface TimelineDraft {
+  kind: string;
+  summary: string;
+  data?: Record<string, unknown>;
+  /** Defaults to the actor of the change that produced it. */
+  actor?: string;
+}
+
+export interface CreatedIncident {
+  incident: Incident;
+  entries: TimelineEntry[];
+}
+
+interface Mutation {
+  set: Partial<IncidentRow>;
+  entries: TimelineDraft[];
+  services?: string[];
+}
+
+const MAX_OPTIMISTIC_RETRIES = 5;
+
+/** Fields a PATCH may change, with how each is stored and how its timeline entry is worded. */
+const PATCHABLE = [
+  'title',
+  'description',
+  'severity',
+  'assignee',
+  'team',
+  'root_cause',
+  'resolution',
+  'lessons_learned',
+] as const satisfies readonly (keyof PatchIncidentInput & keyof IncidentRow)[];
+
+export class IncidentService {
+  private readonly db: Kysely<IncidentTables>;
+
+  constructor(
+    database: Database,
+    private readonly catalog: CatalogService,
+    private readonly events: DomainEvents,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    this.db = database.db.withTables<IncidentTables>();
+  }
+
+  /** Runs `work` in one transaction; capabilities that must create an incident atomically with their own rows pass theirs. */
+  transaction<T>(work: (trx: IncidentExecutor) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
+  }
+
+  async create(input: CreateIncidentInput, actor: string): Promise<Incident> {
+    const created = await this.transaction((trx) => this.createInTransaction(trx, input, actor));
+    this.announceCreated(created);
+    return created.incident;
+  }
+
+  /**
+   * Creates an incident inside a caller's transaction (alert ingestion opens incidents atomically with
+   * the alert). The caller must pass the result to `announceCreated` after committing.
+   */
+  async createInTransaction(trx: IncidentExecutor, input: CreateIncidentInput, actor: string): Promise<CreatedIncident> {
+    const services = input.services ?? [];
+    const catalogue = await this.catalog.servicesById(services, viewAs<CatalogTables>(trx));
+    services.forEach((service, i) => {
+      if (!catalogue.has(service)) {
+        throw new AppError('unprocessable', `services[${i}]: service ${service} does not exist; create it first`, {
+          field: `services[${i}]`,
+        });
+      }
+    });
+    let assignment = chooseOwningTeam(services, catalogue);
+    if (input.team !== undefined) {
+      await this.assertTeamExists(input.team, 'team', trx);
+      assignment = { team: input.team, reason: `team ${input.team} chosen by ${actor}` };
+    }
+    const now = this.clock();
+    const nowIso = now.toISOString();
+    const detectedAt = input.detected_at ? new Date(input.detected_at).toISOString() : nowIso;
+    const id = formatIncidentId(now, await allocateIncidentNumber(trx, incidentDay(now)));
+    const row: IncidentRow = {
+      id,
+      title: input.title,
+      description: input.description ?? '',
+      severity: input.severity,
+      status: 'detected',
+      impact_users_affected: input.impact?.users_affected ?? null,
+      impact_revenue: input.impact?.revenue ?? null,
+      impact_description: input.impact?.description ?? null,
+      services: toJson(services),
+      team: assignment.team,
+      assignee: input.assignee ?? null,
+      detected_at: detectedAt,
+      acknowledged_at: null,
+      acknowledged_by: null,
+      resolved_at: null,
+      actions_taken: '[]',
+      root_cause: null,
+      resolution: null,
+      lessons_learned: null,
+      labels: toJson(input.labels ?? {}),
+      created_by: actor,
+      created_at: nowIso,
+      updated_at: nowIso,
+      version: 1,
+    };
+    await trx.insertInto('incidents').values(row).execute();
+    if (services.length > 0) {
+      await trx
+        .insertInto('incident_services')
+        .values(services.map((service) => ({ incident_id: id, service })))
+        .execute();
+    }
+    const entries = await this.insertTimeline(trx, id, actor, nowIso, [
+      { kind: 'created', summary: `${input.severity} incident opened: ${input.title}`, data: { severity: input.severity, services } },
+      { kind: 'assigned', summary: assignment.reason, data: { field: 'team', old: null, new: assignment.team } },
+    ]);
+    return { incident: incidentFromRow(row), entries };
+  }
+
+  announceCreated(created: CreatedIncident): void {
+    this.events.emit('incident.created', { incident: created.incident });
+    for (const entry of created.entries) this.events.emit('timeline.appended', { entry });
+  }
+
+  async get(id: string, db: IncidentExecutor = this.db): Promise<Incident> {
+    const row = await db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('incident', id);
+    return incidentFromRow(row);
+  }
+
+  async list(query: ListIncidentsQuery): Promise<{ items: Incident[]; next_cursor: string | null }> {
+    const limit = query.limit ?? 50;
+    let q = this.db.selectFrom('incidents').selectAll();
+    if (query.status?.length) q = q.where('status', 'in', query.status);
+    if (query.active !== undefined) {
+      q = query.active ? q.where('status', 'in', [...ACTIVE_STATUSES]) : q.where('status', 'not in', [...ACTIVE_STATUSES]);
+    }
+    if (query.severity?.length) q = q.where('severity', 'in', query.severity);
+    if (query.team) q = q.where('team', '=', query.team);
+    if (query.service) {
+      const service = query.service;
+      q = q.where('id', 'in', (eb) => eb.selectFrom('incident_services').select('incident_id').where('service', '=', service));
+    }
+    if (query.q) {
+      const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q = q.where((eb) =>
+        eb.or([
+          eb(sql`lower(title)`, 'like', sql`${pattern} escape '\\'`),
+          eb(sql`lower(id)`, 'like', sql`${pattern} escape '\\'`),
+        ]),
+      );
+    }
+    if (query.cursor) {
+      const [createdAt, id] = decodeCursor(query.cursor);
+      q = q.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const items = rows.slice(0, limit).map(incidentFromRow);
+    const last = items[items.length - 1];
+    return { items, next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  async update(id: string, patch: PatchIncidentInput, expectedVersion: number | undefined, actor: string): Promise<Incident> {
+    const version = expectedVersion ?? patch.version;
+    if (patch.team !== undefined && patch.team !== null) await this.assertTeamExists(patch.team, 'team');
+    if (patch.services) {
+      const known = await this.catalog.servicesById(patch.services);
+      patch.services.forEach((service, i) => {
+        if (!known.has(service)) {
+          throw new AppError('unprocessable', `services[${i}]: service ${service} does not exist`, { field: `services[${i}]` });
+        }
+      });
+    }
+    return this.mutate(id, version, true, actor, (current) => {
+      const set: Partial<IncidentRow> = {};
+      const entries: TimelineDraft[] = [];
+      for (const field of PATCHABLE) {
+        const next = patch[field];
+        if (next === undefined || next === current[field]) continue;
+        (set as Record<string, unknown>)[field] = next;
+        const assignment = field === 'team' || field === 'assignee';
+        entries.push({
+          kind: assignment ? 'assigned' : 'field_updated',
+          summary: `${field} changed from ${describe(current[field])} to ${describe(next)}`,
+          data: { field, old: current[field], new: next },
+        });
+      }
+      const jsonFields = [
+        ['services', patch.services, current.services],
+        ['actions_taken', patch.actions_taken, current.actions_taken],
+        ['labels', patch.labels, current.labels],
+      ] as const;
+      for (const [field, next, old] of jsonFields) {
+        if (next === undefined || toJson(next) === toJson(old)) continue;
+        (set as Record<string, unknown>)[field] = toJson(next);
+        entries.push({ kind: 'field_updated', summary: `${field} changed`, data: { field, old, new: next } });
+      }
+      if (patch.impact) {
+        const nextImpact = { ...current.impact, ...patch.impact };
+        if (toJson(nextImpact) !== toJson(current.impact)) {
+          set.impact_users_affected = nextImpact.users_affected ?? null;
+          set.impact_revenue = nextImpact.revenue ?? null;
+          set.impact_description = nextImpact.description ?? null;
+          entries.push({ kind: 'field_updated', summary: 'impact changed', data: { field: 'impact', old: current.impact, new: nextImpact } });
+        }
+      }
+      return { set, entries, ...(patch.services && set.services !== undefined ? { services: patch.services } : {}) };
+    });
+  }
+
+  async acknowledge(id: string, actor: string, expectedVersion?: number): Promise<Incident> {
+    return this.mutate(id, expectedVersion, false, actor, (current, now) => {
+      if (current.acknowledged_at) {
+        throw new AppError('conflict', `incident ${id} was already acknowledged by ${current.acknowledged_by} at ${current.acknowledged_at}`);
+      }
+      if (!isActiveStatus(current.status)) throw new AppError('conflict', `incident ${id} is ${current.status}; there is nothing to acknowledge`);
+      const set: Partial<IncidentRow> = { acknowledged_at: now, acknowledged_by: actor };
+      const entries: TimelineDraft[] = [{ kind: 'acknowledged', summary: `acknowledged by ${actor}`, data: {} }];
+      if (current.status === 'detected') {
+        set.status = 'investigating';
+        entries.push(statusEntry('detected', 'investigating'));
+      }
+      return { set, entries };
+    });
+  }
+
+  async transition(
+    id: string,
+    to: IncidentStatus,
+    actor: string,
+    options: { note?: string; expectedVersion?: number } = {},
+  ): Promise<Incident> {
+    return this.mutate(id, options.expectedVersion, false, actor, (current, now) => {
+      const from = current.status;
+      assertTransition(id, from, to);
+      const set: Partial<IncidentRow> = { status: to };
+      const entries: TimelineDraft[] = [...implicitAcknowledgement(current, actor, now, set)];
+      if (to === 'resolved') set.resolved_at = now;
+      if (isReopening(from, to)) set.resolved_at = null;
+      entries.push(statusEntry(from, to, options.note));
+      return { set, entries };
+    });
+  }
+
+  async resolve(id: string, input: ResolveInput, actor: string): Promise<Incident> {
+    return this.mutate(id, input.version, false, actor, (current, now) => {
+      assertTransition(id, current.status, 'resolved');
+      const set: Partial<IncidentRow> = { status: 'resolved', resolved_at: now, resolution: input.resolution };
+      if (input.root_cause !== undefined) set.root_cause = input.root_cause;
+      const entries: TimelineDraft[] = [...implicitAcknowledgement(current, actor, now, set)];
+      entries.push(statusEntry(current.status, 'resolved'));
+      entries.push({
+        kind: 'resolved',
+        summary: `resolved: ${input.resolution}`,
+        data: { resolution: input.resolution, root_cause: input.root_cause ?? current.root_cause },
+      });
+      return { set, entries };
+    });
+  }
+
+  async addNote(id: string, text: string, actor: string): Promise<TimelineEntry> {
+    await this.get(id);
+    const [entry] = await this.insertTimeline(this.db, id, actor, this.clock().toISOString(), [{ kind: 'note', summary: text, data: {} }]);
+    this.events.emit('timeline.appended', { entry: entry! });
+    return entry!;
+  }
+
+  /** For other capabilities (alerts, plans, recovery…) to record what they did on an incident's timeline. */
+  async appendTimeline(incidentId: string, drafts: TimelineDraft[], actor: string, trx?: IncidentExecutor): Promise<TimelineEntry[]> {
+    const entries = await this.insertTimeline(trx ?? this.db, incidentId, actor, this.clock().toISOString(), drafts);
+    if (!trx) for (const entry of entries) this.events.emit('timeline.appended', { entry });
+    return entries;
+  }
+
+  async timeline(id: string, options: { order?: 'asc' | 'desc'; kind?: string[] } = {}): Promise<TimelineEntry[]> {
+    await this.get(id);
+    let q = this.db.selectFrom('timeline_entries').selectAll().where('incident_id', '=', id);
+    if (options.kind?.length) q = q.where('kind', 'in', options.kind);
+    const rows = await q.orderBy('id', options.order ?? 'asc').execute();
+    return rows.map(timelineFromRow);
+  }
+
+  /** The stored timestamps of incidents detected in [from, to), for metrics computed in the domain. */
+  async timesDetectedBetween(from: string, to: string): Promise<IncidentTimes[]> {
+    const rows = await this.db
+      .selectFrom('incidents')
+      .select(['id', 'severity', 'status', 'team', 'services', 'detected_at', 'acknowledged_at', 'resolved_at'])
+      .where('detected_at', '>=', from)
+      .where('detected_at', '<', to)
+      .execute();
+    return rows.map((r) => ({ ...r, services: fromJson<string[]>(r.services, []) }));
+  }
+
+  private async insertTimeline(
+    db: IncidentExecutor,
+    incidentId: string,
+    actor: string,
+    at: string,
+    drafts: TimelineDraft[],
+  ): Promise<TimelineEntry[]> {
+    if (drafts.length === 0) return [];
+    const rows = await db
+      .insertInto('timeline_entries')
+      .values(
+        drafts.map((d) => ({
+          incident_id: incidentId,
+          at,
+          actor: d.actor ?? actor,
+          kind: d.kind,
+          summary: d.summary,
+          data: toJson(d.data ?? {}),
+        })),
+      )
+      .returningAll()
+      .execute();
+    return rows.map(timelineFromRow);
+  }
+
+  /**
+   * Read, decide, write with a version guard, in one transaction. When the caller named a version, a
+   * mismatch is their conflict (409). When they did not, a concurrent writer just means "decide again on
+   * fresh state": nothing the other writer did is lost because our write is conditional on what we read.
+   */
+  private async mutate(
+    id: string,
+    expectedVersion: number | undefined,
+    versionRequired: boolean,
+    actor: string,
+    decide: (current: Incident, nowIso: string) => Mutation,
+  ): Promise<Incident> {
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.transaction(async (trx) => {
+        const current = await this.get(id, trx);
+        checkVersion('incident', id, current.version, expectedVersion, versionRequired);
+        const now = this.clock().toISOString();
+        const { set, entries, services } = decide(current, now);
+        if (entries.length === 0) return { updated: current, previous: current, entries: [] as TimelineEntry[] };
+        const result = await trx
+          .updateTable('incidents')
+          .set({ ...set, updated_at: now, version: current.version + 1 })
+          .where('id', '=', id)
+          .where('version', '=', current.version)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) !== 1) return null;
+        if (services) {
+          await trx.deleteFrom('incident_services').where('incident_id', '=', id).execute();
+          if (services.length) await trx.insertInto('incident_services').values(services.map((service) => ({ incident_id: id, service }))).execute();
+        }
+        const inserted = await this.insertTimeline(trx, id, actor, now, entries);
+        return { updated: await this.get(id, trx), previous: current, entries: inserted };
+      });
+      if (outcome === null) {
+        if (expectedVersion !== undefined) throw new AppError('version_conflict', `incident ${id} was changed concurrently; reload and retry`);
+        if (attempt < MAX_OPTIMISTIC_RETRIES) continue;
+        throw new AppError('version_conflict', `incident ${id} is being changed by many writers at once; retry`);
+      }
+      if (outcome.entries.length > 0) {
+        this.events.emit('incident.updated', {
+          incident: outcome.updated,
+          previous: outcome.previous,
+          kinds: outcome.entries.map((e) => e.kind),
+        });
+        for (const entry of outcome.entries) this.events.emit('timeline.appended', { entry });
+      }
+      return outcome.updated;
+    }
+  }
+
+  private async assertTeamExists(team: string, field: string, trx?: IncidentExecutor): Promise<void> {
+    try {
+      await this.catalog.getTeam(team, trx ? viewAs<CatalogTables>(trx) : undefined);
+    } catch {
+      throw new AppError('unprocessable', `${field}: team ${team} does not exist`, { field });
+    }
+  }
+}
+
+function assertTransition(id: string, from: IncidentStatus, to: IncidentStatus): void {
+  if (isTransitionAllowed(from, to)) return;
+  const allowed = ALLOWED_TRANSITIONS[from];
+  throw new AppError(
+    'invalid_transition',
+    `incident ${id} cannot move from ${from} to ${to}; from ${from} it can move to ${allowed.length ? allowed.join(', ') : 'nothing (final state)'}`,
+    { field: 'to', from, to, allowed },
+  );
+}
+
+/** Anyone who moves an incident out of `detected` is working on it, so that counts as acknowledging it. */
+function implicitAcknowledgement(current: Incident, actor: string, now: string, set: Partial<IncidentRow>): TimelineDraft[] {
+  if (current.acknowledged_at || current.status !== 'detected') return [];
+  set.acknowledged_at = now;
+  set.acknowledged_by = actor;
+  return [{ kind: 'acknowledged', summary: `acknowledged by ${actor} (by changing the status)`, data: { implicit: true } }];
+}
+
+function statusEntry(from: IncidentStatus, to: IncidentStatus, note?: string): TimelineDraft {
+  const verb = isReopening(from, to) ? 'reopened' : 'moved';
+  return {
+    kind: 'status_changed',
+    summary: `${verb} from ${from} to ${to}${note ? `: ${note}` : ''}`,
+    data: { from, to, ...(note ? { note } : {}) },
+  };
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return '(none)';
+  const text = String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string];
+  } catch {
+    // fall through to the validation error
+  }
+  throw new AppError('validation_failed', 'cursor: not a cursor returned by this API', { field: 'cursor' });
+}

@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, type CreateTableBuilder, type SqliteDatabase, type SqliteStatement, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
+import { AppError } from '../shared/errors.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/**
+ * The handle every store uses. Table types are declared by each capability and brought in with
+ * `db.withTables<MyTables>()`, so capabilities never edit one shared schema type.
+ */
+export interface Database {
+  readonly db: Kysely<object>;
+  readonly dialect: DialectName;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+// pg returns int8/numeric as strings to avoid precision loss; our counters and sums fit in doubles.
+pg.types.setTypeParser(20, (value) => Number(value));
+pg.types.setTypeParser(1700, (value) => Number(value));
+
+export const DEFAULT_SQLITE_PATH = path.join('data', 'firebreak.db');
+
+/**
+ * Opens SQLite for `sqlite:<path>`, `sqlite::memory:` or a bare file path (default `./data/firebreak.db`),
+ * and PostgreSQL for `postgres://` / `postgresql://` URLs.
+ */
+export function openDatabase(url: string = DEFAULT_SQLITE_PATH, options: { poolSize?: number } = {}): Database {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', url, close: () => db.destroy() };
+  }
+  const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  let connection: SQLite.Database;
+  try {
+    connection = new SQLite(file);
+  } catch (error) {
+    throw new AppError('internal', `cannot open SQLite database at ${file}: ${(error as Error).message}`);
+  }
+  // WAL lets readers proceed during writes; NORMAL sync is durable across process crashes (not power loss).
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma('foreign_keys = ON');
+  // Several processes (server + CLI) may share the file; wait rather than fail on a held lock.
+  connection.pragma('busy_timeout = 5000');
+  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  return { db, dialect: 'sqlite', url: file, close: () => db.destroy() };
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew; preparing costs about as much as running a small statement, and the
+ * same few statements run on every request. Prepared statements are reused (least recently used first out).
+ */
+function withStatementCache(connection: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => connection.close(),
+    prepare(sqlText: string) {
+      let statement = cache.get(sqlText);
+      if (statement) {
+        cache.delete(sqlText);
+      } else {
+        statement = connection.prepare(sqlText);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sqlText, statement);
+      return statement as unknown as SqliteStatement;
+    },
+  };
+}
+
+/** A migration that may need to know the dialect (auto-increment ids, triggers). */
+export type DialectMigration = (dialect: DialectName) => Migration;
+
+/** Migrations are named `NNN_<capability>_<what>`; each capability owns a range of NNN (see docs/ARCHITECTURE.md). */
+export type MigrationSet = Record<string, DialectMigration>;
+
+const MIGRATION_LOCK_ID = 7_311_942_001;
+
+export async function migrateToLatest(database: Database, sets: MigrationSet[]): Promise<string[]> {
+  const all: Record<string, Migration> = {};
+  for (const set of sets) {
+    for (const [name, make] of Object.entries(set)) {
+      if (all[name]) throw new AppError('internal', `two migrations are named ${name}`);
+      all[name] = make(database.dialect);
+    }
+  }
+  const provider: MigrationProvider = { getMigrations: async () => all };
+  const run = async (db: Kysely<object>) => {
+    // Capabilities are developed in parallel, so a later-numbered migration may land before an earlier one.
+    const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error;
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  };
+  if (database.dialect === 'sqlite') return run(database.db);
+  // Several servers may start at once on a fresh PostgreSQL database; even creating Kysely's own
+  // migration tables can race there, so the whole run is serialised by an advisory lock.
+  return database.db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_ID})`.execute(connection);
+    try {
+      return await run(connection);
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.execute(connection);
+    }
+  });
+}
+
+/** Adds an auto-incrementing integer primary key named `id` in the dialect's own way. */
+export function withAutoIncrementId<T extends string, C extends string>(
+  table: CreateTableBuilder<T, C>,
+  dialect: DialectName,
+): CreateTableBuilder<T, C | 'id'> {
+  return dialect === 'sqlite'
+    ? table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    : table.addColumn('id', 'bigserial', (c) => c.primaryKey());
+}
+
+/** Makes a table append-only at the database level, so no code path (ours or a future one) can rewrite history. */
+export async function makeAppendOnly(db: Kysely<unknown>, dialect: DialectName, table: string): Promise<void> {
+  if (dialect === 'sqlite') {
+    for (const op of ['UPDATE', 'DELETE']) {
+      await sql
+        .raw(
+          `CREATE TRIGGER ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
+        )
+        .execute(db);
+    }
+    return;
+  }
+  await sql
+    .raw(
+      `CREATE OR REPLACE FUNCTION firebreak_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql`,
+    )
+    .execute(db);
+  await sql
+    .raw(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION firebreak_append_only()`)
+    .execute(db);
+}
+
+/** True when a driver error is a unique-constraint violation (both dialects). */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * One transaction spans every table, but each capability types its queries with its own tables only.
+ * This views a caller's executor (Kysely or Transaction) through another capability's table types.
+ */
+export function viewAs<T>(executor: object): Kysely<T> {
+  return executor as Kysely<T>;
+}

@@ -1,0 +1,14 @@
+export {
+  openDatabase,
+  migrateToLatest,
+  makeAppendOnly,
+  withAutoIncrementId,
+  isUniqueViolation,
+  viewAs,
+  DEFAULT_SQLITE_PATH,
+  type Database,
+  type DialectName,
+  type DialectMigration,
+  type MigrationSet,
+} from './database.ts';
+export { toJson, fromJson, nowIso } from './values.ts';
