@@ -1,0 +1,390 @@
+import { performance } from 'node:perf_hooks';
+import { AppError } from '../../shared/errors.ts';
+import { compileTree } from './compile.ts';
+import { DiagramStore, FALSE, TRUE } from './diagram.ts';
+import { analyzeExactly } from './engine.ts';
+import type { FaultTreeModel } from './model.ts';
+import { validateFaultTreeModel } from './validate.ts';
+
+export interface AnalysisOptions {
+  /** Gate to analyse; default: the model's single root, else the first fault tree's top. */
+  top?: string;
+  /** Keep only cut sets with at most this many events. */
+  maxOrder?: number;
+  /** Keep only cut sets whose probability is at least this. */
+  cutoff?: number;
+  /** How many cut sets to list (the most probable first); the count always covers all. Default 100. */
+  maxCutSets?: number;
+  /** Most decision-diagram nodes (BDD and ZBDD together) before giving up with too_large_for_analysis. Default 8 000 000 (~200 MB). */
+  nodeBudget?: number;
+}
+
+export interface CutSet {
+  events: string[];
+  probability: number;
+}
+
+export interface ImportanceMeasures {
+  event: string;
+  probability: number;
+  /** P(top | event certain) - P(top | event impossible): how much the top depends on this event. */
+  birnbaum: number;
+  /** Share of the top probability that needs this event: (P(top) - P(top | event impossible)) / P(top). */
+  fussellVesely: number;
+  /** Risk achievement worth P(top | event certain) / P(top); null when P(top) = 0. */
+  riskAchievementWorth: number | null;
+  /** Risk reduction worth P(top) / P(top | event impossible); null when that is 0. */
+  riskReductionWorth: number | null;
+  topGivenOccurs: number;
+  topGivenAbsent: number;
+}
+
+export interface FaultTreeAnalysis {
+  top: string;
+  faultTree: string;
+  /** Gates, basic events and house events under the top gate. */
+  gates: number;
+  basicEvents: number;
+  houseEvents: number;
+  /**
+   * true when the tree has no NOT/XOR/NAND/NOR. For a non-coherent tree, `cutSets` are the minimal cut sets
+   * of its monotone approximation (negated literals dropped, as SCRAM and XFTA report by default), while
+   * `probability.exact` and the importance measures are exact for the real tree.
+   */
+  coherent: boolean;
+  /** Number of minimal cut sets (after maxOrder / cutoff), as a decimal string: it can exceed 2^53. */
+  minimalCutSetCount: string;
+  /** The most probable minimal cut sets, at most maxCutSets, probability descending. */
+  cutSets: CutSet[];
+  probability: {
+    /** Exact top-event probability from the BDD. */
+    exact: number;
+    /** Rare-event approximation: sum of the minimal cut sets' probabilities. */
+    rareEvent: number;
+    /** Min-cut upper bound: 1 - prod(1 - P(cut set)). */
+    mcub: number;
+  };
+  /** Per basic event, highest Fussell-Vesely first. */
+  importance: ImportanceMeasures[];
+  limits: { maxOrder: number | null; cutoff: number | null; maxCutSets: number; nodeBudget: number };
+  diagram: { modules: number; bddNodes: number; zbddNodes: number; storeNodes: number };
+  /** Milliseconds; probabilityMs includes the importance measures, cutSetsMs the listing and bounds. */
+  timings: { compileMs: number; bddMs: number; probabilityMs: number; cutSetsMs: number; totalMs: number };
+}
+
+const DEFAULT_NODE_BUDGET = 8_000_000;
+const DEFAULT_MAX_CUT_SETS = 100;
+
+function checkOptions(options: AnalysisOptions): void {
+  const { maxOrder, cutoff, maxCutSets, nodeBudget } = options;
+  if (maxOrder !== undefined && (!Number.isInteger(maxOrder) || maxOrder < 1)) {
+    throw new AppError('validation_failed', 'maxOrder: must be an integer >= 1', { field: 'maxOrder' });
+  }
+  if (cutoff !== undefined && (!Number.isFinite(cutoff) || cutoff < 0 || cutoff > 1)) {
+    throw new AppError('validation_failed', 'cutoff: must be a probability in [0, 1]', { field: 'cutoff' });
+  }
+  if (maxCutSets !== undefined && (!Number.isInteger(maxCutSets) || maxCutSets < 0)) {
+    throw new AppError('validation_failed', 'maxCutSets: must be an integer >= 0', { field: 'maxCutSets' });
+  }
+  if (nodeBudget !== undefined && (!Number.isInteger(nodeBudget) || nodeBudget < 1000)) {
+    throw new AppError('validation_failed', 'nodeBudget: must be an integer >= 1000', { field: 'nodeBudget' });
+  }
+}
+
+/** Per-node summaries of a cut-set family, over the nodes reachable from its root. */
+class FamilyStats {
+  readonly nodes: Int32Array;
+  readonly maxProb: Float64Array;
+  readonly minProb: Float64Array;
+  /** Node id -> position in `nodes`. */
+  private readonly slotOf: Int32Array;
+
+  constructor(
+    private readonly store: DiagramStore,
+    readonly root: number,
+    private readonly p: Float64Array,
+  ) {
+    this.nodes = store.reachable(root);
+    this.slotOf = new Int32Array(root + 1);
+    this.nodes.forEach((n, i) => {
+      this.slotOf[n] = i;
+    });
+    this.maxProb = new Float64Array(this.nodes.length);
+    this.minProb = new Float64Array(this.nodes.length);
+    this.nodes.forEach((n, i) => {
+      const q = p[store.level[n]!]!;
+      const hi = store.high[n]!;
+      const lo = store.low[n]!;
+      this.maxProb[i] = Math.max(q * this.max(hi), this.max(lo));
+      this.minProb[i] = Math.min(q * this.min(hi), this.min(lo));
+    });
+  }
+
+  /** Highest cut-set probability in the family `n`; -1 for the empty family. */
+  max(n: number): number {
+    return n === FALSE ? -1 : n === TRUE ? 1 : this.maxProb[this.slotOf[n]!]!;
+  }
+
+  min(n: number): number {
+    return n === FALSE ? Infinity : n === TRUE ? 1 : this.minProb[this.slotOf[n]!]!;
+  }
+
+  count(): bigint {
+    const counts: bigint[] = new Array<bigint>(this.nodes.length);
+    const get = (n: number): bigint => (n === FALSE ? 0n : n === TRUE ? 1n : counts[this.slotOf[n]!]!);
+    this.nodes.forEach((n, i) => {
+      counts[i] = get(this.store.low[n]!) + get(this.store.high[n]!);
+    });
+    return get(this.root);
+  }
+
+  /** Sum over cut sets of P(cut set)^m, for m = 1..terms. */
+  powerSums(terms: number): Float64Array {
+    const sums = new Float64Array(this.nodes.length * terms);
+    const out = new Float64Array(terms);
+    const at = (n: number, m: number): number => (n === FALSE ? 0 : n === TRUE ? 1 : sums[this.slotOf[n]! * terms + m]!);
+    this.nodes.forEach((n, i) => {
+      const q = this.p[this.store.level[n]!]!;
+      const hi = this.store.high[n]!;
+      const lo = this.store.low[n]!;
+      let qm = 1;
+      for (let m = 0; m < terms; m++) {
+        qm *= q;
+        sums[i * terms + m] = qm * at(hi, m) + at(lo, m);
+      }
+    });
+    for (let m = 0; m < terms; m++) out[m] = at(this.root, m);
+    return out;
+  }
+}
+
+/** Keeps the sets of at most `maxOrder` events. */
+function limitOrder(store: DiagramStore, root: number, maxOrder: number): number {
+  const memo = new Map<number, number>();
+  const visit = (n: number, k: number): number => {
+    if (n <= TRUE) return n;
+    if (k === 0) {
+      let m = n;
+      while (m > TRUE) m = store.low[m]!;
+      return m;
+    }
+    const key = n * (maxOrder + 1) + k;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    const r = store.zbdd(store.level[n]!, visit(store.low[n]!, k), visit(store.high[n]!, k - 1));
+    memo.set(key, r);
+    return r;
+  };
+  return visit(root, maxOrder);
+}
+
+/** Keeps the sets with probability >= cutoff; whole sub-families are kept or dropped by their bounds. */
+function limitProbability(store: DiagramStore, stats: FamilyStats, p: Float64Array, cutoff: number): number {
+  const memo = new Map<number, Map<number, number>>();
+  const visit = (n: number, threshold: number): number => {
+    if (stats.max(n) < threshold) return FALSE;
+    if (stats.min(n) >= threshold) return n;
+    let byThreshold = memo.get(n);
+    const known = byThreshold?.get(threshold);
+    if (known !== undefined) return known;
+    const q = p[store.level[n]!]!;
+    const r = store.zbdd(store.level[n]!, visit(store.low[n]!, threshold), q > 0 ? visit(store.high[n]!, threshold / q) : FALSE);
+    if (!byThreshold) memo.set(n, (byThreshold = new Map()));
+    byThreshold.set(threshold, r);
+    return r;
+  };
+  return visit(stats.root, cutoff);
+}
+
+interface Candidate {
+  node: number;
+  prob: number;
+  /** Best probability reachable from here, as log-probability quantised to ~1e-9 relative, so ties are real ties. */
+  bound: number;
+  /** Tie-break: deeper candidates first, so equal-probability families are walked depth-first, not breadth-first. */
+  level: number;
+  events: EventList | null;
+}
+interface EventList {
+  level: number;
+  next: EventList | null;
+}
+
+/** The `limit` most probable sets of the family, best first, without enumerating the rest (best-first search). */
+function mostProbableSets(store: DiagramStore, stats: FamilyStats, p: Float64Array, limit: number): { levels: number[]; probability: number }[] {
+  const out: { levels: number[]; probability: number }[] = [];
+  if (limit === 0 || stats.root === FALSE) return out;
+  const heap: Candidate[] = [];
+  const before = (a: Candidate, b: Candidate): boolean => a.bound > b.bound || (a.bound === b.bound && a.level > b.level);
+  const quantise = (bound: number): number => Math.round(Math.log(bound) * 1e9);
+  const push = (c: Candidate): void => {
+    heap.push(c);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(c, heap[parent]!)) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = c;
+  };
+  const pop = (): Candidate => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= heap.length) break;
+        const r = l + 1;
+        const c = r < heap.length && before(heap[r]!, heap[l]!) ? r : l;
+        if (!before(heap[c]!, last)) break;
+        heap[i] = heap[c]!;
+        i = c;
+      }
+      heap[i] = last;
+    }
+    return top;
+  };
+  const candidate = (node: number, prob: number, events: EventList | null): Candidate => ({
+    node,
+    prob,
+    bound: quantise(prob * stats.max(node)),
+    level: store.level[node]!,
+    events,
+  });
+  push(candidate(stats.root, 1, null));
+  while (heap.length > 0 && out.length < limit) {
+    const c = pop();
+    if (c.node === TRUE) {
+      const levels: number[] = [];
+      for (let e = c.events; e; e = e.next) levels.push(e.level);
+      out.push({ levels: levels.reverse(), probability: c.prob });
+      continue;
+    }
+    const l = store.level[c.node]!;
+    const hi = store.high[c.node]!;
+    const lo = store.low[c.node]!;
+    const hiProb = c.prob * p[l]!;
+    push(candidate(hi, hiProb, { level: l, next: c.events }));
+    if (lo !== FALSE) push(candidate(lo, c.prob, c.events));
+  }
+  // The search is exact up to the quantisation; make the order exact.
+  return out.sort((a, b) => b.probability - a.probability || a.levels.length - b.levels.length);
+}
+
+/** 1 - prod(1 - P(cs)) = 1 - exp(sum_m -S_m / m) with S_m = sum P(cs)^m, computed on the ZBDD without enumeration. */
+function minCutUpperBound(stats: FamilyStats, count: bigint, store: DiagramStore, p: Float64Array): number {
+  if (stats.root === FALSE) return 0;
+  const maxP = stats.max(stats.root);
+  if (maxP >= 1) return 1;
+  if (count <= 100_000n) {
+    let logProduct = 0;
+    const walk = (n: number, prob: number): void => {
+      if (n === TRUE) logProduct += Math.log1p(-prob);
+      else if (n !== FALSE) {
+        walk(store.high[n]!, prob * p[store.level[n]!]!);
+        walk(store.low[n]!, prob);
+      }
+    };
+    walk(stats.root, 1);
+    return -Math.expm1(logProduct);
+  }
+  // Terms shrink at least like maxP^m; pick enough of them for double precision.
+  const terms = Math.min(512, Math.max(4, Math.ceil(Math.log(1e-17) / Math.log(maxP))));
+  const sums = stats.powerSums(terms);
+  let logProduct = 0;
+  for (let m = 0; m < terms; m++) logProduct -= sums[m]! / (m + 1);
+  return -Math.expm1(logProduct);
+}
+
+/**
+ * Everything the product reports about one fault tree: minimal cut sets (counted exactly, the most
+ * probable listed), exact top-event probability and its two classic approximations, and importance measures.
+ */
+export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions = {}): FaultTreeAnalysis {
+  checkOptions(options);
+  const started = performance.now();
+  const index = validateFaultTreeModel(model);
+  const tree = compileTree(model, { top: options.top, index });
+  const nodeBudget = options.nodeBudget ?? DEFAULT_NODE_BUDGET;
+  const maxCutSets = options.maxCutSets ?? DEFAULT_MAX_CUT_SETS;
+  const t0 = performance.now();
+
+  const exactResult = analyzeExactly(tree, nodeBudget);
+  const { store, pByLevel: p, eventOfLevel } = exactResult;
+  const exact = exactResult.topProbability;
+  const t1 = performance.now();
+
+  const importance: ImportanceMeasures[] = tree.events.map((event, e) => {
+    const q = tree.probabilities[e]!;
+    const b = exactResult.birnbaum[e]!;
+    const topGivenOccurs = clamp01(exact + (1 - q) * b);
+    const topGivenAbsent = clamp01(exact - q * b);
+    return {
+      event,
+      probability: q,
+      birnbaum: b,
+      fussellVesely: exact > 0 ? (exact - topGivenAbsent) / exact : 0,
+      riskAchievementWorth: exact > 0 ? topGivenOccurs / exact : null,
+      riskReductionWorth: topGivenAbsent > 0 ? exact / topGivenAbsent : null,
+      topGivenOccurs,
+      topGivenAbsent,
+    };
+  });
+  importance.sort((a, b) => b.fussellVesely - a.fussellVesely || b.birnbaum - a.birnbaum || a.event.localeCompare(b.event));
+  const t2 = performance.now();
+
+  let family = exactResult.cutSets;
+  if (options.maxOrder !== undefined) family = limitOrder(store, family, options.maxOrder);
+  let stats = new FamilyStats(store, family, p);
+  if (options.cutoff !== undefined && options.cutoff > 0) {
+    family = limitProbability(store, stats, p, options.cutoff);
+    stats = new FamilyStats(store, family, p);
+  }
+  const count = stats.count();
+  const listed = mostProbableSets(store, stats, p, maxCutSets);
+  const cutSets = listed.map((cs) => ({ events: cs.levels.map((l) => tree.events[eventOfLevel[l]!]!), probability: cs.probability }));
+  const rareEvent = stats.powerSums(1)[0]!;
+  const mcub = minCutUpperBound(stats, count, store, p);
+  const t3 = performance.now();
+
+  return {
+    top: tree.top,
+    faultTree: tree.faultTree,
+    gates: tree.gates.length,
+    basicEvents: tree.events.length,
+    houseEvents: tree.houseEvents.size,
+    coherent: tree.coherent,
+    minimalCutSetCount: count.toString(),
+    cutSets,
+    probability: { exact, rareEvent, mcub },
+    importance,
+    limits: { maxOrder: options.maxOrder ?? null, cutoff: options.cutoff ?? null, maxCutSets, nodeBudget },
+    diagram: { modules: exactResult.modules, bddNodes: exactResult.bddNodes, zbddNodes: stats.nodes.length, storeNodes: store.size },
+    timings: {
+      compileMs: round(t0 - started),
+      bddMs: round(exactResult.timings.bddMs),
+      probabilityMs: round(exactResult.timings.probabilityMs + (t2 - t1)),
+      cutSetsMs: round(exactResult.timings.cutSetsMs + (t3 - t2)),
+      totalMs: round(t3 - started),
+    },
+  };
+}
+
+function clamp01(x: number): number {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+/** Just the minimal cut sets (counted exactly, the `maxCutSets` most probable listed); see analyzeFaultTree. */
+export function computeMinimalCutSets(
+  model: FaultTreeModel,
+  options: AnalysisOptions = {},
+): Pick<FaultTreeAnalysis, 'top' | 'coherent' | 'minimalCutSetCount' | 'cutSets'> {
+  const { top, coherent, minimalCutSetCount, cutSets } = analyzeFaultTree(model, options);
+  return { top, coherent, minimalCutSetCount, cutSets };
+}

@@ -1,0 +1,333 @@
+import { AppError } from '../../shared/errors.ts';
+
+/**
+ * One store of decision-diagram nodes, shared by the BDD (Boolean functions) and the ZBDD (families of
+ * cut sets). A node is a triple (level, low, high) with a unique id; ids are integers into typed arrays,
+ * so millions of nodes cost ~12 bytes each plus the hash slot, and the GC never sees them.
+ *
+ * The same triple means different things as a BDD node (if-then-else on the variable) and as a ZBDD node
+ * (sets without / with the variable), and only the reduction rule differs (BDD: low == high disappears;
+ * ZBDD: high == empty disappears). Sharing the store is therefore sound and saves memory.
+ *
+ * Ids 0 and 1 are the terminals: false / the empty family, and true / the family {{}}.
+ * A node's children always have smaller ids than the node, so ascending id order is a topological order;
+ * the linear passes for probabilities and importance rely on that.
+ */
+export const FALSE = 0;
+export const TRUE = 1;
+export const TERMINAL_LEVEL = 0x7fffffff;
+
+const OP_AND = 1;
+const OP_OR = 2;
+const OP_XOR = 3;
+const OP_NOT = 4;
+const OP_WITHOUT = 5;
+const OP_UNION = 6;
+const OP_CONCAT = 7;
+
+export class DiagramStore {
+  level: Int32Array;
+  low: Int32Array;
+  high: Int32Array;
+  /** Number of nodes, terminals included; the next id. */
+  size = 2;
+  private capacity: number;
+  private table: Int32Array;
+  private tableMask: number;
+  private cacheOp: Int32Array;
+  private cacheA: Int32Array;
+  private cacheB: Int32Array;
+  private cacheR: Int32Array;
+  private cacheMask: number;
+  private readonly maxCacheBits = 22;
+  /** Visit marks for `reachable`, compared with `epoch` so they never need clearing. */
+  private stamp = new Int32Array(0);
+  private epoch = 0;
+
+  constructor(readonly nodeBudget: number) {
+    this.capacity = 1 << 14;
+    this.level = new Int32Array(this.capacity);
+    this.low = new Int32Array(this.capacity);
+    this.high = new Int32Array(this.capacity);
+    this.level[0] = TERMINAL_LEVEL;
+    this.level[1] = TERMINAL_LEVEL;
+    this.table = new Int32Array(1 << 15);
+    this.tableMask = (1 << 15) - 1;
+    const cacheSize = 1 << 16;
+    this.cacheOp = new Int32Array(cacheSize);
+    this.cacheA = new Int32Array(cacheSize);
+    this.cacheB = new Int32Array(cacheSize);
+    this.cacheR = new Int32Array(cacheSize);
+    this.cacheMask = cacheSize - 1;
+  }
+
+  /** The node (level, low, high), found or created; no reduction rule applied here. */
+  private node(l: number, lo: number, hi: number): number {
+    let h = (Math.imul(l, 0x9e3779b1) ^ Math.imul(lo, 0x85ebca77) ^ Math.imul(hi, 0xc2b2ae3d)) >>> 0;
+    h ^= h >>> 15;
+    let slot = h & this.tableMask;
+    const table = this.table;
+    for (;;) {
+      const id = table[slot]!;
+      if (id === 0) break;
+      if (this.level[id] === l && this.low[id] === lo && this.high[id] === hi) return id;
+      slot = (slot + 1) & this.tableMask;
+    }
+    const id = this.size;
+    if (id >= this.nodeBudget + 2) {
+      throw new AppError(
+        'too_large_for_analysis',
+        `the decision diagram for this fault tree exceeds the budget of ${this.nodeBudget} nodes; raise nodeBudget or limit the analysis (maxOrder, cutoff)`,
+        { field: 'nodeBudget', nodeBudget: this.nodeBudget },
+      );
+    }
+    if (id >= this.capacity) this.growNodes();
+    this.level[id] = l;
+    this.low[id] = lo;
+    this.high[id] = hi;
+    this.size = id + 1;
+    table[slot] = id;
+    if (this.size * 2 > table.length) this.growTable();
+    return id;
+  }
+
+  private growNodes(): void {
+    const capacity = Math.min(this.capacity * 2, this.nodeBudget + 2);
+    const grow = (old: Int32Array): Int32Array => {
+      const next = new Int32Array(capacity);
+      next.set(old);
+      return next;
+    };
+    this.level = grow(this.level);
+    this.low = grow(this.low);
+    this.high = grow(this.high);
+    this.capacity = capacity;
+  }
+
+  private growTable(): void {
+    const size = this.table.length * 2;
+    const table = new Int32Array(size);
+    const mask = size - 1;
+    for (let id = 2; id < this.size; id++) {
+      let h = (Math.imul(this.level[id]!, 0x9e3779b1) ^ Math.imul(this.low[id]!, 0x85ebca77) ^ Math.imul(this.high[id]!, 0xc2b2ae3d)) >>> 0;
+      h ^= h >>> 15;
+      let slot = h & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = id;
+    }
+    this.table = table;
+    this.tableMask = mask;
+    // A bigger diagram deserves a bigger computed cache (lossy, so just start it afresh).
+    const cacheBits = Math.min(this.maxCacheBits, Math.log2(size));
+    if (1 << cacheBits > this.cacheOp.length) {
+      const n = 1 << cacheBits;
+      this.cacheOp = new Int32Array(n);
+      this.cacheA = new Int32Array(n);
+      this.cacheB = new Int32Array(n);
+      this.cacheR = new Int32Array(n);
+      this.cacheMask = n - 1;
+    }
+  }
+
+  private cacheSlot(op: number, a: number, b: number): number {
+    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(op, 0x27d4eb2f)) >>> 0;
+    h ^= h >>> 16;
+    return h & this.cacheMask;
+  }
+
+  private cached(op: number, a: number, b: number): number {
+    const slot = this.cacheSlot(op, a, b);
+    return this.cacheOp[slot] === op && this.cacheA[slot] === a && this.cacheB[slot] === b ? this.cacheR[slot]! : -1;
+  }
+
+  private remember(op: number, a: number, b: number, r: number): number {
+    const slot = this.cacheSlot(op, a, b);
+    this.cacheOp[slot] = op;
+    this.cacheA[slot] = a;
+    this.cacheB[slot] = b;
+    this.cacheR[slot] = r;
+    return r;
+  }
+
+  // ---- BDD -------------------------------------------------------------------------------------------
+
+  /** BDD node for "if variable `l` then `hi` else `lo`". */
+  bdd(l: number, lo: number, hi: number): number {
+    return lo === hi ? lo : this.node(l, lo, hi);
+  }
+
+  variable(l: number): number {
+    return this.node(l, FALSE, TRUE);
+  }
+
+  and(f: number, g: number): number {
+    if (f === FALSE || g === FALSE) return FALSE;
+    if (f === TRUE) return g;
+    if (g === TRUE || f === g) return f;
+    if (f > g) [f, g] = [g, f];
+    const hit = this.cached(OP_AND, f, g);
+    if (hit >= 0) return hit;
+    const lf = this.level[f]!;
+    const lg = this.level[g]!;
+    let r: number;
+    if (lf === lg) r = this.bdd(lf, this.and(this.low[f]!, this.low[g]!), this.and(this.high[f]!, this.high[g]!));
+    else if (lf < lg) r = this.bdd(lf, this.and(this.low[f]!, g), this.and(this.high[f]!, g));
+    else r = this.bdd(lg, this.and(f, this.low[g]!), this.and(f, this.high[g]!));
+    return this.remember(OP_AND, f, g, r);
+  }
+
+  or(f: number, g: number): number {
+    if (f === TRUE || g === TRUE) return TRUE;
+    if (f === FALSE) return g;
+    if (g === FALSE || f === g) return f;
+    if (f > g) [f, g] = [g, f];
+    const hit = this.cached(OP_OR, f, g);
+    if (hit >= 0) return hit;
+    const lf = this.level[f]!;
+    const lg = this.level[g]!;
+    let r: number;
+    if (lf === lg) r = this.bdd(lf, this.or(this.low[f]!, this.low[g]!), this.or(this.high[f]!, this.high[g]!));
+    else if (lf < lg) r = this.bdd(lf, this.or(this.low[f]!, g), this.or(this.high[f]!, g));
+    else r = this.bdd(lg, this.or(f, this.low[g]!), this.or(f, this.high[g]!));
+    return this.remember(OP_OR, f, g, r);
+  }
+
+  not(f: number): number {
+    if (f <= TRUE) return 1 - f;
+    const hit = this.cached(OP_NOT, f, 0);
+    if (hit >= 0) return hit;
+    const r = this.bdd(this.level[f]!, this.not(this.low[f]!), this.not(this.high[f]!));
+    return this.remember(OP_NOT, f, 0, r);
+  }
+
+  xor(f: number, g: number): number {
+    if (f === FALSE) return g;
+    if (g === FALSE) return f;
+    if (f === g) return FALSE;
+    if (f === TRUE) return this.not(g);
+    if (g === TRUE) return this.not(f);
+    if (f > g) [f, g] = [g, f];
+    const hit = this.cached(OP_XOR, f, g);
+    if (hit >= 0) return hit;
+    const lf = this.level[f]!;
+    const lg = this.level[g]!;
+    let r: number;
+    if (lf === lg) r = this.bdd(lf, this.xor(this.low[f]!, this.low[g]!), this.xor(this.high[f]!, this.high[g]!));
+    else if (lf < lg) r = this.bdd(lf, this.xor(this.low[f]!, g), this.xor(this.high[f]!, g));
+    else r = this.bdd(lg, this.xor(f, this.low[g]!), this.xor(f, this.high[g]!));
+    return this.remember(OP_XOR, f, g, r);
+  }
+
+  /** "At least k of these functions are true", by the dynamic programme over (input, count). */
+  atLeast(k: number, inputs: readonly number[]): number {
+    // atLeastFrom[j]: at least j of the inputs seen so far (taken from the end) are true.
+    let atLeastFrom: number[] = [TRUE];
+    for (let j = 1; j <= k; j++) atLeastFrom.push(FALSE);
+    for (let i = inputs.length - 1; i >= 0; i--) {
+      const f = inputs[i]!;
+      const next = [TRUE];
+      for (let j = 1; j <= k; j++) next.push(this.or(this.and(f, atLeastFrom[j - 1]!), atLeastFrom[j]!));
+      atLeastFrom = next;
+    }
+    return atLeastFrom[k]!;
+  }
+
+  // ---- ZBDD ------------------------------------------------------------------------------------------
+
+  /** ZBDD node: the sets of `lo`, plus the sets of `hi` each with variable `l` added. */
+  zbdd(l: number, lo: number, hi: number): number {
+    return hi === FALSE ? lo : this.node(l, lo, hi);
+  }
+
+  /** Sets of `p` that contain no set of `q` (Rauzy's "without"): removes non-minimal candidates. */
+  without(p: number, q: number): number {
+    if (p === FALSE) return FALSE;
+    // Sets of q that contain a variable before p's top one cannot be subsets of p's sets: skip them
+    // here rather than through cached recursive calls, which would crowd the computed cache.
+    const lp = this.level[p]!;
+    while (this.level[q]! < lp) q = this.low[q]!;
+    if (q === TRUE || p === q) return FALSE;
+    if (q === FALSE) return p;
+    const hit = this.cached(OP_WITHOUT, p, q);
+    if (hit >= 0) return hit;
+    const lq = this.level[q]!;
+    let r: number;
+    if (lp < lq) r = this.zbdd(lp, this.without(this.low[p]!, q), this.without(this.high[p]!, q));
+    else {
+      r = this.zbdd(
+        lp,
+        this.without(this.low[p]!, this.low[q]!),
+        this.without(this.without(this.high[p]!, this.low[q]!), this.high[q]!),
+      );
+    }
+    return this.remember(OP_WITHOUT, p, q, r);
+  }
+
+  union(p: number, q: number): number {
+    if (p === FALSE) return q;
+    if (q === FALSE || p === q) return p;
+    if (p > q) [p, q] = [q, p];
+    const hit = this.cached(OP_UNION, p, q);
+    if (hit >= 0) return hit;
+    const lp = this.level[p]!;
+    const lq = this.level[q]!;
+    let r: number;
+    if (lp === lq) r = this.zbdd(lp, this.union(this.low[p]!, this.low[q]!), this.union(this.high[p]!, this.high[q]!));
+    else if (lp < lq) r = this.zbdd(lp, this.union(this.low[p]!, q), this.high[p]!);
+    else r = this.zbdd(lq, this.union(p, this.low[q]!), this.high[q]!);
+    return this.remember(OP_UNION, p, q, r);
+  }
+
+  /** The family {a U b : a in f, b in g}, for f whose variables all come before g's (so no reordering). */
+  concat(f: number, g: number): number {
+    if (f === FALSE || g === FALSE) return FALSE;
+    if (f === TRUE) return g;
+    if (g === TRUE) return f;
+    const hit = this.cached(OP_CONCAT, f, g);
+    if (hit >= 0) return hit;
+    const r = this.zbdd(this.level[f]!, this.concat(this.low[f]!, g), this.concat(this.high[f]!, g));
+    return this.remember(OP_CONCAT, f, g, r);
+  }
+
+  /**
+   * The minimal true points of the BDD `root` as a ZBDD (Rauzy 1993):
+   * minsol(ite(x, f1, f0)) = {x} x without(minsol(f1), minsol(f0))  U  minsol(f0).
+   * For a monotone (coherent) function these are exactly its minimal cut sets. For a non-monotone one they
+   * are the minimal cut sets of its monotone approximation (the function with negated literals set to true).
+   * `memo` (one slot per BDD node, -1 for unknown) can be shared between calls on disjoint diagrams.
+   */
+  minimalSolutions(root: number, memo: Int32Array = new Int32Array(root + 1).fill(-1)): number {
+    const visit = (f: number): number => {
+      if (f <= TRUE) return f;
+      const known = memo[f]!;
+      if (known >= 0) return known;
+      const m0 = visit(this.low[f]!);
+      const m1 = visit(this.high[f]!);
+      const r = this.zbdd(this.level[f]!, m0, this.without(m1, m0));
+      memo[f] = r;
+      return r;
+    };
+    return visit(root);
+  }
+
+  /** Ids of the nodes reachable from `root`, in ascending (children-first) order, terminals excluded. */
+  reachable(root: number): Int32Array {
+    if (this.stamp.length < this.size) {
+      const grown = new Int32Array(Math.max(this.size, this.stamp.length * 2));
+      grown.set(this.stamp);
+      this.stamp = grown;
+    }
+    const epoch = ++this.epoch;
+    const stamp = this.stamp;
+    const stack = [root];
+    const out: number[] = [];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (n <= TRUE || stamp[n] === epoch) continue;
+      stamp[n] = epoch;
+      out.push(n);
+      stack.push(this.low[n]!, this.high[n]!);
+    }
+    return Int32Array.from(out).sort();
+  }
+}

@@ -1,0 +1,199 @@
+import { FALSE_INPUT, inputEvent, TRUE_INPUT, type CompiledTree } from './compile.ts';
+import { DiagramStore, FALSE, TRUE } from './diagram.ts';
+import { assignLevels, findModules } from './modules.ts';
+
+/**
+ * The exact core of the analysis: one BDD per module (a module's sub-modules appear in it as single
+ * variables), exact probabilities bottom-up, Birnbaum importance top-down by the chain rule, and the
+ * minimal cut sets of the whole tree as one ZBDD over the basic events.
+ */
+export interface ExactResult {
+  store: DiagramStore;
+  /** Probability by level (basic events and module variables). */
+  pByLevel: Float64Array;
+  /** Basic event index by level, -1 for a module variable. */
+  eventOfLevel: Int32Array;
+  topProbability: number;
+  /** dP(top)/dp(event), by event index. */
+  birnbaum: Float64Array;
+  /** Minimal cut sets of the top (see `minimalSolutions` for non-coherent trees), as a ZBDD root. */
+  cutSets: number;
+  modules: number;
+  bddNodes: number;
+  timings: { bddMs: number; probabilityMs: number; cutSetsMs: number };
+}
+
+interface Module {
+  gate: number;
+  root: number;
+  /** Level standing for this module in its parent's BDD (-1 for the top). */
+  level: number;
+  /** Index of the parent module in `modules` (-1 for the top). */
+  parent: number;
+}
+
+export function analyzeExactly(tree: CompiledTree, nodeBudget: number): ExactResult {
+  const t0 = performance.now();
+  const candidates = findModules(tree);
+  const { levelOfEvent, levelOfGate, levels } = assignLevels(tree, candidates);
+  const eventOfLevel = new Int32Array(levels).fill(-1);
+  const moduleOfLevel = new Int32Array(levels).fill(-1);
+  const pByLevel = new Float64Array(levels);
+  levelOfEvent.forEach((l, e) => {
+    if (l < 0) return;
+    eventOfLevel[l] = e;
+    pByLevel[l] = tree.probabilities[e]!;
+  });
+
+  const store = new DiagramStore(nodeBudget);
+  const gateBdd = new Int32Array(tree.gates.length);
+  /** Gates accepted as modules (index into `modules`), -1 otherwise. */
+  const moduleIndex = new Int32Array(tree.gates.length).fill(-1);
+  const modules: Module[] = [];
+  const ownerOf = new Int32Array(tree.gates.length).fill(-1);
+  const top = tree.gates.length - 1;
+
+  const operand = (input: number): number => {
+    if (input >= 0) {
+      const m = moduleIndex[input]!;
+      return m >= 0 ? store.variable(modules[m]!.level) : gateBdd[input]!;
+    }
+    if (input === TRUE_INPUT) return TRUE;
+    if (input === FALSE_INPUT) return FALSE;
+    return store.variable(levelOfEvent[inputEvent(input)]!);
+  };
+
+  for (let g = 0; g < tree.gates.length; g++) {
+    const gate = tree.gates[g]!;
+    const inputs = gate.inputs.map(operand);
+    gateBdd[g] = gateFunction(store, gate.type, gate.k, inputs);
+    const isCandidate = candidates[g] === 1 && (g === top || levelOfGate[g]! >= 0);
+    // A module true when all its events are absent would break cut-set splicing (see minimalSolutions);
+    // such gates (e.g. a NOT) simply stay part of their parent's diagram.
+    if (isCandidate && (g === top || lowestOutcome(store, gateBdd[g]!) === FALSE)) {
+      const m = modules.length;
+      moduleIndex[g] = m;
+      if (g !== top) moduleOfLevel[levelOfGate[g]!] = m;
+      modules.push({ gate: g, root: gateBdd[g]!, level: g === top ? -1 : levelOfGate[g]!, parent: -1 });
+    }
+  }
+  // Parent module: the owner of the gates that use it. Walk parents-first (reverse of children-first).
+  const topModule = moduleIndex[top]!;
+  ownerOf[top] = topModule;
+  for (let g = top; g >= 0; g--) {
+    const owner = moduleIndex[g]! >= 0 ? moduleIndex[g]! : ownerOf[g]!;
+    if (owner < 0) continue; // not under the top (cannot happen for compiled trees)
+    for (const input of tree.gates[g]!.inputs) {
+      if (input < 0) continue;
+      if (moduleIndex[input]! >= 0) modules[moduleIndex[input]!]!.parent = owner;
+      else ownerOf[input] = owner;
+    }
+  }
+  const t1 = performance.now();
+
+  // Probabilities children-first: a module's probability is its variable's probability in its parent.
+  const prob = new Float64Array(store.size);
+  prob[TRUE] = 1;
+  const { level, low, high } = store;
+  const nodesOf = modules.map((m) => store.reachable(m.root));
+  const bddNodes = nodesOf.reduce((sum, nodes) => sum + nodes.length, 0);
+  modules.forEach((m, i) => {
+    for (const n of nodesOf[i]!) {
+      const q = pByLevel[level[n]!]!;
+      prob[n] = q * prob[high[n]!]! + (1 - q) * prob[low[n]!]!;
+    }
+    if (m.level >= 0) pByLevel[m.level] = prob[m.root]!;
+  });
+  const topProbability = prob[modules[topModule]!.root]!;
+
+  // Birnbaum parents-first: d P(top) / d p(x) = d P(top) / d P(module) * d P(module) / d p(x).
+  const byLevel = new Float64Array(levels);
+  const reach = new Float64Array(store.size);
+  const dTop = new Float64Array(modules.length);
+  for (let i = modules.length - 1; i >= 0; i--) {
+    const m = modules[i]!;
+    dTop[i] = m.parent < 0 ? 1 : byLevel[m.level]!;
+    if (m.root <= TRUE) continue;
+    reach[m.root] = dTop[i]!;
+    const nodes = nodesOf[i]!;
+    for (let j = nodes.length - 1; j >= 0; j--) {
+      const n = nodes[j]!;
+      const r = reach[n]!;
+      if (r === 0) continue;
+      const l = level[n]!;
+      const q = pByLevel[l]!;
+      const hi = high[n]!;
+      const lo = low[n]!;
+      reach[hi] = reach[hi]! + r * q;
+      reach[lo] = reach[lo]! + r * (1 - q);
+      byLevel[l] = byLevel[l]! + r * (prob[hi]! - prob[lo]!);
+    }
+  }
+  const birnbaum = new Float64Array(tree.events.length);
+  levelOfEvent.forEach((l, e) => {
+    if (l >= 0) birnbaum[e] = byLevel[l]!;
+  });
+  const t2 = performance.now();
+
+  // Cut sets children-first; each module variable is replaced by its module's (already spliced) cut sets.
+  const spliced = new Int32Array(modules.length);
+  const memo = new Int32Array(store.size).fill(-1);
+  modules.forEach((m, i) => {
+    const own = store.minimalSolutions(m.root, memo);
+    const expanded = new Map<number, number>();
+    const expand = (n: number): number => {
+      if (n <= TRUE) return n;
+      const known = expanded.get(n);
+      if (known !== undefined) return known;
+      // Read the store's arrays afresh: they are reallocated as the store grows.
+      const lo = expand(store.low[n]!);
+      const hi = expand(store.high[n]!);
+      const l = store.level[n]!;
+      const sub = moduleOfLevel[l]!;
+      const r = sub >= 0 ? store.union(store.concat(spliced[sub]!, hi), lo) : store.zbdd(l, lo, hi);
+      expanded.set(n, r);
+      return r;
+    };
+    spliced[i] = expand(own);
+  });
+  const t3 = performance.now();
+
+  return {
+    store,
+    pByLevel,
+    eventOfLevel,
+    topProbability,
+    birnbaum,
+    cutSets: spliced[topModule]!,
+    modules: modules.length,
+    bddNodes,
+    timings: { bddMs: t1 - t0, probabilityMs: t2 - t1, cutSetsMs: t3 - t2 },
+  };
+}
+
+/** Value of the function when every variable is false: follow the low edges. */
+function lowestOutcome(store: DiagramStore, f: number): number {
+  while (f > TRUE) f = store.low[f]!;
+  return f;
+}
+
+function gateFunction(store: DiagramStore, type: CompiledTree['gates'][number]['type'], k: number, inputs: number[]): number {
+  // Combining the operands whose top variable is deepest first keeps intermediate diagrams small.
+  const byLevel = (): number[] => [...inputs].sort((a, b) => store.level[b]! - store.level[a]!);
+  switch (type) {
+    case 'and':
+      return byLevel().reduce((acc, x) => store.and(acc, x), TRUE);
+    case 'nand':
+      return store.not(byLevel().reduce((acc, x) => store.and(acc, x), TRUE));
+    case 'or':
+      return byLevel().reduce((acc, x) => store.or(acc, x), FALSE);
+    case 'nor':
+      return store.not(byLevel().reduce((acc, x) => store.or(acc, x), FALSE));
+    case 'xor':
+      return inputs.reduce((acc, x) => store.xor(acc, x), FALSE);
+    case 'not':
+      return store.not(inputs[0]!);
+    case 'atleast':
+      return store.atLeast(k, inputs);
+  }
+}
