@@ -1,6 +1,6 @@
 import type { CommandRegistrar } from './main.ts';
 import { registerRecoveryCommands } from '../recovery/cli.ts';
+import { registerFaultTreeCommands } from '../rca/fta-cli.ts';
 
 /** Command groups contributed by capabilities (plans, drills, fta, …), in the order they appear in help. */
 export const CLI_COMMANDS: readonly CommandRegistrar[] = [registerRecoveryCommands, registerFaultTreeCommands];
-import { registerFaultTreeCommands } from '../rca/fta-cli.ts';
