@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDatabase } from '../support/databases.ts';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
+import { ALLOWED_TRANSITIONS } from '../../src/incidents/index.ts';
+import { formatSseEvent } from '../../src/console/index.ts';
+import { buildConsoleOnce, readSse } from './support.ts';
+
+describeEachDatabase('web console serving and live stream', (kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    await buildConsoleOnce();
+    server = await startTestServer(kind);
+  });
+  afterAll(async () => server?.close());
+
+  it('serves the app at / and for client routes, without a token, with HTML security headers', async () => {
+    for (const path of ['/', '/incidents', '/incidents/INC-20261124-0001', '/settings/tokens']) {
+      const response = await fetch(new URL(path, server.url));
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(response.headers.get('cache-control')).toBe('no-cache');
+      expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(await response.text()).toContain('<div id="app"></div>');
+    }
+  });
+
+  it('serves hashed assets with their type, long-lived caching, gzip and conditional requests', async () => {
+    const html = await (await fetch(new URL('/', server.url))).text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    const style = /href="(\/assets\/[^"]+\.css)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    expect(style).toBeDefined();
+    const js = await fetch(new URL(script!, server.url), { headers: { 'accept-encoding': 'gzip' } });
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(js.headers.get('content-encoding')).toBe('gzip');
+    expect((await js.text()).length).toBeGreaterThan(1000);
+    const css = await fetch(new URL(style!, server.url));
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    const again = await fetch(new URL(script!, server.url), { headers: { 'if-none-match': js.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+  });
+
+  it('answers 404 problems for missing files, API paths and paths outside the build', async () => {
+    const missingAsset = await server.api('GET', '/assets/nope-123.js', undefined, { token: null });
+    expect(missingAsset.status).toBe(404);
+    const api = await server.api('GET', '/api/v1/nothing-here', undefined, { token: null });
+    expect(api.status).toBe(404);
+    expect(api.headers.get('content-type')).toContain('application/problem+json');
+    for (const sneaky of ['/..%2f..%2fpackage.json', '/%2e%2e/%2e%2e/package.json', '/assets/..%2f..%2f..%2fpackage.json']) {
+      const response = await fetch(new URL(sneaky, server.url));
+      expect(response.status, sneaky).toBe(404);
+      expect(await response.text()).not.toContain('"dependencies"');
+    }
+  });
+
+  it('keeps the API behind tokens', async () => {
+    expect((await server.api('GET', '/api/v1/incidents', undefined, { token: null })).status).toBe(401);
+    expect((await server.api('GET', '/api/v1/lifecycle', undefined, { token: null })).status).toBe(401);
+    expect((await fetch(new URL('/api/v1/stream', server.url))).status).toBe(401);
+  });
+
+  it('exposes the lifecycle table generated from ALLOWED_TRANSITIONS', async () => {
+    const response = await server.api('GET', '/api/v1/lifecycle');
+    expect(response.status).toBe(200);
+    expect(response.body.transitions).toEqual(ALLOWED_TRANSITIONS);
+    expect(response.body.active_statuses).not.toContain('resolved');
+    expect(response.body.severities).toEqual(['low', 'medium', 'high', 'critical']);
+  });
+
+  it('streams incident.created, incident.updated and timeline.appended as Server-Sent Events', async () => {
+    const viewer = await server.tokenFor('viewer');
+    const controller = new AbortController();
+    const response = await fetch(new URL('/api/v1/stream', server.url), {
+      headers: { authorization: `Bearer ${viewer}` },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reading = readSse(response, (events) => events.some((e) => e.event === 'incident.updated'));
+    // The stream is subscribed before the ready event is written, so anything after this is seen.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const created = await server.api('POST', '/api/v1/incidents', { title: 'stream check', severity: 'high' });
+    expect(created.status).toBe(201);
+    expect((await server.api('POST', `/api/v1/incidents/${created.body.id}/acknowledge`, {})).status).toBe(200);
+    const events = await reading;
+    controller.abort();
+    expect(events[0]).toMatchObject({ event: 'ready', data: { role: 'viewer', heartbeat_ms: 15_000 } });
+    const names = events.map((e) => e.event);
+    expect(names).toContain('incident.created');
+    expect(names).toContain('timeline.appended');
+    const updated = events.find((e) => e.event === 'incident.updated')!.data as { incident: { id: string; status: string } };
+    expect(updated.incident).toMatchObject({ id: created.body.id, status: 'investigating' });
+  });
+
+  it('rejects a revoked token on the stream', async () => {
+    const token = await server.tokenFor('responder');
+    const tokens = await server.api<{ id: string; name: string }[]>('GET', '/api/v1/tokens');
+    const me = await server.api<{ token_id: string }>('GET', '/api/v1/me', undefined, { token });
+    expect(tokens.body.some((t) => t.id === me.body.token_id)).toBe(true);
+    expect((await server.api('DELETE', `/api/v1/tokens/${me.body.token_id}`)).status).toBe(200);
+    const response = await fetch(new URL('/api/v1/stream', server.url), { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(401);
+    expect(ADMIN_TOKEN).not.toBe(token);
+  });
+});
+
+it('never puts secrets from an event on the wire, and keeps large events to their identifiers', () => {
+  const wire = formatSseEvent('integration.created', { integration: { id: 'pd', routing_key: 'rk_secret', nested: { api_token: 'x' } } });
+  expect(wire).toContain('"id":"pd"');
+  expect(wire).not.toContain('rk_secret');
+  expect(wire).not.toContain('"x"');
+  const large = formatSseEvent('thing.changed', { thing: { id: 't1', blob: 'y'.repeat(100_000) }, incident_id: 'INC-1' });
+  expect(large.length).toBeLessThan(1000);
+  expect(large).toContain('"incident_id":"INC-1"');
+  expect(large).toContain('"truncated":true');
+  expect(formatSseEvent('bad\nname', {})).toMatch(/^event: bad_name\n/);
+});
