@@ -17,7 +17,11 @@ export interface LaunchedBrowser {
   close(): Promise<void>;
 }
 
-/** Debian's Chromium, headless, with a fresh profile; playwright's own browser download does not work here. */
+/**
+ * Debian's Chromium, headless; playwright's own browser download does not work here. Playwright refuses
+ * a `--user-data-dir` argument to `launch()` and instead gives every launch a fresh temporary profile
+ * (deleted on close), which is what we want; TMPDIR points it at our own directory so nothing is shared.
+ */
 export async function launchChromium(): Promise<LaunchedBrowser> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-chromium-'));
   const browser = await chromium.launch({
@@ -31,8 +35,8 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${profile}`,
     ],
+    env: { ...process.env, TMPDIR: profile },
   });
   return {
     browser,

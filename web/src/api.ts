@@ -86,8 +86,30 @@ export async function request<T>(method: string, path: string, body?: unknown, o
   return parsed as T;
 }
 
+const prefetched = new Map<string, { pending: Promise<unknown>; at: number }>();
+/** Older than this, a prefetched answer is not worth showing; fetch again. */
+const PREFETCH_FRESH_MS = 5000;
+
+/**
+ * Starts a GET before the screen that needs it has mounted (the first screen's data need not wait for
+ * the sign-in check); the next `api.get` of the same path takes the answer, once.
+ */
+export function prefetch(path: string): void {
+  const pending = request<unknown>('GET', path);
+  pending.catch(() => undefined);
+  prefetched.set(path, { pending, at: Date.now() });
+}
+
+function takePrefetched<T>(path: string): Promise<T> | undefined {
+  const entry = prefetched.get(path);
+  prefetched.delete(path);
+  if (!entry || Date.now() - entry.at > PREFETCH_FRESH_MS) return undefined;
+  // A failed prefetch (say, before sign-in completed) is simply retried.
+  return entry.pending.catch(() => request<T>('GET', path)) as Promise<T>;
+}
+
 export const api = {
-  get: <T>(path: string, options?: RequestOptions) => request<T>('GET', path, undefined, options),
+  get: <T>(path: string, options?: RequestOptions) => (!options?.token && takePrefetched<T>(path)) || request<T>('GET', path, undefined, options),
   post: <T>(path: string, body?: unknown, options?: RequestOptions) => request<T>('POST', path, body ?? {}, options),
   patch: <T>(path: string, body: unknown, options?: RequestOptions) => request<T>('PATCH', path, body, options),
   delete: <T>(path: string, options?: RequestOptions) => request<T>('DELETE', path, undefined, options),

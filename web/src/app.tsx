@@ -65,7 +65,7 @@ function Console({ me, lifecycle, signOut }: { me: Me; lifecycle: Lifecycle; sig
     };
   }, [stream]);
 
-  const session: Session = { me, lifecycle, stream, signOut: (reason) => signOut(reason ?? null) };
+  const session: Session = { me, lifecycle, stream, streamState, signOut: (reason) => signOut(reason ?? null) };
 
   const goto = (target: string) => () => {
     if (!pendingG.current) return false;
@@ -106,9 +106,9 @@ function Console({ me, lifecycle, signOut }: { me: Me; lifecycle: Lifecycle; sig
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      <header class="top">
+      <header class="top" data-stream={streamState}>
         <Link href="/incidents" class="brand">
-          <span aria-hidden="true">🔥</span> Firebreak
+          <span aria-hidden="true" class="brand-mark" /> Firebreak
         </Link>
         <nav aria-label="Main">
           <ul>

@@ -24,3 +24,11 @@ export function formatDuration(seconds: number | null | undefined): string {
 export function humanise(value: string): string {
   return value.replace(/_/g, ' ');
 }
+
+/** Compact and unambiguous for a timeline: time with seconds, and the date when it is not today. */
+export function formatTimelineTime(iso: string): string {
+  const date = new Date(iso);
+  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  if (date.toDateString() === new Date().toDateString()) return time;
+  return `${date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
+}

@@ -9,7 +9,9 @@ export interface IncidentFilters {
   q: string;
 }
 
-export const FILTER_KEYS = ['status', 'severity', 'service', 'team', 'q'] as const;
+/** Page sizes of the list's two sections; also used to prefetch them at start-up. */
+export const ACTIVE_PAGE = 50;
+export const CLOSED_PAGE = 25;
 
 export function filtersFrom(search: URLSearchParams): IncidentFilters {
   return {
@@ -22,19 +24,20 @@ export function filtersFrom(search: URLSearchParams): IncidentFilters {
 }
 
 export function listIncidents(filters: IncidentFilters, active: boolean, limit: number, cursor: string | null, signal?: AbortSignal) {
-  return api.get<Page<Incident>>(
-    `/api/v1/incidents${query({
-      active,
-      limit,
-      cursor,
-      status: filters.status ? [filters.status] : undefined,
-      severity: filters.severity ? [filters.severity] : undefined,
-      service: filters.service,
-      team: filters.team,
-      q: filters.q.trim(),
-    })}`,
-    signal ? { signal } : undefined,
-  );
+  return api.get<Page<Incident>>(incidentListPath(filters, active, limit, cursor), signal ? { signal } : undefined);
+}
+
+export function incidentListPath(filters: IncidentFilters, active: boolean, limit: number, cursor: string | null): string {
+  return `/api/v1/incidents${query({
+    active,
+    limit,
+    cursor,
+    status: filters.status ? [filters.status] : undefined,
+    severity: filters.severity ? [filters.severity] : undefined,
+    service: filters.service,
+    team: filters.team,
+    q: filters.q.trim(),
+  })}`;
 }
 
 /**

@@ -1,12 +1,13 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef } from 'preact/hooks';
 import type { Lifecycle, Me } from './types.ts';
-import type { LiveStream } from './stream.ts';
+import type { LiveStream, StreamState } from './stream.ts';
 
 export interface Session {
   me: Me;
   lifecycle: Lifecycle;
   stream: LiveStream;
+  streamState: StreamState;
   signOut(reason?: string): void;
 }
 

@@ -8,11 +8,9 @@ import { RESYNC_EVENT } from '../stream.ts';
 import { SeverityBadge, StatusBadge } from '../components/badges.tsx';
 import { ProblemNotice } from '../components/forms.tsx';
 import { formatAgo, humanise } from '../format.ts';
-import { acknowledge, byCreatedDesc, filtersFrom, isActive, listIncidents, matchesFilters, type IncidentFilters } from '../incidents.ts';
+import { ACTIVE_PAGE, CLOSED_PAGE, acknowledge, byCreatedDesc, filtersFrom, isActive, listIncidents, matchesFilters, type IncidentFilters } from '../incidents.ts';
 import type { Incident, Service, Team } from '../types.ts';
 
-const ACTIVE_PAGE = 50;
-const CLOSED_PAGE = 25;
 
 interface Section {
   items: Incident[];
@@ -25,7 +23,7 @@ const emptySection: Section = { items: [], cursor: null, loading: true, error: n
 
 /** Active incidents first, then closed ones; both paginated, so a large history never loads at once. */
 export function IncidentList({ search }: ScreenProps) {
-  const { lifecycle, me } = useSession();
+  const { lifecycle, me, streamState } = useSession();
   const filters = filtersFrom(search);
   const filterKey = JSON.stringify(filters);
   const [active, setActive] = useState<Section>(emptySection);
@@ -195,7 +193,9 @@ export function IncidentList({ search }: ScreenProps) {
     <div class="incidents-screen">
       <div class="screen-head">
         <h1>Incidents</h1>
-        <span class="live-note muted">Updates live</span>
+        <span class="live-note muted" aria-live="polite">
+          {streamState === 'open' ? 'Updates live' : streamState === 'lost' ? 'Live updates paused' : 'Connecting…'}
+        </span>
       </div>
       <form class="filters" role="search" aria-label="Filter incidents" onSubmit={(e) => e.preventDefault()}>
         <div class="field">

@@ -8,7 +8,7 @@ import { RESYNC_EVENT } from '../stream.ts';
 import { useAsync } from '../hooks.ts';
 import { SeverityBadge, StatusBadge } from '../components/badges.tsx';
 import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
-import { formatAgo, formatTime, humanise } from '../format.ts';
+import { formatAgo, formatTime, formatTimelineTime, humanise } from '../format.ts';
 import { acknowledge, isActive } from '../incidents.ts';
 import type { Incident, TimelineEntry } from '../types.ts';
 
@@ -365,7 +365,7 @@ function Timeline({ entries, loading, problem }: { entries: TimelineEntry[]; loa
         {shown.map((entry) => (
           <li key={entry.id} class={`timeline-entry kind-${entry.kind}`} data-kind={entry.kind}>
             <time dateTime={entry.at} title={entry.at}>
-              {formatTime(entry.at)}
+              {formatTimelineTime(entry.at)}
             </time>
             <span class="timeline-kind">{humanise(entry.kind)}</span>
             <span class="timeline-summary">{entry.summary}</span>

@@ -32,7 +32,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string, me:
     <main class="sign-in" id="main">
       <form onSubmit={submit} noValidate aria-labelledby="sign-in-title">
         <h1 id="sign-in-title">
-          <span aria-hidden="true">🔥</span> Firebreak
+          <span aria-hidden="true" class="brand-mark" /> Firebreak
         </h1>
         <p>Sign in with an API token. It is kept in this tab's session storage only and sent as an Authorization header.</p>
         {notice ? (
