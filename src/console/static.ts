@@ -48,8 +48,9 @@ interface CachedFile {
 
 /**
  * Serves the built single-page console from `distDir` without a static-file dependency: hashed files
- * under `assets/` are cached for a year, everything else is revalidated, and any non-API path that is
- * not a file gets `index.html` so client-side routes survive a reload. API paths keep their 404s.
+ * under `assets/` are cached for a year, everything else is revalidated, and a browser navigating to any
+ * non-API path that is not a file gets `index.html`, so client-side routes survive a reload. API paths
+ * and non-browser requests keep their 404 problems.
  */
 export function consoleStaticRoutes(app: HttpApp, distDir: string = CONSOLE_DIST_DIR): void {
   const root = path.resolve(distDir);
@@ -110,8 +111,11 @@ export function consoleStaticRoutes(app: HttpApp, distDir: string = CONSOLE_DIST
     if (!inside || urlPath.includes('\0')) throw new AppError('not_found', `no file ${rawPath}`);
     const entry = file === root ? null : load(file);
     if (entry) return send(request, reply, file, entry, urlPath.startsWith('/assets/'));
-    // A missing asset is a 404; anything else is a client-side route the app resolves itself.
-    if (path.extname(urlPath) !== '') throw new AppError('not_found', `no file ${rawPath}`);
+    // A missing asset is a 404, and so is any path asked for by something other than a browser
+    // navigating (API clients probing `/v2/...` deserve a problem, not HTML); a browser gets the app,
+    // which resolves its own routes.
+    const navigating = String(request.headers.accept ?? '').includes('text/html');
+    if (path.extname(urlPath) !== '' || !navigating) throw new AppError('not_found', `no endpoint ${request.method} ${rawPath}`);
     const indexEntry = load(index);
     if (!indexEntry) {
       throw new AppError('not_found', 'the web console is not built: run `npm install` or `npm start`, which build it into web/dist');

@@ -15,7 +15,7 @@ describeEachDatabase('web console serving and live stream', (kind) => {
 
   it('serves the app at / and for client routes, without a token, with HTML security headers', async () => {
     for (const path of ['/', '/incidents', '/incidents/INC-20261124-0001', '/settings/tokens']) {
-      const response = await fetch(new URL(path, server.url));
+      const response = await fetch(new URL(path, server.url), { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
       expect(response.status, path).toBe(200);
       expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(response.headers.get('cache-control')).toBe('no-cache');
@@ -25,7 +25,7 @@ describeEachDatabase('web console serving and live stream', (kind) => {
   });
 
   it('serves hashed assets with their type, long-lived caching, gzip and conditional requests', async () => {
-    const html = await (await fetch(new URL('/', server.url))).text();
+    const html = await (await fetch(new URL('/', server.url), { headers: { accept: 'text/html' } })).text();
     const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     const style = /href="(\/assets\/[^"]+\.css)"/.exec(html)?.[1];
     expect(script).toBeDefined();
@@ -45,11 +45,18 @@ describeEachDatabase('web console serving and live stream', (kind) => {
   it('answers 404 problems for missing files, API paths and paths outside the build', async () => {
     const missingAsset = await server.api('GET', '/assets/nope-123.js', undefined, { token: null });
     expect(missingAsset.status).toBe(404);
-    const api = await server.api('GET', '/api/v1/nothing-here', undefined, { token: null });
+    const api = await server.api('GET', '/api/v1/nothing-here', undefined, { token: null, headers: { accept: 'text/html' } });
     expect(api.status).toBe(404);
     expect(api.headers.get('content-type')).toContain('application/problem+json');
+    // Only a browser navigating gets the app for an unknown path; an API client gets a problem.
+    const client = await server.api('GET', '/v2/something', undefined, { token: null, headers: { accept: 'application/json' } });
+    expect(client.status).toBe(404);
+    expect(client.body.code).toBe('not_found');
+    const openapi = await server.api('GET', '/openapi.json');
+    expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/api/v1/stream', '/api/v1/lifecycle']));
+    expect(Object.keys(openapi.body.paths)).not.toContain('/*');
     for (const sneaky of ['/..%2f..%2fpackage.json', '/%2e%2e/%2e%2e/package.json', '/assets/..%2f..%2f..%2fpackage.json']) {
-      const response = await fetch(new URL(sneaky, server.url));
+      const response = await fetch(new URL(sneaky, server.url), { headers: { accept: 'text/html' } });
       expect(response.status, sneaky).toBe(404);
       expect(await response.text()).not.toContain('"dependencies"');
     }
