@@ -100,6 +100,12 @@ function Console({ me, lifecycle, signOut }: { me: Me; lifecycle: Lifecycle; sig
   useEffect(() => {
     document.title = match ? `${match.screen.title} · Firebreak` : 'Firebreak';
   }, [match?.screen.title]);
+  // After client-side navigation, focus starts at the new content (as after a page load), not on the old link.
+  const firstPath = useRef(path);
+  useEffect(() => {
+    if (path !== firstPath.current) document.getElementById('main')?.focus({ preventScroll: true });
+    firstPath.current = '';
+  }, [path]);
 
   return (
     <SessionContext.Provider value={session}>
