@@ -242,12 +242,31 @@ describe('web console in headless Chromium [sqlite]', () => {
     await phone.close();
   });
 
+  it('acknowledges with `a` and moves between incidents with j/k on the incident page', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Incidents' }).click();
+    await page.locator('.incident-row').nth(2).waitFor();
+    const ids = await page.locator('.incident-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-incident-id')));
+    await page.locator(`[data-incident-id="${ids[0]}"] a.incident-link`).click();
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await page.locator('body').press('a');
+    await expect.poll(() => page.locator('.incident-page .status').textContent()).toBe('investigating');
+    expect((await server.api('GET', `/api/v1/incidents/${ids[0]}`)).body.acknowledged_by).toBe('bootstrap-admin');
+    await page.locator('body').press('j');
+    await page.waitForURL(`**/incidents/${ids[1]}`);
+    await page.locator('body').press('k');
+    await page.waitForURL(`**/incidents/${ids[0]}`);
+  });
+
   it('returns to sign-in when the token is revoked', async () => {
     const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } });
     const other = await context.newPage();
     const token = await server.tokenFor('viewer');
     await signIn(other, token);
     await expect(other.getByTestId('role').textContent()).resolves.toBe('viewer');
+    // A viewer reads everything but is offered no changes.
+    await other.locator(`[data-incident-id="${incidentId}"] a.incident-link`).click();
+    await other.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await expect(other.locator('.lifecycle, .ack, form').count()).resolves.toBe(0);
     const me = await server.api('GET', '/api/v1/me', undefined, { token });
     await server.api('DELETE', `/api/v1/tokens/${me.body.token_id}`);
     await other.getByRole('link', { name: 'Dashboards' }).click();
@@ -258,7 +277,7 @@ describe('web console in headless Chromium [sqlite]', () => {
   });
 
   it('shows a banner when the connection is lost and catches up after reconnecting', async () => {
-    await page.getByRole('link', { name: 'Incidents' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Incidents' }).click();
     await page.locator('.incident-row').nth(2).waitFor();
     const port = Number(new URL(server.url).port);
     await server.close();
