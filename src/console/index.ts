@@ -11,11 +11,15 @@ export { formatSseEvent, redactSecrets } from './stream-events.ts';
  * The web console: the live event stream, the lifecycle table as data, and the built single-page app
  * at `/` (its catch-all route only answers paths no other module registered, so it can sit anywhere).
  */
-export const consoleModule: FirebreakModule = {
-  name: 'console',
-  routes(app, ctx) {
-    streamRoutes(app, ctx);
-    lifecycleRoutes(app);
-    consoleStaticRoutes(app);
-  },
-};
+export function createConsoleModule(options: { heartbeatMs?: number; distDir?: string } = {}): FirebreakModule {
+  return {
+    name: 'console',
+    routes(app, ctx) {
+      streamRoutes(app, ctx, options.heartbeatMs);
+      lifecycleRoutes(app);
+      consoleStaticRoutes(app, options.distDir);
+    },
+  };
+}
+
+export const consoleModule: FirebreakModule = createConsoleModule();

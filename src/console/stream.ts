@@ -15,7 +15,7 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
  * so clients read this with `fetch()` and an `Authorization` header. The token is checked again on
  * every heartbeat, so revoking it ends open streams within one interval.
  */
-export function streamRoutes(app: HttpApp, ctx: AppContext): void {
+export function streamRoutes(app: HttpApp, ctx: AppContext, heartbeatMs: number = HEARTBEAT_MS): void {
   const open = new Set<ServerResponse>();
 
   // Streams never go idle, so without this, shutdown would wait for every browser to disconnect.
@@ -32,7 +32,7 @@ export function streamRoutes(app: HttpApp, ctx: AppContext): void {
         summary: 'Live domain events (text/event-stream)',
         description:
           'Server-Sent Events: `incident.created`, `incident.updated`, `timeline.appended` and every event other capabilities add. ' +
-          `A \`ready\` event opens the stream; comment lines are heartbeats every ${HEARTBEAT_MS / 1000} s; \`unauthorized\` ends it when the token is revoked.`,
+          `A \`ready\` event opens the stream (its \`heartbeat_ms\` says how often comment-line heartbeats follow); \`unauthorized\` ends it when the token is revoked.`,
       },
     },
     async (request, reply) => {
@@ -66,7 +66,7 @@ export function streamRoutes(app: HttpApp, ctx: AppContext): void {
             close();
           },
         );
-      }, HEARTBEAT_MS);
+      }, heartbeatMs);
       heartbeat.unref();
 
       function close(): void {
@@ -79,7 +79,7 @@ export function streamRoutes(app: HttpApp, ctx: AppContext): void {
       raw.on('close', close);
 
       send('retry: 2000\n\n');
-      send(formatSseEvent('ready', { heartbeat_ms: HEARTBEAT_MS, name: principal.name, role: principal.role }));
+      send(formatSseEvent('ready', { heartbeat_ms: heartbeatMs, name: principal.name, role: principal.role }));
     },
   );
 }

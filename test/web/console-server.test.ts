@@ -1,8 +1,12 @@
+import path from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachDatabase } from '../support/databases.ts';
-import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
+import { createTestDatabase, describeEachDatabase } from '../support/databases.ts';
+import { ADMIN_TOKEN, REPO_ROOT, startTestServer, type TestServer } from '../support/server.ts';
 import { ALLOWED_TRANSITIONS } from '../../src/incidents/index.ts';
-import { formatSseEvent } from '../../src/console/index.ts';
+import { createConsoleModule, formatSseEvent } from '../../src/console/index.ts';
+import { createFirebreak } from '../../src/app/server.ts';
+import { MODULES } from '../../src/app/modules.ts';
 import { buildConsoleOnce, readSse } from './support.ts';
 
 describeEachDatabase('web console serving and live stream', (kind) => {
@@ -110,6 +114,55 @@ describeEachDatabase('web console serving and live stream', (kind) => {
     const response = await fetch(new URL('/api/v1/stream', server.url), { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(401);
     expect(ADMIN_TOKEN).not.toBe(token);
+  });
+});
+
+describeEachDatabase('web console stream heartbeats', (kind) => {
+  it('sends heartbeats and ends an open stream once its token is revoked', async () => {
+    const database = await createTestDatabase(kind);
+    // The real module list with the console's heartbeat shortened, so revocation shows within the test.
+    const modules = MODULES.map((m) => (m.name === 'console' ? createConsoleModule({ heartbeatMs: 150 }) : m));
+    const firebreak = await createFirebreak({
+      config: {
+        port: 0,
+        host: '127.0.0.1',
+        databaseUrl: database.url,
+        logLevel: 'silent',
+        bootstrapToken: ADMIN_TOKEN,
+        configDir: path.join(REPO_ROOT, 'config'),
+        secretKey: 'test-secret-key-for-firebreak',
+        prometheusUrl: undefined,
+        workers: false,
+      },
+      log: pino({ level: 'silent' }),
+      modules,
+    });
+    const url = await firebreak.listen();
+    try {
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+      const created = (await (await fetch(`${url}/api/v1/tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'wall', role: 'viewer' }) })).json()) as {
+        id: string;
+        token: string;
+      };
+      const response = await fetch(`${url}/api/v1/stream`, { headers: { authorization: `Bearer ${created.token}` } });
+      const text = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = '';
+      const readUntil = async (needle: string) => {
+        while (!seen.includes(needle)) {
+          const { value, done } = await text.read();
+          if (done) break;
+          seen += value;
+        }
+      };
+      await readUntil(': heartbeat');
+      expect(seen).toContain('"heartbeat_ms":150');
+      expect((await fetch(`${url}/api/v1/tokens/${created.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
+      await readUntil('event: unauthorized');
+      expect((await text.read()).done).toBe(true);
+    } finally {
+      await firebreak.close();
+      await database.drop();
+    }
   });
 });
 
