@@ -255,6 +255,15 @@ describe('web console in headless Chromium [sqlite]', () => {
     await page.waitForURL(`**/incidents/${ids[1]}`);
     await page.locator('body').press('k');
     await page.waitForURL(`**/incidents/${ids[0]}`);
+    await page.locator('body').press('g');
+    await page.locator('body').press('d');
+    await page.waitForURL('**/dashboards');
+    await page.locator('body').press('g');
+    await page.locator('body').press('i');
+    await page.waitForURL('**/incidents');
+    await page.locator('.incident-row').nth(2).waitFor();
+    await page.locator('body').press('Enter');
+    await page.waitForURL(`**/incidents/${ids[0]}`);
   });
 
   it('returns to sign-in when the token is revoked', async () => {

@@ -79,9 +79,9 @@ function Console({ me, lifecycle, signOut }: { me: Me; lifecycle: Lifecycle; sig
       pendingG.current = true;
       setTimeout(() => (pendingG.current = false), 1500);
     },
-    i: () => void goto('/incidents')(),
-    d: () => void goto('/dashboards')(),
-    s: () => void goto('/settings')(),
+    i: () => goto('/incidents')(),
+    d: () => goto('/dashboards')(),
+    s: () => goto('/settings')(),
   });
 
   const atRoot = location.path === '/' || location.path === '';

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 
-export type ShortcutMap = Record<string, (event: KeyboardEvent) => void>;
+/** An action returns `false` when it did not handle the key, leaving the browser's default alone. */
+export type ShortcutMap = Record<string, (event: KeyboardEvent) => unknown>;
 
 function typingInto(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -17,8 +18,7 @@ export function useShortcuts(map: ShortcutMap): void {
       if (document.querySelector('dialog[open]') && event.key !== '?') return;
       const action = latest.current[event.key];
       if (!action) return;
-      event.preventDefault();
-      action(event);
+      if (action(event) !== false) event.preventDefault();
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);

@@ -132,6 +132,11 @@ export function IncidentList({ search }: ScreenProps) {
     j: () => focusRow(selected + 1),
     k: () => focusRow(selected - 1),
     o: () => current && navigate(`/incidents/${encodeURIComponent(current.id)}`),
+    // On a focused link or button, Enter keeps its own meaning.
+    Enter: (event) =>
+      current && !(event.target instanceof Element && event.target.closest('a, button, summary, [role="button"]'))
+        ? navigate(`/incidents/${encodeURIComponent(current.id)}`)
+        : false,
     a: () => current && canWrite(me) && !current.acknowledged_at && isActive(lifecycle, current) && void ack(current),
     '/': () => searchRef.current?.focus(),
   });
