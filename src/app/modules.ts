@@ -4,6 +4,7 @@ import { IncidentService, incidentMigrations, incidentRoutes } from '../incident
 import { tokenMigrations, tokenRoutes } from '../auth/index.ts';
 import { rcaModule } from '../rca/index.ts';
 import { recoveryModule } from '../recovery/index.ts';
+import { consoleModule } from '../console/index.ts';
 
 const core: FirebreakModule = {
   name: 'core',
@@ -20,4 +21,4 @@ const core: FirebreakModule = {
 };
 
 /** Every capability, in dependency order: a module may use the services of those before it. */
-export const MODULES: readonly FirebreakModule[] = [core, rcaModule, recoveryModule];
+export const MODULES: readonly FirebreakModule[] = [core, rcaModule, recoveryModule, consoleModule];

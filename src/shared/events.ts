@@ -9,9 +9,12 @@ import { EventEmitter } from 'node:events';
 export interface DomainEventMap {}
 
 type Listener<K extends keyof DomainEventMap> = (payload: DomainEventMap[K]) => void;
+/** Sees every event by name; for relays (the console's live stream) that must not list event names. */
+export type AnyEventListener = (name: keyof DomainEventMap, payload: DomainEventMap[keyof DomainEventMap]) => void;
 
 export class DomainEvents {
   private readonly emitter = new EventEmitter({ captureRejections: false });
+  private readonly anyListeners = new Set<AnyEventListener>();
 
   constructor() {
     // Every SSE client and every capability subscribes; the default warning at 10 is noise here.
@@ -23,11 +26,24 @@ export class DomainEvents {
     return () => this.emitter.off(name as string, listener);
   }
 
+  /** Subscribes to every event, including names capabilities add later. */
+  onAny(listener: AnyEventListener): () => void {
+    this.anyListeners.add(listener);
+    return () => this.anyListeners.delete(listener);
+  }
+
   emit<K extends keyof DomainEventMap>(name: K, payload: DomainEventMap[K]): void {
     // A failing listener must not undo or hide a committed change from the caller.
     for (const listener of this.emitter.listeners(name as string)) {
       try {
         (listener as Listener<K>)(payload);
+      } catch (error) {
+        this.emitter.emit('listener_error', { name, error });
+      }
+    }
+    for (const listener of this.anyListeners) {
+      try {
+        listener(name, payload);
       } catch (error) {
         this.emitter.emit('listener_error', { name, error });
       }

@@ -1,0 +1,85 @@
+import type { ServerResponse } from 'node:http';
+import type { HttpApp } from '../http/app.ts';
+import { principalOf } from '../http/app.ts';
+import type { AppContext } from '../app/context.ts';
+import { formatSseComment, formatSseEvent } from './stream-events.ts';
+
+/** Often enough that proxies and the browser's stall detector keep the connection; the client expects this. */
+export const HEARTBEAT_MS = 15_000;
+/** A client this far behind is dropped; it reconnects and refetches, which is cheaper than buffering for it. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/**
+ * `GET /api/v1/stream`: every committed domain event as Server-Sent Events, for the web console and
+ * any other client. Browsers cannot set headers on EventSource, and tokens must never go into URLs,
+ * so clients read this with `fetch()` and an `Authorization` header. The token is checked again on
+ * every heartbeat, so revoking it ends open streams within one interval.
+ */
+export function streamRoutes(app: HttpApp, ctx: AppContext, heartbeatMs: number = HEARTBEAT_MS): void {
+  const open = new Set<ServerResponse>();
+
+  // Streams never go idle, so without this, shutdown would wait for every browser to disconnect.
+  app.addHook('preClose', async () => {
+    for (const raw of open) raw.end(formatSseEvent('server.closing', {}));
+    open.clear();
+  });
+
+  app.get(
+    '/api/v1/stream',
+    {
+      schema: {
+        tags: ['console'],
+        summary: 'Live domain events (text/event-stream)',
+        description:
+          'Server-Sent Events: `incident.created`, `incident.updated`, `timeline.appended` and every event other capabilities add. ' +
+          `A \`ready\` event opens the stream (its \`heartbeat_ms\` says how often comment-line heartbeats follow); \`unauthorized\` ends it when the token is revoked.`,
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const header = request.headers.authorization ?? '';
+      const secret = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+      void reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      open.add(raw);
+
+      const send = (chunk: string) => {
+        if (raw.writableEnded) return;
+        if (raw.writableLength > MAX_BUFFERED_BYTES) {
+          close();
+          return;
+        }
+        raw.write(chunk);
+      };
+      const unsubscribe = ctx.events.onAny((name, payload) => send(formatSseEvent(name, payload)));
+      const heartbeat = setInterval(() => {
+        ctx.services.tokens.authenticate(secret).then(
+          () => send(formatSseComment(`heartbeat ${ctx.clock().toISOString()}`)),
+          () => {
+            send(formatSseEvent('unauthorized', { detail: 'the token was revoked' }));
+            close();
+          },
+        );
+      }, heartbeatMs);
+      heartbeat.unref();
+
+      function close(): void {
+        clearInterval(heartbeat);
+        unsubscribe();
+        open.delete(raw);
+        if (!raw.writableEnded) raw.end();
+      }
+      request.raw.on('close', close);
+      raw.on('close', close);
+
+      send('retry: 2000\n\n');
+      send(formatSseEvent('ready', { heartbeat_ms: heartbeatMs, name: principal.name, role: principal.role }));
+    },
+  );
+}

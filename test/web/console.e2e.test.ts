@@ -1,0 +1,301 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
+import { ALLOWED_TRANSITIONS } from '../../src/incidents/index.ts';
+import { buildConsoleOnce, launchChromium, SCREENSHOT_DIR, type LaunchedBrowser } from './support.ts';
+
+// The browser flow needs only one database; the HTTP behaviour is covered on both in console-server.test.ts.
+describe('web console in headless Chromium [sqlite]', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let chromium: LaunchedBrowser;
+  let desktop: BrowserContext;
+  let page: Page;
+  let incidentId: string;
+
+  const shot = (name: string, target: Page = page) => target.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+
+  async function signIn(target: Page, token: string): Promise<void> {
+    await target.goto(server.url);
+    await target.getByLabel('API token').fill(token);
+    await target.getByRole('button', { name: 'Sign in' }).click();
+    await target.getByTestId('role').waitFor();
+  }
+
+  beforeAll(async () => {
+    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await buildConsoleOnce();
+    database = await createTestDatabase('sqlite');
+    server = await startTestServer('sqlite', { database });
+    await server.api('POST', '/api/v1/teams', { id: 'llm-platform', name: 'LLM platform', members: [{ user: 'alice', role: 'lead' }] });
+    await server.api('POST', '/api/v1/services', { id: 'chat-api', name: 'Chat API', owner_team: 'llm-platform', tier: 1, rto_minutes: 30 });
+    chromium = await launchChromium();
+    desktop = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    page = await desktop.newPage();
+  }, 120_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await server?.close();
+    await database?.drop();
+  });
+
+  it('signs in with a token, rejecting a wrong one next to the field, and shows the role', async () => {
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: /Firebreak/ }).waitFor();
+    await shot('sign-in-1280');
+    await page.getByLabel('API token').fill('short');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.locator('#token-error').textContent()).resolves.toContain('whole API token');
+    await page.getByLabel('API token').fill('fbk_this_token_does_not_exist_000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.locator('#token-error').textContent()).resolves.toContain('invalid or revoked token');
+    await page.getByLabel('API token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByTestId('role').textContent()).resolves.toBe('admin');
+    await page.waitForURL(`${server.url}/incidents`);
+    expect(page.url()).not.toContain(ADMIN_TOKEN);
+    await expect(page.evaluate('sessionStorage.getItem("firebreak.token")')).resolves.toBe(ADMIN_TOKEN);
+  });
+
+  it('shows an incident opened over the real API live, without reloading', async () => {
+    await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+    await page.evaluate('window.__sameDocument = true');
+    // The stream has to be open before the incident is created for the push to be the proof.
+    await page.locator('header[data-stream="open"]').waitFor();
+    const created = await server.api('POST', '/api/v1/incidents', {
+      title: '429 storm on chat-api',
+      severity: 'critical',
+      services: ['chat-api'],
+      description: 'Provider rate limits on every completion request.',
+    });
+    expect(created.status).toBe(201);
+    incidentId = created.body.id;
+    const row = page.locator(`[data-incident-id="${incidentId}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await expect(row.locator('.severity').textContent()).resolves.toContain('critical');
+    await expect(row.textContent()).resolves.toContain('not acknowledged');
+    await expect(page.evaluate('window.__sameDocument')).resolves.toBe(true);
+    await server.api('POST', '/api/v1/incidents', { title: 'Slow embeddings', severity: 'low' });
+    await server.api('POST', '/api/v1/incidents', { title: 'Token cost spike', severity: 'medium', team: 'llm-platform' });
+    await page.locator('.incident-row').nth(2).waitFor();
+    await shot('incident-list-1280');
+  });
+
+  it('filters the list by severity, team and search', async () => {
+    await page.getByLabel('Severity').selectOption('critical');
+    await page.waitForURL(/severity=critical/);
+    await expect.poll(() => page.locator('.incident-row').count()).toBe(1);
+    await page.getByLabel('Severity').selectOption('');
+    await page.getByLabel('Team').selectOption('llm-platform');
+    await expect.poll(() => page.locator('.incident-row').count()).toBe(2);
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByLabel('Search').fill('embeddings');
+    await expect.poll(() => page.locator('.incident-row').count()).toBe(1);
+    await expect(page.locator('.incident-row').textContent()).resolves.toContain('Slow embeddings');
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await expect.poll(() => page.locator('.incident-row').count()).toBe(3);
+  });
+
+  it('moves through the list with j/k, shows help with ?, and acknowledges with one click', async () => {
+    await page.locator('body').click({ position: { x: 5, y: 400 } });
+    await page.keyboard.press('j');
+    await page.keyboard.press('k');
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await shot('shortcuts-1280');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: `Acknowledge ${incidentId}` }).click();
+    const row = page.locator(`[data-incident-id="${incidentId}"]`);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('investigating');
+    await expect(row.textContent()).resolves.toContain('ack by bootstrap-admin');
+    const stored = await server.api('GET', `/api/v1/incidents/${incidentId}`);
+    expect(stored.body.acknowledged_by).toBe('bootstrap-admin');
+  });
+
+  it('opens the incident page and moves the incident through its lifecycle, offering only allowed moves', async () => {
+    await page.locator(`[data-incident-id="${incidentId}"] a.incident-link`).click();
+    await page.waitForURL(`**/incidents/${incidentId}`);
+    await page.getByRole('heading', { name: /429 storm on chat-api/ }).waitFor();
+    await expect(page.getByTestId('owner-team').textContent()).resolves.toBe('llm-platform');
+    const offered = async () => page.locator('[data-transition]').evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-transition')));
+    await expect(offered()).resolves.toEqual([...ALLOWED_TRANSITIONS.investigating]);
+
+    for (const [to, note] of [
+      ['identified', 'provider quota exhausted'],
+      ['containing', ''],
+      ['recovering', ''],
+    ] as const) {
+      if (note) await page.getByLabel('Note for the move (optional)').fill(note);
+      await page.locator(`[data-transition="${to}"]`).click();
+      await expect.poll(() => page.locator('.incident-page .status').textContent()).toBe(to);
+      await expect(offered()).resolves.toEqual([...ALLOWED_TRANSITIONS[to]]);
+    }
+    await shot('incident-page-1280');
+
+    await page.locator('[data-transition="resolved"]').click();
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await expect(page.locator('#resolution-error').textContent()).resolves.toContain('how it was resolved');
+    await page.getByLabel('Resolution').fill('raised the provider quota');
+    await page.getByLabel('Root cause (optional)').fill('quota not raised for the launch');
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await expect.poll(() => page.locator('.incident-page .status').textContent()).toBe('resolved');
+    await page.locator('[data-transition="post_incident"]').click();
+    await expect.poll(() => page.locator('.incident-page .status').textContent()).toBe('post incident');
+    await expect(offered()).resolves.toEqual([]);
+    const stored = await server.api('GET', `/api/v1/incidents/${incidentId}`);
+    expect(stored.body).toMatchObject({ status: 'post_incident', resolution: 'raised the provider quota', root_cause: 'quota not raised for the launch' });
+  });
+
+  it('adds notes, shows other people\'s timeline entries live, and filters and orders the timeline', async () => {
+    await page.getByLabel('Note', { exact: true }).fill('customers notified on the status page');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page.locator('.timeline-entry.kind-note', { hasText: 'customers notified' }).waitFor();
+    await server.api('POST', `/api/v1/incidents/${incidentId}/notes`, { text: 'written by someone else over the API' });
+    await page.locator('.timeline-entry.kind-note', { hasText: 'someone else' }).waitFor({ timeout: 10_000 });
+    const firstKind = () => page.locator('.timeline-entry').first().getAttribute('data-kind');
+    await expect(firstKind()).resolves.toBe('note');
+    await page.getByRole('button', { name: 'Newest first' }).click();
+    await expect(firstKind()).resolves.toBe('created');
+    await page.getByLabel('Show').selectOption('status_changed');
+    const kinds = await page.locator('.timeline-entry').evaluateAll((entries) => entries.map((e) => e.getAttribute('data-kind')));
+    expect(new Set(kinds)).toEqual(new Set(['status_changed']));
+    expect(kinds.length).toBeGreaterThanOrEqual(5);
+    await page.getByLabel('Show').selectOption('');
+  });
+
+  it('shows the server\'s problem next to the field it names', async () => {
+    await page.getByLabel('Owner team').fill('no-such-team');
+    await page.getByRole('button', { name: 'Save details' }).click();
+    await expect(page.locator('#detail-team-error').textContent()).resolves.toContain('team no-such-team does not exist');
+    await page.getByLabel('Owner team').fill('Not A Slug');
+    await page.getByRole('button', { name: 'Save details' }).click();
+    await expect(page.locator('#detail-team-error').textContent()).resolves.toContain('lower-case');
+    await page.getByLabel('Owner team').fill('llm-platform');
+  });
+
+  it('hides the panel slots of capabilities that are not installed', async () => {
+    await expect(page.locator('.capability-slot').count()).resolves.toBe(0);
+  });
+
+  it('charts MTTA, MTTR and incident counts on the dashboard', async () => {
+    await page.getByRole('link', { name: 'Dashboards' }).click();
+    await page.getByTestId('metric-tiles').waitFor();
+    await expect.poll(() => page.evaluate('[...document.querySelectorAll(".chart-box canvas")].filter(c => c.width > 0).length')).toBe(2);
+    const tiles = await page.getByTestId('metric-tiles').textContent();
+    expect(tiles).toContain('Incidents3');
+    expect(tiles).toContain('Resolved1');
+    await shot('dashboards-1280');
+  });
+
+  it('manages services, teams and tokens in settings, showing a new token once', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByTestId('services-table').getByRole('rowheader', { name: 'chat-api' }).waitFor();
+    await page.getByLabel('Id').fill('Bad Id');
+    await page.getByRole('button', { name: 'Create service' }).click();
+    await page.locator('#id-error').waitFor();
+    await page.getByLabel('Id').fill('chat-api');
+    await page.getByRole('button', { name: 'Create service' }).click();
+    await expect(page.locator('.problem, #id-error').first().textContent()).resolves.toMatch(/chat-api/);
+    await page.getByLabel('Id').fill('embeddings');
+    await page.getByLabel('Owner team').selectOption('llm-platform');
+    await page.getByRole('button', { name: 'Create service' }).click();
+    await page.getByTestId('services-table').getByRole('rowheader', { name: 'embeddings' }).waitFor();
+    await shot('settings-services-1280');
+
+    await page.getByRole('link', { name: 'Tokens' }).click();
+    await page.getByLabel('Name').fill('ci-bot');
+    await page.getByLabel('Role').selectOption('responder');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = await page.getByTestId('new-token').locator('code').textContent();
+    expect(secret).toMatch(/^fbk_/);
+    expect((await server.api('GET', '/api/v1/me', undefined, { token: secret })).body.role).toBe('responder');
+    await shot('settings-tokens-1280');
+    await page.getByRole('button', { name: 'Done, hide it' }).click();
+    await expect(page.getByText(secret!).count()).resolves.toBe(0);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Revoke token ci-bot' }).click();
+    await page.getByTestId('tokens-table').getByText(/revoked/).waitFor();
+    expect((await server.api('GET', '/api/v1/me', undefined, { token: secret })).status).toBe(401);
+  });
+
+  it('works at phone width (375 px)', async () => {
+    const phone = await chromium.browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    const small = await phone.newPage();
+    await signIn(small, ADMIN_TOKEN);
+    await small.locator('.incident-row').nth(2).waitFor();
+    const overflow = await small.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot('incident-list-375', small);
+    await small.locator(`[data-incident-id="${incidentId}"] a.incident-link`).click();
+    await small.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await expect(small.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')).resolves.toBeLessThanOrEqual(0);
+    await shot('incident-page-375', small);
+    await small.getByRole('link', { name: 'Dashboards' }).click();
+    await small.getByTestId('metric-tiles').waitFor();
+    await expect.poll(() => small.evaluate('[...document.querySelectorAll(".chart-box canvas")].filter(c => c.width > 0).length')).toBe(2);
+    await shot('dashboards-375', small);
+    await phone.close();
+  });
+
+  it('acknowledges with `a` and moves between incidents with j/k on the incident page', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Incidents' }).click();
+    await page.locator('.incident-row').nth(2).waitFor();
+    const ids = await page.locator('.incident-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-incident-id')));
+    await page.locator(`[data-incident-id="${ids[0]}"] a.incident-link`).click();
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await page.locator('body').press('a');
+    await expect.poll(() => page.locator('.incident-page .status').textContent()).toBe('investigating');
+    expect((await server.api('GET', `/api/v1/incidents/${ids[0]}`)).body.acknowledged_by).toBe('bootstrap-admin');
+    await page.locator('body').press('j');
+    await page.waitForURL(`**/incidents/${ids[1]}`);
+    await page.locator('body').press('k');
+    await page.waitForURL(`**/incidents/${ids[0]}`);
+    await page.locator('body').press('g');
+    await page.locator('body').press('d');
+    await page.waitForURL('**/dashboards');
+    await page.locator('body').press('g');
+    await page.locator('body').press('i');
+    await page.waitForURL('**/incidents');
+    await page.locator('.incident-row').nth(2).waitFor();
+    await page.locator('body').press('Enter');
+    await page.waitForURL(`**/incidents/${ids[0]}`);
+  });
+
+  it('returns to sign-in when the token is revoked', async () => {
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const other = await context.newPage();
+    const token = await server.tokenFor('viewer');
+    await signIn(other, token);
+    await expect(other.getByTestId('role').textContent()).resolves.toBe('viewer');
+    // A viewer reads everything but is offered no changes.
+    await other.locator(`[data-incident-id="${incidentId}"] a.incident-link`).click();
+    await other.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await expect(other.locator('.lifecycle, .ack, form').count()).resolves.toBe(0);
+    const me = await server.api('GET', '/api/v1/me', undefined, { token });
+    await server.api('DELETE', `/api/v1/tokens/${me.body.token_id}`);
+    await other.getByRole('link', { name: 'Dashboards' }).click();
+    await other.getByLabel('API token').waitFor();
+    await expect(other.locator('.notice').textContent()).resolves.toContain('invalid or revoked token');
+    await expect(other.evaluate('sessionStorage.getItem("firebreak.token")')).resolves.toBe(null);
+    await context.close();
+  });
+
+  it('shows a banner when the connection is lost and catches up after reconnecting', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Incidents' }).click();
+    await page.locator('.incident-row').nth(2).waitFor();
+    const port = Number(new URL(server.url).port);
+    await server.close();
+    await page.getByTestId('connection-banner').waitFor({ timeout: 10_000 });
+    await shot('connection-lost-1280');
+    server = await startTestServer('sqlite', { database, config: { port } });
+    // Created while the browser is still disconnected: it must appear once the stream resyncs.
+    const missed = await server.api('POST', '/api/v1/incidents', { title: 'created during the outage', severity: 'high' });
+    await page.getByTestId('connection-banner').waitFor({ state: 'detached', timeout: 20_000 });
+    await page.locator(`[data-incident-id="${missed.body.id}"]`).waitFor({ timeout: 10_000 });
+  });
+});

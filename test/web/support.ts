@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { ensureConsoleBuilt } from '../../web/build.ts';
+import { REPO_ROOT } from '../support/server.ts';
+
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'web');
+
+/** The server serves web/dist; build it when missing or older than its sources (a few seconds, once). */
+export async function buildConsoleOnce(): Promise<void> {
+  await ensureConsoleBuilt();
+}
+
+export interface LaunchedBrowser {
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * Debian's Chromium, headless; playwright's own browser download does not work here. Playwright refuses
+ * a `--user-data-dir` argument to `launch()` and instead gives every launch a fresh temporary profile
+ * (deleted on close), which is what we want; TMPDIR points it at our own directory so nothing is shared.
+ */
+export async function launchChromium(): Promise<LaunchedBrowser> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: process.env.FIREBREAK_CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    env: { ...process.env, TMPDIR: profile },
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads Server-Sent Events from a fetch response until `until` returns true or the time runs out. */
+export async function readSse(
+  response: Response,
+  until: (events: { event: string; data: unknown }[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<{ event: string; data: unknown }[]> {
+  const events: { event: string; data: unknown }[] = [];
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  const deadline = setTimeout(() => void reader.cancel(), timeoutMs);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let split: number;
+      while ((split = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, split);
+        buffer = buffer.slice(split + 2);
+        let event = 'message';
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) event = line.slice(7);
+          else if (line.startsWith('data: ')) data.push(line.slice(6));
+        }
+        if (data.length) events.push({ event, data: JSON.parse(data.join('\n')) });
+      }
+      if (until(events)) break;
+    }
+  } finally {
+    clearTimeout(deadline);
+    await reader.cancel().catch(() => undefined);
+  }
+  return events;
+}

@@ -1,0 +1,39 @@
+/**
+ * The one place the console's screens and panels are registered. A capability adds its UI as its own
+ * file (a screen, an incident-page panel, a settings tab or a dashboard panel) and one line here.
+ * See README, "Web console", for the extension points.
+ */
+import { registerDashboardPanel, registerIncidentPanel, registerScreen, registerSettingsTab } from '../registry.ts';
+import { IncidentList } from '../screens/IncidentList.tsx';
+import { IncidentPage } from '../screens/IncidentPage.tsx';
+import { Dashboards } from '../screens/Dashboards.tsx';
+import { Settings } from '../screens/Settings.tsx';
+import { IncidentMetricsPanel } from './dashboard-incident-metrics.tsx';
+import { ServicesSettings } from './settings-services.tsx';
+import { TeamsSettings } from './settings-teams.tsx';
+import { TokensSettings } from './settings-tokens.tsx';
+import { capabilitySlot } from './incident-capability-slot.tsx';
+
+// Screens (top-level pages). `nav` puts one in the header.
+registerScreen({ path: '/incidents', title: 'Incidents', component: IncidentList, nav: { label: 'Incidents', order: 10 } });
+registerScreen({ path: '/incidents/:id', title: 'Incident', component: IncidentPage });
+registerScreen({ path: '/dashboards', title: 'Dashboards', component: Dashboards, nav: { label: 'Dashboards', order: 20 } });
+registerScreen({ path: '/settings', title: 'Settings', component: Settings, nav: { label: 'Settings', order: 90 } });
+registerScreen({ path: '/settings/:tab', title: 'Settings', component: Settings });
+
+// Dashboard panels.
+registerDashboardPanel({ id: 'incident-metrics', title: 'Incidents, MTTA and MTTR', order: 10, component: IncidentMetricsPanel });
+
+// Settings tabs.
+registerSettingsTab({ id: 'services', label: 'Services', order: 10, component: ServicesSettings });
+registerSettingsTab({ id: 'teams', label: 'Teams', order: 20, component: TeamsSettings });
+registerSettingsTab({ id: 'tokens', label: 'Tokens', order: 90, component: TokensSettings });
+
+// Incident-page slots for capabilities built in parallel. Each stays hidden while its endpoint answers
+// 404 and shows the endpoint's real answer once it exists; replace a slot with a dedicated panel.
+const incidentPath = (id: string) => `/api/v1/incidents/${encodeURIComponent(id)}`;
+registerIncidentPanel(capabilitySlot({ id: 'alerts', title: 'Alerts', order: 10, endpoint: (id) => `${incidentPath(id)}/alerts` }));
+registerIncidentPanel(capabilitySlot({ id: 'related', title: 'Related incidents', order: 20, endpoint: (id) => `${incidentPath(id)}/related` }));
+registerIncidentPanel(capabilitySlot({ id: 'plan-executions', title: 'Response plan executions', order: 30, endpoint: (id) => `${incidentPath(id)}/plan-executions` }));
+registerIncidentPanel(capabilitySlot({ id: 'recovery', title: 'Recovery and RTO clock', order: 40, endpoint: (id) => `${incidentPath(id)}/recovery` }));
+registerIncidentPanel(capabilitySlot({ id: 'postmortem', title: 'Postmortem', order: 50, endpoint: (id) => `${incidentPath(id)}/postmortem` }));
