@@ -7,6 +7,7 @@ import { ReliabilityService } from './metrics-store.ts';
 import { RecoveryWorker } from './worker.ts';
 import { recoveryMigrations } from './store.ts';
 import { recoveryRoutes } from './routes.ts';
+import { chosenBranch } from '../rca/index.ts';
 
 export { RecoveryService, type PlanView } from './service.ts';
 export { PostmortemService, type Postmortem, type PostmortemDocument } from './postmortem.ts';
@@ -49,7 +50,18 @@ export const recoveryModule: FirebreakModule = {
       clock: ctx.clock,
     });
     ctx.services.recovery = recovery;
+    const rca = ctx.services.rca;
     ctx.services.postmortems = new PostmortemService({
+      analyses: async (incidentId) =>
+        (await rca.list(incidentId)).map((a) => ({
+          title: a.title,
+          kind: a.kind,
+          status: a.status,
+          accepted: a.accepted,
+          author: a.author,
+          root_cause: a.root_cause,
+          chain: 'whys' in a.body ? chosenBranch(a.body).map((w) => ({ question: w.question, answer: w.answer })) : [],
+        })),
       database: ctx.database,
       incidents: ctx.services.incidents,
       recovery,

@@ -73,7 +73,7 @@ export interface PostmortemDocument {
   root_cause: {
     statement: string | null;
     resolution: string | null;
-    analyses: { available: boolean; items: Record<string, unknown>[] };
+    analyses: { available: boolean; items: AnalysisSummary[] };
   };
   recovery: RecoveryReport | null;
   what_went_well: string | null;
@@ -106,7 +106,21 @@ const ALLOWED: Record<PostmortemStatus, readonly PostmortemStatus[]> = {
   published: [],
 };
 
+/** What a postmortem says about one root-cause analysis. */
+export interface AnalysisSummary {
+  title: string;
+  kind: string;
+  status: string;
+  accepted: boolean;
+  author: string;
+  root_cause: string | null;
+  /** For 5 whys: the chosen branch, question and answer per step. */
+  chain: { question: string; answer: string | null }[];
+}
+
 export interface PostmortemServiceDeps {
+  /** The incident's root-cause analyses, when the RCA capability is installed. */
+  analyses?: (incidentId: string) => Promise<AnalysisSummary[]>;
   database: Database;
   incidents: IncidentService;
   recovery: RecoveryService;
@@ -255,7 +269,7 @@ export class PostmortemService {
       this.deps.recovery.hasPlan(incidentId).then((has) => (has ? this.deps.recovery.report(incidentId) : null)),
       this.listActionItems({ incident: incidentId }),
       this.deps.optional.firstAvailable(['plan_executions'], incidentId),
-      this.deps.optional.firstAvailable(['rca_analyses', 'root_cause_analyses', 'rca_sessions'], incidentId),
+      this.deps.analyses ? this.deps.analyses(incidentId) : Promise.resolve(null),
     ]);
     const created = timeline.find((e) => e.kind === 'created');
     const source = incident.labels.source ?? incident.labels.alert_source;
@@ -303,7 +317,7 @@ export class PostmortemService {
       root_cause: {
         statement: incident.root_cause,
         resolution: incident.resolution,
-        analyses: { available: analyses !== null, items: analyses?.rows ?? [] },
+        analyses: { available: analyses !== null, items: analyses ?? [] },
       },
       recovery: report,
       what_went_well: row.what_went_well,

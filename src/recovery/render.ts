@@ -69,7 +69,14 @@ function outline(pm: Postmortem): { title: string; blocks: Block[] } {
   p(text(d.root_cause.statement, 'No root cause was recorded.'));
   if (d.root_cause.resolution) p(`Resolution: ${d.root_cause.resolution}`);
   if (d.root_cause.analyses.available && d.root_cause.analyses.items.length > 0) {
-    blocks.push({ kind: 'list', items: d.root_cause.analyses.items.map((row) => `Analysis: ${describeRow(row)}`) });
+    blocks.push({
+      kind: 'list',
+      items: d.root_cause.analyses.items.map((a) => {
+        const chain = a.chain.map((step) => `${step.question} ${step.answer ?? '(unanswered)'}`).join(' → ');
+        const verdict = a.root_cause ? `root cause: ${a.root_cause}` : 'no root cause yet';
+        return `${a.title} (${a.kind === 'five_whys' ? '5 whys' : 'fishbone'}, ${a.status}${a.accepted ? ', accepted' : ''}, by ${a.author}): ${verdict}${chain ? `. ${chain}` : ''}`;
+      }),
+    });
   }
 
   h('Recovery');
