@@ -1,0 +1,15 @@
+/** Streaming anomaly detection for LLM signals that have no SLO (cost, tokens, TTFT, safety-flag rate). */
+export {
+  createAnomalyDetector,
+  restoreAnomalyDetector,
+  resolveDetectorConfig,
+  DEFAULT_DETECTOR_CONFIG,
+  type AnomalyDetector,
+  type AnomalyDetectorConfig,
+  type AnomalyDetectorState,
+  type Detection,
+  type Model,
+  type RecentPoint,
+  type RejectReason,
+  type RejectedCounts,
+} from './detector.ts';

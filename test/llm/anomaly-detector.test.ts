@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../src/shared/errors.ts';
+import {
+  createAnomalyDetector,
+  DEFAULT_DETECTOR_CONFIG,
+  restoreAnomalyDetector,
+  type AnomalyDetector,
+  type Detection,
+} from '../../src/llm/detect/index.ts';
+
+const START = Date.UTC(2024, 0, 1); // a Monday
+const STEP = 5 * 60_000;
+
+/** Deterministic PRNG (mulberry32) and Gaussian noise, so the tests never flake. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function gaussian(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
+function feedNoise(d: AnomalyDetector, n: number, from = 0, seed = 1, level = 100, sd = 2): Detection[] {
+  const r = rng(seed);
+  const out: Detection[] = [];
+  for (let i = 0; i < n; i++) out.push(d.update(START + (from + i) * STEP, level + sd * gaussian(r)));
+  return out;
+}
+
+function caught(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected an AppError');
+}
+
+describe('anomaly detector: learning period', () => {
+  it('raises no alert and reports score 0 while learning, even for a huge spike', () => {
+    const d = createAnomalyDetector({ learningPoints: 100 });
+    feedNoise(d, 50);
+    const spike = d.update(START + 50 * STEP, 10_000);
+    expect(spike.learning).toBe(true);
+    expect(spike.anomalous).toBe(false);
+    expect(spike.score).toBe(0);
+    const after = feedNoise(d, 200, 51, 2);
+    expect(after.at(-1)?.learning).toBe(false);
+  });
+});
+
+describe('anomaly detector: spikes and steps', () => {
+  it('flags a spike after learning, with the baseline, threshold and recent window', () => {
+    const d = createAnomalyDetector();
+    const normal = feedNoise(d, 600);
+    expect(normal.filter((x) => x.anomalous)).toHaveLength(0);
+    const det = d.update(START + 600 * STEP, 160);
+    expect(det.anomalous).toBe(true);
+    expect(det.score).toBeGreaterThanOrEqual(det.threshold);
+    expect(det.score).toBeLessThanOrEqual(1);
+    expect(det.threshold).toBe(DEFAULT_DETECTOR_CONFIG.threshold);
+    expect(det.baseline).toBeGreaterThan(95);
+    expect(det.baseline).toBeLessThan(105);
+    expect(det.recent).toHaveLength(DEFAULT_DETECTOR_CONFIG.recentPoints);
+    expect(det.recent.at(-1)).toEqual({ timestampMs: START + 600 * STEP, value: 160 });
+  });
+
+  it('flags a sustained step change within a few points', () => {
+    const d = createAnomalyDetector();
+    feedNoise(d, 600);
+    const stepped = feedNoise(d, 20, 600, 3, 130, 2);
+    const first = stepped.findIndex((x) => x.anomalous);
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThan(5);
+    expect(stepped[first]?.baseline).toBeLessThan(110);
+  });
+
+  it('pages once per incident: the cooldown damps the points right after an alert', () => {
+    const d = createAnomalyDetector();
+    feedNoise(d, 600);
+    const stepped = feedNoise(d, 100, 600, 3, 200, 2);
+    expect(stepped.filter((x) => x.anomalous)).toHaveLength(1);
+  });
+});
+
+describe('anomaly detector: seasonality', () => {
+  it('raises no alert on a clean daily sine with noise over four weeks', () => {
+    const d = createAnomalyDetector();
+    const r = rng(7);
+    const alerts: Detection[] = [];
+    const points = 4 * 7 * 288;
+    for (let i = 0; i < points; i++) {
+      const t = START + i * STEP;
+      const phase = (2 * Math.PI * (t % 86_400_000)) / 86_400_000;
+      const det = d.update(t, 100 + 60 * Math.sin(phase) + 3 * gaussian(r));
+      if (det.anomalous) alerts.push(det);
+    }
+    expect(alerts).toHaveLength(0);
+    // The baseline follows the daily shape: at the daily peak it expects far more than the mean.
+    const peak = START + points * STEP + 6 * 3_600_000 - ((START + points * STEP) % 86_400_000);
+    const det = d.update(peak, 160);
+    expect(det.anomalous).toBe(false);
+    expect(det.baseline).toBeGreaterThan(130);
+  });
+});
+
+describe('anomaly detector: poisoning', () => {
+  it('counts and ignores NaN, negative, infinite and absurd values without touching the state', () => {
+    const d = createAnomalyDetector();
+    feedNoise(d, 400);
+    const before = d.toJSON();
+    const t = START + 400 * STEP;
+    expect(d.update(t, Number.NaN).rejected).toBe('nan');
+    expect(d.update(t, -5).rejected).toBe('negative');
+    expect(d.update(t, 1e300).rejected).toBe('absurd');
+    expect(d.update(t, Number.POSITIVE_INFINITY).rejected).toBe('infinite');
+    expect(d.update(Number.NaN, 100).rejected).toBe('bad_timestamp');
+    expect(d.update(t, 'oops' as unknown as number).rejected).toBe('nan');
+    expect(d.rejected()).toEqual({ nan: 2, negative: 1, absurd: 1, infinite: 1, bad_timestamp: 1 });
+    const after = d.toJSON();
+    expect({ ...after, rejected: before.rejected }).toEqual(before);
+    expect(d.count).toBe(400);
+    const rejected = d.update(t, Number.NaN);
+    expect(rejected.anomalous).toBe(false);
+    expect(rejected.score).toBe(0);
+  });
+
+  it('keeps the baseline when anomalous values keep arriving (bounded, winsorised updates)', () => {
+    const d = createAnomalyDetector();
+    feedNoise(d, 600);
+    let last: Detection | undefined;
+    for (let i = 0; i < 10; i++) last = d.update(START + (600 + i) * STEP, 1e6);
+    expect(last?.baseline).toBeLessThan(200);
+    const back = feedNoise(d, 5, 610, 9);
+    expect(back.at(-1)?.baseline).toBeLessThan(200);
+  });
+});
+
+describe('anomaly detector: persistence', () => {
+  it('round-trips through JSON and then produces identical detections', () => {
+    const a = createAnomalyDetector();
+    feedNoise(a, 1500);
+    const state = JSON.parse(JSON.stringify(a.toJSON())) as unknown;
+    const b = restoreAnomalyDetector(state);
+    const r = rng(11);
+    for (let i = 0; i < 2000; i++) {
+      const t = START + (1500 + i) * STEP;
+      const v = i % 500 === 250 ? 400 : 100 + 2 * gaussian(r) + (i > 1200 ? 30 : 0);
+      expect(b.update(t, v)).toEqual(a.update(t, v));
+    }
+    expect(b.toJSON()).toEqual(a.toJSON());
+  });
+
+  it('restores a detector that has seen nothing yet', () => {
+    const fresh = createAnomalyDetector();
+    const b = restoreAnomalyDetector(JSON.parse(JSON.stringify(fresh.toJSON())));
+    expect(b.update(START, 1)).toEqual(fresh.update(START, 1));
+  });
+
+  it('rejects a damaged state with the offending field', () => {
+    const state = createAnomalyDetector().toJSON() as unknown as Record<string, unknown>;
+    expect(caught(() => restoreAnomalyDetector({ ...state, version: 2 })).details.field).toBe('version');
+    expect(caught(() => restoreAnomalyDetector({ ...state, dayMean: [1, 2] })).details.field).toBe('dayMean');
+    expect(caught(() => restoreAnomalyDetector({ ...state, level: 'x' })).details.field).toBe('level');
+    const bad = caught(() => restoreAnomalyDetector({ ...state, config: { ...(state.config as object), threshold: 3 } }));
+    expect(bad.code).toBe('validation_failed');
+    expect(bad.details.field).toBe('config.threshold');
+  });
+});
+
+describe('anomaly detector: configuration', () => {
+  it('rejects invalid settings with the offending field', () => {
+    expect(caught(() => createAnomalyDetector({ threshold: 0 })).details.field).toBe('threshold');
+    expect(caught(() => createAnomalyDetector({ learningPoints: 1.5 })).details.field).toBe('learningPoints');
+    expect(caught(() => createAnomalyDetector({ allowNegative: 'yes' as unknown as boolean })).details.field).toBe('allowNegative');
+    expect(caught(() => createAnomalyDetector({ nope: 1 } as unknown as { threshold: number })).details.field).toBe('nope');
+  });
+
+  it('keeps the recent window bounded', () => {
+    const d = createAnomalyDetector({ recentPoints: 8 });
+    feedNoise(d, 100);
+    expect(d.recent()).toHaveLength(8);
+    expect(d.recent().at(-1)?.timestampMs).toBe(START + 99 * STEP);
+  });
+});
