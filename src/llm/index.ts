@@ -1,0 +1,110 @@
+import client from 'prom-client';
+import type { FirebreakModule } from '../app/context.ts';
+import type { AlertSink } from '../shared/alert-sink.ts';
+import { compare } from '../checks/index.ts';
+import { roleAllows, type TokenService } from '../auth/index.ts';
+import { llmMigrations } from './store.ts';
+import { LlmTelemetryService, DEFAULT_LLM_OPTIONS } from './service.ts';
+import { loadSloConfig } from './config.ts';
+import { llmRoutes, type IngestKeyVerifier } from './routes.ts';
+import type { StatsPoint } from './buckets.ts';
+
+export { LlmTelemetryService, DETECTED_SIGNALS, type LlmTelemetryOptions } from './service.ts';
+export { QuantileSketch, type SerializedSketch } from './sketch.ts';
+export { BURN_RATE_RULES, type SloDefinition } from './slo.ts';
+export { llmMigrations, type LlmTables } from './store.ts';
+export type { IngestKeyVerifier } from './routes.ts';
+
+declare module '../app/context.ts' {
+  interface ModuleServices {
+    llmTelemetry: LlmTelemetryService;
+  }
+}
+
+/**
+ * Until integrations carry LLM-telemetry keys, a sender authenticates with a Firebreak API token
+ * that may write (responder or admin).
+ */
+export function apiTokenKeyVerifier(tokens: TokenService): IngestKeyVerifier {
+  return {
+    async verify(key) {
+      try {
+        const principal = await tokens.authenticate(key);
+        return roleAllows(principal.role, 'responder') ? { name: principal.name } : null;
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+const STAT_VALUES: Record<string, (s: StatsPoint) => number | null> = {
+  error_rate: (s) => s.error_rate,
+  rate_limit_rate: (s) => s.rate_limit_rate,
+  latency_p50_ms: (s) => s.latency_ms.p50,
+  latency_p95_ms: (s) => s.latency_ms.p95,
+  latency_p99_ms: (s) => s.latency_ms.p99,
+  ttft_p95_ms: (s) => s.ttft_ms.p95,
+  cost_per_hour: (s) => s.cost_per_hour,
+  safety_flag_rate: (s) => s.safety_flag_rate,
+  requests_per_second: (s) => s.requests_per_second,
+};
+
+let maintenanceTimer: NodeJS.Timeout | undefined;
+
+export const llmModule: FirebreakModule = {
+  name: 'llm',
+  migrations: llmMigrations,
+  async init(ctx) {
+    const calls = new client.Counter({
+      name: 'firebreak_llm_calls_total',
+      help: 'LLM calls received as OTLP spans or JSON records, by source and outcome (accepted, ignored_non_genai, rejected_<reason>)',
+      labelNames: ['source', 'outcome'] as const,
+      registers: [ctx.metrics],
+    });
+    const telemetry = new LlmTelemetryService(
+      ctx.database,
+      ctx.clock,
+      ctx.log,
+      loadSloConfig(ctx.config.configDir),
+      // Looked up at use: the alert pipeline may be installed by a module listed after this one.
+      () => (ctx.services as { alertSink?: AlertSink }).alertSink,
+      DEFAULT_LLM_OPTIONS,
+      (source, outcome, count) => calls.inc({ source, outcome }, count),
+    );
+    new client.Gauge({
+      name: 'firebreak_llm_open_buckets',
+      help: 'LLM aggregation buckets held in memory',
+      registers: [ctx.metrics],
+      collect() {
+        this.set(telemetry.openBucketCount);
+      },
+    });
+    await telemetry.load();
+    ctx.services.llmTelemetry = telemetry;
+    ctx.services.checks.register('llm_stat', async (spec) => {
+      const stats = await telemetry.statOverWindow({ service: spec.service, provider: spec.provider, model: spec.model }, spec.window_minutes);
+      const expected = `${spec.stat} of ${spec.service} over ${spec.window_minutes} min ${spec.op} ${spec.threshold}`;
+      const value = stats ? STAT_VALUES[spec.stat]!(stats) : null;
+      if (value === null) {
+        return { passed: false, observed: { requests: stats?.requests ?? 0 }, expected, detail: `no LLM calls from ${spec.service} in the last ${spec.window_minutes} min` };
+      }
+      const passed = compare(value, spec.op, spec.threshold);
+      return { passed, observed: { [spec.stat]: value, requests: stats!.requests }, expected, detail: `${spec.stat} is ${value} over ${stats!.requests} calls` };
+    });
+  },
+  routes(app, ctx) {
+    const keys = (ctx.services as { llmIngestKeys?: IngestKeyVerifier }).llmIngestKeys ?? apiTokenKeyVerifier(ctx.services.tokens);
+    llmRoutes(app, ctx, ctx.services.llmTelemetry, keys);
+  },
+  start(ctx) {
+    // Burn rates must fall (and alerts resolve) even when traffic stops entirely.
+    maintenanceTimer = setInterval(() => void ctx.services.llmTelemetry.maintain().catch(() => undefined), 30_000);
+    maintenanceTimer.unref();
+  },
+  async stop(ctx) {
+    if (maintenanceTimer) clearInterval(maintenanceTimer);
+    maintenanceTimer = undefined;
+    await ctx.services.llmTelemetry.close();
+  },
+};
