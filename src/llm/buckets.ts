@@ -11,8 +11,9 @@ export interface SeriesId {
   model: string;
 }
 
+/** Stable text identity of a series (also stored as the detector-state key). */
 export function seriesKey(series: SeriesId): string {
-  return `${series.service}\u0000${series.provider}\u0000${series.model}`;
+  return JSON.stringify([series.service, series.provider, series.model]);
 }
 
 export type ErrorCounts = Record<ErrorKind, number>;

@@ -56,6 +56,20 @@ export const LIMITS = {
   maxAgeMs: 7 * 24 * 3_600_000,
 } as const;
 
+/**
+ * Series labels come from senders: control characters (PostgreSQL text cannot hold NUL) are replaced
+ * and length is capped, so a hostile label cannot break storage or blow up memory.
+ */
+// eslint-disable-next-line no-control-regex
+const HAS_CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex
+const EVERY_CONTROL = /[\u0000-\u001f\u007f]/g;
+
+export function cleanLabel(value: string): string {
+  const cleaned = HAS_CONTROL.test(value) ? value.replace(EVERY_CONTROL, '\ufffd') : value;
+  return cleaned.length > 200 ? cleaned.slice(0, 200) : cleaned;
+}
+
 /** Returns why the call is implausible, or null when it may be aggregated. */
 export function rejectionReason(call: LlmCall, nowMs: number): RejectionReason | null {
   if (!Number.isFinite(call.latencyMs) || call.latencyMs < 0) return 'negative_latency';

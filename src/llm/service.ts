@@ -15,7 +15,7 @@ import {
   type SeriesId,
   type StatsPoint,
 } from './buckets.ts';
-import { AVAILABILITY_BAD_KINDS, rejectionReason, type LlmCall, type RejectionReason } from './records.ts';
+import { AVAILABILITY_BAD_KINDS, cleanLabel, rejectionReason, type LlmCall, type RejectionReason } from './records.ts';
 import {
   LONGEST_RULE_MINUTES,
   MinuteCounters,
@@ -71,7 +71,10 @@ export const DEFAULT_LLM_OPTIONS: LlmTelemetryOptions = {
   minCallsPerPoint: 20,
   degradedErrorRatio: 0.1,
   resolveAfterPoints: 10,
-  detector: {},
+  // Every false page wakes someone: LLM signals are noisier than NAB's series (a point is a few dozen
+  // calls), so the runners ask for stronger evidence than the detector's NAB-tuned default and learn
+  // for about half a day of points before they may fire.
+  detector: { threshold: 0.75, learningPoints: 720 },
 };
 
 export interface IngestOutcome {
@@ -187,14 +190,18 @@ export class LlmTelemetryService {
   }
 
   /** Adds calls to the aggregates; implausible ones are refused and counted, never aggregated. */
-  ingest(calls: readonly LlmCall[], source: 'otlp' | 'json'): IngestOutcome {
+  ingest(calls: LlmCall[], source: 'otlp' | 'json'): IngestOutcome {
     const nowMs = this.clock().getTime();
     const bucketMs = this.options.bucketSeconds * 1000;
     const rejections: IngestOutcome['rejections'] = [];
     const reasons = new Map<string, number>();
     let accepted = 0;
     for (let index = 0; index < calls.length; index++) {
+      // Calls are this service's own conversions of the request, so labels are cleaned in place.
       const call = calls[index]!;
+      call.service = cleanLabel(call.service);
+      call.provider = cleanLabel(call.provider);
+      call.model = cleanLabel(call.model);
       let reason = rejectionReason(call, nowMs);
       const key = reason ? '' : seriesKey(call);
       if (!reason && !this.series.has(key)) {

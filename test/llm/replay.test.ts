@@ -1,0 +1,132 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDatabase } from '../support/databases.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import type { AlertSink } from '../../src/shared/alert-sink.ts';
+import { NORMAL, RecordingAlertSink, generateCalls, seededRandom, toOtlp, type Conditions, type SyntheticCall } from './traffic.ts';
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const T0 = Date.parse('2026-11-16T00:00:00Z');
+const SLOS = `
+slos:
+  - service: chat-api
+    kind: availability
+    objective: 0.999
+    window_days: 30
+  - service: chat-api
+    kind: latency
+    objective: 0.99
+    threshold_ms: 5000
+    window_days: 30
+`;
+
+/**
+ * The "done when" replay: days of normal diurnal traffic, then a provider outage (429 and 5xx burst),
+ * a TTFT regression after a model rollout, and a cost spike, through the real HTTP endpoints with a
+ * controllable clock. Each must raise exactly its expected alert and resolve once traffic recovers.
+ */
+describeEachDatabase('LLM traffic replay', (kind) => {
+  let server: TestServer;
+  let now = T0;
+  const sink = new RecordingAlertSink();
+  const r = seededRandom(20261124);
+  let configDir: string;
+
+  beforeAll(async () => {
+    configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-llm-'));
+    fs.writeFileSync(path.join(configDir, 'slos.yaml'), SLOS);
+    server = await startTestServer(kind, { clock: () => new Date(now), config: { configDir } });
+    (server.firebreak.ctx.services as { alertSink?: AlertSink }).alertSink = sink;
+  });
+  afterAll(async () => {
+    await server?.close();
+    fs.rmSync(configDir, { recursive: true, force: true });
+  });
+
+  async function sendJson(calls: SyntheticCall[]): Promise<void> {
+    for (let i = 0; i < calls.length; i += 10_000) {
+      const response = await server.api('POST', '/api/v1/llm/requests', { requests: calls.slice(i, i + 10_000) });
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+      expect(response.body.rejected).toBe(0);
+    }
+  }
+
+  async function sendOtlp(calls: SyntheticCall[]): Promise<void> {
+    const response = await server.api('POST', '/v1/traces', toOtlp(calls));
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.body).toEqual({});
+  }
+
+  /** Replays [now, until) in steps, advancing the clock to the end of each step before sending it. */
+  async function replay(until: number, conditions: Conditions, options: { stepMs?: number; via?: 'json' | 'otlp' } = {}): Promise<void> {
+    const step = options.stepMs ?? HOUR;
+    while (now < until) {
+      const end = Math.min(until, now + step);
+      const calls = generateCalls(r, now, end, conditions, { meanPerMinute: 25 });
+      now = end;
+      await (options.via === 'otlp' ? sendOtlp(calls) : sendJson(calls));
+    }
+  }
+
+  const raisedKeys = () => sink.raised.map((a) => a.dedupKey);
+  const resolvedKeys = () => sink.resolved.map((a) => a.dedupKey);
+
+  it('stays quiet through two and a half days of normal diurnal traffic', async () => {
+    await replay(T0 + 58 * HOUR, NORMAL);
+    expect(raisedKeys()).toEqual([]);
+  });
+
+  it('pages on the availability SLO during a provider outage, and resolves after recovery', async () => {
+    await replay(now + 20 * MINUTE, { ...NORMAL, rateLimitProbability: 0.5, serverErrorProbability: 0.2 }, { stepMs: 5 * MINUTE });
+    expect(raisedKeys()).toEqual(['llm-slo:chat-api:availability']);
+    const page = sink.raised[0]!;
+    expect(page.severity).toBe('critical');
+    expect(page.source).toBe('firebreak.slo');
+    expect(page.details.signal).toBe('error_ratio');
+    expect(page.details.baseline).toBeCloseTo(0.001, 9);
+    expect(page.details.threshold).toBeCloseTo(0.0144, 9);
+    expect((page.details.values as { value: number | null }[]).some((v) => (v.value ?? 0) > 0.5)).toBe(true);
+
+    const slo = await server.api('GET', '/api/v1/slos/chat-api');
+    const availability = slo.body.find((s: { name: string }) => s.name === 'availability');
+    expect(availability.alert).toBe('page');
+    expect(availability.error_budget_remaining).toBeLessThan(0.9);
+    const stats = await server.api('GET', `/api/v1/llm/stats?service=chat-api&from=${new Date(now - 20 * MINUTE).toISOString()}&to=${new Date(now).toISOString()}`);
+    const point = stats.body.series[0].points[0];
+    expect(point.rate_limit_rate).toBeGreaterThan(0.4);
+    expect(point.errors.server_error).toBeGreaterThan(0);
+
+    // The ticket rule (3 d and 6 h at 1×) keeps it open until the outage leaves the 6-hour window.
+    await replay(now + 7 * HOUR, NORMAL);
+    expect(resolvedKeys()).toEqual(['llm-slo:chat-api:availability']);
+    expect(raisedKeys()).toEqual(['llm-slo:chat-api:availability']);
+  });
+
+  it('flags the TTFT regression after a model rollout (sent as OTLP spans), then resolves after the rollback', async () => {
+    const rollout = { ...NORMAL, responseModel: 'gpt-4o-2024-11-20', ttftMedianMs: 1100 };
+    await replay(now + HOUR, rollout, { stepMs: 10 * MINUTE, via: 'otlp' });
+    expect(raisedKeys().slice(1)).toEqual(['llm-detector:chat-api:openai:gpt-4o:ttft_p95_ms']);
+    const alert = sink.raised[1]!;
+    expect(alert.details.signal).toBe('ttft_p95_ms');
+    expect(alert.details.value as number).toBeGreaterThan(2 * (alert.details.baseline as number));
+    expect((alert.details.values as unknown[]).length).toBeGreaterThan(5);
+    expect(alert.details.threshold).toBeGreaterThan(0);
+
+    await replay(now + 2 * HOUR, NORMAL, { stepMs: 10 * MINUTE, via: 'otlp' });
+    expect(resolvedKeys()).toContain('llm-detector:chat-api:openai:gpt-4o:ttft_p95_ms');
+    expect(raisedKeys()).toHaveLength(2);
+  });
+
+  it('flags a cost spike, then resolves when cost returns to normal', async () => {
+    await replay(now + HOUR, { ...NORMAL, costFactor: 4 }, { stepMs: 10 * MINUTE });
+    expect(raisedKeys().slice(2)).toEqual(['llm-detector:chat-api:openai:gpt-4o:cost_per_hour']);
+    expect(sink.raised[2]!.details.value as number).toBeGreaterThan(2 * (sink.raised[2]!.details.baseline as number));
+    await replay(now + 2 * HOUR, NORMAL, { stepMs: 10 * MINUTE });
+    expect(resolvedKeys()).toContain('llm-detector:chat-api:openai:gpt-4o:cost_per_hour');
+    expect(raisedKeys()).toHaveLength(3);
+    expect(resolvedKeys()).toHaveLength(3);
+  });
+});
