@@ -2,6 +2,7 @@ import type { FirebreakModule } from './context.ts';
 import { CatalogService, catalogMigrations, catalogRoutes } from '../catalog/index.ts';
 import { IncidentService, incidentMigrations, incidentRoutes } from '../incidents/index.ts';
 import { tokenMigrations, tokenRoutes } from '../auth/index.ts';
+import { ingestModule } from '../ingest/index.ts';
 import { llmModule } from '../llm/index.ts';
 
 const core: FirebreakModule = {
@@ -19,4 +20,4 @@ const core: FirebreakModule = {
 };
 
 /** Every capability, in dependency order: a module may use the services of those before it. */
-export const MODULES: readonly FirebreakModule[] = [core, llmModule];
+export const MODULES: readonly FirebreakModule[] = [core, ingestModule, llmModule];

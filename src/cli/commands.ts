@@ -1,4 +1,5 @@
 import type { CommandRegistrar } from './main.ts';
+import { registerIngestCommands } from '../ingest/cli.ts';
 
 /** Command groups contributed by capabilities (plans, drills, fta, …), in the order they appear in help. */
-export const CLI_COMMANDS: readonly CommandRegistrar[] = [];
+export const CLI_COMMANDS: readonly CommandRegistrar[] = [registerIngestCommands];
