@@ -16,7 +16,7 @@ import {
   type TimelineEntry,
 } from '../incidents/index.ts';
 import type { AlertSink, InternalAlert } from '../shared/alert-sink.ts';
-import { ALERT_TO_INCIDENT_SEVERITY, type RoutingDecision } from './routing.ts';
+import { ALERT_TO_INCIDENT_SEVERITY, EMPTY_RULE_SET, routeAlert, type CompiledRuleSet, type RoutingDecision } from './routing.ts';
 import type { RoutingRulesService } from './rules-service.ts';
 import type { CorrelationService } from './correlation-service.ts';
 import { groupAcceptsAt, groupKeys } from './grouping.ts';
@@ -73,6 +73,8 @@ type Trx = Kysely<Tables>;
 class RetryTransaction extends Error {}
 
 interface Pending {
+  /** The rule set in force, read before the transaction (reading it inside would wait on our own connection on SQLite). */
+  rules: CompiledRuleSet;
   created: CreatedIncident | null;
   timeline: TimelineEntry[];
   events: (() => void)[];
@@ -156,7 +158,8 @@ export class AlertService implements AlertSink {
       if (repeated) return repeated;
     }
     for (let attempt = 1; ; attempt++) {
-      const pending: Pending = { created: null, timeline: [], events: [], autoResolve: null };
+      const rules = signal.action === 'trigger' ? await this.rules.rules() : EMPTY_RULE_SET;
+      const pending: Pending = { rules, created: null, timeline: [], events: [], autoResolve: null };
       try {
         const outcome = await this.db.transaction().execute((trx) => this.applyInTransaction(trx, origin, signal, pending));
         this.afterCommit(pending);
@@ -243,7 +246,7 @@ export class AlertService implements AlertSink {
       .executeTakeFirst();
 
     const { service: baseService, note } = await this.serviceFor(trx, origin, signal);
-    const decision = await this.rules.route({ service: baseService, severity: signal.severity, labels: signal.labels }, now);
+    const decision = routeAlert(pending.rules, { service: baseService, severity: signal.severity, labels: signal.labels }, now);
     let service = decision.service;
     let reason = decision.reason + note;
     if (service !== baseService) {
@@ -495,7 +498,7 @@ export class AlertService implements AlertSink {
   }
 
   private async resolveAlertsOfIncident(incidentId: string): Promise<void> {
-    const pending: Pending = { created: null, timeline: [], events: [], autoResolve: null };
+    const pending: Pending = { rules: EMPTY_RULE_SET, created: null, timeline: [], events: [], autoResolve: null };
     await this.db.transaction().execute(async (trx) => {
       const nowIso = this.clock().toISOString();
       const rows = await trx

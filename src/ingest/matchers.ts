@@ -11,7 +11,7 @@ export interface LabelMatcher {
   text: string;
 }
 
-const MATCHER = /^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|([^"\s]*))\s*$/;
+const MATCHER = /^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|((?:[^"\s=!~][^"\s]*)?))\s*$/;
 
 /** Parses one Alertmanager-style matcher (`severity="critical"`, `service=~"chat-.*"`), naming `field` on failure. */
 export function parseMatcher(text: string, field: string): LabelMatcher {
