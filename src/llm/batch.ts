@@ -12,12 +12,12 @@ const STATUS_KINDS: Record<NonNullable<LlmRequestRecord['status']>, ErrorKind | 
 };
 
 /** A JSON batch record as an LLM call; an HTTP status refines a generic `error` (or a missing status). */
-export function callFromRecord(record: LlmRequestRecord): LlmCall {
+export function callFromRecord(record: LlmRequestRecord, defaultService: string): LlmCall {
   const fromHttp = record.http_status !== undefined ? errorKindFromHttpStatus(record.http_status) : null;
   const fromStatus = record.status ? STATUS_KINDS[record.status] : null;
   const errorKind = fromStatus === 'other' || fromStatus === null ? (fromHttp ?? fromStatus) : fromStatus;
   return {
-    service: record.service,
+    service: record.service ?? defaultService,
     provider: record.provider,
     model: record.model,
     responseModel: record.response_model ?? null,

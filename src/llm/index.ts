@@ -1,8 +1,7 @@
 import client from 'prom-client';
 import type { FirebreakModule } from '../app/context.ts';
-import type { AlertSink } from '../shared/alert-sink.ts';
 import { compare } from '../checks/index.ts';
-import { roleAllows, type TokenService } from '../auth/index.ts';
+import type { IntegrationService } from '../ingest/index.ts';
 import { llmMigrations } from './store.ts';
 import { LlmTelemetryService, DEFAULT_LLM_OPTIONS } from './service.ts';
 import { loadSloConfig } from './config.ts';
@@ -22,18 +21,14 @@ declare module '../app/context.ts' {
 }
 
 /**
- * Until integrations carry LLM-telemetry keys, a sender authenticates with a Firebreak API token
- * that may write (responder or admin).
+ * Telemetry is sent with an integration's routing key (the same keys alert senders use), so a team
+ * needs one credential per service and a leaked key cannot read or change anything.
  */
-export function apiTokenKeyVerifier(tokens: TokenService): IngestKeyVerifier {
+export function integrationKeyVerifier(integrations: IntegrationService): IngestKeyVerifier {
   return {
     async verify(key) {
-      try {
-        const principal = await tokens.authenticate(key);
-        return roleAllows(principal.role, 'responder') ? { name: principal.name } : null;
-      } catch {
-        return null;
-      }
+      const integration = await integrations.authenticate(key);
+      return integration ? { name: integration.name, service: integration.service } : null;
     },
   };
 }
@@ -67,8 +62,8 @@ export const llmModule: FirebreakModule = {
       ctx.clock,
       ctx.log,
       loadSloConfig(ctx.config.configDir),
-      // Looked up at use: the alert pipeline may be installed by a module listed after this one.
-      () => (ctx.services as { alertSink?: AlertSink }).alertSink,
+      // Looked up at use, so the pipeline installed on ctx.services is the one used.
+      () => ctx.services.alertSink,
       DEFAULT_LLM_OPTIONS,
       (source, outcome, count) => calls.inc({ source, outcome }, count),
     );
@@ -94,8 +89,7 @@ export const llmModule: FirebreakModule = {
     });
   },
   routes(app, ctx) {
-    const keys = (ctx.services as { llmIngestKeys?: IngestKeyVerifier }).llmIngestKeys ?? apiTokenKeyVerifier(ctx.services.tokens);
-    llmRoutes(app, ctx, ctx.services.llmTelemetry, keys);
+    llmRoutes(app, ctx, ctx.services.llmTelemetry, integrationKeyVerifier(ctx.services.integrations));
   },
   start(ctx) {
     // Burn rates must fall (and alerts resolve) even when traffic stops entirely.

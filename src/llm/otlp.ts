@@ -96,12 +96,13 @@ export interface OtlpConversion {
 
 const GENAI_MARKERS = ['gen_ai.operation.name', 'gen_ai.provider.name', 'gen_ai.system', 'gen_ai.request.model'];
 
-export function callsFromOtlp(request: OtlpTraceRequest): OtlpConversion {
+/** `defaultService` (the integration's service) stands in for spans whose resource has no `service.name`. */
+export function callsFromOtlp(request: OtlpTraceRequest, defaultService: string): OtlpConversion {
   const calls: LlmCall[] = [];
   let ignoredSpans = 0;
   for (const resourceSpans of request.resourceSpans ?? []) {
     const resource = attributeMap(resourceSpans.resource?.attributes);
-    const service = text(resource, 'service.name') ?? 'unknown_service';
+    const service = text(resource, 'service.name') ?? defaultService;
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
       for (const span of scopeSpans.spans ?? []) {
         const attributes = attributeMap(span.attributes);

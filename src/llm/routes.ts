@@ -11,8 +11,8 @@ import type { LlmTelemetryService } from './service.ts';
 
 /** Who may send LLM telemetry. The ingest capability's integration keys plug in here. */
 export interface IngestKeyVerifier {
-  /** The sender's name, or null when the key is not valid for LLM telemetry. */
-  verify(key: string): Promise<{ name: string } | null>;
+  /** The sender and the service its key belongs to, or null when the key is not valid. */
+  verify(key: string): Promise<{ name: string; service: string } | null>;
 }
 
 /** Telemetry bodies are large batches (an OTLP exporter sends up to 512 spans a request by default). */
@@ -20,13 +20,16 @@ const TELEMETRY_BODY_LIMIT = 16 * 1024 * 1024;
 
 const KeyQuerySchema = Type.Object({ key: Type.Optional(Type.String({ maxLength: 500, description: 'integration key, when the sender cannot set Authorization' })) }, { additionalProperties: true });
 
-async function authenticateSender(request: { headers: { authorization?: string | undefined }; query: { key?: string | undefined } }, keys: IngestKeyVerifier): Promise<string> {
+async function authenticateSender(
+  request: { headers: { authorization?: string | undefined }; query: { key?: string | undefined } },
+  keys: IngestKeyVerifier,
+): Promise<{ name: string; service: string }> {
   const header = request.headers.authorization;
   const key = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : request.query.key;
   if (!key) throw new AppError('unauthorized', 'send the integration key as Authorization: Bearer <key> or ?key=<key>');
   const sender = await keys.verify(key);
   if (!sender) throw new AppError('unauthorized', 'the integration key is not valid for LLM telemetry');
-  return sender.name;
+  return sender;
 }
 
 export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetryService, keys: IngestKeyVerifier): void {
@@ -55,8 +58,9 @@ export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetry
         },
       },
       async (request) => {
-        await authenticateSender(request, keys);
-        const { calls, ignoredSpans } = callsFromOtlp(request.body);
+        const sender = await authenticateSender(request, keys);
+        // Rate limits of integrations are sized for alerts, not telemetry volume, so they do not apply here.
+        const { calls, ignoredSpans } = callsFromOtlp(request.body, sender.service);
         const outcome = telemetry.ingest(calls, 'otlp');
         if (ignoredSpans > 0) telemetry.observeIgnored(ignoredSpans);
         await telemetry.maintain();
@@ -88,8 +92,8 @@ export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetry
         },
       },
       async (request) => {
-        await authenticateSender(request, keys);
-        const outcome = telemetry.ingest(request.body.requests.map(callFromRecord), 'json');
+        const sender = await authenticateSender(request, keys);
+        const outcome = telemetry.ingest(request.body.requests.map((record) => callFromRecord(record, sender.service)), 'json');
         await telemetry.maintain();
         return { accepted: outcome.accepted, rejected: outcome.rejections.length, rejections: outcome.rejections.slice(0, 100) };
       },

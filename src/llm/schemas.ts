@@ -10,7 +10,7 @@ export const MAX_BATCH_RECORDS = 10_000;
  */
 export const LlmRequestRecordSchema = Type.Object(
   {
-    service: Type.String({ minLength: 1, maxLength: 200 }),
+    service: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "defaults to the integration key's service" })),
     provider: Type.String({ minLength: 1, maxLength: 100 }),
     model: Type.String({ minLength: 1, maxLength: 200, description: 'requested model' }),
     response_model: Type.Optional(Type.String({ maxLength: 200 })),

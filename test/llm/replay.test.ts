@@ -4,8 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import type { AlertSink } from '../../src/shared/alert-sink.ts';
-import { NORMAL, RecordingAlertSink, generateCalls, seededRandom, toOtlp, type Conditions, type SyntheticCall } from './traffic.ts';
+import { NORMAL, generateCalls, seededRandom, toOtlp, type Conditions, type SyntheticCall } from './traffic.ts';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -31,7 +30,7 @@ slos:
 describeEachDatabase('LLM traffic replay', (kind) => {
   let server: TestServer;
   let now = T0;
-  const sink = new RecordingAlertSink();
+  let routingKey: string;
   const r = seededRandom(20261124);
   let configDir: string;
 
@@ -39,7 +38,10 @@ describeEachDatabase('LLM traffic replay', (kind) => {
     configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-llm-'));
     fs.writeFileSync(path.join(configDir, 'slos.yaml'), SLOS);
     server = await startTestServer(kind, { clock: () => new Date(now), config: { configDir } });
-    (server.firebreak.ctx.services as { alertSink?: AlertSink }).alertSink = sink;
+    expect((await server.api('POST', '/api/v1/services', { id: 'chat-api', tier: 1 })).status).toBe(201);
+    const integration = await server.api('POST', '/api/v1/integrations', { name: 'chat-api telemetry', service: 'chat-api' });
+    expect(integration.status).toBe(201);
+    routingKey = integration.body.routing_key;
   });
   afterAll(async () => {
     await server?.close();
@@ -48,14 +50,14 @@ describeEachDatabase('LLM traffic replay', (kind) => {
 
   async function sendJson(calls: SyntheticCall[]): Promise<void> {
     for (let i = 0; i < calls.length; i += 10_000) {
-      const response = await server.api('POST', '/api/v1/llm/requests', { requests: calls.slice(i, i + 10_000) });
+      const response = await server.api('POST', '/api/v1/llm/requests', { requests: calls.slice(i, i + 10_000) }, { token: routingKey });
       expect(response.status, JSON.stringify(response.body)).toBe(200);
       expect(response.body.rejected).toBe(0);
     }
   }
 
   async function sendOtlp(calls: SyntheticCall[]): Promise<void> {
-    const response = await server.api('POST', '/v1/traces', toOtlp(calls));
+    const response = await server.api('POST', '/v1/traces', toOtlp(calls), { token: routingKey });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     expect(response.body).toEqual({});
   }
@@ -71,24 +73,43 @@ describeEachDatabase('LLM traffic replay', (kind) => {
     }
   }
 
-  const raisedKeys = () => sink.raised.map((a) => a.dedupKey);
-  const resolvedKeys = () => sink.resolved.map((a) => a.dedupKey);
+  interface PipelineAlert {
+    dedup_key: string;
+    status: string;
+    severity: string;
+    source: string;
+    summary: string;
+    details: Record<string, unknown>;
+    incident_id: string | null;
+    decision: string;
+  }
+  /** Alerts from LLM telemetry as the alert pipeline holds them, oldest first. */
+  async function alerts(): Promise<PipelineAlert[]> {
+    const response = await server.api<{ items: PipelineAlert[] }>('GET', '/api/v1/alerts?service=chat-api&limit=500');
+    expect(response.status).toBe(200);
+    return response.body.items.filter((a) => a.dedup_key.startsWith('llm-')).reverse();
+  }
+  const raisedKeys = async () => (await alerts()).map((a) => a.dedup_key);
+  const resolvedKeys = async () => (await alerts()).filter((a) => a.status === 'resolved').map((a) => a.dedup_key);
 
   it('stays quiet through two and a half days of normal diurnal traffic', async () => {
     await replay(T0 + 58 * HOUR, NORMAL);
-    expect(raisedKeys()).toEqual([]);
+    expect(await raisedKeys()).toEqual([]);
   });
 
   it('pages on the availability SLO during a provider outage, and resolves after recovery', async () => {
     await replay(now + 20 * MINUTE, { ...NORMAL, rateLimitProbability: 0.5, serverErrorProbability: 0.2 }, { stepMs: 5 * MINUTE });
-    expect(raisedKeys()).toEqual(['llm-slo:chat-api:availability']);
-    const page = sink.raised[0]!;
-    expect(page.severity).toBe('critical');
-    expect(page.source).toBe('firebreak.slo');
-    expect(page.details.signal).toBe('error_ratio');
-    expect(page.details.baseline).toBeCloseTo(0.001, 9);
-    expect(page.details.threshold).toBeCloseTo(0.0144, 9);
-    expect((page.details.values as { value: number | null }[]).some((v) => (v.value ?? 0) > 0.5)).toBe(true);
+    expect(await raisedKeys()).toEqual(['llm-slo:chat-api:availability']);
+    const [page] = await alerts();
+    expect(page!.severity).toBe('critical');
+    expect(page!.source).toBe('firebreak.slo');
+    expect(page!.decision).toBe('opened_incident');
+    const incident = await server.api('GET', `/api/v1/incidents/${page!.incident_id}`);
+    expect(incident.body).toMatchObject({ status: 'detected', services: ['chat-api'] });
+    expect(page!.details.signal).toBe('error_ratio');
+    expect(page!.details.baseline).toBeCloseTo(0.001, 9);
+    expect(page!.details.threshold).toBeCloseTo(0.0144, 9);
+    expect((page!.details.values as { value: number | null }[]).some((v) => (v.value ?? 0) > 0.5)).toBe(true);
 
     const slo = await server.api('GET', '/api/v1/slos/chat-api');
     const availability = slo.body.find((s: { name: string }) => s.name === 'availability');
@@ -101,32 +122,35 @@ describeEachDatabase('LLM traffic replay', (kind) => {
 
     // The ticket rule (3 d and 6 h at 1×) keeps it open until the outage leaves the 6-hour window.
     await replay(now + 7 * HOUR, NORMAL);
-    expect(resolvedKeys()).toEqual(['llm-slo:chat-api:availability']);
-    expect(raisedKeys()).toEqual(['llm-slo:chat-api:availability']);
+    expect(await resolvedKeys()).toEqual(['llm-slo:chat-api:availability']);
+    expect(await raisedKeys()).toEqual(['llm-slo:chat-api:availability']);
   });
 
   it('flags the TTFT regression after a model rollout (sent as OTLP spans), then resolves after the rollback', async () => {
     const rollout = { ...NORMAL, responseModel: 'gpt-4o-2024-11-20', ttftMedianMs: 1100 };
     await replay(now + HOUR, rollout, { stepMs: 10 * MINUTE, via: 'otlp' });
-    expect(raisedKeys().slice(1)).toEqual(['llm-detector:chat-api:openai:gpt-4o:ttft_p95_ms']);
-    const alert = sink.raised[1]!;
+    expect((await raisedKeys()).slice(1)).toEqual(['llm-detector:chat-api:openai:gpt-4o:ttft_p95_ms']);
+    const alert = (await alerts())[1]!;
+    expect(alert.incident_id).not.toBeNull();
     expect(alert.details.signal).toBe('ttft_p95_ms');
     expect(alert.details.value as number).toBeGreaterThan(2 * (alert.details.baseline as number));
     expect((alert.details.values as unknown[]).length).toBeGreaterThan(5);
     expect(alert.details.threshold).toBeGreaterThan(0);
 
     await replay(now + 2 * HOUR, NORMAL, { stepMs: 10 * MINUTE, via: 'otlp' });
-    expect(resolvedKeys()).toContain('llm-detector:chat-api:openai:gpt-4o:ttft_p95_ms');
-    expect(raisedKeys()).toHaveLength(2);
+    expect(await resolvedKeys()).toContain('llm-detector:chat-api:openai:gpt-4o:ttft_p95_ms');
+    expect(await raisedKeys()).toHaveLength(2);
   });
 
   it('flags a cost spike, then resolves when cost returns to normal', async () => {
     await replay(now + HOUR, { ...NORMAL, costFactor: 4 }, { stepMs: 10 * MINUTE });
-    expect(raisedKeys().slice(2)).toEqual(['llm-detector:chat-api:openai:gpt-4o:cost_per_hour']);
-    expect(sink.raised[2]!.details.value as number).toBeGreaterThan(2 * (sink.raised[2]!.details.baseline as number));
+    expect((await raisedKeys()).slice(2)).toEqual(['llm-detector:chat-api:openai:gpt-4o:cost_per_hour']);
+    const cost = (await alerts())[2]!;
+    expect(cost.incident_id).not.toBeNull();
+    expect(cost.details.value as number).toBeGreaterThan(2 * (cost.details.baseline as number));
     await replay(now + 2 * HOUR, NORMAL, { stepMs: 10 * MINUTE });
-    expect(resolvedKeys()).toContain('llm-detector:chat-api:openai:gpt-4o:cost_per_hour');
-    expect(raisedKeys()).toHaveLength(3);
-    expect(resolvedKeys()).toHaveLength(3);
+    expect(await resolvedKeys()).toContain('llm-detector:chat-api:openai:gpt-4o:cost_per_hour');
+    expect(await raisedKeys()).toHaveLength(3);
+    expect(await resolvedKeys()).toHaveLength(3);
   });
 });
