@@ -3,8 +3,6 @@
  * latencies and TTFTs, token counts and per-call cost, with knobs for outages, regressions and spikes.
  * Deterministic (seeded), so a failing run replays exactly.
  */
-import type { AlertSink, InternalAlert } from '../../src/shared/alert-sink.ts';
-
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -153,19 +151,4 @@ export function toOtlp(calls: readonly SyntheticCall[], extraSpans = 0): unknown
       ],
     })),
   };
-}
-
-/** An AlertSink that records what it is told (a real implementation of the contract, for tests). */
-export class RecordingAlertSink implements AlertSink {
-  readonly raised: InternalAlert[] = [];
-  readonly resolved: { dedupKey: string; at: string; details: Record<string, unknown> | undefined }[] = [];
-
-  async raise(alert: InternalAlert): Promise<{ alertId: string; incidentId: string | null }> {
-    this.raised.push(alert);
-    return { alertId: `recorded-${this.raised.length}`, incidentId: null };
-  }
-
-  async resolve(dedupKey: string, at: string, details?: Record<string, unknown>): Promise<void> {
-    this.resolved.push({ dedupKey, at, details });
-  }
 }
