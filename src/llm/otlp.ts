@@ -74,15 +74,6 @@ function text(map: Map<string, AttributeValue>, ...keys: string[]): string | und
   return undefined;
 }
 
-function number(map: Map<string, AttributeValue>, ...keys: string[]): number | undefined {
-  for (const key of keys) {
-    const value = map.get(key);
-    if (typeof value === 'number') return value;
-    if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  }
-  return undefined;
-}
-
 /** Nanosecond timestamps arrive as decimal strings; milliseconds as doubles lose nothing that matters. */
 function nanosToMs(value: string | number): number {
   return typeof value === 'number' ? value / 1e6 : Number(value) / 1e6;
@@ -94,8 +85,7 @@ export interface OtlpConversion {
   ignoredSpans: number;
 }
 
-const GENAI_MARKERS = ['gen_ai.operation.name', 'gen_ai.provider.name', 'gen_ai.system', 'gen_ai.request.model'];
-
+/** `defaultService` (the integration's service) stands in for spans whose resource has no `service.name`. */
 /** `defaultService` (the integration's service) stands in for spans whose resource has no `service.name`. */
 export function callsFromOtlp(request: OtlpTraceRequest, defaultService: string): OtlpConversion {
   const calls: LlmCall[] = [];
@@ -105,35 +95,125 @@ export function callsFromOtlp(request: OtlpTraceRequest, defaultService: string)
     const service = text(resource, 'service.name') ?? defaultService;
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
       for (const span of scopeSpans.spans ?? []) {
-        const attributes = attributeMap(span.attributes);
-        if (!GENAI_MARKERS.some((key) => attributes.has(key))) {
-          ignoredSpans++;
-          continue;
-        }
-        const startMs = nanosToMs(span.startTimeUnixNano);
-        const latencyMs = nanosToMs(span.endTimeUnixNano) - startMs;
-        const finishReasons = attributes.get('gen_ai.response.finish_reasons');
-        const reasons = Array.isArray(finishReasons) ? finishReasons.map(String) : typeof finishReasons === 'string' ? [finishReasons] : [];
-        const contentFiltered = reasons.some((r) => /content.?filter|safety/i.test(r));
-        calls.push({
-          service,
-          provider: text(attributes, 'gen_ai.provider.name', 'gen_ai.system') ?? 'unknown',
-          model: text(attributes, 'gen_ai.request.model', 'gen_ai.response.model') ?? 'unknown',
-          responseModel: text(attributes, 'gen_ai.response.model') ?? null,
-          operation: text(attributes, 'gen_ai.operation.name') ?? 'unknown',
-          startedAtMs: startMs,
-          latencyMs,
-          ttftMs: ttftOf(attributes, span.events, startMs),
-          errorKind: errorKindOf(attributes, span.status?.code, contentFiltered),
-          inputTokens: number(attributes, 'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens') ?? 0,
-          outputTokens: number(attributes, 'gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens') ?? 0,
-          costUsd: number(attributes, 'gen_ai.usage.cost', 'llm.usage.cost_usd') ?? null,
-          safetyFlagged: contentFiltered || attributes.get('gen_ai.safety.flagged') === true,
-        });
+        const call = callFromSpan(span, service);
+        if (call) calls.push(call);
+        else ignoredSpans++;
       }
     }
   }
   return { calls, ignoredSpans };
+}
+
+function asText(value: AttributeValue): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function asNumber(value: AttributeValue): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  return undefined;
+}
+
+/**
+ * One pass over a span's attributes (this is the ingest hot path: no per-span map). Newer convention
+ * names win over the deprecated ones they replace (`gen_ai.provider.name` over `gen_ai.system`,
+ * `input_tokens` over `prompt_tokens`).
+ */
+function callFromSpan(span: Static<typeof SpanSchema>, service: string): LlmCall | null {
+  let genAi = false;
+  let provider: string | undefined;
+  let system: string | undefined;
+  let requestModel: string | undefined;
+  let responseModel: string | undefined;
+  let operation: string | undefined;
+  let inputTokens: number | undefined;
+  let promptTokens: number | undefined;
+  let outputTokens: number | undefined;
+  let completionTokens: number | undefined;
+  let cost: number | undefined;
+  let ttftSeconds: number | undefined;
+  let httpStatus: number | undefined;
+  let errorType: string | undefined;
+  let finishReasons: AttributeValue;
+  let safetyFlag = false;
+  for (const attribute of span.attributes ?? []) {
+    const key = attribute.key;
+    if (!key.startsWith('gen_ai.') && !key.startsWith('http.') && key !== 'error.type' && key !== 'llm.usage.cost_usd') continue;
+    const value = valueOf(attribute.value as Record<string, unknown> | undefined);
+    switch (key) {
+      case 'gen_ai.operation.name':
+        genAi = true;
+        operation = asText(value);
+        break;
+      case 'gen_ai.provider.name':
+        genAi = true;
+        provider = asText(value);
+        break;
+      case 'gen_ai.system':
+        genAi = true;
+        system = asText(value);
+        break;
+      case 'gen_ai.request.model':
+        genAi = true;
+        requestModel = asText(value);
+        break;
+      case 'gen_ai.response.model':
+        responseModel = asText(value);
+        break;
+      case 'gen_ai.usage.input_tokens':
+        inputTokens = asNumber(value);
+        break;
+      case 'gen_ai.usage.prompt_tokens':
+        promptTokens = asNumber(value);
+        break;
+      case 'gen_ai.usage.output_tokens':
+        outputTokens = asNumber(value);
+        break;
+      case 'gen_ai.usage.completion_tokens':
+        completionTokens = asNumber(value);
+        break;
+      case 'gen_ai.usage.cost':
+      case 'llm.usage.cost_usd':
+        cost ??= asNumber(value);
+        break;
+      case 'gen_ai.server.time_to_first_token':
+      case 'gen_ai.response.time_to_first_chunk':
+        ttftSeconds ??= asNumber(value);
+        break;
+      case 'http.response.status_code':
+      case 'http.status_code':
+        httpStatus ??= asNumber(value);
+        break;
+      case 'error.type':
+        errorType = asText(value);
+        break;
+      case 'gen_ai.response.finish_reasons':
+        finishReasons = value;
+        break;
+      case 'gen_ai.safety.flagged':
+        safetyFlag = value === true;
+        break;
+    }
+  }
+  if (!genAi) return null;
+  const startMs = nanosToMs(span.startTimeUnixNano);
+  const reasons = Array.isArray(finishReasons) ? finishReasons.map(String) : typeof finishReasons === 'string' ? [finishReasons] : [];
+  const contentFiltered = reasons.some((r) => /content.?filter|safety/i.test(r));
+  return {
+    service,
+    provider: provider ?? system ?? 'unknown',
+    model: requestModel ?? responseModel ?? 'unknown',
+    responseModel: responseModel ?? null,
+    operation: operation ?? 'unknown',
+    startedAtMs: startMs,
+    latencyMs: nanosToMs(span.endTimeUnixNano) - startMs,
+    ttftMs: ttftSeconds !== undefined ? ttftSeconds * 1000 : ttftFromEvents(span.events, startMs),
+    errorKind: errorKindOf(httpStatus, errorType, span.status?.code, contentFiltered),
+    inputTokens: inputTokens ?? promptTokens ?? 0,
+    outputTokens: outputTokens ?? completionTokens ?? 0,
+    costUsd: cost ?? null,
+    safetyFlagged: contentFiltered || safetyFlag,
+  };
 }
 
 /**
@@ -141,19 +221,15 @@ export function callsFromOtlp(request: OtlpTraceRequest, defaultService: string)
  * `gen_ai.server.time_to_first_token`, in seconds); instrumentations record it as an attribute of
  * that name, as `gen_ai.response.time_to_first_chunk` (seconds), or as a span event.
  */
-function ttftOf(attributes: Map<string, AttributeValue>, events: { timeUnixNano?: string | number | undefined; name?: string | undefined }[] | undefined, startMs: number): number | null {
-  const seconds = number(attributes, 'gen_ai.server.time_to_first_token', 'gen_ai.response.time_to_first_chunk');
-  if (seconds !== undefined) return seconds * 1000;
+function ttftFromEvents(events: { timeUnixNano?: string | number | undefined; name?: string | undefined }[] | undefined, startMs: number): number | null {
   for (const event of events ?? []) {
     if (event.timeUnixNano !== undefined && event.name && /first.?(token|chunk)/i.test(event.name)) return nanosToMs(event.timeUnixNano) - startMs;
   }
   return null;
 }
 
-function errorKindOf(attributes: Map<string, AttributeValue>, statusCode: number | string | undefined, contentFiltered: boolean): ErrorKind | null {
-  const httpStatus = number(attributes, 'http.response.status_code', 'http.status_code');
+function errorKindOf(httpStatus: number | undefined, errorType: string | undefined, statusCode: number | string | undefined, contentFiltered: boolean): ErrorKind | null {
   if (httpStatus !== undefined && httpStatus >= 400) return errorKindFromHttpStatus(httpStatus);
-  const errorType = text(attributes, 'error.type');
   if (errorType) return errorKindFromErrorType(errorType);
   if (statusCode === 2 || statusCode === 'STATUS_CODE_ERROR') return 'other';
   if (contentFiltered) return 'content_filter';
