@@ -45,7 +45,8 @@ const STAT_VALUES: Record<string, (s: StatsPoint) => number | null> = {
   requests_per_second: (s) => s.requests_per_second,
 };
 
-let maintenanceTimer: NodeJS.Timeout | undefined;
+/** Per server: tests and embedders may run several in one process. */
+const maintenanceTimers = new WeakMap<object, NodeJS.Timeout>();
 
 export const llmModule: FirebreakModule = {
   name: 'llm',
@@ -93,12 +94,13 @@ export const llmModule: FirebreakModule = {
   },
   start(ctx) {
     // Burn rates must fall (and alerts resolve) even when traffic stops entirely.
-    maintenanceTimer = setInterval(() => void ctx.services.llmTelemetry.maintain().catch(() => undefined), 30_000);
-    maintenanceTimer.unref();
+    const timer = setInterval(() => void ctx.services.llmTelemetry.maintain().catch(() => undefined), 30_000);
+    timer.unref();
+    maintenanceTimers.set(ctx, timer);
   },
   async stop(ctx) {
-    if (maintenanceTimer) clearInterval(maintenanceTimer);
-    maintenanceTimer = undefined;
+    clearInterval(maintenanceTimers.get(ctx));
+    maintenanceTimers.delete(ctx);
     await ctx.services.llmTelemetry.close();
   },
 };

@@ -63,7 +63,8 @@ export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetry
         const { calls, ignoredSpans } = callsFromOtlp(request.body, sender.service);
         const outcome = telemetry.ingest(calls, 'otlp');
         if (ignoredSpans > 0) telemetry.observeIgnored(ignoredSpans);
-        await telemetry.maintain();
+        // The calls are accepted once aggregated; a failing flush is logged and retried, not the sender's problem.
+        await telemetry.maintain().catch(() => undefined);
         const rejected = outcome.rejections.length;
         if (rejected === 0 && ignoredSpans === 0) return {};
         const parts: string[] = [];
@@ -94,7 +95,7 @@ export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetry
       async (request) => {
         const sender = await authenticateSender(request, keys);
         const outcome = telemetry.ingest(request.body.requests.map((record) => callFromRecord(record, sender.service)), 'json');
-        await telemetry.maintain();
+        await telemetry.maintain().catch(() => undefined);
         return { accepted: outcome.accepted, rejected: outcome.rejections.length, rejections: outcome.rejections.slice(0, 100) };
       },
     );

@@ -265,7 +265,18 @@ export class LlmTelemetryService {
     }
     if (due.length > 0) {
       due.sort((a, b) => a.startMs - b.startMs);
-      await insertBuckets(this.db, due.map(bucketToRecord), new Date(nowMs).toISOString());
+      try {
+        await insertBuckets(this.db, due.map(bucketToRecord), new Date(nowMs).toISOString());
+      } catch (error) {
+        // Keep the buckets for the next attempt rather than lose them (a row may exist twice if part of the batch landed).
+        for (const bucket of due) {
+          const id = `${seriesKey(bucket.series)}\u0001${bucket.startMs}`;
+          const newer = this.open.get(id);
+          if (newer) bucket.merge(newer);
+          this.open.set(id, bucket);
+        }
+        throw error;
+      }
       const touched = new Set<string>();
       for (const bucket of due) await this.feedDetectors(bucket, touched);
       await saveDetectorStates(

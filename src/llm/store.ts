@@ -130,8 +130,10 @@ export async function insertBuckets(db: LlmDb, records: readonly BucketRecord[],
     latency_within: toJson(r.latencyWithin),
     created_at: nowIso,
   }));
-  // Keep each statement under both drivers' parameter limits.
-  for (let i = 0; i < rows.length; i += 200) await db.insertInto('llm_buckets').values(rows.slice(i, i + 200)).execute();
+  // Keep each statement under both drivers' parameter limits; one transaction, so a failure leaves nothing half-written.
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < rows.length; i += 200) await trx.insertInto('llm_buckets').values(rows.slice(i, i + 200)).execute();
+  });
 }
 
 function recordOf(row: Omit<BucketRow, 'id'>): BucketRecord {
@@ -197,13 +199,17 @@ export async function loadServiceCounts(
 }
 
 export async function saveDetectorStates(db: LlmDb, states: readonly { seriesKey: string; signal: string; state: unknown }[], nowIso: string): Promise<void> {
-  for (const s of states) {
-    await db
-      .insertInto('llm_detector_states')
-      .values({ series_key: s.seriesKey, signal: s.signal, state: toJson(s.state), updated_at: nowIso })
-      .onConflict((oc) => oc.columns(['series_key', 'signal']).doUpdateSet({ state: toJson(s.state), updated_at: nowIso }))
-      .execute();
-  }
+  if (states.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    for (const s of states) {
+      const state = toJson(s.state);
+      await trx
+        .insertInto('llm_detector_states')
+        .values({ series_key: s.seriesKey, signal: s.signal, state, updated_at: nowIso })
+        .onConflict((oc) => oc.columns(['series_key', 'signal']).doUpdateSet({ state, updated_at: nowIso }))
+        .execute();
+    }
+  });
 }
 
 export async function loadDetectorStates(db: LlmDb): Promise<{ seriesKey: string; signal: string; state: unknown }[]> {
