@@ -236,14 +236,21 @@ export class AlertService implements AlertSink {
     const now = this.clock();
     const nowIso = now.toISOString();
     const scope = scopeOf(origin);
-    // An open alert the hot path skipped is one whose silence has ended: it is routed again.
-    const expired = await trx
+    const open = await trx
       .selectFrom('alerts')
       .selectAll()
       .where('dedup_scope', '=', scope)
       .where('dedup_key', '=', signal.dedupKey)
       .where('status', '<>', 'resolved')
       .executeTakeFirst();
+    // An open alert the hot path skipped is either one whose silence has ended (routed again below) or
+    // one another writer committed since our UPDATE ran (then this is just a repeat of it).
+    const expired = open && open.suppressed_until !== null && open.suppressed_until <= nowIso ? open : undefined;
+    if (open && !expired) {
+      const repeated = await this.countRepeat(trx, origin, signal);
+      if (repeated) return repeated;
+      throw new RetryTransaction('alert changed concurrently');
+    }
 
     const { service: baseService, note } = await this.serviceFor(trx, origin, signal);
     const decision = routeAlert(pending.rules, { service: baseService, severity: signal.severity, labels: signal.labels }, now);
@@ -292,8 +299,15 @@ export class AlertService implements AlertSink {
       updated_at: nowIso,
     };
     if (expired) {
-      const { id: _id, ...changes } = row;
-      await trx.updateTable('alerts').set({ ...changes, status: expired.status }).where('id', '=', alertId).execute();
+      const { id: _id, occurrences: _occurrences, ...changes } = row;
+      const result = await trx
+        .updateTable('alerts')
+        .set((eb) => ({ ...changes, status: expired.status, occurrences: eb('occurrences', '+', 1) }))
+        .where('id', '=', alertId)
+        .where('suppressed_until', '=', expired.suppressed_until)
+        .where('status', '=', expired.status)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) throw new RetryTransaction('alert changed concurrently');
       row.status = expired.status;
       row.acknowledged_at = expired.acknowledged_at;
     } else {
@@ -367,7 +381,10 @@ export class AlertService implements AlertSink {
     if (open) {
       await trx.updateTable('alert_groups').set({ last_alert_at: alert.nowIso }).where('group_key', 'in', keys).where('incident_id', '=', open.incident_id).execute();
       const claimed = new Set(groups.map((g) => g.group_key));
-      const unclaimed = keys.filter((k) => !claimed.has(k));
+      // Joined through shared grouping labels from another service: that service's own alerts stay out
+      // of this incident unless they share the labels too.
+      const viaLabels = open.group_key.startsWith('lbl:');
+      const unclaimed = keys.filter((k) => !claimed.has(k) && !(viaLabels && k.startsWith('svc:')));
       if (unclaimed.length) {
         await trx.insertInto('alert_groups').values(unclaimed.map((group_key) => ({ group_key, incident_id: open.incident_id, last_alert_at: alert.nowIso }))).execute();
       }
