@@ -5,7 +5,7 @@ import { ProblemResponseSchema } from '../http/problem.ts';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { AppContext } from '../app/context.ts';
 import { OtlpTraceRequestSchema, OtlpTraceResponseSchema, callsFromOtlp } from './otlp.ts';
-import { IngestResultSchema, LlmRequestBatchSchema, SloStatusSchema, StatsQuerySchema, StatsResponseSchema } from './schemas.ts';
+import { DetectorStatusSchema, IngestResultSchema, LlmRequestBatchSchema, SloStatusSchema, StatsQuerySchema, StatsResponseSchema } from './schemas.ts';
 import { callFromRecord } from './batch.ts';
 import type { LlmTelemetryService } from './service.ts';
 
@@ -120,6 +120,19 @@ export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetry
       const series = await telemetry.stats({ fromMs, toMs, stepSeconds, service: request.query.service, provider: request.query.provider, model: request.query.model });
       return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), step_seconds: stepSeconds, series };
     },
+  );
+
+  app.get(
+    '/api/v1/llm/detectors',
+    {
+      schema: {
+        tags,
+        summary: 'Anomaly detectors per series and signal: points learned, learning or not, open alert',
+        querystring: Type.Object({ service: Type.Optional(Type.String()) }, { additionalProperties: false }),
+        response: { 200: Type.Array(DetectorStatusSchema) },
+      },
+    },
+    async (request) => telemetry.detectorStatuses(request.query.service),
   );
 
   app.get(

@@ -111,3 +111,16 @@ export const SloStatusSchema = Type.Object({
     Type.Object({ severity: Type.String(), threshold: Type.Number(), firing: Type.Boolean(), long: WindowBurnSchema, short: WindowBurnSchema }),
   ),
 });
+
+export const DetectorStatusSchema = Type.Object({
+  service: Type.String(),
+  provider: Type.String(),
+  model: Type.String(),
+  signal: Type.String(),
+  points: Type.Integer({ description: 'points the detector has learned from' }),
+  learning: Type.Boolean({ description: 'still in its learning period: it cannot fire yet' }),
+  threshold: Type.Number({ description: 'anomaly score at or above which it fires' }),
+  last_value: Type.Union([Type.Number(), Type.Null()]),
+  last_at: Type.Union([Type.String(), Type.Null()]),
+  alert_open: Type.Boolean(),
+});

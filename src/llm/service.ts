@@ -99,6 +99,19 @@ interface DetectorAlertState extends Record<string, unknown> {
   calm_points: number;
 }
 
+export interface DetectorStatus {
+  service: string;
+  provider: string;
+  model: string;
+  signal: DetectedSignal;
+  points: number;
+  learning: boolean;
+  threshold: number;
+  last_value: number | null;
+  last_at: string | null;
+  alert_open: boolean;
+}
+
 export interface SloStatus {
   service: string;
   name: string;
@@ -571,6 +584,30 @@ export class LlmTelemetryService {
       }
     }
     return out;
+  }
+
+  /** Every detector: its series, signal, points seen and whether it is still learning or has an open alert. */
+  detectorStatuses(service?: string): DetectorStatus[] {
+    const out: DetectorStatus[] = [];
+    for (const [id, detector] of this.detectors) {
+      const [key, signal] = id.split('\u0001') as [string, DetectedSignal];
+      const [seriesService, provider, model] = JSON.parse(key) as [string, string, string];
+      if (service !== undefined && seriesService !== service) continue;
+      const recent = detector.recent();
+      out.push({
+        service: seriesService,
+        provider,
+        model,
+        signal,
+        points: detector.count,
+        learning: detector.count < detector.config.learningPoints,
+        threshold: detector.config.threshold,
+        last_value: recent.length > 0 ? recent[recent.length - 1]!.value : null,
+        last_at: recent.length > 0 ? new Date(recent[recent.length - 1]!.timestampMs).toISOString() : null,
+        alert_open: this.openAlerts.has(`llm-detector:${seriesService}:${provider}:${model}:${signal}`),
+      });
+    }
+    return out.sort((a, b) => `${a.service}/${a.provider}/${a.model}/${a.signal}`.localeCompare(`${b.service}/${b.provider}/${b.model}/${b.signal}`));
   }
 
   /** Buckets held in memory now (bounded by `maxOpenBuckets` plus one flush interval). */

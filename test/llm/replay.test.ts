@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachDatabase } from '../support/databases.ts';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { NORMAL, generateCalls, seededRandom, toOtlp, type Conditions, type SyntheticCall } from './traffic.ts';
 
@@ -29,6 +29,7 @@ slos:
  */
 describeEachDatabase('LLM traffic replay', (kind) => {
   let server: TestServer;
+  let database: TestDatabase;
   let now = T0;
   let routingKey: string;
   const r = seededRandom(20261124);
@@ -37,7 +38,8 @@ describeEachDatabase('LLM traffic replay', (kind) => {
   beforeAll(async () => {
     configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-llm-'));
     fs.writeFileSync(path.join(configDir, 'slos.yaml'), SLOS);
-    server = await startTestServer(kind, { clock: () => new Date(now), config: { configDir } });
+    database = await createTestDatabase(kind);
+    server = await startTestServer(kind, { database, clock: () => new Date(now), config: { configDir } });
     expect((await server.api('POST', '/api/v1/services', { id: 'chat-api', tier: 1 })).status).toBe(201);
     const integration = await server.api('POST', '/api/v1/integrations', { name: 'chat-api telemetry', service: 'chat-api' });
     expect(integration.status).toBe(201);
@@ -45,6 +47,7 @@ describeEachDatabase('LLM traffic replay', (kind) => {
   });
   afterAll(async () => {
     await server?.close();
+    await database?.drop();
     fs.rmSync(configDir, { recursive: true, force: true });
   });
 
@@ -152,5 +155,20 @@ describeEachDatabase('LLM traffic replay', (kind) => {
     expect(await resolvedKeys()).toContain('llm-detector:chat-api:openai:gpt-4o:cost_per_hour');
     expect(await raisedKeys()).toHaveLength(3);
     expect(await resolvedKeys()).toHaveLength(3);
+  });
+
+  it('keeps detector baselines across a restart', async () => {
+    const before = await server.api('GET', '/api/v1/llm/detectors?service=chat-api');
+    expect(before.body.map((d: { signal: string }) => d.signal).sort()).toEqual(['cost_per_hour', 'safety_flag_rate', 'tokens_per_second', 'ttft_p95_ms']);
+    expect(before.body.every((d: { learning: boolean; points: number }) => !d.learning && d.points > 1000)).toBe(true);
+    await server.close();
+    server = await startTestServer(kind, { database, clock: () => new Date(now), config: { configDir } });
+    const after = await server.api('GET', '/api/v1/llm/detectors?service=chat-api');
+    // Baselines come back from the database; the minutes still open at shutdown were flushed into them, so never fewer points.
+    expect(after.body.map((d: { signal: string }) => d.signal)).toEqual(before.body.map((d: { signal: string }) => d.signal));
+    after.body.forEach((d: { points: number; learning: boolean }, i: number) => {
+      expect(d.points).toBeGreaterThanOrEqual(before.body[i].points);
+      expect(d.learning).toBe(false);
+    });
   });
 });
