@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { runCli } from '../../src/cli/main.ts';
+import { CLI_COMMANDS } from '../../src/cli/commands.ts';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
 import { toOtlp, type SyntheticCall } from './traffic.ts';
 
 const T0 = Date.parse('2026-11-20T12:00:00Z');
@@ -70,6 +72,14 @@ describeEachDatabase('LLM telemetry ingest', (kind) => {
     const viaQuery = await server.api('POST', `/api/v1/llm/requests?key=${key}`, { requests: [call({ started_at: new Date(T0 - 3_600_000).toISOString() })] }, { token: null });
     expect(viaQuery.status).toBe(200);
     expect(viaQuery.body).toEqual({ accepted: 1, rejected: 0, rejections: [] });
+  });
+
+  it('documents its endpoints in the OpenAPI document', async () => {
+    const openapi = await server.api('GET', '/openapi.json');
+    expect(openapi.status).toBe(200);
+    for (const route of ['/v1/traces', '/api/v1/llm/requests', '/api/v1/llm/stats', '/api/v1/llm/detectors', '/api/v1/slos', '/api/v1/slos/{service}']) {
+      expect(Object.keys(openapi.body.paths)).toContain(route);
+    }
   });
 
   it('reads GenAI spans from OTLP JSON, ignores and counts other spans', async () => {
@@ -224,6 +234,26 @@ describeEachDatabase('LLM telemetry ingest', (kind) => {
     const silent = await checks.evaluate({ kind: 'llm_stat', service: 'nobody', stat: 'cost_per_hour', window_minutes: 5, op: '<', threshold: 1 });
     expect(silent).toMatchObject({ passed: false });
     expect(silent.detail).toContain('no LLM calls');
+  });
+
+  it('shows SLOs, statistics and detectors in the CLI', async () => {
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    const cli = (...args: string[]) => runCli(['--server', server.url, '--token', ADMIN_TOKEN, ...args], CLI_COMMANDS);
+    try {
+      expect(await cli('slo', 'list', '--service', 'chat-api')).toBe(0);
+      expect(out.join('')).toMatch(/chat-api.*availability.*99\.00%/);
+      out.length = 0;
+      expect(await cli('--json', 'llm', 'stats', '--service', 'chat-api', '--provider', 'anthropic', '--from', new Date(T0).toISOString(), '--to', new Date(T0 + 60_000).toISOString())).toBe(0);
+      expect(JSON.parse(out.join('')).series[0].points[0].requests).toBe(1020);
+      out.length = 0;
+      expect(await cli('llm', 'detectors')).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('keeps aggregates and SLO windows across a restart', async () => {
