@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { createGunzip } from 'node:zlib';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpApp } from '../http/app.ts';
 import { ProblemResponseSchema } from '../http/problem.ts';
@@ -41,6 +42,22 @@ export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetry
     // OTLP/HTTP also defines a protobuf encoding; Firebreak reads the JSON encoding only and says so.
     scope.addContentTypeParser(['application/x-protobuf', 'application/protobuf'], (_request, _payload, done) => {
       done(new AppError('unsupported_media_type', 'OTLP/HTTP protobuf is not supported: configure the exporter for JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json, Content-Type: application/json)', { field: 'Content-Type', supported: ['application/json'] }), undefined);
+    });
+
+    // OTLP exporters (the Collector's by default) compress with gzip. The body limit applies to the
+    // decompressed bytes, so a small compressed body cannot expand without bound.
+    scope.addHook('preParsing', async (request, _reply, payload) => {
+      const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+      if (!encoding || encoding === 'identity') return payload;
+      if (encoding !== 'gzip') {
+        throw new AppError('unsupported_media_type', `Content-Encoding ${encoding} is not supported: send gzip or no encoding`, { field: 'Content-Encoding' });
+      }
+      const gunzip = createGunzip();
+      const counted = gunzip as typeof gunzip & { receivedEncodedLength: number };
+      counted.receivedEncodedLength = 0;
+      payload.on('data', (chunk: Buffer) => (counted.receivedEncodedLength += chunk.length));
+      payload.on('error', (error) => gunzip.destroy(error));
+      return payload.pipe(gunzip);
     });
 
     scope.post(

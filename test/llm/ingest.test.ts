@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
@@ -111,6 +112,18 @@ describeEachDatabase('LLM telemetry ingest', (kind) => {
     expect(series.points[0].ttft_ms.p50).toBeCloseTo(200, -1);
   });
 
+  it('accepts gzip-compressed OTLP, as the Collector sends it', async () => {
+    const span = { ...call(), response_model: 'x', provider: 'gzip-provider', started_at: new Date(T0 + 30_000).toISOString() } as unknown as SyntheticCall;
+    const response = await fetch(new URL('/v1/traces', server.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify(toOtlp([span]))),
+    });
+    expect(response.status).toBe(200);
+    const stats = await server.api('GET', `/api/v1/llm/stats?provider=gzip-provider&from=${new Date(T0).toISOString()}&to=${new Date(T0 + 60_000).toISOString()}`);
+    expect(stats.body.series[0].points[0].requests).toBe(1);
+  });
+
   it('answers malformed OTLP with a problem naming the field, and protobuf with 415', async () => {
     const notJson = await server.api('POST', '/v1/traces', '{"resourceSpans": [', { token: key });
     expect(notJson.status).toBe(400);
@@ -122,6 +135,12 @@ describeEachDatabase('LLM telemetry ingest', (kind) => {
     expect(protobuf.status).toBe(415);
     expect(protobuf.body.code).toBe('unsupported_media_type');
     expect(protobuf.body.detail).toContain('JSON');
+    const corrupt = await fetch(new URL('/v1/traces', server.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: 'not gzip at all',
+    });
+    expect(corrupt.status).toBe(400);
     const unknownField = await server.api('POST', '/api/v1/llm/requests', { requests: [{ ...call(), colour: 'red' }] }, { token: key });
     expect(unknownField.status).toBe(400);
     expect(unknownField.body.field).toBe('requests[0].colour');
@@ -212,9 +231,9 @@ describeEachDatabase('LLM telemetry ingest', (kind) => {
     const all = await server.api('GET', '/api/v1/slos');
     expect(all.status).toBe(200);
     const availability = all.body.find((s: { name: string }) => s.name === 'availability');
-    // 1,025 calls so far; 19 failed the caller (429s, 5xx, timeouts); content filtering does not count against availability.
-    expect(availability).toMatchObject({ service: 'chat-api', kind: 'availability', objective: 0.99, window_days: 7, requests: 1025, bad: 19 });
-    expect(availability.error_budget_remaining).toBeCloseTo(1 - 19 / 1025 / 0.01, 9);
+    // 1,026 calls so far; 19 failed the caller (429s, 5xx, timeouts); content filtering does not count against availability.
+    expect(availability).toMatchObject({ service: 'chat-api', kind: 'availability', objective: 0.99, window_days: 7, requests: 1026, bad: 19 });
+    expect(availability.error_budget_remaining).toBeCloseTo(1 - 19 / 1026 / 0.01, 9);
     expect(availability.burn_rates).toHaveLength(3);
     const fast = all.body.find((s: { name: string }) => s.name === 'fast');
     // Successful calls slower than 900 ms: latencies 901..1000 and the two OTLP spans at 1000 and 1100 ms.
