@@ -26,6 +26,7 @@ import {
   type SloDefinition,
 } from './slo.ts';
 import {
+  countBuckets,
   deleteOpenAlert,
   insertBuckets,
   loadBuckets,
@@ -34,12 +35,15 @@ import {
   loadServiceCounts,
   saveDetectorStates,
   upsertOpenAlert,
+  type BucketFilter,
   type LlmDb,
   type LlmTables,
   type OpenAlertRow,
 } from './store.ts';
 
 const MINUTE_MS = 60_000;
+/** Rollup rows one statistics query may merge (each holds two sketches): about a month of one series. */
+export const MAX_ROWS_PER_QUERY = 50_000;
 
 /** Signals without an SLO, each watched by a streaming detector per series. */
 export const DETECTED_SIGNALS = ['cost_per_hour', 'tokens_per_second', 'ttft_p95_ms', 'safety_flag_rate'] as const;
@@ -483,13 +487,9 @@ export class LlmTelemetryService {
       (query.service === undefined || s.service === query.service) &&
       (query.provider === undefined || s.provider === query.provider) &&
       (query.model === undefined || s.model === query.model);
-    const stored = await loadBuckets(this.db, {
-      fromIso: new Date(fromMs).toISOString(),
-      toIso: new Date(toMs).toISOString(),
-      service: query.service,
-      provider: query.provider,
-      model: query.model,
-    });
+    const filter = { fromIso: new Date(fromMs).toISOString(), toIso: new Date(toMs).toISOString(), service: query.service, provider: query.provider, model: query.model };
+    await this.ensureQueryable(filter);
+    const stored = await loadBuckets(this.db, filter);
     const grouped = new Map<string, { series: SeriesId; points: Map<number, Bucket> }>();
     const addTotals = (series: SeriesId, startMs: number, totals: BucketTotals) => {
       const key = seriesKey(series);
@@ -524,13 +524,25 @@ export class LlmTelemetryService {
       }));
   }
 
+  private async ensureQueryable(filter: BucketFilter): Promise<void> {
+    const rows = await countBuckets(this.db, filter);
+    if (rows > MAX_ROWS_PER_QUERY) {
+      throw new AppError('too_large_for_analysis', `the range holds ${rows} one-minute rollups (limit ${MAX_ROWS_PER_QUERY}); narrow it by time, service, provider or model`, {
+        field: 'from',
+        rows,
+      });
+    }
+  }
+
   /** Statistics over the last `windowMinutes`, all matching series merged (the `llm_stat` check); null without traffic. */
   async statOverWindow(filter: { service: string; provider?: string | undefined; model?: string | undefined }, windowMinutes: number): Promise<StatsPoint | null> {
     const toMs = this.clock().getTime() + 1;
     const fromMs = toMs - windowMinutes * MINUTE_MS;
     // Merge raw totals across series (never average per-series figures), so quantiles keep the sketch's guarantee.
     const merged = new Bucket({ service: filter.service, provider: filter.provider ?? '*', model: filter.model ?? '*' }, fromMs, windowMinutes * 60);
-    const stored = await loadBuckets(this.db, { fromIso: new Date(fromMs).toISOString(), toIso: new Date(toMs).toISOString(), ...filter });
+    const range = { fromIso: new Date(fromMs).toISOString(), toIso: new Date(toMs).toISOString(), ...filter };
+    await this.ensureQueryable(range);
+    const stored = await loadBuckets(this.db, range);
     for (const record of stored) merged.merge(bucketFromRecord(record));
     for (const bucket of this.open.values()) {
       const s = bucket.series;

@@ -166,13 +166,23 @@ export interface BucketFilter {
   model?: string | undefined;
 }
 
-/** Buckets starting in [from, to), in time order. */
-export async function loadBuckets(db: LlmDb, filter: BucketFilter): Promise<BucketRecord[]> {
-  let query = db.selectFrom('llm_buckets').selectAll().where('bucket_start', '>=', filter.fromIso).where('bucket_start', '<', filter.toIso);
+function filtered(db: LlmDb, filter: BucketFilter) {
+  let query = db.selectFrom('llm_buckets').where('bucket_start', '>=', filter.fromIso).where('bucket_start', '<', filter.toIso);
   if (filter.service !== undefined) query = query.where('service', '=', filter.service);
   if (filter.provider !== undefined) query = query.where('provider', '=', filter.provider);
   if (filter.model !== undefined) query = query.where('model', '=', filter.model);
-  const rows = await query.orderBy('bucket_start').orderBy('id').execute();
+  return query;
+}
+
+/** Rows a query would merge; each carries two serialised sketches, so callers cap it. */
+export async function countBuckets(db: LlmDb, filter: BucketFilter): Promise<number> {
+  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** Buckets starting in [from, to), in time order. */
+export async function loadBuckets(db: LlmDb, filter: BucketFilter): Promise<BucketRecord[]> {
+  const rows = await filtered(db, filter).selectAll().orderBy('bucket_start').orderBy('id').execute();
   return rows.map(recordOf);
 }
 

@@ -222,6 +222,9 @@ describeEachDatabase('LLM telemetry ingest', (kind) => {
     const stepped = await server.api('GET', `/api/v1/llm/stats?service=chat-api&provider=anthropic&step=60&from=${new Date(T0 - 3_600_000).toISOString()}&to=${new Date(T0 + 60_000).toISOString()}`);
     expect(stepped.body.step_seconds).toBe(60);
     expect(stepped.body.series[0].points.map((p: { start: string }) => p.start)).toEqual([new Date(T0 - 3_600_000).toISOString(), new Date(T0).toISOString()]);
+    const tooWide = await server.api('GET', `/api/v1/llm/stats?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&step=60`);
+    expect(tooWide.status).toBe(422);
+    expect(tooWide.body.field).toBe('step');
     const badStep = await server.api('GET', `/api/v1/llm/stats?step=90&from=${new Date(T0).toISOString()}&to=${new Date(T0 + 60_000).toISOString()}`);
     expect(badStep.status).toBe(400);
     expect(badStep.body.field).toBe('step');
