@@ -22,6 +22,7 @@ import type { CorrelationService } from './correlation-service.ts';
 import { groupAcceptsAt, groupKeys } from './grouping.ts';
 import { signalFromInternal, type AlertSignal } from './normalize.ts';
 import { alertFromRow, type AlertRow, type IngestTables } from './store.ts';
+import { PreparedQuery } from './prepared.ts';
 import type { Alert, AlertDecision, IncidentAlertSummary, Integration, ListAlertsQuery } from './schemas.ts';
 
 declare module '../shared/events.ts' {
@@ -67,6 +68,7 @@ const INTERNAL_SCOPE = 'internal';
 const MAX_ATTEMPTS = 6;
 
 type Tables = IngestTables & IncidentTables & CatalogTables;
+type RepeatRow = Pick<AlertRow, 'id' | 'incident_id' | 'status' | 'decision' | 'rule' | 'occurrences' | 'service'>;
 type Trx = Kysely<Tables>;
 
 /** Thrown inside a transaction when another writer changed what it decided on; the transaction is retried. */
@@ -173,17 +175,20 @@ export class AlertService implements AlertSink {
   }
 
   /** The hot path: one statement counts a repeat of an open alert (unless its silence ran out, which needs routing again). */
+  private readonly repeatQuery = new PreparedQuery<'now' | 'summary' | 'raw' | 'scope' | 'key', RepeatRow>((slot) =>
+    this.db
+      .updateTable('alerts')
+      .set((eb) => ({ occurrences: eb('occurrences', '+', 1), last_seen_at: slot('now'), updated_at: slot('now'), summary: slot('summary'), raw: slot('raw') }))
+      .where('dedup_scope', '=', slot('scope'))
+      .where('dedup_key', '=', slot('key'))
+      .where('status', '<>', 'resolved')
+      .where((eb) => eb.or([eb('suppressed_until', 'is', null), eb('suppressed_until', '>', slot('now'))]))
+      .returning(['id', 'incident_id', 'status', 'decision', 'rule', 'occurrences', 'service']),
+  );
+
   private async countRepeat(db: Trx, origin: IngestOrigin, signal: AlertSignal): Promise<IngestOutcome | null> {
     const now = this.clock().toISOString();
-    const row = await db
-      .updateTable('alerts')
-      .set((eb) => ({ occurrences: eb('occurrences', '+', 1), last_seen_at: now, updated_at: now, summary: signal.summary, raw: signal.raw }))
-      .where('dedup_scope', '=', scopeOf(origin))
-      .where('dedup_key', '=', signal.dedupKey)
-      .where('status', '<>', 'resolved')
-      .where((eb) => eb.or([eb('suppressed_until', 'is', null), eb('suppressed_until', '>', now)]))
-      .returning(['id', 'incident_id', 'status', 'decision', 'rule', 'occurrences', 'service'])
-      .executeTakeFirst();
+    const [row] = await this.repeatQuery.execute(db, { now, summary: signal.summary, raw: signal.raw, scope: scopeOf(origin), key: signal.dedupKey });
     if (!row) return null;
     this.events.emit('alert.repeated', {
       alertId: row.id,
@@ -207,11 +212,9 @@ export class AlertService implements AlertSink {
 
   private async applyInTransaction(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
     switch (signal.action) {
-      case 'trigger': {
-        const repeated = await this.countRepeat(trx, origin, signal);
-        if (repeated) return repeated;
+      case 'trigger':
+        // triggerNew looks for an open alert first, so one committed since the hot path ran counts as a repeat.
         return this.triggerNew(trx, origin, signal, pending);
-      }
       case 'acknowledge':
         return this.acknowledgeInTransaction(trx, origin, signal, pending);
       case 'resolve':

@@ -42,6 +42,12 @@ describe('matchers and rules (pure)', () => {
     expect(routeAlert(rules, { service: 'batch', severity: 'critical', labels: { env: 'test' } }, new Date('2026-01-01T03:00:00Z'))).toMatchObject({ action: 'drop', rule: 'drop-tests' });
   });
 
+  it('the shipped example rule set is valid', () => {
+    const example = parseRoutingRulesYaml(fs.readFileSync(path.join(import.meta.dirname, '../../config/routing-rules.example.yaml'), 'utf8'));
+    expect(example.rules.length).toBeGreaterThan(3);
+    expect(example.groupBy).toEqual(['alertname', 'cluster']);
+  });
+
   it('names the offending field of a bad rule set', () => {
     expect(() => parseRoutingRulesYaml('rules: [')).toThrow(/YAML/);
     const cases: [string, string][] = [
