@@ -78,6 +78,7 @@ export const llmModule: FirebreakModule = {
     });
     await telemetry.load();
     ctx.services.llmTelemetry = telemetry;
+    ctx.events.on('alert.resolved', ({ alert }) => telemetry.forgetResolved(alert.dedup_key));
     ctx.services.checks.register('llm_stat', async (spec) => {
       const stats = await telemetry.statOverWindow({ service: spec.service, provider: spec.provider, model: spec.model }, spec.window_minutes);
       const expected = `${spec.stat} of ${spec.service} over ${spec.window_minutes} min ${spec.op} ${spec.threshold}`;

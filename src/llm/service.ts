@@ -472,6 +472,20 @@ export class LlmTelemetryService {
     await deleteOpenAlert(this.db, open.dedupKey);
   }
 
+  /**
+   * The pipeline resolved one of our alerts on its own (a responder resolved the incident, or the
+   * alert by hand): forget it, so a condition that is still true raises a fresh alert and incident.
+   */
+  forgetResolved(dedupKey: string): void {
+    if (!this.openAlerts.has(dedupKey)) return;
+    this.maintenance = this.maintenance
+      .then(async () => {
+        if (!this.openAlerts.delete(dedupKey)) return;
+        await deleteOpenAlert(this.db, dedupKey);
+      })
+      .catch((error: unknown) => this.log.error({ err: error, dedupKey }, 'forgetting a resolved LLM alert failed'));
+  }
+
   /** Open alerts raised from LLM telemetry (what the pipeline was told and not yet told to resolve). */
   openAlertKeys(): string[] {
     return [...this.openAlerts.keys()].sort();
