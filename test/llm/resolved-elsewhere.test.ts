@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeEachDatabase } from '../support/databases.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { NORMAL, generateCalls, seededRandom } from './traffic.ts';
@@ -41,7 +41,8 @@ describeEachDatabase('LLM alerts resolved by a responder', (kind) => {
     expect(first).toMatchObject({ status: 'firing', decision: 'opened_incident' });
     const resolved = await server.api('POST', `/api/v1/incidents/${first.incident_id}/resolve`, { resolution: 'failed over to the secondary provider' });
     expect(resolved.status).toBe(200);
-    expect((await sloAlerts())[0].status).toBe('resolved');
+    // The pipeline resolves an incident's alerts after the incident's own commit.
+    await vi.waitFor(async () => expect((await sloAlerts())[0].status).toBe('resolved'), { timeout: 10_000, interval: 50 });
 
     // The provider is still failing: the next evaluation pages again, into a new incident.
     await outageMinutes(5);
