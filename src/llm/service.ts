@@ -30,6 +30,7 @@ import {
   deleteOpenAlert,
   insertBuckets,
   loadBuckets,
+  loadDetectorState,
   loadDetectorStates,
   loadOpenAlerts,
   loadServiceCounts,
@@ -42,6 +43,8 @@ import {
 } from './store.ts';
 
 const MINUTE_MS = 60_000;
+/** A series without calls for this long leaves memory; its detector state stays in the database. */
+const SERIES_IDLE_MS = 24 * 3_600_000;
 /** Rollup rows one statistics query may merge (each holds two sketches): about a month of one series. */
 export const MAX_ROWS_PER_QUERY = 50_000;
 
@@ -139,7 +142,9 @@ export interface SloStatus {
 export class LlmTelemetryService {
   private readonly db: LlmDb;
   private readonly open = new Map<string, Bucket>();
-  private readonly series = new Map<string, SeriesId>();
+  /** Series seen recently, with the event time of their last call; idle ones are evicted (their detector state stays in the database). */
+  private readonly series = new Map<string, SeriesId & { lastSeenMs: number }>();
+  private lastEvictionMs = Number.NEGATIVE_INFINITY;
   private readonly lastClosedStart = new Map<string, number>();
   private readonly pending = new Map<string, PendingPoint>();
   private readonly detectors = new Map<string, AnomalyDetector>();
@@ -174,7 +179,8 @@ export class LlmTelemetryService {
 
   /** Restores detector baselines, open alerts and the SLO windows from the database. */
   async load(): Promise<void> {
-    for (const { seriesKey: key, signal, state } of await loadDetectorStates(this.db)) {
+    const nowMs = this.clock().getTime();
+    for (const { seriesKey: key, signal, state } of await loadDetectorStates(this.db, new Date(nowMs - SERIES_IDLE_MS).toISOString())) {
       try {
         this.detectors.set(`${key}\u0001${signal}`, restoreAnomalyDetector(state));
       } catch (error) {
@@ -182,7 +188,6 @@ export class LlmTelemetryService {
       }
     }
     for (const alert of await loadOpenAlerts(this.db)) this.openAlerts.set(alert.dedupKey, alert);
-    const nowMs = this.clock().getTime();
     const fromIso = new Date(nowMs - (LONGEST_RULE_MINUTES + 1) * MINUTE_MS).toISOString();
     const toIso = new Date(nowMs + MINUTE_MS).toISOString();
     for (const [service, slos] of this.slosByService) {
@@ -221,9 +226,13 @@ export class LlmTelemetryService {
       call.model = cleanLabel(call.model);
       let reason = rejectionReason(call, nowMs);
       const key = reason ? '' : seriesKey(call);
-      if (!reason && !this.series.has(key)) {
+      let known = reason ? undefined : this.series.get(key);
+      if (!reason && !known) {
         if (this.series.size >= this.options.maxSeries) reason = 'too_many_series';
-        else this.series.set(key, { service: call.service, provider: call.provider, model: call.model });
+        else {
+          known = { service: call.service, provider: call.provider, model: call.model, lastSeenMs: call.startedAtMs };
+          this.series.set(key, known);
+        }
       }
       if (reason) {
         rejections.push({ index, reason });
@@ -234,9 +243,10 @@ export class LlmTelemetryService {
       const bucketId = `${key}\u0001${startMs}`;
       let bucket = this.open.get(bucketId);
       if (!bucket) {
-        bucket = new Bucket(this.series.get(key)!, startMs, this.options.bucketSeconds);
+        bucket = new Bucket({ service: call.service, provider: call.provider, model: call.model }, startMs, this.options.bucketSeconds);
         this.open.set(bucketId, bucket);
       }
+      if (call.startedAtMs > known!.lastSeenMs) known!.lastSeenMs = call.startedAtMs;
       bucket.add(call, this.latencyThresholds.get(call.service) ?? []);
       const slos = this.slosByService.get(call.service);
       if (slos) {
@@ -305,6 +315,7 @@ export class LlmTelemetryService {
         new Date(nowMs).toISOString(),
       );
     }
+    this.evictIdleSeries(nowMs);
     if (force || due.length > 0 || nowMs - this.lastEvaluationMs >= 15_000) {
       this.lastEvaluationMs = nowMs;
       await this.evaluateSlos(nowMs);
@@ -345,7 +356,7 @@ export class LlmTelemetryService {
       const value = values[signal];
       if (value === null) continue;
       const id = `${key}\u0001${signal}`;
-      let detector = this.detectors.get(id);
+      let detector = this.detectors.get(id) ?? (await this.restoreDetector(key, signal));
       if (!detector) {
         detector = createAnomalyDetector(this.options.detector);
         this.detectors.set(id, detector);
@@ -354,6 +365,35 @@ export class LlmTelemetryService {
       touched.add(id);
       if (detection.rejected) continue;
       await this.onDetection(bucket.series, signal, point.endMs, detection, detector);
+    }
+  }
+
+  /** A series that comes back after being evicted gets its detector baselines back from the database. */
+  private async restoreDetector(key: string, signal: DetectedSignal): Promise<AnomalyDetector | undefined> {
+    const stored = await loadDetectorState(this.db, key, signal);
+    if (stored === undefined) return undefined;
+    try {
+      const detector = restoreAnomalyDetector(stored);
+      this.detectors.set(`${key}\u0001${signal}`, detector);
+      return detector;
+    } catch (error) {
+      this.log.warn({ err: error, series: key, signal }, 'stored LLM detector state is unusable; relearning');
+      return undefined;
+    }
+  }
+
+  /** Forgets series without calls for a day (and no open bucket), so memory follows the live series, not every series ever seen. */
+  private evictIdleSeries(nowMs: number): void {
+    if (nowMs - this.lastEvictionMs < 3_600_000) return;
+    this.lastEvictionMs = nowMs;
+    const busy = new Set<string>();
+    for (const bucket of this.open.values()) busy.add(seriesKey(bucket.series));
+    for (const [key, series] of this.series) {
+      if (series.lastSeenMs >= nowMs - SERIES_IDLE_MS || busy.has(key)) continue;
+      this.series.delete(key);
+      this.lastClosedStart.delete(key);
+      this.pending.delete(key);
+      for (const signal of DETECTED_SIGNALS) this.detectors.delete(`${key}\u0001${signal}`);
     }
   }
 
@@ -634,6 +674,11 @@ export class LlmTelemetryService {
       });
     }
     return out.sort((a, b) => `${a.service}/${a.provider}/${a.model}/${a.signal}`.localeCompare(`${b.service}/${b.provider}/${b.model}/${b.signal}`));
+  }
+
+  /** Series held in memory now (bounded by `maxSeries`; idle ones are evicted after a day). */
+  get liveSeriesCount(): number {
+    return this.series.size;
   }
 
   /** Buckets held in memory now (bounded by `maxOpenBuckets` plus one flush interval). */

@@ -222,9 +222,15 @@ export async function saveDetectorStates(db: LlmDb, states: readonly { seriesKey
   });
 }
 
-export async function loadDetectorStates(db: LlmDb): Promise<{ seriesKey: string; signal: string; state: unknown }[]> {
-  const rows = await db.selectFrom('llm_detector_states').selectAll().execute();
+/** Detector states updated since `sinceIso` (the live series; others are loaded when their series returns). */
+export async function loadDetectorStates(db: LlmDb, sinceIso: string): Promise<{ seriesKey: string; signal: string; state: unknown }[]> {
+  const rows = await db.selectFrom('llm_detector_states').selectAll().where('updated_at', '>=', sinceIso).execute();
   return rows.map((row) => ({ seriesKey: row.series_key, signal: row.signal, state: fromJson<unknown>(row.state, null) }));
+}
+
+export async function loadDetectorState(db: LlmDb, seriesKey: string, signal: string): Promise<unknown> {
+  const row = await db.selectFrom('llm_detector_states').select('state').where('series_key', '=', seriesKey).where('signal', '=', signal).executeTakeFirst();
+  return row ? fromJson<unknown>(row.state, null) : undefined;
 }
 
 export interface OpenAlertRow {

@@ -40,4 +40,18 @@ describe('LLM aggregation memory bounds', () => {
     expect(stats).toHaveLength(50);
     expect(stats.reduce((sum, s) => sum + s.points[0]!.requests, 0)).toBe(50);
   });
+
+  it('evicts series idle for a day, so new series are accepted again', async () => {
+    let now = NOW;
+    const service = new LlmTelemetryService(database, () => new Date(now), pino({ level: 'silent' }), [], () => undefined, { ...DEFAULT_LLM_OPTIONS, maxSeries: 5 });
+    const old = Array.from({ length: 5 }, (_, i) => call('idle', `m-${i}`, NOW - 60_000));
+    expect(service.ingest(old, 'json').accepted).toBe(5);
+    expect(service.ingest([call('idle', 'new', NOW - 1000)], 'json').rejections[0]?.reason).toBe('too_many_series');
+    await service.maintain();
+    expect(service.liveSeriesCount).toBe(5);
+    now = NOW + 25 * 3_600_000;
+    await service.maintain();
+    expect(service.liveSeriesCount).toBe(0);
+    expect(service.ingest([call('idle', 'new', now - 1000)], 'json').accepted).toBe(1);
+  });
 });
