@@ -25,6 +25,13 @@ export const rcaModule: FirebreakModule = {
   init(ctx) {
     ctx.services.rca = new RcaService(ctx.database, ctx.services.incidents, ctx.services.catalog, ctx.clock);
     ctx.services.faultTrees = new FaultTreeService(ctx.database, ctx.services.incidents, ctx.clock);
+    const alerts = ctx.services.alerts;
+    ctx.services.rca.registerEvidenceResolver('alert', async (evidence, incidentId) => {
+      if (evidence.kind !== 'alert') return null;
+      const alert = await alerts.get(evidence.alert_id).catch(() => null);
+      if (!alert) return `alert ${evidence.alert_id} does not exist`;
+      return alert.incident_id === incidentId ? null : `alert ${evidence.alert_id} belongs to ${alert.incident_id ?? 'no incident'}, not ${incidentId}`;
+    });
   },
   routes(app, ctx) {
     rcaRoutes(app, ctx);
