@@ -2,6 +2,8 @@ import type { FirebreakModule } from './context.ts';
 import { CatalogService, catalogMigrations, catalogRoutes } from '../catalog/index.ts';
 import { IncidentService, incidentMigrations, incidentRoutes } from '../incidents/index.ts';
 import { tokenMigrations, tokenRoutes } from '../auth/index.ts';
+import { secretsModule } from '../secrets/index.ts';
+import { plansModule } from '../plans/index.ts';
 
 const core: FirebreakModule = {
   name: 'core',
@@ -18,4 +20,4 @@ const core: FirebreakModule = {
 };
 
 /** Every capability, in dependency order: a module may use the services of those before it. */
-export const MODULES: readonly FirebreakModule[] = [core];
+export const MODULES: readonly FirebreakModule[] = [core, secretsModule, plansModule];
