@@ -401,7 +401,10 @@ export class ExecutionEngine {
         const drafts = rows
           .filter((r) => r.execution_id === execution.id)
           .map((r) =>
-            stepEntry('plan_step_started', execution, r, `step ${r.step_id} (${r.type}) started${Number(r.attempt) > 1 ? `, attempt ${r.attempt}` : ''}`),
+            withData(stepEntry('plan_step_started', execution, r, `step ${r.step_id} (${r.type}) started${Number(r.attempt) > 1 ? `, attempt ${r.attempt}` : ''}`), {
+              attempt: Number(r.attempt),
+              worker: owner,
+            }),
           );
         written.push(...(await this.deps.incidents.appendTimeline(execution.incident_id, drafts, planActor(execution.plan_id), viewAs<IncidentTables>(trx))));
       }
@@ -588,6 +591,10 @@ function stepEntry(kind: string, execution: Pick<ExecutionRow, 'id' | 'plan_id' 
     data: { execution_id: execution.id, plan_id: execution.plan_id, plan_version: execution.plan_version, step_id: row.step_id, step_type: row.type, phase: row.phase },
     ...(actor ? { actor } : {}),
   };
+}
+
+function withData(draft: TimelineDraft, data: Record<string, unknown>): TimelineDraft {
+  return { ...draft, data: { ...draft.data, ...data } };
 }
 
 export type { ExecutionStatus };
