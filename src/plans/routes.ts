@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { HttpApp } from '../http/app.ts';
 import { actorOf, principalOf } from '../http/app.ts';
@@ -6,6 +6,7 @@ import { ProblemResponseSchema } from '../http/problem.ts';
 import { roleAllows } from '../auth/index.ts';
 import type { AppContext } from '../app/context.ts';
 import { AppError } from '../shared/errors.ts';
+import { createAjv } from '../shared/validation.ts';
 import { PlanDefinitionSchema } from './schemas.ts';
 import { parsePlanDefinition } from './validate.ts';
 import { dryRun } from './dry-run.ts';
@@ -30,14 +31,21 @@ const errors = { 400: ProblemResponseSchema, 404: ProblemResponseSchema, 409: Pr
  * Plan bodies are validated step by step (see `parsePlanDefinition`) so an error names `steps[3].with.url`
  * rather than "must match a schema in anyOf"; the full schema still documents the body in /openapi.json.
  */
-const planBodyValidator: FastifySchemaCompiler<unknown> = () => (data: unknown) => {
-  try {
-    parsePlanDefinition(data);
-    return { value: data };
-  } catch (error) {
-    return { error: error as Error };
-  }
+const paramsAjv = createAjv({ coerceTypes: true });
+const planBodyValidator = (check: (data: unknown) => void): FastifySchemaCompiler<TSchema> => ({ schema, httpPart }) => {
+  if (httpPart !== 'body') return paramsAjv.compile(schema);
+  return (data: unknown) => {
+    try {
+      check(data);
+      return { value: data };
+    } catch (error) {
+      return { error: error as Error };
+    }
+  };
 };
+const strictPlanBody = planBodyValidator((data) => parsePlanDefinition(data));
+/** The validate endpoint reports every problem itself, so anything is accepted here. */
+const anyPlanBody = planBodyValidator(() => undefined);
 
 export const PLAN_JSON_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -70,7 +78,7 @@ export function planRoutes(app: HttpApp, ctx: AppContext): void {
   );
   app.post(
     '/api/v1/plans',
-    { config: admin, validatorCompiler: planBodyValidator, schema: { tags, summary: 'Create a plan (version 1.0)', body: PlanDefinitionSchema, response: { 201: PlanDetailSchema, ...errors } } },
+    { config: admin, validatorCompiler: strictPlanBody, schema: { tags, summary: 'Create a plan (version 1.0)', body: PlanDefinitionSchema, response: { 201: PlanDetailSchema, ...errors } } },
     async (request, reply) => {
       const created = await plans.create(request.body, actorOf(request));
       void reply.status(201).header('location', `/api/v1/plans/${created.id}`);
@@ -81,7 +89,7 @@ export function planRoutes(app: HttpApp, ctx: AppContext): void {
     '/api/v1/plans/:id',
     {
       config: admin,
-      validatorCompiler: planBodyValidator,
+      validatorCompiler: strictPlanBody,
       schema: { tags, summary: 'Make a new immutable version (unchanged definitions make none)', params: IdParams, body: PlanDefinitionSchema, response: { 200: PlanDetailSchema, ...errors } },
     },
     async (request) => plans.update(request.params.id, request.body, actorOf(request)),
@@ -89,7 +97,7 @@ export function planRoutes(app: HttpApp, ctx: AppContext): void {
   app.post(
     '/api/v1/plans/validate',
     {
-      validatorCompiler: () => (data: unknown) => ({ value: data }),
+      validatorCompiler: anyPlanBody,
       schema: { tags, summary: 'Every problem of a definition, against this server’s secrets and channels', body: PlanDefinitionSchema, response: { 200: ValidationReportSchema } },
     },
     async (request) => plans.report(request.body),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { TestTarget, closedPort, eventually, httpStep } from './target.ts';
+import { TestTarget, closedPort, eventually, httpStep, type RecordedRequest } from './target.ts';
 
 process.env.FIREBREAK_PLAN_POLL_MS = '25';
 
@@ -74,7 +74,7 @@ describeEachDatabase('plan execution', (kind) => {
     const execution = await finished((await run(planId, incidentId)).id);
     expect(execution.status).toBe('succeeded');
     expect(execution.plan_version).toBe('1.0');
-    const [a, b, c] = ['a', 'b', 'c'].map((s) => target.byPath(`${p}/${s}`)[0]!);
+    const [a, b, c] = ['a', 'b', 'c'].map((s) => target.byPath(`${p}/${s}`)[0]!) as [RecordedRequest, RecordedRequest, RecordedRequest];
     // a and b overlapped; c started only after both answered, and saw a's output.
     expect(Math.max(a.at, b.at)).toBeLessThan(Math.min(a.finishedAt!, b.finishedAt!));
     expect(c.at).toBeGreaterThanOrEqual(Math.max(a.finishedAt!, b.finishedAt!));
