@@ -44,6 +44,7 @@ export const plansModule: FirebreakModule = {
       clock: ctx.clock,
       log: ctx.log.child({ capability: 'plans' }),
       sender: () => ctx.services.messageSender,
+      runtimeServices: () => ctx.services,
     });
     ctx.services.plans = plans;
     await plans.loadDirectory(ctx.config.configDir);

@@ -22,13 +22,14 @@ async function api<T = unknown>(server: ServerProcess, method: string, path: str
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-function serverEnv(database: TestDatabase): Record<string, string> {
+/** Short leases make the restart test quick; the shared-work test uses long ones so a stall under load is not taken for a crash. */
+function serverEnv(database: TestDatabase, leaseMs = 3000): Record<string, string> {
   return {
     FIREBREAK_DATABASE_URL: database.url,
     FIREBREAK_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
     FIREBREAK_SECRET_KEY: 'durability-test-secret-key',
     FIREBREAK_WORKERS: 'true',
-    FIREBREAK_PLAN_LEASE_MS: '1000',
+    FIREBREAK_PLAN_LEASE_MS: String(leaseMs),
     FIREBREAK_PLAN_POLL_MS: '50',
   };
 }
@@ -49,8 +50,8 @@ describeEachDatabase('plan durability across processes', (kind) => {
     await database?.drop();
   });
 
-  async function start(): Promise<ServerProcess> {
-    const server = await spawnServer(serverEnv(database));
+  async function start(leaseMs?: number): Promise<ServerProcess> {
+    const server = await spawnServer(serverEnv(database, leaseMs));
     servers.push(server);
     return server;
   }
@@ -114,8 +115,7 @@ describeEachDatabase('plan durability across processes', (kind) => {
 
   if (kind === 'postgres') {
     it('shares 100 executions between two servers on one database without running any step twice', async () => {
-      const a = await start();
-      const b = await start();
+      const [a, b] = await Promise.all([start(15_000), start(15_000)]);
       const plan = {
         id: 'shared-work',
         name: 'shared work',
@@ -135,7 +135,14 @@ describeEachDatabase('plan durability across processes', (kind) => {
           }),
         );
       }
-      await eventually(async () => (target.byPath('/shared/').length >= 400 ? true : undefined), 90_000, '400 step requests');
+      await eventually(async () => (target.byPath('/shared/').length >= 400 ? true : undefined), 120_000, '400 step requests').catch(async (error: unknown) => {
+        const statuses = new Map<string, number>();
+        for (const id of ids) {
+          const e = (await api<Execution>(a, 'GET', `/api/v1/executions/${id}`)).body;
+          for (const s of e.steps) statuses.set(s.status, (statuses.get(s.status) ?? 0) + 1);
+        }
+        throw new Error(`${String(error)}; step statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
+      });
       const executions = await eventually(async () => {
         const all: Execution[] = [];
         for (const incident of incidents) all.push(...(await api<Execution[]>(a, 'GET', `/api/v1/incidents/${incident}/executions`)).body);
@@ -154,6 +161,6 @@ describeEachDatabase('plan durability across processes', (kind) => {
         for (const entry of entries) if (entry.data.worker) workers.add(entry.data.worker);
       }
       expect(workers.size).toBe(2);
-    }, 180_000);
+    }, 240_000);
   }
 });
