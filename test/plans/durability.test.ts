@@ -115,7 +115,9 @@ describeEachDatabase('plan durability across processes', (kind) => {
 
   if (kind === 'postgres') {
     it('shares 100 executions between two servers on one database without running any step twice', async () => {
-      const [a, b] = await Promise.all([start(15_000), start(15_000)]);
+      // One after the other: the first one migrates the fresh database.
+      const a = await start(15_000);
+      const b = await start(15_000);
       const plan = {
         id: 'shared-work',
         name: 'shared work',
