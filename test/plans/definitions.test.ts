@@ -4,6 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeEachDatabase } from '../support/databases.ts';
 import { ADMIN_TOKEN, REPO_ROOT, startTestServer, type TestServer } from '../support/server.ts';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import YAML from 'yaml';
 import { runCli } from '../../src/cli/main.ts';
 import { CLI_COMMANDS } from '../../src/cli/commands.ts';
 import { TestTarget, eventually } from './target.ts';
@@ -37,6 +40,17 @@ describeEachDatabase('plan definitions, secrets and dry runs', (kind) => {
     expect(schema.status).toBe(200);
     expect(schema.body.$schema).toContain('json-schema.org');
     expect(Object.keys(schema.body.properties)).toEqual(expect.arrayContaining(['steps', 'triggers', 'rollback', 'scope', 'roles', 'escalation']));
+    // The published schema is usable by any JSON Schema validator, and the shipped examples satisfy it.
+    const ajv = new Ajv({ strict: false });
+    (addFormatsModule as unknown as (a: Ajv) => Ajv)(ajv);
+    const validate = ajv.compile(schema.body);
+    for (const file of fs.readdirSync(path.join(REPO_ROOT, 'config/plans'))) {
+      const example: unknown = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, 'config/plans', file), 'utf8'));
+      expect(validate(example), `${file}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+    expect(validate({ id: 'x', name: 'x', steps: [{ id: 'a', type: 'teleport', with: {} }] })).toBe(false);
+    const openapi = await server.api<{ paths: Record<string, unknown> }>('GET', '/openapi.json');
+    expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/api/v1/plans/{id}/run', '/api/v1/plans/{id}/test', '/api/v1/incidents/{id}/executions', '/api/v1/secrets/{name}']));
     const plans = (await server.api<{ id: string; source: string; version: string; problems: { field: string }[] }[]>('GET', '/api/v1/plans')).body;
     const examples = plans.filter((p) => p.source.startsWith('file:'));
     expect(examples.map((p) => p.id).sort()).toEqual(['model-rollback', 'provider-failover', 'shed-load']);
