@@ -55,8 +55,8 @@ export const plansModule: FirebreakModule = {
     ctx.events.on('incident.created', ({ incident }) => trigger(incident, 'created'));
     ctx.events.on('incident.updated', ({ incident }) => trigger(incident, 'updated'));
   },
-  routes(app, ctx) {
-    planRoutes(app, ctx);
+  async routes(app, ctx) {
+    await planRoutes(app, ctx);
   },
   start(ctx) {
     const plans = ctx.services.plans;

@@ -1,5 +1,6 @@
 import { Type, type TSchema } from 'typebox';
 import type { FastifySchemaCompiler } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpApp } from '../http/app.ts';
 import { actorOf, principalOf } from '../http/app.ts';
 import { ProblemResponseSchema } from '../http/problem.ts';
@@ -9,6 +10,7 @@ import { AppError } from '../shared/errors.ts';
 import { createAjv } from '../shared/validation.ts';
 import { PlanDefinitionSchema } from './schemas.ts';
 import { parsePlanDefinition } from './validate.ts';
+import { parsePlanYaml } from './service.ts';
 import { dryRun } from './dry-run.ts';
 import {
   ApprovalDecisionSchema,
@@ -54,7 +56,7 @@ export const PLAN_JSON_SCHEMA = {
   ...JSON.parse(JSON.stringify(PlanDefinitionSchema)),
 } as Record<string, unknown>;
 
-export function planRoutes(app: HttpApp, ctx: AppContext): void {
+export async function planRoutes(app: HttpApp, ctx: AppContext): Promise<void> {
   const plans = ctx.services.plans;
   const engine = plans.engine;
   const tags = ['plans'];
@@ -76,32 +78,43 @@ export function planRoutes(app: HttpApp, ctx: AppContext): void {
       return found;
     },
   );
-  app.post(
-    '/api/v1/plans',
-    { config: admin, validatorCompiler: strictPlanBody, schema: { tags, summary: 'Create a plan (version 1.0)', body: PlanDefinitionSchema, response: { 201: PlanDetailSchema, ...errors } } },
-    async (request, reply) => {
-      const created = await plans.create(request.body, actorOf(request));
-      void reply.status(201).header('location', `/api/v1/plans/${created.id}`);
-      return created;
-    },
-  );
-  app.put(
-    '/api/v1/plans/:id',
-    {
-      config: admin,
-      validatorCompiler: strictPlanBody,
-      schema: { tags, summary: 'Make a new immutable version (unchanged definitions make none)', params: IdParams, body: PlanDefinitionSchema, response: { 200: PlanDetailSchema, ...errors } },
-    },
-    async (request) => plans.update(request.params.id, request.body, actorOf(request)),
-  );
-  app.post(
-    '/api/v1/plans/validate',
-    {
-      validatorCompiler: anyPlanBody,
-      schema: { tags, summary: 'Every problem of a definition, against this server’s secrets and channels', body: PlanDefinitionSchema, response: { 200: ValidationReportSchema } },
-    },
-    async (request) => plans.report(request.body),
-  );
+  // Plan bodies may be sent as YAML too (the file format); the parser is scoped to these routes only.
+  await app.register(async (scoped) => {
+    const yaml = scoped.withTypeProvider<TypeBoxTypeProvider>();
+    yaml.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_request, body, done) => {
+      try {
+        done(null, parsePlanYaml(String(body)));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    });
+    yaml.post(
+      '/api/v1/plans',
+      { config: admin, validatorCompiler: strictPlanBody, schema: { tags, summary: 'Create a plan (version 1.0)', body: PlanDefinitionSchema, response: { 201: PlanDetailSchema, ...errors } } },
+      async (request, reply) => {
+        const created = await plans.create(request.body, actorOf(request));
+        void reply.status(201).header('location', `/api/v1/plans/${created.id}`);
+        return created;
+      },
+    );
+    yaml.put(
+      '/api/v1/plans/:id',
+      {
+        config: admin,
+        validatorCompiler: strictPlanBody,
+        schema: { tags, summary: 'Make a new immutable version (unchanged definitions make none)', params: IdParams, body: PlanDefinitionSchema, response: { 200: PlanDetailSchema, ...errors } },
+      },
+      async (request) => plans.update(request.params.id, request.body, actorOf(request)),
+    );
+    yaml.post(
+      '/api/v1/plans/validate',
+      {
+        validatorCompiler: anyPlanBody,
+        schema: { tags, summary: 'Every problem of a definition, against this server’s secrets and channels', body: PlanDefinitionSchema, response: { 200: ValidationReportSchema } },
+      },
+      async (request) => plans.report(request.body),
+    );
+  });
 
   app.post(
     '/api/v1/plans/:id/run',

@@ -77,6 +77,13 @@ describeEachDatabase('plan definitions, secrets and dry runs', (kind) => {
     expect([latest.body.plan_version, old.body.plan_version]).toEqual(['1.1', '1.0']);
     const viewer = await server.tokenFor('viewer');
     expect((await server.api('PUT', `/api/v1/plans/${v1.id}`, v2, { token: viewer })).status).toBe(403);
+    // The file format works over the API as well.
+    const yamlHeaders = { headers: { 'content-type': 'application/yaml' } };
+    const yaml = `id: yaml-${kind}\nname: from yaml\nsteps:\n  - id: pause\n    type: wait\n    with: { duration: 1s }\n`;
+    expect((await server.api<{ version: string }>('POST', '/api/v1/plans', yaml, yamlHeaders)).body.version).toBe('1.0');
+    const broken = await server.api<Problem>('POST', '/api/v1/plans', 'id: [oops\nname: x\n', yamlHeaders);
+    expect(broken.status).toBe(400);
+    expect(broken.body.detail).toMatch(/invalid YAML at line \d+/);
   });
 
   it('rejects bad plans with the path of the problem', async () => {
