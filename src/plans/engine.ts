@@ -370,6 +370,9 @@ export class ExecutionEngine {
     const now = this.deps.clock();
     const nowIso = now.toISOString();
     const postgres = this.deps.database.dialect === 'postgres';
+    // A plain read first: an idle server polling must not take SQLite's write lock (or a PostgreSQL transaction) for nothing.
+    const any = await this.db.selectFrom('plan_step_runs').select('id').where('status', '=', 'ready').where('due_at', '<=', nowIso).limit(1).executeTakeFirst();
+    if (!any) return [];
     const { claimed, entries } = await this.db.transaction().execute(async (trx) => {
       const rows = await trx
         .updateTable('plan_step_runs')
