@@ -155,7 +155,7 @@ export async function dryRun(planId: string, seq: number, plan: PlanDefinition, 
   };
 
   const order = topologicalOrder(plan.steps as PlanStep[]);
-  for (const step of order) await simulate(step, `steps[${plan.steps.indexOf(step as never)}]`, 'main');
+  for (const step of order) await simulate(step, `steps[${(plan.steps as PlanStep[]).indexOf(step)}]`, 'main');
   const rollback = (plan.rollback ?? []) as RollbackStep[];
   for (const [i, step] of rollback.entries()) await simulate(step, `rollback[${i}]`, 'rollback');
 

@@ -5,7 +5,7 @@ import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
 import { fromJson, toJson, viewAs, type Database } from '../storage/index.ts';
 import type { IncidentService, IncidentTables, Incident, TimelineDraft, TimelineEntry } from '../incidents/index.ts';
-import { advance, failedCondition, failurePolicy, retryDelayMs, TERMINAL_STEP, ACTIVE_EXECUTION, type ExecutionStatus, type StepStatus } from './domain.ts';
+import { advance, failedCondition, failurePolicy, retryDelayMs, ACTIVE_EXECUTION, type ExecutionStatus, type StepStatus } from './domain.ts';
 import type { PlanDefinition, PlanStep } from './schemas.ts';
 import type { StepView } from './steps.ts';
 import type { ExecutionRow, PlanExecutor, PlanTables, StepRunRow } from './store.ts';
@@ -574,10 +574,6 @@ export class ExecutionEngine {
       });
     }
     return due.length;
-  }
-
-  isTerminal(status: StepStatus): boolean {
-    return TERMINAL_STEP.has(status);
   }
 }
 

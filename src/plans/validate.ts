@@ -79,7 +79,6 @@ const INCIDENT_FIELDS = new Set(Object.keys(IncidentSchema.properties));
 const STEP_RESULT_FIELDS = new Set(['output', 'status', 'error']);
 const PLAN_FIELDS = new Set(['id', 'name', 'version']);
 const EXECUTION_FIELDS = new Set(['id', 'started_at', 'dry_run']);
-export const SECRET_TEMPLATE_FIELDS = ['url', 'headers', 'body'] as const;
 
 /** Every template of a step with its path, and whether secrets may appear in it. */
 export function stepTemplates(step: PlanStep, field: string): { field: string; template: string; secretsAllowed: boolean }[] {
