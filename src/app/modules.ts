@@ -7,6 +7,8 @@ import { recoveryModule } from '../recovery/index.ts';
 import { consoleModule } from '../console/index.ts';
 import { ingestModule } from '../ingest/index.ts';
 import { llmModule } from '../llm/index.ts';
+import { secretsModule } from '../secrets/index.ts';
+import { plansModule } from '../plans/index.ts';
 
 const core: FirebreakModule = {
   name: 'core',
@@ -23,4 +25,4 @@ const core: FirebreakModule = {
 };
 
 /** Every capability, in dependency order: a module may use the services of those before it. */
-export const MODULES: readonly FirebreakModule[] = [core, ingestModule, llmModule, rcaModule, recoveryModule, consoleModule];
+export const MODULES: readonly FirebreakModule[] = [core, ingestModule, llmModule, secretsModule, plansModule, rcaModule, recoveryModule, consoleModule];
