@@ -2,6 +2,7 @@ import type { FirebreakModule } from './context.ts';
 import { CatalogService, catalogMigrations, catalogRoutes } from '../catalog/index.ts';
 import { IncidentService, incidentMigrations, incidentRoutes } from '../incidents/index.ts';
 import { tokenMigrations, tokenRoutes } from '../auth/index.ts';
+import { onCallModule } from '../oncall/index.ts';
 
 const core: FirebreakModule = {
   name: 'core',
@@ -18,4 +19,4 @@ const core: FirebreakModule = {
 };
 
 /** Every capability, in dependency order: a module may use the services of those before it. */
-export const MODULES: readonly FirebreakModule[] = [core];
+export const MODULES: readonly FirebreakModule[] = [core, onCallModule];
