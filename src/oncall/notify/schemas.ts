@@ -30,7 +30,7 @@ const CommonChannelFields = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   team: Type.Optional(Nullable(Slug)),
   events: Type.Optional(Type.Array(NotifyEventSchema, { uniqueItems: true, description: 'events this channel receives for its team (default: every incident event)' })),
-  min_severity: Type.Optional(Type.Enum(SEVERITIES, { default: 'low' })),
+  min_severity: Type.Optional(Type.Enum(SEVERITIES, { description: 'default low' })),
 };
 
 export const CreateChannelSchema = Type.Union([
@@ -53,8 +53,8 @@ export const CreateChannelSchema = Type.Union([
         {
           host: Type.String({ minLength: 1, maxLength: 255 }),
           port: Type.Integer({ minimum: 1, maximum: 65535 }),
-          secure: Type.Optional(Type.Boolean({ default: false, description: 'TLS from the start (port 465)' })),
-          require_tls: Type.Optional(Type.Boolean({ default: false, description: 'refuse to send without STARTTLS' })),
+          secure: Type.Optional(Type.Boolean({ description: 'TLS from the start (port 465); default false' })),
+          require_tls: Type.Optional(Type.Boolean({ description: 'refuse to send without STARTTLS; default false' })),
           username: Type.Optional(Type.String({ maxLength: 255 })),
           password: Type.Optional(Type.String({ maxLength: 1000 })),
         },
