@@ -87,7 +87,7 @@ async function sendEmail(channel: OpenChannel, message: RenderedMessage, deliver
       from: String(channel.settings.from),
       to: recipients,
       subject: message.title,
-      text: message.url ? `${message.text}\n\n${message.url}` : message.text,
+      text: message.url && !message.text.includes(message.url) ? `${message.text}\n\n${message.url}` : message.text,
       html: message.html,
       headers: { 'X-Firebreak-Delivery': String(delivery.id), 'X-Firebreak-Event': message.event },
     });
