@@ -45,7 +45,7 @@ export const onCallModule: FirebreakModule = {
     const schedules = new ScheduleService(database, catalog, clock);
     const escalations = new EscalationService({ database, incidents, catalog, schedules, notifications, events, clock, log });
     const worker = new OnCallWorker(escalations, notifications, log);
-    notifications.onEnqueued = () => worker.poke();
+    notifications.onEnqueued = () => worker.pokeDeliveries();
     // Incident events only wake the worker: what to do is read from the committed timeline, so nothing
     // depends on this process having seen the event.
     events.on('incident.created', () => worker.poke());

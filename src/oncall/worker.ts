@@ -13,6 +13,7 @@ export const POLL_INTERVAL_MS = 1000;
 export class OnCallWorker {
   private chain: Promise<void> = Promise.resolve();
   private pokeScheduled = false;
+  private deliveryPokeScheduled = false;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
 
@@ -30,12 +31,24 @@ export class OnCallWorker {
     return this.enqueue(true);
   }
 
+  /** Something happened on an incident: dispatch, fire and deliver soon. */
   poke(): void {
     if (!this.running || this.pokeScheduled) return;
     this.pokeScheduled = true;
     setImmediate(() => {
       this.pokeScheduled = false;
       void this.enqueue(false);
+    });
+  }
+
+  /** Notifications were enqueued: only the delivery step needs to run (cheaper at high rates). */
+  pokeDeliveries(): void {
+    if (!this.running || this.deliveryPokeScheduled || this.pokeScheduled) return;
+    this.deliveryPokeScheduled = true;
+    setImmediate(() => {
+      this.deliveryPokeScheduled = false;
+      const run = this.chain.then(() => this.notifications.startDueDeliveries().then(() => undefined));
+      this.chain = run.catch((error: unknown) => this.log.error({ err: error }, 'on-call delivery tick failed'));
     });
   }
 

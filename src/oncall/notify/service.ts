@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../../shared/errors.ts';
 import { checkVersion } from '../../shared/concurrency.ts';
@@ -388,50 +388,36 @@ export class NotificationService {
     const room = maxInFlight - this.inFlight.size;
     if (room <= 0) return 0;
     const now = this.clock().toISOString();
-    const due = await this.db
-      .selectFrom('notify_outbox')
-      .select(['id'])
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
-          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
-        ]),
-      )
-      .orderBy('next_attempt_at')
-      .orderBy('id')
-      .limit(room)
+    const leaseUntil = new Date(Date.parse(now) + LEASE_SECONDS * 1000).toISOString();
+    const isDue = (eb: ExpressionBuilder<OnCallTables, 'notify_outbox'>) =>
+      eb.or([
+        eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
+        eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
+      ]);
+    // One conditional UPDATE claims the batch: a row another process claimed meanwhile no longer
+    // matches, so each attempt is made by exactly one process.
+    const claimed = await this.db
+      .updateTable('notify_outbox')
+      .set((eb) => ({ status: 'sending', lease_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
+      .where('id', 'in', (eb) => eb.selectFrom('notify_outbox').select('id').where(isDue).orderBy('next_attempt_at').orderBy('id').limit(room))
+      .where(isDue)
+      .returningAll()
       .execute();
-    let started = 0;
-    for (const { id } of due) {
-      const claimed = await this.claim(Number(id), now);
-      if (!claimed) continue;
-      started++;
-      const work = this.deliver(claimed).catch((error: unknown) => this.options.log.error({ err: error, notification: id }, 'delivery bookkeeping failed'));
+    const backlog = claimed.length === room;
+    for (const row of claimed) {
+      const work = this.deliver(row).catch((error: unknown) => this.options.log.error({ err: error, notification: row.id }, 'delivery bookkeeping failed'));
       this.inFlight.add(work);
-      void work.finally(() => this.inFlight.delete(work));
+      void work.finally(() => {
+        this.inFlight.delete(work);
+        // More may be waiting behind a full batch: claim them as soon as there is room.
+        if (backlog) this.onEnqueued();
+      });
     }
-    return started;
+    return claimed.length;
   }
 
   async settle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
-  }
-
-  private async claim(id: number, now: string): Promise<OutboxRow | null> {
-    const leaseUntil = new Date(Date.parse(now) + LEASE_SECONDS * 1000).toISOString();
-    const result = await this.db
-      .updateTable('notify_outbox')
-      .set((eb) => ({ status: 'sending', lease_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
-          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
-        ]),
-      )
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return null;
-    return (await this.db.selectFrom('notify_outbox').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
   }
 
   private async deliver(row: OutboxRow): Promise<void> {
