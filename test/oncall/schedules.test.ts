@@ -1,6 +1,23 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
+import { runCli } from '../../src/cli/main.ts';
+import { CLI_COMMANDS } from '../../src/cli/commands.ts';
+
+/** Runs the real CLI (in this process, over HTTP to the test server), capturing what it prints. */
+async function cli(server: TestServer, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const captured = { stdout: '', stderr: '' };
+  const original = { stdout: process.stdout.write, stderr: process.stderr.write };
+  process.stdout.write = ((chunk: string | Uint8Array) => ((captured.stdout += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((captured.stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await runCli(['--server', server.url, '--token', ADMIN_TOKEN, ...args], CLI_COMMANDS);
+    return { code, ...captured };
+  } finally {
+    process.stdout.write = original.stdout;
+    process.stderr.write = original.stderr;
+  }
+}
 
 type OnCallBody = { at: string; teams: { team: string; schedules: { schedule: string; on_call: { user: string; source: string; via: string; from: string; until: string } | null }[] }[] };
 
@@ -143,5 +160,26 @@ describeEachDatabase('on-call schedules', (kind) => {
     expect(alice.body).toMatchObject({ user: 'alice', teams: ['core'], contact_methods: [{ address: 'alice@example.com' }], notification_rules: [{ min_severity: 'high' }] });
     const viewer = await server.tokenFor('viewer');
     expect((await server.api('POST', '/api/v1/oncall/users/alice/contact-methods', { channel_id: 'alice-mail', address: 'a@example.com' }, { token: viewer })).status).toBe(403);
+  });
+
+  it('answers `firebreak oncall` and `firebreak channel list|test` through the API', async () => {
+    await server.api('POST', '/api/v1/schedules', {
+      id: 'cli-daily',
+      team: 'core',
+      time_zone: 'Europe/Berlin',
+      layers: [{ name: 'primary', rotation: 'daily', handoff_time: '09:00', start: '2026-03-27', users: ['carol', 'bob'] }],
+    });
+    const oncall = await cli(server, ['--json', 'oncall', '--at', '2026-03-29T07:00:00Z', '--team', 'core']);
+    const channels = await cli(server, ['channel', 'list']);
+    const test = await cli(server, ['channel', 'test', 'alice-mail']);
+    expect(oncall.code).toBe(0);
+    const answer = JSON.parse(oncall.stdout) as OnCallBody;
+    expect(answer.teams[0]!.schedules.find((s) => s.schedule === 'cli-daily')?.on_call?.user).toBe('carol');
+    expect(channels.stdout).toMatch(/alice-mail\s+email/);
+    // Nothing listens on the channel's SMTP port: the test really tries, and says why it failed.
+    expect(test.code).toBe(6);
+    expect(test.stdout).toContain('FAILED');
+    expect(test.stderr).toContain('channel alice-mail test failed');
+    await server.api('DELETE', '/api/v1/schedules/cli-daily');
   });
 });
