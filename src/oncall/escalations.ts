@@ -198,7 +198,16 @@ export class EscalationService {
       .executeTakeFirst();
     const upTo = firstOpen
       ? Number(firstOpen.id) - 1
-      : Number((await timeline.selectFrom('timeline_entries').select((eb) => eb.fn.max('id').as('max')).where('at', '<', settledBefore).executeTakeFirst())?.max ?? cursor);
+      : Number(
+          (
+            await timeline
+              .selectFrom('timeline_entries')
+              .select((eb) => eb.fn.max('id').as('max'))
+              .where('id', '>', cursor)
+              .where('at', '<', settledBefore)
+              .executeTakeFirst()
+          )?.max ?? cursor,
+        );
     if (upTo <= cursor) return;
     await this.db
       .insertInto('oncall_dispatch_cursor')

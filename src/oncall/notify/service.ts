@@ -307,6 +307,8 @@ export class NotificationService {
         if (channel.team !== null && channel.team !== team) continue;
         if (!fromJson<string[]>(channel.events, []).includes(request.event)) continue;
         if (severity && severityRank(severity) < severityRank(channel.min_severity as Severity)) continue;
+        // An e-mail channel without its own recipients only reaches people through their contact methods.
+        if (channel.kind === 'email' && fromJson<{ to?: string[] }>(channel.settings, {}).to?.length === 0) continue;
         targets.push({ channel_id: channel.id, recipient: null, address: null });
       }
     }
