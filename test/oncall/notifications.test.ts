@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachDatabase } from '../support/databases.ts';
+import { createTestDatabase, describeEachDatabase } from '../support/databases.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startHttpReceiver, startSmtpReceiver, type HttpReceiver, type ReceivedRequest, type SmtpReceiver } from './receivers.ts';
 
@@ -246,5 +246,29 @@ describeEachDatabase('notifications', (kind) => {
     const unknownChannel = await server.api('POST', '/api/v1/notifications', { event: 'message', channel_ids: ['tpl', 'ghost'], context: { message: { title: 't', text: 'x' } } });
     expect(unknownChannel.status).toBe(422);
     expect(unknownChannel.body.field).toBe('channel_ids[1]');
+  });
+
+  it('keeps decided notifications across a restart: a server that stops before sending loses nothing', async () => {
+    const database = await createTestDatabase(kind);
+    try {
+      // No workers: the first server only decides (writes outbox rows), like a process killed before sending.
+      const first = await startTestServer(kind, { database, config: { workers: false } });
+      await first.api('POST', '/api/v1/notification-channels', { id: 'durable', kind: 'webhook', url: `${receiver.url}/durable`, events: [] });
+      const sent = await first.api('POST', '/api/v1/notifications', { event: 'message', channel_ids: ['durable'], context: { message: { title: 'still here', text: 'after a restart' } } });
+      expect(sent.status).toBe(202);
+      await first.close();
+      expect(receiver.on('/durable')).toHaveLength(0);
+
+      const second = await startTestServer(kind, { database });
+      try {
+        await second.firebreak.ctx.services.oncall.runDueWork();
+        expect(receiver.on('/durable').map((r) => r.json.title)).toEqual(['still here']);
+        expect((await second.api('GET', `/api/v1/notifications/${sent.body.notification_ids[0]}`)).body.status).toBe('delivered');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await database.drop();
+    }
   });
 });
