@@ -103,6 +103,7 @@ async function main(): Promise<void> {
     await api('POST', '/api/v1/notification-channels', { id: 'bench', kind: 'webhook', url: receiverUrl, signing_secret: SECRET, events: [] });
     const enqueueMs: number[] = [];
     let failedEnqueues = 0;
+    const loadBefore = os.loadavg()[0]!;
     const started = performance.now();
     const inFlight: Promise<void>[] = [];
     // Open loop: request i is sent at i / RATE seconds whatever the server's speed.
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
       enqueue_p99: fmt(percentile(enqueueSorted, 0.99)),
       failed_enqueues: failedEnqueues,
       bad_signatures: badSignatures,
+      load: `${loadBefore.toFixed(1)} before, ${os.loadavg()[0]!.toFixed(1)} after`,
     };
     console.log(result);
     writeSection(result, databaseUrl.startsWith('postgres') ? 'PostgreSQL' : 'SQLite');
@@ -171,6 +173,7 @@ function writeSection(result: Record<string, string | number>, database: string)
     `| delivery latency max | ${result.max} |`,
     `| enqueue API latency p50 / p99 | ${result.enqueue_p50} / ${result.enqueue_p99} |`,
     `| failed enqueues | ${result.failed_enqueues} |`,
+    `| 1-minute load average (shared machine) | ${result.load} |`,
     end,
   ].join('\n');
   const current = fs.readFileSync(file, 'utf8');
