@@ -6,6 +6,7 @@ import type { CatalogService, CatalogTables } from '../catalog/index.ts';
 import type { OnCallExecutor, OnCallTables } from './store.ts';
 import { onCallAt, validateLayers, type OnCallShift, type ScheduleLayer } from './rotation.ts';
 import type {
+  EscalationLevel,
   ContactMethod,
   CreateContactMethodInput,
   CreateOverrideInput,
@@ -171,8 +172,10 @@ export class ScheduleService {
 
   async deleteSchedule(id: string): Promise<void> {
     const policies = await this.db.selectFrom('oncall_escalation_policies').select(['id', 'levels']).execute();
-    const users = policies.filter((p) => p.levels.includes(`"schedule":"${id}"`)).map((p) => p.id);
-    if (users.length) throw new AppError('conflict', `schedule ${id} is used by escalation policies ${users.join(', ')}; change them first`);
+    const using = policies
+      .filter((p) => fromJson<EscalationLevel[]>(p.levels, []).some((level) => level.targets.some((t) => 'schedule' in t && t.schedule === id)))
+      .map((p) => p.id);
+    if (using.length) throw new AppError('conflict', `schedule ${id} is used by escalation policies ${using.join(', ')}; change them first`);
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('oncall_overrides').where('schedule_id', '=', id).execute();
       const result = await trx.deleteFrom('oncall_schedules').where('id', '=', id).executeTakeFirst();

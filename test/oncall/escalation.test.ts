@@ -176,5 +176,8 @@ describeEachDatabase('escalation', (kind) => {
     const zero = await server.api('POST', '/api/v1/escalation-policies', { ...base, team: 'edge', levels: [{ timeout_minutes: 0, targets: [{ user: 'carol' }] }] });
     expect(zero.status).toBe(400);
     expect(zero.body.field).toBe('levels[0].timeout_minutes');
+    const inUse = await server.api('DELETE', '/api/v1/schedules/core-primary');
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.detail).toContain('core-policy');
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Logger } from 'pino';
-import { AppError, notFound } from '../../shared/errors.ts';
+import { AppError, isAppError, notFound } from '../../shared/errors.ts';
 import { checkVersion } from '../../shared/concurrency.ts';
 import { SecretBox } from '../../shared/crypto.ts';
 import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../../storage/index.ts';
@@ -274,7 +274,12 @@ export class NotificationService {
   /** The same inside a caller's transaction, so the decision and its notifications commit together. Call `onEnqueued` after commit. */
   async enqueueInTransaction(executor: OnCallExecutor, request: NotifyRequest): Promise<EnqueueOutcome> {
     const trx = executor;
-    const incident = request.incidentId ? await this.options.incidents.get(request.incidentId, viewAs<IncidentTables>(trx)).catch(() => null) : null;
+    const incident = request.incidentId
+      ? await this.options.incidents.get(request.incidentId, viewAs<IncidentTables>(trx)).catch((error: unknown) => {
+          if (isAppError(error) && error.code === 'not_found') return null;
+          throw error;
+        })
+      : null;
     if (request.incidentId && !incident) {
       throw new AppError('unprocessable', `incident_id: incident ${request.incidentId} does not exist`, { field: 'incident_id' });
     }
