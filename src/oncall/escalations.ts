@@ -16,8 +16,13 @@ import type { NotifyEvent } from './notify/schemas.ts';
 type PolicyRow = OnCallTables['oncall_escalation_policies'];
 type EscalationRow = Omit<OnCallTables['oncall_escalations'], 'id'> & { id: number };
 
-/** Timeline kinds that drive notifications and escalations. */
-const DISPATCHED_KINDS = ['created', 'acknowledged', 'status_changed', 'escalated'];
+/**
+ * Timeline kinds that drive notifications and escalations. Besides the core's, these include the
+ * entries recovery and postmortems write in the same transaction as their decisions
+ * (`recovery_rto_breached`, `action_item_overdue`, `postmortem_status_changed`), so their notifications
+ * are as durable as ours without either capability importing the other.
+ */
+const DISPATCHED_KINDS = ['created', 'acknowledged', 'status_changed', 'escalated', 'recovery_rto_breached', 'action_item_overdue', 'postmortem_status_changed'];
 /** Entries younger than this may still be overtaken by an earlier id committing late, so the cursor waits for them. */
 const CURSOR_SETTLE_MS = 60_000;
 const ESCALATION_BATCH = 50;
@@ -218,7 +223,7 @@ export class EscalationService {
 
   private async dispatchEntry(
     trx: Transaction<OnCallTables>,
-    entry: { id: number; incident_id: string; kind: string; actor: string; data: Record<string, unknown> },
+    entry: { id: number; incident_id: string; kind: string; actor: string; at: string; summary: string; data: Record<string, unknown> },
   ): Promise<{ enqueued: boolean; entries: TimelineEntry[] }> {
     const incident = await this.options.incidents.get(entry.incident_id, viewAs<IncidentTables>(trx));
     let event: NotifyEvent;
@@ -245,6 +250,27 @@ export class EscalationService {
       case 'escalated':
         event = 'incident.escalated';
         context.escalation = entry.data.escalation ?? {};
+        break;
+      case 'recovery_rto_breached': {
+        event = 'recovery.rto_breached';
+        const elapsed = (Date.parse(entry.at) - Date.parse(incident.detected_at)) / 60_000;
+        context.recovery = {
+          service: entry.data.source_service ?? null,
+          rto_minutes: entry.data.rto_minutes ?? null,
+          due_at: entry.data.due_at ?? null,
+          elapsed_minutes: Math.round(elapsed),
+          summary: entry.summary,
+        };
+        break;
+      }
+      case 'action_item_overdue':
+        event = 'action_item.overdue';
+        context.action_item = { id: entry.data.action_item_id ?? null, owner: entry.data.owner ?? null, due_at: entry.data.due_date ?? null, summary: entry.summary };
+        break;
+      case 'postmortem_status_changed':
+        if (entry.data.to !== 'published') return { enqueued: false, entries };
+        event = 'postmortem.published';
+        context.postmortem = { status: 'published', reason: entry.data.reason ?? null, summary: entry.summary };
         break;
       default:
         return { enqueued: false, entries };

@@ -271,4 +271,26 @@ describeEachDatabase('notifications', (kind) => {
       await database.drop();
     }
   });
+
+  it('notifies from the timeline entries recovery and postmortems write (RTO breach, overdue action item, published postmortem)', async () => {
+    await server.api('POST', '/api/v1/notification-channels', { id: 'recovery-hook', kind: 'webhook', team: 'core', url: `${receiver.url}/recovery`, events: ['recovery.rto_breached', 'action_item.overdue', 'postmortem.published'] });
+    now = new Date('2026-05-05T08:00:00Z');
+    const incident = (await server.api('POST', '/api/v1/incidents', { title: 'embeddings down', severity: 'high', services: ['chat-api'] })).body;
+    now = new Date('2026-05-05T08:45:00Z');
+    // The same entries, kinds and data the recovery capability appends in its own transactions.
+    const incidents = server.firebreak.ctx.services.incidents;
+    await incidents.appendTimeline(incident.id, [{ kind: 'recovery_rto_breached', summary: 'RTO breached: not recovered within 30 min of detection', data: { rto_minutes: 30, source_service: 'chat-api', due_at: '2026-05-05T08:30:00.000Z' } }], 'firebreak');
+    await incidents.appendTimeline(incident.id, [{ kind: 'action_item_overdue', summary: 'action item #7 is overdue (due 2026-05-04, owner alice): add quota alerts', data: { action_item_id: 7, owner: 'alice', due_date: '2026-05-04' } }], 'firebreak');
+    await incidents.appendTimeline(incident.id, [{ kind: 'postmortem_status_changed', summary: 'postmortem moved from draft to in_review', data: { from: 'draft', to: 'in_review' } }], 'alice');
+    await incidents.appendTimeline(incident.id, [{ kind: 'postmortem_status_changed', summary: 'postmortem moved from in_review to published', data: { from: 'in_review', to: 'published' } }], 'alice');
+    await run();
+    const got = receiver.on('/recovery').map((r) => [r.json.event, r.json.title]);
+    expect(got).toEqual([
+      ['recovery.rto_breached', `${incident.id}: not recovered within its RTO of 30 minutes (chat-api)`],
+      ['action_item.overdue', 'Action item #7 overdue (owner alice, due 2026-05-04)'],
+      ['postmortem.published', `Postmortem published for ${incident.id}: embeddings down`],
+    ]);
+    expect(receiver.on('/recovery')[0]!.json.text).toContain('45 minutes since detection');
+    await server.api('DELETE', '/api/v1/notification-channels/recovery-hook');
+  });
 });

@@ -43,18 +43,18 @@ export const DEFAULT_TEMPLATES: Readonly<Record<NotifyEvent, TemplateText>> = {
     html: null,
   },
   'postmortem.published': {
-    title: 'Postmortem published for {{incident.id}}: {{postmortem.title}}',
-    text: '{{postmortem.summary}}{{#postmortem.url}}\n{{postmortem.url}}{{/postmortem.url}}',
+    title: 'Postmortem published for {{incident.id}}: {{incident.title}}',
+    text: 'Published by {{actor}}{{#postmortem.reason}}: {{postmortem.reason}}{{/postmortem.reason}}{{#postmortem.url}}\n{{postmortem.url}}{{/postmortem.url}}{{^postmortem.url}}{{#incident.url}}\n{{incident.url}}{{/incident.url}}{{/postmortem.url}}',
     html: null,
   },
   'recovery.rto_breached': {
-    title: '{{incident.id}}: recovery of {{recovery.service}} exceeded its RTO of {{recovery.rto_minutes}} minutes',
-    text: `{{incident.title}}\nElapsed: {{recovery.elapsed_minutes}} minutes\n${INCIDENT_LINE}`,
+    title: '{{incident.id}}: not recovered within its RTO of {{recovery.rto_minutes}} minutes{{#recovery.service}} ({{recovery.service}}){{/recovery.service}}',
+    text: `{{incident.title}}\n{{recovery.elapsed_minutes}} minutes since detection; recovery was due at {{recovery.due_at}}\n${INCIDENT_LINE}`,
     html: null,
   },
   'action_item.overdue': {
-    title: 'Action item overdue: {{action_item.title}}',
-    text: 'Owner: {{action_item.owner}} · due {{action_item.due_at}}{{#incident.id}}\nFrom incident {{incident.id}}: {{incident.title}}{{/incident.id}}',
+    title: 'Action item #{{action_item.id}} overdue (owner {{action_item.owner}}, due {{action_item.due_at}})',
+    text: '{{action_item.summary}}{{#incident.id}}\nFrom incident {{incident.id}}: {{incident.title}}{{/incident.id}}',
     html: null,
   },
   message: {

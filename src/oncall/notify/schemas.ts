@@ -29,7 +29,7 @@ const CommonChannelFields = {
   id: Slug,
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   team: Type.Optional(Nullable(Slug)),
-  events: Type.Optional(Type.Array(NotifyEventSchema, { uniqueItems: true, description: 'events this channel receives for its team (default: every incident event)' })),
+  events: Type.Optional(Type.Array(NotifyEventSchema, { uniqueItems: true, description: 'events this channel receives for its team (default: every event except `message`, which is only sent to named channels)' })),
   min_severity: Type.Optional(Type.Enum(SEVERITIES, { description: 'default low' })),
 };
 

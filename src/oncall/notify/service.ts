@@ -108,7 +108,7 @@ export class NotificationService {
           name: input.name ?? input.id,
           kind: input.kind,
           team: input.team ?? null,
-          events: toJson(input.events ?? NOTIFY_EVENTS.filter((e) => e.startsWith('incident.'))),
+          events: toJson(input.events ?? NOTIFY_EVENTS.filter((e) => e !== 'message')),
           min_severity: input.min_severity ?? 'low',
           settings: toJson(settings),
           sealed_secrets: this.box().seal(JSON.stringify(secrets), SECRET_PURPOSE),
