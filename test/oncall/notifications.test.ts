@@ -89,10 +89,11 @@ describeEachDatabase('notifications', (kind) => {
     await server.api('POST', `/api/v1/incidents/${incident.id}/acknowledge`, {});
     await server.api('POST', `/api/v1/incidents/${incident.id}/resolve`, { resolution: 'rolled back' });
     await run();
-    const events = receiver.on('/core').map((r) => r.json.event);
-    expect(events).toEqual(['incident.created', 'incident.acknowledged', 'incident.status_changed', 'incident.resolved']);
-    expect(receiver.on('/core').every((r) => verify(r, SIGNING_SECRET))).toBe(true);
-    expect(receiver.on('/core')[3]!.json.text).toContain('Resolution: rolled back');
+    // Deliveries run in parallel, so receipt order is not decision order: receivers sort by delivery id.
+    const byDecision = [...receiver.on('/core')].sort((a, b) => Number(a.json.delivery_id) - Number(b.json.delivery_id));
+    expect(byDecision.map((r) => r.json.event)).toEqual(['incident.created', 'incident.acknowledged', 'incident.status_changed', 'incident.resolved']);
+    expect(byDecision.every((r) => verify(r, SIGNING_SECRET))).toBe(true);
+    expect(byDecision[3]!.json.text).toContain('Resolution: rolled back');
     await server.api('DELETE', '/api/v1/notification-channels/core-hook');
     await server.api('DELETE', '/api/v1/notification-channels/gen-hook');
   });
@@ -284,13 +285,13 @@ describeEachDatabase('notifications', (kind) => {
     await incidents.appendTimeline(incident.id, [{ kind: 'postmortem_status_changed', summary: 'postmortem moved from draft to in_review', data: { from: 'draft', to: 'in_review' } }], 'alice');
     await incidents.appendTimeline(incident.id, [{ kind: 'postmortem_status_changed', summary: 'postmortem moved from in_review to published', data: { from: 'in_review', to: 'published' } }], 'alice');
     await run();
-    const got = receiver.on('/recovery').map((r) => [r.json.event, r.json.title]);
+    const got = [...receiver.on('/recovery')].sort((a, b) => Number(a.json.delivery_id) - Number(b.json.delivery_id)).map((r) => [r.json.event, r.json.title]);
     expect(got).toEqual([
       ['recovery.rto_breached', `${incident.id}: not recovered within its RTO of 30 minutes (chat-api)`],
       ['action_item.overdue', 'Action item #7 overdue (owner alice, due 2026-05-04)'],
       ['postmortem.published', `Postmortem published for ${incident.id}: embeddings down`],
     ]);
-    expect(receiver.on('/recovery')[0]!.json.text).toContain('45 minutes since detection');
+    expect(receiver.on('/recovery').find((r) => r.json.event === 'recovery.rto_breached')!.json.text).toContain('45 minutes since detection');
     await server.api('DELETE', '/api/v1/notification-channels/recovery-hook');
   });
 });
