@@ -51,7 +51,18 @@ export const recoveryModule: FirebreakModule = {
     });
     ctx.services.recovery = recovery;
     const rca = ctx.services.rca;
+    const plans = ctx.services.plans;
     ctx.services.postmortems = new PostmortemService({
+      executions: async (incidentId) =>
+        (await plans.engine.executionsForIncident(incidentId)).map((e) => ({
+          plan_id: e.plan_id,
+          plan_version: e.plan_version,
+          status: e.status,
+          trigger: e.trigger,
+          started_at: e.started_at,
+          finished_at: e.finished_at,
+          steps: e.steps.map((s) => ({ step_id: s.step_id, phase: s.phase, status: s.status, error: s.error })),
+        })),
       analyses: async (incidentId) =>
         (await rca.list(incidentId)).map((a) => ({
           title: a.title,

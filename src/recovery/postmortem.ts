@@ -68,7 +68,7 @@ export interface PostmortemDocument {
   timeline: { at: string; actor: string; kind: string; summary: string }[];
   response: {
     actions_taken: string[];
-    plan_executions: { available: boolean; items: Record<string, unknown>[] };
+    plan_executions: { available: boolean; items: ExecutionSummary[] };
   };
   root_cause: {
     statement: string | null;
@@ -106,6 +106,17 @@ const ALLOWED: Record<PostmortemStatus, readonly PostmortemStatus[]> = {
   published: [],
 };
 
+/** What a postmortem says about one response-plan execution. */
+export interface ExecutionSummary {
+  plan_id: string;
+  plan_version: string;
+  status: string;
+  trigger: string;
+  started_at: string;
+  finished_at: string | null;
+  steps: { step_id: string; phase: string; status: string; error: string | null }[];
+}
+
 /** What a postmortem says about one root-cause analysis. */
 export interface AnalysisSummary {
   title: string;
@@ -119,6 +130,8 @@ export interface AnalysisSummary {
 }
 
 export interface PostmortemServiceDeps {
+  /** The incident's response-plan executions, when the plans capability is installed. */
+  executions?: (incidentId: string) => Promise<ExecutionSummary[]>;
   /** The incident's root-cause analyses, when the RCA capability is installed. */
   analyses?: (incidentId: string) => Promise<AnalysisSummary[]>;
   database: Database;
@@ -268,7 +281,7 @@ export class PostmortemService {
       this.deps.incidents.timeline(incidentId),
       this.deps.recovery.hasPlan(incidentId).then((has) => (has ? this.deps.recovery.report(incidentId) : null)),
       this.listActionItems({ incident: incidentId }),
-      this.deps.optional.firstAvailable(['plan_executions'], incidentId),
+      this.deps.executions ? this.deps.executions(incidentId) : Promise.resolve(null),
       this.deps.analyses ? this.deps.analyses(incidentId) : Promise.resolve(null),
     ]);
     const created = timeline.find((e) => e.kind === 'created');
@@ -312,7 +325,7 @@ export class PostmortemService {
       timeline: timeline.map((e) => ({ at: e.at, actor: e.actor, kind: e.kind, summary: e.summary })),
       response: {
         actions_taken: incident.actions_taken,
-        plan_executions: { available: executions !== null, items: executions?.rows ?? [] },
+        plan_executions: { available: executions !== null, items: executions ?? [] },
       },
       root_cause: {
         statement: incident.root_cause,

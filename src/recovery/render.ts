@@ -63,7 +63,15 @@ function outline(pm: Postmortem): { title: string; blocks: Block[] } {
   else p('No actions were recorded on the incident.');
   if (!d.response.plan_executions.available) p('Response plan executions: not available on this server.');
   else if (d.response.plan_executions.items.length === 0) p('No response plan ran for this incident.');
-  else blocks.push({ kind: 'list', items: d.response.plan_executions.items.map((row) => `Plan execution: ${describeRow(row)}`) });
+  else {
+    blocks.push({
+      kind: 'list',
+      items: d.response.plan_executions.items.map((e) => {
+        const steps = e.steps.map((s) => `${s.phase === 'rollback' ? 'rollback ' : ''}${s.step_id} ${s.status}${s.error ? ` (${s.error})` : ''}`).join(', ');
+        return `Plan ${e.plan_id} ${e.plan_version} (${e.trigger}) ${e.status}, ${e.started_at} → ${e.finished_at ?? 'still running'}: ${steps || 'no steps ran'}`;
+      }),
+    });
+  }
 
   h('Root cause');
   p(text(d.root_cause.statement, 'No root cause was recorded.'));
