@@ -108,6 +108,14 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
       else ownerOf[input] = owner;
     }
   }
+  // A module whose own gates (sub-modules aside) are all AND/OR/atleast is a monotone function of its
+  // variables, even in a non-coherent tree; its cut sets can use the cheaper monotone filter.
+  const monotone = new Uint8Array(modules.length).fill(1);
+  for (let g = 0; g <= top; g++) {
+    const owner = moduleIndex[g]! >= 0 ? moduleIndex[g]! : ownerOf[g]!;
+    const type = tree.gates[g]!.type;
+    if (owner >= 0 && (type === 'not' || type === 'xor' || type === 'nand' || type === 'nor')) monotone[owner] = 0;
+  }
   const t1 = performance.now();
 
   // Probabilities children-first: a module's probability is its variable's probability in its parent.
@@ -158,7 +166,7 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
   const spliced = new Int32Array(modules.length);
   const memo = new Int32Array(store.size).fill(-1);
   modules.forEach((m, i) => {
-    const own = store.minimalSolutions(m.root, memo, tree.coherent);
+    const own = store.minimalSolutions(m.root, memo, monotone[i] === 1);
     const expanded = new Map<number, number>();
     const expand = (n: number): number => {
       if (n <= TRUE) return n;
