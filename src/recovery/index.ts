@@ -77,7 +77,6 @@ export const recoveryModule: FirebreakModule = {
       incidents: ctx.services.incidents,
       recovery,
       users,
-      optional,
       events: ctx.events,
       clock: ctx.clock,
     });

@@ -2,9 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../storage/index.ts';
 
 /**
- * Data owned by capabilities that may not be installed (response plans, root-cause analyses,
- * correlation links). The postmortem and the reliability metrics use it when its table exists at
- * runtime and say "not available" otherwise, so this capability never depends on their code.
+ * Correlation links for the recurrence metric, read from the ingest capability's `incident_links`
+ * table when it exists, so the metric says "not available" on a server without correlation.
  */
 export class OptionalData {
   private tables: Promise<Map<string, string[]>> | null = null;
@@ -21,22 +20,6 @@ export class OptionalData {
       .then((tables) => new Map(tables.map((t) => [t.name, t.columns.map((c) => c.name)])))
       .catch(() => new Map<string, string[]>());
     return this.tables;
-  }
-
-  /** Rows of `table` for one incident, when the table exists and has an `incident_id` column; null when not available. */
-  async rowsForIncident(table: string, incidentId: string): Promise<Record<string, unknown>[] | null> {
-    const columns = (await this.schema()).get(table);
-    if (!columns || !columns.includes('incident_id')) return null;
-    return (await this.db.selectFrom(table).selectAll().where('incident_id', '=', incidentId).execute()) as Record<string, unknown>[];
-  }
-
-  /** The first existing table among `candidates` whose rows name an incident, with its rows for that incident. */
-  async firstAvailable(candidates: readonly string[], incidentId: string): Promise<{ table: string; rows: Record<string, unknown>[] } | null> {
-    for (const table of candidates) {
-      const rows = await this.rowsForIncident(table, incidentId);
-      if (rows) return { table, rows };
-    }
-    return null;
   }
 
   /**

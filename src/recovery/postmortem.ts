@@ -6,7 +6,6 @@ import type { DomainEvents } from '../shared/events.ts';
 import { fromJson, toJson, viewAs, type Database } from '../storage/index.ts';
 import type { Incident, IncidentService, IncidentTables, TimelineDraft, TimelineEntry } from '../incidents/index.ts';
 import type { KnownUsers } from './owners.ts';
-import type { OptionalData } from './optional.ts';
 import type { RecoveryService } from './service.ts';
 import type { RecoveryReport } from './report.ts';
 import type {
@@ -138,7 +137,6 @@ export interface PostmortemServiceDeps {
   incidents: IncidentService;
   recovery: RecoveryService;
   users: KnownUsers;
-  optional: OptionalData;
   events: DomainEvents;
   clock: () => Date;
 }

@@ -152,13 +152,6 @@ function outline(pm: Postmortem): { title: string; blocks: Block[] } {
   return { title: `Postmortem ${d.incident.id}: ${d.incident.title}`, blocks };
 }
 
-function describeRow(row: Record<string, unknown>): string {
-  return Object.entries(row)
-    .filter(([, v]) => v !== null && v !== undefined && (typeof v !== 'string' || v.length < 200))
-    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-    .join(', ');
-}
-
 function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
