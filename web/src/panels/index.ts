@@ -16,12 +16,15 @@ import { capabilitySlot } from './incident-capability-slot.tsx';
 import { RecoveryPanel } from './incident-recovery.tsx';
 import { PostmortemPanel } from './incident-postmortem.tsx';
 import { ActionItems } from '../screens/ActionItems.tsx';
+import { AnalysesPanel } from './incident-analyses.tsx';
+import { AnalysisEditor } from '../screens/AnalysisEditor.tsx';
 
 // Screens (top-level pages). `nav` puts one in the header.
 registerScreen({ path: '/incidents', title: 'Incidents', component: IncidentList, nav: { label: 'Incidents', order: 10 } });
 registerScreen({ path: '/incidents/:id', title: 'Incident', component: IncidentPage });
 registerScreen({ path: '/dashboards', title: 'Dashboards', component: Dashboards, nav: { label: 'Dashboards', order: 20 } });
 registerScreen({ path: '/action-items', title: 'Action items', component: ActionItems, nav: { label: 'Action items', order: 40 } });
+registerScreen({ path: '/analyses/:id', title: 'Root cause analysis', component: AnalysisEditor });
 registerScreen({ path: '/settings', title: 'Settings', component: Settings, nav: { label: 'Settings', order: 90 } });
 registerScreen({ path: '/settings/:tab', title: 'Settings', component: Settings });
 
@@ -40,4 +43,5 @@ registerIncidentPanel(capabilitySlot({ id: 'alerts', title: 'Alerts', order: 10,
 registerIncidentPanel(capabilitySlot({ id: 'related', title: 'Related incidents', order: 20, endpoint: (id) => `${incidentPath(id)}/related` }));
 registerIncidentPanel(capabilitySlot({ id: 'plan-executions', title: 'Response plan executions', order: 30, endpoint: (id) => `${incidentPath(id)}/plan-executions` }));
 registerIncidentPanel({ id: 'recovery', title: 'Recovery and RTO clock', order: 40, component: RecoveryPanel });
+registerIncidentPanel({ id: 'analyses', title: 'Root cause analyses', order: 45, component: AnalysesPanel });
 registerIncidentPanel({ id: 'postmortem', title: 'Postmortem', order: 50, component: PostmortemPanel });
