@@ -18,12 +18,14 @@ import { PostmortemPanel } from './incident-postmortem.tsx';
 import { ActionItems } from '../screens/ActionItems.tsx';
 import { AnalysesPanel } from './incident-analyses.tsx';
 import { AnalysisEditor } from '../screens/AnalysisEditor.tsx';
+import { FaultTrees } from '../screens/FaultTrees.tsx';
 
 // Screens (top-level pages). `nav` puts one in the header.
 registerScreen({ path: '/incidents', title: 'Incidents', component: IncidentList, nav: { label: 'Incidents', order: 10 } });
 registerScreen({ path: '/incidents/:id', title: 'Incident', component: IncidentPage });
 registerScreen({ path: '/dashboards', title: 'Dashboards', component: Dashboards, nav: { label: 'Dashboards', order: 20 } });
 registerScreen({ path: '/action-items', title: 'Action items', component: ActionItems, nav: { label: 'Action items', order: 40 } });
+registerScreen({ path: '/fault-trees', title: 'Fault trees', component: FaultTrees, nav: { label: 'Fault trees', order: 50 } });
 registerScreen({ path: '/analyses/:id', title: 'Root cause analysis', component: AnalysisEditor });
 registerScreen({ path: '/settings', title: 'Settings', component: Settings, nav: { label: 'Settings', order: 90 } });
 registerScreen({ path: '/settings/:tab', title: 'Settings', component: Settings });
