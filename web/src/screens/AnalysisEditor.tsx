@@ -286,7 +286,7 @@ function FiveWhysEditor({ body, onChange, ctx }: { body: FiveWhysBody; onChange:
           const leaf = children(why.id).length === 0;
           const fieldId = `why-${why.id}`;
           return (
-            <li key={why.id} class={`why${body.chosen_why_id === why.id ? ' chosen' : ''}`} data-why={why.id} aria-label={`Why ${label}`}>
+            <li key={why.id} class={`why${body.chosen_why_id === why.id ? ' chosen' : ''}`} data-why={why.id}>
               <div class={`why-card${error ? ' has-error' : ''}`}>
                 <div class="field">
                   <label for={`${fieldId}-q`}>Why {label}</label>

@@ -1,0 +1,182 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
+import { buildConsoleOnce, launchChromium, SCREENSHOT_DIR, type LaunchedBrowser } from './support.ts';
+
+interface PlanStep {
+  id: string;
+  title: string;
+  depends_on: string[];
+  status: string;
+}
+
+// Recovery, root-cause and fault-tree screens in a real browser; one database is enough for the UI.
+describe('web console: recovery, root cause and fault trees in headless Chromium [sqlite]', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let chromium: LaunchedBrowser;
+  let desktop: BrowserContext;
+  let page: Page;
+  let incidentId: string;
+  let analysisUrl: string;
+
+  const shot = (name: string, target: Page = page) => target.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  const noOverflow = (target: Page) => target.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+
+  async function signIn(target: Page): Promise<void> {
+    await target.goto(server.url);
+    await target.getByLabel('API token').fill(ADMIN_TOKEN);
+    await target.getByRole('button', { name: 'Sign in' }).click();
+    await target.getByTestId('role').waitFor();
+  }
+
+  beforeAll(async () => {
+    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await buildConsoleOnce();
+    database = await createTestDatabase('sqlite');
+    server = await startTestServer('sqlite', { database });
+    await server.api('POST', '/api/v1/teams', { id: 'llm-platform', name: 'LLM platform', members: [{ user: 'alice', role: 'lead' }] });
+    await server.api('POST', '/api/v1/services', { id: 'chat-api', name: 'Chat API', owner_team: 'llm-platform', tier: 1, rto_minutes: 30 });
+    const created = await server.api('POST', '/api/v1/incidents', { title: 'GPU OOM on chat-api', severity: 'critical', services: ['chat-api'] });
+    incidentId = created.body.id;
+    const plan = await server.api('POST', `/api/v1/incidents/${incidentId}/recovery`, {
+      criteria: [{ id: 'lead-ok', sign_off: { question: 'chat works end to end' } }],
+    });
+    expect(plan.status).toBe(201);
+    chromium = await launchChromium();
+    desktop = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    page = await desktop.newPage();
+    await signIn(page);
+  }, 120_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await server?.close();
+    await database?.drop();
+  });
+
+  it('shows the recovery plan with a ticking RTO clock and starts and completes a step', async () => {
+    await page.goto(`${server.url}/incidents/${incidentId}`);
+    const clock = page.getByTestId('rto-clock');
+    await clock.waitFor();
+    await expect(clock.textContent()).resolves.toMatch(/of 30 min RTO \(from chat-api\)/);
+    const first = await clock.locator('strong').first().textContent();
+    await expect.poll(() => clock.locator('strong').first().textContent(), { timeout: 5000 }).not.toBe(first);
+
+    const steps = (await server.api('GET', `/api/v1/incidents/${incidentId}/recovery`)).body.steps as PlanStep[];
+    const ready = steps.find((s) => s.depends_on.length === 0)!;
+    const item = page.locator(`[data-step="${ready.id}"]`);
+    await page.getByRole('button', { name: `Start step ${ready.title}` }).click();
+    await expect.poll(() => item.getAttribute('data-status')).toBe('in_progress');
+    await page.getByRole('button', { name: `Complete step ${ready.title}` }).click();
+    await expect.poll(() => item.getAttribute('data-status')).toBe('done');
+    const stored = (await server.api('GET', `/api/v1/incidents/${incidentId}/recovery`)).body.steps as PlanStep[];
+    expect(stored.find((s) => s.id === ready.id)!.status).toBe('done');
+
+    // A step whose dependencies are open is refused by the server, and the refusal is shown.
+    const open = new Set(stored.filter((s) => s.status !== 'done').map((s) => s.id));
+    const blocked = stored.find((s) => s.depends_on.some((d) => open.has(d)));
+    if (blocked) {
+      await page.getByRole('button', { name: `Complete step ${blocked.title}` }).click();
+      await page.locator('.recovery .problem').waitFor();
+    }
+    await page.getByRole('button', { name: 'Verify now' }).click();
+    await expect(page.getByTestId('verification-results').textContent()).resolves.toContain('lead-ok');
+    await shot('incident-recovery-1280');
+  });
+
+  it('creates a 5-whys analysis, adds a why with timeline evidence, and saves it at its version', async () => {
+    await page.locator('.analyses summary', { hasText: 'Start an analysis' }).click();
+    await page.getByLabel('Title (optional)').fill('Why the GPUs ran out of memory');
+    await page.getByRole('button', { name: 'Create analysis' }).click();
+    await page.waitForURL('**/analyses/**');
+    analysisUrl = page.url();
+    await page.getByRole('button', { name: 'Add a first why' }).click();
+    await page.getByLabel('Why 1', { exact: true }).fill('Why did the model server run out of GPU memory?');
+    await page.locator('#why-' + (await page.locator('.why').first().getAttribute('data-why')) + '-evidence').selectOption({ index: 1 });
+    await page.getByRole('button', { name: 'Add evidence' }).click();
+    await page.locator('.why .evidence li').first().waitFor();
+    // Choosing a branch whose answer is empty is caught before sending.
+    await page.getByLabel('Root cause branch').check();
+    await page.getByRole('button', { name: /^Save/ }).click();
+    await expect(page.locator('.why .field-error').textContent()).resolves.toContain('needs an answer');
+    await page.getByLabel('Answer 1', { exact: true }).fill('the KV cache grew with 128k-token contexts');
+    await page.getByRole('button', { name: 'Add recommendation' }).click();
+    await page.getByLabel('Recommendation 1', { exact: true }).fill('cap context length per tenant');
+    await page.getByRole('button', { name: /^Save/ }).click();
+    await expect.poll(() => page.getByTestId('analysis-root-cause').textContent()).toContain('KV cache grew');
+    const id = analysisUrl.split('/').pop()!;
+    const stored = await server.api('GET', `/api/v1/analyses/${id}`);
+    expect(stored.body.version).toBe(2);
+    expect(stored.body.body.whys[0].evidence[0]).toMatchObject({ kind: 'timeline_entry' });
+    expect(stored.body.body.recommendations[0].text).toBe('cap context length per tenant');
+
+    // The recommendation becomes a tracked action item.
+    await page.getByRole('button', { name: 'Make action item' }).click();
+    await page.getByLabel('Owner').fill('alice');
+    await page.getByLabel('Due date').fill('2020-01-01');
+    await page.getByRole('button', { name: 'Create action item' }).click();
+    await page.locator('.entry-list', { hasText: 'Action item' }).getByRole('link').waitFor();
+    await shot('analysis-five-whys-1280');
+  });
+
+  it('analyses an example fault tree, lists its cut sets and highlights the chosen one on the tree', async () => {
+    await page.getByRole('link', { name: 'Fault trees' }).click();
+    await page.getByRole('button', { name: 'Analyse' }).click();
+    await expect(page.locator('#fta-source-error').textContent()).resolves.toContain('paste a fault tree');
+    await page.getByLabel('Fault tree (MEF XML or JSON)').fill('{"not": "a tree"');
+    await page.getByRole('button', { name: 'Analyse' }).click();
+    await expect(page.locator('#fta-source-error').textContent()).resolves.toContain('not valid JSON');
+    await page.getByLabel('Example').selectOption({ index: 1 });
+    await page.getByRole('button', { name: 'Analyse' }).click();
+    const cutSets = page.getByTestId('cut-sets').locator('li');
+    await cutSets.first().waitFor();
+    expect(await cutSets.count()).toBeGreaterThan(1);
+    await page.locator('.fta-diagram svg').waitFor();
+    await cutSets.nth(1).locator('button').click();
+    const second = await cutSets.nth(1).locator('button').textContent();
+    const firstEvent = /\{ ([^,} ]+)/.exec(second!)![1]!;
+    await expect.poll(() => page.getByTestId('fta-diagram').getAttribute('data-highlight')).toContain(firstEvent);
+    await expect.poll(() => page.evaluate('document.querySelector("[data-testid=importance-chart]").width > 0')).toBe(true);
+    await shot('fault-trees-1280');
+  });
+
+  it('starts the postmortem, exports it as Markdown, and lists overdue action items', async () => {
+    await page.goto(`${server.url}/incidents/${incidentId}`);
+    await page.getByRole('button', { name: 'Start postmortem' }).click();
+    await expect(page.getByTestId('postmortem-status').textContent()).resolves.toContain('draft');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Markdown' }).click()]);
+    const text = fs.readFileSync((await download.path())!, 'utf8');
+    expect(text).toContain('GPU OOM on chat-api');
+    await shot('incident-postmortem-1280');
+    await page.getByRole('link', { name: 'Action items' }).first().click();
+    await page.getByLabel('Overdue only').check();
+    await page.waitForURL(/overdue=true/);
+    await page.getByTestId('action-items-table').getByText('cap context length per tenant').waitFor();
+    await shot('action-items-1280');
+  });
+
+  it('fits a phone-sized screen (375 px)', async () => {
+    const phone = await chromium.browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    const small = await phone.newPage();
+    await signIn(small);
+    await small.goto(`${server.url}/incidents/${incidentId}`);
+    await small.getByTestId('rto-clock').waitFor();
+    await shot('incident-recovery-375', small);
+    expect(await noOverflow(small)).toBeLessThanOrEqual(0);
+    await small.goto(analysisUrl);
+    await small.locator('.why').first().waitFor();
+    await shot('analysis-five-whys-375', small);
+    expect(await noOverflow(small)).toBeLessThanOrEqual(0);
+    await small.goto(`${server.url}/fault-trees`);
+    await small.getByLabel('Example').selectOption({ index: 1 });
+    await small.getByRole('button', { name: 'Analyse' }).click();
+    await small.locator('.fta-diagram svg').waitFor();
+    await shot('fault-trees-375', small);
+    expect(await noOverflow(small)).toBeLessThanOrEqual(0);
+    await phone.close();
+  });
+});
