@@ -15,6 +15,8 @@ export interface Config {
   prometheusUrl: string | undefined;
   /** Run background workers (escalations, plan executor, outbox) in this process. */
   workers: boolean;
+  /** Base URL people reach this server at, for links in notifications (FIREBREAK_PUBLIC_URL). */
+  publicUrl?: string | undefined;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -32,5 +34,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: env.FIREBREAK_SECRET_KEY || undefined,
     prometheusUrl: env.FIREBREAK_PROMETHEUS_URL || undefined,
     workers: env.FIREBREAK_WORKERS !== 'false',
+    publicUrl: env.FIREBREAK_PUBLIC_URL || undefined,
   };
 }

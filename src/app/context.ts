@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Database, MigrationSet } from '../storage/index.ts';
 import type { DomainEvents } from '../shared/events.ts';
 import type { CatalogService } from '../catalog/index.ts';
@@ -23,6 +24,8 @@ export interface AppContext {
   events: DomainEvents;
   clock: () => Date;
   log: Logger;
+  /** The registry served at /metrics; capabilities register their own metrics on it. */
+  metrics: Registry;
   services: ModuleServices;
 }
 

@@ -5,6 +5,11 @@ import { tokenMigrations, tokenRoutes } from '../auth/index.ts';
 import { rcaModule } from '../rca/index.ts';
 import { recoveryModule } from '../recovery/index.ts';
 import { consoleModule } from '../console/index.ts';
+import { ingestModule } from '../ingest/index.ts';
+import { llmModule } from '../llm/index.ts';
+import { secretsModule } from '../secrets/index.ts';
+import { plansModule } from '../plans/index.ts';
+import { onCallModule } from '../oncall/index.ts';
 
 const core: FirebreakModule = {
   name: 'core',
@@ -21,4 +26,4 @@ const core: FirebreakModule = {
 };
 
 /** Every capability, in dependency order: a module may use the services of those before it. */
-export const MODULES: readonly FirebreakModule[] = [core, rcaModule, recoveryModule, consoleModule];
+export const MODULES: readonly FirebreakModule[] = [core, ingestModule, llmModule, secretsModule, plansModule, rcaModule, recoveryModule, consoleModule, onCallModule];

@@ -45,17 +45,18 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   const events = new DomainEvents();
   events.onListenerError(({ name, error }) => log.error({ err: error, event: name }, 'event listener failed'));
   const tokens = new TokenService(database, options.clock);
+  const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion });
   const ctx: AppContext = {
     config,
     database,
     events,
     clock: options.clock ?? (() => new Date()),
     log,
+    metrics: metrics.registry,
     services: { tokens, checks: new CheckRunner({ prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
   };
   for (const module of modules) await module.init?.(ctx);
 
-  const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion });
   registerOperationalRoutes(app, ctx, metrics.registry);
   for (const module of modules) await module.routes?.(app, ctx);
   await app.ready();

@@ -25,6 +25,11 @@ export type HttpApp = FastifyInstance<Server, IncomingMessage, ServerResponse, F
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Integrations may pass their routing key as `?key=`; it must never reach the logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:key|token)=)[^&]*/gi, '$1[REDACTED]');
+}
+
 export interface HttpAppOptions {
   log: Logger;
   tokens: TokenService;
@@ -74,7 +79,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
 
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error as Error);
-    if (appError.code === 'internal') request.log.error({ err: error, url: request.url }, 'request failed');
+    if (appError.code === 'internal') request.log.error({ err: error, url: redactUrl(request.url) }, 'request failed');
     return sendProblem(reply, request, appError);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -85,7 +90,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     if (reply.statusCode >= 500 || reply.elapsedTime > 1000) {
-      request.log.warn({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'slow or failed request');
+      request.log.warn({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: reply.elapsedTime }, 'slow or failed request');
     }
   });
 

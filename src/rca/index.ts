@@ -25,6 +25,21 @@ export const rcaModule: FirebreakModule = {
   init(ctx) {
     ctx.services.rca = new RcaService(ctx.database, ctx.services.incidents, ctx.services.catalog, ctx.clock);
     ctx.services.faultTrees = new FaultTreeService(ctx.database, ctx.services.incidents, ctx.clock);
+    const plans = ctx.services.plans;
+    ctx.services.rca.registerEvidenceResolver('plan_step', async (evidence, incidentId) => {
+      if (evidence.kind !== 'plan_step') return null;
+      const execution = await plans.engine.execution(evidence.execution_id).catch(() => null);
+      if (!execution) return `plan execution ${evidence.execution_id} does not exist`;
+      if (execution.incident_id !== incidentId) return `plan execution ${evidence.execution_id} ran for ${execution.incident_id}, not ${incidentId}`;
+      return execution.steps.some((s) => s.step_id === evidence.step_id) ? null : `plan execution ${evidence.execution_id} has no step ${evidence.step_id}`;
+    });
+    const alerts = ctx.services.alerts;
+    ctx.services.rca.registerEvidenceResolver('alert', async (evidence, incidentId) => {
+      if (evidence.kind !== 'alert') return null;
+      const alert = await alerts.get(evidence.alert_id).catch(() => null);
+      if (!alert) return `alert ${evidence.alert_id} does not exist`;
+      return alert.incident_id === incidentId ? null : `alert ${evidence.alert_id} belongs to ${alert.incident_id ?? 'no incident'}, not ${incidentId}`;
+    });
   },
   routes(app, ctx) {
     rcaRoutes(app, ctx);

@@ -7,6 +7,7 @@ import { ReliabilityService } from './metrics-store.ts';
 import { RecoveryWorker } from './worker.ts';
 import { recoveryMigrations } from './store.ts';
 import { recoveryRoutes } from './routes.ts';
+import { chosenBranch } from '../rca/index.ts';
 
 export { RecoveryService, type PlanView } from './service.ts';
 export { PostmortemService, type Postmortem, type PostmortemDocument } from './postmortem.ts';
@@ -49,7 +50,29 @@ export const recoveryModule: FirebreakModule = {
       clock: ctx.clock,
     });
     ctx.services.recovery = recovery;
+    const rca = ctx.services.rca;
+    const plans = ctx.services.plans;
     ctx.services.postmortems = new PostmortemService({
+      executions: async (incidentId) =>
+        (await plans.engine.executionsForIncident(incidentId)).map((e) => ({
+          plan_id: e.plan_id,
+          plan_version: e.plan_version,
+          status: e.status,
+          trigger: e.trigger,
+          started_at: e.started_at,
+          finished_at: e.finished_at,
+          steps: e.steps.map((s) => ({ step_id: s.step_id, phase: s.phase, status: s.status, error: s.error })),
+        })),
+      analyses: async (incidentId) =>
+        (await rca.list(incidentId)).map((a) => ({
+          title: a.title,
+          kind: a.kind,
+          status: a.status,
+          accepted: a.accepted,
+          author: a.author,
+          root_cause: a.root_cause,
+          chain: 'whys' in a.body ? chosenBranch(a.body).map((w) => ({ question: w.question, answer: w.answer })) : [],
+        })),
       database: ctx.database,
       incidents: ctx.services.incidents,
       recovery,

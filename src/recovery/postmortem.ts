@@ -68,12 +68,12 @@ export interface PostmortemDocument {
   timeline: { at: string; actor: string; kind: string; summary: string }[];
   response: {
     actions_taken: string[];
-    plan_executions: { available: boolean; items: Record<string, unknown>[] };
+    plan_executions: { available: boolean; items: ExecutionSummary[] };
   };
   root_cause: {
     statement: string | null;
     resolution: string | null;
-    analyses: { available: boolean; items: Record<string, unknown>[] };
+    analyses: { available: boolean; items: AnalysisSummary[] };
   };
   recovery: RecoveryReport | null;
   what_went_well: string | null;
@@ -106,7 +106,34 @@ const ALLOWED: Record<PostmortemStatus, readonly PostmortemStatus[]> = {
   published: [],
 };
 
+/** What a postmortem says about one response-plan execution. */
+export interface ExecutionSummary {
+  plan_id: string;
+  plan_version: string;
+  status: string;
+  trigger: string;
+  started_at: string;
+  finished_at: string | null;
+  steps: { step_id: string; phase: string; status: string; error: string | null }[];
+}
+
+/** What a postmortem says about one root-cause analysis. */
+export interface AnalysisSummary {
+  title: string;
+  kind: string;
+  status: string;
+  accepted: boolean;
+  author: string;
+  root_cause: string | null;
+  /** For 5 whys: the chosen branch, question and answer per step. */
+  chain: { question: string; answer: string | null }[];
+}
+
 export interface PostmortemServiceDeps {
+  /** The incident's response-plan executions, when the plans capability is installed. */
+  executions?: (incidentId: string) => Promise<ExecutionSummary[]>;
+  /** The incident's root-cause analyses, when the RCA capability is installed. */
+  analyses?: (incidentId: string) => Promise<AnalysisSummary[]>;
   database: Database;
   incidents: IncidentService;
   recovery: RecoveryService;
@@ -254,8 +281,8 @@ export class PostmortemService {
       this.deps.incidents.timeline(incidentId),
       this.deps.recovery.hasPlan(incidentId).then((has) => (has ? this.deps.recovery.report(incidentId) : null)),
       this.listActionItems({ incident: incidentId }),
-      this.deps.optional.firstAvailable(['plan_executions'], incidentId),
-      this.deps.optional.firstAvailable(['rca_analyses', 'root_cause_analyses', 'rca_sessions'], incidentId),
+      this.deps.executions ? this.deps.executions(incidentId) : Promise.resolve(null),
+      this.deps.analyses ? this.deps.analyses(incidentId) : Promise.resolve(null),
     ]);
     const created = timeline.find((e) => e.kind === 'created');
     const source = incident.labels.source ?? incident.labels.alert_source;
@@ -298,12 +325,12 @@ export class PostmortemService {
       timeline: timeline.map((e) => ({ at: e.at, actor: e.actor, kind: e.kind, summary: e.summary })),
       response: {
         actions_taken: incident.actions_taken,
-        plan_executions: { available: executions !== null, items: executions?.rows ?? [] },
+        plan_executions: { available: executions !== null, items: executions ?? [] },
       },
       root_cause: {
         statement: incident.root_cause,
         resolution: incident.resolution,
-        analyses: { available: analyses !== null, items: analyses?.rows ?? [] },
+        analyses: { available: analyses !== null, items: analyses ?? [] },
       },
       recovery: report,
       what_went_well: row.what_went_well,

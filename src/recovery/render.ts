@@ -63,13 +63,28 @@ function outline(pm: Postmortem): { title: string; blocks: Block[] } {
   else p('No actions were recorded on the incident.');
   if (!d.response.plan_executions.available) p('Response plan executions: not available on this server.');
   else if (d.response.plan_executions.items.length === 0) p('No response plan ran for this incident.');
-  else blocks.push({ kind: 'list', items: d.response.plan_executions.items.map((row) => `Plan execution: ${describeRow(row)}`) });
+  else {
+    blocks.push({
+      kind: 'list',
+      items: d.response.plan_executions.items.map((e) => {
+        const steps = e.steps.map((s) => `${s.phase === 'rollback' ? 'rollback ' : ''}${s.step_id} ${s.status}${s.error ? ` (${s.error})` : ''}`).join(', ');
+        return `Plan ${e.plan_id} ${e.plan_version} (${e.trigger}) ${e.status}, ${e.started_at} → ${e.finished_at ?? 'still running'}: ${steps || 'no steps ran'}`;
+      }),
+    });
+  }
 
   h('Root cause');
   p(text(d.root_cause.statement, 'No root cause was recorded.'));
   if (d.root_cause.resolution) p(`Resolution: ${d.root_cause.resolution}`);
   if (d.root_cause.analyses.available && d.root_cause.analyses.items.length > 0) {
-    blocks.push({ kind: 'list', items: d.root_cause.analyses.items.map((row) => `Analysis: ${describeRow(row)}`) });
+    blocks.push({
+      kind: 'list',
+      items: d.root_cause.analyses.items.map((a) => {
+        const chain = a.chain.map((step) => `${step.question} ${step.answer ?? '(unanswered)'}`).join(' → ');
+        const verdict = a.root_cause ? `root cause: ${a.root_cause}` : 'no root cause yet';
+        return `${a.title} (${a.kind === 'five_whys' ? '5 whys' : 'fishbone'}, ${a.status}${a.accepted ? ', accepted' : ''}, by ${a.author}): ${verdict}${chain ? `. ${chain}` : ''}`;
+      }),
+    });
   }
 
   h('Recovery');

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'unauthorized' // missing or unknown credentials (HTTP 401)
   | 'forbidden' // credentials lack the role (HTTP 403)
   | 'payload_too_large' // (HTTP 413)
+  | 'unsupported_media_type' // a body encoding the endpoint does not read (HTTP 415)
   | 'rate_limited' // (HTTP 429)
   | 'too_large_for_analysis' // a request whose exact computation would exhaust memory (HTTP 422)
   | 'upstream_failed' // a dependency we called failed (HTTP 502)

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -37,5 +37,14 @@ describeEachDatabase('operations endpoints', (kind) => {
     for (const path of ['/api/v1/incidents/{id}/transition', '/api/v1/metrics/incidents', '/api/v1/services', '/api/v1/teams', '/api/v1/tokens']) {
       expect(body.paths[path], path).toBeDefined();
     }
+  });
+});
+
+describe('request logs', () => {
+  it('never carry a routing key or token passed in the query string', async () => {
+    const { redactUrl } = await import('../../src/http/app.ts');
+    expect(redactUrl('/api/v1/integrations/alertmanager?key=abc123&x=1')).toBe('/api/v1/integrations/alertmanager?key=[REDACTED]&x=1');
+    expect(redactUrl('/v1/traces?Token=zzz')).toBe('/v1/traces?Token=[REDACTED]');
+    expect(redactUrl('/api/v1/incidents?monkey=1')).toBe('/api/v1/incidents?monkey=1');
   });
 });

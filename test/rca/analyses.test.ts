@@ -164,4 +164,24 @@ describeEachDatabase('recommendations become action items', (kind) => {
     expect(JSON.stringify(items.body)).toContain('canary model builds');
     expect((await server.api('POST', path, { owner: 'ana', priority: 'p2', due_date: '2026-12-01' })).status).toBe(409);
   });
+
+  it('puts the analyses, with the chosen chain and root cause, into the postmortem', async () => {
+    const incident = await server.api('POST', '/api/v1/incidents', { title: 'cost spike', severity: 'medium' });
+    const analysis = await server.api('POST', `/api/v1/incidents/${incident.body.id}/analyses`, { kind: 'five_whys', title: 'Why did cost triple?' });
+    await server.api('PUT', `/api/v1/analyses/${analysis.body.id}`, {
+      version: 1,
+      body: {
+        problem: 'cost',
+        whys: [
+          { id: 'w1', parent_id: null, question: 'Why did cost triple?', answer: 'prompts grew threefold' },
+          { id: 'w2', parent_id: 'w1', question: 'Why did prompts grow?', answer: 'the new template inlines the whole history' },
+        ],
+        chosen_why_id: 'w2',
+      },
+    });
+    expect((await server.api('POST', `/api/v1/incidents/${incident.body.id}/postmortem`, {})).status).toBe(201);
+    const markdown = await server.api<string>('GET', `/api/v1/incidents/${incident.body.id}/postmortem/export?format=md`);
+    expect(markdown.body).toContain('Why did cost triple? (5 whys, draft, by bootstrap-admin): root cause: the new template inlines the whole history');
+    expect(markdown.body).toContain('Why did prompts grow? the new template inlines the whole history');
+  });
 });

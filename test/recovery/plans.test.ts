@@ -14,11 +14,6 @@ describeEachDatabase('recovery: templates, objectives and bad input', (kind) => 
 
   beforeAll(async () => {
     server = await startTestServer(kind, { clock });
-    // Tables other capabilities own (correlation links, plan executions), created here the way their
-    // migrations would, so the postmortem and the metrics are seen to use them when they exist.
-    const db = server.firebreak.ctx.database.db;
-    await db.schema.createTable('incident_links').addColumn('incident_id', 'text').addColumn('linked_incident_id', 'text').addColumn('reason', 'text').execute();
-    await db.schema.createTable('plan_executions').addColumn('id', 'text').addColumn('incident_id', 'text').addColumn('plan', 'text').addColumn('status', 'text').execute();
     service = http.createServer((_req, res) => res.writeHead(healthy ? 200 : 500).end(healthy ? 'ok' : 'down'));
     await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
     healthUrl = `http://127.0.0.1:${(service.address() as AddressInfo).port}/`;
@@ -172,24 +167,30 @@ describeEachDatabase('recovery: templates, objectives and bad input', (kind) => 
     expect((await api('POST', `/api/v1/incidents/${id}/postmortem/transition`, { to: 'draft' })).status).toBe(409);
   });
 
-  it('uses correlation links and plan executions when those capabilities are installed', async () => {
+  it('uses correlation links and plan executions', async () => {
     const { api } = server;
     now = Date.parse('2026-07-01T00:00:00.000Z');
     const a = await open(['batch']);
     const b = await open(['batch']);
-    const db = server.firebreak.ctx.database.db as unknown as import('kysely').Kysely<{
-      incident_links: { incident_id: string; linked_incident_id: string; reason: string };
-      plan_executions: { id: string; incident_id: string; plan: string; status: string };
-    }>;
-    await db.insertInto('incident_links').values({ incident_id: a, linked_incident_id: b, reason: 'same deploy' }).execute();
-    await db.insertInto('plan_executions').values({ id: 'exec-1', incident_id: a, plan: 'restart-batch', status: 'succeeded' }).execute();
+    expect((await api('POST', `/api/v1/incidents/${a}/links`, { to: b, kind: 'related', note: 'same deploy' })).status).toBe(201);
+    expect((await api('POST', '/api/v1/plans', { id: 'restart-batch', name: 'Restart batch', steps: [{ id: 'check', type: 'verify', with: { checks: [{ kind: 'http', url: healthUrl }] } }] })).status).toBe(201);
+    expect((await api('POST', '/api/v1/plans/restart-batch/run', { incident_id: a })).status).toBe(201);
+    for (let i = 0; i < 100; i++) {
+      const executions = await api('GET', `/api/v1/incidents/${a}/executions`);
+      if (executions.body[0]?.finished_at) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const metrics = await api('GET', '/api/v1/metrics/reliability?from=2026-07-01T00:00:00Z&to=2026-07-02T00:00:00Z');
     expect(metrics.body.recurrence).toEqual({ links_available: true, clusters: [{ reason: 'linked', root_cause: null, incidents: [a, b].sort() }] });
     await api('POST', `/api/v1/incidents/${a}/postmortem`, {});
     const pm = await api('GET', `/api/v1/incidents/${a}/postmortem`);
-    expect(pm.body.document.response.plan_executions).toEqual({ available: true, items: [{ id: 'exec-1', incident_id: a, plan: 'restart-batch', status: 'succeeded' }] });
+    expect(pm.body.document.response.plan_executions).toMatchObject({
+      available: true,
+      items: [{ plan_id: 'restart-batch', plan_version: '1.0', status: 'succeeded', trigger: 'manual', steps: [{ step_id: 'check', phase: 'main', status: 'succeeded', error: null }] }],
+    });
     const md = await api('GET', `/api/v1/incidents/${a}/postmortem/export?format=md`);
-    expect(md.body).toContain('Plan execution: id=exec-1');
+    expect(md.body).toContain('Plan restart-batch 1.0 (manual) succeeded');
+    expect(md.body).toContain('check succeeded');
   });
 
   it('lets a Prometheus query measure the data-loss window and compares it with the RPO', async () => {

@@ -1,0 +1,702 @@
+import { randomBytes } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { AppError, notFound } from '../shared/errors.ts';
+import type { DomainEvents } from '../shared/events.ts';
+import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import type { CatalogService, CatalogTables } from '../catalog/index.ts';
+import {
+  ACTIVE_STATUSES,
+  isActiveStatus,
+  type CreatedIncident,
+  type IncidentService,
+  type IncidentStatus,
+  type IncidentTables,
+  type TimelineDraft,
+  type TimelineEntry,
+} from '../incidents/index.ts';
+import type { AlertSink, InternalAlert } from '../shared/alert-sink.ts';
+import { ALERT_TO_INCIDENT_SEVERITY, EMPTY_RULE_SET, routeAlert, type CompiledRuleSet, type RoutingDecision } from './routing.ts';
+import type { RoutingRulesService } from './rules-service.ts';
+import type { CorrelationService } from './correlation-service.ts';
+import { groupAcceptsAt, groupKeys } from './grouping.ts';
+import { signalFromInternal, type AlertSignal } from './normalize.ts';
+import { alertFromRow, type AlertRow, type IngestTables } from './store.ts';
+import { PreparedQuery } from './prepared.ts';
+import type { Alert, AlertDecision, IncidentAlertSummary, Integration, ListAlertsQuery } from './schemas.ts';
+
+declare module '../shared/events.ts' {
+  interface DomainEventMap {
+    /** A new alert was stored (not a repeat). */
+    'alert.received': { alert: Alert };
+    /** A repeat of an open alert was counted. Light on purpose: it fires thousands of times a second in a storm. */
+    'alert.repeated': { alertId: string; dedupKey: string; service: string; incidentId: string | null; occurrences: number; at: string };
+    'alert.acknowledged': { alert: Alert };
+    'alert.resolved': { alert: Alert };
+    /** An alert joined an incident: it opened it, was grouped into it, or a rule attached it. */
+    'alert.attached': { alert: Alert; incidentId: string; how: 'opened' | 'grouped' | 'attached' };
+  }
+}
+
+export type IngestOutcomeKind = 'created' | 'repeated' | 'acknowledged' | 'resolved' | 'ignored';
+
+export interface IngestOutcome {
+  alert_id: string | null;
+  dedup_key: string;
+  status: Alert['status'];
+  outcome: IngestOutcomeKind;
+  incident_id: string | null;
+  decision: string;
+  rule: string;
+  occurrences: number;
+}
+
+/** Who sent a signal: an integration (its id scopes dedup keys), or Firebreak itself. */
+export interface IngestOrigin {
+  /** Dedup keys are unique within a scope: the integration's id, or `internal`. */
+  scope: string;
+  /** The integration that sent it; its service is the alert's service unless the payload names another. */
+  integration: Integration | null;
+  actor: string;
+}
+
+export function originOf(integration: Integration): IngestOrigin {
+  return { scope: integration.id, integration, actor: `integration:${integration.name}` };
+}
+
+const INTERNAL_SCOPE = 'internal';
+const MAX_ATTEMPTS = 6;
+
+type Tables = IngestTables & IncidentTables & CatalogTables;
+type RepeatRow = Pick<AlertRow, 'id' | 'incident_id' | 'status' | 'decision' | 'rule' | 'occurrences' | 'service'>;
+type Trx = Kysely<Tables>;
+
+/** Thrown inside a transaction when another writer changed what it decided on; the transaction is retried. */
+class RetryTransaction extends Error {}
+
+interface Pending {
+  /** The rule set in force, read before the transaction (reading it inside would wait on our own connection on SQLite). */
+  rules: CompiledRuleSet;
+  created: CreatedIncident | null;
+  timeline: TimelineEntry[];
+  events: (() => void)[];
+  autoResolve: { incidentId: string; rule: string } | null;
+}
+
+function newAlertId(): string {
+  return `alt_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+}
+
+function scopeOf(origin: IngestOrigin): string {
+  return origin.scope;
+}
+
+/**
+ * The alert pipeline: dedup, routing, grouping into incidents. A repeat of an open alert is one
+ * conditional UPDATE; everything else runs in one transaction with the incident it opens or joins, and
+ * the caller hears back only after that transaction committed.
+ */
+export class AlertService implements AlertSink {
+  private readonly db: Kysely<Tables>;
+
+  constructor(
+    database: Database,
+    private readonly incidents: IncidentService,
+    private readonly catalog: CatalogService,
+    private readonly rules: RoutingRulesService,
+    private readonly correlation: CorrelationService,
+    private readonly events: DomainEvents,
+    private readonly clock: () => Date,
+    private readonly log: Logger,
+  ) {
+    this.db = database.db.withTables<Tables>();
+  }
+
+  /** When a responder resolves an incident, its open alerts are resolved with it (as PagerDuty does), so a new trigger opens a new incident. */
+  listen(): void {
+    this.events.on('incident.updated', ({ incident, previous }) => {
+      if (incident.status === 'resolved' && isActiveStatus(previous.status)) {
+        this.resolveAlertsOfIncident(incident.id).catch((error: unknown) =>
+          this.log.error({ err: error, incident: incident.id }, 'resolving the alerts of a resolved incident failed'),
+        );
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // AlertSink: Firebreak's own detectors
+
+  async raise(alert: InternalAlert): Promise<{ alertId: string; incidentId: string | null }> {
+    const outcome = await this.ingest({ scope: INTERNAL_SCOPE, integration: null, actor: alert.source }, signalFromInternal(alert));
+    return { alertId: outcome.alert_id!, incidentId: outcome.incident_id };
+  }
+
+  async resolve(dedupKey: string, at: string, details?: Record<string, unknown>): Promise<void> {
+    await this.ingest(
+      { scope: INTERNAL_SCOPE, integration: null, actor: 'firebreak' },
+      {
+        action: 'resolve',
+        dedupKey,
+        format: 'internal',
+        source: 'firebreak',
+        summary: '',
+        severity: 'info',
+        labels: {},
+        details: details ?? {},
+        links: [],
+        signalAt: at,
+        serviceHint: null,
+        raw: JSON.stringify({ dedupKey, at, details }),
+      },
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Ingestion
+
+  async ingest(origin: IngestOrigin, signal: AlertSignal): Promise<IngestOutcome> {
+    if (signal.action === 'trigger') {
+      const repeated = await this.countRepeat(this.db, origin, signal);
+      if (repeated) return repeated;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const rules = signal.action === 'trigger' ? await this.rules.rules() : EMPTY_RULE_SET;
+      const pending: Pending = { rules, created: null, timeline: [], events: [], autoResolve: null };
+      try {
+        const outcome = await this.db.transaction().execute((trx) => this.applyInTransaction(trx, origin, signal, pending));
+        this.afterCommit(pending);
+        if (pending.autoResolve) await this.autoResolveIncident(pending.autoResolve.incidentId, pending.autoResolve.rule);
+        return outcome;
+      } catch (error) {
+        const retryable = error instanceof RetryTransaction || isUniqueViolation(error) || isBusy(error);
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** The hot path: one statement counts a repeat of an open alert (unless its silence ran out, which needs routing again). */
+  private readonly repeatQuery = new PreparedQuery<'now' | 'summary' | 'raw' | 'scope' | 'key', RepeatRow>((slot) =>
+    this.db
+      .updateTable('alerts')
+      .set((eb) => ({ occurrences: eb('occurrences', '+', 1), last_seen_at: slot('now'), updated_at: slot('now'), summary: slot('summary'), raw: slot('raw') }))
+      .where('dedup_scope', '=', slot('scope'))
+      .where('dedup_key', '=', slot('key'))
+      .where('status', '<>', 'resolved')
+      .where((eb) => eb.or([eb('suppressed_until', 'is', null), eb('suppressed_until', '>', slot('now'))]))
+      .returning(['id', 'incident_id', 'status', 'decision', 'rule', 'occurrences', 'service']),
+  );
+
+  private async countRepeat(db: Trx, origin: IngestOrigin, signal: AlertSignal): Promise<IngestOutcome | null> {
+    const now = this.clock().toISOString();
+    const [row] = await this.repeatQuery.execute(db, { now, summary: signal.summary, raw: signal.raw, scope: scopeOf(origin), key: signal.dedupKey });
+    if (!row) return null;
+    this.events.emit('alert.repeated', {
+      alertId: row.id,
+      dedupKey: signal.dedupKey,
+      service: row.service,
+      incidentId: row.incident_id,
+      occurrences: Number(row.occurrences),
+      at: now,
+    });
+    return {
+      alert_id: row.id,
+      dedup_key: signal.dedupKey,
+      status: row.status,
+      outcome: 'repeated',
+      incident_id: row.incident_id,
+      decision: row.decision,
+      rule: row.rule,
+      occurrences: Number(row.occurrences),
+    };
+  }
+
+  private async applyInTransaction(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
+    switch (signal.action) {
+      case 'trigger':
+        // triggerNew looks for an open alert first, so one committed since the hot path ran counts as a repeat.
+        return this.triggerNew(trx, origin, signal, pending);
+      case 'acknowledge':
+        return this.acknowledgeInTransaction(trx, origin, signal, pending);
+      case 'resolve':
+        return this.resolveInTransaction(trx, origin, signal, pending);
+    }
+  }
+
+  private async serviceFor(trx: Trx, origin: IngestOrigin, signal: AlertSignal): Promise<{ service: string; note: string }> {
+    if (signal.serviceHint && signal.serviceHint !== origin.integration?.service) {
+      const known = await trx.selectFrom('services').select('id').where('id', '=', signal.serviceHint).executeTakeFirst();
+      if (known) return { service: known.id, note: '' };
+      if (!origin.integration) {
+        throw new AppError('unprocessable', `service: service ${signal.serviceHint} does not exist in the catalogue`, { field: 'service' });
+      }
+      return { service: origin.integration.service, note: ` (label service=${signal.serviceHint} is not in the catalogue)` };
+    }
+    if (origin.integration) return { service: origin.integration.service, note: '' };
+    throw new AppError('validation_failed', 'service: an internal alert must name its service', { field: 'service' });
+  }
+
+  private async triggerNew(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
+    const now = this.clock();
+    const nowIso = now.toISOString();
+    const scope = scopeOf(origin);
+    const open = await trx
+      .selectFrom('alerts')
+      .selectAll()
+      .where('dedup_scope', '=', scope)
+      .where('dedup_key', '=', signal.dedupKey)
+      .where('status', '<>', 'resolved')
+      .executeTakeFirst();
+    // An open alert the hot path skipped is either one whose silence has ended (routed again below) or
+    // one another writer committed since our UPDATE ran (then this is just a repeat of it).
+    const expired = open && open.suppressed_until !== null && open.suppressed_until <= nowIso ? open : undefined;
+    if (open && !expired) {
+      const repeated = await this.countRepeat(trx, origin, signal);
+      if (repeated) return repeated;
+      throw new RetryTransaction('alert changed concurrently');
+    }
+
+    const { service: baseService, note } = await this.serviceFor(trx, origin, signal);
+    const decision = routeAlert(pending.rules, { service: baseService, severity: signal.severity, labels: signal.labels }, now);
+    let service = decision.service;
+    let reason = decision.reason + note;
+    if (service !== baseService) {
+      const known = await trx.selectFrom('services').select('id').where('id', '=', service).executeTakeFirst();
+      if (!known) {
+        reason += ` (rule ${decision.rule} names service ${service}, which no longer exists; kept ${baseService})`;
+        service = baseService;
+      }
+    }
+    const signalAt = signal.signalAt ?? nowIso;
+    const alertId = expired?.id ?? newAlertId();
+    const labels = { ...signal.labels, service, severity: decision.severity };
+    const placement = await this.place(trx, origin, signal, decision, { alertId, service, signalAt, nowIso, now, labels }, pending);
+    reason = placement.reason ?? reason;
+
+    const row: AlertRow = {
+      id: alertId,
+      dedup_scope: scope,
+      dedup_key: signal.dedupKey,
+      integration_id: origin.integration?.id ?? null,
+      format: signal.format,
+      source: signal.source,
+      service,
+      summary: signal.summary,
+      severity: decision.severity,
+      status: 'firing',
+      labels: toJson(labels),
+      details: toJson(signal.details),
+      links: toJson(signal.links),
+      first_seen_at: expired?.first_seen_at ?? nowIso,
+      last_seen_at: nowIso,
+      signal_at: expired?.signal_at ?? signalAt,
+      acknowledged_at: null,
+      resolved_at: null,
+      occurrences: (expired ? Number(expired.occurrences) : 0) + 1,
+      raw: signal.raw,
+      incident_id: placement.incidentId,
+      decision: placement.decision,
+      rule: decision.rule,
+      reason,
+      suppressed_until: placement.decision === 'suppressed' ? (decision.suppressedUntil ?? null) : null,
+      created_at: expired?.created_at ?? nowIso,
+      updated_at: nowIso,
+    };
+    if (expired) {
+      const { id: _id, occurrences: _occurrences, ...changes } = row;
+      const result = await trx
+        .updateTable('alerts')
+        .set((eb) => ({ ...changes, status: expired.status, occurrences: eb('occurrences', '+', 1) }))
+        .where('id', '=', alertId)
+        .where('suppressed_until', '=', expired.suppressed_until)
+        .where('status', '=', expired.status)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) throw new RetryTransaction('alert changed concurrently');
+      row.status = expired.status;
+      row.acknowledged_at = expired.acknowledged_at;
+    } else {
+      await trx.insertInto('alerts').values(row).execute();
+    }
+    const alert = alertFromRow(row);
+    if (placement.incidentId) {
+      const how = placement.decision === 'opened_incident' ? 'opened' : placement.decision === 'grouped' ? 'grouped' : 'attached';
+      const verb = { opened: 'opened this incident', grouped: 'grouped into this incident', attached: 'attached to this incident' }[how];
+      const drafts: TimelineDraft[] = [
+        {
+          kind: 'alert_attached',
+          summary: `alert ${verb}: ${truncate(signal.summary, 300)} (${decision.severity}, ${signal.source})`,
+          data: { alert_id: alertId, dedup_key: signal.dedupKey, severity: decision.severity, source: signal.source, rule: decision.rule, decision: placement.decision, reason },
+        },
+      ];
+      pending.timeline.push(...(await this.incidents.appendTimeline(placement.incidentId, drafts, origin.actor, viewAs<IncidentTables>(trx))));
+      await this.correlation.indexAlertLabels(trx, placement.incidentId, placement.incidentDetectedAt!, labels);
+      const incidentId = placement.incidentId;
+      pending.events.push(() => this.events.emit('alert.attached', { alert, incidentId, how }));
+    }
+    pending.events.unshift(() => this.events.emit('alert.received', { alert }));
+    return outcomeOf(alert, expired ? 'repeated' : 'created');
+  }
+
+  /** Decides which incident, if any, a new alert belongs to, opening one when the rules say so. */
+  private async place(
+    trx: Trx,
+    origin: IngestOrigin,
+    signal: AlertSignal,
+    decision: RoutingDecision,
+    alert: { alertId: string; service: string; signalAt: string; nowIso: string; now: Date; labels: Record<string, string> },
+    pending: Pending,
+  ): Promise<{ decision: AlertDecision; incidentId: string | null; incidentDetectedAt?: string; reason?: string }> {
+    switch (decision.action) {
+      case 'drop':
+        return { decision: 'dropped', incidentId: null };
+      case 'suppress':
+        return { decision: 'suppressed', incidentId: null };
+      case 'record':
+        return { decision: 'recorded', incidentId: null };
+      case 'attach': {
+        const target = await trx.selectFrom('incidents').select(['id', 'detected_at', 'status']).where('id', '=', decision.attachTo!).executeTakeFirst();
+        if (target) return { decision: 'attached', incidentId: target.id, incidentDetectedAt: target.detected_at };
+        const fallback = await this.group(trx, origin, signal, decision, alert, pending);
+        return { ...fallback, reason: `${decision.reason}, but ${decision.attachTo} does not exist; ${fallback.decision === 'grouped' ? 'grouped' : 'opened an incident'} instead` };
+      }
+      case 'open':
+        return this.group(trx, origin, signal, decision, alert, pending);
+    }
+  }
+
+  private async group(
+    trx: Trx,
+    origin: IngestOrigin,
+    signal: AlertSignal,
+    decision: RoutingDecision,
+    alert: { alertId: string; service: string; signalAt: string; nowIso: string; now: Date; labels: Record<string, string> },
+    pending: Pending,
+  ): Promise<{ decision: AlertDecision; incidentId: string; incidentDetectedAt: string }> {
+    const keys = groupKeys(alert.service, alert.labels, decision.groupBy);
+    const groups = await trx
+      .selectFrom('alert_groups')
+      .innerJoin('incidents', 'incidents.id', 'alert_groups.incident_id')
+      .select(['alert_groups.group_key', 'alert_groups.incident_id', 'alert_groups.last_alert_at', 'incidents.status', 'incidents.detected_at'])
+      .where('alert_groups.group_key', 'in', keys)
+      .execute();
+    const open = groups.find(
+      (g) => (ACTIVE_STATUSES as readonly IncidentStatus[]).includes(g.status) && groupAcceptsAt(g.last_alert_at, decision.groupWindowMinutes, alert.now),
+    );
+    if (open) {
+      await trx.updateTable('alert_groups').set({ last_alert_at: alert.nowIso }).where('group_key', 'in', keys).where('incident_id', '=', open.incident_id).execute();
+      const claimed = new Set(groups.map((g) => g.group_key));
+      // Joined through shared grouping labels from another service: that service's own alerts stay out
+      // of this incident unless they share the labels too.
+      const viaLabels = open.group_key.startsWith('lbl:');
+      const unclaimed = keys.filter((k) => !claimed.has(k) && !(viaLabels && k.startsWith('svc:')));
+      if (unclaimed.length) {
+        await trx.insertInto('alert_groups').values(unclaimed.map((group_key) => ({ group_key, incident_id: open.incident_id, last_alert_at: alert.nowIso }))).execute();
+      }
+      return { decision: 'grouped', incidentId: open.incident_id, incidentDetectedAt: open.detected_at };
+    }
+
+    // No active incident takes it: open one. detected_at is the alert's own time of first signal (never in the future).
+    const detectedAt = alert.signalAt < alert.nowIso ? alert.signalAt : alert.nowIso;
+    const created = await this.incidents.createInTransaction(
+      viewAs<IncidentTables>(trx),
+      {
+        title: truncate(signal.summary, 500),
+        description: `Opened by alert ${alert.alertId} (${signal.format}, source ${signal.source}${origin.integration ? `, integration ${origin.integration.name}` : ''}): ${decision.reason}.`,
+        severity: ALERT_TO_INCIDENT_SEVERITY[decision.severity],
+        services: [alert.service],
+        detected_at: detectedAt,
+      },
+      origin.actor,
+    );
+    const incidentId = created.incident.id;
+    // Claim the group keys; a writer that claimed one first makes us retry and join its incident instead.
+    const existing = new Map(groups.map((g) => [g.group_key, g.incident_id]));
+    for (const key of keys) {
+      const previous = existing.get(key);
+      if (previous === undefined) {
+        await trx.insertInto('alert_groups').values({ group_key: key, incident_id: incidentId, last_alert_at: alert.nowIso }).execute();
+      } else {
+        const result = await trx
+          .updateTable('alert_groups')
+          .set({ incident_id: incidentId, last_alert_at: alert.nowIso })
+          .where('group_key', '=', key)
+          .where('incident_id', '=', previous)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) !== 1) throw new RetryTransaction('group claimed concurrently');
+      }
+    }
+    await trx
+      .insertInto('alert_incidents')
+      .values({ incident_id: incidentId, opened_by_alert: alert.alertId, rule: decision.rule, auto_resolve: decision.autoResolve ? 1 : 0, created_at: alert.nowIso })
+      .execute();
+    await this.correlation.indexIncident(trx, created.incident);
+    pending.created = created;
+    return { decision: 'opened_incident', incidentId, incidentDetectedAt: created.incident.detected_at };
+  }
+
+  private async acknowledgeInTransaction(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
+    const nowIso = this.clock().toISOString();
+    const row = await trx
+      .updateTable('alerts')
+      .set({ status: 'acknowledged', acknowledged_at: nowIso, updated_at: nowIso, last_seen_at: nowIso })
+      .where('dedup_scope', '=', scopeOf(origin))
+      .where('dedup_key', '=', signal.dedupKey)
+      .where('status', '=', 'firing')
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return this.ignored(trx, origin, signal.dedupKey);
+    const alert = alertFromRow(row);
+    if (alert.incident_id) {
+      pending.timeline.push(
+        ...(await this.incidents.appendTimeline(
+          alert.incident_id,
+          [{ kind: 'alert_acknowledged', summary: `alert acknowledged at its source: ${truncate(alert.summary, 300)}`, data: { alert_id: alert.id, dedup_key: alert.dedup_key } }],
+          origin.actor,
+          viewAs<IncidentTables>(trx),
+        )),
+      );
+    }
+    pending.events.push(() => this.events.emit('alert.acknowledged', { alert }));
+    return outcomeOf(alert, 'acknowledged');
+  }
+
+  private async resolveInTransaction(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
+    const nowIso = this.clock().toISOString();
+    const row = await trx
+      .updateTable('alerts')
+      .set({ status: 'resolved', resolved_at: nowIso, updated_at: nowIso, last_seen_at: nowIso })
+      .where('dedup_scope', '=', scopeOf(origin))
+      .where('dedup_key', '=', signal.dedupKey)
+      .where('status', '<>', 'resolved')
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return this.ignored(trx, origin, signal.dedupKey);
+    const alert = alertFromRow(row);
+    if (alert.incident_id) await this.recordResolution(trx, alert.incident_id, [alert], origin.actor, pending, 'resolved at its source');
+    pending.events.push(() => this.events.emit('alert.resolved', { alert }));
+    return outcomeOf(alert, 'resolved');
+  }
+
+  /** Writes the resolutions on the incident's timeline, and says so when none of its alerts is still open. */
+  private async recordResolution(trx: Trx, incidentId: string, alerts: Alert[], actor: string, pending: Pending, how: string): Promise<void> {
+    const drafts: TimelineDraft[] = alerts.slice(0, 50).map((alert) => ({
+      kind: 'alert_resolved',
+      summary: `alert ${how}: ${truncate(alert.summary, 300)}`,
+      data: { alert_id: alert.id, dedup_key: alert.dedup_key, occurrences: alert.occurrences },
+    }));
+    if (alerts.length > 50) drafts.push({ kind: 'alert_resolved', summary: `${alerts.length - 50} more alerts ${how}`, data: { count: alerts.length - 50 } });
+    const counts = await trx
+      .selectFrom('alerts')
+      .select([
+        trx.fn.countAll<number>().as('total'),
+        sql<number>`sum(case when status <> 'resolved' then 1 else 0 end)`.as('open'),
+      ])
+      .where('incident_id', '=', incidentId)
+      .executeTakeFirstOrThrow();
+    const incident = await trx.selectFrom('incidents').select(['status']).where('id', '=', incidentId).executeTakeFirst();
+    if (Number(counts.open ?? 0) === 0 && incident && isActiveStatus(incident.status)) {
+      const opened = await trx.selectFrom('alert_incidents').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
+      const autoResolve = opened?.auto_resolve === 1;
+      drafts.push({
+        kind: 'alerts_all_resolved',
+        summary: `all ${Number(counts.total)} alerts of this incident are resolved; ${
+          autoResolve ? `rule ${opened!.rule} resolves the incident` : 'resolving the incident is a responder\u2019s decision'
+        }`,
+        data: { alerts: Number(counts.total), auto_resolve: autoResolve, ...(opened ? { rule: opened.rule } : {}) },
+      });
+      if (autoResolve) pending.autoResolve = { incidentId, rule: opened!.rule };
+    }
+    pending.timeline.push(...(await this.incidents.appendTimeline(incidentId, drafts, actor, viewAs<IncidentTables>(trx))));
+  }
+
+  private async autoResolveIncident(incidentId: string, rule: string): Promise<void> {
+    try {
+      await this.incidents.resolve(incidentId, { resolution: `all alerts resolved (rule ${rule} resolves incidents it opened)` }, `rule:${rule}`);
+    } catch (error) {
+      // A responder may have resolved it in the meantime; that is the outcome we wanted.
+      if (!(error instanceof AppError && (error.code === 'invalid_transition' || error.code === 'version_conflict'))) throw error;
+    }
+  }
+
+  private async resolveAlertsOfIncident(incidentId: string): Promise<void> {
+    const pending: Pending = { rules: EMPTY_RULE_SET, created: null, timeline: [], events: [], autoResolve: null };
+    await this.db.transaction().execute(async (trx) => {
+      const nowIso = this.clock().toISOString();
+      const rows = await trx
+        .updateTable('alerts')
+        .set({ status: 'resolved', resolved_at: nowIso, updated_at: nowIso })
+        .where('incident_id', '=', incidentId)
+        .where('status', '<>', 'resolved')
+        .returningAll()
+        .execute();
+      if (rows.length === 0) return;
+      const alerts = rows.map(alertFromRow);
+      const drafts: TimelineDraft[] = [
+        { kind: 'alert_resolved', summary: `${alerts.length} open alert${alerts.length > 1 ? 's' : ''} resolved with the incident`, data: { alert_ids: alerts.slice(0, 100).map((a) => a.id) } },
+      ];
+      pending.timeline.push(...(await this.incidents.appendTimeline(incidentId, drafts, 'firebreak', viewAs<IncidentTables>(trx))));
+      for (const alert of alerts) pending.events.push(() => this.events.emit('alert.resolved', { alert }));
+    });
+    this.afterCommit(pending);
+  }
+
+  private async ignored(trx: Trx, origin: IngestOrigin, dedupKey: string): Promise<IngestOutcome> {
+    const latest = await trx
+      .selectFrom('alerts')
+      .selectAll()
+      .where('dedup_scope', '=', scopeOf(origin))
+      .where('dedup_key', '=', dedupKey)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!latest) return { alert_id: null, dedup_key: dedupKey, status: 'resolved', outcome: 'ignored', incident_id: null, decision: 'none', rule: 'none', occurrences: 0 };
+    return outcomeOf(alertFromRow(latest), 'ignored');
+  }
+
+  private afterCommit(pending: Pending): void {
+    if (pending.created) this.incidents.announceCreated(pending.created);
+    for (const entry of pending.timeline) this.events.emit('timeline.appended', { entry });
+    for (const emit of pending.events) emit();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Responders acting on alerts through the API
+
+  async acknowledgeById(id: string, actor: string): Promise<Alert> {
+    const alert = await this.get(id);
+    if (alert.status !== 'firing') throw new AppError('conflict', `alert ${id} is ${alert.status}; only a firing alert can be acknowledged`);
+    await this.ingestById(alert, 'acknowledge', actor);
+    return this.get(id);
+  }
+
+  async resolveById(id: string, actor: string): Promise<Alert> {
+    const alert = await this.get(id);
+    if (alert.status === 'resolved') throw new AppError('conflict', `alert ${id} is already resolved`);
+    await this.ingestById(alert, 'resolve', actor);
+    return this.get(id);
+  }
+
+  private async ingestById(alert: Alert, action: 'acknowledge' | 'resolve', actor: string): Promise<void> {
+    const row = await this.db.selectFrom('alerts').select(['dedup_scope']).where('id', '=', alert.id).executeTakeFirstOrThrow();
+    await this.ingest(
+      { scope: row.dedup_scope, integration: null, actor },
+      { action, dedupKey: alert.dedup_key, format: alert.format as AlertSignal['format'], source: alert.source, summary: alert.summary, severity: alert.severity, labels: {}, details: {}, links: [], signalAt: null, serviceHint: null, raw: '{}' },
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reading
+
+  async get(id: string): Promise<Alert> {
+    const row = await this.db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('alert', id);
+    return alertFromRow(row);
+  }
+
+  async getWithRaw(id: string): Promise<Alert & { raw: unknown }> {
+    const row = await this.db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('alert', id);
+    let raw: unknown = row.raw;
+    try {
+      raw = JSON.parse(row.raw);
+    } catch {
+      // stored as received
+    }
+    return { ...alertFromRow(row), raw };
+  }
+
+  async list(query: ListAlertsQuery): Promise<{ items: Alert[]; next_cursor: string | null }> {
+    const limit = query.limit ?? 50;
+    let q = this.db.selectFrom('alerts').selectAll();
+    if (query.status?.length) q = q.where('status', 'in', query.status);
+    if (query.severity?.length) q = q.where('severity', 'in', query.severity);
+    if (query.decision?.length) q = q.where('decision', 'in', query.decision);
+    if (query.service) q = q.where('service', '=', query.service);
+    if (query.incident_id) q = q.where('incident_id', '=', query.incident_id);
+    if (query.integration_id) q = q.where('integration_id', '=', query.integration_id);
+    if (query.source) q = q.where('source', '=', query.source);
+    if (query.cursor) {
+      const [createdAt, id] = decodeCursor(query.cursor);
+      q = q.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const items = rows.slice(0, limit).map(alertFromRow);
+    const last = items[items.length - 1];
+    return { items, next_cursor: rows.length > limit && last ? Buffer.from(JSON.stringify([last.created_at, last.id])).toString('base64url') : null };
+  }
+
+  async listByIncident(incidentId: string, limit = 500): Promise<Alert[]> {
+    return (await this.list({ incident_id: incidentId, limit })).items;
+  }
+
+  /** Alerts still firing (or acknowledged) for a service; dropped ones are noise by decision and do not count. */
+  async openForService(service: string, limit = 100): Promise<{ count: number; alerts: Alert[] }> {
+    const base = this.db
+      .selectFrom('alerts')
+      .where('service', '=', service)
+      .where('status', 'in', ['firing', 'acknowledged'])
+      .where('decision', '<>', 'dropped');
+    const [{ count }, rows] = await Promise.all([
+      base.select(this.db.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+      base.selectAll().orderBy('last_seen_at', 'desc').limit(limit).execute(),
+    ]);
+    return { count: Number(count), alerts: rows.map(alertFromRow) };
+  }
+
+  async summaryForIncident(incidentId: string): Promise<IncidentAlertSummary> {
+    await this.incidents.get(incidentId);
+    const row = await this.db
+      .selectFrom('alerts')
+      .select([
+        this.db.fn.countAll<number>().as('alerts'),
+        sql<number>`coalesce(sum(case when status <> 'resolved' then 1 else 0 end), 0)`.as('open'),
+        sql<number>`coalesce(sum(occurrences), 0)`.as('occurrences'),
+        sql<string | null>`min(first_seen_at)`.as('first_seen_at'),
+        sql<string | null>`max(last_seen_at)`.as('last_seen_at'),
+      ])
+      .where('incident_id', '=', incidentId)
+      .executeTakeFirstOrThrow();
+    const alerts = Number(row.alerts);
+    const open = Number(row.open);
+    return {
+      incident_id: incidentId,
+      alerts,
+      open,
+      resolved: alerts - open,
+      occurrences: Number(row.occurrences),
+      first_seen_at: row.first_seen_at ?? null,
+      last_seen_at: row.last_seen_at ?? null,
+    };
+  }
+}
+
+function outcomeOf(alert: Alert, outcome: IngestOutcomeKind): IngestOutcome {
+  return {
+    alert_id: alert.id,
+    dedup_key: alert.dedup_key,
+    status: alert.status,
+    outcome,
+    incident_id: alert.incident_id,
+    decision: alert.decision,
+    rule: alert.rule,
+    occurrences: alert.occurrences,
+  };
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === '40001' || code === '40P01';
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = fromJson<unknown>(Buffer.from(cursor, 'base64url').toString('utf8'), null);
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string];
+  } catch {
+    // fall through
+  }
+  throw new AppError('validation_failed', 'cursor: not a cursor returned by this API', { field: 'cursor' });
+}

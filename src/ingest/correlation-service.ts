@@ -1,0 +1,303 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { AppError } from '../shared/errors.ts';
+import type { DomainEvents } from '../shared/events.ts';
+import { fromJson, isUniqueViolation, viewAs, type Database } from '../storage/index.ts';
+import type { CatalogService, Service } from '../catalog/index.ts';
+import type { Incident, IncidentService, IncidentTables } from '../incidents/index.ts';
+import {
+  bucketOf,
+  causeKey,
+  labelKeys,
+  PROXIMITY_HOURS,
+  rootCauseKey,
+  scoreCandidate,
+  serviceKey,
+  type CandidateEvidence,
+} from './correlation.ts';
+import { linkFromRow, type IngestTables } from './store.ts';
+import type { CreateLinkInput, IncidentLink, RelatedCandidate } from './schemas.ts';
+
+declare module '../shared/events.ts' {
+  interface DomainEventMap {
+    'incident.linked': { link: IncidentLink };
+  }
+}
+
+const CATALOG_CACHE_MS = 5000;
+const MAX_CANDIDATE_ROWS = 5000;
+export const MIN_RELATED_SCORE = 0.15;
+
+type Tables = IngestTables & IncidentTables;
+
+/**
+ * Keeps the correlation index current and answers "which incidents belong with this one" from it.
+ * Every write is incremental (the keys of one incident); every read touches the keys of one incident
+ * within a few hour buckets, so the cost does not grow with the number of stored incidents.
+ */
+export class CorrelationService {
+  private readonly db: Kysely<Tables>;
+  private services: { byId: Map<string, Service>; dependents: Map<string, string[]>; loadedMs: number } | null = null;
+
+  constructor(
+    database: Database,
+    private readonly incidents: IncidentService,
+    private readonly catalog: CatalogService,
+    private readonly events: DomainEvents,
+    private readonly clock: () => Date,
+    private readonly log: Logger,
+  ) {
+    this.db = database.db.withTables<Tables>();
+  }
+
+  /** Subscribes to incident changes so incidents opened or edited anywhere (API, plans, alerts) are indexed. */
+  listen(): void {
+    const run = (what: string, work: () => Promise<void>) => {
+      work().catch((error: unknown) => this.log.error({ err: error }, `correlation index: ${what} failed`));
+    };
+    this.events.on('incident.created', ({ incident }) => run('indexing a new incident', () => this.indexIncident(this.db, incident)));
+    this.events.on('incident.updated', ({ incident, previous }) => {
+      const servicesChanged = incident.services.join('\0') !== previous.services.join('\0');
+      if (servicesChanged || incident.root_cause !== previous.root_cause) run('re-indexing an incident', () => this.reindexIncident(incident));
+    });
+  }
+
+  /** Adds an incident's own keys (services, root cause). Idempotent. */
+  async indexIncident(db: object, incident: Pick<Incident, 'id' | 'services' | 'detected_at' | 'root_cause'>): Promise<void> {
+    const keys = incident.services.map(serviceKey);
+    const rc = rootCauseKey(incident.root_cause);
+    if (rc) keys.push(rc);
+    await this.addKeys(db, incident.id, incident.detected_at, keys);
+  }
+
+  async indexAlertLabels(db: object, incidentId: string, detectedAt: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    await this.addKeys(db, incidentId, detectedAt, labelKeys(labels));
+  }
+
+  /** `executor` is any capability's handle or transaction: keys are written inside the caller's transaction. */
+  async addKeys(executor: object, incidentId: string, detectedAt: string, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const db = viewAs<IngestTables>(executor);
+    const bucket = bucketOf(detectedAt);
+    await db
+      .insertInto('correlation_index')
+      .values([...new Set(keys)].map((key) => ({ key, incident_id: incidentId, bucket, at: detectedAt })))
+      .onConflict((oc) => oc.columns(['key', 'incident_id']).doNothing())
+      .execute();
+  }
+
+  private async reindexIncident(incident: Incident): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('correlation_index')
+        .where('incident_id', '=', incident.id)
+        .where((eb) => eb.or([eb('key', 'like', 'svc:%'), eb('key', 'like', 'rc:%')]))
+        .execute();
+      await this.indexIncident(trx, incident);
+    });
+  }
+
+  async link(fromId: string, input: CreateLinkInput, actor: string): Promise<IncidentLink> {
+    if (fromId === input.to) throw new AppError('unprocessable', 'to: an incident cannot be linked to itself', { field: 'to' });
+    const from = await this.incidents.get(fromId);
+    let to: Incident;
+    try {
+      to = await this.incidents.get(input.to);
+    } catch {
+      throw new AppError('unprocessable', `to: incident ${input.to} does not exist`, { field: 'to' });
+    }
+    const now = this.clock().toISOString();
+    const words = { related: 'related to', duplicate_of: 'a duplicate of', caused_by: 'caused by' }[input.kind];
+    let link: IncidentLink;
+    let timeline;
+    try {
+      ({ link, timeline } = await this.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('incident_links')
+          .values({ from_incident: from.id, to_incident: to.id, kind: input.kind, note: input.note ?? '', created_by: actor, created_at: now })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        if (input.kind === 'caused_by') await this.addKeys(trx, from.id, from.detected_at, [causeKey(to.id)]);
+        const data = { link_id: Number(row.id), kind: input.kind, from: from.id, to: to.id, ...(input.note ? { note: input.note } : {}) };
+        const entries = [
+          ...(await this.incidents.appendTimeline(from.id, [{ kind: 'linked', summary: `marked as ${words} ${to.id}${input.note ? `: ${input.note}` : ''}`, data }], actor, viewAs<IncidentTables>(trx))),
+          ...(await this.incidents.appendTimeline(to.id, [{ kind: 'linked', summary: `${from.id} marked as ${words} this incident`, data }], actor, viewAs<IncidentTables>(trx))),
+        ];
+        return { link: linkFromRow(row), timeline: entries };
+      }));
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError('conflict', `${from.id} is already linked to ${to.id} as ${input.kind}`, { field: 'kind' });
+      throw error;
+    }
+    for (const entry of timeline) this.events.emit('timeline.appended', { entry });
+    this.events.emit('incident.linked', { link });
+    return link;
+  }
+
+  async unlink(incidentId: string, linkId: number, actor: string): Promise<IncidentLink> {
+    const row = await this.db.selectFrom('incident_links').selectAll().where('id', '=', linkId).executeTakeFirst();
+    if (!row || (row.from_incident !== incidentId && row.to_incident !== incidentId)) throw new AppError('not_found', `incident ${incidentId} has no link ${linkId}`);
+    const link = linkFromRow(row);
+    const entries = await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('incident_links').where('id', '=', linkId).execute();
+      if (link.kind === 'caused_by') {
+        await trx.deleteFrom('correlation_index').where('incident_id', '=', link.from_incident).where('key', '=', causeKey(link.to_incident)).execute();
+      }
+      const data = { link_id: link.id, kind: link.kind, from: link.from_incident, to: link.to_incident };
+      const summary = `link ${link.from_incident} ${link.kind} ${link.to_incident} removed`;
+      return [
+        ...(await this.incidents.appendTimeline(link.from_incident, [{ kind: 'unlinked', summary, data }], actor, viewAs<IncidentTables>(trx))),
+        ...(await this.incidents.appendTimeline(link.to_incident, [{ kind: 'unlinked', summary, data }], actor, viewAs<IncidentTables>(trx))),
+      ];
+    });
+    for (const entry of entries) this.events.emit('timeline.appended', { entry });
+    return link;
+  }
+
+  async links(incidentId: string): Promise<IncidentLink[]> {
+    const rows = await this.db
+      .selectFrom('incident_links')
+      .selectAll()
+      .where((eb) => eb.or([eb('from_incident', '=', incidentId), eb('to_incident', '=', incidentId)]))
+      .orderBy('id')
+      .execute();
+    return rows.map(linkFromRow);
+  }
+
+  private async catalogue(): Promise<{ byId: Map<string, Service>; dependents: Map<string, string[]> }> {
+    if (this.services && Date.now() - this.services.loadedMs < CATALOG_CACHE_MS) return this.services;
+    const list = await this.catalog.listServices();
+    const byId = new Map(list.map((s) => [s.id, s]));
+    const dependents = new Map<string, string[]>();
+    for (const s of list) for (const dep of s.depends_on) dependents.set(dep, [...(dependents.get(dep) ?? []), s.id]);
+    this.services = { byId, dependents, loadedMs: Date.now() };
+    return this.services;
+  }
+
+  /** Candidates related to an incident, best first, from the index only. */
+  async related(incidentId: string, limit = 20): Promise<{ incident_id: string; candidates: RelatedCandidate[]; links: IncidentLink[] }> {
+    const incident = await this.incidents.get(incidentId);
+    let ownKeys = (await this.db.selectFrom('correlation_index').select('key').where('incident_id', '=', incident.id).execute()).map((r) => r.key);
+    if (ownKeys.length === 0) {
+      // Not yet indexed (created before this capability, or its listener has not run yet): index it now.
+      await this.indexIncident(this.db, incident);
+      ownKeys = (await this.db.selectFrom('correlation_index').select('key').where('incident_id', '=', incident.id).execute()).map((r) => r.key);
+    }
+    const labelSet = new Set(ownKeys.filter((k) => k.startsWith('lbl:')));
+    const rootCauseKeys = ownKeys.filter((k) => k.startsWith('rc:') || k.startsWith('cause:'));
+    const { byId, dependents } = await this.catalogue();
+
+    // Services related through the catalogue: what ours depend on, and what depends on ours.
+    const dependencyOf = new Map<string, { mine: string; direction: 'depends_on' | 'depended_on_by' }[]>();
+    for (const mine of incident.services) {
+      for (const dep of byId.get(mine)?.depends_on ?? []) dependencyOf.set(dep, [...(dependencyOf.get(dep) ?? []), { mine, direction: 'depends_on' }]);
+      for (const dependent of dependents.get(mine) ?? []) {
+        dependencyOf.set(dependent, [...(dependencyOf.get(dependent) ?? []), { mine, direction: 'depended_on_by' }]);
+      }
+    }
+    const serviceKeys = new Set([...incident.services.map(serviceKey), ...[...dependencyOf.keys()].map(serviceKey)]);
+    const nearKeys = [...serviceKeys, ...labelSet];
+    const bucket = bucketOf(incident.detected_at);
+
+    const rows: { key: string; incident_id: string; at: string }[] = [];
+    if (nearKeys.length > 0) {
+      rows.push(
+        ...(await this.db
+          .selectFrom('correlation_index')
+          .select(['key', 'incident_id', 'at'])
+          .where('key', 'in', nearKeys)
+          .where('bucket', '>=', bucket - PROXIMITY_HOURS)
+          .where('bucket', '<=', bucket + PROXIMITY_HOURS)
+          .where('incident_id', '<>', incident.id)
+          .limit(MAX_CANDIDATE_ROWS)
+          .execute()),
+      );
+    }
+    if (rootCauseKeys.length > 0) {
+      // A shared root cause relates incidents however far apart; the newest few hundred are enough.
+      rows.push(
+        ...(await this.db
+          .selectFrom('correlation_index')
+          .select(['key', 'incident_id', 'at'])
+          .where('key', 'in', rootCauseKeys)
+          .where('incident_id', '<>', incident.id)
+          .orderBy('bucket', 'desc')
+          .limit(500)
+          .execute()),
+      );
+    }
+    const links = await this.links(incident.id);
+
+    const evidence = new Map<string, CandidateEvidence>();
+    const candidateFor = (id: string, at: string): CandidateEvidence => {
+      let found = evidence.get(id);
+      if (!found) {
+        found = { id, detectedAt: at, sharedServices: [], dependencies: [], sharedLabels: [], candidateLabelCount: 0, sharedRootCause: false, sharedCause: [], links: [] };
+        evidence.set(id, found);
+      }
+      return found;
+    };
+    const ownServices = new Set(incident.services);
+    for (const row of rows) {
+      const candidate = candidateFor(row.incident_id, row.at);
+      if (row.key.startsWith('svc:')) {
+        const service = row.key.slice(4);
+        if (ownServices.has(service)) candidate.sharedServices.push(service);
+        for (const d of dependencyOf.get(service) ?? []) candidate.dependencies.push({ mine: d.mine, theirs: service, direction: d.direction });
+      } else if (row.key.startsWith('lbl:')) candidate.sharedLabels.push(row.key);
+      else if (row.key.startsWith('rc:')) candidate.sharedRootCause = true;
+      else if (row.key.startsWith('cause:')) candidate.sharedCause.push(row.key.slice(6));
+    }
+    for (const link of links) {
+      const other = link.from_incident === incident.id ? link.to_incident : link.from_incident;
+      const words = link.from_incident === incident.id ? link.kind : `${link.kind} (reverse)`;
+      candidateFor(other, '').links.push(words);
+    }
+
+    const ids = [...evidence.keys()];
+    const labelled = ids.filter((id) => evidence.get(id)!.sharedLabels.length > 0);
+    if (labelled.length > 0) {
+      const counts = await this.db
+        .selectFrom('correlation_index')
+        .select(['incident_id', this.db.fn.countAll<number>().as('count')])
+        .where('incident_id', 'in', labelled.slice(0, 1000))
+        .where('key', 'like', 'lbl:%')
+        .groupBy('incident_id')
+        .execute();
+      for (const c of counts) evidence.get(c.incident_id)!.candidateLabelCount = Number(c.count);
+    }
+    const details = new Map<string, Pick<IncidentTables['incidents'], 'id' | 'title' | 'status' | 'severity' | 'services' | 'detected_at'>>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const found = await this.db
+        .selectFrom('incidents')
+        .select(['id', 'title', 'status', 'severity', 'services', 'detected_at'])
+        .where('id', 'in', chunk)
+        .execute();
+      for (const row of found) details.set(row.id, row);
+    }
+    const subject = { id: incident.id, services: incident.services, detectedAt: incident.detected_at, labelKeys: labelSet };
+    const candidates: RelatedCandidate[] = [];
+    for (const candidate of evidence.values()) {
+      const row = details.get(candidate.id);
+      if (!row) continue;
+      candidate.detectedAt = row.detected_at;
+      const scored = scoreCandidate(subject, candidate);
+      if (scored.score < MIN_RELATED_SCORE && candidate.links.length === 0) continue;
+      candidates.push({
+        incident_id: row.id,
+        title: row.title,
+        status: row.status,
+        severity: row.severity,
+        services: fromJson<string[]>(row.services, []),
+        detected_at: row.detected_at,
+        score: scored.score,
+        evidence: scored.evidence,
+        reason: scored.reason,
+        links: candidate.links,
+      });
+    }
+    candidates.sort((a, b) => b.score - a.score || (a.detected_at < b.detected_at ? 1 : -1));
+    return { incident_id: incident.id, candidates: candidates.slice(0, limit), links };
+  }
+}

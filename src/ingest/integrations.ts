@@ -1,0 +1,106 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { AppError, notFound } from '../shared/errors.ts';
+import type { Database } from '../storage/index.ts';
+import type { CatalogService } from '../catalog/index.ts';
+import { integrationFromRow, type IngestTables } from './store.ts';
+import type { CreatedIntegration, CreateIntegrationInput, Integration } from './schemas.ts';
+import { TokenBuckets } from './rate-limit.ts';
+
+/** PagerDuty's default limit is 120 events a minute per key; monitoring storms need more headroom here. */
+export const DEFAULT_RATE_LIMIT = { per_second: 200, burst: 2000 };
+/** Integrations are cached this long, so a key used thousands of times a second costs no query. */
+const CACHE_MS = 5000;
+
+function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export class IntegrationService {
+  private readonly db: Kysely<IngestTables>;
+  private readonly cache = new Map<string, { integration: Integration; expiresMs: number }>();
+  private readonly buckets = new TokenBuckets();
+
+  constructor(
+    database: Database,
+    private readonly catalog: CatalogService,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    this.db = database.db.withTables<IngestTables>();
+  }
+
+  async create(input: CreateIntegrationInput, actor: string): Promise<CreatedIntegration> {
+    try {
+      await this.catalog.getService(input.service);
+    } catch {
+      throw new AppError('unprocessable', `service: service ${input.service} does not exist; create it first`, { field: 'service' });
+    }
+    // 32 hex characters: the length PagerDuty senders expect of a routing key.
+    const routingKey = randomBytes(16).toString('hex');
+    const now = this.clock().toISOString();
+    const rate = input.rate_limit ?? DEFAULT_RATE_LIMIT;
+    const row = {
+      id: `int_${randomBytes(8).toString('hex')}`,
+      name: input.name,
+      service: input.service,
+      key_hash: hashKey(routingKey),
+      key_hint: routingKey.slice(0, 6),
+      rate_per_second: rate.per_second,
+      burst: rate.burst,
+      created_at: now,
+      created_by: actor,
+      updated_at: now,
+    };
+    await this.db.insertInto('integrations').values(row).execute();
+    return { ...integrationFromRow(row), routing_key: routingKey };
+  }
+
+  async list(service?: string): Promise<Integration[]> {
+    let q = this.db.selectFrom('integrations').selectAll().orderBy('created_at').orderBy('id');
+    if (service) q = q.where('service', '=', service);
+    return (await q.execute()).map(integrationFromRow);
+  }
+
+  async get(id: string): Promise<Integration> {
+    const row = await this.db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('integration', id);
+    return integrationFromRow(row);
+  }
+
+  async delete(id: string): Promise<Integration> {
+    const integration = await this.get(id);
+    await this.db.deleteFrom('integrations').where('id', '=', id).execute();
+    this.cache.clear();
+    this.buckets.forget(id);
+    return integration;
+  }
+
+  /** Resolves a routing key to its integration, or null when no integration has it. */
+  async authenticate(routingKey: string | undefined): Promise<Integration | null> {
+    if (!routingKey) return null;
+    const hash = hashKey(routingKey);
+    const nowMs = Date.now();
+    const cached = this.cache.get(hash);
+    if (cached && cached.expiresMs > nowMs) return cached.integration;
+    const row = await this.db.selectFrom('integrations').selectAll().where('key_hash', '=', hash).executeTakeFirst();
+    if (!row || !timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash))) {
+      this.cache.delete(hash);
+      return null;
+    }
+    const integration = integrationFromRow(row);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { integration, expiresMs: nowMs + CACHE_MS });
+    return integration;
+  }
+
+  /** Throws `rate_limited` (429 with Retry-After) when the integration's bucket is empty. Per process. */
+  checkRate(integration: Integration, count = 1): void {
+    const verdict = this.buckets.take(integration.id, integration.rate_limit.per_second, integration.rate_limit.burst, Date.now(), count);
+    if (!verdict.allowed) {
+      throw new AppError('rate_limited', `integration ${integration.name} sends faster than ${integration.rate_limit.per_second} events/s; retry later`, {
+        retry_after_seconds: verdict.retryAfterSeconds,
+        integration_id: integration.id,
+      });
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Token buckets per integration. They live in this process: with several servers behind a load
+ * balancer each enforces the limit on its own share of the traffic, so the effective limit is
+ * per process. That is enough to keep one noisy sender from starving the others on a server.
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; updatedMs: number }>();
+
+  /** Takes `count` tokens (capped at the burst, so a large batch can pass a full bucket); when too few are left, says after how many seconds there will be. */
+  take(key: string, perSecond: number, burst: number, nowMs: number, count = 1): { allowed: true } | { allowed: false; retryAfterSeconds: number } {
+    const needed = Math.min(count, burst);
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = { tokens: burst, updatedMs: nowMs };
+      this.buckets.set(key, bucket);
+    } else {
+      const elapsed = Math.max(0, nowMs - bucket.updatedMs) / 1000;
+      bucket.tokens = Math.min(burst, bucket.tokens + elapsed * perSecond);
+      bucket.updatedMs = nowMs;
+    }
+    if (bucket.tokens >= needed) {
+      bucket.tokens -= needed;
+      return { allowed: true };
+    }
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((needed - bucket.tokens) / perSecond)) };
+  }
+
+  forget(key: string): void {
+    this.buckets.delete(key);
+  }
+}

@@ -1,0 +1,464 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import { AppError, notFound } from '../shared/errors.ts';
+import { checkVersion } from '../shared/concurrency.ts';
+import type { DomainEvents } from '../shared/events.ts';
+import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import type { CatalogService } from '../catalog/index.ts';
+import { isActiveStatus, type IncidentService, type IncidentTables, type TimelineDraft, type TimelineEntry } from '../incidents/index.ts';
+import type { OnCallExecutor, OnCallTables } from './store.ts';
+import type { CreatePolicyInput, EscalationLevel, EscalationState, Policy, ReplacePolicyInput } from './schemas.ts';
+import { nextEscalationStep } from './escalation.ts';
+import type { ScheduleService } from './schedules.ts';
+import type { NotificationService, NotifyRequest } from './notify/service.ts';
+import type { NotifyEvent } from './notify/schemas.ts';
+
+type PolicyRow = OnCallTables['oncall_escalation_policies'];
+type EscalationRow = Omit<OnCallTables['oncall_escalations'], 'id'> & { id: number };
+
+/**
+ * Timeline kinds that drive notifications and escalations. Besides the core's, these include the
+ * entries recovery and postmortems write in the same transaction as their decisions
+ * (`recovery_rto_breached`, `action_item_overdue`, `postmortem_status_changed`), so their notifications
+ * are as durable as ours without either capability importing the other.
+ */
+const DISPATCHED_KINDS = ['created', 'acknowledged', 'status_changed', 'escalated', 'recovery_rto_breached', 'action_item_overdue', 'postmortem_status_changed'];
+/** Entries younger than this may still be overtaken by an earlier id committing late, so the cursor waits for them. */
+const CURSOR_SETTLE_MS = 60_000;
+const ESCALATION_BATCH = 50;
+
+export interface EscalationServiceOptions {
+  database: Database;
+  incidents: IncidentService;
+  catalog: CatalogService;
+  schedules: ScheduleService;
+  notifications: NotificationService;
+  events: DomainEvents;
+  clock: () => Date;
+  log: Logger;
+}
+
+/**
+ * Escalation policies, the escalations they run (timers stored as rows with `due_at`), and the
+ * dispatcher that turns incident timeline entries into notifications, escalation starts and stops.
+ */
+export class EscalationService {
+  private readonly db: Kysely<OnCallTables>;
+  private readonly clock: () => Date;
+
+  constructor(private readonly options: EscalationServiceOptions) {
+    this.db = options.database.db.withTables<OnCallTables>();
+    this.clock = options.clock;
+  }
+
+  // ---- policies -------------------------------------------------------------------------------
+
+  private async validatePolicy(team: string, levels: EscalationLevel[]): Promise<void> {
+    try {
+      await this.options.catalog.getTeam(team);
+    } catch {
+      throw new AppError('unprocessable', `team: team ${team} does not exist`, { field: 'team' });
+    }
+    for (const [i, level] of levels.entries()) {
+      for (const [j, target] of level.targets.entries()) {
+        const field = `levels[${i}].targets[${j}]`;
+        if ('user' in target) await this.options.schedules.assertUsers([target.user], () => `${field}.user`);
+        else {
+          const schedule = await this.db.selectFrom('oncall_schedules').select('id').where('id', '=', target.schedule).executeTakeFirst();
+          if (!schedule) throw new AppError('unprocessable', `${field}.schedule: schedule ${target.schedule} does not exist`, { field: `${field}.schedule` });
+        }
+      }
+    }
+  }
+
+  async createPolicy(input: CreatePolicyInput): Promise<Policy> {
+    await this.validatePolicy(input.team, input.levels);
+    const now = this.clock().toISOString();
+    try {
+      await this.db
+        .insertInto('oncall_escalation_policies')
+        .values({ id: input.id, team: input.team, name: input.name ?? input.id, repeat: input.repeat ?? 0, levels: toJson(input.levels), created_at: now, updated_at: now, version: 1 })
+        .execute();
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const existing = await this.db.selectFrom('oncall_escalation_policies').select('id').where('id', '=', input.id).executeTakeFirst();
+      if (existing) throw new AppError('conflict', `escalation policy ${input.id} already exists`, { field: 'id' });
+      throw new AppError('conflict', `team ${input.team} already has an escalation policy; change that one`, { field: 'team' });
+    }
+    return this.getPolicy(input.id);
+  }
+
+  async replacePolicy(id: string, input: ReplacePolicyInput, expectedVersion: number | undefined): Promise<Policy> {
+    const current = await this.policyRow(id);
+    checkVersion('escalation policy', id, current.version, expectedVersion ?? input.version, true);
+    const levels = input.levels ?? fromJson<EscalationLevel[]>(current.levels, []);
+    await this.validatePolicy(current.team, levels);
+    const result = await this.db
+      .updateTable('oncall_escalation_policies')
+      .set({ name: input.name ?? current.name, repeat: input.repeat ?? current.repeat, levels: toJson(levels), updated_at: this.clock().toISOString(), version: current.version + 1 })
+      .where('id', '=', id)
+      .where('version', '=', current.version)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `escalation policy ${id} was changed concurrently; reload and retry`);
+    return this.getPolicy(id);
+  }
+
+  async deletePolicy(id: string): Promise<void> {
+    const result = await this.db.deleteFrom('oncall_escalation_policies').where('id', '=', id).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw notFound('escalation policy', id);
+  }
+
+  private async policyRow(id: string): Promise<PolicyRow> {
+    const row = await this.db.selectFrom('oncall_escalation_policies').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('escalation policy', id);
+    return row;
+  }
+
+  async getPolicy(id: string): Promise<Policy> {
+    return policyFromRow(await this.policyRow(id));
+  }
+
+  async listPolicies(): Promise<Policy[]> {
+    return (await this.db.selectFrom('oncall_escalation_policies').selectAll().orderBy('team').execute()).map(policyFromRow);
+  }
+
+  async escalationOf(incidentId: string): Promise<EscalationState> {
+    const row = await this.db.selectFrom('oncall_escalations').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `incident ${incidentId} has no escalation (its team has no escalation policy, or it has no team)`);
+    return escalationFromRow({ ...row, id: Number(row.id) });
+  }
+
+  // ---- the dispatcher: timeline entries → notifications, escalation starts and stops ------------
+
+  /**
+   * Reads incident timeline entries not yet dispatched and acts on each exactly once: the dispatch
+   * mark, the outbox rows and the escalation change commit in one transaction. Timeline entries are
+   * the durable record of what happened, so a crash after an incident commits but before notifying
+   * loses nothing: the next tick (in any process) picks the entry up.
+   */
+  async dispatchTimeline(): Promise<number> {
+    const cursorRow = await this.db.selectFrom('oncall_dispatch_cursor').select('last_entry_id').where('name', '=', 'timeline').executeTakeFirst();
+    const cursor = Number(cursorRow?.last_entry_id ?? 0);
+    const timeline = viewAs<OnCallTables & IncidentTables>(this.db);
+    const entries = await timeline
+      .selectFrom('timeline_entries')
+      .selectAll('timeline_entries')
+      .where('id', '>', cursor)
+      .where('kind', 'in', DISPATCHED_KINDS)
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom('oncall_dispatched_entries').select('entry_id').whereRef('oncall_dispatched_entries.entry_id', '=', 'timeline_entries.id'))),
+      )
+      .orderBy('id')
+      .limit(200)
+      .execute();
+    let dispatched = 0;
+    let enqueued = false;
+    const emitted: TimelineEntry[] = [];
+    for (const raw of entries) {
+      const entry = { ...raw, id: Number(raw.id), data: fromJson<Record<string, unknown>>(raw.data, {}) };
+      try {
+        const outcome = await this.db.transaction().execute(async (trx) => {
+          const mark = await trx
+            .insertInto('oncall_dispatched_entries')
+            .values({ entry_id: entry.id, dispatched_at: this.clock().toISOString() })
+            .onConflict((oc) => oc.column('entry_id').doNothing())
+            .returning('entry_id')
+            .executeTakeFirst();
+          // Another process (or tick) dispatched it first.
+          if (!mark) return null;
+          return this.dispatchEntry(trx, entry);
+        });
+        if (outcome) {
+          dispatched++;
+          enqueued ||= outcome.enqueued;
+          emitted.push(...outcome.entries);
+        }
+      } catch (error) {
+        this.options.log.error({ err: error, entry: entry.id }, 'dispatching a timeline entry failed; will retry');
+      }
+    }
+    for (const entry of emitted) this.options.events.emit('timeline.appended', { entry });
+    if (enqueued) this.options.notifications.onEnqueued();
+    await this.advanceCursor(cursor);
+    return dispatched;
+  }
+
+  /** Moves the cursor past entries that are settled (old enough that no earlier id can still commit) and dispatched. */
+  private async advanceCursor(cursor: number): Promise<void> {
+    const settledBefore = new Date(this.clock().getTime() - CURSOR_SETTLE_MS).toISOString();
+    const timeline = viewAs<OnCallTables & IncidentTables>(this.db);
+    const firstOpen = await timeline
+      .selectFrom('timeline_entries')
+      .select('id')
+      .where('id', '>', cursor)
+      .where('kind', 'in', DISPATCHED_KINDS)
+      .where((eb) =>
+        eb.or([
+          eb('at', '>=', settledBefore),
+          eb.not(eb.exists(eb.selectFrom('oncall_dispatched_entries').select('entry_id').whereRef('oncall_dispatched_entries.entry_id', '=', 'timeline_entries.id'))),
+        ]),
+      )
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    const upTo = firstOpen
+      ? Number(firstOpen.id) - 1
+      : Number(
+          (
+            await timeline
+              .selectFrom('timeline_entries')
+              .select((eb) => eb.fn.max('id').as('max'))
+              .where('id', '>', cursor)
+              .where('at', '<', settledBefore)
+              .executeTakeFirst()
+          )?.max ?? cursor,
+        );
+    if (upTo <= cursor) return;
+    await this.db
+      .insertInto('oncall_dispatch_cursor')
+      .values({ name: 'timeline', last_entry_id: upTo })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ last_entry_id: upTo }).where('oncall_dispatch_cursor.last_entry_id', '<', upTo))
+      .execute();
+  }
+
+  private async dispatchEntry(
+    trx: Transaction<OnCallTables>,
+    entry: { id: number; incident_id: string; kind: string; actor: string; at: string; summary: string; data: Record<string, unknown> },
+  ): Promise<{ enqueued: boolean; entries: TimelineEntry[] }> {
+    const incident = await this.options.incidents.get(entry.incident_id, viewAs<IncidentTables>(trx));
+    let event: NotifyEvent;
+    const context: Record<string, unknown> = {};
+    const entries: TimelineEntry[] = [];
+    switch (entry.kind) {
+      case 'created':
+        event = 'incident.created';
+        await this.startInTransaction(trx, incident.id, incident.team);
+        break;
+      case 'acknowledged':
+        event = 'incident.acknowledged';
+        entries.push(...(await this.stopInTransaction(trx, incident.id, `acknowledged by ${entry.actor}`)));
+        break;
+      case 'status_changed': {
+        const to = String(entry.data.to);
+        context.change = { from: entry.data.from, to, note: entry.data.note ?? null };
+        if (to === 'resolved') {
+          event = 'incident.resolved';
+          entries.push(...(await this.stopInTransaction(trx, incident.id, `resolved by ${entry.actor}`)));
+        } else event = 'incident.status_changed';
+        break;
+      }
+      case 'escalated':
+        event = 'incident.escalated';
+        context.escalation = entry.data.escalation ?? {};
+        break;
+      case 'recovery_rto_breached': {
+        event = 'recovery.rto_breached';
+        const elapsed = (Date.parse(entry.at) - Date.parse(incident.detected_at)) / 60_000;
+        context.recovery = {
+          service: entry.data.source_service ?? null,
+          rto_minutes: entry.data.rto_minutes ?? null,
+          due_at: entry.data.due_at ?? null,
+          elapsed_minutes: Math.round(elapsed),
+          summary: entry.summary,
+        };
+        break;
+      }
+      case 'action_item_overdue':
+        event = 'action_item.overdue';
+        context.action_item = { id: entry.data.action_item_id ?? null, owner: entry.data.owner ?? null, due_at: entry.data.due_date ?? null, summary: entry.summary };
+        break;
+      case 'postmortem_status_changed':
+        if (entry.data.to !== 'published') return { enqueued: false, entries };
+        event = 'postmortem.published';
+        context.postmortem = { status: 'published', reason: entry.data.reason ?? null, summary: entry.summary };
+        break;
+      default:
+        return { enqueued: false, entries };
+    }
+    const request: NotifyRequest = { event, incidentId: incident.id, context, actor: entry.actor };
+    const outcome = await this.options.notifications.enqueueInTransaction(trx, request);
+    return { enqueued: outcome.ids.length > 0, entries };
+  }
+
+  /** Starts escalating an incident for its team's policy; idempotent (one escalation per incident). */
+  private async startInTransaction(trx: OnCallExecutor, incidentId: string, team: string | null): Promise<void> {
+    if (!team) return;
+    const policy = await trx.selectFrom('oncall_escalation_policies').selectAll().where('team', '=', team).executeTakeFirst();
+    if (!policy) return;
+    const now = this.clock().toISOString();
+    await trx
+      .insertInto('oncall_escalations')
+      .values({
+        incident_id: incidentId,
+        policy_id: policy.id,
+        team,
+        levels: policy.levels,
+        repeat: policy.repeat,
+        next_level: 0,
+        cycle: 0,
+        status: 'active',
+        due_at: now,
+        stopped_reason: null,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+      })
+      .onConflict((oc) => oc.column('incident_id').doNothing())
+      .execute();
+  }
+
+  private async stopInTransaction(trx: OnCallExecutor, incidentId: string, reason: string): Promise<TimelineEntry[]> {
+    const now = this.clock().toISOString();
+    const result = await trx
+      .updateTable('oncall_escalations')
+      .set((eb) => ({ status: 'stopped', due_at: null, stopped_reason: reason, updated_at: now, version: eb('version', '+', 1) }))
+      .where('incident_id', '=', incidentId)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return [];
+    return this.options.incidents.appendTimeline(
+      incidentId,
+      [{ kind: 'escalation_stopped', summary: `escalation stopped: ${reason}`, data: { reason } }],
+      'firebreak',
+      viewAs<IncidentTables>(trx),
+    );
+  }
+
+  // ---- firing due escalation timers -----------------------------------------------------------
+
+  /**
+   * Fires every escalation whose timer is due. Each step is one transaction that first advances the row
+   * with `WHERE version = <read>`: of several processes that read the same due row, exactly one
+   * advances it and writes the notifications; the others see zero rows updated and roll back.
+   */
+  async fireDue(): Promise<number> {
+    const now = this.clock().toISOString();
+    const due = await this.db
+      .selectFrom('oncall_escalations')
+      .select(['id'])
+      .where('status', '=', 'active')
+      .where('due_at', '<=', now)
+      .orderBy('due_at')
+      .limit(ESCALATION_BATCH)
+      .execute();
+    let fired = 0;
+    for (const { id } of due) {
+      try {
+        const outcome = await this.db.transaction().execute((trx) => this.fireOne(trx, Number(id)));
+        if (!outcome) continue;
+        fired++;
+        for (const entry of outcome.entries) this.options.events.emit('timeline.appended', { entry });
+        if (outcome.enqueued) this.options.notifications.onEnqueued();
+      } catch (error) {
+        this.options.log.error({ err: error, escalation: id }, 'escalation step failed; will retry');
+      }
+    }
+    return fired;
+  }
+
+  private async fireOne(trx: Transaction<OnCallTables>, id: number): Promise<{ entries: TimelineEntry[]; enqueued: boolean } | null> {
+    const nowDate = this.clock();
+    const now = nowDate.toISOString();
+    const found = await trx.selectFrom('oncall_escalations').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!found) return null;
+    const row: EscalationRow = { ...found, id: Number(found.id) };
+    if (row.status !== 'active' || row.due_at === null || row.due_at > now) return null;
+    const incident = await this.options.incidents.get(row.incident_id, viewAs<IncidentTables>(trx));
+    const levels = fromJson<EscalationLevel[]>(row.levels, []);
+
+    const advance = async (set: { status?: string; next_level?: number; cycle?: number; due_at?: string | null; stopped_reason?: string | null }) => {
+      const result = await trx
+        .updateTable('oncall_escalations')
+        .set({ ...set, updated_at: now, version: row.version + 1 })
+        .where('id', '=', row.id)
+        .where('version', '=', row.version)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    };
+    const timeline = (drafts: TimelineDraft[]) => this.options.incidents.appendTimeline(row.incident_id, drafts, 'firebreak', viewAs<IncidentTables>(trx));
+
+    if (incident.acknowledged_at || !isActiveStatus(incident.status)) {
+      const reason = incident.acknowledged_at ? `acknowledged by ${incident.acknowledged_by}` : `incident is ${incident.status}`;
+      if (!(await advance({ status: 'stopped', due_at: null, stopped_reason: reason }))) return null;
+      return { entries: await timeline([{ kind: 'escalation_stopped', summary: `escalation stopped: ${reason}`, data: { reason } }]), enqueued: false };
+    }
+
+    const step = nextEscalationStep({ next_level: row.next_level, cycle: row.cycle, repeat: row.repeat, levels });
+    if (step.kind === 'exhausted') {
+      const reason = `nobody acknowledged after ${levels.length} level(s)${row.repeat ? ` and ${row.repeat} repeat(s)` : ''}`;
+      if (!(await advance({ status: 'exhausted', due_at: null, stopped_reason: reason }))) return null;
+      return { entries: await timeline([{ kind: 'escalation_exhausted', summary: `escalation exhausted: ${reason}`, data: { policy: row.policy_id } }]), enqueued: false };
+    }
+
+    const dueAt = new Date(nowDate.getTime() + step.then.due_in_minutes * 60_000).toISOString();
+    if (!(await advance({ next_level: step.then.next_level, cycle: step.then.cycle, due_at: dueAt }))) return null;
+
+    const level = levels[step.level]!;
+    const users: string[] = [];
+    const notes: string[] = [];
+    for (const target of level.targets) {
+      if ('user' in target) {
+        users.push(target.user);
+        continue;
+      }
+      const schedule = await this.options.schedules.getSchedule(target.schedule, trx).catch(() => null);
+      const shift = schedule ? this.options.schedules.shiftAt(schedule, nowDate) : null;
+      if (shift) users.push(shift.user);
+      else notes.push(schedule ? `schedule ${target.schedule} has nobody on call` : `schedule ${target.schedule} no longer exists`);
+    }
+    const unique = [...new Set(users)];
+    const escalation = {
+      level: step.level + 1,
+      levels: levels.length,
+      cycle: step.cycle,
+      targets: unique.join(', ') || 'nobody',
+      next_at: dueAt,
+    };
+    const outcome = unique.length
+      ? await this.options.notifications.enqueueInTransaction(trx, {
+          event: 'incident.escalated',
+          incidentId: row.incident_id,
+          users: unique,
+          context: { escalation },
+        })
+      : { ids: [], unreachable: [], recipients: [] };
+    notes.push(...outcome.unreachable);
+    const summary =
+      `escalation level ${step.level + 1} of ${levels.length}${step.cycle ? ` (repeat ${step.cycle})` : ''}: ` +
+      `paged ${outcome.recipients.join(', ') || 'nobody'}${notes.length ? `; ${notes.join('; ')}` : ''}; next level at ${dueAt} unless acknowledged`;
+    const entries = await timeline([
+      { kind: 'escalated', summary, data: { policy: row.policy_id, escalation, notifications: outcome.ids, unreachable: notes } },
+    ]);
+    return { entries, enqueued: outcome.ids.length > 0 };
+  }
+}
+
+function policyFromRow(row: PolicyRow): Policy {
+  return {
+    id: row.id,
+    team: row.team,
+    name: row.name,
+    repeat: row.repeat,
+    levels: fromJson<EscalationLevel[]>(row.levels, []),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    version: row.version,
+  };
+}
+
+function escalationFromRow(row: EscalationRow): EscalationState {
+  return {
+    incident_id: row.incident_id,
+    policy_id: row.policy_id,
+    team: row.team,
+    status: row.status as EscalationState['status'],
+    next_level: row.next_level,
+    cycle: row.cycle,
+    repeat: row.repeat,
+    due_at: row.due_at,
+    stopped_reason: row.stopped_reason,
+    levels: fromJson<EscalationLevel[]>(row.levels, []),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}

@@ -1,0 +1,79 @@
+import type { AppContext, FirebreakModule } from '../app/context.ts';
+import { onCallMigrations } from './store.ts';
+import { ScheduleService } from './schedules.ts';
+import { EscalationService } from './escalations.ts';
+import { NotificationMessageSender } from './notify/plan-sender.ts';
+import { NotificationService } from './notify/service.ts';
+import { StatusPageService } from './statuspage/service.ts';
+import { OnCallWorker } from './worker.ts';
+import { onCallRoutes } from './routes.ts';
+import { notificationRoutes } from './notify/routes.ts';
+import { statusPageRoutes } from './statuspage/routes.ts';
+
+/** The on-call capability's services, for routes, the CLI and tests. */
+export interface OnCall {
+  schedules: ScheduleService;
+  escalations: EscalationService;
+  statusPages: StatusPageService;
+  worker: OnCallWorker;
+  /** Dispatches timeline entries, fires due escalation timers, delivers due notifications, and waits for the sends. */
+  runDueWork(): Promise<void>;
+}
+
+declare module '../app/context.ts' {
+  interface ModuleServices {
+    /** Durable notifications for every capability: `notify({ event, incidentId?, channelIds? | team? | users?, context })`. */
+    notifications: NotificationService;
+    oncall: OnCall;
+  }
+}
+
+export const onCallModule: FirebreakModule = {
+  name: 'oncall',
+  migrations: onCallMigrations,
+  init(ctx: AppContext) {
+    const { database, clock, log, events } = ctx;
+    const { incidents, catalog } = ctx.services;
+    const notifications = new NotificationService({
+      database,
+      incidents,
+      catalog,
+      clock,
+      log,
+      secretKey: ctx.config.secretKey,
+      publicUrl: ctx.config.publicUrl,
+    });
+    const schedules = new ScheduleService(database, catalog, clock);
+    const escalations = new EscalationService({ database, incidents, catalog, schedules, notifications, events, clock, log });
+    const worker = new OnCallWorker(escalations, notifications, log);
+    notifications.onEnqueued = () => worker.pokeDeliveries();
+    // Incident events only wake the worker: what to do is read from the committed timeline, so nothing
+    // depends on this process having seen the event.
+    events.on('incident.created', () => worker.poke());
+    events.on('incident.updated', () => worker.poke());
+    events.on('timeline.appended', ({ entry }) => {
+      if (!entry.kind.startsWith('notification_') && !entry.kind.startsWith('escalation_')) worker.poke();
+    });
+    ctx.services.notifications = notifications;
+    // Response plans' communicate steps reach the real channels through the outbox.
+    if (ctx.services.messageSender) ctx.services.messageSender = new NotificationMessageSender(notifications, ctx.services.messageSender);
+    ctx.services.oncall = {
+      schedules,
+      escalations,
+      statusPages: new StatusPageService(database, incidents, catalog, clock),
+      worker,
+      runDueWork: () => worker.runDueWork(),
+    };
+  },
+  routes(app, ctx) {
+    onCallRoutes(app, ctx);
+    notificationRoutes(app, ctx);
+    statusPageRoutes(app, ctx);
+  },
+  start(ctx) {
+    ctx.services.oncall.worker.start();
+  },
+  async stop(ctx) {
+    await ctx.services.oncall.worker.stop();
+  },
+};

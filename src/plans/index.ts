@@ -1,0 +1,77 @@
+import type { FirebreakModule } from '../app/context.ts';
+import { PlanService } from './service.ts';
+import { planMigrations } from './store.ts';
+import { planRoutes } from './routes.ts';
+import { TimelineWebhookSender, type MessageSender } from './messaging.ts';
+import { PlanWorker, workerSettingsFromEnv } from './worker.ts';
+
+export { PlanService, parsePlanYaml, type AssessSource } from './service.ts';
+export { planMigrations, type PlanTables } from './store.ts';
+export { planRoutes, PLAN_JSON_SCHEMA } from './routes.ts';
+export { TimelineWebhookSender, type MessageSender, type OutgoingMessage, type Delivery } from './messaging.ts';
+export { PlanDefinitionSchema, type PlanDefinition, type PlanStep } from './schemas.ts';
+export { validatePlan, checkPlan, parsePlanDefinition, type PlanProblem } from './validate.ts';
+export { registerPlanCommands } from './cli.ts';
+export type { Execution, PlanSummary, PlanDetail, DryRunReport } from './api.ts';
+
+declare module '../app/context.ts' {
+  interface ModuleServices {
+    plans: PlanService;
+    /**
+     * How `communicate` steps send messages. Plans install a timeline + webhook sender unless a
+     * notification capability initialised earlier already put its own here; one initialised later may
+     * simply replace it (plans look it up on every send).
+     */
+    messageSender: MessageSender;
+  }
+}
+
+/** One worker per running server (tests run several servers in one process). */
+const workers = new WeakMap<object, PlanWorker>();
+
+export const plansModule: FirebreakModule = {
+  name: 'plans',
+  migrations: planMigrations,
+  async init(ctx) {
+    ctx.services.messageSender ??= new TimelineWebhookSender(ctx.services.incidents);
+    const plans = new PlanService({
+      database: ctx.database,
+      incidents: ctx.services.incidents,
+      catalog: ctx.services.catalog,
+      secrets: ctx.services.secrets,
+      checks: ctx.services.checks,
+      events: ctx.events,
+      clock: ctx.clock,
+      log: ctx.log.child({ capability: 'plans' }),
+      sender: () => ctx.services.messageSender,
+      runtimeServices: () => ctx.services,
+    });
+    ctx.services.plans = plans;
+    await plans.loadDirectory(ctx.config.configDir);
+    // Triggers run in the server that saw the change; the claim table makes them once per (plan, incident).
+    const trigger = (incident: Parameters<PlanService['onIncidentChange']>[0], change: 'created' | 'updated') => {
+      plans.onIncidentChange(incident, change).catch((error: unknown) => ctx.log.error({ err: error, incident: incident.id }, 'plan trigger failed'));
+    };
+    ctx.events.on('incident.created', ({ incident }) => trigger(incident, 'created'));
+    ctx.events.on('incident.updated', ({ incident }) => trigger(incident, 'updated'));
+  },
+  async routes(app, ctx) {
+    await planRoutes(app, ctx);
+  },
+  start(ctx) {
+    const plans = ctx.services.plans;
+    const worker = new PlanWorker({
+      engine: plans.engine,
+      effects: plans.effects(),
+      secretsFor: (plan) => plans.secretsFor(plan),
+      log: ctx.log.child({ capability: 'plans' }),
+      settings: workerSettingsFromEnv(),
+    });
+    workers.set(ctx, worker);
+    worker.start();
+  },
+  async stop(ctx) {
+    await workers.get(ctx)?.stop();
+    workers.delete(ctx);
+  },
+};

@@ -1,0 +1,408 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import YAML from 'yaml';
+import { AppError, notFound } from '../shared/errors.ts';
+import type { DomainEvents } from '../shared/events.ts';
+import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import type { CatalogService } from '../catalog/index.ts';
+import type { CheckRunner } from '../checks/index.ts';
+import type { Incident, IncidentService, IncidentStatus, IncidentTables } from '../incidents/index.ts';
+import type { SecretService } from '../secrets/index.ts';
+import { matchingTrigger, versionLabel, type IncidentChange } from './domain.ts';
+import { ExecutionEngine, planActor } from './engine.ts';
+import type { MessageSender } from './messaging.ts';
+import type { PlanDefinition } from './schemas.ts';
+import { sendHttp, type StepEffects } from './steps.ts';
+import type { PlanExecutor, PlanTables } from './store.ts';
+import { checkPlan, parsePlanDefinition, referencedSecrets, validatePlan, type PlanProblem, type ValidationEnvironment } from './validate.ts';
+import type { Execution, PlanDetail, PlanSummary, PlanVersion } from './api.ts';
+
+/** A read-only source of context for `assess` steps, registered by the capability that owns the data. */
+export type AssessSource = (incident: Incident, windowMinutes: number) => Promise<unknown>;
+
+export interface PlanServiceDeps {
+  database: Database;
+  incidents: IncidentService;
+  catalog: CatalogService;
+  secrets: SecretService;
+  checks: CheckRunner;
+  events: DomainEvents;
+  clock: () => Date;
+  log: Logger;
+  /** Looked up at each use, so a notification capability that installs its own sender later is honoured. */
+  sender: () => MessageSender;
+  /** Every service installed at runtime (`ctx.services`), for optional sources such as alerts and LLM telemetry. */
+  runtimeServices: () => object;
+}
+
+/** The parts of the alerts and LLM-telemetry services an assessment reads, when those capabilities are installed. */
+interface AlertReader {
+  listByIncident(incidentId: string): Promise<unknown[]>;
+  openForService(service: string): Promise<{ count: number; alerts: unknown[] }>;
+}
+interface StatReader {
+  statOverWindow(filter: { service: string }, windowMinutes: number): Promise<unknown>;
+}
+function hasMethods<T>(value: unknown, ...methods: string[]): value is T {
+  return typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+}
+
+type PlanRow = PlanTables['plans'];
+
+export class PlanService {
+  readonly db: Kysely<PlanTables>;
+  readonly engine: ExecutionEngine;
+  private readonly definitions = new Map<string, PlanDefinition>();
+  private readonly assessSources = new Map<string, AssessSource>();
+
+  constructor(private readonly deps: PlanServiceDeps) {
+    this.db = deps.database.db.withTables<PlanTables>();
+    this.engine = new ExecutionEngine({
+      database: deps.database,
+      incidents: deps.incidents,
+      events: deps.events,
+      clock: deps.clock,
+      log: deps.log,
+      definition: (planId, seq, db) => this.definition(planId, seq, db),
+    });
+  }
+
+  /**
+   * Other capabilities add context to `assess` snapshots without plans depending on them: alerts
+   * register `open_alerts`, LLM telemetry registers `llm_stats`. Absent sources are reported as absent.
+   */
+  registerAssessSource(name: string, source: AssessSource): void {
+    this.assessSources.set(name, source);
+  }
+
+  // ---- definitions -----------------------------------------------------------------------------
+
+  async definition(planId: string, seq: number, db: PlanExecutor = this.db): Promise<PlanDefinition> {
+    const key = `${planId}@${seq}`;
+    const cached = this.definitions.get(key);
+    if (cached) return cached;
+    const row = await db.selectFrom('plan_versions').select('definition').where('plan_id', '=', planId).where('seq', '=', seq).executeTakeFirst();
+    if (!row) throw notFound('plan version', `${planId} ${versionLabel(seq)}`);
+    const plan = JSON.parse(row.definition) as PlanDefinition;
+    this.definitions.set(key, plan);
+    return plan;
+  }
+
+  async validationEnvironment(options: { secrets: boolean } = { secrets: true }): Promise<ValidationEnvironment> {
+    return {
+      channelNames: new Set(this.deps.sender().channelNames()),
+      ...(options.secrets ? { secretNames: await this.deps.secrets.names() } : {}),
+    };
+  }
+
+  /** Validation that reports every problem instead of throwing the first (for `validate` and dry runs). */
+  async report(raw: unknown): Promise<{ valid: boolean; problems: { field: string; message: string }[] }> {
+    let plan: PlanDefinition;
+    try {
+      plan = parsePlanDefinition(raw);
+    } catch (error) {
+      if (error instanceof AppError) return { valid: false, problems: [{ field: error.details.field ?? '(root)', message: error.message.replace(`${error.details.field}: `, '') }] };
+      throw error;
+    }
+    const problems = checkPlan(plan, await this.validationEnvironment());
+    return { valid: problems.length === 0, problems: problems.map(({ field, message }) => ({ field, message })) };
+  }
+
+  async create(raw: unknown, actor: string): Promise<PlanDetail> {
+    const plan = validatePlan(raw, await this.validationEnvironment());
+    await this.saveVersion(plan, actor, 'api', 'create');
+    return this.get(plan.id);
+  }
+
+  async update(id: string, raw: unknown, actor: string): Promise<PlanDetail> {
+    const plan = validatePlan(raw, await this.validationEnvironment());
+    if (plan.id !== id) throw new AppError('validation_failed', `id: the body is plan ${plan.id}, the URL names ${id}`, { field: 'id' });
+    await this.saveVersion(plan, actor, 'api', 'update');
+    return this.get(id);
+  }
+
+  /**
+   * Stores a new immutable version unless the definition is unchanged. Concurrent writers (two servers
+   * loading the same file) collide on the (plan, seq) key; the loser finds the winner's version.
+   */
+  private async saveVersion(plan: PlanDefinition, actor: string, source: string, mode: 'create' | 'update' | 'upsert'): Promise<{ changed: boolean; version: string }> {
+    const now = this.deps.clock().toISOString();
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const existing = await trx.selectFrom('plans').selectAll().where('id', '=', plan.id).executeTakeFirst();
+        if (existing && mode === 'create') throw new AppError('conflict', `plan ${plan.id} already exists; PUT /api/v1/plans/${plan.id} makes a new version`, { field: 'id' });
+        if (!existing && mode === 'update') throw notFound('plan', plan.id);
+        if (existing) {
+          const current = await this.definition(plan.id, Number(existing.current_seq), trx);
+          if (toJson(current) === toJson(plan)) return { changed: false, version: versionLabel(Number(existing.current_seq)) };
+        }
+        const seq = existing ? Number(existing.current_seq) + 1 : 1;
+        const version = versionLabel(seq);
+        await (existing
+          ? trx
+              .updateTable('plans')
+              .set({ name: plan.name, current_seq: seq, enabled: plan.enabled === false ? 0 : 1, source, updated_at: now })
+              .where('id', '=', plan.id)
+              .where('current_seq', '=', existing.current_seq)
+              .execute()
+          : trx
+              .insertInto('plans')
+              .values({ id: plan.id, name: plan.name, current_seq: seq, enabled: plan.enabled === false ? 0 : 1, source, created_at: now, updated_at: now, last_tested_at: null, last_test: null })
+              .execute());
+        await trx.insertInto('plan_versions').values({ plan_id: plan.id, seq, version, definition: toJson(plan), created_at: now, created_by: actor }).execute();
+        return { changed: true, version };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        if (mode === 'create') throw new AppError('conflict', `plan ${plan.id} already exists`, { field: 'id' });
+        if (mode === 'upsert') return { changed: false, version: '' };
+        throw new AppError('version_conflict', `plan ${plan.id} was changed concurrently; retry`);
+      }
+      throw error;
+    }
+  }
+
+  /** Loads `<configDir>/plans/*.yaml`. A bad file is logged and skipped: one typo must not stop the server. */
+  async loadDirectory(configDir: string): Promise<{ file: string; plan?: string; version?: string; changed?: boolean; error?: string }[]> {
+    const dir = path.join(configDir, 'plans');
+    if (!fs.existsSync(dir)) return [];
+    const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+    const results: { file: string; plan?: string; version?: string; changed?: boolean; error?: string }[] = [];
+    // Secrets are created through the API after the server starts, so a missing one is reported on the plan, not fatal here.
+    const env = await this.validationEnvironment({ secrets: false });
+    for (const file of files) {
+      const relative = path.join('plans', file);
+      try {
+        const plan = validatePlan(parsePlanYaml(fs.readFileSync(path.join(dir, file), 'utf8')), env);
+        const saved = await this.saveVersion(plan, 'config', `file:${relative}`, 'upsert');
+        results.push({ file: relative, plan: plan.id, version: saved.version, changed: saved.changed });
+        if (saved.changed) this.deps.log.info({ plan: plan.id, version: saved.version, file: relative }, 'plan loaded');
+      } catch (error) {
+        results.push({ file: relative, error: (error as Error).message });
+        this.deps.log.error({ file: relative, err: (error as Error).message }, 'plan file rejected');
+      }
+    }
+    return results;
+  }
+
+  async list(): Promise<PlanSummary[]> {
+    const rows = await this.db.selectFrom('plans').selectAll().orderBy('id').execute();
+    const env = await this.validationEnvironment();
+    return Promise.all(rows.map(async (row) => this.summary(row, await this.definition(row.id, Number(row.current_seq)), env)));
+  }
+
+  async get(id: string): Promise<PlanDetail> {
+    const row = await this.db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('plan', id);
+    const definition = await this.definition(id, Number(row.current_seq));
+    return { ...this.summary(row, definition, await this.validationEnvironment()), definition: definition as unknown as Record<string, unknown> };
+  }
+
+  async versions(id: string): Promise<PlanVersion[]> {
+    await this.get(id);
+    const rows = await this.db.selectFrom('plan_versions').selectAll().where('plan_id', '=', id).orderBy('seq').execute();
+    return rows.map((r) => ({ plan_id: r.plan_id, version: r.version, created_at: r.created_at, created_by: r.created_by, definition: JSON.parse(r.definition) as Record<string, unknown> }));
+  }
+
+  async version(id: string, version: string | undefined): Promise<{ seq: number; version: string; plan: PlanDefinition }> {
+    const row = await this.db.selectFrom('plans').select('current_seq').where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('plan', id);
+    if (version === undefined) return { seq: Number(row.current_seq), version: versionLabel(Number(row.current_seq)), plan: await this.definition(id, Number(row.current_seq)) };
+    const found = await this.db.selectFrom('plan_versions').select('seq').where('plan_id', '=', id).where('version', '=', version).executeTakeFirst();
+    if (!found) throw new AppError('not_found', `plan ${id} has no version ${version}`, { field: 'version' });
+    return { seq: Number(found.seq), version, plan: await this.definition(id, Number(found.seq)) };
+  }
+
+  async recordTest(id: string, testedAt: string, summary: { version: string; problem_count: number; recommendations: string[] }): Promise<void> {
+    await this.db.updateTable('plans').set({ last_tested_at: testedAt, last_test: toJson(summary) }).where('id', '=', id).execute();
+  }
+
+  private summary(row: PlanRow, definition: PlanDefinition, env: ValidationEnvironment): PlanSummary {
+    const environmentProblems = checkPlan(definition, env).filter((p) => p.kind === 'secret' || p.kind === 'channel');
+    return {
+      id: row.id,
+      name: row.name,
+      description: definition.description ?? '',
+      version: versionLabel(Number(row.current_seq)),
+      version_count: Number(row.current_seq),
+      enabled: Number(row.enabled) === 1,
+      source: row.source,
+      step_count: definition.steps.length,
+      trigger_count: definition.triggers?.length ?? 0,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+      last_tested_at: row.last_tested_at,
+      last_test: fromJson<PlanSummary['last_test']>(row.last_test, null),
+      problems: environmentProblems.map(({ field, message }) => ({ field, message })),
+    };
+  }
+
+  // ---- executions ------------------------------------------------------------------------------
+
+  private async missingSecrets(plan: PlanDefinition): Promise<string[]> {
+    const names = await this.deps.secrets.names();
+    return referencedSecrets(plan).filter((n) => !names.has(n));
+  }
+
+  async run(planId: string, incidentId: string, actor: string, version?: string): Promise<Execution> {
+    const chosen = await this.version(planId, version);
+    await this.deps.incidents.get(incidentId);
+    const missing = await this.missingSecrets(chosen.plan);
+    if (missing.length) {
+      throw new AppError('unprocessable', `plan ${planId} uses secrets that do not exist: ${missing.join(', ')}; create them with PUT /api/v1/secrets/{name}`, {
+        field: 'plan',
+        missing_secrets: missing,
+      });
+    }
+    const { execution, entries } = await this.db.transaction().execute(async (trx) => {
+      const created = await this.engine.create(trx, { planId, seq: chosen.seq, version: chosen.version, plan: chosen.plan, incidentId, trigger: 'manual', actor });
+      const written = await this.deps.incidents.appendTimeline(incidentId, created.drafts, planActor(planId), viewAs<IncidentTables>(trx));
+      return { execution: created.execution, entries: written };
+    });
+    this.engine.announce(entries);
+    this.engine.onRunnable();
+    return this.engine.execution(execution.id);
+  }
+
+  /** Starts every enabled plan whose trigger matches, at most once per (plan, incident), across all servers. */
+  async onIncidentChange(incident: Incident, change: IncidentChange): Promise<string[]> {
+    const rows = await this.db.selectFrom('plans').select(['id', 'current_seq']).where('enabled', '=', 1).execute();
+    const started: string[] = [];
+    for (const row of rows) {
+      const seq = Number(row.current_seq);
+      const plan = await this.definition(row.id, seq);
+      const trigger = matchingTrigger(plan, incident, change);
+      if (trigger < 0) continue;
+      const already = await this.db.selectFrom('plan_trigger_claims').select('execution_id').where('plan_id', '=', row.id).where('incident_id', '=', incident.id).executeTakeFirst();
+      if (already) continue;
+      const missing = await this.missingSecrets(plan);
+      if (missing.length) {
+        this.deps.log.warn({ plan: row.id, incident: incident.id, missing }, 'plan matched but not started: secrets missing');
+        await this.deps.incidents.appendTimeline(
+          incident.id,
+          [{ kind: 'plan_not_started', summary: `plan ${row.id} matched but was not started: secrets ${missing.join(', ')} do not exist`, data: { plan_id: row.id, missing_secrets: missing } }],
+          planActor(row.id),
+        );
+        continue;
+      }
+      try {
+        const entries = await this.db.transaction().execute(async (trx) => {
+          const created = await this.engine.create(trx, {
+            planId: row.id,
+            seq,
+            version: versionLabel(seq),
+            plan,
+            incidentId: incident.id,
+            trigger: `incident.${change}`,
+            actor: planActor(row.id),
+          });
+          await trx.insertInto('plan_trigger_claims').values({ plan_id: row.id, incident_id: incident.id, execution_id: created.execution.id, claimed_at: this.deps.clock().toISOString() }).execute();
+          created.drafts[0]!.summary += ` — trigger ${trigger + 1} matched`;
+          return this.deps.incidents.appendTimeline(incident.id, created.drafts, planActor(row.id), viewAs<IncidentTables>(trx));
+        });
+        this.engine.announce(entries);
+        started.push(row.id);
+      } catch (error) {
+        if (isUniqueViolation(error)) continue; // another server started it first
+        throw error;
+      }
+    }
+    if (started.length) this.engine.onRunnable();
+    return started;
+  }
+
+  // ---- effects -------------------------------------------------------------------------------------
+
+  /** The real side effects of steps. */
+  effects(): StepEffects {
+    return {
+      http: (request, timeoutMs) => sendHttp(request, timeoutMs),
+      send: (message) => this.deps.sender().send(message),
+      transition: async (incident, to, note, actor) => {
+        const current = await this.deps.incidents.get(incident.id);
+        if (current.status === to) return { from: current.status, to, changed: false };
+        await this.deps.incidents.transition(incident.id, to as IncidentStatus, actor, note ? { note } : {});
+        return { from: current.status, to, changed: true };
+      },
+      checks: (specs) => this.deps.checks.evaluateAll(specs),
+      assess: (incident, windowMinutes) => this.assess(incident, windowMinutes),
+    };
+  }
+
+  /** Reads only: the incident, its services and what depends on them, and whatever sources are installed. */
+  async assess(incident: Incident, windowMinutes: number): Promise<Record<string, unknown>> {
+    const services = await this.deps.catalog.listServices();
+    const affected = services.filter((s) => incident.services.includes(s.id));
+    const dependents = services.filter((s) => s.depends_on.some((d) => incident.services.includes(d))).map((s) => s.id);
+    const extra: Record<string, unknown> = {};
+    const installed = this.deps.runtimeServices() as Record<string, unknown>;
+    const fallbacks: Record<string, AssessSource | undefined> = {
+      open_alerts: hasMethods<AlertReader>(installed.alerts, 'listByIncident', 'openForService')
+        ? async (i) => {
+            const alerts = installed.alerts as AlertReader;
+            const byService = await Promise.all(i.services.map(async (s) => ({ service: s, ...(await alerts.openForService(s)) })));
+            return { incident_alerts: await alerts.listByIncident(i.id), open_by_service: byService };
+          }
+        : undefined,
+      llm_stats: hasMethods<StatReader>(installed.llmTelemetry, 'statOverWindow')
+        ? async (i, minutes) =>
+            Promise.all(i.services.map(async (s) => ({ service: s, stats: await (installed.llmTelemetry as StatReader).statOverWindow({ service: s }, minutes) })))
+        : undefined,
+    };
+    for (const name of ['open_alerts', 'llm_stats']) {
+      const source = this.assessSources.get(name) ?? fallbacks[name];
+      if (!source) {
+        extra[name] = { available: false, reason: `no ${name.replace('_', ' ')} source is installed in this server` };
+        continue;
+      }
+      try {
+        extra[name] = { available: true, window_minutes: windowMinutes, data: await source(incident, windowMinutes) };
+      } catch (error) {
+        extra[name] = { available: false, reason: `source failed: ${(error as Error).message}` };
+      }
+    }
+    const now = this.deps.clock();
+    return {
+      at: now.toISOString(),
+      incident: { id: incident.id, title: incident.title, severity: incident.severity, status: incident.status, impact: incident.impact, labels: incident.labels },
+      minutes_since_detected: Math.round((now.getTime() - Date.parse(incident.detected_at)) / 60_000),
+      affected_services: affected.map((s) => ({ id: s.id, name: s.name, tier: s.tier, owner_team: s.owner_team, rto_minutes: s.rto_minutes, slo_target: s.slo_target, depends_on: s.depends_on })),
+      unknown_services: incident.services.filter((id) => !affected.some((s) => s.id === id)),
+      dependent_services: dependents,
+      ...extra,
+    };
+  }
+
+  async secretsFor(plan: PlanDefinition): Promise<Map<string, string>> {
+    return this.deps.secrets.reveal(referencedSecrets(plan));
+  }
+
+  /** The plan's secrets that exist, decrypted (for dry-run previews, which redact them again). */
+  async existingSecretsFor(plan: PlanDefinition): Promise<Map<string, string>> {
+    const names = await this.deps.secrets.names();
+    try {
+      return await this.deps.secrets.reveal(referencedSecrets(plan).filter((n) => names.has(n)));
+    } catch {
+      return new Map();
+    }
+  }
+
+  problemsOf(plan: PlanDefinition, env: ValidationEnvironment): PlanProblem[] {
+    return checkPlan(plan, env);
+  }
+}
+
+/** YAML text to a plain value; syntax errors name the line. */
+export function parsePlanYaml(text: string): unknown {
+  const document = YAML.parseDocument(text, { prettyErrors: true });
+  const error = document.errors[0];
+  if (error) {
+    const line = error.linePos?.[0];
+    throw new AppError('malformed_input', `invalid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${error.message.split('\n')[0]}`, {
+      field: line ? `line ${line.line}` : '(root)',
+    });
+  }
+  return document.toJS() as unknown;
+}

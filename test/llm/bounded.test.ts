@@ -1,0 +1,57 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateToLatest, openDatabase, type Database } from '../../src/storage/index.ts';
+import { LlmTelemetryService, llmMigrations } from '../../src/llm/index.ts';
+import { DEFAULT_LLM_OPTIONS } from '../../src/llm/service.ts';
+import type { LlmCall } from '../../src/llm/records.ts';
+
+const NOW = Date.parse('2026-11-24T12:00:30Z');
+
+function call(service: string, model: string, startedAtMs: number): LlmCall {
+  return { service, provider: 'p', model, responseModel: null, operation: 'chat', startedAtMs, latencyMs: 100, ttftMs: 10, errorKind: null, inputTokens: 1, outputTokens: 1, costUsd: 0, safetyFlagged: false };
+}
+
+// The service's memory bounds, exercised directly: they are configuration a server test cannot reach cheaply.
+describe('LLM aggregation memory bounds', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = openDatabase('sqlite::memory:');
+    await migrateToLatest(database, [llmMigrations]);
+  });
+  afterAll(() => database.close());
+
+  it('flushes the oldest buckets beyond maxOpenBuckets and refuses series beyond maxSeries', async () => {
+    const service = new LlmTelemetryService(database, () => new Date(NOW), pino({ level: 'silent' }), [], () => undefined, {
+      ...DEFAULT_LLM_OPTIONS,
+      maxOpenBuckets: 10,
+      maxSeries: 50,
+    });
+    const calls: LlmCall[] = [];
+    for (let s = 0; s < 60; s++) calls.push(call('svc', `model-${s}`, NOW - 1000));
+    const outcome = service.ingest(calls, 'json');
+    expect(outcome.accepted).toBe(50);
+    expect(outcome.rejections).toHaveLength(10);
+    expect(new Set(outcome.rejections.map((r) => r.reason))).toEqual(new Set(['too_many_series']));
+    expect(service.openBucketCount).toBe(50);
+    await service.maintain();
+    expect(service.openBucketCount).toBe(10);
+    // Nothing is lost: the flushed buckets are in the database and the stats merge both.
+    const stats = await service.stats({ fromMs: NOW - 60_000, toMs: NOW + 60_000, stepSeconds: 120, service: 'svc' });
+    expect(stats).toHaveLength(50);
+    expect(stats.reduce((sum, s) => sum + s.points[0]!.requests, 0)).toBe(50);
+  });
+
+  it('evicts series idle for a day, so new series are accepted again', async () => {
+    let now = NOW;
+    const service = new LlmTelemetryService(database, () => new Date(now), pino({ level: 'silent' }), [], () => undefined, { ...DEFAULT_LLM_OPTIONS, maxSeries: 5 });
+    const old = Array.from({ length: 5 }, (_, i) => call('idle', `m-${i}`, NOW - 60_000));
+    expect(service.ingest(old, 'json').accepted).toBe(5);
+    expect(service.ingest([call('idle', 'new', NOW - 1000)], 'json').rejections[0]?.reason).toBe('too_many_series');
+    await service.maintain();
+    expect(service.liveSeriesCount).toBe(5);
+    now = NOW + 25 * 3_600_000;
+    await service.maintain();
+    expect(service.liveSeriesCount).toBe(0);
+    expect(service.ingest([call('idle', 'new', now - 1000)], 'json').accepted).toBe(1);
+  });
+});

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.ts';
+import { ADMIN_TOKEN, spawnServer, type ServerProcess } from '../support/server.ts';
+import { TestTarget, eventually } from './target.ts';
+
+interface Execution {
+  id: string;
+  status: string;
+  steps: { step_id: string; status: string; attempt: number }[];
+  waiting_for: { step_id: string; kind: string }[];
+}
+
+const SECRET = 'durable-secret-value-7788';
+
+async function api<T = unknown>(server: ServerProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(new URL(path, server.url), {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** Short leases make the restart test quick; the shared-work test uses long ones so a stall under load is not taken for a crash. */
+function serverEnv(database: TestDatabase, leaseMs = 3000): Record<string, string> {
+  return {
+    FIREBREAK_DATABASE_URL: database.url,
+    FIREBREAK_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
+    FIREBREAK_SECRET_KEY: 'durability-test-secret-key',
+    FIREBREAK_WORKERS: 'true',
+    FIREBREAK_PLAN_LEASE_MS: String(leaseMs),
+    FIREBREAK_PLAN_POLL_MS: '50',
+  };
+}
+
+describeEachDatabase('plan durability across processes', (kind) => {
+  let database: TestDatabase;
+  let target: TestTarget;
+  const servers: ServerProcess[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    target = await new TestTarget().start();
+  });
+  afterAll(async () => {
+    // A process already killed by a signal has exitCode null; waiting for its exit again would hang.
+    for (const server of servers) if (server.child.exitCode === null && server.child.signalCode === null) await server.stop('SIGKILL');
+    await target?.close();
+    await database?.drop();
+  });
+
+  async function start(leaseMs?: number): Promise<ServerProcess> {
+    const server = await spawnServer(serverEnv(database, leaseMs));
+    servers.push(server);
+    return server;
+  }
+
+  it('resumes after the server is killed mid-step: completed steps never rerun, idempotent steps retry, others wait for a decision', async () => {
+    const first = await start();
+    expect((await api(first, 'PUT', '/api/v1/secrets/durable_token', { value: SECRET })).status).toBe(201);
+    const slowPlan = (id: string, idempotent: boolean) => ({
+      id,
+      name: id,
+      steps: [
+        { id: 'before', type: 'http', with: { method: 'POST', url: `${target.url}/${id}/before`, headers: { Authorization: 'Bearer {{secrets.durable_token}}' } } },
+        { id: 'slow', type: 'http', needs: ['before'], idempotent, timeout: '20s', with: { method: 'PUT', url: `${target.url}/${id}/slow?delay=2500` } },
+        { id: 'after', type: 'http', needs: ['slow'], with: { method: 'POST', url: `${target.url}/${id}/after` } },
+      ],
+    });
+    for (const [id, idempotent] of [['restart-idem', true], ['restart-once', false]] as const) {
+      expect((await api(first, 'POST', '/api/v1/plans', slowPlan(id, idempotent))).status).toBe(201);
+    }
+    const incident = (await api<{ id: string }>(first, 'POST', '/api/v1/incidents', { title: 'restart', severity: 'high' })).body.id;
+    const idem = (await api<Execution>(first, 'POST', '/api/v1/plans/restart-idem/run', { incident_id: incident })).body;
+    const once = (await api<Execution>(first, 'POST', '/api/v1/plans/restart-once/run', { incident_id: incident })).body;
+    await eventually(async () => (target.countFor('/restart-idem/slow') && target.countFor('/restart-once/slow') ? true : undefined), 15_000, 'slow steps in flight');
+    await first.stop('SIGKILL');
+
+    const second = await start();
+    const get = async (id: string) => (await api<Execution>(second, 'GET', `/api/v1/executions/${id}`)).body;
+    const idemDone = await eventually(async () => {
+      const e = await get(idem.id);
+      return e.status === 'succeeded' ? e : undefined;
+    }, 20_000, 'the idempotent plan to finish');
+    expect(target.countFor('/restart-idem/before')).toBe(1);
+    expect(target.countFor('/restart-idem/slow')).toBe(2); // interrupted attempt + retry
+    expect(target.countFor('/restart-idem/after')).toBe(1);
+    expect(idemDone.steps.find((s) => s.step_id === 'slow')!.attempt).toBe(2);
+
+    const waiting = await eventually(async () => {
+      const e = await get(once.id);
+      return e.waiting_for.length ? e : undefined;
+    }, 20_000, 'the non-idempotent step to need a decision');
+    expect(waiting.waiting_for).toEqual([expect.objectContaining({ step_id: 'slow', kind: 'decision' })]);
+    expect(target.countFor('/restart-once/slow')).toBe(1);
+    const decided = await api<Execution>(second, 'POST', `/api/v1/executions/${once.id}/steps/slow/decide`, { action: 'skip', comment: 'the gateway shows it took effect' });
+    expect(decided.status).toBe(200);
+    const onceDone = await eventually(async () => {
+      const e = await get(once.id);
+      return e.status === 'succeeded' ? e : undefined;
+    }, 10_000, 'the decided plan to finish');
+    expect(onceDone.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped', 'succeeded']);
+    expect(target.countFor('/restart-once/before')).toBe(1);
+    expect(target.countFor('/restart-once/slow')).toBe(1);
+    expect(target.countFor('/restart-once/after')).toBe(1);
+
+    const timeline = (await api<{ kind: string }[]>(second, 'GET', `/api/v1/incidents/${incident}/timeline`)).body.map((t) => t.kind);
+    expect(timeline).toContain('plan_step_interrupted');
+    expect(timeline).toContain('plan_step_needs_decision');
+    expect(target.byPath('/restart-idem/before')[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
+    for (const server of [first, second]) expect(server.output()).not.toContain(SECRET);
+    await second.stop();
+  }, 90_000);
+
+  if (kind === 'postgres') {
+    it('shares 100 executions between two servers on one database without running any step twice', async () => {
+      // One after the other: the first one migrates the fresh database.
+      const a = await start(15_000);
+      const b = await start(15_000);
+      const plan = {
+        id: 'shared-work',
+        name: 'shared work',
+        steps: ['one', 'two', 'three'].map((id) => ({ id, type: 'http', with: { method: 'POST', url: `${target.url}/shared/{{execution.id}}/${id}` } })),
+      };
+      plan.steps.push({ id: 'four', type: 'http', needs: ['one', 'two', 'three'], with: { method: 'POST', url: `${target.url}/shared/{{execution.id}}/four` } } as never);
+      expect((await api(a, 'POST', '/api/v1/plans', plan)).status).toBe(201);
+      const ids: string[] = [];
+      const incidents: string[] = [];
+      for (let batch = 0; batch < 10; batch++) {
+        await Promise.all(
+          Array.from({ length: 10 }, async (_, j) => {
+            const server = j % 2 ? a : b;
+            const incident = (await api<{ id: string }>(server, 'POST', '/api/v1/incidents', { title: `shared ${batch}-${j}`, severity: 'medium' })).body.id;
+            incidents.push(incident);
+            ids.push((await api<Execution>(server, 'POST', '/api/v1/plans/shared-work/run', { incident_id: incident })).body.id);
+          }),
+        );
+      }
+      await eventually(async () => (target.byPath('/shared/').length >= 400 ? true : undefined), 120_000, '400 step requests').catch(async (error: unknown) => {
+        const statuses = new Map<string, number>();
+        for (const id of ids) {
+          const e = (await api<Execution>(a, 'GET', `/api/v1/executions/${id}`)).body;
+          for (const s of e.steps) statuses.set(s.status, (statuses.get(s.status) ?? 0) + 1);
+        }
+        throw new Error(`${String(error)}; step statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
+      });
+      const executions = await eventually(async () => {
+        const all: Execution[] = [];
+        for (const incident of incidents) all.push(...(await api<Execution[]>(a, 'GET', `/api/v1/incidents/${incident}/executions`)).body);
+        return all.every((e) => e.status === 'succeeded') ? all : undefined;
+      }, 30_000, 'every execution to succeed');
+      expect(executions).toHaveLength(100);
+      await new Promise((r) => setTimeout(r, 300)); // any duplicate would have arrived by now
+      const counts = new Map<string, number>();
+      for (const r of target.byPath('/shared/')) counts.set(r.path, (counts.get(r.path) ?? 0) + 1);
+      expect(counts.size).toBe(400);
+      expect([...counts.values()].every((n) => n === 1)).toBe(true);
+      // Both servers did part of the work (a sample of incidents shows it).
+      const workers = new Set<string>();
+      for (const incident of incidents.slice(0, 20)) {
+        const entries = (await api<{ kind: string; data: { worker?: string } }[]>(a, 'GET', `/api/v1/incidents/${incident}/timeline?kind=plan_step_started`)).body;
+        for (const entry of entries) if (entry.data.worker) workers.add(entry.data.worker);
+      }
+      expect(workers.size).toBe(2);
+    }, 240_000);
+  }
+});
