@@ -12,8 +12,9 @@ import { IncidentMetricsPanel } from './dashboard-incident-metrics.tsx';
 import { ServicesSettings } from './settings-services.tsx';
 import { TeamsSettings } from './settings-teams.tsx';
 import { TokensSettings } from './settings-tokens.tsx';
-import { capabilitySlot } from './incident-capability-slot.tsx';
 import { RecoveryPanel } from './incident-recovery.tsx';
+import { AlertsPanel, RelatedPanel } from './incident-alerts.tsx';
+import { ExecutionsPanel } from './incident-executions.tsx';
 import { PostmortemPanel } from './incident-postmortem.tsx';
 import { ActionItems } from '../screens/ActionItems.tsx';
 import { AnalysesPanel } from './incident-analyses.tsx';
@@ -38,12 +39,10 @@ registerSettingsTab({ id: 'services', label: 'Services', order: 10, component: S
 registerSettingsTab({ id: 'teams', label: 'Teams', order: 20, component: TeamsSettings });
 registerSettingsTab({ id: 'tokens', label: 'Tokens', order: 90, component: TokensSettings });
 
-// Incident-page slots for capabilities built in parallel. Each stays hidden while its endpoint answers
-// 404 and shows the endpoint's real answer once it exists; replace a slot with a dedicated panel.
-const incidentPath = (id: string) => `/api/v1/incidents/${encodeURIComponent(id)}`;
-registerIncidentPanel(capabilitySlot({ id: 'alerts', title: 'Alerts', order: 10, endpoint: (id) => `${incidentPath(id)}/alerts` }));
-registerIncidentPanel(capabilitySlot({ id: 'related', title: 'Related incidents', order: 20, endpoint: (id) => `${incidentPath(id)}/related` }));
-registerIncidentPanel(capabilitySlot({ id: 'plan-executions', title: 'Response plan executions', order: 30, endpoint: (id) => `${incidentPath(id)}/plan-executions` }));
+// Incident-page panels, one per capability. A panel renders nothing while its capability answers 404.
+registerIncidentPanel({ id: 'alerts', title: 'Alerts', order: 10, component: AlertsPanel });
+registerIncidentPanel({ id: 'related', title: 'Related incidents', order: 20, component: RelatedPanel });
+registerIncidentPanel({ id: 'plan-executions', title: 'Response plan executions', order: 30, component: ExecutionsPanel });
 registerIncidentPanel({ id: 'recovery', title: 'Recovery and RTO clock', order: 40, component: RecoveryPanel });
 registerIncidentPanel({ id: 'analyses', title: 'Root cause analyses', order: 45, component: AnalysesPanel });
 registerIncidentPanel({ id: 'postmortem', title: 'Postmortem', order: 50, component: PostmortemPanel });
