@@ -9,6 +9,7 @@ import { IncidentPage } from '../screens/IncidentPage.tsx';
 import { Dashboards } from '../screens/Dashboards.tsx';
 import { Settings } from '../screens/Settings.tsx';
 import { IncidentMetricsPanel } from './dashboard-incident-metrics.tsx';
+import { LlmStatsPanel } from './dashboard-llm-stats.tsx';
 import { ServicesSettings } from './settings-services.tsx';
 import { TeamsSettings } from './settings-teams.tsx';
 import { TokensSettings } from './settings-tokens.tsx';
@@ -33,6 +34,7 @@ registerScreen({ path: '/settings/:tab', title: 'Settings', component: Settings 
 
 // Dashboard panels.
 registerDashboardPanel({ id: 'incident-metrics', title: 'Incidents, MTTA and MTTR', order: 10, component: IncidentMetricsPanel });
+registerDashboardPanel({ id: 'llm-stats', title: 'LLM service stats', order: 20, component: LlmStatsPanel });
 
 // Settings tabs.
 registerSettingsTab({ id: 'services', label: 'Services', order: 10, component: ServicesSettings });
