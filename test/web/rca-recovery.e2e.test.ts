@@ -159,6 +159,31 @@ describe('web console: recovery, root cause and fault trees in headless Chromium
     await shot('action-items-1280');
   });
 
+  it('charts LLM stats recorded over the real ingest endpoint on the dashboard', async () => {
+    const now = Date.now();
+    const requests = Array.from({ length: 40 }, (_, i) => ({
+      service: 'chat-api',
+      provider: 'openai',
+      model: 'gpt-4o',
+      started_at: new Date(now - (40 - i) * 60_000).toISOString(),
+      latency_ms: 400 + i * 10,
+      ttft_ms: 120 + i,
+      status: i % 10 === 0 ? 'server_error' : 'ok',
+      input_tokens: 500,
+      output_tokens: 200,
+      cost_usd: 0.01,
+    }));
+    const integration = await server.api('POST', '/api/v1/integrations', { name: 'chat-api telemetry', service: 'chat-api' });
+    const sent = await server.api('POST', '/api/v1/llm/requests', { requests }, { token: integration.body.routing_key });
+    expect(sent.body.accepted).toBe(40);
+    await page.getByRole('link', { name: 'Dashboards' }).click();
+    const stats = page.getByTestId('llm-stats');
+    await stats.waitFor();
+    await expect.poll(() => stats.evaluate((el) => [...el.querySelectorAll('canvas')].filter((c) => c.width > 0).length)).toBe(4);
+    await expect(stats.textContent()).resolves.toContain('40 requests, cost $0.40');
+    await shot('dashboards-llm-1280');
+  });
+
   it('fits a phone-sized screen (375 px)', async () => {
     const phone = await chromium.browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     const small = await phone.newPage();

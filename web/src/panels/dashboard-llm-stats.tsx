@@ -126,7 +126,8 @@ function LlmCharts({ series, detections }: { series: StatsSeries; detections: Al
         borderColor: colour,
         backgroundColor: colour,
         borderDash: dash,
-        pointRadius: 0,
+        // Visible even when the range holds a single bucket.
+        pointRadius: 3,
         spanGaps: true,
       });
       const build = (canvas: HTMLCanvasElement | null, datasets: ReturnType<typeof line>[], unit: string, main: (number | null)[]) => {
@@ -134,7 +135,7 @@ function LlmCharts({ series, detections }: { series: StatsSeries; detections: Al
         charts.push(
           new Chart(canvas, {
             type: 'line',
-            data: { labels, datasets: [...datasets, markers(main)] },
+            data: { labels, datasets: marked.size ? [...datasets, markers(main)] : datasets },
             options: { maintainAspectRatio: false, interaction: { mode: 'index', intersect: false }, scales: { y: { beginAtZero: true, title: { display: true, text: unit } } } },
           }),
         );
