@@ -13,6 +13,8 @@ import { LlmStatsPanel } from './dashboard-llm-stats.tsx';
 import { ServicesSettings } from './settings-services.tsx';
 import { TeamsSettings } from './settings-teams.tsx';
 import { TokensSettings } from './settings-tokens.tsx';
+import { IntegrationsSettings } from './settings-integrations.tsx';
+import { PlansSettings } from './settings-plans.tsx';
 import { RecoveryPanel } from './incident-recovery.tsx';
 import { AlertsPanel, RelatedPanel } from './incident-alerts.tsx';
 import { ExecutionsPanel } from './incident-executions.tsx';
@@ -39,6 +41,8 @@ registerDashboardPanel({ id: 'llm-stats', title: 'LLM service stats', order: 20,
 // Settings tabs.
 registerSettingsTab({ id: 'services', label: 'Services', order: 10, component: ServicesSettings });
 registerSettingsTab({ id: 'teams', label: 'Teams', order: 20, component: TeamsSettings });
+registerSettingsTab({ id: 'integrations', label: 'Integrations', order: 30, component: IntegrationsSettings });
+registerSettingsTab({ id: 'plans', label: 'Plans', order: 40, component: PlansSettings });
 registerSettingsTab({ id: 'tokens', label: 'Tokens', order: 90, component: TokensSettings });
 
 // Incident-page panels, one per capability. A panel renders nothing while its capability answers 404.
