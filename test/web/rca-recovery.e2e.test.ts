@@ -184,6 +184,43 @@ describe('web console: recovery, root cause and fault trees in headless Chromium
     await shot('dashboards-llm-1280');
   });
 
+  it('creates an integration showing its key once, shows the alert it sends, and approves a plan step', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Integrations' }).click();
+    await page.getByRole('button', { name: 'Create integration' }).click();
+    await expect(page.locator('#integration-name-error').textContent()).resolves.toContain('Name the sender');
+    await page.getByLabel('Name').fill('Alertmanager prod');
+    await page.getByLabel('Service').selectOption('chat-api');
+    await page.getByRole('button', { name: 'Create integration' }).click();
+    const key = await page.getByTestId('new-routing-key').locator('code.secret').textContent();
+    await shot('settings-integrations-1280');
+    await page.getByRole('button', { name: 'Done, hide it' }).click();
+    await expect(page.getByText(key!).count()).resolves.toBe(0);
+
+    const alert = { routing_key: key, event_action: 'trigger', dedup_key: 'gpu-oom-1', payload: { summary: 'GPU OOM on replica a', source: 'dcgm', severity: 'critical' } };
+    expect((await fetch(`${server.url}/v2/enqueue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert) })).status).toBe(202);
+    await fetch(`${server.url}/v2/enqueue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert) });
+    let alertIncident: string | null = null;
+    await expect.poll(async () => (alertIncident = (await server.api('GET', '/api/v1/alerts?source=dcgm')).body.items[0]?.incident_id ?? null)).not.toBe(null);
+
+    const plan = await server.api('POST', '/api/v1/plans', {
+      id: 'failover',
+      name: 'Fail over',
+      steps: [
+        { id: 'ok', type: 'approval', with: { prompt: 'Fail over {{incident.id}}?' } },
+        { id: 'assess', type: 'assess', needs: ['ok'] },
+      ],
+    });
+    expect(plan.status, JSON.stringify(plan.body)).toBe(201);
+    await page.goto(`${server.url}/incidents/${alertIncident}`);
+    await expect.poll(() => page.getByTestId('alert-counts').textContent()).toMatch(/Alerts1.*Occurrences2/);
+    await page.getByLabel('Run a plan').selectOption('failover');
+    await page.getByRole('button', { name: 'Run plan' }).click();
+    await page.getByRole('button', { name: 'Approve step ok' }).click({ timeout: 15_000 });
+    await expect.poll(() => page.locator('[data-step="ok"]').getAttribute('data-status')).toBe('succeeded');
+    await shot('incident-alerts-plans-1280');
+  });
+
   it('fits a phone-sized screen (375 px)', async () => {
     const phone = await chromium.browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     const small = await phone.newPage();
