@@ -91,6 +91,11 @@ export function RecoveryPanel({ incident }: IncidentPanelProps) {
             {plan.data.verification.soak_minutes ? `, ${plan.data.verification.soak_minutes} min soak` : ''}
             {plan.data.verification.verified_at ? `; verified ${formatTime(plan.data.verification.verified_at)}` : ''}
           </p>
+          <CriteriaList
+            criteria={plan.data.verification.criteria}
+            writable={writable && plan.data.status !== 'verified'}
+            onSignOff={(criterion) => act(async () => plan.set(await api.post<RecoveryPlan>(`${planPath(incident.id)}/signoffs`, { criterion })))}
+          />
           {writable && plan.data.status !== 'verified' ? (
             <div class="button-row">
               <button
@@ -170,6 +175,33 @@ function StepItem(props: { step: RecoveryStep; critical: boolean; writable: bool
         </div>
       ) : null}
     </li>
+  );
+}
+
+interface CriterionView {
+  id: string;
+  description?: string;
+  check?: { kind: string };
+  sign_off?: { by?: string; question: string };
+}
+
+/** What verification checks; human sign-offs get a button (the server records who signed). */
+function CriteriaList({ criteria, writable, onSignOff }: { criteria: unknown[]; writable: boolean; onSignOff: (criterion: string) => void }) {
+  const list = criteria as CriterionView[];
+  return (
+    <ul class="criteria">
+      {list.map((c) => (
+        <li key={c.id} data-criterion={c.id}>
+          <strong>{c.id}</strong>: {c.sign_off ? `sign-off${c.sign_off.by ? ` by ${c.sign_off.by}` : ''} — ${c.sign_off.question}` : `${c.check?.kind ?? 'check'} check`}
+          {c.description ? <span class="muted"> ({c.description})</span> : null}
+          {c.sign_off && writable ? (
+            <button type="button" class="link-button" onClick={() => onSignOff(c.id)} aria-label={`Sign off ${c.id}`}>
+              sign off
+            </button>
+          ) : null}
+        </li>
+      ))}
+    </ul>
   );
 }
 
