@@ -124,7 +124,10 @@ function LoadedEditor({ analysis, onSaved }: { analysis: Analysis; onSaved: (ana
       <form onSubmit={save} noValidate>
         {writable ? (
           <Field id="analysis-edit-title" label="Title" error={titleError}>
-            <input id="analysis-edit-title" value={title} onInput={(e) => (setTitle(e.currentTarget.value), setDirty(true))} {...describedBy('analysis-edit-title', titleError)} />
+            <input id="analysis-edit-title" value={title} onInput={(e) => {
+                setTitle(e.currentTarget.value);
+                setDirty(true);
+              }} {...describedBy('analysis-edit-title', titleError)} />
           </Field>
         ) : null}
         <Field id="analysis-edit-problem" label="Problem" error={problemField.endsWith('problem') ? ctx.problemDetail : undefined}>
@@ -269,7 +272,12 @@ function FiveWhysEditor({ body, onChange, ctx }: { body: FiveWhysBody; onChange:
     const gone = new Set([id]);
     for (let grew = true; grew; ) {
       grew = false;
-      for (const w of body.whys) if (w.parent_id && gone.has(w.parent_id) && !gone.has(w.id)) (gone.add(w.id), (grew = true));
+      for (const w of body.whys) {
+        if (w.parent_id && gone.has(w.parent_id) && !gone.has(w.id)) {
+          gone.add(w.id);
+          grew = true;
+        }
+      }
     }
     onChange({ ...body, whys: body.whys.filter((w) => !gone.has(w.id)), chosen_why_id: body.chosen_why_id && gone.has(body.chosen_why_id) ? null : (body.chosen_why_id ?? null) });
   };
