@@ -32,7 +32,7 @@ describeEachDatabase('LLM traffic replay', (kind) => {
   let database: TestDatabase;
   let now = T0;
   let routingKey: string;
-  const r = seededRandom(20261124);
+  const r = seededRandom(Number(process.env.FIREBREAK_REPLAY_SEED ?? 20261124));
   let configDir: string;
 
   beforeAll(async () => {
