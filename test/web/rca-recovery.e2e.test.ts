@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -222,6 +224,52 @@ describe('web console: recovery, root cause and fault trees in headless Chromium
     await page.getByRole('button', { name: 'Approve step ok' }).click({ timeout: 15_000 });
     await expect.poll(() => page.locator('[data-step="ok"]').getAttribute('data-status')).toBe('succeeded');
     await shot('incident-alerts-plans-1280');
+  });
+
+  it('shows a plan as YAML with a dry run, sends a real channel test, and says who is on call', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Plans' }).click();
+    await page.getByRole('button', { name: 'Open plan Fail over', exact: true }).click();
+    await expect(page.getByTestId('plan-yaml').textContent()).resolves.toContain('type: approval');
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await expect(page.getByTestId('dry-run-report').textContent()).resolves.toMatch(/ok.*approval.*would wait/);
+    await shot('settings-plans-1280');
+
+    const received: string[] = [];
+    const receiver = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push(body);
+        response.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (receiver.address() as AddressInfo).port;
+      await page.getByRole('link', { name: 'Channels' }).click();
+      await page.getByLabel('Id').fill('ops-hook');
+      await page.getByLabel('URL').fill(`http://127.0.0.1:${port}/hook`);
+      await page.getByRole('button', { name: 'Create channel' }).click();
+      await page.getByRole('button', { name: 'Done, hide it' }).click();
+      await page.getByRole('button', { name: 'Send a test message to ops-hook' }).click();
+      await expect(page.getByTestId('channels-table').getByRole('status').textContent()).resolves.toContain('delivered');
+      expect(received).toHaveLength(1);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+
+    await page.getByRole('link', { name: 'Schedules' }).click();
+    await page.getByLabel('Id').fill('llm-primary');
+    await page.getByLabel('Team').selectOption('llm-platform');
+    await page.getByLabel('Time zone').fill('UTC');
+    await page.getByLabel('First hand-off').fill('2026-01-05');
+    await page.getByRole('button', { name: 'Create schedule' }).click();
+    await expect(page.locator('#schedule-users-error').textContent()).resolves.toContain('at least one person');
+    await page.getByLabel('People, in order').fill('alice');
+    await page.getByRole('button', { name: 'Create schedule' }).click();
+    await page.getByTestId('schedules-table').getByRole('cell', { name: /^alice/ }).waitFor();
+    await shot('settings-schedules-1280');
   });
 
   it('fits a phone-sized screen (375 px)', async () => {

@@ -15,6 +15,7 @@ import { TeamsSettings } from './settings-teams.tsx';
 import { TokensSettings } from './settings-tokens.tsx';
 import { IntegrationsSettings } from './settings-integrations.tsx';
 import { PlansSettings } from './settings-plans.tsx';
+import { ChannelsSettings, SchedulesSettings } from './settings-oncall.tsx';
 import { RecoveryPanel } from './incident-recovery.tsx';
 import { AlertsPanel, RelatedPanel } from './incident-alerts.tsx';
 import { ExecutionsPanel } from './incident-executions.tsx';
@@ -43,6 +44,8 @@ registerSettingsTab({ id: 'services', label: 'Services', order: 10, component: S
 registerSettingsTab({ id: 'teams', label: 'Teams', order: 20, component: TeamsSettings });
 registerSettingsTab({ id: 'integrations', label: 'Integrations', order: 30, component: IntegrationsSettings });
 registerSettingsTab({ id: 'plans', label: 'Plans', order: 40, component: PlansSettings });
+registerSettingsTab({ id: 'channels', label: 'Channels', order: 50, component: ChannelsSettings });
+registerSettingsTab({ id: 'schedules', label: 'Schedules', order: 60, component: SchedulesSettings });
 registerSettingsTab({ id: 'tokens', label: 'Tokens', order: 90, component: TokensSettings });
 
 // Incident-page panels, one per capability. A panel renders nothing while its capability answers 404.
