@@ -99,7 +99,7 @@ describe('web console: recovery, root cause and fault trees in headless Chromium
     await page.getByRole('button', { name: 'Create analysis' }).click();
     await page.waitForURL('**/analyses/**');
     analysisUrl = page.url();
-    await page.getByRole('button', { name: 'Add a first why' }).click();
+    await page.getByRole('button', { name: 'Add a first why', exact: true }).click();
     await page.getByLabel('Why 1', { exact: true }).fill('Why did the model server run out of GPU memory?');
     await page.locator('#why-' + (await page.locator('.why').first().getAttribute('data-why')) + '-evidence').selectOption({ index: 1 });
     await page.getByRole('button', { name: 'Add evidence' }).click();

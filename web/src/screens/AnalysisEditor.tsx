@@ -360,7 +360,7 @@ function FiveWhysEditor({ body, onChange, ctx }: { body: FiveWhysBody; onChange:
       {renderLevel(null, '')}
       {ctx.writable ? (
         <button type="button" onClick={() => addWhy(null)}>
-          Add a first why
+          {body.whys.length ? 'Add another first why' : 'Add a first why'}
         </button>
       ) : null}
       <EntryList

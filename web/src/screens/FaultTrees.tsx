@@ -19,6 +19,7 @@ interface TopGate {
 /** What the server is asked about: a shipped example by name, MEF XML or Firebreak JSON. */
 type Source = { example: string } | { mef_xml: string } | { model: unknown };
 
+const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 const formatProbability = (p: number) => (p === 0 ? '0' : p >= 0.001 ? p.toPrecision(3) : p.toExponential(2));
 
 /** Reads pasted text as MEF XML (it starts with `<`) or JSON; says what is wrong before sending. */
@@ -222,7 +223,16 @@ function ImportanceChart({ analysis }: { analysis: FaultTreeAnalysis }) {
       chart = new Chart(canvas.current, {
         type: 'bar',
         data: { labels: rows.map((r) => r.event), datasets: [{ label: MEASURES[measure], data: rows.map((r) => r.value), backgroundColor: '#2f6fb5' }] },
-        options: { indexAxis: 'y', maintainAspectRatio: false, plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true } } },
+        options: {
+          indexAxis: 'y',
+          maintainAspectRatio: false,
+          plugins: { legend: { display: false } },
+          scales: {
+            x: { beginAtZero: true },
+            // Long event names are cut on narrow screens; the table below has them whole.
+            y: { ticks: { callback: (_value, index) => shorten(rows[index]?.event ?? '', window.innerWidth < 600 ? 18 : 40) } },
+          },
+        },
       });
     });
     return () => {
