@@ -114,7 +114,8 @@ export function consoleStaticRoutes(app: HttpApp, distDir: string = CONSOLE_DIST
     // A missing asset is a 404, and so is any path asked for by something other than a browser
     // navigating (API clients probing `/v2/...` deserve a problem, not HTML); a browser gets the app,
     // which resolves its own routes.
-    const navigating = String(request.headers.accept ?? '').includes('text/html');
+    // The root is the console's address, whoever asks for it.
+    const navigating = urlPath === '/' || String(request.headers.accept ?? '').includes('text/html');
     if (path.extname(urlPath) !== '' || !navigating) throw new AppError('not_found', `no endpoint ${request.method} ${rawPath}`);
     const indexEntry = load(index);
     if (!indexEntry) {

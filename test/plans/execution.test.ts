@@ -213,7 +213,7 @@ describeEachDatabase('plan execution', (kind) => {
     expect(execution.status).toBe('succeeded');
     expect(step(execution, 'only-critical').status).toBe('skipped');
     expect(target.countFor(`${p}/critical`)).toBe(0);
-    expect(step(execution, 'assess').output).toMatchObject({ incident: { id: incidentId, severity: 'high' }, open_alerts: { available: true, alerts: [] } });
+    expect(step(execution, 'assess').output).toMatchObject({ incident: { id: incidentId, severity: 'high' }, open_alerts: { available: true, data: { incident_alerts: [] } } });
     expect((await server.api<{ status: string }>('GET', `/api/v1/incidents/${incidentId}`)).body.status).toBe('containing');
     expect(step(execution, 'check').output).toMatchObject({ passed: true, results: [{ observed: { status: 200 } }] });
     const hook = JSON.parse(target.byPath(`${p}/hook`)[0]!.body) as Record<string, unknown>;

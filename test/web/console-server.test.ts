@@ -55,6 +55,10 @@ describeEachDatabase('web console serving and live stream', (kind) => {
     // Only a browser navigating gets the app for an unknown path; an API client gets a problem.
     const client = await server.api('GET', '/v2/something', undefined, { token: null, headers: { accept: 'application/json' } });
     expect(client.status).toBe(404);
+    // The root is the console's address even for a client that does not say it wants HTML (curl).
+    const root = await server.api<string>('GET', '/', undefined, { token: null, headers: { accept: '*/*' } });
+    expect(root.status).toBe(200);
+    expect(root.body).toContain('<title>Firebreak</title>');
     expect(client.body.code).toBe('not_found');
     const openapi = await server.api('GET', '/openapi.json');
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/api/v1/stream', '/api/v1/lifecycle']));

@@ -15,7 +15,7 @@ export interface AnalysisOptions {
   cutoff?: number;
   /** How many cut sets to list (the most probable first); the count always covers all. Default 100. */
   maxCutSets?: number;
-  /** Most decision-diagram nodes (BDD and ZBDD together) before giving up with too_large_for_analysis. Default 8 000 000 (~200 MB). */
+  /** Most decision-diagram nodes held at once (BDD and ZBDD together; dead BDD nodes are collected between gates) before giving up with too_large_for_analysis. Default 8 000 000 (~200 MB). */
   nodeBudget?: number;
 }
 

@@ -24,6 +24,7 @@ const OP_NOT = 4;
 const OP_WITHOUT = 5;
 const OP_UNION = 6;
 const OP_CONCAT = 7;
+const OP_UNSATISFIED = 8;
 
 export class DiagramStore {
   level: Int32Array;
@@ -149,6 +150,51 @@ export class DiagramStore {
     return r;
   }
 
+  /**
+   * Garbage collection: keeps only the nodes reachable from `roots` and renumbers them densely, in the same
+   * relative order (so children still have smaller ids than their parents). Returns old id -> new id
+   * (-1 for a dropped node). The computed cache is cleared; callers must translate every id they hold.
+   */
+  compact(roots: ArrayLike<number>): Int32Array {
+    const size = this.size;
+    const { level, low, high } = this;
+    const keep = new Uint8Array(size);
+    keep[FALSE] = 1;
+    keep[TRUE] = 1;
+    const stack: number[] = [];
+    for (let i = 0; i < roots.length; i++) stack.push(roots[i]!);
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (keep[n]) continue;
+      keep[n] = 1;
+      stack.push(low[n]!, high[n]!);
+    }
+    const map = new Int32Array(size).fill(-1);
+    map[FALSE] = FALSE;
+    map[TRUE] = TRUE;
+    let next = 2;
+    for (let id = 2; id < size; id++) {
+      if (!keep[id]) continue;
+      level[next] = level[id]!;
+      low[next] = map[low[id]!]!;
+      high[next] = map[high[id]!]!;
+      map[id] = next++;
+    }
+    this.size = next;
+    this.table.fill(0);
+    const table = this.table;
+    const mask = this.tableMask;
+    for (let id = 2; id < next; id++) {
+      let h = (Math.imul(level[id]!, 0x9e3779b1) ^ Math.imul(low[id]!, 0x85ebca77) ^ Math.imul(high[id]!, 0xc2b2ae3d)) >>> 0;
+      h ^= h >>> 15;
+      let slot = h & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = id;
+    }
+    this.cacheOp.fill(0);
+    return map;
+  }
+
   // ---- BDD -------------------------------------------------------------------------------------------
 
   /** BDD node for "if variable `l` then `hi` else `lo`". */
@@ -263,6 +309,27 @@ export class DiagramStore {
     return this.remember(OP_WITHOUT, p, q, r);
   }
 
+  /**
+   * Sets of the family `p` that do not satisfy the BDD `f` (a set read as the assignment with exactly its
+   * variables true). For a monotone `f` this equals without(p, minimalSolutions(f)), in one recursion
+   * over (p, f) instead of the nested one of `without`.
+   */
+  unsatisfying(p: number, f: number): number {
+    if (p === FALSE || f === TRUE) return FALSE;
+    if (f === FALSE) return p;
+    const lp = this.level[p]!;
+    // f's variables above p's top one are false in every set of p (p = {{}} walks f to its all-false value).
+    while (this.level[f]! < lp) f = this.low[f]!;
+    if (f <= TRUE) return f === TRUE ? FALSE : p;
+    const hit = this.cached(OP_UNSATISFIED, p, f);
+    if (hit >= 0) return hit;
+    const lf = this.level[f]!;
+    let r: number;
+    if (lp < lf) r = this.zbdd(lp, this.unsatisfying(this.low[p]!, f), this.unsatisfying(this.high[p]!, f));
+    else r = this.zbdd(lp, this.unsatisfying(this.low[p]!, this.low[f]!), this.unsatisfying(this.high[p]!, this.high[f]!));
+    return this.remember(OP_UNSATISFIED, p, f, r);
+  }
+
   union(p: number, q: number): number {
     if (p === FALSE) return q;
     if (q === FALSE || p === q) return p;
@@ -295,15 +362,18 @@ export class DiagramStore {
    * For a monotone (coherent) function these are exactly its minimal cut sets. For a non-monotone one they
    * are the minimal cut sets of its monotone approximation (the function with negated literals set to true).
    * `memo` (one slot per BDD node, -1 for unknown) can be shared between calls on disjoint diagrams.
+   * `monotone` (the function and so all its cofactors are monotone, e.g. a coherent tree) allows the
+   * cheaper `unsatisfying` filter in place of `without`; the result is the same.
    */
-  minimalSolutions(root: number, memo: Int32Array = new Int32Array(root + 1).fill(-1)): number {
+  minimalSolutions(root: number, memo: Int32Array = new Int32Array(root + 1).fill(-1), monotone = false): number {
     const visit = (f: number): number => {
       if (f <= TRUE) return f;
       const known = memo[f]!;
       if (known >= 0) return known;
       const m0 = visit(this.low[f]!);
       const m1 = visit(this.high[f]!);
-      const r = this.zbdd(this.level[f]!, m0, this.without(m1, m0));
+      // Monotone f: a minimal solution of f1 extends to one of f iff it does not satisfy f0.
+      const r = this.zbdd(this.level[f]!, m0, monotone ? this.unsatisfying(m1, this.low[f]!) : this.without(m1, m0));
       memo[f] = r;
       return r;
     };

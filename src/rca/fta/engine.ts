@@ -32,7 +32,11 @@ interface Module {
   parent: number;
 }
 
-export function analyzeExactly(tree: CompiledTree, nodeBudget: number): ExactResult {
+/**
+ * `collectAbove`: store size above which unreferenced nodes are collected between gates (default: half the
+ * budget, at least 1M nodes); tests set it low to exercise the collector.
+ */
+export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAbove?: number): ExactResult {
   const t0 = performance.now();
   const candidates = findModules(tree);
   const { levelOfEvent, levelOfGate, levels } = assignLevels(tree, candidates);
@@ -63,9 +67,24 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number): ExactRes
     return store.variable(levelOfEvent[inputEvent(input)]!);
   };
 
+  // Uses of each gate's diagram still to come: once a gate's parents are all built, its diagram is garbage
+  // (unless it is a module's), and a collection between gates reclaims it along with intermediate results.
+  const pendingUses = new Int32Array(tree.gates.length);
+  for (const gate of tree.gates) for (const input of gate.inputs) if (input >= 0) pendingUses[input] = pendingUses[input]! + 1;
+  let collectAt = collectAbove ?? Math.max(1 << 20, nodeBudget >> 1);
   for (let g = 0; g < tree.gates.length; g++) {
     const gate = tree.gates[g]!;
+    if (store.size > collectAt) {
+      const roots: number[] = modules.map((m) => m.root);
+      for (let h = 0; h < g; h++) if (pendingUses[h]! > 0 && moduleIndex[h]! < 0) roots.push(gateBdd[h]!);
+      const map = store.compact(roots);
+      for (let h = 0; h < g; h++) gateBdd[h] = map[gateBdd[h]!]!;
+      for (const m of modules) m.root = map[m.root]!;
+      // Live nodes close to the collection threshold: collect less often rather than thrash.
+      if (collectAbove === undefined && store.size > collectAt >> 1) collectAt = Math.min(nodeBudget, store.size * 2);
+    }
     const inputs = gate.inputs.map(operand);
+    for (const input of gate.inputs) if (input >= 0) pendingUses[input] = pendingUses[input]! - 1;
     gateBdd[g] = gateFunction(store, gate.type, gate.k, inputs);
     const isCandidate = candidates[g] === 1 && (g === top || levelOfGate[g]! >= 0);
     // A module true when all its events are absent would break cut-set splicing (see minimalSolutions);
@@ -88,6 +107,14 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number): ExactRes
       if (moduleIndex[input]! >= 0) modules[moduleIndex[input]!]!.parent = owner;
       else ownerOf[input] = owner;
     }
+  }
+  // A module whose own gates (sub-modules aside) are all AND/OR/atleast is a monotone function of its
+  // variables, even in a non-coherent tree; its cut sets can use the cheaper monotone filter.
+  const monotone = new Uint8Array(modules.length).fill(1);
+  for (let g = 0; g <= top; g++) {
+    const owner = moduleIndex[g]! >= 0 ? moduleIndex[g]! : ownerOf[g]!;
+    const type = tree.gates[g]!.type;
+    if (owner >= 0 && (type === 'not' || type === 'xor' || type === 'nand' || type === 'nor')) monotone[owner] = 0;
   }
   const t1 = performance.now();
 
@@ -139,7 +166,7 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number): ExactRes
   const spliced = new Int32Array(modules.length);
   const memo = new Int32Array(store.size).fill(-1);
   modules.forEach((m, i) => {
-    const own = store.minimalSolutions(m.root, memo);
+    const own = store.minimalSolutions(m.root, memo, monotone[i] === 1);
     const expanded = new Map<number, number>();
     const expand = (n: number): number => {
       if (n <= TRUE) return n;

@@ -1,0 +1,33 @@
+// Child process of bench/fta/run.ts: analyses one MEF file and prints one JSON line, so each tree's
+// peak memory (maxRSS) is its own.
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { analyzeFaultTree, parseOpenPsaMef } from '../../src/rca/fta/index.ts';
+import { isAppError } from '../../src/shared/errors.ts';
+
+const file = process.argv[2]!;
+const nodeBudget = process.env.FTA_NODE_BUDGET ? Number(process.env.FTA_NODE_BUDGET) : undefined;
+const started = performance.now();
+try {
+  const model = parseOpenPsaMef(readFileSync(file, 'utf8'));
+  const parsed = performance.now();
+  const r = analyzeFaultTree(model, { maxCutSets: 10, nodeBudget });
+  const done = performance.now();
+  console.log(
+    JSON.stringify({
+      ok: true,
+      gates: r.gates,
+      basicEvents: r.basicEvents,
+      cutSets: r.minimalCutSetCount,
+      exact: r.probability.exact,
+      coherent: r.coherent,
+      modules: r.diagram.modules,
+      parseMs: parsed - started,
+      analysisMs: done - parsed,
+      maxRssKb: process.resourceUsage().maxRSS,
+    }),
+  );
+} catch (error) {
+  const message = isAppError(error) ? `${error.code}: ${error.message}` : String(error);
+  console.log(JSON.stringify({ ok: false, error: message, analysisMs: performance.now() - started, maxRssKb: process.resourceUsage().maxRSS }));
+}

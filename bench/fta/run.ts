@@ -1,0 +1,101 @@
+// Fault tree analysis benchmark over the Aralia trees (Open-PSA MEF): one child process per tree so peak
+// memory is measured per tree; writes its section of BENCHMARKS.md. Run: npx tsx bench/fta/run.ts [filter]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const START = '<!-- bench:fta:start -->';
+const END = '<!-- bench:fta:end -->';
+const PER_TREE_TIMEOUT_S = Number(process.env.FTA_TIMEOUT_S ?? 60);
+
+function sharedDir(): string {
+  if (process.env.FIREBREAK_SHARED_DIR) return process.env.FIREBREAK_SHARED_DIR;
+  const beside = path.resolve(repoRoot, '../shared');
+  return existsSync(beside) ? beside : '/work/shared';
+}
+
+interface Row {
+  file: string;
+  ok: boolean;
+  gates?: number;
+  basicEvents?: number;
+  cutSets?: string;
+  exact?: number;
+  coherent?: boolean;
+  modules?: number;
+  parseMs?: number;
+  analysisMs?: number;
+  maxRssKb?: number;
+  error?: string;
+}
+
+const datasetDir = path.join(sharedDir(), 'datasets/fault-trees');
+if (!existsSync(datasetDir)) {
+  console.error(`dataset not found at ${datasetDir}; set FIREBREAK_SHARED_DIR`);
+  process.exit(1);
+}
+const filter = process.argv[2];
+const files = readdirSync(datasetDir).filter((f) => f.endsWith('.xml') && (!filter || f.includes(filter))).sort();
+const rows: Row[] = [];
+const wallStart = Date.now();
+for (const file of files) {
+  const child = spawnSync(
+    process.execPath,
+    ['--stack-size=8000', '--max-old-space-size=3000', '--import', 'tsx', path.join(repoRoot, 'bench/fta/analyze-one.ts'), path.join(datasetDir, file)],
+    { cwd: repoRoot, encoding: 'utf8', timeout: PER_TREE_TIMEOUT_S * 1000, killSignal: 'SIGKILL', env: process.env },
+  );
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  let row: Row;
+  try {
+    row = { file, ...(JSON.parse(line) as Omit<Row, 'file'>) };
+  } catch {
+    row = { file, ok: false, error: child.signal ? `killed after ${PER_TREE_TIMEOUT_S} s (${child.signal})` : `crashed: ${child.stderr.trim().split('\n').slice(-1)[0] ?? ''}` };
+  }
+  rows.push(row);
+  const summary = row.ok
+    ? `${row.gates} gates, ${row.basicEvents} events, ${row.cutSets} MCS, P=${row.exact?.toExponential(4)}, ${((row.analysisMs ?? 0) / 1000).toFixed(2)} s, ${((row.maxRssKb ?? 0) / 1024).toFixed(0)} MB`
+    : row.error;
+  console.log(`${file.padEnd(14)} ${summary}`);
+}
+const wallS = (Date.now() - wallStart) / 1000;
+
+const fmtS = (ms?: number): string => (ms === undefined ? '' : (ms / 1000).toFixed(2));
+const analysed = rows.filter((r) => r.ok);
+const totalAnalysisMs = analysed.reduce((s, r) => s + (r.analysisMs ?? 0) + (r.parseMs ?? 0), 0);
+const under10 = analysed.filter((r) => (r.analysisMs ?? 0) + (r.parseMs ?? 0) < 10_000).length;
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const table = [
+  '| Tree | Gates | Basic events | Minimal cut sets | P(top) exact | Time (s) | Peak RSS (MB) |',
+  '|---|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) =>
+    r.ok
+      ? `| ${r.file.replace('.xml', '')}${r.coherent ? '' : ' ¹'} | ${r.gates} | ${r.basicEvents} | ${r.cutSets} | ${r.exact?.toExponential(4)} | ${fmtS((r.analysisMs ?? 0) + (r.parseMs ?? 0))} | ${((r.maxRssKb ?? 0) / 1024).toFixed(0)} |`
+      : `| ${r.file.replace('.xml', '')} | | | not analysed: ${r.error?.replace(/\|/g, '/').slice(0, 160)} | | ${fmtS(r.analysisMs)} | ${r.maxRssKb ? ((r.maxRssKb ?? 0) / 1024).toFixed(0) : ''} |`,
+  ),
+];
+const section = [
+  START,
+  '## Fault tree analysis (Aralia benchmark, Open-PSA MEF)',
+  '',
+  `Run ${new Date().toISOString()} with \`npx tsx bench/fta/run.ts\` on ${os.cpus().length} cores (${cpu}), Node ${process.version}; one child process per tree, default node budget${process.env.FTA_NODE_BUDGET ? ` overridden to ${process.env.FTA_NODE_BUDGET}` : ' (8 000 000)'}, per-tree limit ${PER_TREE_TIMEOUT_S} s. The machine is shared, so times carry noise.`,
+  '',
+  'Time = parse + full analysis (BDD per module, exact probability, importance of every event, ZBDD of all minimal cut sets, count, top-10 listing, rare-event and MCUB). Peak RSS is the child process\'s maxRSS (includes Node and tsx, ~110 MB baseline).',
+  '',
+  ...table,
+  '',
+  `¹ non-coherent (NOT/XOR): cut sets are those of the monotone approximation; P(top) is exact.`,
+  '',
+  `**Total**: ${analysed.length} of ${rows.length} trees analysed exactly, ${under10} under 10 s; analysis time of those ${(totalAnalysisMs / 1000).toFixed(1)} s, wall time with process start-up ${wallS.toFixed(1)} s.`,
+  END,
+].join('\n');
+
+const file = path.join(repoRoot, 'BENCHMARKS.md');
+const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+const start = current.indexOf(START);
+const end = current.indexOf(END);
+const next = start >= 0 && end > start ? current.slice(0, start) + section + current.slice(end + END.length) : `${current.trimEnd()}\n\n${section}\n`;
+writeFileSync(file, next);
+console.log(`\n${analysed.length}/${rows.length} analysed, ${(totalAnalysisMs / 1000).toFixed(1)} s analysis, ${wallS.toFixed(1)} s wall; BENCHMARKS.md updated`);
