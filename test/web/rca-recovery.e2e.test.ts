@@ -128,6 +128,19 @@ describe('web console: recovery, root cause and fault trees in headless Chromium
     await shot('analysis-five-whys-1280');
   });
 
+  it('draws a fishbone from the server, adds a cause and votes for it', async () => {
+    const created = await server.api('POST', `/api/v1/incidents/${incidentId}/analyses`, { kind: 'fishbone', title: 'OOM fishbone' });
+    await page.goto(`${server.url}/analyses/${created.body.id}`);
+    await page.locator('[data-testid=fishbone-diagram] svg').waitFor();
+    await page.getByLabel('New technology cause').fill('no KV-cache budget per request');
+    await page.locator('.fishbone-category', { hasText: 'Technology' }).getByRole('button', { name: 'Add cause' }).click();
+    await page.getByRole('button', { name: /^Save/ }).click();
+    await page.getByRole('button', { name: 'Vote for no KV-cache budget per request' }).click();
+    await page.locator('[data-cause]', { hasText: '1 votes' }).waitFor();
+    await expect(page.locator('[data-testid=fishbone-diagram] svg').innerHTML()).resolves.toContain('KV-cache budget');
+    await shot('analysis-fishbone-1280');
+  });
+
   it('analyses an example fault tree, lists its cut sets and highlights the chosen one on the tree', async () => {
     await page.getByRole('link', { name: 'Fault trees' }).click();
     await page.getByRole('button', { name: 'Analyse' }).click();
