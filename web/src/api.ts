@@ -112,6 +112,7 @@ export const api = {
   get: <T>(path: string, options?: RequestOptions) => (!options?.token && takePrefetched<T>(path)) || request<T>('GET', path, undefined, options),
   post: <T>(path: string, body?: unknown, options?: RequestOptions) => request<T>('POST', path, body ?? {}, options),
   patch: <T>(path: string, body: unknown, options?: RequestOptions) => request<T>('PATCH', path, body, options),
+  put: <T>(path: string, body: unknown, options?: RequestOptions) => request<T>('PUT', path, body, options),
   delete: <T>(path: string, options?: RequestOptions) => request<T>('DELETE', path, undefined, options),
 };
 
@@ -125,4 +126,36 @@ export function query(params: Record<string, string | number | boolean | readonl
   }
   const text = search.toString();
   return text ? `?${text}` : '';
+}
+
+/**
+ * Fetches a text answer (an SVG drawn by the server, say) with the Authorization header, so images that
+ * need a token are inlined rather than linked with the token in their URL.
+ */
+export async function requestText(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: { ...authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError({ title: 'Network error', status: 0, code: 'network', detail: 'the server could not be reached; check the connection and retry' });
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let problem: Problem = { title: response.statusText || 'Request failed', status: response.status, code: 'http', detail: `${method} ${path} answered ${response.status}` };
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (parsed && typeof parsed === 'object' && 'status' in parsed) problem = parsed as Problem;
+    } catch {
+      // not JSON: keep the generic problem
+    }
+    if (response.status === 401) unauthorizedHandler(problem.detail);
+    throw new ApiError(problem);
+  }
+  return text;
 }

@@ -23,3 +23,26 @@ export interface Page<T> {
   items: T[];
   next_cursor: string | null;
 }
+
+import type { Static } from 'typebox';
+import type { ActionItemSchema, EvaluationSchema, PlanSchema, PostmortemSchema } from '../../src/recovery/schemas.ts';
+import type { AnalysisSchema, FiveWhysBody, FishboneBody } from '../../src/rca/schemas.ts';
+export type { FiveWhysBody, FishboneBody, Evidence, Why, Cause } from '../../src/rca/schemas.ts';
+export type { FaultTreeAnalysis, CutSet, ImportanceMeasures } from '../../src/rca/fta/analysis.ts';
+
+export type RecoveryPlan = Static<typeof PlanSchema>;
+export type RecoveryStep = RecoveryPlan['steps'][number];
+export interface CriterionResult {
+  criterion: string;
+  passed: boolean;
+  detail: string;
+  observed?: unknown;
+}
+export type RecoveryEvaluation = Omit<Static<typeof EvaluationSchema>, 'results'> & { results: CriterionResult[] };
+export type Postmortem = Static<typeof PostmortemSchema>;
+export type ActionItem = Static<typeof ActionItemSchema>;
+export type Analysis = Omit<Static<typeof AnalysisSchema>, 'body'> & { body: FiveWhysBody | FishboneBody };
+export type { Alert, IncidentAlertSummary, RelatedCandidate, IncidentLink, Integration, CreatedIntegration } from '../../src/ingest/schemas.ts';
+export type { Execution, StepRun, PlanSummary, PlanDetail, DryRunReport } from '../../src/plans/api.ts';
+export type { Channel } from '../../src/oncall/notify/schemas.ts';
+export type { Schedule, OnCallAnswer } from '../../src/oncall/schemas.ts';

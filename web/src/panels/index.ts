@@ -9,31 +9,49 @@ import { IncidentPage } from '../screens/IncidentPage.tsx';
 import { Dashboards } from '../screens/Dashboards.tsx';
 import { Settings } from '../screens/Settings.tsx';
 import { IncidentMetricsPanel } from './dashboard-incident-metrics.tsx';
+import { LlmStatsPanel } from './dashboard-llm-stats.tsx';
 import { ServicesSettings } from './settings-services.tsx';
 import { TeamsSettings } from './settings-teams.tsx';
 import { TokensSettings } from './settings-tokens.tsx';
-import { capabilitySlot } from './incident-capability-slot.tsx';
+import { IntegrationsSettings } from './settings-integrations.tsx';
+import { PlansSettings } from './settings-plans.tsx';
+import { ChannelsSettings, SchedulesSettings } from './settings-oncall.tsx';
+import { RecoveryPanel } from './incident-recovery.tsx';
+import { AlertsPanel, RelatedPanel } from './incident-alerts.tsx';
+import { ExecutionsPanel } from './incident-executions.tsx';
+import { PostmortemPanel } from './incident-postmortem.tsx';
+import { ActionItems } from '../screens/ActionItems.tsx';
+import { AnalysesPanel } from './incident-analyses.tsx';
+import { AnalysisEditor } from '../screens/AnalysisEditor.tsx';
+import { FaultTrees } from '../screens/FaultTrees.tsx';
 
 // Screens (top-level pages). `nav` puts one in the header.
 registerScreen({ path: '/incidents', title: 'Incidents', component: IncidentList, nav: { label: 'Incidents', order: 10 } });
 registerScreen({ path: '/incidents/:id', title: 'Incident', component: IncidentPage });
 registerScreen({ path: '/dashboards', title: 'Dashboards', component: Dashboards, nav: { label: 'Dashboards', order: 20 } });
+registerScreen({ path: '/action-items', title: 'Action items', component: ActionItems, nav: { label: 'Action items', order: 40 } });
+registerScreen({ path: '/fault-trees', title: 'Fault trees', component: FaultTrees, nav: { label: 'Fault trees', order: 50 } });
+registerScreen({ path: '/analyses/:id', title: 'Root cause analysis', component: AnalysisEditor });
 registerScreen({ path: '/settings', title: 'Settings', component: Settings, nav: { label: 'Settings', order: 90 } });
 registerScreen({ path: '/settings/:tab', title: 'Settings', component: Settings });
 
 // Dashboard panels.
 registerDashboardPanel({ id: 'incident-metrics', title: 'Incidents, MTTA and MTTR', order: 10, component: IncidentMetricsPanel });
+registerDashboardPanel({ id: 'llm-stats', title: 'LLM service stats', order: 20, component: LlmStatsPanel });
 
 // Settings tabs.
 registerSettingsTab({ id: 'services', label: 'Services', order: 10, component: ServicesSettings });
 registerSettingsTab({ id: 'teams', label: 'Teams', order: 20, component: TeamsSettings });
+registerSettingsTab({ id: 'integrations', label: 'Integrations', order: 30, component: IntegrationsSettings });
+registerSettingsTab({ id: 'plans', label: 'Plans', order: 40, component: PlansSettings });
+registerSettingsTab({ id: 'channels', label: 'Channels', order: 50, component: ChannelsSettings });
+registerSettingsTab({ id: 'schedules', label: 'Schedules', order: 60, component: SchedulesSettings });
 registerSettingsTab({ id: 'tokens', label: 'Tokens', order: 90, component: TokensSettings });
 
-// Incident-page slots for capabilities built in parallel. Each stays hidden while its endpoint answers
-// 404 and shows the endpoint's real answer once it exists; replace a slot with a dedicated panel.
-const incidentPath = (id: string) => `/api/v1/incidents/${encodeURIComponent(id)}`;
-registerIncidentPanel(capabilitySlot({ id: 'alerts', title: 'Alerts', order: 10, endpoint: (id) => `${incidentPath(id)}/alerts` }));
-registerIncidentPanel(capabilitySlot({ id: 'related', title: 'Related incidents', order: 20, endpoint: (id) => `${incidentPath(id)}/related` }));
-registerIncidentPanel(capabilitySlot({ id: 'plan-executions', title: 'Response plan executions', order: 30, endpoint: (id) => `${incidentPath(id)}/plan-executions` }));
-registerIncidentPanel(capabilitySlot({ id: 'recovery', title: 'Recovery and RTO clock', order: 40, endpoint: (id) => `${incidentPath(id)}/recovery` }));
-registerIncidentPanel(capabilitySlot({ id: 'postmortem', title: 'Postmortem', order: 50, endpoint: (id) => `${incidentPath(id)}/postmortem` }));
+// Incident-page panels, one per capability. A panel renders nothing while its capability answers 404.
+registerIncidentPanel({ id: 'alerts', title: 'Alerts', order: 10, component: AlertsPanel });
+registerIncidentPanel({ id: 'related', title: 'Related incidents', order: 20, component: RelatedPanel });
+registerIncidentPanel({ id: 'plan-executions', title: 'Response plan executions', order: 30, component: ExecutionsPanel });
+registerIncidentPanel({ id: 'recovery', title: 'Recovery and RTO clock', order: 40, component: RecoveryPanel });
+registerIncidentPanel({ id: 'analyses', title: 'Root cause analyses', order: 45, component: AnalysesPanel });
+registerIncidentPanel({ id: 'postmortem', title: 'Postmortem', order: 50, component: PostmortemPanel });

@@ -1,0 +1,309 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type Problem } from '../api.ts';
+import { useAsync } from '../hooks.ts';
+import type { IncidentPanelProps } from '../registry.ts';
+import { canWrite, eventMentionsIncident, useLiveEvents, useSession } from '../session.ts';
+import { RESYNC_EVENT } from '../stream.ts';
+import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { formatDuration, formatTime, humanise } from '../format.ts';
+import type { RecoveryEvaluation, RecoveryPlan, RecoveryStep } from '../types.ts';
+
+const planPath = (id: string) => `/api/v1/incidents/${encodeURIComponent(id)}/recovery`;
+
+/** Refetches (once per burst) when the server says something about this incident changed. */
+export function useIncidentReload(incidentId: string, reload: () => void, enabled = true): void {
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
+  useLiveEvents((name, payload) => {
+    if (!enabled) return;
+    if (name !== RESYNC_EVENT && !eventMentionsIncident(payload, incidentId)) return;
+    if (timer.current) clearTimeout(timer.current);
+    timer.current = setTimeout(reload, 300);
+  });
+}
+
+/** Ticks once a second so clocks computed from stored times stay current without asking the server. */
+export function useNow(intervalMs = 1000): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const handle = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(handle);
+  }, [intervalMs]);
+  return now;
+}
+
+/** The recovery plan: RTO clock, step graph with start/complete, verification and rollback. */
+export function RecoveryPanel({ incident }: IncidentPanelProps) {
+  const { me } = useSession();
+  const writable = canWrite(me);
+  const plan = useAsync((signal) => api.get<RecoveryPlan>(planPath(incident.id), { signal }), [incident.id]);
+  const missing = plan.state === 'error' && plan.error.status === 404;
+  useIncidentReload(incident.id, plan.reload);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [evaluation, setEvaluation] = useState<RecoveryEvaluation | null>(null);
+
+  const act = async (action: () => Promise<void>) => {
+    setProblem(null);
+    try {
+      await action();
+    } catch (error) {
+      setProblem(problemToErrors(error, []).form);
+    }
+  };
+
+  if (plan.state === 'loading' && plan.data === undefined) return null;
+  return (
+    <section class="panel recovery" aria-labelledby="recovery-title" data-panel="recovery">
+      <h2 id="recovery-title">Recovery</h2>
+      {plan.state === 'error' && !missing ? <ProblemNotice problem={plan.error.problem} /> : null}
+      <ProblemNotice problem={problem} />
+      {missing ? (
+        writable ? (
+          <CreatePlanForm incidentId={incident.id} onCreated={(p) => plan.set(p)} />
+        ) : (
+          <p class="muted">No recovery plan yet.</p>
+        )
+      ) : plan.data ? (
+        <>
+          <RtoClock plan={plan.data} />
+          <p class="muted">
+            Plan {humanise(plan.data.status)}
+            {plan.data.projected_completion_at ? `, projected done ${formatTime(plan.data.projected_completion_at)}` : ''}
+            {plan.data.projected_rto_breach ? ' — projected to miss the RTO' : ''}
+          </p>
+          <h3>Steps</h3>
+          <ol class="step-list" aria-label="Recovery steps">
+            {plan.data.steps.map((step) => (
+              <StepItem
+                key={step.id}
+                step={step}
+                critical={plan.data!.critical_path.includes(step.id)}
+                writable={writable && plan.data!.status !== 'verified'}
+                onAction={(verb) =>
+                  act(async () => plan.set(await api.post<RecoveryPlan>(`${planPath(incident.id)}/steps/${encodeURIComponent(step.id)}/${verb}`, {})))
+                }
+              />
+            ))}
+          </ol>
+          <h3>Verification</h3>
+          <p class="muted">
+            {plan.data.verification.criteria.length} criteria
+            {plan.data.verification.soak_minutes ? `, ${plan.data.verification.soak_minutes} min soak` : ''}
+            {plan.data.verification.verified_at ? `; verified ${formatTime(plan.data.verification.verified_at)}` : ''}
+          </p>
+          <CriteriaList
+            criteria={plan.data.verification.criteria}
+            writable={writable && plan.data.status !== 'verified'}
+            onSignOff={(criterion) => act(async () => plan.set(await api.post<RecoveryPlan>(`${planPath(incident.id)}/signoffs`, { criterion })))}
+          />
+          {writable && plan.data.status !== 'verified' ? (
+            <div class="button-row">
+              <button
+                type="button"
+                onClick={() =>
+                  act(async () => {
+                    setEvaluation(await api.post<RecoveryEvaluation>(`${planPath(incident.id)}/verify`, {}));
+                    plan.reload();
+                  })
+                }
+              >
+                Verify now
+              </button>
+            </div>
+          ) : null}
+          <EvaluationResults evaluation={evaluation ?? (plan.data.verification.last_evaluation as RecoveryEvaluation | null)} />
+          {writable ? <RollbackForm incidentId={incident.id} plan={plan.data} onDone={() => plan.reload()} /> : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function RtoClock({ plan }: { plan: RecoveryPlan }) {
+  const now = useNow();
+  const rto = plan.rto;
+  const stoppedAt = plan.verification.verified_at ? Date.parse(plan.verification.verified_at) : null;
+  const elapsed = Math.max(0, ((stoppedAt ?? now) - Date.parse(rto.clock_started_at)) / 1000);
+  if (!rto.tracked || rto.objective_minutes === null) {
+    return (
+      <div class="rto-clock" data-testid="rto-clock" role="timer" aria-live="off">
+        <strong>{formatDuration(elapsed)}</strong> since detection. <span class="muted">{rto.note}</span>
+      </div>
+    );
+  }
+  const objective = rto.objective_minutes * 60;
+  const remaining = objective - elapsed;
+  const breached = remaining < 0;
+  const share = Math.min(1, elapsed / objective);
+  return (
+    <div class={`rto-clock${breached ? ' breached' : ''}`} data-testid="rto-clock" data-breached={breached ? 'true' : 'false'}>
+      <div role="timer" aria-live="off">
+        <strong>{formatDuration(elapsed)}</strong> of {rto.objective_minutes} min RTO
+        {rto.source_service ? <span class="muted"> (from {rto.source_service})</span> : null}
+        {' — '}
+        {breached ? <strong>RTO breached by {formatDuration(-remaining)}</strong> : <span>{formatDuration(remaining)} left</span>}
+        {stoppedAt ? <span class="muted"> (stopped at verification)</span> : null}
+      </div>
+      <progress max={1} value={share} aria-label={`RTO used: ${Math.round(share * 100)}%`} />
+    </div>
+  );
+}
+
+function StepItem(props: { step: RecoveryStep; critical: boolean; writable: boolean; onAction: (verb: 'start' | 'complete') => void }) {
+  const { step, critical, writable, onAction } = props;
+  return (
+    <li class={`step status-${step.status}`} data-step={step.id} data-status={step.status}>
+      <div>
+        <strong>{step.title}</strong> <span class="badge">{humanise(step.status)}</span>
+        {critical ? <span class="badge critical-path">critical path</span> : null}
+      </div>
+      <div class="muted">
+        {step.id} · {step.owner ?? (step.owner_role ? `role: ${step.owner_role}` : 'no owner')} · {step.estimate_minutes} min
+        {step.depends_on.length ? ` · after ${step.depends_on.join(', ')}` : ''}
+        {step.completed_at ? ` · done ${formatTime(step.completed_at)}` : step.started_at ? ` · started ${formatTime(step.started_at)}` : ''}
+      </div>
+      {writable && step.status !== 'done' ? (
+        <div class="button-row">
+          {step.status === 'pending' ? (
+            <button type="button" onClick={() => onAction('start')} aria-label={`Start step ${step.title}`}>
+              Start
+            </button>
+          ) : null}
+          <button type="button" onClick={() => onAction('complete')} aria-label={`Complete step ${step.title}`}>
+            Complete
+          </button>
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+interface CriterionView {
+  id: string;
+  description?: string;
+  check?: { kind: string };
+  sign_off?: { by?: string; question: string };
+}
+
+/** What verification checks; human sign-offs get a button (the server records who signed). */
+function CriteriaList({ criteria, writable, onSignOff }: { criteria: unknown[]; writable: boolean; onSignOff: (criterion: string) => void }) {
+  const list = criteria as CriterionView[];
+  return (
+    <ul class="criteria">
+      {list.map((c) => (
+        <li key={c.id} data-criterion={c.id}>
+          <strong>{c.id}</strong>: {c.sign_off ? `sign-off${c.sign_off.by ? ` by ${c.sign_off.by}` : ''} — ${c.sign_off.question}` : `${c.check?.kind ?? 'check'} check`}
+          {c.description ? <span class="muted"> ({c.description})</span> : null}
+          {c.sign_off && writable ? (
+            <button type="button" class="link-button" onClick={() => onSignOff(c.id)} aria-label={`Sign off ${c.id}`}>
+              sign off
+            </button>
+          ) : null}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function EvaluationResults({ evaluation }: { evaluation: RecoveryEvaluation | null | undefined }) {
+  if (!evaluation || !Array.isArray(evaluation.results)) return null;
+  return (
+    <div class="evaluation" data-testid="verification-results">
+      <p>
+        {evaluation.passed ? 'Passed' : 'Failed'} at {formatTime(evaluation.evaluated_at)} ({humanise(evaluation.outcome)})
+      </p>
+      <ul>
+        {evaluation.results.map((result) => (
+          <li key={result.criterion} data-passed={result.passed ? 'true' : 'false'}>
+            <span aria-hidden="true">{result.passed ? '✔' : '✘'}</span> <strong>{result.criterion}</strong>: {result.passed ? 'passed' : 'failed'} — {result.detail}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function RollbackForm({ incidentId, plan, onDone }: { incidentId: string; plan: RecoveryPlan; onDone: () => void }) {
+  const [reason, setReason] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setProblem(null);
+    if (!reason.trim()) return setErrors({ reason: 'Say why the recovery is being rolled back.' });
+    setErrors({});
+    try {
+      await api.post(`${planPath(incidentId)}/rollback`, { reason: reason.trim() });
+      setReason('');
+      onDone();
+    } catch (error) {
+      const split = problemToErrors(error, ['reason']);
+      setErrors(split.fields);
+      setProblem(split.form);
+    }
+  };
+  return (
+    <details class="rollback">
+      <summary>Roll back ({plan.rollback.count} so far)</summary>
+      {plan.rollback.steps.length ? (
+        <ol>
+          {plan.rollback.steps.map((s) => (
+            <li key={s}>{s}</li>
+          ))}
+        </ol>
+      ) : null}
+      <form onSubmit={submit} noValidate>
+        <Field id="rollback-reason" label="Reason" error={errors.reason}>
+          <input id="rollback-reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} {...describedBy('rollback-reason', errors.reason)} />
+        </Field>
+        <ProblemNotice problem={problem} />
+        <button type="submit">Roll back</button>
+      </form>
+    </details>
+  );
+}
+
+/** Creates a plan with the tier's default steps; verification is an HTTP check and/or a human sign-off. */
+function CreatePlanForm({ incidentId, onCreated }: { incidentId: string; onCreated: (plan: RecoveryPlan) => void }) {
+  const [form, setForm] = useState({ url: '', question: '', soak: '0' });
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setProblem(null);
+    const next: FieldErrors = {};
+    if (form.url && !/^https?:\/\/\S+$/.test(form.url)) next.criteria = 'The health check URL must start with http:// or https://.';
+    if (!form.url && !form.question.trim()) next.criteria = 'Give a health check URL or a sign-off question: recovery needs something to verify.';
+    const soak = Number(form.soak);
+    if (!Number.isInteger(soak) || soak < 0) next.soak_minutes = 'Whole minutes, 0 or more.';
+    setErrors(next);
+    if (Object.keys(next).length) return;
+    const criteria = [
+      ...(form.url ? [{ id: 'health', check: { kind: 'http', url: form.url } }] : []),
+      ...(form.question.trim() ? [{ id: 'sign-off', sign_off: { question: form.question.trim() } }] : []),
+    ];
+    try {
+      onCreated(await api.post<RecoveryPlan>(planPath(incidentId), { criteria, soak_minutes: soak }));
+    } catch (error) {
+      const split = problemToErrors(error, ['criteria', 'soak_minutes']);
+      setErrors(split.fields);
+      setProblem(split.form);
+    }
+  };
+  return (
+    <form onSubmit={submit} noValidate class="card-form">
+      <p class="muted">No recovery plan yet. Steps come from the most critical affected service tier.</p>
+      <Field id="recovery-url" label="Health check URL (optional)" error={errors.criteria}>
+        <input id="recovery-url" type="url" value={form.url} onInput={(e) => setForm({ ...form, url: e.currentTarget.value })} {...describedBy('recovery-url', errors.criteria)} />
+      </Field>
+      <Field id="recovery-question" label="Sign-off question (optional)">
+        <input id="recovery-question" value={form.question} onInput={(e) => setForm({ ...form, question: e.currentTarget.value })} />
+      </Field>
+      <Field id="recovery-soak" label="Soak minutes" error={errors.soak_minutes}>
+        <input id="recovery-soak" inputMode="numeric" value={form.soak} onInput={(e) => setForm({ ...form, soak: e.currentTarget.value })} {...describedBy('recovery-soak', errors.soak_minutes)} />
+      </Field>
+      <ProblemNotice problem={problem} />
+      <button type="submit">Create recovery plan</button>
+    </form>
+  );
+}
