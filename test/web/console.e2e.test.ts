@@ -61,19 +61,26 @@ describe('web console in headless Chromium [sqlite]', () => {
     await expect(page.evaluate('sessionStorage.getItem("firebreak.token")')).resolves.toBe(ADMIN_TOKEN);
   });
 
-  it('shows an incident opened over the real API live, without reloading', async () => {
+  it('shows an incident opened by an alert on the real ingest endpoint live, without reloading', async () => {
     await page.getByRole('heading', { name: 'Incidents' }).waitFor();
     await page.evaluate('window.__sameDocument = true');
-    // The stream has to be open before the incident is created for the push to be the proof.
+    const integration = await server.api('POST', '/api/v1/integrations', { name: 'chat-api prometheus', service: 'chat-api' });
+    expect(integration.status).toBe(201);
+    // The stream has to be open before the alert arrives for the push to be the proof.
     await page.locator('header[data-stream="open"]').waitFor();
-    const created = await server.api('POST', '/api/v1/incidents', {
-      title: '429 storm on chat-api',
-      severity: 'critical',
-      services: ['chat-api'],
-      description: 'Provider rate limits on every completion request.',
+    const enqueued = await fetch(`${server.url}/v2/enqueue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        routing_key: integration.body.routing_key,
+        event_action: 'trigger',
+        payload: { summary: '429 storm on chat-api', source: 'prometheus', severity: 'critical', custom_details: { rate_limited_share: 0.31 } },
+      }),
     });
-    expect(created.status).toBe(201);
-    incidentId = created.body.id;
+    expect(enqueued.status).toBe(202);
+    let opened: string | null = null;
+    await expect.poll(async () => (opened = (await server.api('GET', '/api/v1/alerts?service=chat-api')).body.items[0]?.incident_id ?? null)).not.toBe(null);
+    incidentId = opened!;
     const row = page.locator(`[data-incident-id="${incidentId}"]`);
     await row.waitFor({ timeout: 10_000 });
     await expect(row.locator('.severity').textContent()).resolves.toContain('critical');
