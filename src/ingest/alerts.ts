@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
 import type { CatalogService, CatalogTables } from '../catalog/index.ts';
 import {
   ACTIVE_STATUSES,
@@ -22,7 +22,6 @@ import type { CorrelationService } from './correlation-service.ts';
 import { groupAcceptsAt, groupKeys } from './grouping.ts';
 import { signalFromInternal, type AlertSignal } from './normalize.ts';
 import { alertFromRow, type AlertRow, type IngestTables } from './store.ts';
-import { PreparedQuery } from './prepared.ts';
 import type { Alert, AlertDecision, IncidentAlertSummary, Integration, ListAlertsQuery } from './schemas.ts';
 
 declare module '../shared/events.ts' {
