@@ -234,17 +234,16 @@ export class AlertService implements AlertSink {
     throw new AppError('validation_failed', 'service: an internal alert must name its service', { field: 'service' });
   }
 
+  /** Every new alert looks for an open one with its dedup key first. */
+  private readonly openAlertQuery = new PreparedQuery<'scope' | 'key', AlertRow>((slot) =>
+    this.db.selectFrom('alerts').selectAll().where('dedup_scope', '=', slot('scope')).where('dedup_key', '=', slot('key')).where('status', '<>', 'resolved'),
+  );
+
   private async triggerNew(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
     const now = this.clock();
     const nowIso = now.toISOString();
     const scope = scopeOf(origin);
-    const open = await trx
-      .selectFrom('alerts')
-      .selectAll()
-      .where('dedup_scope', '=', scope)
-      .where('dedup_key', '=', signal.dedupKey)
-      .where('status', '<>', 'resolved')
-      .executeTakeFirst();
+    const [open] = await this.openAlertQuery.execute(trx, { scope, key: signal.dedupKey });
     // An open alert the hot path skipped is either one whose silence has ended (routed again below) or
     // one another writer committed since our UPDATE ran (then this is just a repeat of it).
     const expired = open && open.suppressed_until !== null && open.suppressed_until <= nowIso ? open : undefined;
