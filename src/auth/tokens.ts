@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { Kysely } from 'kysely';
 import { Type, type Static } from 'typebox';
 import { AppError, notFound } from '../shared/errors.ts';
-import { isUniqueViolation, type Database, type DialectMigration, type MigrationSet } from '../storage/index.ts';
+import { PreparedQuery, isUniqueViolation, type Database, type DialectMigration, type MigrationSet } from '../storage/index.ts';
 import { ROLES, type Principal, type Role } from './roles.ts';
 
 export type TokenTables = {
@@ -117,14 +117,15 @@ export class TokenService {
   }
 
   /** Resolves a bearer token to its principal, or throws `unauthorized` without saying which part was wrong. */
+  private readonly authenticateQuery = new PreparedQuery<'hash', Pick<TokenTables['api_tokens'], 'id' | 'name' | 'role' | 'token_hash' | 'revoked_at'>>(
+    (slot) => this.db.selectFrom('api_tokens').select(['id', 'name', 'role', 'token_hash', 'revoked_at']).where('token_hash', '=', slot('hash')),
+  );
+
   async authenticate(secret: string | undefined): Promise<Principal> {
     if (!secret) throw new AppError('unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
     const hash = hashToken(secret);
-    const row = await this.db
-      .selectFrom('api_tokens')
-      .select(['id', 'name', 'role', 'token_hash', 'revoked_at'])
-      .where('token_hash', '=', hash)
-      .executeTakeFirst();
+    // Every request runs this (no cache: a revocation must take effect at once, in every process).
+    const [row] = await this.authenticateQuery.execute(this.db, { hash });
     if (!row || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash)) || row.revoked_at !== null) {
       throw new AppError('unauthorized', 'invalid or revoked token');
     }

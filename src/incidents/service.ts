@@ -1,8 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, toJson, viewAs, type Database } from '../storage/index.ts';
+import { PreparedQuery, fromJson, toJson, viewAs, type Database } from '../storage/index.ts';
 import type { IncidentTimes } from './metrics.ts';
 import { chooseOwningTeam, type CatalogService, type CatalogTables } from '../catalog/index.ts';
 import {
@@ -23,7 +23,8 @@ import type {
   TimelineEntry,
 } from './schemas.ts';
 import {
-  allocateIncidentNumber,
+  INCIDENT_COLUMNS,
+  allocateIncidentNumberQuery,
   incidentFromRow,
   timelineFromRow,
   type IncidentExecutor,
@@ -72,6 +73,9 @@ const PATCHABLE = [
   'lessons_learned',
 ] as const satisfies readonly (keyof PatchIncidentInput & keyof IncidentRow)[];
 
+/** Timeline appends of up to this many rows (incident creation writes two) run as prepared statements. */
+const MAX_PREPARED_TIMELINE_ROWS = 4;
+
 export class IncidentService {
   private readonly db: Kysely<IncidentTables>;
 
@@ -83,6 +87,14 @@ export class IncidentService {
   ) {
     this.db = database.db.withTables<IncidentTables>();
   }
+
+  // Incident creation is the API's hottest write: its statements are built and compiled once (see PreparedQuery).
+  private readonly allocateNumberQuery = new PreparedQuery<'day', { last_number: number }>((slot) => allocateIncidentNumberQuery(this.db, slot('day')));
+  private readonly insertIncidentQuery = new PreparedQuery<(typeof INCIDENT_COLUMNS)[number], never>((slot) =>
+    this.db.insertInto('incidents').values(Object.fromEntries(INCIDENT_COLUMNS.map((column) => [column, slot(column)])) as unknown as IncidentRow),
+  );
+  /** Prepared timeline inserts by row count; appends of more rows than this are built per call. */
+  private readonly insertTimelineQueries = new Map<number, PreparedQuery<string, Selectable<IncidentTables['timeline_entries']>>>();
 
   /** Runs `work` in one transaction; capabilities that must create an incident atomically with their own rows pass theirs. */
   transaction<T>(work: (trx: IncidentExecutor) => Promise<T>): Promise<T> {
@@ -117,7 +129,8 @@ export class IncidentService {
     const now = this.clock();
     const nowIso = now.toISOString();
     const detectedAt = input.detected_at ? new Date(input.detected_at).toISOString() : nowIso;
-    const id = formatIncidentId(now, await allocateIncidentNumber(trx, incidentDay(now)));
+    const [counter] = await this.allocateNumberQuery.execute(trx, { day: incidentDay(now) });
+    const id = formatIncidentId(now, Number(counter!.last_number));
     const row: IncidentRow = {
       id,
       title: input.title,
@@ -144,7 +157,7 @@ export class IncidentService {
       updated_at: nowIso,
       version: 1,
     };
-    await trx.insertInto('incidents').values(row).execute();
+    await this.insertIncidentQuery.execute(trx, row);
     if (services.length > 0) {
       await trx
         .insertInto('incident_services')
@@ -340,21 +353,32 @@ export class IncidentService {
     drafts: TimelineDraft[],
   ): Promise<TimelineEntry[]> {
     if (drafts.length === 0) return [];
-    const rows = await db
-      .insertInto('timeline_entries')
-      .values(
-        drafts.map((d) => ({
-          incident_id: incidentId,
-          at,
-          actor: d.actor ?? actor,
-          kind: d.kind,
-          summary: d.summary,
-          data: toJson(d.data ?? {}),
-        })),
-      )
-      .returningAll()
-      .execute();
-    return rows.map(timelineFromRow);
+    const values = drafts.map((d) => ({
+      incident_id: incidentId,
+      at,
+      actor: d.actor ?? actor,
+      kind: d.kind,
+      summary: d.summary,
+      data: toJson(d.data ?? {}),
+    }));
+    if (drafts.length > MAX_PREPARED_TIMELINE_ROWS) {
+      return (await db.insertInto('timeline_entries').values(values).returningAll().execute()).map(timelineFromRow);
+    }
+    let query = this.insertTimelineQueries.get(drafts.length);
+    if (!query) {
+      query = new PreparedQuery((slot) =>
+        this.db
+          .insertInto('timeline_entries')
+          .values(values.map((_, i) => ({ incident_id: slot(`${i}.incident_id`), at: slot(`${i}.at`), actor: slot(`${i}.actor`), kind: slot(`${i}.kind`), summary: slot(`${i}.summary`), data: slot(`${i}.data`) })))
+          .returningAll(),
+      );
+      this.insertTimelineQueries.set(drafts.length, query);
+    }
+    const slots: Record<string, string> = {};
+    values.forEach((v, i) => {
+      for (const [column, value] of Object.entries(v)) slots[`${i}.${column}`] = value;
+    });
+    return (await query.execute(db, slots)).map(timelineFromRow);
   }
 
   /**

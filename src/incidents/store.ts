@@ -145,12 +145,39 @@ export function timelineFromRow(row: Omit<IncidentTables['timeline_entries'], 'i
  * Allocates the next per-day number atomically. The upsert takes a row lock (PostgreSQL) or the write
  * lock (SQLite), so concurrent creators, in one process or several, never share a number.
  */
-export async function allocateIncidentNumber(db: IncidentExecutor, day: string): Promise<number> {
-  const row = await db
+/** Allocates the day's next incident number: the counter row is created at 1 or incremented; RETURNING gives the number. */
+export function allocateIncidentNumberQuery(db: IncidentExecutor, day: string) {
+  return db
     .insertInto('incident_counters')
     .values({ day, last_number: 1 })
     .onConflict((oc) => oc.column('day').doUpdateSet((eb) => ({ last_number: eb('incident_counters.last_number', '+', 1) })))
-    .returning('last_number')
-    .executeTakeFirstOrThrow();
-  return Number(row.last_number);
+    .returning('last_number');
 }
+
+/** Every column of an incident row, in one fixed order, for the prepared insert of incident creation. */
+export const INCIDENT_COLUMNS = [
+  'id',
+  'title',
+  'description',
+  'severity',
+  'status',
+  'impact_users_affected',
+  'impact_revenue',
+  'impact_description',
+  'services',
+  'team',
+  'assignee',
+  'detected_at',
+  'acknowledged_at',
+  'acknowledged_by',
+  'resolved_at',
+  'actions_taken',
+  'root_cause',
+  'resolution',
+  'lessons_learned',
+  'labels',
+  'created_by',
+  'created_at',
+  'updated_at',
+  'version',
+] as const satisfies readonly (keyof IncidentRow)[];

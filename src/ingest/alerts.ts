@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
 import type { CatalogService, CatalogTables } from '../catalog/index.ts';
 import {
   ACTIVE_STATUSES,
@@ -22,7 +22,6 @@ import type { CorrelationService } from './correlation-service.ts';
 import { groupAcceptsAt, groupKeys } from './grouping.ts';
 import { signalFromInternal, type AlertSignal } from './normalize.ts';
 import { alertFromRow, type AlertRow, type IngestTables } from './store.ts';
-import { PreparedQuery } from './prepared.ts';
 import type { Alert, AlertDecision, IncidentAlertSummary, Integration, ListAlertsQuery } from './schemas.ts';
 
 declare module '../shared/events.ts' {
@@ -235,17 +234,16 @@ export class AlertService implements AlertSink {
     throw new AppError('validation_failed', 'service: an internal alert must name its service', { field: 'service' });
   }
 
+  /** Every new alert looks for an open one with its dedup key first. */
+  private readonly openAlertQuery = new PreparedQuery<'scope' | 'key', AlertRow>((slot) =>
+    this.db.selectFrom('alerts').selectAll().where('dedup_scope', '=', slot('scope')).where('dedup_key', '=', slot('key')).where('status', '<>', 'resolved'),
+  );
+
   private async triggerNew(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
     const now = this.clock();
     const nowIso = now.toISOString();
     const scope = scopeOf(origin);
-    const open = await trx
-      .selectFrom('alerts')
-      .selectAll()
-      .where('dedup_scope', '=', scope)
-      .where('dedup_key', '=', signal.dedupKey)
-      .where('status', '<>', 'resolved')
-      .executeTakeFirst();
+    const [open] = await this.openAlertQuery.execute(trx, { scope, key: signal.dedupKey });
     // An open alert the hot path skipped is either one whose silence has ended (routed again below) or
     // one another writer committed since our UPDATE ran (then this is just a repeat of it).
     const expired = open && open.suppressed_until !== null && open.suppressed_until <= nowIso ? open : undefined;

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
 import type { Incident, IncidentService, IncidentStatus, IncidentTables } from '../incidents/index.ts';
@@ -267,8 +267,13 @@ export class PlanService {
   }
 
   /** Starts every enabled plan whose trigger matches, at most once per (plan, incident), across all servers. */
+  /** Runs after every incident creation and update, so it is built and compiled once. */
+  private readonly enabledPlansQuery = new PreparedQuery<never, { id: string; current_seq: number }>(() =>
+    this.db.selectFrom('plans').select(['id', 'current_seq']).where('enabled', '=', 1),
+  );
+
   async onIncidentChange(incident: Incident, change: IncidentChange): Promise<string[]> {
-    const rows = await this.db.selectFrom('plans').select(['id', 'current_seq']).where('enabled', '=', 1).execute();
+    const rows = await this.enabledPlansQuery.execute(this.db, {});
     const started: string[] = [];
     for (const row of rows) {
       const seq = Number(row.current_seq);

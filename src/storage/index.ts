@@ -12,3 +12,4 @@ export {
   type MigrationSet,
 } from './database.ts';
 export { toJson, fromJson, nowIso } from './values.ts';
+export { PreparedQuery, type PreparedValue } from './prepared.ts';

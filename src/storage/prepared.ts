@@ -2,10 +2,15 @@ import type { CompiledQuery, Kysely } from 'kysely';
 
 const SLOT = '\u0000slot:';
 
+/** What a slot can be bound to: the scalar types both drivers bind the same way. */
+export type PreparedValue = string | number | null;
+
 /**
- * A query built and compiled once with named slots for its text values, then executed with values.
- * For the per-event hot path only: the SQL never changes there, and running Kysely's builder and
- * compiler for it thousands of times a second costs more than the database does.
+ * A query built and compiled once with named slots for its values, then executed with values.
+ * For per-request hot paths only (alert repeats, authentication, incident creation): the SQL never
+ * changes there, and running Kysely's builder and compiler for it thousands of times a second costs
+ * more than the database does. A slot stands in for a value while building (typed as text for the
+ * builder; numeric and nullable columns cast it), so every slot must reach the compiled parameters.
  */
 export class PreparedQuery<Name extends string, Row> {
   private compiled: CompiledQuery<Row> | null = null;
@@ -14,7 +19,7 @@ export class PreparedQuery<Name extends string, Row> {
   constructor(private readonly build: (slot: (name: Name) => string) => { compile(): CompiledQuery<Row> }) {}
 
   /** `executor` is the handle or transaction to run on; the compiled text is the same for both. */
-  async execute(executor: Pick<Kysely<object>, 'executeQuery'>, values: Readonly<Record<Name, string>>): Promise<Row[]> {
+  async execute(executor: Pick<Kysely<object>, 'executeQuery'>, values: Readonly<Record<Name, PreparedValue>>): Promise<Row[]> {
     if (!this.compiled) {
       const compiled = this.build((name) => `${SLOT}${name}`).compile();
       this.slots = compiled.parameters.map((p) => (typeof p === 'string' && p.startsWith(SLOT) ? (p.slice(SLOT.length) as Name) : null));
