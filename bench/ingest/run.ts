@@ -18,53 +18,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { percentile } from '../../src/shared/stats.ts';
+import { spawnServer, type ServerProcess } from '../support/server.ts';
 import { seedIncidents } from './seed.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-
-interface ServerProcess {
-  url: string;
-  stop(): Promise<number | null>;
-}
-
-/** Starts `firebreak serve` as its own process, as test/support/server.ts spawnServer does (that module needs vitest). */
-async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts'), 'serve'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, FIREBREAK_PORT: '0', FIREBREAK_HOST: '127.0.0.1', FIREBREAK_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.length > 100_000) output = output.slice(-50_000);
-      const match = /"address":"(http:\/\/[^"]+)","msg":"firebreak listening"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
-    });
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
-        child.once('exit', (code) => resolve(code));
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 const PG_URL = process.env.FIREBREAK_BENCH_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const TOKEN = `fbk_bench_${randomBytes(12).toString('hex')}`;

@@ -7,12 +7,12 @@
  *
  * Bounded: at most 2,000 incidents, 8 requests in flight, 120 s of seeding. Writes its section of BENCHMARKS.md.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { apiClient, spawnServer } from '../support/server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const INCIDENTS = Math.min(Number(process.argv[2] ?? 400), 2000);
@@ -20,53 +20,13 @@ const IN_FLIGHT = 8;
 const SEED_BUDGET_MS = 120_000;
 const TOKEN = 'fbk_bench_admin_token_0123456789';
 
-async function startServer(dbFile: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], {
-    cwd: ROOT,
-    env: { ...process.env, FIREBREAK_PORT: '0', FIREBREAK_HOST: '127.0.0.1', FIREBREAK_DATABASE_URL: dbFile, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"address":"(http:\/\/[^"]+)","msg":"firebreak listening"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-recovery-'));
   const health = http.createServer((_req, res) => res.writeHead(200).end('ok'));
   await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
   const healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/`;
-  const server = await startServer(path.join(dir, 'bench.db'));
-  const call = async (method: string, p: string, body?: unknown): Promise<{ status: number; text: string }> => {
-    const response = await fetch(new URL(p, server.url), {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (response.status >= 400) throw new Error(`${method} ${p}: ${response.status} ${text}`);
-    return { status: response.status, text };
-  };
+  const server = await spawnServer({ FIREBREAK_DATABASE_URL: path.join(dir, 'bench.db'), FIREBREAK_BOOTSTRAP_TOKEN: TOKEN });
+  const call = apiClient(server.url, TOKEN);
   try {
     await call('POST', '/api/v1/teams', { id: 'llm', name: 'LLM', members: [{ user: 'dana' }] });
     const services = ['chat-api', 'embed-api', 'rerank', 'gateway'];
@@ -82,9 +42,7 @@ async function main(): Promise<void> {
       while (next < INCIDENTS && Date.now() - seedStarted < SEED_BUDGET_MS) {
         const n = next++;
         const detected = new Date(Date.now() - (INCIDENTS - n) * 60_000).toISOString();
-        const created = JSON.parse(
-          (await call('POST', '/api/v1/incidents', { title: `bench ${n}`, severity: severities[n % 4], services: [services[n % 4]], detected_at: detected })).text,
-        ) as { id: string };
+        const created = await call<{ id: string }>('POST', '/api/v1/incidents', { title: `bench ${n}`, severity: severities[n % 4], services: [services[n % 4]], detected_at: detected });
         const id = created.id;
         await call('POST', `/api/v1/incidents/${id}/acknowledge`, {});
         await call('POST', `/api/v1/incidents/${id}/transition`, { to: 'containing' });
