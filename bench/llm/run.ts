@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeBenchmarkSection } from '../support/report.ts';
 import { apiClient, spawnServer, type ServerProcess } from '../support/server.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -71,7 +72,6 @@ try {
 
   const date = new Date().toISOString().slice(0, 10);
   const md = [
-    '<!-- bench:llm:start -->',
     '## LLM telemetry: OTLP ingest throughput (`bench/llm`)',
     '',
     `Run with \`npx tsx bench/llm/run.ts\` on ${date}; ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, 2 cores shared by the server and the load generator, Node ${process.version}.`,
@@ -83,16 +83,8 @@ try {
     `| **${Math.round(result.spansPerSecond).toLocaleString('en-US')}** | ${TARGET.toLocaleString('en-US')} | ${result.requests} | ${result.spans.toLocaleString('en-US')} | ${result.failed} | ${result.rejectedSpans} | ${result.p50Ms.toFixed(0)} ms | ${result.p99Ms.toFixed(0)} ms | ${rssMiB.toFixed(0)} MiB | ${openBuckets} |`,
     '',
     result.spansPerSecond >= TARGET ? `Target (≥ ${TARGET.toLocaleString('en-US')} spans/s) met.` : `Target (≥ ${TARGET.toLocaleString('en-US')} spans/s) not met.`,
-    '<!-- bench:llm:end -->',
   ].join('\n');
-  if (!args.includes('--no-write')) {
-    const file = path.join(repoRoot, 'BENCHMARKS.md');
-    const current = fs.readFileSync(file, 'utf8');
-    const start = current.indexOf('<!-- bench:llm:start -->');
-    const end = current.indexOf('<!-- bench:llm:end -->');
-    const next = start >= 0 && end > start ? current.slice(0, start) + md + current.slice(end + '<!-- bench:llm:end -->'.length) : `${current.trimEnd()}\n\n${md}\n`;
-    fs.writeFileSync(file, next);
-  }
+  if (!args.includes('--no-write')) writeBenchmarkSection('llm', md);
   console.log(md);
 } finally {
   await server?.stop();

@@ -16,9 +16,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { percentile } from '../../src/shared/stats.ts';
+import { writeBenchmarkSection } from '../support/report.ts';
 import { spawnServer } from '../support/server.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`);
@@ -167,12 +167,8 @@ async function main(): Promise<void> {
 }
 
 function writeSection(result: Record<string, string | number>, database: string): void {
-  const file = path.join(ROOT, 'BENCHMARKS.md');
-  const start = '<!-- bench:notify:start -->';
-  const end = '<!-- bench:notify:end -->';
   const cpus = os.cpus();
   const section = [
-    start,
     '## Notification delivery latency (`bench/notify`)',
     '',
     `${new Date().toISOString().slice(0, 10)} · machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}) · Node ${process.version} · ${database}`,
@@ -192,15 +188,8 @@ function writeSection(result: Record<string, string | number>, database: string)
     `| server CPU (enqueue + delivery + bookkeeping) | ${result.server_cpu} |`,
     `| 1-minute load average (shared machine) | ${result.load} |`,
     ...(result.note ? ['', String(result.note)] : []),
-    end,
   ].join('\n');
-  const current = fs.readFileSync(file, 'utf8');
-  const at = current.indexOf(start);
-  const next =
-    at >= 0 && current.indexOf(end, at) >= 0
-      ? current.slice(0, at) + section + current.slice(current.indexOf(end, at) + end.length)
-      : `${current.trimEnd()}\n\n${section}\n`;
-  fs.writeFileSync(file, next);
+  writeBenchmarkSection('notify', section);
 }
 
 await main();

@@ -8,16 +8,13 @@
  * The server runs as a separate process (`firebreak serve`) on 127.0.0.1; the load is bounded
  * (EXECUTIONS × STEPS steps, and a hard time limit). Writes its section of BENCHMARKS.md.
  */
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
+import { createTestDatabase } from '../../test/support/database-factory.ts';
+import { writeBenchmarkSection } from '../support/report.ts';
 import { apiClient, spawnServer } from '../support/server.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const TOKEN = 'fbk_bench_admin_token_0123456789';
 const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 40);
 const LIMIT_MS = 120_000;
@@ -107,25 +104,19 @@ async function measure(label: string, databaseUrl: string): Promise<Result> {
 
 async function main(): Promise<void> {
   const results: Result[] = [];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-plans-'));
+  const sqlite = await createTestDatabase('sqlite');
   try {
-    results.push(await measure('SQLite', path.join(dir, 'bench.db')));
+    results.push(await measure('SQLite', sqlite.url));
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    await sqlite.drop();
   }
   const pgUrl = process.env.BENCH_PG_URL;
   if (pgUrl) {
-    const name = `firebreak_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(pgUrl);
-    url.pathname = `/${name}`;
+    const postgres = await createTestDatabase('postgres', pgUrl);
     try {
-      results.push(await measure('PostgreSQL', url.toString()));
+      results.push(await measure('PostgreSQL', postgres.url));
     } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      await postgres.drop();
     }
   }
   for (const r of results) console.log(`${r.database}: ${r.steps} steps in ${r.seconds.toFixed(2)} s = ${r.stepsPerSecond.toFixed(1)} steps/s; chain ${r.chainStepMs.toFixed(1)} ms/step`);
@@ -133,12 +124,8 @@ async function main(): Promise<void> {
 }
 
 function writeSection(results: Result[]): void {
-  const file = path.join(ROOT, 'BENCHMARKS.md');
-  const start = '<!-- bench:plans:start -->';
-  const end = '<!-- bench:plans:end -->';
   const load = os.loadavg()[0]!.toFixed(1);
   const section = [
-    start,
     '## Plans: step-scheduling overhead',
     '',
     `${new Date().toISOString().slice(0, 10)}, machine: ${os.cpus().length} cores (load average ${load} while measuring), node ${process.version}. ` +
@@ -148,11 +135,8 @@ function writeSection(results: Result[]): void {
     '| database | executions | steps | wall time | steps/s (fan-out plan, 8 steps) | latency per step (chain of 10) |',
     '| --- | --- | --- | --- | --- | --- |',
     ...results.map((r) => `| ${r.database} | ${r.executions} | ${r.steps} | ${r.seconds.toFixed(2)} s | ${r.stepsPerSecond.toFixed(1)} | ${r.chainStepMs.toFixed(1)} ms |`),
-    end,
   ].join('\n');
-  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const pattern = new RegExp(`${start}[\\s\\S]*?${end}`);
-  fs.writeFileSync(file, pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}\n`);
+  writeBenchmarkSection('plans', section);
 }
 
 await main();

@@ -12,9 +12,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { writeBenchmarkSection } from '../support/report.ts';
 import { apiClient, spawnServer } from '../support/server.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const INCIDENTS = Math.min(Number(process.argv[2] ?? 400), 2000);
 const IN_FLIGHT = 8;
 const SEED_BUDGET_MS = 120_000;
@@ -78,7 +78,6 @@ async function main(): Promise<void> {
       await time('GET /api/v1/action-items?overdue=false', 20, () => call('GET', '/api/v1/action-items?overdue=false')),
     ];
     const lines = [
-      `<!-- bench:recovery:start -->`,
       `## recovery`,
       '',
       `${new Date().toISOString().slice(0, 10)} · machine: ${os.cpus().length} cores (shared; 1-min load average ${os.loadavg()[0]!.toFixed(1)} at the end) · node ${process.version} · SQLite · ` +
@@ -87,12 +86,8 @@ async function main(): Promise<void> {
       '| request | runs | median ms | p90 ms |',
       '| --- | --- | --- | --- |',
       ...results.map((r) => `| ${r.label} | ${r.runs} | ${r.median.toFixed(1)} | ${r.p90.toFixed(1)} |`),
-      `<!-- bench:recovery:end -->`,
     ].join('\n');
-    const file = path.join(ROOT, 'BENCHMARKS.md');
-    const current = fs.readFileSync(file, 'utf8');
-    const pattern = /<!-- bench:recovery:start -->[\s\S]*?<!-- bench:recovery:end -->/;
-    fs.writeFileSync(file, pattern.test(current) ? current.replace(pattern, lines) : `${current.trimEnd()}\n\n${lines}\n`);
+    writeBenchmarkSection('recovery', lines);
     process.stdout.write(`${lines}\n`);
   } finally {
     await server.stop();
