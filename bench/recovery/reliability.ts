@@ -12,6 +12,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { percentile } from '../../src/shared/stats.ts';
 import { writeBenchmarkSection } from '../support/report.ts';
 import { apiClient, spawnServer } from '../support/server.ts';
 
@@ -66,8 +67,7 @@ async function main(): Promise<void> {
         samples.push(performance.now() - started);
       }
       samples.sort((a, b) => a - b);
-      const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!;
-      return { label, runs, median: at(0.5), p90: at(0.9) };
+      return { label, runs, median: percentile(samples, 0.5)!, p90: percentile(samples, 0.9)! };
     };
     const from = new Date(Date.now() - (INCIDENTS + 10) * 60_000).toISOString();
     const to = new Date(Date.now() + 60_000).toISOString();
