@@ -5,10 +5,11 @@
  *   npx tsx bench/api/run.ts            # PostgreSQL from FIREBREAK_BENCH_PG_URL or FIREBREAK_TEST_PG_URL
  */
 import { createTestDatabase } from '../../test/support/database-factory.ts';
-import { ADMIN_TOKEN, spawnServer } from '../../test/support/server.ts';
+import { spawnServer } from '../support/server.ts';
 import { machineLine, runLoadProcess, writeBenchmarkSection } from '../support/report.ts';
 import type { LoadResult } from '../support/load.ts';
 
+const TOKEN = 'fbk_bench_admin_token_0123456789';
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 
@@ -22,11 +23,11 @@ async function benchDatabase(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
   const database = await createTestDatabase(kind);
   const server = await spawnServer({
     FIREBREAK_DATABASE_URL: database.url,
-    FIREBREAK_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
+    FIREBREAK_BOOTSTRAP_TOKEN: TOKEN,
     FIREBREAK_LOG_LEVEL: 'warn',
   });
   try {
-    const base = { url: server.url, token: ADMIN_TOKEN, concurrency: CONCURRENCY };
+    const base = { url: server.url, token: TOKEN, concurrency: CONCURRENCY };
     // A short warm-up so JIT compilation and connection set-up are not measured.
     await runLoadProcess({ ...base, durationMs: 1500, request: 'create-incident' });
     const create = await runLoadProcess({ ...base, durationMs: DURATION_MS, request: 'create-incident' });

@@ -12,59 +12,17 @@
  * default postgres://postgres:postgres@127.0.0.1:5432/postgres; a fresh database is created and dropped).
  * Writes its section of BENCHMARKS.md.
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { percentile } from '../../src/shared/stats.ts';
+import { createTestDatabase } from '../../test/support/database-factory.ts';
+import { writeBenchmarkSection } from '../support/report.ts';
+import { spawnServer, type ServerProcess } from '../support/server.ts';
 import { seedIncidents } from './seed.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-
-interface ServerProcess {
-  url: string;
-  stop(): Promise<number | null>;
-}
-
-/** Starts `firebreak serve` as its own process, as test/support/server.ts spawnServer does (that module needs vitest). */
-async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts'), 'serve'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, FIREBREAK_PORT: '0', FIREBREAK_HOST: '127.0.0.1', FIREBREAK_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.length > 100_000) output = output.slice(-50_000);
-      const match = /"address":"(http:\/\/[^"]+)","msg":"firebreak listening"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
-    });
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
-        child.once('exit', (code) => resolve(code));
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 const PG_URL = process.env.FIREBREAK_BENCH_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const TOKEN = `fbk_bench_${randomBytes(12).toString('hex')}`;
@@ -197,29 +155,6 @@ function trigger(routingKey: string, dedupKey: string, summary: string) {
   return { routing_key: routingKey, event_action: 'trigger', dedup_key: dedupKey, payload: { summary, source: 'bench-prometheus', severity: 'error', component: 'api' } };
 }
 
-async function freshDatabase(kind: Kind): Promise<{ url: string; drop(): Promise<void> }> {
-  if (kind === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-'));
-    return { url: path.join(dir, 'bench.db'), drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-  }
-  const name = `firebreak_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 interface KindResult {
   kind: Kind;
   mixed: LoadResult;
@@ -228,7 +163,7 @@ interface KindResult {
 }
 
 async function benchKind(kind: Kind): Promise<KindResult> {
-  const database = await freshDatabase(kind);
+  const database = await createTestDatabase(kind, PG_URL);
   let server: ServerProcess | undefined;
   try {
     server = await spawnServer({ FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_CONFIG_DIR: path.join(REPO_ROOT, 'bench/ingest') });
@@ -314,7 +249,6 @@ async function benchKind(kind: Kind): Promise<KindResult> {
 function render(results: KindResult[]): string {
   const load = (os.loadavg()[0] ?? 0).toFixed(1);
   const lines = [
-    `<!-- bench:ingest:start -->`,
     `## Alert ingestion (\`bench/ingest\`)`,
     '',
     `${new Date().toISOString().slice(0, 10)}, machine: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}; ` +
@@ -331,17 +265,8 @@ function render(results: KindResult[]): string {
         `${r.related.p50.toFixed(1)} / ${r.related.p99.toFixed(1)} ms (${r.related.samples} lookups, ${r.related.candidatesMean.toFixed(1)} candidates each; seeded in ${r.related.seedSeconds.toFixed(0)} s) |`,
     );
   }
-  lines.push('', 'Targets: ≥ 5,000 events/s sustained on SQLite with p99 < 50 ms; the storm opens exactly one incident.', `<!-- bench:ingest:end -->`);
+  lines.push('', 'Targets: ≥ 5,000 events/s sustained on SQLite with p99 < 50 ms; the storm opens exactly one incident.');
   return lines.join('\n');
-}
-
-function writeSection(section: string): void {
-  const file = path.join(REPO_ROOT, 'BENCHMARKS.md');
-  const text = fs.readFileSync(file, 'utf8');
-  const start = text.indexOf('<!-- bench:ingest:start -->');
-  const end = text.indexOf('<!-- bench:ingest:end -->');
-  const next = start >= 0 && end > start ? text.slice(0, start) + section + text.slice(end + '<!-- bench:ingest:end -->'.length) : `${text.trimEnd()}\n\n${section}\n`;
-  fs.writeFileSync(file, next);
 }
 
 const kinds = (process.argv.slice(2).filter((a) => a === 'sqlite' || a === 'postgres') as Kind[]);
@@ -354,7 +279,7 @@ const results: KindResult[] = [];
 for (const kind of selected) results.push(await benchKind(kind));
 clearTimeout(timer);
 const section = render(results);
-writeSection(section);
+writeBenchmarkSection('ingest', section);
 console.log(section);
 const failed = results.some((r) => r.storm.incidents !== 1);
 process.exit(failed ? 1 : 0);

@@ -6,6 +6,7 @@
  *
  * usage: tsx bench/llm/load.ts <baseUrl> <routingKey> <requests> <concurrency> <maxSeconds>
  */
+import { percentile } from '../../src/shared/stats.ts';
 import http from 'node:http';
 import { generateCalls, NORMAL, seededRandom, toOtlp, type SyntheticCall } from '../../test/llm/traffic.ts';
 
@@ -75,7 +76,7 @@ await Promise.all(Array.from({ length: concurrency }, worker));
 const seconds = (performance.now() - started) / 1000;
 agent.destroy();
 latencies.sort((a, b) => a - b);
-const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * (latencies.length - 1)))] ?? 0;
+const at = (q: number) => percentile(latencies, q) ?? 0;
 process.stdout.write(
   JSON.stringify({
     requests: sent,

@@ -10,6 +10,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeBenchmarkSection } from '../support/report.ts';
+import { apiClient, spawnServer, type ServerProcess } from '../support/server.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
@@ -30,49 +32,17 @@ fs.writeFileSync(
   ['slos:', ...[0, 1, 2, 3].map((i) => `  - { service: svc-${i}, kind: availability, objective: 0.999 }\n  - { service: svc-${i}, kind: latency, objective: 0.99, threshold_ms: 5000 }`)].join('\n') + '\n',
 );
 
-const server = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts'), 'serve'], {
-  cwd: repoRoot,
-  env: {
-    ...process.env,
-    FIREBREAK_PORT: '0',
-    FIREBREAK_HOST: '127.0.0.1',
+let server: ServerProcess | undefined;
+try {
+  server = await spawnServer({
     FIREBREAK_DATABASE_URL: path.join(dir, 'firebreak.db'),
     FIREBREAK_BOOTSTRAP_TOKEN: token,
     FIREBREAK_CONFIG_DIR: dir,
-    FIREBREAK_LOG_LEVEL: 'info',
-  },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-
-try {
-  let output = '';
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"address":"(http:\/\/[^"]+)","msg":"firebreak listening"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    server.stdout!.on('data', onData);
-    server.stderr!.on('data', onData);
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
   });
-
-  const api = async (method: string, url: string, body?: unknown) => {
-    const response = await fetch(new URL(url, baseUrl), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-    return text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : text;
-  };
+  const baseUrl = server.url;
+  const api = apiClient(baseUrl, token);
   for (let i = 0; i < 4; i++) await api('POST', '/api/v1/services', { id: `svc-${i}`, tier: 2 });
-  const integration = (await api('POST', '/api/v1/integrations', { name: 'bench', service: 'svc-0' })) as { routing_key: string };
+  const integration = await api<{ routing_key: string }>('POST', '/api/v1/integrations', { name: 'bench', service: 'svc-0' });
 
   const load = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'load.ts'), baseUrl, integration.routing_key, String(requests), String(concurrency), String(maxSeconds)], {
     cwd: repoRoot,
@@ -93,7 +63,7 @@ try {
     p50Ms: number;
     p99Ms: number;
   };
-  const metrics = String(await api('GET', '/metrics'));
+  const metrics = await api<string>('GET', '/metrics');
   const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
   const rssMiB = metric('firebreak_process_process_resident_memory_bytes') / 2 ** 20;
   const accepted = metric('firebreak_llm_calls_total');
@@ -102,7 +72,6 @@ try {
 
   const date = new Date().toISOString().slice(0, 10);
   const md = [
-    '<!-- bench:llm:start -->',
     '## LLM telemetry: OTLP ingest throughput (`bench/llm`)',
     '',
     `Run with \`npx tsx bench/llm/run.ts\` on ${date}; ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, 2 cores shared by the server and the load generator, Node ${process.version}.`,
@@ -114,19 +83,10 @@ try {
     `| **${Math.round(result.spansPerSecond).toLocaleString('en-US')}** | ${TARGET.toLocaleString('en-US')} | ${result.requests} | ${result.spans.toLocaleString('en-US')} | ${result.failed} | ${result.rejectedSpans} | ${result.p50Ms.toFixed(0)} ms | ${result.p99Ms.toFixed(0)} ms | ${rssMiB.toFixed(0)} MiB | ${openBuckets} |`,
     '',
     result.spansPerSecond >= TARGET ? `Target (≥ ${TARGET.toLocaleString('en-US')} spans/s) met.` : `Target (≥ ${TARGET.toLocaleString('en-US')} spans/s) not met.`,
-    '<!-- bench:llm:end -->',
   ].join('\n');
-  if (!args.includes('--no-write')) {
-    const file = path.join(repoRoot, 'BENCHMARKS.md');
-    const current = fs.readFileSync(file, 'utf8');
-    const start = current.indexOf('<!-- bench:llm:start -->');
-    const end = current.indexOf('<!-- bench:llm:end -->');
-    const next = start >= 0 && end > start ? current.slice(0, start) + md + current.slice(end + '<!-- bench:llm:end -->'.length) : `${current.trimEnd()}\n\n${md}\n`;
-    fs.writeFileSync(file, next);
-  }
+  if (!args.includes('--no-write')) writeBenchmarkSection('llm', md);
   console.log(md);
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => (server.exitCode !== null ? resolve(null) : server.once('exit', resolve)));
+  await server?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -9,7 +9,6 @@
  * process, enqueues notifications through `POST /api/v1/notifications` on an open-loop schedule,
  * verifies every signature on receipt, and writes its section of BENCHMARKS.md.
  */
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,8 +16,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { percentile } from '../../src/shared/stats.ts';
+import { writeBenchmarkSection } from '../support/report.ts';
+import { spawnServer } from '../support/server.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`);
@@ -65,34 +65,11 @@ async function main(): Promise<void> {
 
   // FIREBREAK_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
   const nodeArgs = process.env.FIREBREAK_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      FIREBREAK_PORT: '0',
-      FIREBREAK_HOST: '127.0.0.1',
-      FIREBREAK_DATABASE_URL: databaseUrl,
-      FIREBREAK_BOOTSTRAP_TOKEN: TOKEN,
-      FIREBREAK_SECRET_KEY: 'bench-secret-key-for-firebreak',
-      FIREBREAK_LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const serverUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"address":"(http:\/\/[^"]+)","msg":"firebreak listening"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
+  const server = await spawnServer(
+    { FIREBREAK_DATABASE_URL: databaseUrl, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_SECRET_KEY: 'bench-secret-key-for-firebreak' },
+    { nodeArgs },
+  );
+  const serverUrl = server.url;
 
   // A bounded keep-alive pool, as a real client would use: requests queue here instead of opening a
   // connection storm that the server's accept queue turns into connect timeouts.
@@ -182,8 +159,7 @@ async function main(): Promise<void> {
     }
     writeSection(result, databaseUrl.startsWith('postgres') ? 'PostgreSQL' : 'SQLite');
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await server.stop();
     agent.destroy();
     receiver.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -191,12 +167,8 @@ async function main(): Promise<void> {
 }
 
 function writeSection(result: Record<string, string | number>, database: string): void {
-  const file = path.join(ROOT, 'BENCHMARKS.md');
-  const start = '<!-- bench:notify:start -->';
-  const end = '<!-- bench:notify:end -->';
   const cpus = os.cpus();
   const section = [
-    start,
     '## Notification delivery latency (`bench/notify`)',
     '',
     `${new Date().toISOString().slice(0, 10)} · machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}) · Node ${process.version} · ${database}`,
@@ -216,15 +188,8 @@ function writeSection(result: Record<string, string | number>, database: string)
     `| server CPU (enqueue + delivery + bookkeeping) | ${result.server_cpu} |`,
     `| 1-minute load average (shared machine) | ${result.load} |`,
     ...(result.note ? ['', String(result.note)] : []),
-    end,
   ].join('\n');
-  const current = fs.readFileSync(file, 'utf8');
-  const at = current.indexOf(start);
-  const next =
-    at >= 0 && current.indexOf(end, at) >= 0
-      ? current.slice(0, at) + section + current.slice(current.indexOf(end, at) + end.length)
-      : `${current.trimEnd()}\n\n${section}\n`;
-  fs.writeFileSync(file, next);
+  writeBenchmarkSection('notify', section);
 }
 
 await main();

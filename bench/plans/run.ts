@@ -8,16 +8,13 @@
  * The server runs as a separate process (`firebreak serve`) on 127.0.0.1; the load is bounded
  * (EXECUTIONS × STEPS steps, and a hard time limit). Writes its section of BENCHMARKS.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
+import { createTestDatabase } from '../../test/support/database-factory.ts';
+import { writeBenchmarkSection } from '../support/report.ts';
+import { apiClient, spawnServer } from '../support/server.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const TOKEN = 'fbk_bench_admin_token_0123456789';
 const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 40);
 const LIMIT_MS = 120_000;
@@ -48,49 +45,6 @@ async function startTarget(): Promise<{ url: string; hits: () => number; close: 
   };
 }
 
-async function startServer(databaseUrl: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      FIREBREAK_PORT: '0',
-      FIREBREAK_HOST: '127.0.0.1',
-      FIREBREAK_DATABASE_URL: databaseUrl,
-      FIREBREAK_BOOTSTRAP_TOKEN: TOKEN,
-      FIREBREAK_LOG_LEVEL: 'info',
-      FIREBREAK_WORKERS: 'true',
-      FIREBREAK_PLAN_POLL_MS: '20',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"address":"(http:\/\/[^"]+)","msg":"firebreak listening"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-  });
-  return { url, child };
-}
-
-async function api<T>(base: string, method: string, p: string, body?: unknown): Promise<T> {
-  const response = await fetch(new URL(p, base), {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${p}: ${response.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
 async function waitFor(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
   const deadline = Date.now() + LIMIT_MS;
   while (!(await check())) {
@@ -101,7 +55,13 @@ async function waitFor(check: () => Promise<boolean> | boolean, what: string): P
 
 async function measure(label: string, databaseUrl: string): Promise<Result> {
   const target = await startTarget();
-  const server = await startServer(databaseUrl);
+  const server = await spawnServer({
+    FIREBREAK_DATABASE_URL: databaseUrl,
+    FIREBREAK_BOOTSTRAP_TOKEN: TOKEN,
+    FIREBREAK_WORKERS: 'true',
+    FIREBREAK_PLAN_POLL_MS: '20',
+  });
+  const api = apiClient(server.url, TOKEN);
   try {
     // A fan-out/fan-in plan: 4 independent steps, then 4 that each need one of them.
     const fan = {
@@ -118,52 +78,45 @@ async function measure(label: string, databaseUrl: string): Promise<Result> {
       name: 'bench chain',
       steps: Array.from({ length: 10 }, (_, i) => ({ id: `s${i}`, type: 'http', ...(i ? { needs: [`s${i - 1}`] } : {}), with: { method: 'POST', url: `${target.url}/s${i}` } })),
     };
-    await api(server.url, 'POST', '/api/v1/plans', fan);
-    await api(server.url, 'POST', '/api/v1/plans', chain);
+    await api('POST', '/api/v1/plans', fan);
+    await api('POST', '/api/v1/plans', chain);
     const incidents: string[] = [];
-    for (let i = 0; i < EXECUTIONS; i++) incidents.push((await api<{ id: string }>(server.url, 'POST', '/api/v1/incidents', { title: `bench ${i}`, severity: 'low' })).id);
+    for (let i = 0; i < EXECUTIONS; i++) incidents.push((await api<{ id: string }>('POST', '/api/v1/incidents', { title: `bench ${i}`, severity: 'low' })).id);
 
     const steps = EXECUTIONS * fan.steps.length;
     const started = performance.now();
-    await Promise.all(incidents.map((id) => api(server.url, 'POST', '/api/v1/plans/bench-fan/run', { incident_id: id })));
+    await Promise.all(incidents.map((id) => api('POST', '/api/v1/plans/bench-fan/run', { incident_id: id })));
     await waitFor(() => target.hits() >= steps, `${steps} steps`);
     const seconds = (performance.now() - started) / 1000;
 
     const before = target.hits();
     const chainStarted = performance.now();
-    const execution = await api<{ id: string }>(server.url, 'POST', '/api/v1/plans/bench-chain/run', { incident_id: incidents[0] });
-    await waitFor(async () => (await api<{ status: string }>(server.url, 'GET', `/api/v1/executions/${execution.id}`)).status === 'succeeded', 'the chain');
+    const execution = await api<{ id: string }>('POST', '/api/v1/plans/bench-chain/run', { incident_id: incidents[0] });
+    await waitFor(async () => (await api<{ status: string }>('GET', `/api/v1/executions/${execution.id}`)).status === 'succeeded', 'the chain');
     const chainStepMs = (performance.now() - chainStarted) / 10;
     if (target.hits() - before !== 10) throw new Error(`chain made ${target.hits() - before} requests, expected 10`);
     return { database: label, executions: EXECUTIONS, steps, seconds, stepsPerSecond: steps / seconds, chainStepMs };
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.once('exit', r));
+    await server.stop();
     await target.close();
   }
 }
 
 async function main(): Promise<void> {
   const results: Result[] = [];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-plans-'));
+  const sqlite = await createTestDatabase('sqlite');
   try {
-    results.push(await measure('SQLite', path.join(dir, 'bench.db')));
+    results.push(await measure('SQLite', sqlite.url));
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    await sqlite.drop();
   }
   const pgUrl = process.env.BENCH_PG_URL;
   if (pgUrl) {
-    const name = `firebreak_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(pgUrl);
-    url.pathname = `/${name}`;
+    const postgres = await createTestDatabase('postgres', pgUrl);
     try {
-      results.push(await measure('PostgreSQL', url.toString()));
+      results.push(await measure('PostgreSQL', postgres.url));
     } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      await postgres.drop();
     }
   }
   for (const r of results) console.log(`${r.database}: ${r.steps} steps in ${r.seconds.toFixed(2)} s = ${r.stepsPerSecond.toFixed(1)} steps/s; chain ${r.chainStepMs.toFixed(1)} ms/step`);
@@ -171,12 +124,8 @@ async function main(): Promise<void> {
 }
 
 function writeSection(results: Result[]): void {
-  const file = path.join(ROOT, 'BENCHMARKS.md');
-  const start = '<!-- bench:plans:start -->';
-  const end = '<!-- bench:plans:end -->';
   const load = os.loadavg()[0]!.toFixed(1);
   const section = [
-    start,
     '## Plans: step-scheduling overhead',
     '',
     `${new Date().toISOString().slice(0, 10)}, machine: ${os.cpus().length} cores (load average ${load} while measuring), node ${process.version}. ` +
@@ -186,11 +135,8 @@ function writeSection(results: Result[]): void {
     '| database | executions | steps | wall time | steps/s (fan-out plan, 8 steps) | latency per step (chain of 10) |',
     '| --- | --- | --- | --- | --- | --- |',
     ...results.map((r) => `| ${r.database} | ${r.executions} | ${r.steps} | ${r.seconds.toFixed(2)} s | ${r.stepsPerSecond.toFixed(1)} | ${r.chainStepMs.toFixed(1)} ms |`),
-    end,
   ].join('\n');
-  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const pattern = new RegExp(`${start}[\\s\\S]*?${end}`);
-  fs.writeFileSync(file, pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}\n`);
+  writeBenchmarkSection('plans', section);
 }
 
 await main();

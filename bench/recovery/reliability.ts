@@ -7,66 +7,27 @@
  *
  * Bounded: at most 2,000 incidents, 8 requests in flight, 120 s of seeding. Writes its section of BENCHMARKS.md.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { percentile } from '../../src/shared/stats.ts';
+import { writeBenchmarkSection } from '../support/report.ts';
+import { apiClient, spawnServer } from '../support/server.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const INCIDENTS = Math.min(Number(process.argv[2] ?? 400), 2000);
 const IN_FLIGHT = 8;
 const SEED_BUDGET_MS = 120_000;
 const TOKEN = 'fbk_bench_admin_token_0123456789';
-
-async function startServer(dbFile: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], {
-    cwd: ROOT,
-    env: { ...process.env, FIREBREAK_PORT: '0', FIREBREAK_HOST: '127.0.0.1', FIREBREAK_DATABASE_URL: dbFile, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"address":"(http:\/\/[^"]+)","msg":"firebreak listening"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-recovery-'));
   const health = http.createServer((_req, res) => res.writeHead(200).end('ok'));
   await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
   const healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/`;
-  const server = await startServer(path.join(dir, 'bench.db'));
-  const call = async (method: string, p: string, body?: unknown): Promise<{ status: number; text: string }> => {
-    const response = await fetch(new URL(p, server.url), {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (response.status >= 400) throw new Error(`${method} ${p}: ${response.status} ${text}`);
-    return { status: response.status, text };
-  };
+  const server = await spawnServer({ FIREBREAK_DATABASE_URL: path.join(dir, 'bench.db'), FIREBREAK_BOOTSTRAP_TOKEN: TOKEN });
+  const call = apiClient(server.url, TOKEN);
   try {
     await call('POST', '/api/v1/teams', { id: 'llm', name: 'LLM', members: [{ user: 'dana' }] });
     const services = ['chat-api', 'embed-api', 'rerank', 'gateway'];
@@ -82,9 +43,7 @@ async function main(): Promise<void> {
       while (next < INCIDENTS && Date.now() - seedStarted < SEED_BUDGET_MS) {
         const n = next++;
         const detected = new Date(Date.now() - (INCIDENTS - n) * 60_000).toISOString();
-        const created = JSON.parse(
-          (await call('POST', '/api/v1/incidents', { title: `bench ${n}`, severity: severities[n % 4], services: [services[n % 4]], detected_at: detected })).text,
-        ) as { id: string };
+        const created = await call<{ id: string }>('POST', '/api/v1/incidents', { title: `bench ${n}`, severity: severities[n % 4], services: [services[n % 4]], detected_at: detected });
         const id = created.id;
         await call('POST', `/api/v1/incidents/${id}/acknowledge`, {});
         await call('POST', `/api/v1/incidents/${id}/transition`, { to: 'containing' });
@@ -108,8 +67,7 @@ async function main(): Promise<void> {
         samples.push(performance.now() - started);
       }
       samples.sort((a, b) => a - b);
-      const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!;
-      return { label, runs, median: at(0.5), p90: at(0.9) };
+      return { label, runs, median: percentile(samples, 0.5)!, p90: percentile(samples, 0.9)! };
     };
     const from = new Date(Date.now() - (INCIDENTS + 10) * 60_000).toISOString();
     const to = new Date(Date.now() + 60_000).toISOString();
@@ -120,7 +78,6 @@ async function main(): Promise<void> {
       await time('GET /api/v1/action-items?overdue=false', 20, () => call('GET', '/api/v1/action-items?overdue=false')),
     ];
     const lines = [
-      `<!-- bench:recovery:start -->`,
       `## recovery`,
       '',
       `${new Date().toISOString().slice(0, 10)} · machine: ${os.cpus().length} cores (shared; 1-min load average ${os.loadavg()[0]!.toFixed(1)} at the end) · node ${process.version} · SQLite · ` +
@@ -129,12 +86,8 @@ async function main(): Promise<void> {
       '| request | runs | median ms | p90 ms |',
       '| --- | --- | --- | --- |',
       ...results.map((r) => `| ${r.label} | ${r.runs} | ${r.median.toFixed(1)} | ${r.p90.toFixed(1)} |`),
-      `<!-- bench:recovery:end -->`,
     ].join('\n');
-    const file = path.join(ROOT, 'BENCHMARKS.md');
-    const current = fs.readFileSync(file, 'utf8');
-    const pattern = /<!-- bench:recovery:start -->[\s\S]*?<!-- bench:recovery:end -->/;
-    fs.writeFileSync(file, pattern.test(current) ? current.replace(pattern, lines) : `${current.trimEnd()}\n\n${lines}\n`);
+    writeBenchmarkSection('recovery', lines);
     process.stdout.write(`${lines}\n`);
   } finally {
     await server.stop();

@@ -43,6 +43,8 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const errors = { 400: ProblemResponseSchema, 404: ProblemResponseSchema, 409: ProblemResponseSchema, 422: ProblemResponseSchema };
 /** Ingestion endpoints authenticate with the integration's routing key, not an API token. */
 const routingKeyAuth = { public: true } as const;
+/** What a receiver authenticated by routing key can answer besides success: a bad key, a body too large, a rate limit. */
+const routingKeyErrors = { ...errors, 401: ProblemResponseSchema, 413: ProblemResponseSchema, 429: ProblemResponseSchema };
 const noBearer: Record<string, string[]>[] = [];
 
 function bearerOrQueryKey(request: FastifyRequest, query: { key?: string | undefined }): string | undefined {
@@ -146,7 +148,7 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
         security: noBearer,
         querystring: RoutingKeyQuerySchema,
         body: AlertmanagerWebhookSchema,
-        response: { 202: AlertmanagerAcceptedSchema, ...errors, 401: ProblemResponseSchema, 413: ProblemResponseSchema, 429: ProblemResponseSchema },
+        response: { 202: AlertmanagerAcceptedSchema, ...routingKeyErrors },
       },
     },
     async (request, reply) => {
@@ -174,7 +176,7 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
         security: noBearer,
         querystring: RoutingKeyQuerySchema,
         body: GenericAlertSchema,
-        response: { 202: IngestOutcomeSchema, ...errors, 401: ProblemResponseSchema, 413: ProblemResponseSchema, 429: ProblemResponseSchema },
+        response: { 202: IngestOutcomeSchema, ...routingKeyErrors },
       },
     },
     async (request, reply) => {

@@ -7,21 +7,13 @@ import {
   type AnomalyDetector,
   type Detection,
 } from '../../src/llm/detect/index.ts';
+import { seededRandom } from '../support/random.ts';
 
 const START = Date.UTC(2024, 0, 1); // a Monday
 const STEP = 5 * 60_000;
 
-/** Deterministic PRNG (mulberry32) and Gaussian noise, so the tests never flake. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG and Gaussian noise, so the tests never flake. */
+const rng = seededRandom;
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { QuantileSketch } from '../../src/llm/sketch.ts';
+import { seededRandom } from '../support/random.ts';
 
-/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 /** The exact rank-based quantile the sketch approximates (lower rank of q·(n−1)). */
 function exactQuantile(sorted: number[], q: number): number {

@@ -3,16 +3,10 @@
  * latencies and TTFTs, token counts and per-call cost, with knobs for outages, regressions and spikes.
  * Deterministic (seeded), so a failing run replays exactly.
  */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random.ts';
+
+// Replay tests and the OTLP load generator import it from here too.
+export { seededRandom };
 
 function normal(r: () => number): number {
   return Math.sqrt(-2 * Math.log(r() || 1e-12)) * Math.cos(2 * Math.PI * r());

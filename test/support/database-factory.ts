@@ -19,13 +19,16 @@ export function testDatabaseKinds(): DatabaseKind[] {
   return process.env.FIREBREAK_TEST_PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 }
 
-/** A fresh, empty database: a temporary SQLite file, or a new PostgreSQL database dropped afterwards. */
-export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
+/**
+ * A fresh, empty database: a temporary SQLite file, or a new PostgreSQL database dropped afterwards,
+ * created through `postgresAdminUrl` (the suite's FIREBREAK_TEST_PG_URL unless a benchmark names its own).
+ */
+export async function createTestDatabase(kind: DatabaseKind, postgresAdminUrl = process.env.FIREBREAK_TEST_PG_URL): Promise<TestDatabase> {
   if (kind === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-test-'));
     return { kind, url: path.join(dir, 'firebreak.db'), drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
-  const adminUrl = process.env.FIREBREAK_TEST_PG_URL;
+  const adminUrl = postgresAdminUrl;
   if (!adminUrl) throw new Error('FIREBREAK_TEST_PG_URL is not set');
   const name = `firebreak_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
