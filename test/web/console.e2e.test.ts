@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
 import { ALLOWED_TRANSITIONS } from '../../src/incidents/index.ts';
-import { buildConsoleOnce, launchChromium, SCREENSHOT_DIR, type LaunchedBrowser } from './support.ts';
+import { buildConsoleOnce, launchChromium, screenshot, signIn as signInWith, SCREENSHOT_DIR, type LaunchedBrowser } from './support.ts';
 
 // The browser flow needs only one database; the HTTP behaviour is covered on both in console-server.test.ts.
 describe('web console in headless Chromium [sqlite]', () => {
@@ -16,14 +15,8 @@ describe('web console in headless Chromium [sqlite]', () => {
   let page: Page;
   let incidentId: string;
 
-  const shot = (name: string, target: Page = page) => target.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
-
-  async function signIn(target: Page, token: string): Promise<void> {
-    await target.goto(server.url);
-    await target.getByLabel('API token').fill(token);
-    await target.getByRole('button', { name: 'Sign in' }).click();
-    await target.getByTestId('role').waitFor();
-  }
+  const shot = (name: string, target: Page = page) => screenshot(target, name);
+  const signIn = (target: Page, token: string) => signInWith(target, server.url, token);
 
   beforeAll(async () => {
     fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
-import { buildConsoleOnce, launchChromium, SCREENSHOT_DIR, type LaunchedBrowser } from './support.ts';
+import { buildConsoleOnce, launchChromium, screenshot, signIn as signInWith, SCREENSHOT_DIR, type LaunchedBrowser } from './support.ts';
 
 interface PlanStep {
   id: string;
@@ -25,15 +24,10 @@ describe('web console: recovery, root cause and fault trees in headless Chromium
   let incidentId: string;
   let analysisUrl: string;
 
-  const shot = (name: string, target: Page = page) => target.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  const shot = (name: string, target: Page = page) => screenshot(target, name);
   const noOverflow = (target: Page) => target.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
 
-  async function signIn(target: Page): Promise<void> {
-    await target.goto(server.url);
-    await target.getByLabel('API token').fill(ADMIN_TOKEN);
-    await target.getByRole('button', { name: 'Sign in' }).click();
-    await target.getByTestId('role').waitFor();
-  }
+  const signIn = (target: Page) => signInWith(target, server.url, ADMIN_TOKEN);
 
   beforeAll(async () => {
     fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureConsoleBuilt } from '../../web/build.ts';
 import { REPO_ROOT } from '../support/server.ts';
 
@@ -81,4 +81,17 @@ export async function readSse(
     await reader.cancel().catch(() => undefined);
   }
   return events;
+}
+
+/** Saves a full-page screenshot under test-results/web as a CI artifact. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** Signs in through the console's own form and waits until the role is shown. */
+export async function signIn(page: Page, serverUrl: string, token: string): Promise<void> {
+  await page.goto(serverUrl);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('role').waitFor();
 }
