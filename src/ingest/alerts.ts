@@ -22,7 +22,7 @@ import type { CorrelationService } from './correlation-service.ts';
 import { groupAcceptsAt, groupKeys } from './grouping.ts';
 import { signalFromInternal, type AlertSignal } from './normalize.ts';
 import { alertFromRow, type AlertRow, type IngestTables } from './store.ts';
-import type { Alert, AlertDecision, IncidentAlertSummary, Integration, ListAlertsQuery } from './schemas.ts';
+import type { Alert, AlertDecision, AlertStatus, IncidentAlertSummary, Integration, ListAlertsQuery } from './schemas.ts';
 
 declare module '../shared/events.ts' {
   interface DomainEventMap {
@@ -431,16 +431,26 @@ export class AlertService implements AlertSink {
     return { decision: 'opened_incident', incidentId, incidentDetectedAt: created.incident.detected_at };
   }
 
-  private async acknowledgeInTransaction(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
+  /**
+   * A source's acknowledge or resolve for its open alert with this dedup key: acknowledging applies only
+   * to a firing alert, resolving to any alert not yet resolved. Undefined when there is none.
+   */
+  private async setStatusFromSource(trx: Trx, origin: IngestOrigin, signal: AlertSignal, status: 'acknowledged' | 'resolved') {
     const nowIso = this.clock().toISOString();
-    const row = await trx
+    const stamp = status === 'acknowledged' ? { acknowledged_at: nowIso } : { resolved_at: nowIso };
+    const appliesTo: AlertStatus[] = status === 'acknowledged' ? ['firing'] : ['firing', 'acknowledged'];
+    return trx
       .updateTable('alerts')
-      .set({ status: 'acknowledged', acknowledged_at: nowIso, updated_at: nowIso, last_seen_at: nowIso })
+      .set({ status, ...stamp, updated_at: nowIso, last_seen_at: nowIso })
       .where('dedup_scope', '=', scopeOf(origin))
       .where('dedup_key', '=', signal.dedupKey)
-      .where('status', '=', 'firing')
+      .where('status', 'in', appliesTo)
       .returningAll()
       .executeTakeFirst();
+  }
+
+  private async acknowledgeInTransaction(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
+    const row = await this.setStatusFromSource(trx, origin, signal, 'acknowledged');
     if (!row) return this.ignored(trx, origin, signal.dedupKey);
     const alert = alertFromRow(row);
     if (alert.incident_id) {
@@ -458,15 +468,7 @@ export class AlertService implements AlertSink {
   }
 
   private async resolveInTransaction(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
-    const nowIso = this.clock().toISOString();
-    const row = await trx
-      .updateTable('alerts')
-      .set({ status: 'resolved', resolved_at: nowIso, updated_at: nowIso, last_seen_at: nowIso })
-      .where('dedup_scope', '=', scopeOf(origin))
-      .where('dedup_key', '=', signal.dedupKey)
-      .where('status', '<>', 'resolved')
-      .returningAll()
-      .executeTakeFirst();
+    const row = await this.setStatusFromSource(trx, origin, signal, 'resolved');
     if (!row) return this.ignored(trx, origin, signal.dedupKey);
     const alert = alertFromRow(row);
     if (alert.incident_id) await this.recordResolution(trx, alert.incident_id, [alert], origin.actor, pending, 'resolved at its source');
