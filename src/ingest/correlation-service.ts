@@ -164,6 +164,12 @@ export class CorrelationService {
     return rows.map(linkFromRow);
   }
 
+  /** Every responder-made link as a pair of incident ids (links are few: people make them one by one). */
+  async linkedPairs(): Promise<[string, string][]> {
+    const rows = await this.db.selectFrom('incident_links').select(['from_incident', 'to_incident']).orderBy('id').execute();
+    return rows.map((r) => [r.from_incident, r.to_incident]);
+  }
+
   private async catalogue(): Promise<{ byId: Map<string, Service>; dependents: Map<string, string[]> }> {
     if (this.services && Date.now() - this.services.loadedMs < CATALOG_CACHE_MS) return this.services;
     const list = await this.catalog.listServices();

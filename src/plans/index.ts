@@ -44,9 +44,16 @@ export const plansModule: FirebreakModule = {
       clock: ctx.clock,
       log: ctx.log.child({ capability: 'plans' }),
       sender: () => ctx.services.messageSender,
-      runtimeServices: () => ctx.services,
     });
     ctx.services.plans = plans;
+    const { alerts, llmTelemetry } = ctx.services;
+    plans.registerAssessSource('open_alerts', async (incident) => ({
+      incident_alerts: await alerts.listByIncident(incident.id),
+      open_by_service: await Promise.all(incident.services.map(async (service) => ({ service, ...(await alerts.openForService(service)) }))),
+    }));
+    plans.registerAssessSource('llm_stats', (incident, minutes) =>
+      Promise.all(incident.services.map(async (service) => ({ service, stats: await llmTelemetry.statOverWindow({ service }, minutes) }))),
+    );
     await plans.loadDirectory(ctx.config.configDir);
     // Triggers run in the server that saw the change; the claim table makes them once per (plan, incident).
     const trigger = (incident: Parameters<PlanService['onIncidentChange']>[0], change: 'created' | 'updated') => {

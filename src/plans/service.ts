@@ -33,20 +33,6 @@ export interface PlanServiceDeps {
   log: Logger;
   /** Looked up at each use, so a notification capability that installs its own sender later is honoured. */
   sender: () => MessageSender;
-  /** Every service installed at runtime (`ctx.services`), for optional sources such as alerts and LLM telemetry. */
-  runtimeServices: () => object;
-}
-
-/** The parts of the alerts and LLM-telemetry services an assessment reads, when those capabilities are installed. */
-interface AlertReader {
-  listByIncident(incidentId: string): Promise<unknown[]>;
-  openForService(service: string): Promise<{ count: number; alerts: unknown[] }>;
-}
-interface StatReader {
-  statOverWindow(filter: { service: string }, windowMinutes: number): Promise<unknown>;
-}
-function hasMethods<T>(value: unknown, ...methods: string[]): value is T {
-  return typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 }
 
 type PlanRow = PlanTables['plans'];
@@ -70,8 +56,8 @@ export class PlanService {
   }
 
   /**
-   * Other capabilities add context to `assess` snapshots without plans depending on them: alerts
-   * register `open_alerts`, LLM telemetry registers `llm_stats`. Absent sources are reported as absent.
+   * Context for `assess` snapshots from the capabilities that own the data (`open_alerts` from alerts,
+   * `llm_stats` from LLM telemetry); a source that is not registered is reported as absent.
    */
   registerAssessSource(name: string, source: AssessSource): void {
     this.assessSources.set(name, source);
@@ -342,22 +328,8 @@ export class PlanService {
     const affected = services.filter((s) => incident.services.includes(s.id));
     const dependents = services.filter((s) => s.depends_on.some((d) => incident.services.includes(d))).map((s) => s.id);
     const extra: Record<string, unknown> = {};
-    const installed = this.deps.runtimeServices() as Record<string, unknown>;
-    const fallbacks: Record<string, AssessSource | undefined> = {
-      open_alerts: hasMethods<AlertReader>(installed.alerts, 'listByIncident', 'openForService')
-        ? async (i) => {
-            const alerts = installed.alerts as AlertReader;
-            const byService = await Promise.all(i.services.map(async (s) => ({ service: s, ...(await alerts.openForService(s)) })));
-            return { incident_alerts: await alerts.listByIncident(i.id), open_by_service: byService };
-          }
-        : undefined,
-      llm_stats: hasMethods<StatReader>(installed.llmTelemetry, 'statOverWindow')
-        ? async (i, minutes) =>
-            Promise.all(i.services.map(async (s) => ({ service: s, stats: await (installed.llmTelemetry as StatReader).statOverWindow({ service: s }, minutes) })))
-        : undefined,
-    };
     for (const name of ['open_alerts', 'llm_stats']) {
-      const source = this.assessSources.get(name) ?? fallbacks[name];
+      const source = this.assessSources.get(name);
       if (!source) {
         extra[name] = { available: false, reason: `no ${name.replace('_', ' ')} source is installed in this server` };
         continue;

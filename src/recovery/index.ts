@@ -1,6 +1,5 @@
 import type { AppContext, FirebreakModule } from '../app/context.ts';
 import { KnownUsers } from './owners.ts';
-import { OptionalData } from './optional.ts';
 import { RecoveryService } from './service.ts';
 import { PostmortemService } from './postmortem.ts';
 import { ReliabilityService } from './metrics-store.ts';
@@ -38,8 +37,8 @@ export const recoveryModule: FirebreakModule = {
   name: 'recovery',
   migrations: recoveryMigrations,
   init(ctx) {
+    const correlation = ctx.services.correlation;
     const users = new KnownUsers(ctx.services.catalog, ctx.services.tokens);
-    const optional = new OptionalData(ctx.database);
     const recovery = new RecoveryService({
       database: ctx.database,
       incidents: ctx.services.incidents,
@@ -90,7 +89,7 @@ export const recoveryModule: FirebreakModule = {
       );
       return { id: String(created.id) };
     });
-    ctx.services.reliability = new ReliabilityService(ctx.database, optional, ctx.clock);
+    ctx.services.reliability = new ReliabilityService(ctx.database, () => correlation.linkedPairs(), ctx.clock);
   },
   routes: recoveryRoutes,
   start(ctx) {

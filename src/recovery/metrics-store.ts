@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import { AppError } from '../shared/errors.ts';
 import { fromJson, type Database } from '../storage/index.ts';
 import type { IncidentTables } from '../incidents/index.ts';
-import type { OptionalData } from './optional.ts';
 import { computeReliability, type ReliabilityMetrics, type ReliabilityRecord } from './reliability.ts';
 import type { RecoveryTables } from './store.ts';
 
@@ -14,7 +13,8 @@ export class ReliabilityService {
 
   constructor(
     database: Database,
-    private readonly optional: OptionalData,
+    /** Pairs of incidents responders linked (related, duplicate, caused by), for the recurrence clusters. */
+    private readonly linkedPairs: () => Promise<[string, string][]>,
     private readonly clock: () => Date,
   ) {
     this.db = database.db.withTables<IncidentTables & RecoveryTables>();
@@ -71,7 +71,7 @@ export class ReliabilityService {
       rto: rtoOutcome(plans.get(i.id), nowIso),
       action_items: items.get(i.id) ?? [],
     }));
-    return computeReliability(records, await this.optional.incidentLinks(), from, to);
+    return computeReliability(records, await this.linkedPairs(), from, to);
   }
 }
 
