@@ -29,7 +29,12 @@
  * 3c. Calibrated novelty, combined by max: a short EW mean of the step novelty is compared with its
  *    own long-run mean and spread (as HTM's anomaly likelihood treats raw scores); the z-score over
  *    `contextZRef` is a second, pattern-only evidence, so a sustained run of never-seen shapes alerts
- *    even when no single value is far from its baseline.
+ *    even when no single value is far from its baseline. (Off by default since 3d subsumes it.)
+ * 3d. Distribution shift (in the spirit of Numenta's relativeEntropy detector, combined by max): the
+ *    value is binned into 16 levels over the range seen so far; a short EW histogram (about 60 points)
+ *    is compared with a long one (about 1,000 points) by relative entropy, and that divergence is a
+ *    z-score against its own long-run mean and spread. A regime change — a new level visited often, a
+ *    usual level abandoned, values spread wider — alerts although no single point is extreme.
  * 4. Poisoning: every model update is winsorised (residuals clipped at `winsorK` scales), so an
  *    anomalous value moves a baseline by a bounded amount; a genuine level shift is still absorbed,
  *    geometrically, as the clipped residuals widen the scale. NaN, infinite, negative (unless
@@ -86,6 +91,12 @@ export interface AnomalyDetectorConfig {
   contextMemory: number;
   /** Calibrated novelty z-score (short mean against the long-run spread) that maps to evidence 1 (0 disables). */
   contextZRef: number;
+  /** Distribution shift: z-score of the short-vs-long histogram divergence that maps to evidence 1 (0 disables). */
+  shiftZRef: number;
+  /** EW weight of the short value histogram (about 2/alpha points). */
+  shiftShortAlpha: number;
+  /** EW weight of the long value histogram. */
+  shiftLongAlpha: number;
   /** Points after an alert during which the score is damped. */
   cooldownPoints: number;
   /** Factor applied to the score during the cooldown. */
@@ -112,7 +123,7 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   winsorK: 6,
   minRelativeScale: 0.001,
   pointRef: 3.5,
-  shortRef: 3,
+  shortRef: 4,
   breakoutRef: 0.2,
   extremeDecay: 0.0005,
   rarityRef: 1.15,
@@ -123,7 +134,10 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   contextGate: 0.75,
   contextBoost: 1.5,
   contextMemory: 0.8,
-  contextZRef: 10,
+  contextZRef: 0,
+  shiftZRef: 2,
+  shiftShortAlpha: 0.03,
+  shiftLongAlpha: 0.002,
   cooldownPoints: 200,
   cooldownDamping: 0,
   recentPoints: 32,
@@ -207,6 +221,11 @@ export interface AnomalyDetectorState {
   ctxMean?: number;
   ctxVar?: number;
   ctxTable?: number[];
+  /** Distribution-shift histograms and divergence statistics (absent in older states: start empty). */
+  shiftShort?: number[];
+  shiftLong?: number[];
+  shiftMean?: number;
+  shiftVar?: number;
   sinceAlert: number;
   alertScore: number;
   alerts: number;
@@ -237,6 +256,9 @@ const CTX_SHORT_ALPHA = 0.2;
 /** Standard deviation of an EW mean (weight a) of independent values, relative to theirs: sqrt(a / (2 - a)). */
 const CTX_SHORT_SD = Math.sqrt(CTX_SHORT_ALPHA / (2 - CTX_SHORT_ALPHA));
 const RARITY_BINS = 64;
+const SHIFT_BINS = 16;
+/** Floor added to the long histogram's shares, so a bin never seen before counts as rare, not impossible. */
+const SHIFT_FLOOR = 0.01;
 const RARITY_PER_UNIT = 8;
 const EMPTY: readonly RecentPoint[] = Object.freeze([]);
 /** Epoch day 0 (1970-01-01) was a Thursday; shifting by 3 days makes bucket 0 Monday 00:00. */
@@ -267,6 +289,9 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   contextBoost: [0, 1e3, 'real'],
   contextMemory: [0, 1, 'real'],
   contextZRef: [0, 1e6, 'real'],
+  shiftZRef: [0, 1e6, 'real'],
+  shiftShortAlpha: [Number.MIN_VALUE, 1, 'real'],
+  shiftLongAlpha: [Number.MIN_VALUE, 1, 'real'],
   cooldownPoints: [0, 1e9, 'int'],
   cooldownDamping: [0, 1, 'real'],
   recentPoints: [1, 10_000, 'int'],
@@ -337,6 +362,11 @@ class Detector implements AnomalyDetector {
   private ctxVar = 0;
   /** Hashed (history → bit-facts seen next) table; each slot is a mask of 2 × contextBits facts. */
   private readonly ctxTable: Uint8Array;
+  /** Short and long EW histograms of the value over the context range, for the distribution shift. */
+  private readonly shiftShort = new Float64Array(SHIFT_BINS);
+  private readonly shiftLong = new Float64Array(SHIFT_BINS);
+  private shiftMean = 0;
+  private shiftVar = 0;
   private sinceAlert = NEVER;
   private alertScore = 0;
   private alerts = 0;
@@ -508,6 +538,10 @@ class Detector implements AnomalyDetector {
       this.ctxMean += na * d;
       this.ctxVar = (1 - na) * (this.ctxVar + na * d * d);
     }
+    if (c.shiftZRef > 0) {
+      const z = this.shiftStep(value);
+      if (z / c.shiftZRef > evidence) evidence = z / c.shiftZRef;
+    }
     let score = evidence / (1 + evidence);
 
     // Long-run statistics of log-surprise, winsorised.
@@ -612,6 +646,37 @@ class Detector implements AnomalyDetector {
     return orders > 0 ? missed / (orders * bits) : 0;
   }
 
+  /**
+   * Distribution shift: relative entropy of the short histogram against the long one (both EW, over
+   * the context model's range, which `contextStep` has just widened to include this value), returned
+   * as a z-score against the divergence's own long-run mean and spread, then folded into the stats.
+   */
+  private shiftStep(value: number): number {
+    const c = this.config;
+    const range = this.ctxHi - this.ctxLo;
+    let b = range > 0 ? Math.floor(((value - this.ctxLo) / range) * SHIFT_BINS) : 0;
+    if (b >= SHIFT_BINS) b = SHIFT_BINS - 1;
+    const first = 1 / (this.n + 1);
+    const aS = Math.max(c.shiftShortAlpha, first);
+    const aL = Math.max(c.shiftLongAlpha, first);
+    const short = this.shiftShort;
+    const long = this.shiftLong;
+    let divergence = 0;
+    for (let k = 0; k < SHIFT_BINS; k++) {
+      const p = (short[k] as number) * (1 - aS) + (k === b ? aS : 0);
+      short[k] = p;
+      // Bins that have faded from the short window add nothing (p·log p → 0); skip their logarithm.
+      if (p > 1e-9) divergence += p * Math.log(p / ((long[k] as number) + SHIFT_FLOOR));
+      long[k] = (long[k] as number) * (1 - aL) + (k === b ? aL : 0);
+    }
+    const z = (divergence - this.shiftMean) / (Math.sqrt(this.shiftVar) + 0.01);
+    const a = Math.max(c.longAlpha, first);
+    const d = divergence - this.shiftMean;
+    this.shiftMean += a * d;
+    this.shiftVar = (1 - a) * (this.shiftVar + a * d * d);
+    return z;
+  }
+
   private updateBucket(mean: Float64Array, scale: Float64Array, visits: Float64Array, b: number, value: number, floor: number): void {
     const v = visits[b] as number;
     if (v === 0) {
@@ -667,6 +732,10 @@ class Detector implements AnomalyDetector {
       ctxMean: this.ctxMean,
       ctxVar: this.ctxVar,
       ctxTable: Array.from(this.ctxTable),
+      shiftShort: Array.from(this.shiftShort),
+      shiftLong: Array.from(this.shiftLong),
+      shiftMean: this.shiftMean,
+      shiftVar: this.shiftVar,
       sinceAlert: this.sinceAlert,
       alertScore: this.alertScore,
       alerts: this.alerts,
@@ -718,6 +787,12 @@ class Detector implements AnomalyDetector {
     } else {
       // A state from before the context model: start it from the current level.
       this.ctxLo = this.ctxHi = s.level;
+    }
+    if (s.shiftShort && s.shiftLong) {
+      this.shiftShort.set(s.shiftShort);
+      this.shiftLong.set(s.shiftLong);
+      this.shiftMean = s.shiftMean ?? 0;
+      this.shiftVar = s.shiftVar ?? 0;
     }
     this.sinceAlert = s.sinceAlert;
     this.alertScore = s.alertScore;
@@ -787,6 +862,8 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
   const optionalArrays: [string, number, number][] = [
     ['rarityHist', RARITY_BINS, Number.MAX_VALUE],
     ['ctxTable', 1 << config.contextTableBits, (1 << (2 * config.contextBits)) - 1],
+    ['shiftShort', SHIFT_BINS, 1],
+    ['shiftLong', SHIFT_BINS, 1],
   ];
   for (const [f, len, max] of optionalArrays) {
     const a = s[f];
@@ -799,7 +876,8 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
     throw validationError('rarityGain', 'must be a number between 1 and 1e101');
   }
   if (s.ctxVar !== undefined && !((s.ctxVar as number) >= 0)) throw validationError('ctxVar', 'must be a non-negative number');
-  for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar'] as const) {
+  if (s.shiftVar !== undefined && !((s.shiftVar as number) >= 0)) throw validationError('shiftVar', 'must be a non-negative number');
+  for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar', 'shiftMean', 'shiftVar'] as const) {
     if (s[f] !== undefined && (typeof s[f] !== 'number' || !Number.isFinite(s[f]))) throw validationError(f, 'must be a finite number');
   }
   for (const [f, max] of [
