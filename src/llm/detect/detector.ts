@@ -19,7 +19,7 @@
  *    breakout (a value beyond the slowly relaxing remembered extremes). The largest evidence,
  *    squashed into [0, 1), is the anomaly score.
  * 3a. Rarity: the evidence is also looked up in an EW histogram of the series' own past evidence
- *    (64 bins of 1/8, counts decayed by `rarityAlpha`); it is capped at -log10(tail probability) /
+ *    (64 bins of 1/8, counts decayed by `rarityAlpha`, fed from half the learning period on); it is capped at -log10(tail probability) /
  *    `rarityRef`, so a series whose "spikes" are routine has to spike harder than it usually does.
  * 3b. Context (in the style of CAD-OSE): the value is quantised into 2^contextBits levels over the
  *    range seen so far; a fixed-size hashed table remembers which level bit-facts have followed each
@@ -113,7 +113,7 @@ export interface AnomalyDetectorConfig {
 
 export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.freeze({
   learningPoints: 300,
-  threshold: 0.6,
+  threshold: 0.59,
   levelAlpha: 0.1,
   scaleAlpha: 0.02,
   seasonAlpha: 0.05,
@@ -127,7 +127,7 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   breakoutRef: 0.2,
   extremeDecay: 0.0005,
   rarityRef: 1.15,
-  rarityAlpha: 0.0002,
+  rarityAlpha: 0.001,
   contextBits: 3,
   contextOrder: 6,
   contextTableBits: 13,
@@ -514,8 +514,12 @@ class Detector implements AnomalyDetector {
       const g = this.rarityGain;
       const rarity = -Math.log10((tail + g) / (this.rarityTotal + g));
       const gain = g / (1 - c.rarityAlpha);
-      hist[bin] = (hist[bin] as number) + gain;
-      this.rarityTotal += gain;
+      // The first half of the learning period compares points with statistics that barely exist yet;
+      // their evidence is noise, and counting it would make real anomalies just after learning look routine.
+      if (2 * this.n >= c.learningPoints) {
+        hist[bin] = (hist[bin] as number) + gain;
+        this.rarityTotal += gain;
+      }
       this.rarityGain = gain;
       if (gain > 1e100) {
         for (let k = 0; k < RARITY_BINS; k++) hist[k] = (hist[k] as number) / gain;
