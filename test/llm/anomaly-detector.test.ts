@@ -234,3 +234,39 @@ describe('anomaly detector: rarity and context', () => {
     expect(caught(() => restoreAnomalyDetector({ ...state, rarityHist: [0] })).details.field).toBe('rarityHist');
   });
 });
+
+describe('anomaly detector: distribution shift', () => {
+  /** Values spread evenly over [10, 20] for `before` points, then held near 12 (well inside the usual range). */
+  function feedRegimeChange(d: AnomalyDetector, before: number, after: number): Detection[] {
+    const r = rng(33);
+    const out: Detection[] = [];
+    for (let i = 0; i < before + after; i++) {
+      const value = i < before ? 10 + 10 * r() : 12 + 0.2 * r();
+      out.push(d.update(START + i * STEP, value));
+    }
+    return out;
+  }
+
+  it('flags a regime change in which no single point is unusual, and only through the shift evidence', () => {
+    const withShift = feedRegimeChange(createAnomalyDetector(), 2000, 150);
+    expect(withShift.slice(600, 2000).some((x) => x.anomalous)).toBe(false);
+    const firstAlert = withShift.findIndex((x, i) => i >= 2000 && x.anomalous);
+    expect(firstAlert).toBeGreaterThanOrEqual(2000);
+    expect(firstAlert).toBeLessThan(2100);
+    const without = feedRegimeChange(createAnomalyDetector({ shiftZRef: 0 }), 2000, 150);
+    expect(without.slice(2000).some((x) => x.anomalous)).toBe(false);
+  });
+
+  it('keeps its histograms in the saved state, and restores a state saved before they existed', () => {
+    const a = createAnomalyDetector();
+    feedNoise(a, 600);
+    const state = JSON.parse(JSON.stringify(a.toJSON())) as Record<string, unknown>;
+    expect(state.shiftShort).toHaveLength(16);
+    expect(state.shiftLong).toHaveLength(16);
+    expect(caught(() => restoreAnomalyDetector({ ...state, shiftLong: [2, ...(state.shiftLong as number[]).slice(1)] })).details.field).toBe('shiftLong');
+    for (const k of ['shiftShort', 'shiftLong', 'shiftMean', 'shiftVar']) delete state[k];
+    const b = restoreAnomalyDetector(state);
+    feedNoise(b, 600, 600, 3);
+    expect(b.update(START + 1200 * STEP, 400).anomalous).toBe(true);
+  });
+});

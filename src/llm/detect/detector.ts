@@ -259,6 +259,8 @@ const RARITY_BINS = 64;
 const SHIFT_BINS = 16;
 /** Floor added to the long histogram's shares, so a bin never seen before counts as rare, not impossible. */
 const SHIFT_FLOOR = 0.01;
+/** Share below which a bin of the short histogram is left out of the divergence (its term is below 1e-3). */
+const SHIFT_FADED = 1e-4;
 const RARITY_PER_UNIT = 8;
 const EMPTY: readonly RecentPoint[] = Object.freeze([]);
 /** Epoch day 0 (1970-01-01) was a Thursday; shifting by 3 days makes bucket 0 Monday 00:00. */
@@ -666,12 +668,22 @@ class Detector implements AnomalyDetector {
     const short = this.shiftShort;
     const long = this.shiftLong;
     let divergence = 0;
+    const keepS = 1 - aS;
+    const keepL = 1 - aL;
     for (let k = 0; k < SHIFT_BINS; k++) {
-      const p = (short[k] as number) * (1 - aS) + (k === b ? aS : 0);
+      let p = (short[k] as number) * keepS;
+      let l = (long[k] as number) * keepL;
+      if (k === b) {
+        p += aS;
+        l += aL;
+      }
+      // Bins that have faded from the short window add next to nothing (p·log p → 0): skip their
+      // logarithm, and flush them to zero before they decay into slow subnormal numbers.
+      if (p > SHIFT_FADED) divergence += p * Math.log(p / (long[k] as number + SHIFT_FLOOR));
+      else if (p < 1e-30) p = 0;
+      if (l < 1e-30) l = 0;
       short[k] = p;
-      // Bins that have faded from the short window add nothing (p·log p → 0); skip their logarithm.
-      if (p > 1e-9) divergence += p * Math.log(p / ((long[k] as number) + SHIFT_FLOOR));
-      long[k] = (long[k] as number) * (1 - aL) + (k === b ? aL : 0);
+      long[k] = l;
     }
     const z = (divergence - this.shiftMean) / (Math.sqrt(this.shiftVar) + 0.01);
     const a = Math.max(c.longAlpha, first);
