@@ -39,8 +39,10 @@
  *    anomalous value moves a baseline by a bounded amount; a genuine level shift is still absorbed,
  *    geometrically, as the clipped residuals widen the scale. NaN, infinite, negative (unless
  *    allowed) and absurd values are counted and ignored without touching the state.
- * 5. No alerts while learning; after an alert the score is damped for `cooldownPoints` points so one
- *    incident pages once (scores during the cooldown are multiplied by `cooldownDamping`, 0 by default).
+ * 5. No alerts while learning; after an alert the score is damped for `cooldownPoints` points, but
+ *    for no longer than `cooldownMaxMinutes`, so one incident pages once and a sparse series (hourly
+ *    points) is not silenced for days (scores during the cooldown are multiplied by
+ *    `cooldownDamping`, 0 by default).
  */
 import { AppError, validationError } from '../../shared/errors.ts';
 
@@ -99,6 +101,8 @@ export interface AnomalyDetectorConfig {
   shiftLongAlpha: number;
   /** Points after an alert during which the score is damped. */
   cooldownPoints: number;
+  /** The cooldown also ends this many minutes (event time) after the alert, whichever comes first (0: no limit). */
+  cooldownMaxMinutes: number;
   /** Factor applied to the score during the cooldown. */
   cooldownDamping: number;
   /** Number of recent points kept for the explanation of a detection. */
@@ -139,6 +143,7 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   shiftShortAlpha: 0.03,
   shiftLongAlpha: 0.002,
   cooldownPoints: 200,
+  cooldownMaxMinutes: 48 * 60,
   cooldownDamping: 0,
   recentPoints: 32,
   allowNegative: false,
@@ -226,7 +231,11 @@ export interface AnomalyDetectorState {
   shiftLong?: number[];
   shiftMean?: number;
   shiftVar?: number;
+  shiftLo?: number;
+  shiftHi?: number;
   sinceAlert: number;
+  /** Event time of the last alert (absent in older states: the cooldown's time limit counts from the restore). */
+  alertTs?: number;
   alertScore: number;
   alerts: number;
   rejected: RejectedCounts;
@@ -295,6 +304,7 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   shiftShortAlpha: [Number.MIN_VALUE, 1, 'real'],
   shiftLongAlpha: [Number.MIN_VALUE, 1, 'real'],
   cooldownPoints: [0, 1e9, 'int'],
+  cooldownMaxMinutes: [0, 1e9, 'real'],
   cooldownDamping: [0, 1, 'real'],
   recentPoints: [1, 10_000, 'int'],
   maxAbsValue: [Number.MIN_VALUE, Number.MAX_VALUE, 'real'],
@@ -369,8 +379,12 @@ class Detector implements AnomalyDetector {
   private readonly shiftLong = new Float64Array(SHIFT_BINS);
   private shiftMean = 0;
   private shiftVar = 0;
+  /** The range the histograms' bins were laid over (they are re-projected when the context range widens). */
+  private shiftLo = 0;
+  private shiftHi = 0;
   private sinceAlert = NEVER;
   private alertScore = 0;
+  private alertTs = Number.NaN;
   private alerts = 0;
   private readonly rejectedCounts: RejectedCounts = { nan: 0, infinite: 0, negative: 0, absurd: 0, bad_timestamp: 0 };
   private readonly recentTs: Float64Array;
@@ -453,6 +467,8 @@ class Detector implements AnomalyDetector {
       this.lo = value;
       this.ctxLo = value;
       this.ctxHi = value;
+      this.shiftLo = value;
+      this.shiftHi = value;
     }
     const span = timestampMs - this.firstTs;
     this.lastTs = timestampMs;
@@ -593,10 +609,14 @@ class Detector implements AnomalyDetector {
     // --- Decision ---
     if (learning) score = 0;
     if (this.sinceAlert < NEVER) this.sinceAlert++;
-    if (this.sinceAlert <= c.cooldownPoints) score *= c.cooldownDamping;
+    if (this.sinceAlert <= c.cooldownPoints) {
+      if (c.cooldownMaxMinutes > 0 && timestampMs - this.alertTs > c.cooldownMaxMinutes * 60_000) this.sinceAlert = c.cooldownPoints + 1;
+      else score *= c.cooldownDamping;
+    }
     const anomalous = score >= c.threshold;
     if (anomalous) {
       this.sinceAlert = 0;
+      this.alertTs = timestampMs;
       this.alertScore = score;
       this.alerts++;
     }
@@ -659,6 +679,7 @@ class Detector implements AnomalyDetector {
    */
   private shiftStep(value: number): number {
     const c = this.config;
+    if (this.ctxLo !== this.shiftLo || this.ctxHi !== this.shiftHi) this.shiftRebin();
     const range = this.ctxHi - this.ctxLo;
     let b = range > 0 ? Math.floor(((value - this.ctxLo) / range) * SHIFT_BINS) : 0;
     if (b >= SHIFT_BINS) b = SHIFT_BINS - 1;
@@ -691,6 +712,43 @@ class Detector implements AnomalyDetector {
     this.shiftMean += a * d;
     this.shiftVar = (1 - a) * (this.shiftVar + a * d * d);
     return z;
+  }
+
+  /**
+   * The range has widened: re-project both histograms onto the new bins (each old bin's share spread
+   * uniformly over its interval), so the wider grid alone does not read as a shift of distribution.
+   */
+  private shiftRebin(): void {
+    const oldLo = this.shiftLo;
+    const oldWidth = (this.shiftHi - oldLo) / SHIFT_BINS;
+    const lo = this.ctxLo;
+    const width = (this.ctxHi - lo) / SHIFT_BINS;
+    this.shiftLo = this.ctxLo;
+    this.shiftHi = this.ctxHi;
+    if (!(width > 0)) return;
+    for (const hist of [this.shiftShort, this.shiftLong]) {
+      const old = Float64Array.from(hist);
+      hist.fill(0);
+      for (let k = 0; k < SHIFT_BINS; k++) {
+        const share = old[k] as number;
+        if (share === 0) continue;
+        if (!(oldWidth > 0)) {
+          // A degenerate old range (one value so far): its whole share sits at that value.
+          const j = Math.min(SHIFT_BINS - 1, Math.max(0, Math.floor((oldLo - lo) / width)));
+          hist[j] = (hist[j] as number) + share;
+          continue;
+        }
+        const a = oldLo + k * oldWidth;
+        const b = a + oldWidth;
+        let j = Math.max(0, Math.floor((a - lo) / width));
+        for (; j < SHIFT_BINS; j++) {
+          const ja = lo + j * width;
+          if (ja >= b) break;
+          const overlap = Math.min(b, ja + width) - Math.max(a, ja);
+          if (overlap > 0) hist[j] = (hist[j] as number) + (share * overlap) / oldWidth;
+        }
+      }
+    }
   }
 
   private updateBucket(mean: Float64Array, scale: Float64Array, visits: Float64Array, b: number, value: number, floor: number): void {
@@ -752,7 +810,10 @@ class Detector implements AnomalyDetector {
       shiftLong: Array.from(this.shiftLong),
       shiftMean: this.shiftMean,
       shiftVar: this.shiftVar,
+      shiftLo: this.shiftLo,
+      shiftHi: this.shiftHi,
       sinceAlert: this.sinceAlert,
+      alertTs: this.alertTs,
       alertScore: this.alertScore,
       alerts: this.alerts,
       rejected: { ...this.rejectedCounts },
@@ -809,8 +870,11 @@ class Detector implements AnomalyDetector {
       this.shiftLong.set(s.shiftLong);
       this.shiftMean = s.shiftMean ?? 0;
       this.shiftVar = s.shiftVar ?? 0;
+      this.shiftLo = s.shiftLo ?? this.ctxLo;
+      this.shiftHi = s.shiftHi ?? this.ctxHi;
     }
     this.sinceAlert = s.sinceAlert;
+    this.alertTs = s.alertTs ?? s.lastTs;
     this.alertScore = s.alertScore;
     this.alerts = s.alerts;
     Object.assign(this.rejectedCounts, s.rejected);
@@ -854,8 +918,9 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
   for (const f of NUMBER_FIELDS) {
     if (typeof s[f] !== 'number' || !Number.isFinite(s[f])) throw validationError(f, 'must be a finite number');
   }
-  for (const f of ['firstTs', 'lastTs'] as const) {
-    // NaN becomes null through JSON for a detector that has seen nothing yet.
+  for (const f of ['firstTs', 'lastTs', 'alertTs'] as const) {
+    // NaN becomes null through JSON for a detector that has seen nothing (or never alerted) yet.
+    if (f === 'alertTs' && s[f] === undefined) continue;
     if (s[f] === null) s[f] = Number.NaN;
     else if (typeof s[f] !== 'number') throw validationError(f, 'must be a number or null');
   }
@@ -893,7 +958,7 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
   }
   if (s.ctxVar !== undefined && !((s.ctxVar as number) >= 0)) throw validationError('ctxVar', 'must be a non-negative number');
   if (s.shiftVar !== undefined && !((s.shiftVar as number) >= 0)) throw validationError('shiftVar', 'must be a non-negative number');
-  for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar', 'shiftMean', 'shiftVar'] as const) {
+  for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar', 'shiftMean', 'shiftVar', 'shiftLo', 'shiftHi'] as const) {
     if (s[f] !== undefined && (typeof s[f] !== 'number' || !Number.isFinite(s[f]))) throw validationError(f, 'must be a finite number');
   }
   for (const [f, max] of [
