@@ -11,7 +11,8 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createAnomalyDetector, DEFAULT_DETECTOR_CONFIG, type AnomalyDetector } from '../../src/llm/detect/index.ts';
-import { NAB_CORPUS_OVERRIDES, loadDataCorpus, type DataSeries } from './corpus-run.ts';
+import { NAB_CORPUS_OVERRIDES, detectCorpus, loadDataCorpus, type DataSeries } from './corpus-run.ts';
+import { diagnoseWindows, falsePositiveCost } from './diagnose.ts';
 import { loadProfiles, loadWindows, nabDir, repoRoot, scoreResultsDir, type ProfileResult } from './corpus.ts';
 import type { ProfileName } from './scorer.ts';
 
@@ -41,7 +42,7 @@ function heapPerSeries(count: number): number {
   return (after - before) / count;
 }
 const heapBytes = heapPerSeries(5000);
-const typedArrayBytes = (3 * 24 + 3 * 168 + 64 + 2 * DEFAULT_DETECTOR_CONFIG.recentPoints) * 8 + 2 ** DEFAULT_DETECTOR_CONFIG.contextTableBits;
+const typedArrayBytes = (3 * 24 + 3 * 168 + 64 + 2 * 16 + 2 * DEFAULT_DETECTOR_CONFIG.recentPoints) * 8 + 2 ** DEFAULT_DETECTOR_CONFIG.contextTableBits;
 
 const corpus = loadDataCorpus();
 const windows = loadWindows();
@@ -68,6 +69,20 @@ for (const s of corpus) {
 
 // 2. Scoring: optimised thresholds (as NAB does), and the detector's own threshold.
 const optimised = scoreResultsDir(resultsDir, DETECTOR, { profiles, windows }).results;
+// Where the standard profile's points go: windows missed (and why), and what false positives cost.
+const standardThreshold = optimised.standard.threshold;
+const diagnosis = diagnoseWindows(
+  detectCorpus(corpus, config),
+  detectCorpus(corpus, { ...config, cooldownDamping: 1 }),
+  windows,
+  standardThreshold,
+  DEFAULT_DETECTOR_CONFIG.learningPoints,
+);
+const missed = diagnosis.filter((w) => w.outcome !== 'hit');
+const missedBy = (o: string): number => missed.filter((w) => w.outcome === o).length;
+const falsePositives = falsePositiveCost(detectCorpus(corpus, config), windows, profiles, standardThreshold);
+const tweets = falsePositives.byCategory.get('realTweets') ?? { rows: 0, cost: 0 };
+const gapRaw = ((70 - optimised.standard.normalized) / 100) * (optimised.standard.perfect - optimised.standard.nullRaw);
 const own = DEFAULT_DETECTOR_CONFIG.threshold;
 const atOwn = scoreResultsDir(resultsDir, DETECTOR, {
   profiles,
@@ -76,8 +91,10 @@ const atOwn = scoreResultsDir(resultsDir, DETECTOR, {
 }).results;
 
 // 3. Throughput: detector only, values pre-parsed, one thread; best of several passes.
-function pass(series: readonly DataSeries[]): number {
+/** Wall-clock and CPU nanoseconds of one pass (CPU time is what to compare on a shared machine). */
+function pass(series: readonly DataSeries[]): { wallNs: number; cpuNs: number } {
   let sink = 0;
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (const s of series) {
     const d = createAnomalyDetector(config);
@@ -85,14 +102,22 @@ function pass(series: readonly DataSeries[]): number {
     const vs = s.values;
     for (let i = 0; i < vs.length; i++) sink += d.update(ts[i] as number, vs[i] as number).score;
   }
-  const ns = Number(process.hrtime.bigint() - t0);
+  const wallNs = Number(process.hrtime.bigint() - t0);
+  const cpu = process.cpuUsage(c0);
   if (sink < 0) console.log(sink);
-  return ns;
+  return { wallNs, cpuNs: (cpu.user + cpu.system) * 1000 };
 }
 pass(corpus); // warm-up
 let bestNs = Number.POSITIVE_INFINITY;
-for (let k = 0; k < 5; k++) bestNs = Math.min(bestNs, pass(corpus));
+let bestCpuNs = Number.POSITIVE_INFINITY;
+for (let k = 0; k < 5; k++) {
+  const t = pass(corpus);
+  bestNs = Math.min(bestNs, t.wallNs);
+  bestCpuNs = Math.min(bestCpuNs, t.cpuNs);
+}
 const pointsPerSecond = totalPoints / (bestNs / 1e9);
+const pointsPerCpuSecond = totalPoints / (bestCpuNs / 1e9);
+const load = os.loadavg()[0] ?? 0;
 
 const sample = createAnomalyDetector(config);
 for (let i = 0; i < 400; i++) sample.update(Date.UTC(2024, 0, 1) + i * 300_000, 100 + (i % 7));
@@ -124,7 +149,7 @@ const md = [
   '## NAB: streaming anomaly detector (`src/llm/detect`)',
   '',
   `Run with \`npx tsx bench/nab/run.ts\` on ${date}; ${cpu}, ${os.cpus().length} cores shared, Node ${process.version}.`,
-  `Corpus: ${corpus.length} files, ${totalPoints.toLocaleString('en-US')} points, ${[...windows.values()].reduce((n, w) => n + w.length, 0)} labelled windows. One detector configuration for every file (defaults, plus \`allowNegative\` because the corpus has negative values); no labels are seen by the detector, and it runs strictly streaming, one pass. Its handful of global parameters (evidence references, rarity, context gate, cooldown) were chosen by measuring on this corpus, as the published NAB detectors' were; nothing is tuned per file.`,
+  `Corpus: ${corpus.length} files, ${totalPoints.toLocaleString('en-US')} points, ${[...windows.values()].reduce((n, w) => n + w.length, 0)} labelled windows. One detector configuration for every file (defaults, plus \`allowNegative\` because the corpus has negative values); no labels are seen by the detector, and it runs strictly streaming, one pass, with the same 300-point learning period in every file (it is not told NAB's per-file probationary length). How the parameters were chosen: by sweeping them over this whole corpus and keeping one configuration — what the published NAB detectors did too, so every score here, theirs and ours, is optimistic for unseen data. Nothing is tuned per file or per label; \`bench/nab/tune.ts\` scores a configuration and \`bench/nab/windows.ts\` shows, window by window, the first detection or why it was missed.`,
   '',
   `**Reward low FP: ${f2(optimised.reward_low_FP_rate.normalized)}** · standard: ${f2(optimised.standard.normalized)} · reward low FN: ${f2(optimised.reward_low_FN_rate.normalized)} (NAB-normalised, thresholds optimised over the corpus as NAB does).`,
   '',
@@ -135,14 +160,16 @@ const md = [
   '',
   `Detections at the standard optimum: ${optimised.standard.counts.tp} in-window rows, ${optimised.standard.counts.fp} false-positive rows. Target: standard ≥ 70 — ${optimised.standard.normalized >= 70 ? 'reached' : 'not reached'}.`,
   '',
+  `Where the standard points go (\`bench/nab/windows.ts\` lists each window): ${diagnosis.length - missed.length} of ${diagnosis.length} scorable windows detected; ${missed.length} missed — ${missedBy('weak')} never scored above the threshold, ${missedBy('cooldown')} fell in the 200-point cooldown after an earlier alert, ${missedBy('learning')} ended inside the 300-point learning period. Each missed window costs 1 raw point plus the ~0.85 a detection would earn. False positives: ${falsePositives.rows} rows costing ${f2(-falsePositives.cost)} raw points, ${tweets.rows} of them (${f2(-tweets.cost)}) in the ten realTweets files, whose unlabelled bursts look like the labelled ones.${optimised.standard.normalized < 70 ? ` Reaching 70 needs ${f2(gapRaw)} more raw points: about ${Math.ceil(gapRaw / 1.85)} more windows caught, or about ${Math.ceil(gapRaw / 0.11)} fewer full-cost false positives, without losing anything else.` : ''}`,
+  '',
   'Published scoreboard (`results/final_results.json`), sorted by reward low FP:',
   '',
   '| detector | reward low FP | standard | reward low FN |',
   '| --- | ---: | ---: | ---: |',
   ...board.map((b) => `| ${b.name} | ${order.map((p) => f2(b.s[p])).join(' | ')} |`),
   '',
-  `Throughput (detector only, values pre-parsed, one thread, best of 5 passes over the corpus): **${Math.round(pointsPerSecond).toLocaleString('en-US')} points/s**.`,
-  `Memory: **${Math.round(heapBytes + typedArrayBytes).toLocaleString('en-US')} bytes per live series** = ${Math.round(heapBytes).toLocaleString('en-US')} bytes of V8 heap (measured over 5,000 detectors past learning) + ${typedArrayBytes.toLocaleString('en-US')} bytes of typed arrays (24 + 168 seasonal buckets × 3, a 64-bin evidence histogram, a ${DEFAULT_DETECTOR_CONFIG.recentPoints}-point recent window, a ${(2 ** DEFAULT_DETECTOR_CONFIG.contextTableBits).toLocaleString('en-US')}-byte context table); serialised state ${stateBytes.toLocaleString('en-US')} bytes of JSON. Constant in the series length.`,
+  `Throughput (detector only, values pre-parsed, one thread, best of 5 passes over the corpus): **${Math.round(pointsPerSecond).toLocaleString('en-US')} points/s** of wall-clock time, ${Math.round(pointsPerCpuSecond).toLocaleString('en-US')} points per second of CPU time (load average ${load.toFixed(1)} during the run).`,
+  `Memory: **${Math.round(heapBytes + typedArrayBytes).toLocaleString('en-US')} bytes per live series** = ${Math.round(heapBytes).toLocaleString('en-US')} bytes of V8 heap (measured over 5,000 detectors past learning) + ${typedArrayBytes.toLocaleString('en-US')} bytes of typed arrays (24 + 168 seasonal buckets × 3, a 64-bin evidence histogram, two 16-bin value histograms, a ${DEFAULT_DETECTOR_CONFIG.recentPoints}-point recent window, a ${(2 ** DEFAULT_DETECTOR_CONFIG.contextTableBits).toLocaleString('en-US')}-byte context table); serialised state ${stateBytes.toLocaleString('en-US')} bytes of JSON. Constant in the series length.`,
   '<!-- bench:nab:end -->',
 ].join('\n');
 

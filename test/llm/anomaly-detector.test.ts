@@ -80,6 +80,23 @@ describe('anomaly detector: spikes and steps', () => {
     const stepped = feedNoise(d, 100, 600, 3, 200, 2);
     expect(stepped.filter((x) => x.anomalous)).toHaveLength(1);
   });
+
+  it('ends the cooldown after cooldownMaxMinutes of event time, so an hourly series is not silenced for days', () => {
+    const HOUR = 3_600_000;
+    const run = (config: Parameters<typeof createAnomalyDetector>[0]): number[] => {
+      const d = createAnomalyDetector(config);
+      const r = rng(9);
+      const alerts: number[] = [];
+      for (let i = 0; i < 700; i++) {
+        const spike = i === 400 || i === 460;
+        if (d.update(START + i * HOUR, spike ? 400 : 100 + 2 * gaussian(r)).anomalous) alerts.push(i);
+      }
+      return alerts;
+    };
+    // The second spike comes 60 points (60 hours) after the first: inside 200 points, past 48 hours.
+    expect(run({})).toEqual([400, 460]);
+    expect(run({ cooldownMaxMinutes: 0 })).toEqual([400]);
+  });
 });
 
 describe('anomaly detector: seasonality', () => {
@@ -232,5 +249,50 @@ describe('anomaly detector: rarity and context', () => {
     expect(caught(() => restoreAnomalyDetector({ ...state, ctxTable: table })).details.field).toBe('ctxTable');
     expect(caught(() => restoreAnomalyDetector({ ...state, ctxHistory: -1 })).details.field).toBe('ctxHistory');
     expect(caught(() => restoreAnomalyDetector({ ...state, rarityHist: [0] })).details.field).toBe('rarityHist');
+  });
+});
+
+describe('anomaly detector: distribution shift', () => {
+  /** Values spread evenly over [10, 20] for `before` points, then held near 12 (well inside the usual range). */
+  function feedRegimeChange(d: AnomalyDetector, before: number, after: number): Detection[] {
+    const r = rng(33);
+    const out: Detection[] = [];
+    for (let i = 0; i < before + after; i++) {
+      const value = i < before ? 10 + 10 * r() : 12 + 0.2 * r();
+      out.push(d.update(START + i * STEP, value));
+    }
+    return out;
+  }
+
+  it('flags a regime change in which no single point is unusual, and only through the shift evidence', () => {
+    const withShift = feedRegimeChange(createAnomalyDetector(), 2000, 150);
+    expect(withShift.slice(600, 2000).some((x) => x.anomalous)).toBe(false);
+    const firstAlert = withShift.findIndex((x, i) => i >= 2000 && x.anomalous);
+    expect(firstAlert).toBeGreaterThanOrEqual(2000);
+    expect(firstAlert).toBeLessThan(2100);
+    const without = feedRegimeChange(createAnomalyDetector({ shiftZRef: 0 }), 2000, 150);
+    expect(without.slice(2000).some((x) => x.anomalous)).toBe(false);
+  });
+
+  it('does not read a range widened by one spike as a shift of the values that follow', () => {
+    // A cooldown short enough not to hide it: after the spike's own aftermath every point stays quiet.
+    const d = createAnomalyDetector({ cooldownPoints: 30 });
+    feedNoise(d, 1000);
+    expect(d.update(START + 1000 * STEP, 400).anomalous).toBe(true);
+    const after = feedNoise(d, 300, 1001, 4);
+    expect(after.filter((x) => x.anomalous).map((x) => (x.timestampMs - START) / STEP)).toEqual([]);
+  });
+
+  it('keeps its histograms in the saved state, and restores a state saved before they existed', () => {
+    const a = createAnomalyDetector();
+    feedNoise(a, 600);
+    const state = JSON.parse(JSON.stringify(a.toJSON())) as Record<string, unknown>;
+    expect(state.shiftShort).toHaveLength(16);
+    expect(state.shiftLong).toHaveLength(16);
+    expect(caught(() => restoreAnomalyDetector({ ...state, shiftLong: [2, ...(state.shiftLong as number[]).slice(1)] })).details.field).toBe('shiftLong');
+    for (const k of ['shiftShort', 'shiftLong', 'shiftMean', 'shiftVar', 'shiftLo', 'shiftHi', 'alertTs']) delete state[k];
+    const b = restoreAnomalyDetector(state);
+    feedNoise(b, 600, 600, 3);
+    expect(b.update(START + 1200 * STEP, 400).anomalous).toBe(true);
   });
 });

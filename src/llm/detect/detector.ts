@@ -19,7 +19,7 @@
  *    breakout (a value beyond the slowly relaxing remembered extremes). The largest evidence,
  *    squashed into [0, 1), is the anomaly score.
  * 3a. Rarity: the evidence is also looked up in an EW histogram of the series' own past evidence
- *    (64 bins of 1/8, counts decayed by `rarityAlpha`); it is capped at -log10(tail probability) /
+ *    (64 bins of 1/8, counts decayed by `rarityAlpha`, fed from half the learning period on); it is capped at -log10(tail probability) /
  *    `rarityRef`, so a series whose "spikes" are routine has to spike harder than it usually does.
  * 3b. Context (in the style of CAD-OSE): the value is quantised into 2^contextBits levels over the
  *    range seen so far; a fixed-size hashed table remembers which level bit-facts have followed each
@@ -29,13 +29,20 @@
  * 3c. Calibrated novelty, combined by max: a short EW mean of the step novelty is compared with its
  *    own long-run mean and spread (as HTM's anomaly likelihood treats raw scores); the z-score over
  *    `contextZRef` is a second, pattern-only evidence, so a sustained run of never-seen shapes alerts
- *    even when no single value is far from its baseline.
+ *    even when no single value is far from its baseline. (Off by default since 3d subsumes it.)
+ * 3d. Distribution shift (in the spirit of Numenta's relativeEntropy detector, combined by max): the
+ *    value is binned into 16 levels over the range seen so far; a short EW histogram (about 60 points)
+ *    is compared with a long one (about 1,000 points) by relative entropy, and that divergence is a
+ *    z-score against its own long-run mean and spread. A regime change — a new level visited often, a
+ *    usual level abandoned, values spread wider — alerts although no single point is extreme.
  * 4. Poisoning: every model update is winsorised (residuals clipped at `winsorK` scales), so an
  *    anomalous value moves a baseline by a bounded amount; a genuine level shift is still absorbed,
  *    geometrically, as the clipped residuals widen the scale. NaN, infinite, negative (unless
  *    allowed) and absurd values are counted and ignored without touching the state.
- * 5. No alerts while learning; after an alert the score is damped for `cooldownPoints` points so one
- *    incident pages once (scores during the cooldown are multiplied by `cooldownDamping`, 0 by default).
+ * 5. No alerts while learning; after an alert the score is damped for `cooldownPoints` points, but
+ *    for no longer than `cooldownMaxMinutes`, so one incident pages once and a sparse series (hourly
+ *    points) is not silenced for days (scores during the cooldown are multiplied by
+ *    `cooldownDamping`, 0 by default).
  */
 import { AppError, validationError } from '../../shared/errors.ts';
 
@@ -86,8 +93,16 @@ export interface AnomalyDetectorConfig {
   contextMemory: number;
   /** Calibrated novelty z-score (short mean against the long-run spread) that maps to evidence 1 (0 disables). */
   contextZRef: number;
+  /** Distribution shift: z-score of the short-vs-long histogram divergence that maps to evidence 1 (0 disables). */
+  shiftZRef: number;
+  /** EW weight of the short value histogram (about 2/alpha points). */
+  shiftShortAlpha: number;
+  /** EW weight of the long value histogram. */
+  shiftLongAlpha: number;
   /** Points after an alert during which the score is damped. */
   cooldownPoints: number;
+  /** The cooldown also ends this many minutes (event time) after the alert, whichever comes first (0: no limit). */
+  cooldownMaxMinutes: number;
   /** Factor applied to the score during the cooldown. */
   cooldownDamping: number;
   /** Number of recent points kept for the explanation of a detection. */
@@ -102,7 +117,7 @@ export interface AnomalyDetectorConfig {
 
 export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.freeze({
   learningPoints: 300,
-  threshold: 0.6,
+  threshold: 0.59,
   levelAlpha: 0.1,
   scaleAlpha: 0.02,
   seasonAlpha: 0.05,
@@ -112,19 +127,23 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   winsorK: 6,
   minRelativeScale: 0.001,
   pointRef: 3.5,
-  shortRef: 3,
+  shortRef: 4,
   breakoutRef: 0.2,
   extremeDecay: 0.0005,
   rarityRef: 1.15,
-  rarityAlpha: 0.0002,
+  rarityAlpha: 0.001,
   contextBits: 3,
   contextOrder: 6,
   contextTableBits: 13,
   contextGate: 0.75,
   contextBoost: 1.5,
   contextMemory: 0.8,
-  contextZRef: 10,
+  contextZRef: 0,
+  shiftZRef: 2,
+  shiftShortAlpha: 0.03,
+  shiftLongAlpha: 0.002,
   cooldownPoints: 200,
+  cooldownMaxMinutes: 48 * 60,
   cooldownDamping: 0,
   recentPoints: 32,
   allowNegative: false,
@@ -207,7 +226,16 @@ export interface AnomalyDetectorState {
   ctxMean?: number;
   ctxVar?: number;
   ctxTable?: number[];
+  /** Distribution-shift histograms and divergence statistics (absent in older states: start empty). */
+  shiftShort?: number[];
+  shiftLong?: number[];
+  shiftMean?: number;
+  shiftVar?: number;
+  shiftLo?: number;
+  shiftHi?: number;
   sinceAlert: number;
+  /** Event time of the last alert (absent in older states: the cooldown's time limit counts from the restore). */
+  alertTs?: number;
   alertScore: number;
   alerts: number;
   rejected: RejectedCounts;
@@ -237,6 +265,11 @@ const CTX_SHORT_ALPHA = 0.2;
 /** Standard deviation of an EW mean (weight a) of independent values, relative to theirs: sqrt(a / (2 - a)). */
 const CTX_SHORT_SD = Math.sqrt(CTX_SHORT_ALPHA / (2 - CTX_SHORT_ALPHA));
 const RARITY_BINS = 64;
+const SHIFT_BINS = 16;
+/** Floor added to the long histogram's shares, so a bin never seen before counts as rare, not impossible. */
+const SHIFT_FLOOR = 0.01;
+/** Share below which a bin of the short histogram is left out of the divergence (its term is below 1e-3). */
+const SHIFT_FADED = 1e-4;
 const RARITY_PER_UNIT = 8;
 const EMPTY: readonly RecentPoint[] = Object.freeze([]);
 /** Epoch day 0 (1970-01-01) was a Thursday; shifting by 3 days makes bucket 0 Monday 00:00. */
@@ -267,7 +300,11 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   contextBoost: [0, 1e3, 'real'],
   contextMemory: [0, 1, 'real'],
   contextZRef: [0, 1e6, 'real'],
+  shiftZRef: [0, 1e6, 'real'],
+  shiftShortAlpha: [Number.MIN_VALUE, 1, 'real'],
+  shiftLongAlpha: [Number.MIN_VALUE, 1, 'real'],
   cooldownPoints: [0, 1e9, 'int'],
+  cooldownMaxMinutes: [0, 1e9, 'real'],
   cooldownDamping: [0, 1, 'real'],
   recentPoints: [1, 10_000, 'int'],
   maxAbsValue: [Number.MIN_VALUE, Number.MAX_VALUE, 'real'],
@@ -337,8 +374,17 @@ class Detector implements AnomalyDetector {
   private ctxVar = 0;
   /** Hashed (history → bit-facts seen next) table; each slot is a mask of 2 × contextBits facts. */
   private readonly ctxTable: Uint8Array;
+  /** Short and long EW histograms of the value over the context range, for the distribution shift. */
+  private readonly shiftShort = new Float64Array(SHIFT_BINS);
+  private readonly shiftLong = new Float64Array(SHIFT_BINS);
+  private shiftMean = 0;
+  private shiftVar = 0;
+  /** The range the histograms' bins were laid over (they are re-projected when the context range widens). */
+  private shiftLo = 0;
+  private shiftHi = 0;
   private sinceAlert = NEVER;
   private alertScore = 0;
+  private alertTs = Number.NaN;
   private alerts = 0;
   private readonly rejectedCounts: RejectedCounts = { nan: 0, infinite: 0, negative: 0, absurd: 0, bad_timestamp: 0 };
   private readonly recentTs: Float64Array;
@@ -421,6 +467,8 @@ class Detector implements AnomalyDetector {
       this.lo = value;
       this.ctxLo = value;
       this.ctxHi = value;
+      this.shiftLo = value;
+      this.shiftHi = value;
     }
     const span = timestampMs - this.firstTs;
     this.lastTs = timestampMs;
@@ -484,8 +532,12 @@ class Detector implements AnomalyDetector {
       const g = this.rarityGain;
       const rarity = -Math.log10((tail + g) / (this.rarityTotal + g));
       const gain = g / (1 - c.rarityAlpha);
-      hist[bin] = (hist[bin] as number) + gain;
-      this.rarityTotal += gain;
+      // The first half of the learning period compares points with statistics that barely exist yet;
+      // their evidence is noise, and counting it would make real anomalies just after learning look routine.
+      if (2 * this.n >= c.learningPoints) {
+        hist[bin] = (hist[bin] as number) + gain;
+        this.rarityTotal += gain;
+      }
       this.rarityGain = gain;
       if (gain > 1e100) {
         for (let k = 0; k < RARITY_BINS; k++) hist[k] = (hist[k] as number) / gain;
@@ -507,6 +559,10 @@ class Detector implements AnomalyDetector {
       const d = stepNovelty - this.ctxMean;
       this.ctxMean += na * d;
       this.ctxVar = (1 - na) * (this.ctxVar + na * d * d);
+    }
+    if (c.shiftZRef > 0) {
+      const z = this.shiftStep(value);
+      if (z / c.shiftZRef > evidence) evidence = z / c.shiftZRef;
     }
     let score = evidence / (1 + evidence);
 
@@ -553,10 +609,14 @@ class Detector implements AnomalyDetector {
     // --- Decision ---
     if (learning) score = 0;
     if (this.sinceAlert < NEVER) this.sinceAlert++;
-    if (this.sinceAlert <= c.cooldownPoints) score *= c.cooldownDamping;
+    if (this.sinceAlert <= c.cooldownPoints) {
+      if (c.cooldownMaxMinutes > 0 && timestampMs - this.alertTs > c.cooldownMaxMinutes * 60_000) this.sinceAlert = c.cooldownPoints + 1;
+      else score *= c.cooldownDamping;
+    }
     const anomalous = score >= c.threshold;
     if (anomalous) {
       this.sinceAlert = 0;
+      this.alertTs = timestampMs;
       this.alertScore = score;
       this.alerts++;
     }
@@ -610,6 +670,85 @@ class Detector implements AnomalyDetector {
     this.ctxHistory = ((this.ctxHistory << bits) | b) & ((1 << (bits * c.contextOrder)) - 1);
     if (this.ctxLength < c.contextOrder) this.ctxLength++;
     return orders > 0 ? missed / (orders * bits) : 0;
+  }
+
+  /**
+   * Distribution shift: relative entropy of the short histogram against the long one (both EW, over
+   * the context model's range, which `contextStep` has just widened to include this value), returned
+   * as a z-score against the divergence's own long-run mean and spread, then folded into the stats.
+   */
+  private shiftStep(value: number): number {
+    const c = this.config;
+    if (this.ctxLo !== this.shiftLo || this.ctxHi !== this.shiftHi) this.shiftRebin();
+    const range = this.ctxHi - this.ctxLo;
+    let b = range > 0 ? Math.floor(((value - this.ctxLo) / range) * SHIFT_BINS) : 0;
+    if (b >= SHIFT_BINS) b = SHIFT_BINS - 1;
+    const first = 1 / (this.n + 1);
+    const aS = Math.max(c.shiftShortAlpha, first);
+    const aL = Math.max(c.shiftLongAlpha, first);
+    const short = this.shiftShort;
+    const long = this.shiftLong;
+    let divergence = 0;
+    const keepS = 1 - aS;
+    const keepL = 1 - aL;
+    for (let k = 0; k < SHIFT_BINS; k++) {
+      let p = (short[k] as number) * keepS;
+      let l = (long[k] as number) * keepL;
+      if (k === b) {
+        p += aS;
+        l += aL;
+      }
+      // Bins that have faded from the short window add next to nothing (p·log p → 0): skip their
+      // logarithm, and flush them to zero before they decay into slow subnormal numbers.
+      if (p > SHIFT_FADED) divergence += p * Math.log(p / (long[k] as number + SHIFT_FLOOR));
+      else if (p < 1e-30) p = 0;
+      if (l < 1e-30) l = 0;
+      short[k] = p;
+      long[k] = l;
+    }
+    const z = (divergence - this.shiftMean) / (Math.sqrt(this.shiftVar) + 0.01);
+    const a = Math.max(c.longAlpha, first);
+    const d = divergence - this.shiftMean;
+    this.shiftMean += a * d;
+    this.shiftVar = (1 - a) * (this.shiftVar + a * d * d);
+    return z;
+  }
+
+  /**
+   * The range has widened: re-project both histograms onto the new bins (each old bin's share spread
+   * uniformly over its interval), so the wider grid alone does not read as a shift of distribution.
+   */
+  private shiftRebin(): void {
+    const oldLo = this.shiftLo;
+    const oldWidth = (this.shiftHi - oldLo) / SHIFT_BINS;
+    const lo = this.ctxLo;
+    const width = (this.ctxHi - lo) / SHIFT_BINS;
+    this.shiftLo = this.ctxLo;
+    this.shiftHi = this.ctxHi;
+    if (!(width > 0)) return;
+    for (const hist of [this.shiftShort, this.shiftLong]) {
+      const old = Float64Array.from(hist);
+      hist.fill(0);
+      for (let k = 0; k < SHIFT_BINS; k++) {
+        const share = old[k] as number;
+        if (share === 0) continue;
+        if (!(oldWidth > 0)) {
+          // A degenerate old range (one value so far): its whole share sits at that value.
+          const j = Math.min(SHIFT_BINS - 1, Math.max(0, Math.floor((oldLo - lo) / width)));
+          hist[j] = (hist[j] as number) + share;
+          continue;
+        }
+        const a = oldLo + k * oldWidth;
+        const b = a + oldWidth;
+        let j = Math.max(0, Math.floor((a - lo) / width));
+        for (; j < SHIFT_BINS; j++) {
+          const ja = lo + j * width;
+          if (ja >= b) break;
+          const overlap = Math.min(b, ja + width) - Math.max(a, ja);
+          if (overlap > 0) hist[j] = (hist[j] as number) + (share * overlap) / oldWidth;
+        }
+      }
+    }
   }
 
   private updateBucket(mean: Float64Array, scale: Float64Array, visits: Float64Array, b: number, value: number, floor: number): void {
@@ -667,7 +806,14 @@ class Detector implements AnomalyDetector {
       ctxMean: this.ctxMean,
       ctxVar: this.ctxVar,
       ctxTable: Array.from(this.ctxTable),
+      shiftShort: Array.from(this.shiftShort),
+      shiftLong: Array.from(this.shiftLong),
+      shiftMean: this.shiftMean,
+      shiftVar: this.shiftVar,
+      shiftLo: this.shiftLo,
+      shiftHi: this.shiftHi,
       sinceAlert: this.sinceAlert,
+      alertTs: this.alertTs,
       alertScore: this.alertScore,
       alerts: this.alerts,
       rejected: { ...this.rejectedCounts },
@@ -719,7 +865,16 @@ class Detector implements AnomalyDetector {
       // A state from before the context model: start it from the current level.
       this.ctxLo = this.ctxHi = s.level;
     }
+    if (s.shiftShort && s.shiftLong) {
+      this.shiftShort.set(s.shiftShort);
+      this.shiftLong.set(s.shiftLong);
+      this.shiftMean = s.shiftMean ?? 0;
+      this.shiftVar = s.shiftVar ?? 0;
+      this.shiftLo = s.shiftLo ?? this.ctxLo;
+      this.shiftHi = s.shiftHi ?? this.ctxHi;
+    }
     this.sinceAlert = s.sinceAlert;
+    this.alertTs = s.alertTs ?? s.lastTs;
     this.alertScore = s.alertScore;
     this.alerts = s.alerts;
     Object.assign(this.rejectedCounts, s.rejected);
@@ -763,8 +918,9 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
   for (const f of NUMBER_FIELDS) {
     if (typeof s[f] !== 'number' || !Number.isFinite(s[f])) throw validationError(f, 'must be a finite number');
   }
-  for (const f of ['firstTs', 'lastTs'] as const) {
-    // NaN becomes null through JSON for a detector that has seen nothing yet.
+  for (const f of ['firstTs', 'lastTs', 'alertTs'] as const) {
+    // NaN becomes null through JSON for a detector that has seen nothing (or never alerted) yet.
+    if (f === 'alertTs' && s[f] === undefined) continue;
     if (s[f] === null) s[f] = Number.NaN;
     else if (typeof s[f] !== 'number') throw validationError(f, 'must be a number or null');
   }
@@ -787,6 +943,8 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
   const optionalArrays: [string, number, number][] = [
     ['rarityHist', RARITY_BINS, Number.MAX_VALUE],
     ['ctxTable', 1 << config.contextTableBits, (1 << (2 * config.contextBits)) - 1],
+    ['shiftShort', SHIFT_BINS, 1],
+    ['shiftLong', SHIFT_BINS, 1],
   ];
   for (const [f, len, max] of optionalArrays) {
     const a = s[f];
@@ -799,7 +957,8 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
     throw validationError('rarityGain', 'must be a number between 1 and 1e101');
   }
   if (s.ctxVar !== undefined && !((s.ctxVar as number) >= 0)) throw validationError('ctxVar', 'must be a non-negative number');
-  for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar'] as const) {
+  if (s.shiftVar !== undefined && !((s.shiftVar as number) >= 0)) throw validationError('shiftVar', 'must be a non-negative number');
+  for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar', 'shiftMean', 'shiftVar', 'shiftLo', 'shiftHi'] as const) {
     if (s[f] !== undefined && (typeof s[f] !== 'number' || !Number.isFinite(s[f]))) throw validationError(f, 'must be a finite number');
   }
   for (const [f, max] of [
