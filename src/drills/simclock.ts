@@ -1,0 +1,61 @@
+/**
+ * Simulated time of a drill against a server whose clock it cannot control. A run covering `D`
+ * simulated milliseconds at speed `s` maps simulated time to real time by
+ *   real = R0 + (sim − S0) / s,   with S0 = (wall clock when the run is planned) − D,
+ * so the whole timeline ends at about the moment the run was planned: every timestamp the drill sends
+ * lies in the past (never refused as future), and the server judges it at its own event time. What the
+ * drill observes on the server (an alert, an incident, an acknowledgment) happened at a real instant,
+ * which the inverse mapping turns back into simulated time, so scorecards report simulated minutes.
+ */
+export class SimClock {
+  private constructor(
+    /** Real instant the timeline starts at (R0). */
+    readonly realStartMs: number,
+    /** Simulated instant of the timeline's first minute (S0). */
+    readonly simStartMs: number,
+    readonly speed: number,
+  ) {
+    if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be a positive number, got ${speed}`);
+  }
+
+  /** A timeline of `durationMs` simulated that ends at `plannedAtMs` in simulated time and starts in real time at `realStartMs`. */
+  static lagging(options: { plannedAtMs: number; durationMs: number; speed: number; realStartMs?: number }): SimClock {
+    return new SimClock(options.realStartMs ?? options.plannedAtMs, options.plannedAtMs - options.durationMs, options.speed);
+  }
+
+  /** The same simulated start, with the real start moved (the baseline backfill took real time). */
+  startingAt(realStartMs: number): SimClock {
+    return new SimClock(realStartMs, this.simStartMs, this.speed);
+  }
+
+  realAt(simMs: number): number {
+    return this.realStartMs + (simMs - this.simStartMs) / this.speed;
+  }
+
+  simAt(realMs: number): number {
+    return this.simStartMs + (realMs - this.realStartMs) * this.speed;
+  }
+
+  /** Simulated instant of minute `minute` of the timeline (fractional minutes allowed). */
+  simAtMinute(minute: number): number {
+    return this.simStartMs + minute * 60_000;
+  }
+
+  /** Minute of the timeline (fractional) a simulated instant falls at. */
+  minuteOfSim(simMs: number): number {
+    return (simMs - this.simStartMs) / 60_000;
+  }
+
+  /** Minute of the timeline (fractional) a real instant observed on the server corresponds to. */
+  minuteOfReal(realMs: number): number {
+    return this.minuteOfSim(this.simAt(realMs));
+  }
+}
+
+/** Parses `60x`, `60`, `0.5x` into a speed factor. */
+export function parseSpeed(text: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)x?$/.exec(text.trim());
+  const value = match ? Number(match[1]) : Number.NaN;
+  if (!(value > 0) || value > 100_000) throw new RangeError(`speed ${text}: give a factor such as 60x (1 to 100000)`);
+  return value;
+}
