@@ -189,6 +189,7 @@ export function printScorecard(card: Scorecard): void {
   const first = card.alerts.find((a) => a.minute >= card.fault_minute - 0.5);
   const incident = card.incidents[0];
   out.push(`time to detect       ${minutes(card.time_to_detect_minutes)}${first ? `  ${first.source}: ${first.summary}` : ''}`);
+  if (card.alerts_before_fault > 0) out.push(`false alarms         ${card.alerts_before_fault} alert(s) before the fault`);
   out.push(`time to incident     ${minutes(card.time_to_incident_minutes)}${incident ? `  ${incident.id} (${incident.severity}, now ${incident.status})` : ''}`);
   out.push(`time to acknowledge  ${minutes(card.time_to_acknowledge_minutes)}`);
   out.push(`time to recovery     ${minutes(card.time_to_recovery_minutes)}${card.recoveries[0] ? `  (verified by checks; ${card.recoveries[0].evaluations} evaluations)` : ''}`);

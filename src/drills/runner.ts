@@ -223,17 +223,19 @@ export class DrillRunner {
     }
   }
 
-  /** The scenario's rules go first in the server's rule set, named with the prefix and matching only the drill's services. */
+  /** The scenario's rules go first in the server's rule set, named with the prefix and scenario, matching only the drill's services. */
   private async applyRoutingRules(): Promise<void> {
     const rules = this.scenario.routing_rules ?? [];
     const services = this.scenario.services.map((s) => escapeRegex(this.name(s.id))).join('|');
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.api.request<{ version: number; document: { defaults?: object; rules?: { name: string }[] } }>('GET', '/api/v1/routing-rules');
-      const others = (current.document.rules ?? []).filter((r) => !r.name.startsWith(this.options.prefix));
+      // Rules are named after the scenario too, so drills of other scenarios (running at once) keep theirs.
+      const mine = `${this.options.prefix}${this.scenario.id}.`;
+      const others = (current.document.rules ?? []).filter((r) => !r.name.startsWith(mine));
       if (rules.length === 0 && others.length === (current.document.rules ?? []).length) return;
       const ours = rules.map((rule) => ({
         ...rule,
-        name: this.name(rule.name),
+        name: `${mine}${rule.name}`,
         match: [`service=~"^(${services})$"`, ...(rule.match ?? [])],
         ...(rule.set_service ? { set_service: this.name(rule.set_service) } : {}),
       }));

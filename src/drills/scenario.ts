@@ -130,16 +130,17 @@ export const RespondersSchema = Type.Object(
 );
 export type Responders = Static<typeof RespondersSchema>;
 
-const Within = Duration('measured from the first fault');
+const Within = Duration('measured from the first fault of the service, or from `from_fault`');
+const FromFault = Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'name of the fault to measure from (default: the service’s first)' }));
 export const ExpectationSchema = Type.Union(
   [
-    Type.Object({ detect: Type.Object({ service: Slug, within: Within }, { additionalProperties: false }) }, { additionalProperties: false }),
+    Type.Object({ detect: Type.Object({ service: Slug, within: Within, from_fault: FromFault }, { additionalProperties: false }) }, { additionalProperties: false }),
     Type.Object(
-      { incident: Type.Object({ service: Slug, severity_at_least: Type.Optional(Type.Enum(SEVERITIES)), within: Within }, { additionalProperties: false }) },
+      { incident: Type.Object({ service: Slug, severity_at_least: Type.Optional(Type.Enum(SEVERITIES)), within: Within, from_fault: FromFault }, { additionalProperties: false }) },
       { additionalProperties: false },
     ),
     Type.Object({ no_incident: Type.Object({ service: Slug }, { additionalProperties: false }) }, { additionalProperties: false }),
-    Type.Object({ acknowledged: Type.Object({ service: Slug, within: Within }, { additionalProperties: false }) }, { additionalProperties: false }),
+    Type.Object({ acknowledged: Type.Object({ service: Slug, within: Within, from_fault: FromFault }, { additionalProperties: false }) }, { additionalProperties: false }),
     Type.Object(
       {
         plan: Type.Object(
@@ -154,8 +155,8 @@ export const ExpectationSchema = Type.Union(
       { correlated: Type.Object({ service: Slug, with: Slug, min_score: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })) }, { additionalProperties: false }) },
       { additionalProperties: false },
     ),
-    Type.Object({ recovered: Type.Object({ service: Slug, within: Within }, { additionalProperties: false }) }, { additionalProperties: false }),
-    Type.Object({ not_recovered: Type.Object({ service: Slug, within: Within }, { additionalProperties: false }) }, { additionalProperties: false }),
+    Type.Object({ recovered: Type.Object({ service: Slug, within: Within, from_fault: FromFault }, { additionalProperties: false }) }, { additionalProperties: false }),
+    Type.Object({ not_recovered: Type.Object({ service: Slug, within: Within, from_fault: FromFault }, { additionalProperties: false }) }, { additionalProperties: false }),
   ],
   { description: 'one thing the team expects; each is checked against what the server did' },
 );
@@ -255,10 +256,11 @@ function checkReferences(scenario: Scenario, source: string): void {
     if (!scenario.traffic.some((t) => t.service === f.service)) fail(`faults[${i}].service`, `service ${f.service} has no traffic`);
   });
   scenario.expectations.forEach((e, i) => {
-    const body = Object.values(e)[0] as { service?: string; with?: string };
+    const body = Object.values(e)[0] as { service?: string; with?: string; from_fault?: string };
     const kind = Object.keys(e)[0]!;
     if (body.service !== undefined && !services.has(body.service)) fail(`expectations[${i}].${kind}.service`, `service ${body.service} is not declared under services`);
     if (body.with !== undefined && !services.has(body.with)) fail(`expectations[${i}].${kind}.with`, `service ${body.with} is not declared under services`);
+    if (body.from_fault !== undefined && !scenario.faults.some((f) => f.name === body.from_fault)) fail(`expectations[${i}].${kind}.from_fault`, `no fault is named ${body.from_fault}`);
     if ('plan' in e && !(scenario.plans ?? []).some((p) => p.id === e.plan.id)) fail(`expectations[${i}].plan.id`, `plan ${e.plan.id} is not declared under plans`);
   });
 }

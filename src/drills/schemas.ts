@@ -76,6 +76,7 @@ export const ScorecardSchema = Type.Object(
     baseline_minutes: Type.Number(),
     duration_minutes: Type.Number(),
     fault_minute: Type.Number({ description: 'minute the first fault starts; the times below are measured from it' }),
+    alerts_before_fault: Type.Integer({ description: 'alerts for the drill’s services before the first fault: false alarms, baseline included' }),
     time_to_detect_minutes: Nullable(Type.Number()),
     time_to_incident_minutes: Nullable(Type.Number()),
     time_to_acknowledge_minutes: Nullable(Type.Number()),

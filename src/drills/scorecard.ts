@@ -41,7 +41,9 @@ const since = (minute: number | null | undefined, from: number) => (minute === n
 const fmt = (minutes: number | null) => (minutes === null ? 'never' : `${minutes >= 0 ? '+' : ''}${minutes.toFixed(1)} min`);
 
 /** Minute the first fault of a service starts (the scenario's first fault when the service has none). */
-export function faultMinuteOf(scenario: Scenario, service?: string): number {
+export function faultMinuteOf(scenario: Scenario, service?: string, faultName?: string): number {
+  const named = faultName === undefined ? undefined : scenario.faults.find((f) => f.name === faultName);
+  if (named) return named.at;
   const own = scenario.faults.filter((f) => service === undefined || f.service === service).map((f) => f.at);
   return Math.min(...(own.length > 0 ? own : scenario.faults.map((f) => f.at)));
 }
@@ -63,27 +65,30 @@ export function evaluateExpectation(scenario: Scenario, expectation: Expectation
   const within = (text: string) => durationMs(text) / 60_000;
   if ('detect' in expectation) {
     const { service } = expectation.detect;
-    const from = faultMinuteOf(scenario, service);
+    const from = faultMinuteOf(scenario, service, expectation.detect.from_fault);
     const alert = firstBy(seen.alerts.filter((a) => a.service === service && a.minute >= from - 0.5), (a) => a.minute);
     const took = since(alert?.minute, from);
     return {
       kind: 'detect',
-      expectation: `an alert for ${service} within ${expectation.detect.within} of the fault`,
+      expectation: `an alert for ${service} within ${expectation.detect.within} of ${expectation.detect.from_fault ?? 'the fault'}`,
       held: took !== null && took <= within(expectation.detect.within),
       observed: alert ? `${fmt(took)}: ${alert.source}: ${alert.summary}` : 'no alert',
     };
   }
   if ('incident' in expectation) {
     const { service, severity_at_least: atLeast } = expectation.incident;
-    const from = faultMinuteOf(scenario, service);
-    const incident = firstBy(seen.incidents.filter((i) => i.service === service), (i) => i.opened_minute);
+    const from = faultMinuteOf(scenario, service, expectation.incident.from_fault);
+    const incident = firstBy(seen.incidents.filter((i) => i.service === service && i.opened_minute >= from - 0.5), (i) => i.opened_minute);
+    const earlier = seen.incidents.filter((i) => i.service === service && i.opened_minute < from - 0.5);
     const took = since(incident?.opened_minute, from);
     const severityOk = !atLeast || (incident !== undefined && SEVERITIES.indexOf(incident.severity as never) >= SEVERITIES.indexOf(atLeast));
     return {
       kind: 'incident',
       expectation: `an incident${atLeast ? ` of severity ${atLeast} or worse` : ''} for ${service} within ${expectation.incident.within}`,
       held: took !== null && took <= within(expectation.incident.within) && severityOk,
-      observed: incident ? `${incident.id} (${incident.severity}) opened at ${fmt(took)}` : 'no incident',
+      observed:
+        (incident ? `${incident.id} (${incident.severity}) opened at ${fmt(took)}` : 'no incident since the fault') +
+        (earlier.length ? `; before the fault: ${earlier.map((i) => `${i.id} at ${fmt(since(i.opened_minute, from))}`).join(', ')}` : ''),
     };
   }
   if ('no_incident' in expectation) {
@@ -98,7 +103,7 @@ export function evaluateExpectation(scenario: Scenario, expectation: Expectation
   }
   if ('acknowledged' in expectation) {
     const { service } = expectation.acknowledged;
-    const from = faultMinuteOf(scenario, service);
+    const from = faultMinuteOf(scenario, service, expectation.acknowledged.from_fault);
     const incident = firstBy(seen.incidents.filter((i) => i.service === service), (i) => i.opened_minute);
     const took = since(incident?.acknowledged_minute, from);
     return {
@@ -148,7 +153,7 @@ export function evaluateExpectation(scenario: Scenario, expectation: Expectation
   if ('recovered' in expectation || 'not_recovered' in expectation) {
     const negative = 'not_recovered' in expectation;
     const body = 'recovered' in expectation ? expectation.recovered : expectation.not_recovered;
-    const from = faultMinuteOf(scenario, body.service);
+    const from = faultMinuteOf(scenario, body.service, body.from_fault);
     const recovery = firstBy(seen.recoveries.filter((r) => r.service === body.service), (r) => r.verified_minute ?? r.started_minute);
     const took = since(recovery?.verified_minute, from);
     const inTime = took !== null && took <= within(body.within);
@@ -186,6 +191,7 @@ export function computeScorecard(scenario: Scenario, facts: RunFacts, seen: Obse
     baseline_minutes: facts.baselineMinutes,
     duration_minutes: facts.durationMinutes,
     fault_minute: from,
+    alerts_before_fault: seen.alerts.filter((a) => a.minute < from - 0.5).length,
     time_to_detect_minutes: since(firstAlert?.minute, from),
     time_to_incident_minutes: since(firstIncident?.opened_minute, from),
     time_to_acknowledge_minutes: since(firstAck?.acknowledged_minute, from),
