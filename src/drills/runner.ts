@@ -302,12 +302,18 @@ export class DrillRunner {
 
   // ------------------------------------------------------------------------------------- traffic
 
+  /** Hour of the scenario's day at a minute of the timeline (negative minutes are the baseline). */
+  private hourOf(minute: number): number {
+    const hours = (this.scenario.starts_at_hour ?? 14) + minute / 60;
+    return ((hours % 24) + 24) % 24;
+  }
+
   private async backfill(generators: TrafficGenerator[], fromMs: number, toMs: number): Promise<void> {
     await Promise.all(
       generators.map(async (generator) => {
         let batch: DrillCall[] = [];
         for (let minute = fromMs; minute < toMs; minute += MINUTE) {
-          batch.push(...generator.minute(minute, { provider: generator.stream.provider, faults: [] }).calls);
+          batch.push(...generator.minute(minute, { provider: generator.stream.provider, faults: [] }, this.hourOf((minute - toMs) / MINUTE)).calls);
           if (batch.length >= BACKFILL_BATCH_CALLS) {
             await this.sendCalls(generator.stream.service, batch);
             batch = [];
@@ -333,7 +339,7 @@ export class DrillRunner {
       generators.map(async (generator) => {
         const service = generator.stream.service;
         const provider = this.failedOver.get(service)?.provider ?? generator.stream.provider;
-        const { calls, stats } = generator.minute(startMs, { provider, faults: activeFaults(this.scenario.faults, service, minute) });
+        const { calls, stats } = generator.minute(startMs, { provider, faults: activeFaults(this.scenario.faults, service, minute) }, this.hourOf(minute));
         const total = perService.get(service);
         perService.set(service, total ? mergeStats(total, stats) : stats);
         await this.sendCalls(service, calls);

@@ -39,7 +39,7 @@ export const TrafficStreamSchema = Type.Object(
     usd_per_1k_input_tokens: Type.Optional(Type.Number({ minimum: 0, maximum: 1000, description: 'default 0.0025' })),
     usd_per_1k_output_tokens: Type.Optional(Type.Number({ minimum: 0, maximum: 1000, description: 'default 0.01' })),
     error_rate: Type.Optional(Rate('background 5xx probability, default 0.0001')),
-    safety_flag_rate: Type.Optional(Rate('background probability a call is flagged by moderation, default 0.002')),
+    safety_flag_rate: Type.Optional(Rate('background probability a call is flagged by moderation, default 0')),
   },
   { additionalProperties: false },
 );
@@ -169,6 +169,7 @@ export const ScenarioSchema = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 4000 })),
     duration: Duration('length of the timeline after the baseline'),
     baseline: Type.Optional(Duration('normal traffic sent first, as fast as the server takes it, so detectors can learn (they need about 12 h)')),
+    starts_at_hour: Type.Optional(Type.Number({ minimum: 0, maximum: 24, exclusiveMaximum: 24, description: 'hour of the day minute 0 falls at, for the daily traffic curve (default 14)' })),
     teams: Type.Optional(
       Type.Array(
         Type.Object({ id: Slug, name: Type.String({ minLength: 1, maxLength: 200 }), members: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50 })) }, { additionalProperties: false }),

@@ -73,22 +73,26 @@ export class TrafficGenerator {
     this.random = seededRandom(streamSeed(seed, stream));
   }
 
-  /** Calls whose start falls in the simulated minute starting at `minuteStartMs`. */
-  minute(minuteStartMs: number, conditions: MinuteConditions): { calls: DrillCall[]; stats: MinuteStats } {
+  /**
+   * Calls whose start falls in the simulated minute starting at `minuteStartMs`; `hourOfDay` places the
+   * minute on the daily traffic curve (the scenario's clock, not the wall clock's, so a seed replays the
+   * same traffic whenever the drill runs).
+   */
+  minute(minuteStartMs: number, conditions: MinuteConditions, hourOfDay: number): { calls: DrillCall[]; stats: MinuteStats } {
     const r = this.random;
     const s = this.stream;
     const applicable = conditions.faults.filter((f) => f.provider === undefined || f.provider === conditions.provider);
     const product = (pick: (f: Fault) => number | undefined) => applicable.reduce((acc, f) => acc * (pick(f) ?? 1), 1);
     const highest = (pick: (f: Fault) => number | undefined, base: number) => applicable.reduce((acc, f) => Math.max(acc, pick(f) ?? 0), base);
-    const date = new Date(minuteStartMs);
-    const hour = date.getUTCHours() + date.getUTCMinutes() / 60;
+    const hour = hourOfDay;
     const amplitude = s.diurnal_amplitude ?? 0.3;
     // Peak mid-afternoon UTC, trough at night.
     const rate = s.calls_per_minute * product((f) => f.rate_factor) * (1 + amplitude * Math.sin((2 * Math.PI * (hour - 9)) / 24));
     const count = Math.max(0, Math.round(rate + Math.sqrt(rate) * normal(r)));
     const serverErrorRate = highest((f) => f.server_error_rate, s.error_rate ?? 0.0001);
     const rateLimitRate = highest((f) => f.rate_limit_rate, 0);
-    const safetyRate = highest((f) => f.safety_flag_rate, s.safety_flag_rate ?? 0.002);
+    // No background flags unless the scenario says: the safety detector treats a lone flag over a near-zero baseline as an anomaly.
+    const safetyRate = highest((f) => f.safety_flag_rate, s.safety_flag_rate ?? 0);
     const ttftMedian = (s.ttft_ms ?? 300) * product((f) => f.ttft_factor);
     const latencyMedian = (s.latency_ms ?? 1500) * product((f) => f.latency_factor);
     const inputMean = (s.input_tokens ?? 500) * product((f) => f.input_token_factor);

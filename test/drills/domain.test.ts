@@ -87,7 +87,7 @@ expectations:
 
   it('replays exactly from the seed, and a fault on one provider spares the backup', () => {
     const generate = (seed: number, provider: string) =>
-      new TrafficGenerator(scenario.traffic[0]!, seed, 'gpt-4o', 'chat-api').minute(Date.parse('2026-11-24T12:00:00Z'), { provider, faults: scenario.faults });
+      new TrafficGenerator(scenario.traffic[0]!, seed, 'gpt-4o', 'chat-api').minute(Date.parse('2026-11-24T12:00:00Z'), { provider, faults: scenario.faults }, 14);
     expect(generate(7, 'openai')).toEqual(generate(7, 'openai'));
     expect(generate(7, 'openai')).not.toEqual(generate(8, 'openai'));
     const failing = generate(7, 'openai').stats;

@@ -54,6 +54,8 @@ describeEachDatabase('every shipped drill scenario', (kind) => {
       expect(card.passed).toBe(true);
       expect(card.time_to_detect_minutes).not.toBeNull();
       expect(card.time_to_incident_minutes).not.toBeNull();
+      // Normal traffic (the baseline included) raised nothing before the fault.
+      expect(card.alerts.filter((a) => a.minute < card.fault_minute - 0.5)).toEqual([]);
     });
   }
 
