@@ -196,7 +196,8 @@ export function printScorecard(card: Scorecard): void {
   if (card.plans.length === 0) out.push('response plan        none ran');
   for (const plan of card.plans) {
     const finished = plan.finished_minute === null ? '' : ` at ${minutes(plan.finished_minute - card.fault_minute)}`;
-    out.push(`response plan        ${plan.plan_id} ${plan.status}${finished}: ${plan.steps.map((s) => `${s.id} ${s.status}`).join(', ')}`);
+    const waiting = plan.waiting_for.length ? `; waiting for ${plan.waiting_for.join(', ')}` : '';
+    out.push(`response plan        ${plan.plan_id} ${plan.status}${finished}: ${plan.steps.map((s) => `${s.id} ${s.status}`).join(', ')}${waiting}`);
   }
   for (const f of card.failovers) out.push(`gateway              ${f.service} failed over to ${f.to_provider} at ${minutes(f.minute - card.fault_minute)}`);
   for (const c of card.correlation) {

@@ -559,6 +559,7 @@ export class DrillRunner {
       trigger: e.trigger,
       started_minute: round1(this.minuteOf(e.started_at)),
       finished_minute: e.finished_at ? round1(this.minuteOf(e.finished_at)) : null,
+      waiting_for: e.waiting_for.map((w) => `${w.step_id} (${w.kind})`),
       steps: e.steps.filter((s) => s.phase === 'main').map((s) => ({ id: s.step_id, type: s.type, status: s.status, finished_minute: s.finished_at ? round1(this.minuteOf(s.finished_at)) : null, error: s.error })),
     }));
     const correlation: ObservedCorrelation[] = [];

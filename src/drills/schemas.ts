@@ -30,6 +30,7 @@ export const ObservedExecutionSchema = Type.Object({
   trigger: Type.String(),
   started_minute: Type.Number(),
   finished_minute: Minute,
+  waiting_for: Type.Array(Type.String({ description: 'steps waiting on a person (an approval or a decision) when the drill ended' })),
   steps: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), status: Type.String(), finished_minute: Minute, error: Nullable(Type.String()) })),
 });
 

@@ -18,15 +18,19 @@ describeEachDatabase('every shipped drill scenario', (kind) => {
   let server: TestServer;
   const scorecards = new Map<string, Scorecard>();
   const scenarios = shippedScenarios();
+  let unattended: Scorecard;
 
   beforeAll(async () => {
     server = await startTestServer(kind);
-    const results = await Promise.all(
-      scenarios.map((scenario, index) =>
-        runDrill(scenario, { server: server.url, token: ADMIN_TOKEN, speed: SPEED, seed: 1, prefix: `t${index}-`, responders: true, keepOpen: false, store: true }),
-      ),
-    );
+    const options = { server: server.url, token: ADMIN_TOKEN, speed: SPEED, seed: 1, keepOpen: false, store: true };
+    const failover = scenarios.find((s) => s.id === 'provider-outage-failover')!;
+    const [results, alone] = await Promise.all([
+      Promise.all(scenarios.map((scenario, index) => runDrill(scenario, { ...options, prefix: `t${index}-`, responders: true }))),
+      // Nobody answers: the drill only watches.
+      runDrill(failover, { ...options, prefix: 'tn-', responders: false, store: false }),
+    ]);
     results.forEach((card) => scorecards.set(card.scenario, card));
+    unattended = alone;
   }, 240_000);
   afterAll(async () => {
     await server?.close();
@@ -70,6 +74,15 @@ describeEachDatabase('every shipped drill scenario', (kind) => {
     expect(withPlan.time_to_recovery_minutes!).toBeLessThan(without.time_to_recovery_minutes!);
   });
 
+  it('without responders the drill only watches: nobody acknowledges, the plan waits for its approval, and the scorecard says so', () => {
+    expect(unattended.responders).toBe(false);
+    expect(unattended.passed).toBe(false);
+    expect(unattended.incidents[0]!.acknowledged_minute).toBeNull();
+    expect(unattended.plans.map((p) => [p.status, p.waiting_for])).toEqual([['running', ['approve (approval)']]]);
+    expect(unattended.failovers).toEqual([]);
+    expect(unattended.expectations.filter((e) => !e.held).map((e) => e.kind)).toEqual(['acknowledged', 'plan', 'recovered']);
+  });
+
   it('correlation relates the cascading incidents, and the responder recorded it', () => {
     const card = scorecards.get('cascading-dependencies')!;
     expect(card.correlation).toEqual([
@@ -94,6 +107,6 @@ describeEachDatabase('every shipped drill scenario', (kind) => {
     const active = await server.api('GET', '/api/v1/incidents?active=true&limit=200');
     expect(active.body.items).toEqual([]);
     const services = await server.api('GET', '/api/v1/services');
-    expect(services.body.every((s: { id: string }) => /^t\d+-/.test(s.id))).toBe(true);
+    expect(services.body.every((s: { id: string }) => /^t(\d+|n)-/.test(s.id))).toBe(true);
   });
 });
