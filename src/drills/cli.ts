@@ -102,7 +102,7 @@ export function registerDrillCommands(program: Command, context: CliContext): vo
 
 function optionsFrom(context: CliContext, flags: RunFlags, say: (line: string) => void): DrillOptions {
   const { server, token } = context.globals();
-  if (!token) throw new AppError('unauthorized', 'a drill needs a responder or admin token: --token or FIREBREAK_TOKEN');
+  if (!token) throw new AppError('unauthorized', 'a drill needs an admin token (it creates teams, services, integrations and plans): --token or FIREBREAK_TOKEN');
   let speed: number;
   try {
     speed = parseSpeed(flags.speed);

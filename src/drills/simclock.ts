@@ -56,6 +56,6 @@ export class SimClock {
 export function parseSpeed(text: string): number {
   const match = /^([0-9]+(?:\.[0-9]+)?)x?$/.exec(text.trim());
   const value = match ? Number(match[1]) : Number.NaN;
-  if (!(value > 0) || value > 100_000) throw new RangeError(`speed ${text}: give a factor such as 60x (1 to 100000)`);
+  if (!(value > 0) || value > 100_000) throw new RangeError(`speed ${text}: give a factor such as 60x (above 0, at most 100000)`);
   return value;
 }
