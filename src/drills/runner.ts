@@ -16,6 +16,8 @@ import { TrafficGenerator, activeFaults, type DrillCall, type MinuteStats } from
 const MINUTE = 60_000;
 /** Calls per telemetry request while backfilling (whole minutes only, so every bucket arrives complete). */
 const BACKFILL_BATCH_CALLS = 8000;
+/** A one-minute bucket plus the server's default grace for late calls (`DEFAULT_LLM_OPTIONS`). */
+const BUCKET_CLOSE_MARGIN_MS = 2 * MINUTE;
 
 export interface DrillOptions {
   server: string;
@@ -126,8 +128,11 @@ export class DrillRunner {
       const controlUrl = this.options.controlUrl ?? listenUrl;
       this.say(`setting up ${s.id} on ${this.options.server} (objects prefixed ${this.options.prefix}); control server ${controlUrl}`);
       await this.setUp(controlUrl);
-      // The timeline ends, in simulated time, at the moment the run is planned: everything sent is in the past.
-      const planned = SimClock.lagging({ plannedAtMs: Math.floor(Date.now() / MINUTE) * MINUTE, durationMs: durationMinutes * MINUTE, speed: this.options.speed });
+      // The timeline ends, in simulated time, at about the moment the run is planned: everything sent is in the
+      // past. Two minutes earlier still, so even the last simulated minute is past the server's bucket grace
+      // when it arrives and closes at once (the detectors see every minute while the drill runs).
+      const plannedAtMs = Math.floor(Date.now() / MINUTE) * MINUTE - BUCKET_CLOSE_MARGIN_MS;
+      const planned = SimClock.lagging({ plannedAtMs, durationMs: durationMinutes * MINUTE, speed: this.options.speed });
       const generators = s.traffic.map((stream) => new TrafficGenerator(stream, this.options.seed, `${stream.model}#${this.runTag}`, this.name(stream.service)));
       if (baselineMinutes > 0) {
         this.say(`backfilling ${baselineMinutes} min of normal traffic`);
@@ -136,9 +141,12 @@ export class DrillRunner {
       this.clock = planned.startingAt(Date.now());
       this.say(`playing ${durationMinutes} simulated minutes at ${this.options.speed}x`);
       for (let minute = 0; minute < durationMinutes; minute++) {
-        const due = this.clock.realAt(this.clock.simAtMinute(minute + 1));
-        const wait = due - Date.now();
+        // Each minute is sent once it has passed: a minute's share of real time after the previous one was
+        // sent, or at once when the drill is behind (the clock is re-anchored, so the stall is not simulated time).
+        const endOfMinute = this.clock.simAtMinute(minute + 1);
+        const wait = this.clock.realAt(endOfMinute) - Date.now();
         if (wait > 0) await sleep(wait);
+        this.clock.anchor(Date.now(), endOfMinute);
         await this.playMinute(generators, minute);
         await this.observe(true);
       }
@@ -492,7 +500,7 @@ export class DrillRunner {
     let state = this.recoveries.get(incident.id);
     if (!state) {
       if (now < opened + durationMs(spec.start_after) / MINUTE) return;
-      const criteria = spec.criteria.map((c) => ({ id: c.id, check: 'service' in c.check ? { ...c.check, service } : c.check }));
+      const criteria = spec.criteria.map((c) => ({ id: c.id, check: 'service' in c.check ? { ...c.check, service: this.name(c.check.service) } : c.check }));
       try {
         await this.api.request('POST', `/api/v1/incidents/${incident.id}/recovery`, {
           steps: [{ id: 'mitigate', title: 'Mitigate the failure (fail over, roll back or scale out)', estimate_minutes: 10 }],

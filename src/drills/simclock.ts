@@ -6,8 +6,15 @@
  * lies in the past (never refused as future), and the server judges it at its own event time. What the
  * drill observes on the server (an alert, an incident, an acknowledgment) happened at a real instant,
  * which the inverse mapping turns back into simulated time, so scorecards report simulated minutes.
+ *
+ * A drill on a loaded machine can fall behind that schedule. Rather than rush (which would squeeze
+ * simulated minutes into less real time than the server needs to react), the drill re-anchors the
+ * mapping each time it sends a minute: real time the drill itself spent stalled beyond a minute's
+ * share is not simulated time. Anchors only ever move real time later, so timestamps stay in the past.
  */
 export class SimClock {
+  private readonly anchors: { realMs: number; simMs: number }[];
+
   private constructor(
     /** Real instant the timeline starts at (R0). */
     readonly realStartMs: number,
@@ -16,6 +23,7 @@ export class SimClock {
     readonly speed: number,
   ) {
     if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be a positive number, got ${speed}`);
+    this.anchors = [{ realMs: realStartMs, simMs: simStartMs }];
   }
 
   /** A timeline of `durationMs` simulated that ends at `plannedAtMs` in simulated time and starts in real time at `realStartMs`. */
@@ -28,12 +36,32 @@ export class SimClock {
     return new SimClock(realStartMs, this.simStartMs, this.speed);
   }
 
-  realAt(simMs: number): number {
-    return this.realStartMs + (simMs - this.simStartMs) / this.speed;
+  /**
+   * Records that simulated instant `simMs` was reached at real instant `realMs` (the drill sent that
+   * minute then). Both must move forward, and real time never earlier than the schedule says.
+   */
+  anchor(realMs: number, simMs: number): void {
+    const last = this.anchors[this.anchors.length - 1]!;
+    if (simMs <= last.simMs) throw new RangeError('anchors must move simulated time forward');
+    this.anchors.push({ realMs: Math.max(realMs, this.realAt(simMs)), simMs });
   }
 
+  /** Real instant a simulated instant is (or was planned to be) reached. */
+  realAt(simMs: number): number {
+    let anchor = this.anchors[0]!;
+    for (const a of this.anchors) if (a.simMs <= simMs) anchor = a;
+    return anchor.realMs + (simMs - anchor.simMs) / this.speed;
+  }
+
+  /** Simulated instant of a real one: from the anchor before it at speed, never past the next anchor. */
   simAt(realMs: number): number {
-    return this.simStartMs + (realMs - this.realStartMs) * this.speed;
+    const anchors = this.anchors;
+    let index = 0;
+    for (let i = 0; i < anchors.length; i++) if (anchors[i]!.realMs <= realMs) index = i;
+    const anchor = anchors[index]!;
+    const sim = anchor.simMs + (realMs - anchor.realMs) * this.speed;
+    const next = anchors[index + 1];
+    return next && anchor.realMs <= realMs ? Math.min(sim, next.simMs) : sim;
   }
 
   /** Simulated instant of minute `minute` of the timeline (fractional minutes allowed). */

@@ -25,6 +25,22 @@ describe('simulated time against a server whose clock the drill cannot control',
     expect(clock.minuteOfReal(plannedAtMs + 32_500)).toBeCloseTo(2.5, 9);
   });
 
+  it('does not count a stalled drill as simulated time: it re-anchors instead of rushing, never sending earlier than planned', () => {
+    const stalled = SimClock.lagging({ plannedAtMs, durationMs: 10 * MINUTE, speed: 60 }).startingAt(plannedAtMs);
+    stalled.anchor(plannedAtMs + 1000, stalled.simAtMinute(1)); // on time
+    stalled.anchor(plannedAtMs + 5000, stalled.simAtMinute(2)); // 3 s late: the machine was busy
+    // The next minute is due a minute's share after the late one, not at the original schedule.
+    expect(stalled.realAt(stalled.simAtMinute(3))).toBe(plannedAtMs + 6000);
+    // Something the server did during the stall happened, in simulated time, no later than minute 2.
+    expect(stalled.minuteOfReal(plannedAtMs + 1500)).toBeCloseTo(1.5, 9);
+    expect(stalled.minuteOfReal(plannedAtMs + 4000)).toBe(2);
+    expect(stalled.minuteOfReal(plannedAtMs + 5500)).toBeCloseTo(2.5, 9);
+    // An anchor earlier than the schedule is moved to it, so a timestamp is never sent before it has passed.
+    stalled.anchor(plannedAtMs + 5100, stalled.simAtMinute(3));
+    expect(stalled.realAt(stalled.simAtMinute(3))).toBe(plannedAtMs + 6000);
+    expect(() => stalled.anchor(plannedAtMs + 9000, stalled.simAtMinute(3))).toThrow(/forward/);
+  });
+
   it('reads speeds as people write them, and refuses nonsense', () => {
     expect(parseSpeed('60x')).toBe(60);
     expect(parseSpeed('1')).toBe(1);

@@ -48,7 +48,8 @@ describeEachDatabase('LLM telemetry in event time', (kind) => {
     expect(page.source).toBe('firebreak.slo');
     const signalMs = Date.parse(page.signal_at);
     expect(signalMs).toBeGreaterThan(endMs - 10 * MINUTE);
-    expect(signalMs).toBeLessThanOrEqual(endMs);
+    // Event time moves on with the wall clock between a call's arrival and the evaluation (a loaded machine: seconds).
+    expect(signalMs).toBeLessThanOrEqual(endMs + MINUTE);
     const incident = await server.api('GET', `/api/v1/incidents/${page.incident_id}`);
     expect(Date.parse(incident.body.detected_at)).toBe(signalMs);
     const slo = await server.api('GET', '/api/v1/slos/chat-api');
