@@ -28,7 +28,12 @@ describeEachDatabase('LLM telemetry in event time', (kind) => {
     server = await startTestServer(kind, { config: { configDir } });
     expect((await server.api('POST', '/api/v1/services', { id: 'chat-api', tier: 1 })).status).toBe(201);
     key = (await server.api('POST', '/api/v1/integrations', { name: 'telemetry', service: 'chat-api' })).body.routing_key;
-    // Minute by minute, as an exporter catching up would send it.
+    // Six hours of normal history first, so no window is judged on a handful of calls.
+    for (let hour = endMs - 6 * 60 * MINUTE - 70 * MINUTE; hour < endMs - 70 * MINUTE; hour += 60 * MINUTE) {
+      const sent = await server.api('POST', '/api/v1/llm/requests', { requests: generateCalls(r, hour, hour + 60 * MINUTE, NORMAL, { meanPerMinute: 30 }) }, { token: key });
+      expect(sent.body.rejected).toBe(0);
+    }
+    // Then minute by minute, as an exporter catching up would send it.
     for (let minute = endMs - 70 * MINUTE; minute < endMs; minute += MINUTE) {
       const conditions = minute >= endMs - 10 * MINUTE ? { ...NORMAL, serverErrorProbability: 0.5 } : NORMAL;
       const calls = generateCalls(r, minute, minute + MINUTE, conditions, { meanPerMinute: 30 });
@@ -87,8 +92,13 @@ describeEachDatabase('LLM event time moves on when telemetry stops', (kind) => {
     const key = (await server.api('POST', '/api/v1/integrations', { name: 'telemetry', service: 'chat-api' })).body.routing_key;
     const r = seededRandom(9);
     const start = clock.now().getTime();
-    const calls = [...generateCalls(r, start - 60 * MINUTE, start - 10 * MINUTE, NORMAL), ...generateCalls(r, start - 10 * MINUTE, start, { ...NORMAL, serverErrorProbability: 0.5 })];
-    await server.api('POST', '/api/v1/llm/requests', { requests: calls }, { token: key });
+    for (const calls of [
+      generateCalls(r, start - 6 * 60 * MINUTE, start - 3 * 60 * MINUTE, NORMAL),
+      generateCalls(r, start - 3 * 60 * MINUTE, start - 10 * MINUTE, NORMAL),
+      generateCalls(r, start - 10 * MINUTE, start, { ...NORMAL, serverErrorProbability: 0.5 }),
+    ]) {
+      expect((await server.api('POST', '/api/v1/llm/requests', { requests: calls }, { token: key })).status).toBe(200);
+    }
   });
   afterAll(async () => {
     await server?.close();
