@@ -10,6 +10,7 @@ import { llmModule } from '../llm/index.ts';
 import { secretsModule } from '../secrets/index.ts';
 import { plansModule } from '../plans/index.ts';
 import { onCallModule } from '../oncall/index.ts';
+import { drillsModule } from '../drills/index.ts';
 
 const core: FirebreakModule = {
   name: 'core',
@@ -26,4 +27,4 @@ const core: FirebreakModule = {
 };
 
 /** Every capability, in dependency order: a module may use the services of those before it. */
-export const MODULES: readonly FirebreakModule[] = [core, ingestModule, llmModule, secretsModule, plansModule, rcaModule, recoveryModule, consoleModule, onCallModule];
+export const MODULES: readonly FirebreakModule[] = [core, ingestModule, llmModule, secretsModule, plansModule, rcaModule, recoveryModule, consoleModule, onCallModule, drillsModule];

@@ -66,7 +66,11 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     // Printed once, on the first start of an empty database, so the operator can sign in.
     process.stdout.write(
       `\nFirebreak created an admin API token. It is shown only this once:\n\n    ${bootstrap.token}\n\n` +
-        `Use it as "Authorization: Bearer <token>", or export FIREBREAK_TOKEN for the CLI.\n\n`,
+        `Use it as "Authorization: Bearer <token>", or export FIREBREAK_TOKEN for the CLI.\n\n` +
+        // An empty server has nothing to show: a demo loads example teams, services and a plan, and runs one drill.
+        `To see Firebreak work, load a demo (example teams, services, a response plan and one short drill)\n` +
+        `from another terminal in this directory, then open the console and sign in with the token:\n\n` +
+        `    npx firebreak --server http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${config.port} demo --token ${bootstrap.token}\n\n`,
     );
   } else if (bootstrap.created) {
     log.info('installed FIREBREAK_BOOTSTRAP_TOKEN as the admin token');

@@ -153,6 +153,12 @@ export class LlmTelemetryService {
   private readonly openAlerts = new Map<string, OpenAlertRow>();
   private readonly slosByService = new Map<string, { slo: SloDefinition; counters: MinuteCounters }[]>();
   private readonly latencyThresholds = new Map<string, number[]>();
+  /**
+   * Per service, the newest call time accepted (never beyond the wall clock) and when it arrived. Burn
+   * rates and `llm_stat` windows are judged as of this event time, so telemetry that arrives late (an
+   * exporter's batch, a backfill, a drill replaying the past) is judged at its own time, not at arrival.
+   */
+  private readonly watermarks = new Map<string, { eventMs: number; arrivedMs: number }>();
   private maintenance: Promise<void> = Promise.resolve();
   private lastEvaluationMs = Number.NEGATIVE_INFINITY;
   readonly counts = { degradedPointsSkipped: 0, latePartialBuckets: 0 };
@@ -213,6 +219,17 @@ export class LlmTelemetryService {
     }
   }
 
+  /**
+   * The event time a service's windows end at: its watermark, moved on by the wall-clock time since that
+   * call arrived (so burn rates still fall and alerts resolve when traffic stops), never past the wall
+   * clock. A service without telemetry since this process started is judged at the wall clock.
+   */
+  eventTimeOf(service: string, nowMs = this.clock().getTime()): number {
+    const watermark = this.watermarks.get(service);
+    if (!watermark) return nowMs;
+    return Math.min(nowMs, watermark.eventMs + Math.max(0, nowMs - watermark.arrivedMs));
+  }
+
   /** Adds calls to the aggregates; implausible ones are refused and counted, never aggregated. */
   ingest(calls: LlmCall[], source: 'otlp' | 'json'): IngestOutcome {
     const nowMs = this.clock().getTime();
@@ -249,6 +266,8 @@ export class LlmTelemetryService {
         this.open.set(bucketId, bucket);
       }
       if (call.startedAtMs > known!.lastSeenMs) known!.lastSeenMs = call.startedAtMs;
+      const watermark = this.watermarks.get(call.service);
+      if (!watermark || call.startedAtMs > watermark.eventMs) this.watermarks.set(call.service, { eventMs: Math.min(call.startedAtMs, nowMs), arrivedMs: nowMs });
       bucket.add(call, this.latencyThresholds.get(call.service) ?? []);
       const slos = this.slosByService.get(call.service);
       if (slos) {
@@ -454,9 +473,10 @@ export class LlmTelemetryService {
     await this.raise(alert, { dedupKey, kind: 'detector', service: series.service, state, raisedAt: at });
   }
 
-  private async evaluateSlos(nowMs: number): Promise<void> {
-    const at = new Date(nowMs).toISOString();
+  private async evaluateSlos(wallMs: number): Promise<void> {
     for (const [service, slos] of this.slosByService) {
+      const nowMs = this.eventTimeOf(service, wallMs);
+      const at = new Date(nowMs).toISOString();
       for (const { slo, counters } of slos) {
         const evaluations = evaluateBurnRates(counters, nowMs, slo.objective);
         const level = alertLevel(evaluations);
@@ -592,7 +612,8 @@ export class LlmTelemetryService {
 
   /** Statistics over the last `windowMinutes`, all matching series merged (the `llm_stat` check); null without traffic. */
   async statOverWindow(filter: { service: string; provider?: string | undefined; model?: string | undefined }, windowMinutes: number): Promise<StatsPoint | null> {
-    const toMs = this.clock().getTime() + 1;
+    // The window ends at the service's event time: late telemetry is judged at its own time.
+    const toMs = this.eventTimeOf(filter.service) + 1;
     const fromMs = toMs - windowMinutes * MINUTE_MS;
     // Merge raw totals across series (never average per-series figures), so quantiles keep the sketch's guarantee.
     const merged = new Bucket({ service: filter.service, provider: filter.provider ?? '*', model: filter.model ?? '*' }, fromMs, windowMinutes * 60);
@@ -634,7 +655,7 @@ export class LlmTelemetryService {
             bad += population - (row.latencyWithin[String(slo.thresholdMs)] ?? 0);
           }
         }
-        const burnRates = evaluateBurnRates(counters, nowMs, slo.objective);
+        const burnRates = evaluateBurnRates(counters, this.eventTimeOf(name, nowMs), slo.objective);
         out.push({
           service: name,
           name: slo.name,

@@ -5,6 +5,7 @@ export type { DurationSummary } from '../../src/shared/stats.ts';
 export type { Service, Team } from '../../src/catalog/schemas.ts';
 export type { TokenInfo } from '../../src/auth/tokens.ts';
 export type { Role } from '../../src/auth/roles.ts';
+export type { DrillRun, DrillRunSummary } from '../../src/drills/schemas.ts';
 
 export interface Me {
   name: string;

@@ -24,6 +24,7 @@ import { ActionItems } from '../screens/ActionItems.tsx';
 import { AnalysesPanel } from './incident-analyses.tsx';
 import { AnalysisEditor } from '../screens/AnalysisEditor.tsx';
 import { FaultTrees } from '../screens/FaultTrees.tsx';
+import { DrillsPanel } from './dashboard-drills.tsx';
 
 // Screens (top-level pages). `nav` puts one in the header.
 registerScreen({ path: '/incidents', title: 'Incidents', component: IncidentList, nav: { label: 'Incidents', order: 10 } });
@@ -38,6 +39,7 @@ registerScreen({ path: '/settings/:tab', title: 'Settings', component: Settings 
 // Dashboard panels.
 registerDashboardPanel({ id: 'incident-metrics', title: 'Incidents, MTTA and MTTR', order: 10, component: IncidentMetricsPanel });
 registerDashboardPanel({ id: 'llm-stats', title: 'LLM service stats', order: 20, component: LlmStatsPanel });
+registerDashboardPanel({ id: 'drills', title: 'Incident drills', order: 30, component: DrillsPanel });
 
 // Settings tabs.
 registerSettingsTab({ id: 'services', label: 'Services', order: 10, component: ServicesSettings });
