@@ -94,6 +94,19 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     }
   });
 
+  // On close, Node ends the keep-alive connections that are idle at that moment; one still answering a
+  // request would stay open for the keep-alive timeout (72 s) after its answer and hold shutdown up.
+  // Answers sent while closing therefore say `Connection: close`, and Node ends the connection after them.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     if (config.public || request.routeOptions.url === undefined) return;
