@@ -8,6 +8,7 @@ import { createAjv } from '../shared/validation.ts';
 import { roleAllows, type Principal, type Role, type TokenService } from '../auth/index.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { createHttpMetrics, type HttpMetrics } from './observability.ts';
+import { LazyRequestLogger } from './request-logger.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -52,6 +53,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     bodyLimit: MAX_BODY_BYTES,
     // Per-request logs at 2,000 req/s drown the useful ones; slow and failed requests are logged below.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings, options) => new LazyRequestLogger(logger, bindings, options),
     // Keep-alive connections are closed when idle on shutdown; in-flight requests finish first.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
