@@ -21,13 +21,6 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const TOKEN = 'fbk_profile_admin_token_0123456789';
 const PROFILE_DIR = '/tmp/firebreak-server-prof';
 
-/** User + system CPU of a process in ms, from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 10 ms). */
-function cpuMsOf(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 const database = await createTestDatabase(flags.has('--postgres') ? 'postgres' : 'sqlite');
 if (flags.has('--cpu-prof')) fs.rmSync(PROFILE_DIR, { recursive: true, force: true });
 const server = await spawnServer(
@@ -38,12 +31,12 @@ try {
   const base = { url: server.url, token: TOKEN, concurrency };
   const warm = await runLoadProcess({ ...base, durationMs: 1500, request: 'create-incident' });
   const request = phase === 'read' ? 'read-incident' : 'create-incident';
-  const before = cpuMsOf(server.child.pid!);
+  const before = server.cpuMs();
   // The monotonic clock in microseconds, as V8 stamps profile samples: summarise.ts --window keeps this span.
   const windowStart = process.hrtime.bigint() / 1000n;
   const result = await runLoadProcess({ ...base, durationMs, request, ids: warm.createdIds });
   const windowEnd = process.hrtime.bigint() / 1000n;
-  const serverCpuMs = cpuMsOf(server.child.pid!) - before;
+  const serverCpuMs = server.cpuMs() - before;
   if (flags.has('--cpu-prof')) process.stdout.write(`window: --window ${windowStart},${windowEnd}\n`);
   process.stdout.write(
     `${phase}: ${result.requests} requests, ${Math.round(result.requestsPerSecond)}/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, errors ${result.errors}\n` +
