@@ -24,7 +24,7 @@ const PROFILE_DIR = '/tmp/firebreak-server-prof';
 const database = await createTestDatabase(flags.has('--postgres') ? 'postgres' : 'sqlite');
 if (flags.has('--cpu-prof')) fs.rmSync(PROFILE_DIR, { recursive: true, force: true });
 const server = await spawnServer(
-  { FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_LOG_LEVEL: 'warn', FIREBREAK_WORKERS: 'false' },
+  { FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_LOG_LEVEL: 'warn' },
   flags.has('--cpu-prof') ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-interval', '200'] } : {},
 );
 try {
