@@ -234,8 +234,11 @@ export class IncidentService {
     for (const entry of created.entries) this.events.emit('timeline.appended', { entry });
   }
 
+  // Reads of one incident (GET, every mutation, the on-call dispatcher) run as one precompiled statement.
+  private readonly getQuery = new PreparedQuery<'id', IncidentRow>((slot) => this.db.selectFrom('incidents').selectAll().where('id', '=', slot('id')));
+
   async get(id: string, db: IncidentExecutor = this.db): Promise<Incident> {
-    const row = await db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = await this.getQuery.execute(db, { id });
     if (!row) throw notFound('incident', id);
     return incidentFromRow(row);
   }
