@@ -5,6 +5,7 @@
  * Only the measured run is profiled (inspector session), so start-up and migrations stay out of the numbers.
  *
  *   PROFILE_OUT=/tmp/create.cpuprofile node --import tsx bench/profile/drive.ts create 3000
+ *   node --import tsx bench/profile/drive.ts create 3000 --workers   # with the background workers, as `serve` runs
  *   PROFILE_OUT=/tmp/enqueue.cpuprofile node --import tsx bench/profile/drive.ts enqueue 5000
  *   node --import tsx bench/profile/summarise.ts /tmp/create.cpuprofile
  */
@@ -15,17 +16,20 @@ import { Session } from 'node:inspector/promises';
 import pino from 'pino';
 import { createFirebreak } from '../../src/app/server.ts';
 
-const [mode = 'create', countText = '3000'] = process.argv.slice(2);
+const workers = process.argv.includes('--workers');
+const [mode = 'create', countText = '3000'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const count = Number(countText);
 const TOKEN = 'fbk_profile_admin_token_0123456789';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fb-prof-'));
 const firebreak = await createFirebreak({
   config: {
     port: 0, host: '127.0.0.1', databaseUrl: path.join(dir, 'p.db'), logLevel: 'warn', bootstrapToken: TOKEN,
-    configDir: path.resolve(import.meta.dirname, '../ingest'), secretKey: 'profile-secret-key', prometheusUrl: undefined, workers: false,
+    configDir: path.resolve(import.meta.dirname, '../ingest'), secretKey: 'profile-secret-key', prometheusUrl: undefined, workers,
   },
   log: pino({ level: 'warn' }),
 });
+// Background workers (on-call dispatch, plans, outbox) start only once the server listens.
+if (workers) await firebreak.listen();
 const app = firebreak.app;
 const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 async function call(method: 'POST' | 'GET', url: string, body?: unknown) {

@@ -1,12 +1,26 @@
-/** Self time per function and per module from a .cpuprofile (V8 format). */
+/**
+ * Self time per function and per module from a .cpuprofile (V8 format).
+ *
+ *   node --import tsx bench/profile/summarise.ts FILE [TOP] [--window START_US,END_US]
+ *
+ * `--window` keeps only samples taken inside that span of the monotonic clock (microseconds, as
+ * bench/profile/server.ts prints it), so start-up and warm-up stay out of a whole-process profile.
+ */
 import fs from 'node:fs';
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
-const file = process.argv[2]!;
-const top = Number(process.argv[3] ?? 30);
-const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const windowAt = process.argv.indexOf('--window');
+const [windowStart, windowEnd] = windowAt > 0 ? process.argv[windowAt + 1]!.split(',').map(Number) : [-Infinity, Infinity];
+const positional = process.argv.slice(2).filter((_, i, all) => !all[i]!.startsWith('--') && all[i - 1] !== '--window');
+const file = positional[0]!;
+const top = Number(positional[1] ?? 30);
+const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number };
 const self = new Map<number, number>();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let at = profile.startTime;
+profile.samples.forEach((id, i) => {
+  at += profile.timeDeltas[i] ?? 0;
+  if (at >= windowStart! && at <= windowEnd!) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const byFn = new Map<string, number>();
 const byModule = new Map<string, number>();
 let total = 0;

@@ -25,6 +25,8 @@ export interface LoadResult {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time the load generator itself spent (user + system), so its share of a shared machine is known. */
+  cpuMs: number;
   createdIds: string[];
 }
 
@@ -67,6 +69,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const createdIds: string[] = [];
   let errors = 0;
   let next = 0;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + spec.durationMs;
 
@@ -111,6 +114,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
   latencies.sort((a, b) => a - b);
   return {
@@ -121,6 +125,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     requestsPerSecond: latencies.length / seconds,
     p50Ms: percentile(latencies, 0.5) ?? 0,
     p99Ms: percentile(latencies, 0.99) ?? 0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     createdIds,
   };
 }

@@ -3,6 +3,7 @@
  * benchmarks use this directly, and test/support/server.ts re-exports it for the suite.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -14,6 +15,8 @@ export interface ServerProcess {
   url: string;
   child: ChildProcess;
   output(): string;
+  /** CPU time (user + system) the server process has used so far, in ms (Linux /proc; NaN elsewhere). */
+  cpuMs(): number;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -69,6 +72,7 @@ export async function spawnServer(env: Record<string, string>, options: SpawnOpt
     url,
     child,
     output: () => output,
+    cpuMs: () => processCpuMs(child.pid!),
     stop(signal = 'SIGTERM') {
       return new Promise((resolve) => {
         // A process ended by a signal has a signalCode and no exitCode.
@@ -78,6 +82,17 @@ export async function spawnServer(env: Record<string, string>, options: SpawnOpt
       });
     },
   };
+}
+
+/** User + system CPU of a process in ms, from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export type ApiCall = <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>;

@@ -8,6 +8,7 @@ import { createAjv } from '../shared/validation.ts';
 import { roleAllows, type Principal, type Role, type TokenService } from '../auth/index.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { createHttpMetrics, type HttpMetrics } from './observability.ts';
+import { LazyRequestLogger } from './request-logger.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -52,6 +53,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     bodyLimit: MAX_BODY_BYTES,
     // Per-request logs at 2,000 req/s drown the useful ones; slow and failed requests are logged below.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings, options) => new LazyRequestLogger(logger, bindings, options),
     // Keep-alive connections are closed when idle on shutdown; in-flight requests finish first.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -92,6 +94,19 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     if (reply.statusCode >= 500 || reply.elapsedTime > 1000) {
       request.log.warn({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: reply.elapsedTime }, 'slow or failed request');
     }
+  });
+
+  // On close, Node ends the keep-alive connections that are idle at that moment; one still answering a
+  // request would stay open for the keep-alive timeout (72 s) after its answer and hold shutdown up.
+  // Answers sent while closing therefore say `Connection: close`, and Node ends the connection after them.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.addHook('onRequest', async (request) => {

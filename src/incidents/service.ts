@@ -2,9 +2,10 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { PreparedQuery, fromJson, toJson, viewAs, type Database } from '../storage/index.ts';
+import { PreparedInsert, PreparedQuery, fromJson, toJson, viewAs, type Database } from '../storage/index.ts';
+import { CommitBatcher, type BatchOutcome } from './commit-batcher.ts';
 import type { IncidentTimes } from './metrics.ts';
-import { chooseOwningTeam, type CatalogService, type CatalogTables } from '../catalog/index.ts';
+import { chooseOwningTeam, type CatalogService, type CatalogTables, type TeamAssignment } from '../catalog/index.ts';
 import {
   ACTIVE_STATUSES,
   ALLOWED_TRANSITIONS,
@@ -24,7 +25,8 @@ import type {
 } from './schemas.ts';
 import {
   INCIDENT_COLUMNS,
-  allocateIncidentNumberQuery,
+  TIMELINE_COLUMNS,
+  allocateIncidentNumbersQuery,
   incidentFromRow,
   timelineFromRow,
   type IncidentExecutor,
@@ -53,6 +55,11 @@ export interface CreatedIncident {
   entries: TimelineEntry[];
 }
 
+interface CreationRequest {
+  input: CreateIncidentInput;
+  actor: string;
+}
+
 interface Mutation {
   set: Partial<IncidentRow>;
   entries: TimelineDraft[];
@@ -73,9 +80,6 @@ const PATCHABLE = [
   'lessons_learned',
 ] as const satisfies readonly (keyof PatchIncidentInput & keyof IncidentRow)[];
 
-/** Timeline appends of up to this many rows (incident creation writes two) run as prepared statements. */
-const MAX_PREPARED_TIMELINE_ROWS = 4;
-
 export class IncidentService {
   private readonly db: Kysely<IncidentTables>;
 
@@ -88,21 +92,34 @@ export class IncidentService {
     this.db = database.db.withTables<IncidentTables>();
   }
 
-  // Incident creation is the API's hottest write: its statements are built and compiled once (see PreparedQuery).
-  private readonly allocateNumberQuery = new PreparedQuery<'day', { last_number: number }>((slot) => allocateIncidentNumberQuery(this.db, slot('day')));
-  private readonly insertIncidentQuery = new PreparedQuery<(typeof INCIDENT_COLUMNS)[number], never>((slot) =>
-    this.db.insertInto('incidents').values(Object.fromEntries(INCIDENT_COLUMNS.map((column) => [column, slot(column)])) as unknown as IncidentRow),
+  // Incident creation is the API's hottest write: its statements are built and compiled once (see
+  // PreparedQuery, PreparedInsert) and concurrent creations share one transaction (see CommitBatcher).
+  private readonly allocateNumbersQuery = new PreparedQuery<'day' | 'count', { last_number: number }>((slot) =>
+    allocateIncidentNumbersQuery(this.db, slot('day'), slot('count') as unknown as number),
   );
-  /** Prepared timeline inserts by row count; appends of more rows than this are built per call. */
-  private readonly insertTimelineQueries = new Map<number, PreparedQuery<string, Selectable<IncidentTables['timeline_entries']>>>();
+  private readonly insertIncidents = new PreparedInsert<(typeof INCIDENT_COLUMNS)[number], never>(INCIDENT_COLUMNS, (rows) =>
+    this.db.insertInto('incidents').values(rows as unknown as IncidentRow[]),
+  );
+  private readonly insertIncidentServices = new PreparedInsert<'incident_id' | 'service', never>(['incident_id', 'service'], (rows) =>
+    this.db.insertInto('incident_services').values(rows),
+  );
+  private readonly insertTimelineRows = new PreparedInsert<(typeof TIMELINE_COLUMNS)[number], Selectable<IncidentTables['timeline_entries']>>(
+    TIMELINE_COLUMNS,
+    (rows) => this.db.insertInto('timeline_entries').values(rows).returningAll(),
+  );
+  private readonly creations = new CommitBatcher<CreationRequest, CreatedIncident>((requests) => this.writeCreations(requests));
 
   /** Runs `work` in one transaction; capabilities that must create an incident atomically with their own rows pass theirs. */
   transaction<T>(work: (trx: IncidentExecutor) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(work);
   }
 
+  /**
+   * Opens an incident. Creations that arrive together are written in one transaction (group commit);
+   * the incident is returned only after that transaction has committed.
+   */
   async create(input: CreateIncidentInput, actor: string): Promise<Incident> {
-    const created = await this.transaction((trx) => this.createInTransaction(trx, input, actor));
+    const created = await this.creations.submit({ input, actor });
     this.announceCreated(created);
     return created.incident;
   }
@@ -112,27 +129,65 @@ export class IncidentService {
    * the alert). The caller must pass the result to `announceCreated` after committing.
    */
   async createInTransaction(trx: IncidentExecutor, input: CreateIncidentInput, actor: string): Promise<CreatedIncident> {
-    const services = input.services ?? [];
-    const catalogue = await this.catalog.servicesById(services, viewAs<CatalogTables>(trx));
-    services.forEach((service, i) => {
-      if (!catalogue.has(service)) {
-        throw new AppError('unprocessable', `services[${i}]: service ${service} does not exist; create it first`, {
-          field: `services[${i}]`,
-        });
+    const [outcome] = await this.createManyInTransaction(trx, [{ input, actor }]);
+    if (!outcome!.ok) throw outcome!.error;
+    return outcome!.value;
+  }
+
+  /** One batch of the group commit: one transaction for all; if a write fails, each is retried alone so only the culprit fails. */
+  private async writeCreations(requests: CreationRequest[]): Promise<BatchOutcome<CreatedIncident>[]> {
+    try {
+      return await this.transaction((trx) => this.createManyInTransaction(trx, requests));
+    } catch (error) {
+      if (requests.length === 1) return [{ ok: false, error }];
+      const outcomes: BatchOutcome<CreatedIncident>[] = [];
+      for (const request of requests) {
+        try {
+          outcomes.push(...(await this.transaction((trx) => this.createManyInTransaction(trx, [request]))));
+        } catch (alone) {
+          outcomes.push({ ok: false, error: alone });
+        }
       }
-    });
-    let assignment = chooseOwningTeam(services, catalogue);
-    if (input.team !== undefined) {
-      await this.assertTeamExists(input.team, 'team', trx);
-      assignment = { team: input.team, reason: `team ${input.team} chosen by ${actor}` };
+      return outcomes;
     }
+  }
+
+  /**
+   * Validates each request (unknown services or team fail that request alone, before anything is
+   * written), then writes all valid ones with one statement per table: numbers are allocated in one
+   * counter upsert, so they are consecutive and in arrival order.
+   */
+  private async createManyInTransaction(trx: IncidentExecutor, requests: readonly CreationRequest[]): Promise<BatchOutcome<CreatedIncident>[]> {
+    const outcomes: BatchOutcome<CreatedIncident>[] = [];
+    const catalogue = await this.catalog.servicesById([...new Set(requests.flatMap((r) => r.input.services ?? []))], viewAs<CatalogTables>(trx));
+    const accepted: { index: number; request: CreationRequest; services: string[]; assignment: TeamAssignment }[] = [];
+    for (const [index, request] of requests.entries()) {
+      const { input, actor } = request;
+      try {
+        const services = input.services ?? [];
+        services.forEach((service, i) => {
+          if (!catalogue.has(service)) {
+            throw new AppError('unprocessable', `services[${i}]: service ${service} does not exist; create it first`, { field: `services[${i}]` });
+          }
+        });
+        let assignment = chooseOwningTeam(services, catalogue);
+        if (input.team !== undefined) {
+          await this.assertTeamExists(input.team, 'team', trx);
+          assignment = { team: input.team, reason: `team ${input.team} chosen by ${actor}` };
+        }
+        accepted.push({ index, request, services, assignment });
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    }
+    if (accepted.length === 0) return outcomes;
+
     const now = this.clock();
     const nowIso = now.toISOString();
-    const detectedAt = input.detected_at ? new Date(input.detected_at).toISOString() : nowIso;
-    const [counter] = await this.allocateNumberQuery.execute(trx, { day: incidentDay(now) });
-    const id = formatIncidentId(now, Number(counter!.last_number));
-    const row: IncidentRow = {
-      id,
+    const [counter] = await this.allocateNumbersQuery.execute(trx, { day: incidentDay(now), count: accepted.length });
+    const firstNumber = Number(counter!.last_number) - accepted.length + 1;
+    const rows = accepted.map(({ request: { input, actor }, services, assignment }, k): IncidentRow => ({
+      id: formatIncidentId(now, firstNumber + k),
       title: input.title,
       description: input.description ?? '',
       severity: input.severity,
@@ -143,7 +198,7 @@ export class IncidentService {
       services: toJson(services),
       team: assignment.team,
       assignee: input.assignee ?? null,
-      detected_at: detectedAt,
+      detected_at: input.detected_at ? new Date(input.detected_at).toISOString() : nowIso,
       acknowledged_at: null,
       acknowledged_by: null,
       resolved_at: null,
@@ -156,19 +211,22 @@ export class IncidentService {
       created_at: nowIso,
       updated_at: nowIso,
       version: 1,
-    };
-    await this.insertIncidentQuery.execute(trx, row);
-    if (services.length > 0) {
-      await trx
-        .insertInto('incident_services')
-        .values(services.map((service) => ({ incident_id: id, service })))
-        .execute();
-    }
-    const entries = await this.insertTimeline(trx, id, actor, nowIso, [
-      { kind: 'created', summary: `${input.severity} incident opened: ${input.title}`, data: { severity: input.severity, services } },
-      { kind: 'assigned', summary: assignment.reason, data: { field: 'team', old: null, new: assignment.team } },
-    ]);
-    return { incident: incidentFromRow(row), entries };
+    }));
+    await this.insertIncidents.execute(trx, rows.map((row) => INCIDENT_COLUMNS.map((column) => row[column])));
+    const serviceRows = accepted.flatMap(({ services }, k) => services.map((service) => [rows[k]!.id, service]));
+    if (serviceRows.length > 0) await this.insertIncidentServices.execute(trx, serviceRows);
+    const entries = await this.insertTimeline(
+      trx,
+      nowIso,
+      accepted.flatMap(({ request: { input, actor }, services, assignment }, k) => [
+        { incidentId: rows[k]!.id, actor, kind: 'created', summary: `${input.severity} incident opened: ${input.title}`, data: { severity: input.severity, services } },
+        { incidentId: rows[k]!.id, actor, kind: 'assigned', summary: assignment.reason, data: { field: 'team', old: null, new: assignment.team } },
+      ]),
+    );
+    accepted.forEach(({ index }, k) => {
+      outcomes[index] = { ok: true, value: { incident: incidentFromRow(rows[k]!), entries: entries.slice(2 * k, 2 * k + 2) } };
+    });
+    return outcomes;
   }
 
   announceCreated(created: CreatedIncident): void {
@@ -176,8 +234,11 @@ export class IncidentService {
     for (const entry of created.entries) this.events.emit('timeline.appended', { entry });
   }
 
+  // Reads of one incident (GET, every mutation, the on-call dispatcher) run as one precompiled statement.
+  private readonly getQuery = new PreparedQuery<'id', IncidentRow>((slot) => this.db.selectFrom('incidents').selectAll().where('id', '=', slot('id')));
+
   async get(id: string, db: IncidentExecutor = this.db): Promise<Incident> {
-    const row = await db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = await this.getQuery.execute(db, { id });
     if (!row) throw notFound('incident', id);
     return incidentFromRow(row);
   }
@@ -314,14 +375,14 @@ export class IncidentService {
 
   async addNote(id: string, text: string, actor: string): Promise<TimelineEntry> {
     await this.get(id);
-    const [entry] = await this.insertTimeline(this.db, id, actor, this.clock().toISOString(), [{ kind: 'note', summary: text, data: {} }]);
+    const [entry] = await this.insertTimeline(this.db, this.clock().toISOString(), [{ incidentId: id, actor, kind: 'note', summary: text, data: {} }]);
     this.events.emit('timeline.appended', { entry: entry! });
     return entry!;
   }
 
   /** For other capabilities (alerts, plans, recovery…) to record what they did on an incident's timeline. */
   async appendTimeline(incidentId: string, drafts: TimelineDraft[], actor: string, trx?: IncidentExecutor): Promise<TimelineEntry[]> {
-    const entries = await this.insertTimeline(trx ?? this.db, incidentId, actor, this.clock().toISOString(), drafts);
+    const entries = await this.insertTimeline(trx ?? this.db, this.clock().toISOString(), drafts.map((d) => ({ ...d, incidentId, actor: d.actor ?? actor })));
     if (!trx) for (const entry of entries) this.events.emit('timeline.appended', { entry });
     return entries;
   }
@@ -345,40 +406,15 @@ export class IncidentService {
     return rows.map((r) => ({ ...r, services: fromJson<string[]>(r.services, []) }));
   }
 
-  private async insertTimeline(
-    db: IncidentExecutor,
-    incidentId: string,
-    actor: string,
-    at: string,
-    drafts: TimelineDraft[],
-  ): Promise<TimelineEntry[]> {
+  /** Appends entries (of one or several incidents) in as few statements as PreparedInsert allows; returns them in the order given. */
+  private async insertTimeline(db: IncidentExecutor, at: string, drafts: (TimelineDraft & { incidentId: string; actor: string })[]): Promise<TimelineEntry[]> {
     if (drafts.length === 0) return [];
-    const values = drafts.map((d) => ({
-      incident_id: incidentId,
-      at,
-      actor: d.actor ?? actor,
-      kind: d.kind,
-      summary: d.summary,
-      data: toJson(d.data ?? {}),
-    }));
-    if (drafts.length > MAX_PREPARED_TIMELINE_ROWS) {
-      return (await db.insertInto('timeline_entries').values(values).returningAll().execute()).map(timelineFromRow);
-    }
-    let query = this.insertTimelineQueries.get(drafts.length);
-    if (!query) {
-      query = new PreparedQuery((slot) =>
-        this.db
-          .insertInto('timeline_entries')
-          .values(values.map((_, i) => ({ incident_id: slot(`${i}.incident_id`), at: slot(`${i}.at`), actor: slot(`${i}.actor`), kind: slot(`${i}.kind`), summary: slot(`${i}.summary`), data: slot(`${i}.data`) })))
-          .returningAll(),
-      );
-      this.insertTimelineQueries.set(drafts.length, query);
-    }
-    const slots: Record<string, string> = {};
-    values.forEach((v, i) => {
-      for (const [column, value] of Object.entries(v)) slots[`${i}.${column}`] = value;
-    });
-    return (await query.execute(db, slots)).map(timelineFromRow);
+    const rows = await this.insertTimelineRows.execute(
+      db,
+      drafts.map((d) => [d.incidentId, at, d.actor, d.kind, d.summary, toJson(d.data ?? {})]),
+    );
+    // Ids are assigned in the order the rows were given; RETURNING's own order is not promised by either database.
+    return rows.sort((a, b) => Number(a.id) - Number(b.id)).map(timelineFromRow);
   }
 
   /**
@@ -411,7 +447,7 @@ export class IncidentService {
           await trx.deleteFrom('incident_services').where('incident_id', '=', id).execute();
           if (services.length) await trx.insertInto('incident_services').values(services.map((service) => ({ incident_id: id, service }))).execute();
         }
-        const inserted = await this.insertTimeline(trx, id, actor, now, entries);
+        const inserted = await this.insertTimeline(trx, now, entries.map((d) => ({ ...d, incidentId: id, actor: d.actor ?? actor })));
         return { updated: await this.get(id, trx), previous: current, entries: inserted };
       });
       if (outcome === null) {

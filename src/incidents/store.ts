@@ -142,15 +142,16 @@ export function timelineFromRow(row: Omit<IncidentTables['timeline_entries'], 'i
 }
 
 /**
- * Allocates the next per-day number atomically. The upsert takes a row lock (PostgreSQL) or the write
- * lock (SQLite), so concurrent creators, in one process or several, never share a number.
+ * Allocates the day's next `count` incident numbers atomically: the counter row is created at `count`
+ * or incremented by it, and RETURNING gives the last number allocated. The upsert takes a row lock
+ * (PostgreSQL) or the write lock (SQLite) until commit, so concurrent creators, in one process or
+ * several, never share a number.
  */
-/** Allocates the day's next incident number: the counter row is created at 1 or incremented; RETURNING gives the number. */
-export function allocateIncidentNumberQuery(db: IncidentExecutor, day: string) {
+export function allocateIncidentNumbersQuery(db: IncidentExecutor, day: string, count: number) {
   return db
     .insertInto('incident_counters')
-    .values({ day, last_number: 1 })
-    .onConflict((oc) => oc.column('day').doUpdateSet((eb) => ({ last_number: eb('incident_counters.last_number', '+', 1) })))
+    .values({ day, last_number: count })
+    .onConflict((oc) => oc.column('day').doUpdateSet((eb) => ({ last_number: eb('incident_counters.last_number', '+', count) })))
     .returning('last_number');
 }
 
@@ -181,3 +182,6 @@ export const INCIDENT_COLUMNS = [
   'updated_at',
   'version',
 ] as const satisfies readonly (keyof IncidentRow)[];
+
+/** The columns a timeline append writes (the id is generated), in the order PreparedInsert rows give them. */
+export const TIMELINE_COLUMNS = ['incident_id', 'at', 'actor', 'kind', 'summary', 'data'] as const satisfies readonly (keyof IncidentTables['timeline_entries'])[];

@@ -14,6 +14,10 @@ import type { NotificationService, NotifyRequest } from './notify/service.ts';
 import type { NotifyEvent } from './notify/schemas.ts';
 
 type PolicyRow = OnCallTables['oncall_escalation_policies'];
+/** A timeline entry as the dispatcher reads it. */
+type DispatchedEntry = { id: number; incident_id: string; kind: string; actor: string; at: string; summary: string; data: Record<string, unknown> };
+/** What dispatching one entry did: whether it enqueued notifications, and the timeline entries it wrote. */
+type DispatchOutcome = { enqueued: boolean; entries: TimelineEntry[] };
 type EscalationRow = Omit<OnCallTables['oncall_escalations'], 'id'> & { id: number };
 
 /**
@@ -130,20 +134,31 @@ export class EscalationService {
 
   // ---- the dispatcher: timeline entries → notifications, escalation starts and stops ------------
 
+  /** Every dispatchable entry up to this id was dispatched (or claimed elsewhere) at this process's last scan. */
+  private scannedUpTo = 0;
+
   /**
    * Reads incident timeline entries not yet dispatched and acts on each exactly once: the dispatch
    * mark, the outbox rows and the escalation change commit in one transaction. Timeline entries are
    * the durable record of what happened, so a crash after an incident commits but before notifying
    * loses nothing: the next tick (in any process) picks the entry up.
+   *
+   * A full scan starts at the durable cursor, which trails by CURSOR_SETTLE_MS so that entries
+   * committed late with lower ids (PostgreSQL) are not skipped; under a stream of new incidents that
+   * is every entry of the last minute, on every tick. Other scans start where this process last found
+   * everything dispatched (`scannedUpTo`): the worker runs those on pokes and a full scan on its poll,
+   * so a late or failed entry waits at most one poll interval.
    */
-  async dispatchTimeline(): Promise<number> {
+  async dispatchTimeline(options: { full?: boolean } = {}): Promise<number> {
+    const full = options.full ?? true;
     const cursorRow = await this.db.selectFrom('oncall_dispatch_cursor').select('last_entry_id').where('name', '=', 'timeline').executeTakeFirst();
     const cursor = Number(cursorRow?.last_entry_id ?? 0);
+    const from = full ? cursor : Math.max(cursor, this.scannedUpTo);
     const timeline = viewAs<OnCallTables & IncidentTables>(this.db);
     const entries = await timeline
       .selectFrom('timeline_entries')
       .selectAll('timeline_entries')
-      .where('id', '>', cursor)
+      .where('id', '>', from)
       .where('kind', 'in', DISPATCHED_KINDS)
       .where((eb) =>
         eb.not(eb.exists(eb.selectFrom('oncall_dispatched_entries').select('entry_id').whereRef('oncall_dispatched_entries.entry_id', '=', 'timeline_entries.id'))),
@@ -151,35 +166,49 @@ export class EscalationService {
       .orderBy('id')
       .limit(200)
       .execute();
+    const pending = entries.map((raw) => ({ ...raw, id: Number(raw.id), data: fromJson<Record<string, unknown>>(raw.data, {}) }));
+    let outcomes: (DispatchOutcome | null)[] | null = null;
+    if (pending.length > 1) {
+      // A burst of incidents leaves many entries: one transaction (one commit) for all of them, not one
+      // each. Marks and effects still commit together, so each entry is still acted on exactly once.
+      try {
+        outcomes = await this.db.transaction().execute(async (trx) => {
+          const results: (DispatchOutcome | null)[] = [];
+          for (const entry of pending) results.push(await this.dispatchMarked(trx, entry));
+          return results;
+        });
+      } catch (error) {
+        this.options.log.warn({ err: error, entries: pending.length }, 'dispatching timeline entries together failed; dispatching them one by one');
+      }
+    }
+    let firstFailed: number | null = null;
+    if (!outcomes) {
+      // One transaction per entry, so an entry that cannot be dispatched holds up no other.
+      outcomes = [];
+      for (const entry of pending) {
+        try {
+          outcomes.push(await this.db.transaction().execute((trx) => this.dispatchMarked(trx, entry)));
+        } catch (error) {
+          this.options.log.error({ err: error, entry: entry.id }, 'dispatching a timeline entry failed; will retry');
+          outcomes.push(null);
+          firstFailed ??= entry.id;
+        }
+      }
+    }
+    const lastRead = pending[pending.length - 1];
+    if (lastRead) this.scannedUpTo = Math.max(this.scannedUpTo, firstFailed !== null ? firstFailed - 1 : lastRead.id);
     let dispatched = 0;
     let enqueued = false;
     const emitted: TimelineEntry[] = [];
-    for (const raw of entries) {
-      const entry = { ...raw, id: Number(raw.id), data: fromJson<Record<string, unknown>>(raw.data, {}) };
-      try {
-        const outcome = await this.db.transaction().execute(async (trx) => {
-          const mark = await trx
-            .insertInto('oncall_dispatched_entries')
-            .values({ entry_id: entry.id, dispatched_at: this.clock().toISOString() })
-            .onConflict((oc) => oc.column('entry_id').doNothing())
-            .returning('entry_id')
-            .executeTakeFirst();
-          // Another process (or tick) dispatched it first.
-          if (!mark) return null;
-          return this.dispatchEntry(trx, entry);
-        });
-        if (outcome) {
-          dispatched++;
-          enqueued ||= outcome.enqueued;
-          emitted.push(...outcome.entries);
-        }
-      } catch (error) {
-        this.options.log.error({ err: error, entry: entry.id }, 'dispatching a timeline entry failed; will retry');
-      }
+    for (const outcome of outcomes) {
+      if (!outcome) continue;
+      dispatched++;
+      enqueued ||= outcome.enqueued;
+      emitted.push(...outcome.entries);
     }
     for (const entry of emitted) this.options.events.emit('timeline.appended', { entry });
     if (enqueued) this.options.notifications.onEnqueued();
-    await this.advanceCursor(cursor);
+    if (full) await this.advanceCursor(cursor);
     return dispatched;
   }
 
@@ -221,10 +250,19 @@ export class EscalationService {
       .execute();
   }
 
-  private async dispatchEntry(
-    trx: Transaction<OnCallTables>,
-    entry: { id: number; incident_id: string; kind: string; actor: string; at: string; summary: string; data: Record<string, unknown> },
-  ): Promise<{ enqueued: boolean; entries: TimelineEntry[] }> {
+  /** Marks the entry dispatched and acts on it; null when another process or tick marked it first. */
+  private async dispatchMarked(trx: Transaction<OnCallTables>, entry: DispatchedEntry): Promise<DispatchOutcome | null> {
+    const mark = await trx
+      .insertInto('oncall_dispatched_entries')
+      .values({ entry_id: entry.id, dispatched_at: this.clock().toISOString() })
+      .onConflict((oc) => oc.column('entry_id').doNothing())
+      .returning('entry_id')
+      .executeTakeFirst();
+    if (!mark) return null;
+    return this.dispatchEntry(trx, entry);
+  }
+
+  private async dispatchEntry(trx: Transaction<OnCallTables>, entry: DispatchedEntry): Promise<DispatchOutcome> {
     const incident = await this.options.incidents.get(entry.incident_id, viewAs<IncidentTables>(trx));
     let event: NotifyEvent;
     const context: Record<string, unknown> = {};
@@ -275,7 +313,7 @@ export class EscalationService {
       default:
         return { enqueued: false, entries };
     }
-    const request: NotifyRequest = { event, incidentId: incident.id, context, actor: entry.actor };
+    const request: NotifyRequest = { event, incidentId: incident.id, incident, context, actor: entry.actor };
     const outcome = await this.options.notifications.enqueueInTransaction(trx, request);
     return { enqueued: outcome.ids.length > 0, entries };
   }

@@ -3,6 +3,8 @@ import type { EscalationService } from './escalations.ts';
 import type { NotificationService } from './notify/service.ts';
 
 export const POLL_INTERVAL_MS = 1000;
+/** Shortest time between two ticks started by pokes. */
+const MIN_POKE_GAP_MS = 50;
 
 /**
  * Drives the stored work: timeline entries to dispatch, escalation timers that are due, notifications
@@ -15,6 +17,8 @@ export class OnCallWorker {
   private pokeScheduled = false;
   private deliveryPokeScheduled = false;
   private timer: NodeJS.Timeout | null = null;
+  private pokeTimer: NodeJS.Timeout | null = null;
+  private lastPokedTickAt = 0;
   private running = false;
 
   constructor(
@@ -28,17 +32,25 @@ export class OnCallWorker {
    * after moving their clock, instead of waiting for the poll.
    */
   runDueWork(): Promise<void> {
-    return this.enqueue(true);
+    return this.enqueue(true, true);
   }
 
-  /** Something happened on an incident: dispatch, fire and deliver soon. */
+  /**
+   * Something happened on an incident: dispatch, fire and deliver soon. At once when the worker has
+   * been quiet; under a stream of incidents at most one poked tick per MIN_POKE_GAP_MS, so one tick
+   * (and one transaction) dispatches many entries instead of a tick per incident.
+   */
   poke(): void {
     if (!this.running || this.pokeScheduled) return;
     this.pokeScheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.pokeScheduled = false;
-      void this.enqueue(false);
-    });
+      this.pokeTimer = null;
+      if (this.running) void this.enqueue(false, false);
+    };
+    const wait = this.lastPokedTickAt + MIN_POKE_GAP_MS - Date.now();
+    if (wait > 0) this.pokeTimer = setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   /** Notifications were enqueued: only the delivery step needs to run (cheaper at high rates). */
@@ -54,7 +66,7 @@ export class OnCallWorker {
 
   start(): void {
     this.running = true;
-    this.timer = setInterval(() => void this.enqueue(false), POLL_INTERVAL_MS);
+    this.timer = setInterval(() => void this.enqueue(false, true), POLL_INTERVAL_MS);
     this.timer.unref();
     this.poke();
   }
@@ -63,21 +75,26 @@ export class OnCallWorker {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.pokeTimer) clearTimeout(this.pokeTimer);
+    this.pokeTimer = null;
+    this.pokeScheduled = false;
     await this.chain;
     await this.notifications.settle();
   }
 
-  private enqueue(settle: boolean): Promise<void> {
-    const run = this.chain.then(() => this.tick(settle));
+  /** `full`: scan the timeline from the durable cursor (the poll, tests); pokes scan only what is new. */
+  private enqueue(settle: boolean, full: boolean): Promise<void> {
+    const run = this.chain.then(() => this.tick(settle, full));
     this.chain = run.catch((error: unknown) => this.log.error({ err: error }, 'on-call worker tick failed'));
     return run;
   }
 
-  private async tick(settle: boolean): Promise<void> {
-    await this.escalations.dispatchTimeline();
+  private async tick(settle: boolean, full: boolean): Promise<void> {
+    if (!full) this.lastPokedTickAt = Date.now();
+    await this.escalations.dispatchTimeline({ full });
     if ((await this.escalations.fireDue()) > 0) {
       // Firing wrote `escalated` entries: tell the team's channels in the same tick.
-      await this.escalations.dispatchTimeline();
+      await this.escalations.dispatchTimeline({ full: false });
     }
     await this.notifications.startDueDeliveries();
     if (settle) await this.notifications.settle();

@@ -12,4 +12,4 @@ export {
   type MigrationSet,
 } from './database.ts';
 export { toJson, fromJson, nowIso } from './values.ts';
-export { PreparedQuery, type PreparedValue } from './prepared.ts';
+export { PreparedQuery, PreparedInsert, type PreparedValue } from './prepared.ts';

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { INCIDENT_ID_PATTERN } from '../../src/incidents/index.ts';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.ts';
@@ -21,6 +22,51 @@ describeEachDatabase('concurrency', (kind) => {
     const numbers = ids.map((id) => Number(id.split('-')[2])).sort((a, b) => a - b);
     expect(numbers[0]).toBe(1);
     expect(numbers[199]).toBe(200);
+  });
+
+  /** Opens `count` keep-alive connections first, so the requests that follow arrive together and share a batch. */
+  const openConnections = (count: number) => Promise.all(Array.from({ length: count }, () => server.api('GET', '/healthz')));
+
+  it('creations sent together succeed or fail each on their own (group commit)', async () => {
+    await openConnections(30);
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        server.api('POST', '/api/v1/incidents', { title: `together ${i}`, severity: 'low', ...(i % 5 === 0 ? { services: ['no-such-service'] } : {}) }),
+      ),
+    );
+    responses.forEach((response, i) => {
+      if (i % 5 === 0) expect(response.body).toMatchObject({ status: 422, field: 'services[0]' });
+      else expect(response.status).toBe(201);
+    });
+    const created = responses.filter((r) => r.status === 201);
+    expect(new Set(created.map((r) => r.body.id)).size).toBe(24);
+    for (const response of created) {
+      const timeline = await server.api('GET', `/api/v1/incidents/${response.body.id}/timeline`);
+      expect(timeline.body.map((e: { kind: string }) => e.kind)).toEqual(['created', 'assigned']);
+      expect(timeline.body[0].summary).toBe(`low incident opened: ${response.body.title}`);
+    }
+  });
+
+  it('a creation whose write fails fails alone; the others sent with it are created', async () => {
+    // A trigger makes the database itself reject one title, as a constraint or disk error would.
+    const db = server.firebreak.ctx.database.db;
+    if (kind === 'sqlite') {
+      await sql`CREATE TRIGGER test_poison BEFORE INSERT ON incidents WHEN NEW.title = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`.execute(db);
+    } else {
+      await sql`CREATE FUNCTION test_poison() RETURNS trigger AS $$ BEGIN IF NEW.title = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql`.execute(db);
+      await sql`CREATE TRIGGER test_poison BEFORE INSERT ON incidents FOR EACH ROW EXECUTE FUNCTION test_poison()`.execute(db);
+    }
+    try {
+      await openConnections(20);
+      const titles = Array.from({ length: 20 }, (_, i) => (i === 7 || i === 13 ? 'poison' : `healthy ${i}`));
+      const responses = await Promise.all(titles.map((title) => server.api('POST', '/api/v1/incidents', { title, severity: 'high' })));
+      responses.forEach((response, i) => expect(response.status).toBe(titles[i] === 'poison' ? 500 : 201));
+      expect(new Set(responses.filter((r) => r.status === 201).map((r) => r.body.id)).size).toBe(18);
+      const listed = await server.api('GET', '/api/v1/incidents?q=poison');
+      expect(listed.body.items).toEqual([]);
+    } finally {
+      await sql`DROP TRIGGER test_poison${sql.raw(kind === 'postgres' ? ' ON incidents' : '')}`.execute(db);
+    }
   });
 
   it('a stale update gets 409 and changes nothing', async () => {

@@ -28,6 +28,8 @@ export interface NotifyRequest {
   event: NotifyEvent;
   /** The incident the message is about: its fields fill `{{incident.*}}`, and delivery shows on its timeline. */
   incidentId?: string;
+  /** That incident as the caller already read it in the same transaction, to spare reading it again. */
+  incident?: Incident;
   /** Send to exactly these channels. */
   channelIds?: string[];
   /** Send to this team's channels (and team-less ones) subscribed to the event; default: the incident's team. */
@@ -274,12 +276,15 @@ export class NotificationService {
   /** The same inside a caller's transaction, so the decision and its notifications commit together. Call `onEnqueued` after commit. */
   async enqueueInTransaction(executor: OnCallExecutor, request: NotifyRequest): Promise<EnqueueOutcome> {
     const trx = executor;
-    const incident = request.incidentId
-      ? await this.options.incidents.get(request.incidentId, viewAs<IncidentTables>(trx)).catch((error: unknown) => {
-          if (isAppError(error) && error.code === 'not_found') return null;
-          throw error;
-        })
-      : null;
+    const preloaded = request.incident && request.incident.id === request.incidentId ? request.incident : null;
+    const incident =
+      preloaded ??
+      (request.incidentId
+        ? await this.options.incidents.get(request.incidentId, viewAs<IncidentTables>(trx)).catch((error: unknown) => {
+            if (isAppError(error) && error.code === 'not_found') return null;
+            throw error;
+          })
+        : null);
     if (request.incidentId && !incident) {
       throw new AppError('unprocessable', `incident_id: incident ${request.incidentId} does not exist`, { field: 'incident_id' });
     }
@@ -291,7 +296,6 @@ export class NotificationService {
       at: now,
       incident: incident ? this.incidentView(incident) : (request.context?.incident ?? {}),
     };
-    const message = renderMessage(request.event, await this.templateFor(request.event, trx), view, now);
     const severity = (incident?.severity ?? request.severity ?? null) as Severity | null;
 
     const targets: { channel_id: string; recipient: string | null; address: string | null }[] = [];
@@ -325,6 +329,8 @@ export class NotificationService {
     }
     const ids: number[] = [];
     if (targets.length > 0) {
+      // Rendered only when someone will receive it: most incidents of a busy server reach no channel.
+      const message = renderMessage(request.event, await this.templateFor(request.event, trx), view, now);
       const rows = await trx
         .insertInto('notify_outbox')
         .values(
