@@ -34,7 +34,8 @@ export interface CreateFirebreakOptions {
 export async function createFirebreak(options: CreateFirebreakOptions): Promise<Firebreak> {
   const { config } = options;
   const log = options.log ?? pino({ level: config.logLevel, base: { service: 'firebreak' } });
-  const database = options.database ?? openDatabase(config.databaseUrl);
+  const database = options.database ??
+    openDatabase(config.databaseUrl, { onIdleConnectionLost: (error) => log.warn({ err: error }, 'an idle database connection was lost; the next query opens a new one') });
   const modules = options.modules ?? MODULES;
   const applied = await migrateToLatest(
     database,

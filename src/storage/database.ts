@@ -28,9 +28,13 @@ export const DEFAULT_SQLITE_PATH = path.join('data', 'firebreak.db');
  * Opens SQLite for `sqlite:<path>`, `sqlite::memory:` or a bare file path (default `./data/firebreak.db`),
  * and PostgreSQL for `postgres://` / `postgresql://` URLs.
  */
-export function openDatabase(url: string = DEFAULT_SQLITE_PATH, options: { poolSize?: number } = {}): Database {
+export function openDatabase(url: string = DEFAULT_SQLITE_PATH, options: { poolSize?: number; onIdleConnectionLost?: (error: Error) => void } = {}): Database {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    // An idle pooled connection can be dropped by the server (restart, failover, an administrator's
+    // termination). pg already discards that client and the next query opens a new one; without a
+    // listener the pool's 'error' event would crash the whole process instead.
+    pool.on('error', (error) => options.onIdleConnectionLost?.(error));
     const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', url, close: () => db.destroy() };
   }
