@@ -4,6 +4,7 @@
  * generator per stream, so a run replays exactly from its seed whatever order streams are sent in.
  */
 import type { Fault, TrafficStream } from './scenario.ts';
+import { seededRandom } from '../shared/random.ts';
 
 /** One call as the JSON LLM-request endpoint takes it (`POST /api/v1/llm/requests`). */
 export interface DrillCall {
@@ -29,18 +30,6 @@ export interface MinuteStats {
   rate_limited: number;
   ttft_p95_ms: number | null;
   latency_p95_ms: number | null;
-}
-
-/** mulberry32: small, fast and seedable. Returns uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function normal(r: () => number): number {

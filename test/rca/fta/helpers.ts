@@ -29,17 +29,8 @@ export function thrown(fn: () => unknown): AppError {
   throw new Error('expected an AppError, nothing was thrown');
 }
 
-/** Deterministic PRNG (mulberry32) so property-test failures reproduce from their seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so property-test failures reproduce from their seed. */
+export { seededRandom } from '../../support/random.ts';
 
 export function sortedSets(sets: { events: string[] }[]): string[] {
   return sets.map((s) => [...s.events].sort().join(',')).sort();
