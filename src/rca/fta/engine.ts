@@ -1,6 +1,7 @@
 import { FALSE_INPUT, inputEvent, TRUE_INPUT, type CompiledTree } from './compile.ts';
 import { DiagramStore, FALSE, TRUE } from './diagram.ts';
 import { assignLevels, findModules } from './modules.ts';
+import { isAppError } from '../../shared/errors.ts';
 
 /**
  * The exact core of the analysis: one BDD per module (a module's sub-modules appear in it as single
@@ -20,6 +21,8 @@ export interface ExactResult {
   cutSets: number;
   modules: number;
   bddNodes: number;
+  /** Most nodes in the store seen between gates while building the BDDs. */
+  peakNodes: number;
   timings: { bddMs: number; probabilityMs: number; cutSetsMs: number };
 }
 
@@ -36,10 +39,10 @@ interface Module {
  * `collectAbove`: store size above which unreferenced nodes are collected between gates (default: half the
  * budget, at least 1M nodes); tests set it low to exercise the collector.
  */
-export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAbove?: number): ExactResult {
+export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAbove?: number, rank?: Float64Array): ExactResult {
   const t0 = performance.now();
   const candidates = findModules(tree);
-  const { levelOfEvent, levelOfGate, levels } = assignLevels(tree, candidates);
+  const { levelOfEvent, levelOfGate, levels } = assignLevels(tree, candidates, rank);
   const eventOfLevel = new Int32Array(levels).fill(-1);
   const moduleOfLevel = new Int32Array(levels).fill(-1);
   const pByLevel = new Float64Array(levels);
@@ -71,21 +74,36 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
   // (unless it is a module's), and a collection between gates reclaims it along with intermediate results.
   const pendingUses = new Int32Array(tree.gates.length);
   for (const gate of tree.gates) for (const input of gate.inputs) if (input >= 0) pendingUses[input] = pendingUses[input]! + 1;
+  let peakNodes = 0;
   let collectAt = collectAbove ?? Math.max(1 << 20, nodeBudget >> 1);
+  /** Keeps the module roots and the diagrams of gates before `g` that are still to be used. */
+  const collect = (g: number): void => {
+    const roots: number[] = modules.map((m) => m.root);
+    for (let h = 0; h < g; h++) if (pendingUses[h]! > 0 && moduleIndex[h]! < 0) roots.push(gateBdd[h]!);
+    const map = store.compact(roots);
+    for (let h = 0; h < g; h++) gateBdd[h] = map[gateBdd[h]!]!;
+    for (const m of modules) m.root = map[m.root]!;
+  };
   for (let g = 0; g < tree.gates.length; g++) {
     const gate = tree.gates[g]!;
     if (store.size > collectAt) {
-      const roots: number[] = modules.map((m) => m.root);
-      for (let h = 0; h < g; h++) if (pendingUses[h]! > 0 && moduleIndex[h]! < 0) roots.push(gateBdd[h]!);
-      const map = store.compact(roots);
-      for (let h = 0; h < g; h++) gateBdd[h] = map[gateBdd[h]!]!;
-      for (const m of modules) m.root = map[m.root]!;
+      collect(g);
       // Live nodes close to the collection threshold: collect less often rather than thrash.
       if (collectAbove === undefined && store.size > collectAt >> 1) collectAt = Math.min(nodeBudget, store.size * 2);
     }
-    const inputs = gate.inputs.map(operand);
+    if (store.size > peakNodes) peakNodes = store.size;
+    let built: number;
+    try {
+      built = gateFunction(store, gate.type, gate.k, gate.inputs.map(operand));
+    } catch (error) {
+      // Out of room: most of the store may be garbage from earlier gates and from this attempt, so collect
+      // and try once more; only a gate that does not fit among the live diagrams is too large.
+      if (!isAppError(error) || error.code !== 'too_large_for_analysis') throw error;
+      collect(g);
+      built = gateFunction(store, gate.type, gate.k, gate.inputs.map(operand));
+    }
     for (const input of gate.inputs) if (input >= 0) pendingUses[input] = pendingUses[input]! - 1;
-    gateBdd[g] = gateFunction(store, gate.type, gate.k, inputs);
+    gateBdd[g] = built;
     const isCandidate = candidates[g] === 1 && (g === top || levelOfGate[g]! >= 0);
     // A module true when all its events are absent would break cut-set splicing (see minimalSolutions);
     // such gates (e.g. a NOT) simply stay part of their parent's diagram.
@@ -96,6 +114,8 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
       modules.push({ gate: g, root: gateBdd[g]!, level: g === top ? -1 : levelOfGate[g]!, parent: -1 });
     }
   }
+  // The gates' own diagrams are garbage now; the cut sets below need the room.
+  if (store.size > collectAt >> 1) collect(tree.gates.length);
   // Parent module: the owner of the gates that use it. Walk parents-first (reverse of children-first).
   const topModule = moduleIndex[top]!;
   ownerOf[top] = topModule;
@@ -121,13 +141,12 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
   // Probabilities children-first: a module's probability is its variable's probability in its parent.
   const prob = new Float64Array(store.size);
   prob[TRUE] = 1;
-  const { level, low, high } = store;
   const nodesOf = modules.map((m) => store.reachable(m.root));
   const bddNodes = nodesOf.reduce((sum, nodes) => sum + nodes.length, 0);
   modules.forEach((m, i) => {
     for (const n of nodesOf[i]!) {
-      const q = pByLevel[level[n]!]!;
-      prob[n] = q * prob[high[n]!]! + (1 - q) * prob[low[n]!]!;
+      const q = pByLevel[store.level(n)]!;
+      prob[n] = q * prob[store.high(n)]! + (1 - q) * prob[store.low(n)]!;
     }
     if (m.level >= 0) pByLevel[m.level] = prob[m.root]!;
   });
@@ -147,10 +166,10 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
       const n = nodes[j]!;
       const r = reach[n]!;
       if (r === 0) continue;
-      const l = level[n]!;
+      const l = store.level(n);
       const q = pByLevel[l]!;
-      const hi = high[n]!;
-      const lo = low[n]!;
+      const hi = store.high(n);
+      const lo = store.low(n);
       reach[hi] = reach[hi]! + r * q;
       reach[lo] = reach[lo]! + r * (1 - q);
       byLevel[l] = byLevel[l]! + r * (prob[hi]! - prob[lo]!);
@@ -173,9 +192,9 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
       const known = expanded.get(n);
       if (known !== undefined) return known;
       // Read the store's arrays afresh: they are reallocated as the store grows.
-      const lo = expand(store.low[n]!);
-      const hi = expand(store.high[n]!);
-      const l = store.level[n]!;
+      const lo = expand(store.low(n));
+      const hi = expand(store.high(n));
+      const l = store.level(n);
       const sub = moduleOfLevel[l]!;
       const r = sub >= 0 ? store.union(store.concat(spliced[sub]!, hi), lo) : store.zbdd(l, lo, hi);
       expanded.set(n, r);
@@ -194,19 +213,20 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
     cutSets: spliced[topModule]!,
     modules: modules.length,
     bddNodes,
+    peakNodes: Math.max(peakNodes, store.size),
     timings: { bddMs: t1 - t0, probabilityMs: t2 - t1, cutSetsMs: t3 - t2 },
   };
 }
 
 /** Value of the function when every variable is false: follow the low edges. */
 function lowestOutcome(store: DiagramStore, f: number): number {
-  while (f > TRUE) f = store.low[f]!;
+  while (f > TRUE) f = store.low(f);
   return f;
 }
 
 function gateFunction(store: DiagramStore, type: CompiledTree['gates'][number]['type'], k: number, inputs: number[]): number {
   // Combining the operands whose top variable is deepest first keeps intermediate diagrams small.
-  const byLevel = (): number[] => [...inputs].sort((a, b) => store.level[b]! - store.level[a]!);
+  const byLevel = (): number[] => [...inputs].sort((a, b) => store.level(b) - store.level(a));
   switch (type) {
     case 'and':
       return byLevel().reduce((acc, x) => store.and(acc, x), TRUE);
