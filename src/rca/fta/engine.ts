@@ -75,7 +75,10 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
   const pendingUses = new Int32Array(tree.gates.length);
   for (const gate of tree.gates) for (const input of gate.inputs) if (input >= 0) pendingUses[input] = pendingUses[input]! + 1;
   let peakNodes = 0;
-  let collectAt = collectAbove ?? Math.max(1 << 20, nodeBudget >> 1);
+  // Collecting costs a pass over the live nodes and a rehash, so it waits until the store is three quarters
+  // full; a gate that overflows the budget anyway triggers a collection and is built again.
+  const threshold = (live: number): number => collectAbove ?? Math.max(Math.floor(nodeBudget * 0.75), live + ((nodeBudget - live) >> 1));
+  let collectAt = threshold(0);
   /** Keeps the module roots and the diagrams of gates before `g` that are still to be used. */
   const collect = (g: number): void => {
     const roots: number[] = modules.map((m) => m.root);
@@ -88,8 +91,8 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
     const gate = tree.gates[g]!;
     if (store.size > collectAt) {
       collect(g);
-      // Live nodes close to the collection threshold: collect less often rather than thrash.
-      if (collectAbove === undefined && store.size > collectAt >> 1) collectAt = Math.min(nodeBudget, store.size * 2);
+      // Many live nodes: collect less often rather than thrash.
+      collectAt = threshold(store.size);
     }
     if (store.size > peakNodes) peakNodes = store.size;
     let built: number;
@@ -115,7 +118,7 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
     }
   }
   // The gates' own diagrams are garbage now; the cut sets below need the room.
-  if (store.size > collectAt >> 1) collect(tree.gates.length);
+  if (store.size > collectAt) collect(tree.gates.length);
   // Parent module: the owner of the gates that use it. Walk parents-first (reverse of children-first).
   const topModule = moduleIndex[top]!;
   ownerOf[top] = topModule;
@@ -182,26 +185,37 @@ export function analyzeExactly(tree: CompiledTree, nodeBudget: number, collectAb
   const t2 = performance.now();
 
   // Cut sets children-first; each module variable is replaced by its module's (already spliced) cut sets.
-  const spliced = new Int32Array(modules.length);
-  const memo = new Int32Array(store.size).fill(-1);
-  modules.forEach((m, i) => {
-    const own = store.minimalSolutions(m.root, memo, monotone[i] === 1);
-    const expanded = new Map<number, number>();
-    const expand = (n: number): number => {
-      if (n <= TRUE) return n;
-      const known = expanded.get(n);
-      if (known !== undefined) return known;
-      // Read the store's arrays afresh: they are reallocated as the store grows.
-      const lo = expand(store.low(n));
-      const hi = expand(store.high(n));
-      const l = store.level(n);
-      const sub = moduleOfLevel[l]!;
-      const r = sub >= 0 ? store.union(store.concat(spliced[sub]!, hi), lo) : store.zbdd(l, lo, hi);
-      expanded.set(n, r);
-      return r;
-    };
-    spliced[i] = expand(own);
-  });
+  const spliceCutSets = (): Int32Array => {
+    const spliced = new Int32Array(modules.length);
+    const memo = new Int32Array(store.size).fill(-1);
+    modules.forEach((m, i) => {
+      const own = store.minimalSolutions(m.root, memo, monotone[i] === 1);
+      const expanded = new Map<number, number>();
+      const expand = (n: number): number => {
+        if (n <= TRUE) return n;
+        const known = expanded.get(n);
+        if (known !== undefined) return known;
+        const lo = expand(store.low(n));
+        const hi = expand(store.high(n));
+        const l = store.level(n);
+        const sub = moduleOfLevel[l]!;
+        const r = sub >= 0 ? store.union(store.concat(spliced[sub]!, hi), lo) : store.zbdd(l, lo, hi);
+        expanded.set(n, r);
+        return r;
+      };
+      spliced[i] = expand(own);
+    });
+    return spliced;
+  };
+  let spliced: Int32Array;
+  try {
+    spliced = spliceCutSets();
+  } catch (error) {
+    // As for gates: drop everything but the module diagrams (partial cut sets included) and start again.
+    if (!isAppError(error) || error.code !== 'too_large_for_analysis') throw error;
+    collect(0);
+    spliced = spliceCutSets();
+  }
   const t3 = performance.now();
 
   return {
