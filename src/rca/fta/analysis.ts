@@ -5,7 +5,7 @@ import { DiagramStore, FALSE, TRUE } from './diagram.ts';
 import { analyzeExactly } from './engine.ts';
 import type { FaultTreeModel } from './model.ts';
 import { validateFaultTreeModel } from './validate.ts';
-import { VARIABLE_ORDERS, variableRank, type VariableOrder } from './order.ts';
+import { VARIABLE_ORDERS, variableRanks, type VariableOrder } from './order.ts';
 
 export interface AnalysisOptions {
   /** Gate to analyse; default: the model's single root, else the first fault tree's top. */
@@ -18,7 +18,7 @@ export interface AnalysisOptions {
   maxCutSets?: number;
   /** Most decision-diagram nodes held at once (BDD and ZBDD together; dead BDD nodes are collected between gates) before giving up with too_large_for_analysis. Default 8 000 000 (~200 MB). */
   nodeBudget?: number;
-  /** Static BDD variable order within each module (default heaviest-first); for experiments and benchmarks. */
+  /** Static BDD variable order within each module (default `auto`: depth-first and heaviest-first raced); for experiments and benchmarks. */
   variableOrder?: VariableOrder;
 }
 
@@ -76,7 +76,7 @@ export interface FaultTreeAnalysis {
 }
 
 const DEFAULT_NODE_BUDGET = 8_000_000;
-const DEFAULT_VARIABLE_ORDER: VariableOrder = 'heaviest-first';
+const DEFAULT_VARIABLE_ORDER: VariableOrder = 'auto';
 const DEFAULT_MAX_CUT_SETS = 100;
 
 function checkOptions(options: AnalysisOptions): void {
@@ -318,7 +318,7 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
   const maxCutSets = options.maxCutSets ?? DEFAULT_MAX_CUT_SETS;
   const t0 = performance.now();
 
-  const exactResult = analyzeExactly(tree, nodeBudget, undefined, variableRank(tree, options.variableOrder ?? DEFAULT_VARIABLE_ORDER));
+  const exactResult = analyzeExactly(tree, nodeBudget, undefined, variableRanks(tree, options.variableOrder ?? DEFAULT_VARIABLE_ORDER));
   const { store, pByLevel: p, eventOfLevel } = exactResult;
   const exact = exactResult.topProbability;
   const t1 = performance.now();

@@ -28,11 +28,22 @@ const OP_UNION = 6;
 const OP_CONCAT = 7;
 const OP_UNSATISFIED = 8;
 
+/** Thrown when a store passes its `workLimit`; the store is then to be abandoned. */
+export class WorkLimitReached extends Error {
+  constructor() {
+    super('work limit reached');
+  }
+}
+
 export class DiagramStore {
   /** (level, low, high, unused) for node id i at 4i .. 4i+3. */
   private nodes: Int32Array;
   /** Number of nodes, terminals included; the next id. */
   size = 2;
+  /** Nodes ever created (collections do not lower it): the work done so far. */
+  created = 0;
+  /** `created` beyond which node creation throws WorkLimitReached (see analyzeExactly's race). */
+  workLimit = Infinity;
   private capacity: number;
   private table: Int32Array;
   private tableMask: number;
@@ -87,12 +98,14 @@ export class DiagramStore {
         { field: 'nodeBudget', nodeBudget: this.nodeBudget },
       );
     }
+    if (this.created >= this.workLimit) throw new WorkLimitReached();
     if (id >= this.capacity) this.growNodes();
     const at = id << 2;
     this.nodes[at] = l;
     this.nodes[at + 1] = lo;
     this.nodes[at + 2] = hi;
     this.size = id + 1;
+    this.created++;
     table[slot] = id;
     if (this.size * 2 > table.length) this.growTable();
     return id;

@@ -153,18 +153,23 @@ export function depthFirstPositions(tree: CompiledTree, key?: (node: number) => 
   return position;
 }
 
-/** Static variable orders the engine can use (see the README for how they fare on the Aralia trees). */
-export type VariableOrder = 'depth-first' | 'heaviest-first' | 'force';
-export const VARIABLE_ORDERS: readonly VariableOrder[] = ['depth-first', 'heaviest-first', 'force'];
+/**
+ * Variable orders the engine can use (see the README for how they fare on the Aralia trees). `auto` races
+ * depth-first against heaviest-first: neither wins on every tree.
+ */
+export type VariableOrder = 'auto' | 'depth-first' | 'heaviest-first' | 'force';
+export const VARIABLE_ORDERS: readonly VariableOrder[] = ['auto', 'depth-first', 'heaviest-first', 'force'];
 
-/** Rank per node for `assignLevels`; undefined means plain depth-first, inputs in written order. */
-export function variableRank(tree: CompiledTree, order: VariableOrder): Float64Array | undefined {
+/** Candidate ranks per node for `analyzeExactly`; undefined means plain depth-first, inputs in written order. */
+export function variableRanks(tree: CompiledTree, order: VariableOrder): (Float64Array | undefined)[] {
   switch (order) {
+    case 'auto':
+      return [undefined, heaviestFirstPositions(tree)];
     case 'depth-first':
-      return undefined;
+      return [undefined];
     case 'heaviest-first':
-      return heaviestFirstPositions(tree);
+      return [heaviestFirstPositions(tree)];
     case 'force':
-      return forceRank(tree);
+      return [forceRank(tree)];
   }
 }
