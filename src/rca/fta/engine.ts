@@ -120,13 +120,15 @@ class GateBuilder {
     }
     if (store.size > this.peakNodes) this.peakNodes = store.size;
     let built: number;
+    const roomBefore = this.nodeBudget + 2 - store.size;
     try {
       built = gateFunction(store, gate.type, gate.k, gate.inputs.map((input) => this.operand(input)));
     } catch (error) {
-      // Out of room: most of the store may be garbage from earlier gates and from this attempt, so collect
-      // and try once more; only a gate that does not fit among the live diagrams is too large.
+      // Out of room: much of the store may be garbage from earlier gates, so collect and try once more,
+      // if that gives the gate substantially more room than it just used up; otherwise it is too large.
       if (!isAppError(error) || error.code !== 'too_large_for_analysis') throw error;
       this.collect(g);
+      if (this.nodeBudget + 2 - store.size < 1.5 * roomBefore) throw error;
       built = gateFunction(store, gate.type, gate.k, gate.inputs.map((input) => this.operand(input)));
     }
     for (const input of gate.inputs) if (input >= 0) this.pendingUses[input]!--;

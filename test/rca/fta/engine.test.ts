@@ -3,6 +3,7 @@ import { compileTree } from '../../../src/rca/fta/compile.ts';
 import { DiagramStore, FALSE, TRUE } from '../../../src/rca/fta/diagram.ts';
 import { analyzeExactly } from '../../../src/rca/fta/engine.ts';
 import { randomTree } from './random-trees.ts';
+import { forceRank, heaviestFirstPositions } from '../../../src/rca/fta/order.ts';
 
 /** Every set of a ZBDD family, as sorted level lists joined to strings, sorted. */
 function family(store: DiagramStore, root: number): string[] {
@@ -57,6 +58,26 @@ describe('exact engine internals', () => {
       expect(family(tight.store, tight.cutSets), context).toEqual(family(plain.store, plain.cutSets));
     }
     expect(retried).toBeGreaterThan(5);
+  });
+
+  it('every variable order, alone or raced, gives the same probability, importance and cut sets', () => {
+    for (let seed = 500; seed <= 580; seed++) {
+      const tree = randomTree(seed, 5 + (seed % 12), 4 + (seed % 14), seed % 3 !== 0);
+      const compiled = compileTree(tree.model, { top: tree.top });
+      const byName = (result: ReturnType<typeof analyzeExactly>): string[] =>
+        family(result.store, result.cutSets)
+          .map((set) => (set === '' ? [] : set.split(',')).map((l) => compiled.events[result.eventOfLevel[Number(l)]!]!).sort().join(','))
+          .sort();
+      const reference = analyzeExactly(compiled, 1_000_000);
+      const heaviest = heaviestFirstPositions(compiled);
+      for (const orders of [[heaviest], [forceRank(compiled)], [undefined, heaviest]]) {
+        const result = analyzeExactly(compiled, 1_000_000, undefined, orders);
+        const context = `seed ${seed}, ${orders.length} order(s)`;
+        expect(result.topProbability, context).toBeCloseTo(reference.topProbability, 13);
+        result.birnbaum.forEach((b, e) => expect(b, `${context} event ${e}`).toBeCloseTo(reference.birnbaum[e]!, 12));
+        expect(byName(result), context).toEqual(byName(reference));
+      }
+    }
   });
 
   it('minimal solutions by the monotone filter equal those by `without` on coherent trees', () => {
