@@ -184,7 +184,7 @@ export function analyzeExactly(
       const alone = racing[0]!;
       alone.store.workLimit = Infinity;
       try {
-        while (alone.next < gateCount) alone.build(alone.next++);
+        for (; alone.next < gateCount; alone.next++) alone.build(alone.next);
         builder = alone;
       } catch (error) {
         if (!isAppError(error) || error.code !== 'too_large_for_analysis') throw error;
