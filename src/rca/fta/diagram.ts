@@ -123,7 +123,7 @@ export class DiagramStore {
     // Rehashing is memory-bound (a cache miss per node), so a store that gets big jumps straight to the
     // table its budget needs instead of doubling its way there; small trees keep small tables.
     const full = 2 ** Math.ceil(Math.log2(2 * (this.nodeBudget + 2)));
-    const size = this.table.length >= 1 << 20 ? Math.max(full, this.table.length * 2) : this.table.length * 2;
+    const size = this.table.length >= 1 << 22 ? Math.max(full, this.table.length * 2) : this.table.length * 2;
     this.table = new Int32Array(size);
     this.tableMask = size - 1;
     this.rehash();

@@ -63,6 +63,8 @@ class GateBuilder {
   peakNodes = 0;
   /** The next gate to build. */
   next = 0;
+  /** Paused once for building a gate with more than half the budget (see analyzeExactly). */
+  paused = false;
 
   constructor(
     private readonly tree: CompiledTree,
@@ -182,13 +184,21 @@ export function analyzeExactly(
     }
     if (racing.length === 1) {
       const alone = racing[0]!;
-      alone.store.workLimit = Infinity;
+      // With another order in reserve, a single gate may use at most half the budget; past that the order
+      // is paused and the reserve tried (a gate that big rarely fits). Resumed, it goes on without the cap.
+      const capped = reserve.length > 0 && !alone.paused;
       try {
-        for (; alone.next < gateCount; alone.next++) alone.build(alone.next);
+        for (; alone.next < gateCount; alone.next++) {
+          alone.store.workLimit = capped ? alone.store.created + (nodeBudget >> 1) : Infinity;
+          alone.build(alone.next);
+        }
         builder = alone;
       } catch (error) {
-        if (!isAppError(error) || error.code !== 'too_large_for_analysis') throw error;
-        failure = error;
+        if (error instanceof WorkLimitReached) {
+          alone.paused = true;
+          reserve.push(alone);
+        } else if (isAppError(error) && error.code === 'too_large_for_analysis') failure = error;
+        else throw error;
         racing = [];
       }
       continue;
