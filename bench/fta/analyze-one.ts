@@ -4,14 +4,18 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { analyzeFaultTree, parseOpenPsaMef } from '../../src/rca/fta/index.ts';
 import { isAppError } from '../../src/shared/errors.ts';
+import type { VariableOrder } from '../../src/rca/fta/order.ts';
 
 const file = process.argv[2]!;
 const nodeBudget = process.env.FTA_NODE_BUDGET ? Number(process.env.FTA_NODE_BUDGET) : undefined;
+const variableOrder = process.env.FTA_ORDER as VariableOrder | undefined;
 const started = performance.now();
 try {
   const model = parseOpenPsaMef(readFileSync(file, 'utf8'));
   const parsed = performance.now();
-  const r = analyzeFaultTree(model, { maxCutSets: 10, nodeBudget });
+  const cpuBefore = process.cpuUsage();
+  const r = analyzeFaultTree(model, { maxCutSets: 10, nodeBudget, variableOrder });
+  const cpu = process.cpuUsage(cpuBefore);
   const done = performance.now();
   console.log(
     JSON.stringify({
@@ -24,6 +28,7 @@ try {
       modules: r.diagram.modules,
       parseMs: parsed - started,
       analysisMs: done - parsed,
+      analysisCpuMs: (cpu.user + cpu.system) / 1000,
       maxRssKb: process.resourceUsage().maxRSS,
     }),
   );

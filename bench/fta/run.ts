@@ -28,6 +28,7 @@ interface Row {
   modules?: number;
   parseMs?: number;
   analysisMs?: number;
+  analysisCpuMs?: number;
   maxRssKb?: number;
   error?: string;
 }
@@ -56,7 +57,7 @@ for (const file of files) {
   }
   rows.push(row);
   const summary = row.ok
-    ? `${row.gates} gates, ${row.basicEvents} events, ${row.cutSets} MCS, P=${row.exact?.toExponential(4)}, ${((row.analysisMs ?? 0) / 1000).toFixed(2)} s, ${((row.maxRssKb ?? 0) / 1024).toFixed(0)} MB`
+    ? `${row.gates} gates, ${row.basicEvents} events, ${row.cutSets} MCS, P=${row.exact?.toExponential(4)}, ${((row.analysisMs ?? 0) / 1000).toFixed(2)} s (CPU ${((row.analysisCpuMs ?? 0) / 1000).toFixed(2)} s), ${((row.maxRssKb ?? 0) / 1024).toFixed(0)} MB`
     : row.error;
   console.log(`${file.padEnd(14)} ${summary}`);
 }
@@ -65,30 +66,33 @@ const wallS = (Date.now() - wallStart) / 1000;
 const fmtS = (ms?: number): string => (ms === undefined ? '' : (ms / 1000).toFixed(2));
 const analysed = rows.filter((r) => r.ok);
 const totalAnalysisMs = analysed.reduce((s, r) => s + (r.analysisMs ?? 0) + (r.parseMs ?? 0), 0);
+const totalCpuMs = analysed.reduce((s, r) => s + (r.analysisCpuMs ?? 0), 0);
 const under10 = analysed.filter((r) => (r.analysisMs ?? 0) + (r.parseMs ?? 0) < 10_000).length;
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const table = [
-  '| Tree | Gates | Basic events | Minimal cut sets | P(top) exact | Time (s) | Peak RSS (MB) |',
-  '|---|---:|---:|---:|---:|---:|---:|',
+  '| Tree | Gates | Basic events | Minimal cut sets | P(top) exact | Time (s) | Analysis CPU (s) | Peak RSS (MB) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) =>
     r.ok
-      ? `| ${r.file.replace('.xml', '')}${r.coherent ? '' : ' ¹'} | ${r.gates} | ${r.basicEvents} | ${r.cutSets} | ${r.exact?.toExponential(4)} | ${fmtS((r.analysisMs ?? 0) + (r.parseMs ?? 0))} | ${((r.maxRssKb ?? 0) / 1024).toFixed(0)} |`
-      : `| ${r.file.replace('.xml', '')} | | | not analysed: ${r.error?.replace(/\|/g, '/').slice(0, 160)} | | ${fmtS(r.analysisMs)} | ${r.maxRssKb ? ((r.maxRssKb ?? 0) / 1024).toFixed(0) : ''} |`,
+      ? `| ${r.file.replace('.xml', '')}${r.coherent ? '' : ' ¹'} | ${r.gates} | ${r.basicEvents} | ${r.cutSets} | ${r.exact?.toExponential(4)} | ${fmtS((r.analysisMs ?? 0) + (r.parseMs ?? 0))} | ${fmtS(r.analysisCpuMs)} | ${((r.maxRssKb ?? 0) / 1024).toFixed(0)} |`
+      : `| ${r.file.replace('.xml', '')} | | | not analysed: ${r.error?.replace(/\|/g, '/').slice(0, 160)} | | ${fmtS(r.analysisMs)} | | ${r.maxRssKb ? ((r.maxRssKb ?? 0) / 1024).toFixed(0) : ''} |`,
   ),
 ];
 const section = [
   START,
   '## Fault tree analysis (Aralia benchmark, Open-PSA MEF)',
   '',
-  `Run ${new Date().toISOString()} with \`npx tsx bench/fta/run.ts\` on ${os.cpus().length} cores (${cpu}), Node ${process.version}; one child process per tree, default node budget${process.env.FTA_NODE_BUDGET ? ` overridden to ${process.env.FTA_NODE_BUDGET}` : ' (8 000 000)'}, per-tree limit ${PER_TREE_TIMEOUT_S} s. The machine is shared, so times carry noise.`,
+  `Run ${new Date().toISOString()} with \`npx tsx bench/fta/run.ts\` on ${os.cpus().length} cores (${cpu}), Node ${process.version}; one child process per tree, default node budget${process.env.FTA_NODE_BUDGET ? ` overridden to ${process.env.FTA_NODE_BUDGET}` : ' (8 000 000)'}, variable order ${process.env.FTA_ORDER ?? 'auto'}, per-tree limit ${PER_TREE_TIMEOUT_S} s. The machine is shared, so times carry noise.`,
   '',
-  'Time = parse + full analysis (BDD per module, exact probability, importance of every event, ZBDD of all minimal cut sets, count, top-10 listing, rare-event and MCUB). Peak RSS is the child process\'s maxRSS (includes Node and tsx, ~110 MB baseline).',
+  'Time = parse + full analysis (BDD per module, exact probability, importance of every event, ZBDD of all minimal cut sets, count, top-10 listing, rare-event and MCUB); analysis CPU = the child process\'s CPU time for the analysis alone (`process.cpuUsage`), the figure to compare when the machine is loaded. Peak RSS is the child process\'s maxRSS (includes Node and tsx, ~110 MB baseline).',
+  '',
+  'Variable order `auto`: depth-first and heaviest-first are built side by side until one has created 512k nodes; the one with less work goes on (see `src/rca/fta/README.md`, which also records what was tried on das9701 and nus9601).',
   '',
   ...table,
   '',
   `¹ non-coherent (NOT/XOR): cut sets are those of the monotone approximation; P(top) is exact.`,
   '',
-  `**Total**: ${analysed.length} of ${rows.length} trees analysed exactly, ${under10} under 10 s; analysis time of those ${(totalAnalysisMs / 1000).toFixed(1)} s, wall time with process start-up ${wallS.toFixed(1)} s.`,
+  `**Total**: ${analysed.length} of ${rows.length} trees analysed exactly, ${under10} under 10 s; analysis time of those ${(totalAnalysisMs / 1000).toFixed(1)} s (analysis CPU ${(totalCpuMs / 1000).toFixed(1)} s), wall time with process start-up ${wallS.toFixed(1)} s.`,
   END,
 ].join('\n');
 

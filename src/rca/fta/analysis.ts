@@ -5,6 +5,7 @@ import { DiagramStore, FALSE, TRUE } from './diagram.ts';
 import { analyzeExactly } from './engine.ts';
 import type { FaultTreeModel } from './model.ts';
 import { validateFaultTreeModel } from './validate.ts';
+import { VARIABLE_ORDERS, variableRanks, type VariableOrder } from './order.ts';
 
 export interface AnalysisOptions {
   /** Gate to analyse; default: the model's single root, else the first fault tree's top. */
@@ -17,6 +18,8 @@ export interface AnalysisOptions {
   maxCutSets?: number;
   /** Most decision-diagram nodes held at once (BDD and ZBDD together; dead BDD nodes are collected between gates) before giving up with too_large_for_analysis. Default 8 000 000 (~200 MB). */
   nodeBudget?: number;
+  /** Static BDD variable order within each module (default `auto`: depth-first and heaviest-first raced); for experiments and benchmarks. */
+  variableOrder?: VariableOrder;
 }
 
 export interface CutSet {
@@ -73,10 +76,14 @@ export interface FaultTreeAnalysis {
 }
 
 const DEFAULT_NODE_BUDGET = 8_000_000;
+const DEFAULT_VARIABLE_ORDER: VariableOrder = 'auto';
 const DEFAULT_MAX_CUT_SETS = 100;
 
 function checkOptions(options: AnalysisOptions): void {
-  const { maxOrder, cutoff, maxCutSets, nodeBudget } = options;
+  const { maxOrder, cutoff, maxCutSets, nodeBudget, variableOrder } = options;
+  if (variableOrder !== undefined && !VARIABLE_ORDERS.includes(variableOrder)) {
+    throw new AppError('validation_failed', `variableOrder: must be one of ${VARIABLE_ORDERS.join(', ')}`, { field: 'variableOrder' });
+  }
   if (maxOrder !== undefined && (!Number.isInteger(maxOrder) || maxOrder < 1)) {
     throw new AppError('validation_failed', 'maxOrder: must be an integer >= 1', { field: 'maxOrder' });
   }
@@ -112,9 +119,9 @@ class FamilyStats {
     this.maxProb = new Float64Array(this.nodes.length);
     this.minProb = new Float64Array(this.nodes.length);
     this.nodes.forEach((n, i) => {
-      const q = p[store.level[n]!]!;
-      const hi = store.high[n]!;
-      const lo = store.low[n]!;
+      const q = p[store.level(n)]!;
+      const hi = store.high(n);
+      const lo = store.low(n);
       this.maxProb[i] = Math.max(q * this.max(hi), this.max(lo));
       this.minProb[i] = Math.min(q * this.min(hi), this.min(lo));
     });
@@ -133,7 +140,7 @@ class FamilyStats {
     const counts: bigint[] = new Array<bigint>(this.nodes.length);
     const get = (n: number): bigint => (n === FALSE ? 0n : n === TRUE ? 1n : counts[this.slotOf[n]!]!);
     this.nodes.forEach((n, i) => {
-      counts[i] = get(this.store.low[n]!) + get(this.store.high[n]!);
+      counts[i] = get(this.store.low(n)) + get(this.store.high(n));
     });
     return get(this.root);
   }
@@ -144,9 +151,9 @@ class FamilyStats {
     const out = new Float64Array(terms);
     const at = (n: number, m: number): number => (n === FALSE ? 0 : n === TRUE ? 1 : sums[this.slotOf[n]! * terms + m]!);
     this.nodes.forEach((n, i) => {
-      const q = this.p[this.store.level[n]!]!;
-      const hi = this.store.high[n]!;
-      const lo = this.store.low[n]!;
+      const q = this.p[this.store.level(n)]!;
+      const hi = this.store.high(n);
+      const lo = this.store.low(n);
       let qm = 1;
       for (let m = 0; m < terms; m++) {
         qm *= q;
@@ -165,13 +172,13 @@ function limitOrder(store: DiagramStore, root: number, maxOrder: number): number
     if (n <= TRUE) return n;
     if (k === 0) {
       let m = n;
-      while (m > TRUE) m = store.low[m]!;
+      while (m > TRUE) m = store.low(m);
       return m;
     }
     const key = n * (maxOrder + 1) + k;
     const known = memo.get(key);
     if (known !== undefined) return known;
-    const r = store.zbdd(store.level[n]!, visit(store.low[n]!, k), visit(store.high[n]!, k - 1));
+    const r = store.zbdd(store.level(n), visit(store.low(n), k), visit(store.high(n), k - 1));
     memo.set(key, r);
     return r;
   };
@@ -187,8 +194,8 @@ function limitProbability(store: DiagramStore, stats: FamilyStats, p: Float64Arr
     let byThreshold = memo.get(n);
     const known = byThreshold?.get(threshold);
     if (known !== undefined) return known;
-    const q = p[store.level[n]!]!;
-    const r = store.zbdd(store.level[n]!, visit(store.low[n]!, threshold), q > 0 ? visit(store.high[n]!, threshold / q) : FALSE);
+    const q = p[store.level(n)]!;
+    const r = store.zbdd(store.level(n), visit(store.low(n), threshold), q > 0 ? visit(store.high(n), threshold / q) : FALSE);
     if (!byThreshold) memo.set(n, (byThreshold = new Map()));
     byThreshold.set(threshold, r);
     return r;
@@ -250,7 +257,7 @@ function mostProbableSets(store: DiagramStore, stats: FamilyStats, p: Float64Arr
     node,
     prob,
     bound: quantise(prob * stats.max(node)),
-    level: store.level[node]!,
+    level: store.level(node),
     events,
   });
   push(candidate(stats.root, 1, null));
@@ -262,9 +269,9 @@ function mostProbableSets(store: DiagramStore, stats: FamilyStats, p: Float64Arr
       out.push({ levels: levels.reverse(), probability: c.prob });
       continue;
     }
-    const l = store.level[c.node]!;
-    const hi = store.high[c.node]!;
-    const lo = store.low[c.node]!;
+    const l = store.level(c.node);
+    const hi = store.high(c.node);
+    const lo = store.low(c.node);
     const hiProb = c.prob * p[l]!;
     push(candidate(hi, hiProb, { level: l, next: c.events }));
     if (lo !== FALSE) push(candidate(lo, c.prob, c.events));
@@ -283,8 +290,8 @@ function minCutUpperBound(stats: FamilyStats, count: bigint, store: DiagramStore
     const walk = (n: number, prob: number): void => {
       if (n === TRUE) logProduct += Math.log1p(-prob);
       else if (n !== FALSE) {
-        walk(store.high[n]!, prob * p[store.level[n]!]!);
-        walk(store.low[n]!, prob);
+        walk(store.high(n), prob * p[store.level(n)]!);
+        walk(store.low(n), prob);
       }
     };
     walk(stats.root, 1);
@@ -311,7 +318,7 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
   const maxCutSets = options.maxCutSets ?? DEFAULT_MAX_CUT_SETS;
   const t0 = performance.now();
 
-  const exactResult = analyzeExactly(tree, nodeBudget);
+  const exactResult = analyzeExactly(tree, nodeBudget, undefined, variableRanks(tree, options.variableOrder ?? DEFAULT_VARIABLE_ORDER));
   const { store, pByLevel: p, eventOfLevel } = exactResult;
   const exact = exactResult.topProbability;
   const t1 = performance.now();

@@ -2,8 +2,10 @@ import { AppError } from '../../shared/errors.ts';
 
 /**
  * One store of decision-diagram nodes, shared by the BDD (Boolean functions) and the ZBDD (families of
- * cut sets). A node is a triple (level, low, high) with a unique id; ids are integers into typed arrays,
- * so millions of nodes cost ~12 bytes each plus the hash slot, and the GC never sees them.
+ * cut sets). A node is a triple (level, low, high) with a unique id; ids index one typed array holding the
+ * triples side by side (16 bytes a node, so one cache line serves a node's three fields: the operations
+ * are bound by memory latency, not arithmetic), and the GC never sees them. The computed cache is laid out
+ * the same way.
  *
  * The same triple means different things as a BDD node (if-then-else on the variable) and as a ZBDD node
  * (sets without / with the variable), and only the reduction rule differs (BDD: low == high disappears;
@@ -26,19 +28,27 @@ const OP_UNION = 6;
 const OP_CONCAT = 7;
 const OP_UNSATISFIED = 8;
 
+/** Thrown when a store passes its `workLimit`; the store is then to be abandoned. */
+export class WorkLimitReached extends Error {
+  constructor() {
+    super('work limit reached');
+  }
+}
+
 export class DiagramStore {
-  level: Int32Array;
-  low: Int32Array;
-  high: Int32Array;
+  /** (level, low, high, unused) for node id i at 4i .. 4i+3. */
+  private nodes: Int32Array;
   /** Number of nodes, terminals included; the next id. */
   size = 2;
+  /** Nodes ever created (collections do not lower it): the work done so far. */
+  created = 0;
+  /** `created` beyond which node creation throws WorkLimitReached (see analyzeExactly's race). */
+  workLimit = Infinity;
   private capacity: number;
   private table: Int32Array;
   private tableMask: number;
-  private cacheOp: Int32Array;
-  private cacheA: Int32Array;
-  private cacheB: Int32Array;
-  private cacheR: Int32Array;
+  /** (op, a, b, result) per slot, side by side. */
+  private cache: Int32Array;
   private cacheMask: number;
   private readonly maxCacheBits = 22;
   /** Visit marks for `reachable`, compared with `epoch` so they never need clearing. */
@@ -47,31 +57,37 @@ export class DiagramStore {
 
   constructor(readonly nodeBudget: number) {
     this.capacity = 1 << 14;
-    this.level = new Int32Array(this.capacity);
-    this.low = new Int32Array(this.capacity);
-    this.high = new Int32Array(this.capacity);
-    this.level[0] = TERMINAL_LEVEL;
-    this.level[1] = TERMINAL_LEVEL;
+    this.nodes = new Int32Array(this.capacity * 4);
+    this.nodes[0] = TERMINAL_LEVEL;
+    this.nodes[4] = TERMINAL_LEVEL;
     this.table = new Int32Array(1 << 15);
     this.tableMask = (1 << 15) - 1;
-    const cacheSize = 1 << 16;
-    this.cacheOp = new Int32Array(cacheSize);
-    this.cacheA = new Int32Array(cacheSize);
-    this.cacheB = new Int32Array(cacheSize);
-    this.cacheR = new Int32Array(cacheSize);
-    this.cacheMask = cacheSize - 1;
+    this.cache = new Int32Array(4 << 16);
+    this.cacheMask = (1 << 16) - 1;
+  }
+
+  level(n: number): number {
+    return this.nodes[n << 2]!;
+  }
+
+  low(n: number): number {
+    return this.nodes[(n << 2) + 1]!;
+  }
+
+  high(n: number): number {
+    return this.nodes[(n << 2) + 2]!;
   }
 
   /** The node (level, low, high), found or created; no reduction rule applied here. */
   private node(l: number, lo: number, hi: number): number {
-    let h = (Math.imul(l, 0x9e3779b1) ^ Math.imul(lo, 0x85ebca77) ^ Math.imul(hi, 0xc2b2ae3d)) >>> 0;
-    h ^= h >>> 15;
-    let slot = h & this.tableMask;
+    let slot = hashTriple(l, lo, hi) & this.tableMask;
     const table = this.table;
+    const nodes = this.nodes;
     for (;;) {
       const id = table[slot]!;
       if (id === 0) break;
-      if (this.level[id] === l && this.low[id] === lo && this.high[id] === hi) return id;
+      const at = id << 2;
+      if (nodes[at] === l && nodes[at + 1] === lo && nodes[at + 2] === hi) return id;
       slot = (slot + 1) & this.tableMask;
     }
     const id = this.size;
@@ -82,11 +98,14 @@ export class DiagramStore {
         { field: 'nodeBudget', nodeBudget: this.nodeBudget },
       );
     }
+    if (this.created >= this.workLimit) throw new WorkLimitReached();
     if (id >= this.capacity) this.growNodes();
-    this.level[id] = l;
-    this.low[id] = lo;
-    this.high[id] = hi;
+    const at = id << 2;
+    this.nodes[at] = l;
+    this.nodes[at + 1] = lo;
+    this.nodes[at + 2] = hi;
     this.size = id + 1;
+    this.created++;
     table[slot] = id;
     if (this.size * 2 > table.length) this.growTable();
     return id;
@@ -94,59 +113,58 @@ export class DiagramStore {
 
   private growNodes(): void {
     const capacity = Math.min(this.capacity * 2, this.nodeBudget + 2);
-    const grow = (old: Int32Array): Int32Array => {
-      const next = new Int32Array(capacity);
-      next.set(old);
-      return next;
-    };
-    this.level = grow(this.level);
-    this.low = grow(this.low);
-    this.high = grow(this.high);
+    const next = new Int32Array(capacity * 4);
+    next.set(this.nodes);
+    this.nodes = next;
     this.capacity = capacity;
   }
 
   private growTable(): void {
-    const size = this.table.length * 2;
-    const table = new Int32Array(size);
-    const mask = size - 1;
-    for (let id = 2; id < this.size; id++) {
-      let h = (Math.imul(this.level[id]!, 0x9e3779b1) ^ Math.imul(this.low[id]!, 0x85ebca77) ^ Math.imul(this.high[id]!, 0xc2b2ae3d)) >>> 0;
-      h ^= h >>> 15;
-      let slot = h & mask;
-      while (table[slot] !== 0) slot = (slot + 1) & mask;
-      table[slot] = id;
-    }
-    this.table = table;
-    this.tableMask = mask;
+    // Rehashing is memory-bound (a cache miss per node), so a store that gets big jumps straight to the
+    // table its budget needs instead of doubling its way there; small trees keep small tables.
+    const full = 2 ** Math.ceil(Math.log2(2 * (this.nodeBudget + 2)));
+    const size = this.table.length >= 1 << 22 ? Math.max(full, this.table.length * 2) : this.table.length * 2;
+    this.table = new Int32Array(size);
+    this.tableMask = size - 1;
+    this.rehash();
     // A bigger diagram deserves a bigger computed cache (lossy, so just start it afresh).
     const cacheBits = Math.min(this.maxCacheBits, Math.log2(size));
-    if (1 << cacheBits > this.cacheOp.length) {
-      const n = 1 << cacheBits;
-      this.cacheOp = new Int32Array(n);
-      this.cacheA = new Int32Array(n);
-      this.cacheB = new Int32Array(n);
-      this.cacheR = new Int32Array(n);
-      this.cacheMask = n - 1;
+    if (1 << cacheBits > this.cacheMask + 1) {
+      this.cache = new Int32Array(4 << cacheBits);
+      this.cacheMask = (1 << cacheBits) - 1;
+    }
+  }
+
+  /** Puts every node into the (empty) unique table. */
+  private rehash(): void {
+    const { table, tableMask: mask, nodes } = this;
+    for (let id = 2; id < this.size; id++) {
+      const at = id << 2;
+      let slot = hashTriple(nodes[at]!, nodes[at + 1]!, nodes[at + 2]!) & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = id;
     }
   }
 
   private cacheSlot(op: number, a: number, b: number): number {
     let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(op, 0x27d4eb2f)) >>> 0;
     h ^= h >>> 16;
-    return h & this.cacheMask;
+    return (h & this.cacheMask) << 2;
   }
 
   private cached(op: number, a: number, b: number): number {
-    const slot = this.cacheSlot(op, a, b);
-    return this.cacheOp[slot] === op && this.cacheA[slot] === a && this.cacheB[slot] === b ? this.cacheR[slot]! : -1;
+    const at = this.cacheSlot(op, a, b);
+    const cache = this.cache;
+    return cache[at] === op && cache[at + 1] === a && cache[at + 2] === b ? cache[at + 3]! : -1;
   }
 
   private remember(op: number, a: number, b: number, r: number): number {
-    const slot = this.cacheSlot(op, a, b);
-    this.cacheOp[slot] = op;
-    this.cacheA[slot] = a;
-    this.cacheB[slot] = b;
-    this.cacheR[slot] = r;
+    const at = this.cacheSlot(op, a, b);
+    const cache = this.cache;
+    cache[at] = op;
+    cache[at + 1] = a;
+    cache[at + 2] = b;
+    cache[at + 3] = r;
     return r;
   }
 
@@ -157,7 +175,7 @@ export class DiagramStore {
    */
   compact(roots: ArrayLike<number>): Int32Array {
     const size = this.size;
-    const { level, low, high } = this;
+    const nodes = this.nodes;
     const keep = new Uint8Array(size);
     keep[FALSE] = 1;
     keep[TRUE] = 1;
@@ -167,7 +185,7 @@ export class DiagramStore {
       const n = stack.pop()!;
       if (keep[n]) continue;
       keep[n] = 1;
-      stack.push(low[n]!, high[n]!);
+      stack.push(nodes[(n << 2) + 1]!, nodes[(n << 2) + 2]!);
     }
     const map = new Int32Array(size).fill(-1);
     map[FALSE] = FALSE;
@@ -175,23 +193,17 @@ export class DiagramStore {
     let next = 2;
     for (let id = 2; id < size; id++) {
       if (!keep[id]) continue;
-      level[next] = level[id]!;
-      low[next] = map[low[id]!]!;
-      high[next] = map[high[id]!]!;
+      const from = id << 2;
+      const to = next << 2;
+      nodes[to] = nodes[from]!;
+      nodes[to + 1] = map[nodes[from + 1]!]!;
+      nodes[to + 2] = map[nodes[from + 2]!]!;
       map[id] = next++;
     }
     this.size = next;
     this.table.fill(0);
-    const table = this.table;
-    const mask = this.tableMask;
-    for (let id = 2; id < next; id++) {
-      let h = (Math.imul(level[id]!, 0x9e3779b1) ^ Math.imul(low[id]!, 0x85ebca77) ^ Math.imul(high[id]!, 0xc2b2ae3d)) >>> 0;
-      h ^= h >>> 15;
-      let slot = h & mask;
-      while (table[slot] !== 0) slot = (slot + 1) & mask;
-      table[slot] = id;
-    }
-    this.cacheOp.fill(0);
+    this.rehash();
+    this.cache.fill(0);
     return map;
   }
 
@@ -213,12 +225,12 @@ export class DiagramStore {
     if (f > g) [f, g] = [g, f];
     const hit = this.cached(OP_AND, f, g);
     if (hit >= 0) return hit;
-    const lf = this.level[f]!;
-    const lg = this.level[g]!;
+    const lf = this.level(f);
+    const lg = this.level(g);
     let r: number;
-    if (lf === lg) r = this.bdd(lf, this.and(this.low[f]!, this.low[g]!), this.and(this.high[f]!, this.high[g]!));
-    else if (lf < lg) r = this.bdd(lf, this.and(this.low[f]!, g), this.and(this.high[f]!, g));
-    else r = this.bdd(lg, this.and(f, this.low[g]!), this.and(f, this.high[g]!));
+    if (lf === lg) r = this.bdd(lf, this.and(this.low(f), this.low(g)), this.and(this.high(f), this.high(g)));
+    else if (lf < lg) r = this.bdd(lf, this.and(this.low(f), g), this.and(this.high(f), g));
+    else r = this.bdd(lg, this.and(f, this.low(g)), this.and(f, this.high(g)));
     return this.remember(OP_AND, f, g, r);
   }
 
@@ -229,12 +241,12 @@ export class DiagramStore {
     if (f > g) [f, g] = [g, f];
     const hit = this.cached(OP_OR, f, g);
     if (hit >= 0) return hit;
-    const lf = this.level[f]!;
-    const lg = this.level[g]!;
+    const lf = this.level(f);
+    const lg = this.level(g);
     let r: number;
-    if (lf === lg) r = this.bdd(lf, this.or(this.low[f]!, this.low[g]!), this.or(this.high[f]!, this.high[g]!));
-    else if (lf < lg) r = this.bdd(lf, this.or(this.low[f]!, g), this.or(this.high[f]!, g));
-    else r = this.bdd(lg, this.or(f, this.low[g]!), this.or(f, this.high[g]!));
+    if (lf === lg) r = this.bdd(lf, this.or(this.low(f), this.low(g)), this.or(this.high(f), this.high(g)));
+    else if (lf < lg) r = this.bdd(lf, this.or(this.low(f), g), this.or(this.high(f), g));
+    else r = this.bdd(lg, this.or(f, this.low(g)), this.or(f, this.high(g)));
     return this.remember(OP_OR, f, g, r);
   }
 
@@ -242,7 +254,7 @@ export class DiagramStore {
     if (f <= TRUE) return 1 - f;
     const hit = this.cached(OP_NOT, f, 0);
     if (hit >= 0) return hit;
-    const r = this.bdd(this.level[f]!, this.not(this.low[f]!), this.not(this.high[f]!));
+    const r = this.bdd(this.level(f), this.not(this.low(f)), this.not(this.high(f)));
     return this.remember(OP_NOT, f, 0, r);
   }
 
@@ -255,12 +267,12 @@ export class DiagramStore {
     if (f > g) [f, g] = [g, f];
     const hit = this.cached(OP_XOR, f, g);
     if (hit >= 0) return hit;
-    const lf = this.level[f]!;
-    const lg = this.level[g]!;
+    const lf = this.level(f);
+    const lg = this.level(g);
     let r: number;
-    if (lf === lg) r = this.bdd(lf, this.xor(this.low[f]!, this.low[g]!), this.xor(this.high[f]!, this.high[g]!));
-    else if (lf < lg) r = this.bdd(lf, this.xor(this.low[f]!, g), this.xor(this.high[f]!, g));
-    else r = this.bdd(lg, this.xor(f, this.low[g]!), this.xor(f, this.high[g]!));
+    if (lf === lg) r = this.bdd(lf, this.xor(this.low(f), this.low(g)), this.xor(this.high(f), this.high(g)));
+    else if (lf < lg) r = this.bdd(lf, this.xor(this.low(f), g), this.xor(this.high(f), g));
+    else r = this.bdd(lg, this.xor(f, this.low(g)), this.xor(f, this.high(g)));
     return this.remember(OP_XOR, f, g, r);
   }
 
@@ -290,20 +302,20 @@ export class DiagramStore {
     if (p === FALSE) return FALSE;
     // Sets of q that contain a variable before p's top one cannot be subsets of p's sets: skip them
     // here rather than through cached recursive calls, which would crowd the computed cache.
-    const lp = this.level[p]!;
-    while (this.level[q]! < lp) q = this.low[q]!;
+    const lp = this.level(p);
+    while (this.level(q) < lp) q = this.low(q);
     if (q === TRUE || p === q) return FALSE;
     if (q === FALSE) return p;
     const hit = this.cached(OP_WITHOUT, p, q);
     if (hit >= 0) return hit;
-    const lq = this.level[q]!;
+    const lq = this.level(q);
     let r: number;
-    if (lp < lq) r = this.zbdd(lp, this.without(this.low[p]!, q), this.without(this.high[p]!, q));
+    if (lp < lq) r = this.zbdd(lp, this.without(this.low(p), q), this.without(this.high(p), q));
     else {
       r = this.zbdd(
         lp,
-        this.without(this.low[p]!, this.low[q]!),
-        this.without(this.without(this.high[p]!, this.low[q]!), this.high[q]!),
+        this.without(this.low(p), this.low(q)),
+        this.without(this.without(this.high(p), this.low(q)), this.high(q)),
       );
     }
     return this.remember(OP_WITHOUT, p, q, r);
@@ -317,16 +329,16 @@ export class DiagramStore {
   unsatisfying(p: number, f: number): number {
     if (p === FALSE || f === TRUE) return FALSE;
     if (f === FALSE) return p;
-    const lp = this.level[p]!;
+    const lp = this.level(p);
     // f's variables above p's top one are false in every set of p (p = {{}} walks f to its all-false value).
-    while (this.level[f]! < lp) f = this.low[f]!;
+    while (this.level(f) < lp) f = this.low(f);
     if (f <= TRUE) return f === TRUE ? FALSE : p;
     const hit = this.cached(OP_UNSATISFIED, p, f);
     if (hit >= 0) return hit;
-    const lf = this.level[f]!;
+    const lf = this.level(f);
     let r: number;
-    if (lp < lf) r = this.zbdd(lp, this.unsatisfying(this.low[p]!, f), this.unsatisfying(this.high[p]!, f));
-    else r = this.zbdd(lp, this.unsatisfying(this.low[p]!, this.low[f]!), this.unsatisfying(this.high[p]!, this.high[f]!));
+    if (lp < lf) r = this.zbdd(lp, this.unsatisfying(this.low(p), f), this.unsatisfying(this.high(p), f));
+    else r = this.zbdd(lp, this.unsatisfying(this.low(p), this.low(f)), this.unsatisfying(this.high(p), this.high(f)));
     return this.remember(OP_UNSATISFIED, p, f, r);
   }
 
@@ -336,12 +348,12 @@ export class DiagramStore {
     if (p > q) [p, q] = [q, p];
     const hit = this.cached(OP_UNION, p, q);
     if (hit >= 0) return hit;
-    const lp = this.level[p]!;
-    const lq = this.level[q]!;
+    const lp = this.level(p);
+    const lq = this.level(q);
     let r: number;
-    if (lp === lq) r = this.zbdd(lp, this.union(this.low[p]!, this.low[q]!), this.union(this.high[p]!, this.high[q]!));
-    else if (lp < lq) r = this.zbdd(lp, this.union(this.low[p]!, q), this.high[p]!);
-    else r = this.zbdd(lq, this.union(p, this.low[q]!), this.high[q]!);
+    if (lp === lq) r = this.zbdd(lp, this.union(this.low(p), this.low(q)), this.union(this.high(p), this.high(q)));
+    else if (lp < lq) r = this.zbdd(lp, this.union(this.low(p), q), this.high(p));
+    else r = this.zbdd(lq, this.union(p, this.low(q)), this.high(q));
     return this.remember(OP_UNION, p, q, r);
   }
 
@@ -352,7 +364,7 @@ export class DiagramStore {
     if (g === TRUE) return f;
     const hit = this.cached(OP_CONCAT, f, g);
     if (hit >= 0) return hit;
-    const r = this.zbdd(this.level[f]!, this.concat(this.low[f]!, g), this.concat(this.high[f]!, g));
+    const r = this.zbdd(this.level(f), this.concat(this.low(f), g), this.concat(this.high(f), g));
     return this.remember(OP_CONCAT, f, g, r);
   }
 
@@ -370,10 +382,10 @@ export class DiagramStore {
       if (f <= TRUE) return f;
       const known = memo[f]!;
       if (known >= 0) return known;
-      const m0 = visit(this.low[f]!);
-      const m1 = visit(this.high[f]!);
+      const m0 = visit(this.low(f));
+      const m1 = visit(this.high(f));
       // Monotone f: a minimal solution of f1 extends to one of f iff it does not satisfy f0.
-      const r = this.zbdd(this.level[f]!, m0, monotone ? this.unsatisfying(m1, this.low[f]!) : this.without(m1, m0));
+      const r = this.zbdd(this.level(f), m0, monotone ? this.unsatisfying(m1, this.low(f)) : this.without(m1, m0));
       memo[f] = r;
       return r;
     };
@@ -396,8 +408,14 @@ export class DiagramStore {
       if (n <= TRUE || stamp[n] === epoch) continue;
       stamp[n] = epoch;
       out.push(n);
-      stack.push(this.low[n]!, this.high[n]!);
+      stack.push(this.low(n), this.high(n));
     }
     return Int32Array.from(out).sort();
   }
+}
+
+function hashTriple(l: number, lo: number, hi: number): number {
+  let h = (Math.imul(l, 0x9e3779b1) ^ Math.imul(lo, 0x85ebca77) ^ Math.imul(hi, 0xc2b2ae3d)) >>> 0;
+  h ^= h >>> 15;
+  return h;
 }

@@ -72,36 +72,73 @@ export function findModules(tree: CompiledTree): Uint8Array {
 }
 
 /**
- * BDD levels: depth-first from the top, inputs in written order; a module gets a level (for the variable
- * standing for it in its parent) when first entered, then its own variables follow. So every module's
- * variables form one contiguous block right after its own level, which lets its cut sets be spliced into
- * the parent's without reordering.
+ * BDD levels. A module gets a level (for the variable standing for it in its parent) and its own variables
+ * follow it as one contiguous block, which lets its cut sets be spliced into the parent's without
+ * reordering. Within a module, its items (basic events and sub-module variables reached without crossing
+ * another module) come in depth-first order of first appearance, inputs in written order, or, given
+ * `rank` (one number per gate then per event, lower first), sorted by rank; a sub-module's block follows
+ * its own level wherever that lands.
  */
-export function assignLevels(tree: CompiledTree, modules: Uint8Array): { levelOfEvent: Int32Array; levelOfGate: Int32Array; levels: number } {
+export function assignLevels(
+  tree: CompiledTree,
+  modules: Uint8Array,
+  rank?: Float64Array,
+): { levelOfEvent: Int32Array; levelOfGate: Int32Array; levels: number } {
   const gateCount = tree.gates.length;
-  const levelOfEvent = new Int32Array(tree.events.length).fill(-1);
+  const eventCount = tree.events.length;
+  const top = gateCount - 1;
+  // Items of each module gate, in depth-first order of first appearance: gate index, or gateCount + event.
+  const itemsOf = new Map<number, number[]>();
+  const seen = new Uint8Array(gateCount + eventCount);
+  const moduleGates: number[] = [top];
+  for (let m = 0; m < moduleGates.length; m++) {
+    const owner = moduleGates[m]!;
+    const items: number[] = [];
+    const stack: { gate: number; next: number }[] = [{ gate: owner, next: 0 }];
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const inputs = tree.gates[frame.gate]!.inputs;
+      if (frame.next >= inputs.length) {
+        stack.pop();
+        continue;
+      }
+      const input = inputs[frame.next++]!;
+      if (input >= 0) {
+        if (seen[input]) continue;
+        seen[input] = 1;
+        if (modules[input]) {
+          items.push(input);
+          moduleGates.push(input);
+        } else stack.push({ gate: input, next: 0 });
+      } else {
+        const e = inputEvent(input);
+        if (e < 0 || e >= eventCount || seen[gateCount + e]) continue;
+        seen[gateCount + e] = 1;
+        items.push(gateCount + e);
+      }
+    }
+    if (rank) {
+      const position = new Map(items.map((item, i) => [item, i]));
+      items.sort((a, b) => rank[a]! - rank[b]! || position.get(a)! - position.get(b)!);
+    }
+    itemsOf.set(owner, items);
+  }
+  const levelOfEvent = new Int32Array(eventCount).fill(-1);
   const levelOfGate = new Int32Array(gateCount).fill(-1);
   let next = 0;
-  const top = gateCount - 1;
-  const entered = new Uint8Array(gateCount);
-  entered[top] = 1;
-  const stack: { gate: number; next: number }[] = [{ gate: top, next: 0 }];
+  // Iterative: modules can nest thousands deep.
+  const stack: { items: number[]; next: number }[] = [{ items: itemsOf.get(top)!, next: 0 }];
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
-    const inputs = tree.gates[frame.gate]!.inputs;
-    if (frame.next >= inputs.length) {
+    if (frame.next >= frame.items.length) {
       stack.pop();
       continue;
     }
-    const input = inputs[frame.next++]!;
-    if (input >= 0) {
-      if (entered[input]) continue;
-      entered[input] = 1;
-      if (modules[input]) levelOfGate[input] = next++;
-      stack.push({ gate: input, next: 0 });
-    } else {
-      const e = inputEvent(input);
-      if (e >= 0 && e < tree.events.length && levelOfEvent[e] === -1) levelOfEvent[e] = next++;
+    const item = frame.items[frame.next++]!;
+    if (item >= gateCount) levelOfEvent[item - gateCount] = next++;
+    else {
+      levelOfGate[item] = next++;
+      stack.push({ items: itemsOf.get(item)!, next: 0 });
     }
   }
   return { levelOfEvent, levelOfGate, levels: next };
