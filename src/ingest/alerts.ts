@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import { GroupCommit, PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
 import type { CatalogService, CatalogTables } from '../catalog/index.ts';
 import {
   ACTIVE_STATUSES,
@@ -92,11 +92,13 @@ function scopeOf(origin: IngestOrigin): string {
 
 /**
  * The alert pipeline: dedup, routing, grouping into incidents. A repeat of an open alert is one
- * conditional UPDATE; everything else runs in one transaction with the incident it opens or joins, and
- * the caller hears back only after that transaction committed.
+ * conditional UPDATE; a new alert is stored with the incident it opens or joins. Each event runs in its
+ * own savepoint of a transaction shared with the events that arrived with it (group commit), and the
+ * caller hears back only after that transaction committed.
  */
 export class AlertService implements AlertSink {
   private readonly db: Kysely<Tables>;
+  private readonly commits: GroupCommit<Tables>;
 
   constructor(
     database: Database,
@@ -109,6 +111,7 @@ export class AlertService implements AlertSink {
     private readonly log: Logger,
   ) {
     this.db = database.db.withTables<Tables>();
+    this.commits = new GroupCommit(this.db);
   }
 
   /** When a responder resolves an incident, its open alerts are resolved with it (as PagerDuty does), so a new trigger opens a new incident. */
@@ -154,15 +157,15 @@ export class AlertService implements AlertSink {
   // Ingestion
 
   async ingest(origin: IngestOrigin, signal: AlertSignal): Promise<IngestOutcome> {
-    if (signal.action === 'trigger') {
-      const repeated = await this.countRepeat(this.db, origin, signal);
-      if (repeated) return repeated;
-    }
     for (let attempt = 1; ; attempt++) {
+      // Read before the transaction: reading it inside would wait on the shared transaction itself on SQLite.
       const rules = signal.action === 'trigger' ? await this.rules.rules() : EMPTY_RULE_SET;
-      const pending: Pending = { rules, created: null, timeline: [], events: [], autoResolve: null };
       try {
-        const outcome = await this.db.transaction().execute((trx) => this.applyInTransaction(trx, origin, signal, pending));
+        // Events arriving together share one commit; each is answered only after it (see GroupCommit).
+        const { outcome, pending } = await this.commits.run(async (trx) => {
+          const pending: Pending = { rules, created: null, timeline: [], events: [], autoResolve: null };
+          return { outcome: await this.applyInTransaction(trx, origin, signal, pending), pending };
+        });
         this.afterCommit(pending);
         if (pending.autoResolve) await this.autoResolveIncident(pending.autoResolve.incidentId, pending.autoResolve.rule);
         return outcome;
@@ -185,18 +188,12 @@ export class AlertService implements AlertSink {
       .returning(['id', 'incident_id', 'status', 'decision', 'rule', 'occurrences', 'service']),
   );
 
-  private async countRepeat(db: Trx, origin: IngestOrigin, signal: AlertSignal): Promise<IngestOutcome | null> {
+  private async countRepeat(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome | null> {
     const now = this.clock().toISOString();
-    const [row] = await this.repeatQuery.execute(db, { now, summary: signal.summary, raw: signal.raw, scope: scopeOf(origin), key: signal.dedupKey });
+    const [row] = await this.repeatQuery.execute(trx, { now, summary: signal.summary, raw: signal.raw, scope: scopeOf(origin), key: signal.dedupKey });
     if (!row) return null;
-    this.events.emit('alert.repeated', {
-      alertId: row.id,
-      dedupKey: signal.dedupKey,
-      service: row.service,
-      incidentId: row.incident_id,
-      occurrences: Number(row.occurrences),
-      at: now,
-    });
+    const repeated = { alertId: row.id, dedupKey: signal.dedupKey, service: row.service, incidentId: row.incident_id, occurrences: Number(row.occurrences), at: now };
+    pending.events.push(() => this.events.emit('alert.repeated', repeated));
     return {
       alert_id: row.id,
       dedup_key: signal.dedupKey,
@@ -212,8 +209,8 @@ export class AlertService implements AlertSink {
   private async applyInTransaction(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
     switch (signal.action) {
       case 'trigger':
-        // triggerNew looks for an open alert first, so one committed since the hot path ran counts as a repeat.
-        return this.triggerNew(trx, origin, signal, pending);
+        // The hot path: most triggers repeat an open alert, which one statement counts.
+        return (await this.countRepeat(trx, origin, signal, pending)) ?? this.triggerNew(trx, origin, signal, pending);
       case 'acknowledge':
         return this.acknowledgeInTransaction(trx, origin, signal, pending);
       case 'resolve':
@@ -248,7 +245,7 @@ export class AlertService implements AlertSink {
     // one another writer committed since our UPDATE ran (then this is just a repeat of it).
     const expired = open && open.suppressed_until !== null && open.suppressed_until <= nowIso ? open : undefined;
     if (open && !expired) {
-      const repeated = await this.countRepeat(trx, origin, signal);
+      const repeated = await this.countRepeat(trx, origin, signal, pending);
       if (repeated) return repeated;
       throw new RetryTransaction('alert changed concurrently');
     }

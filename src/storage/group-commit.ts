@@ -1,0 +1,127 @@
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+
+/** Work run inside a shared transaction: it must use only `trx` (on SQLite another handle would wait on this very transaction). */
+export type GroupWork<DB, T> = (trx: Transaction<DB>) => Promise<T>;
+
+export interface GroupCommitOptions {
+  /** The most pieces of work one transaction takes; the rest wait for the next one. */
+  maxBatch?: number;
+}
+
+interface Job<DB> {
+  work: GroupWork<DB, unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+const SAVEPOINT = CompiledQuery.raw('SAVEPOINT group_commit_job');
+const RELEASE = CompiledQuery.raw('RELEASE SAVEPOINT group_commit_job');
+const ROLLBACK_TO = CompiledQuery.raw('ROLLBACK TO SAVEPOINT group_commit_job');
+
+/**
+ * Group commit: small transactions that arrive together (in the same event-loop turn, or while the
+ * previous group is committing) run one after another inside one transaction, and each caller hears
+ * back only after that transaction committed. A commit is the expensive part of a one-row write (on
+ * SQLite the WAL append, its locks and the checkpoints that follow; on PostgreSQL the WAL flush), so
+ * sharing it makes writes arriving concurrently much cheaper, while every caller keeps "answered means
+ * committed".
+ *
+ * Each piece of work runs inside its own savepoint: when one fails, only its own changes are rolled
+ * back and only its caller sees the error; the others still commit. When the shared transaction itself
+ * fails before its commit (the database rolled it back, a savepoint could not be rolled back), nothing
+ * of it was stored, and every piece runs again in a transaction of its own. When the commit fails,
+ * every caller gets that error, as each would have on its own commit.
+ *
+ * One group is in flight at a time, so pieces of work never wait on each other's row locks.
+ */
+export class GroupCommit<DB> {
+  private readonly maxBatch: number;
+  private queue: Job<DB>[] = [];
+  private running = false;
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    options: GroupCommitOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 256;
+  }
+
+  /** Runs `work` in the next group's transaction; resolves with its result once that transaction committed. */
+  run<T>(work: GroupWork<DB, T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.running || this.scheduled) return;
+    this.scheduled = true;
+    // After the I/O callbacks of this turn, so every request that arrived with this one joins its group.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.running || this.queue.length === 0) return;
+    this.running = true;
+    const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
+    this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
+    try {
+      if (batch.length === 1) await this.runAlone(batch[0]!);
+      else await this.runGroup(batch);
+    } finally {
+      this.running = false;
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  private async runAlone(job: Job<DB>): Promise<void> {
+    try {
+      job.resolve(await this.db.transaction().execute(job.work));
+    } catch (error) {
+      job.reject(error);
+    }
+  }
+
+  private async runGroup(batch: Job<DB>[]): Promise<void> {
+    const settled: Settled[] = [];
+    let committing = false;
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const job of batch) {
+          await trx.executeQuery(SAVEPOINT);
+          let outcome: Settled;
+          try {
+            outcome = { ok: true, value: await job.work(trx) };
+          } catch (error) {
+            outcome = { ok: false, error };
+            await trx.executeQuery(ROLLBACK_TO);
+          }
+          await trx.executeQuery(RELEASE);
+          settled.push(outcome);
+        }
+        committing = true;
+      });
+    } catch (error) {
+      if (committing) {
+        // The commit itself failed: as with a transaction of its own, the caller sees the error.
+        for (const job of batch) job.reject(error);
+        return;
+      }
+      // Rolled back as a whole before its commit: nothing of it is stored, so each runs again alone.
+      for (const job of batch) await this.runAlone(job);
+      return;
+    }
+    batch.forEach((job, i) => {
+      const outcome = settled[i]!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    });
+  }
+}
