@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { GroupCommit, PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import { GroupCommit, PreparedQuery, fromJson, type PreparedValue, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
 import type { CatalogService, CatalogTables } from '../catalog/index.ts';
 import {
   ACTIVE_STATUSES,
@@ -67,6 +67,7 @@ const INTERNAL_SCOPE = 'internal';
 const MAX_ATTEMPTS = 6;
 
 type Tables = IngestTables & IncidentTables & CatalogTables;
+type GroupRow = { group_key: string; incident_id: string; last_alert_at: string; status: IncidentStatus; detected_at: string };
 type RepeatRow = Pick<AlertRow, 'id' | 'incident_id' | 'status' | 'decision' | 'rule' | 'occurrences' | 'service'>;
 type Trx = Kysely<Tables>;
 
@@ -309,7 +310,7 @@ export class AlertService implements AlertSink {
       row.status = expired.status;
       row.acknowledged_at = expired.acknowledged_at;
     } else {
-      await trx.insertInto('alerts').values(row).execute();
+      await this.insertAlert(trx, row);
     }
     const alert = alertFromRow(row);
     if (placement.incidentId) {
@@ -358,6 +359,40 @@ export class AlertService implements AlertSink {
     }
   }
 
+  /** Storing a new alert, compiled once (from the first row's columns; every row has the same ones). */
+  private insertAlertQuery: PreparedQuery<string, never> | null = null;
+
+  private async insertAlert(trx: Trx, row: AlertRow): Promise<void> {
+    this.insertAlertQuery ??= new PreparedQuery<string, never>((slot) =>
+      this.db.insertInto('alerts').values(Object.fromEntries(Object.keys(row).map((column) => [column, slot(column)])) as unknown as AlertRow),
+    );
+    await this.insertAlertQuery.execute(trx, row as unknown as Record<string, PreparedValue>);
+  }
+
+  /** A new alert's group lookups, compiled once per number of group keys (an alert has one or a few). */
+  private readonly groupQueries = new Map<number, { find: PreparedQuery<string, GroupRow>; touch: PreparedQuery<string, never> }>();
+
+  private groupQueriesFor(keyCount: number) {
+    let queries = this.groupQueries.get(keyCount);
+    if (!queries) {
+      const keySlots = (slot: (name: string) => string) => Array.from({ length: keyCount }, (_, i) => slot(`k${i}`));
+      queries = {
+        find: new PreparedQuery<string, GroupRow>((slot) =>
+          this.db
+            .selectFrom('alert_groups')
+            .innerJoin('incidents', 'incidents.id', 'alert_groups.incident_id')
+            .select(['alert_groups.group_key', 'alert_groups.incident_id', 'alert_groups.last_alert_at', 'incidents.status', 'incidents.detected_at'])
+            .where('alert_groups.group_key', 'in', keySlots(slot)),
+        ),
+        touch: new PreparedQuery<string, never>((slot) =>
+          this.db.updateTable('alert_groups').set({ last_alert_at: slot('now') }).where('group_key', 'in', keySlots(slot)).where('incident_id', '=', slot('incident')),
+        ),
+      };
+      this.groupQueries.set(keyCount, queries);
+    }
+    return queries;
+  }
+
   private async group(
     trx: Trx,
     origin: IngestOrigin,
@@ -367,17 +402,14 @@ export class AlertService implements AlertSink {
     pending: Pending,
   ): Promise<{ decision: AlertDecision; incidentId: string; incidentDetectedAt: string }> {
     const keys = groupKeys(alert.service, alert.labels, decision.groupBy);
-    const groups = await trx
-      .selectFrom('alert_groups')
-      .innerJoin('incidents', 'incidents.id', 'alert_groups.incident_id')
-      .select(['alert_groups.group_key', 'alert_groups.incident_id', 'alert_groups.last_alert_at', 'incidents.status', 'incidents.detected_at'])
-      .where('alert_groups.group_key', 'in', keys)
-      .execute();
+    const groupQueries = this.groupQueriesFor(keys.length);
+    const keySlots = Object.fromEntries(keys.map((key, i) => [`k${i}`, key]));
+    const groups = await groupQueries.find.execute(trx, keySlots);
     const open = groups.find(
       (g) => (ACTIVE_STATUSES as readonly IncidentStatus[]).includes(g.status) && groupAcceptsAt(g.last_alert_at, decision.groupWindowMinutes, alert.now),
     );
     if (open) {
-      await trx.updateTable('alert_groups').set({ last_alert_at: alert.nowIso }).where('group_key', 'in', keys).where('incident_id', '=', open.incident_id).execute();
+      await groupQueries.touch.execute(trx, { ...keySlots, now: alert.nowIso, incident: open.incident_id });
       const claimed = new Set(groups.map((g) => g.group_key));
       // Joined through shared grouping labels from another service: that service's own alerts stay out
       // of this incident unless they share the labels too.
