@@ -163,10 +163,21 @@ export class AlertService implements AlertSink {
       const rules = signal.action === 'trigger' ? await this.rules.rules() : EMPTY_RULE_SET;
       try {
         // Events arriving together share one commit; each is answered only after it (see GroupCommit).
-        const { outcome, pending } = await this.commits.run(async (trx) => {
-          const pending: Pending = { rules, created: null, timeline: [], events: [], autoResolve: null };
-          return { outcome: await this.applyInTransaction(trx, origin, signal, pending), pending };
-        });
+        const fresh = (): Pending => ({ rules, created: null, timeline: [], events: [], autoResolve: null });
+        const { outcome, pending } = await this.commits.run(
+          async (trx) => {
+            const pending = fresh();
+            return { outcome: await this.applyInTransaction(trx, origin, signal, pending), pending };
+          },
+          // The hot path: most triggers repeat an open alert, which one statement counts.
+          signal.action === 'trigger'
+            ? async (trx) => {
+                const pending = fresh();
+                const repeated = await this.countRepeat(trx, origin, signal, pending);
+                return repeated ? { outcome: repeated, pending } : null;
+              }
+            : undefined,
+        );
         this.afterCommit(pending);
         if (pending.autoResolve) await this.autoResolveIncident(pending.autoResolve.incidentId, pending.autoResolve.rule);
         return outcome;
@@ -210,8 +221,9 @@ export class AlertService implements AlertSink {
   private async applyInTransaction(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
     switch (signal.action) {
       case 'trigger':
-        // The hot path: most triggers repeat an open alert, which one statement counts.
-        return (await this.countRepeat(trx, origin, signal, pending)) ?? this.triggerNew(trx, origin, signal, pending);
+        // Runs after the hot path found no open alert to count (see ingest); triggerNew looks again, so
+        // one committed since then counts as a repeat.
+        return this.triggerNew(trx, origin, signal, pending);
       case 'acknowledge':
         return this.acknowledgeInTransaction(trx, origin, signal, pending);
       case 'resolve':

@@ -10,6 +10,7 @@ export interface GroupCommitOptions {
 
 interface Job<DB> {
   work: GroupWork<DB, unknown>;
+  first: GroupWork<DB, unknown> | undefined;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -35,6 +36,12 @@ const ROLLBACK_TO = CompiledQuery.raw('ROLLBACK TO SAVEPOINT group_commit_job');
  * every caller gets that error, as each would have on its own commit.
  *
  * One group is in flight at a time, so pieces of work never wait on each other's row locks.
+ *
+ * A caller whose work usually comes down to one statement (counting a repeat) can pass that statement
+ * as `first`: it runs without a savepoint (a single statement is atomic on its own), and only when it
+ * yields null does `work` run, in a savepoint as usual. Should `first` throw, the database may have
+ * abandoned the transaction (PostgreSQL always does), so the group is rolled back and rerun one piece
+ * at a time, where that error reaches only its own caller.
  */
 export class GroupCommit<DB> {
   private readonly maxBatch: number;
@@ -49,10 +56,14 @@ export class GroupCommit<DB> {
     this.maxBatch = options.maxBatch ?? 256;
   }
 
-  /** Runs `work` in the next group's transaction; resolves with its result once that transaction committed. */
-  run<T>(work: GroupWork<DB, T>): Promise<T> {
+  /**
+   * Runs `work` in the next group's transaction; resolves with its result once that transaction
+   * committed. With `first`, its non-null result is the result and `work` does not run. Either may run
+   * more than once (when a group is rerun), so they must keep their state inside.
+   */
+  run<T>(work: GroupWork<DB, T>, first?: GroupWork<DB, T | null>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ work, first, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -83,7 +94,7 @@ export class GroupCommit<DB> {
 
   private async runAlone(job: Job<DB>): Promise<void> {
     try {
-      job.resolve(await this.db.transaction().execute(job.work));
+      job.resolve(await this.db.transaction().execute(async (trx) => ((job.first ? await job.first(trx) : null) ?? (await job.work(trx)))));
     } catch (error) {
       job.reject(error);
     }
@@ -95,6 +106,11 @@ export class GroupCommit<DB> {
     try {
       await this.db.transaction().execute(async (trx) => {
         for (const job of batch) {
+          const firstValue = job.first ? await job.first(trx) : null;
+          if (firstValue !== null) {
+            settled.push({ ok: true, value: firstValue });
+            continue;
+          }
           await trx.executeQuery(SAVEPOINT);
           let outcome: Settled;
           try {
@@ -114,7 +130,8 @@ export class GroupCommit<DB> {
         for (const job of batch) job.reject(error);
         return;
       }
-      // Rolled back as a whole before its commit: nothing of it is stored, so each runs again alone.
+      // Rolled back as a whole before its commit (a `first` failed, or a savepoint could not be rolled
+      // back): nothing of it is stored, so each runs again alone.
       for (const job of batch) await this.runAlone(job);
       return;
     }

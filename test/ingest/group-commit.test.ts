@@ -83,4 +83,39 @@ describeEachDatabase('group commit', (kind) => {
     expect(results).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(await count('b-')).toBe(101);
   });
+
+  it('a single first statement needs no savepoint; when it fails, only its own caller sees the error', async () => {
+    const commits = new GroupCommit(writer.db.withTables<Tables>());
+    await sql`INSERT INTO gc_items (id, n) VALUES ('c-open', 0)`.execute(writer.db);
+    const workRan: string[] = [];
+    // Counts c-open when it exists (the "repeat"); otherwise work inserts the row (the "new" case).
+    const countOrCreate = (id: string) =>
+      commits.run(
+        async (trx) => {
+          workRan.push(id);
+          await trx.insertInto('gc_items').values({ id, n: 1 }).execute();
+          return 'created';
+        },
+        async (trx) => ((await trx.updateTable('gc_items').set((eb) => ({ n: eb('n', '+', 1) })).where('id', '=', id).returning('n').execute()).length ? 'counted' : null),
+      );
+    const results = await Promise.allSettled([
+      countOrCreate('c-open'),
+      countOrCreate('c-new'),
+      // A failing first statement (a duplicate key) abandons the shared transaction on PostgreSQL.
+      commits.run(
+        async () => 'never',
+        async (trx) => {
+          await trx.insertInto('gc_items').values({ id: 'c-open', n: 5 }).execute();
+          return 'inserted';
+        },
+      ),
+      countOrCreate('c-open'),
+    ]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'rejected'))).toEqual(['counted', 'created', 'rejected', 'counted']);
+    expect(isUniqueViolation((results[2] as PromiseRejectedResult).reason)).toBe(true);
+    // Work ran only where first found nothing (once more when the group was rerun piece by piece).
+    expect(new Set(workRan)).toEqual(new Set(['c-new']));
+    const rows = await reader.db.withTables<Tables>().selectFrom('gc_items').selectAll().where('id', 'like', 'c-%').orderBy('id').execute();
+    expect(rows.map((r) => [r.id, Number(r.n)])).toEqual([['c-new', 1], ['c-open', 2]]);
+  });
 });
