@@ -93,9 +93,9 @@ function scopeOf(origin: IngestOrigin): string {
 
 /**
  * The alert pipeline: dedup, routing, grouping into incidents. A repeat of an open alert is one
- * conditional UPDATE; a new alert is stored with the incident it opens or joins. Each event runs in its
- * own savepoint of a transaction shared with the events that arrived with it (group commit), and the
- * caller hears back only after that transaction committed.
+ * conditional UPDATE; a new alert is stored with the incident it opens or joins, in a savepoint of its
+ * own. Events that arrive together share one transaction (group commit), and each caller hears back only
+ * after that transaction committed.
  */
 export class AlertService implements AlertSink {
   private readonly db: Kysely<Tables>;
