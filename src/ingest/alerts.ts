@@ -112,7 +112,9 @@ export class AlertService implements AlertSink {
     private readonly log: Logger,
   ) {
     this.db = database.db.withTables<Tables>();
-    this.commits = new GroupCommit(this.db);
+    // Grouping pays on SQLite (in-process, one connection, commits are the cost); on PostgreSQL the
+    // pool's concurrent transactions do better on their own (see GroupCommitOptions.grouped).
+    this.commits = new GroupCommit(this.db, { grouped: database.dialect === 'sqlite' });
   }
 
   /** When a responder resolves an incident, its open alerts are resolved with it (as PagerDuty does), so a new trigger opens a new incident. */
@@ -186,6 +188,23 @@ export class AlertService implements AlertSink {
         if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
       }
     }
+  }
+
+  /**
+   * Several events of one delivery (an Alertmanager group), in order. Grouped, they are submitted at
+   * once so they share one commit; otherwise one after another, as concurrent ones would only contend
+   * for the same new incident. Every event settles before this returns; the first failure is thrown.
+   */
+  async ingestAll(origin: IngestOrigin, signals: readonly AlertSignal[]): Promise<IngestOutcome[]> {
+    if (!this.commits.grouped) {
+      const outcomes: IngestOutcome[] = [];
+      for (const signal of signals) outcomes.push(await this.ingest(origin, signal));
+      return outcomes;
+    }
+    const settled = await Promise.allSettled(signals.map((signal) => this.ingest(origin, signal)));
+    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((outcome) => (outcome as PromiseFulfilledResult<IngestOutcome>).value);
   }
 
   /** The hot path: one statement counts a repeat of an open alert (unless its silence ran out, which needs routing again). */

@@ -155,14 +155,11 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
       const integration = await authenticate(bearerOrQueryKey(request, request.query));
       integrations.checkRate(integration, request.body.alerts.length);
       const origin = originOf(integration);
-      // All the group's alerts are submitted at once, so they share one commit (in order, each in its own
-      // savepoint). When any fails, the answer is an error once all have settled: Alertmanager re-sends
-      // the whole group, and dedup by fingerprint makes the re-sent ones count as repeats, never as new alerts.
+      // On any failure the answer is an error: Alertmanager re-sends the whole group, and dedup by
+      // fingerprint makes the re-sent ones count as repeats, never as new alerts.
       const signals = signalsFromAlertmanager(request.body);
-      const settled = await Promise.allSettled(signals.map((signal) => alerts.ingest(origin, signal)));
-      const failed = settled.find((outcome) => outcome.status === 'rejected');
-      if (failed) throw failed.reason;
-      const results = settled.map((outcome, i) => ({ fingerprint: signals[i]!.dedupKey, ...outcomeBody((outcome as PromiseFulfilledResult<IngestOutcome>).value) }));
+      const outcomes = await alerts.ingestAll(origin, signals);
+      const results = outcomes.map((outcome, i) => ({ fingerprint: signals[i]!.dedupKey, ...outcomeBody(outcome) }));
       return reply.status(202).send({ status: 'success' as const, alerts: results });
     },
   );
