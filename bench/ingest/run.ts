@@ -11,7 +11,12 @@
  * Usage: npx tsx bench/ingest/run.ts [sqlite] [postgres]   (PostgreSQL at FIREBREAK_BENCH_PG_URL,
  * default postgres://postgres:postgres@127.0.0.1:5432/postgres; a fresh database is created and dropped).
  * Writes its section of BENCHMARKS.md.
+ *
+ * For A/B runs: BENCH_PHASES=mixed runs only the mixed load (and then writes nothing); the server's and
+ * the load generator's CPU time per event are printed, since wall-clock rates on a shared machine are
+ * noisy. FIREBREAK_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +37,22 @@ const STORM_EVENTS = Number(process.env.BENCH_STORM_EVENTS ?? 100_000);
 const SEEDED_INCIDENTS = Number(process.env.BENCH_SEEDED_INCIDENTS ?? 100_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const OVERALL_TIMEOUT_MS = 20 * 60_000;
+/** The share of new dedup keys in the mixed load; the rest repeat existing ones. Change it only to take the two paths apart. */
+const NEW_SHARE = Number(process.env.BENCH_NEW_SHARE ?? 0.1);
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'mixed,storm,related').split(','));
+const SERVER_NODE_ARGS = process.env.FIREBREAK_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
+function processCpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the parenthesised command name: state is field 3, utime 14 and stime 15 (clock ticks, 100 a second).
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
 
 type Kind = 'sqlite' | 'postgres';
 
@@ -82,6 +103,9 @@ interface LoadResult {
   eventsPerSecond: number;
   p50: number;
   p99: number;
+  /** Milliseconds of CPU per accepted event, in the server process and in this (load generator) process. */
+  serverCpuMs?: number | null;
+  clientCpuMs?: number;
 }
 
 /** Runs `next()` with `concurrency` requests in flight until it returns null or time runs out. */
@@ -158,15 +182,19 @@ function trigger(routingKey: string, dedupKey: string, summary: string) {
 interface KindResult {
   kind: Kind;
   mixed: LoadResult;
-  storm: LoadResult & { incidents: number; occurrences: number; alerts: number };
-  related: { incidents: number; seedSeconds: number; samples: number; p50: number; p99: number; candidatesMean: number };
+  /** Absent when BENCH_PHASES leaves the storm and the correlation phase out. */
+  storm?: LoadResult & { incidents: number; occurrences: number; alerts: number };
+  related?: { incidents: number; seedSeconds: number; samples: number; p50: number; p99: number; candidatesMean: number };
 }
 
 async function benchKind(kind: Kind): Promise<KindResult> {
   const database = await createTestDatabase(kind, PG_URL);
   let server: ServerProcess | undefined;
   try {
-    server = await spawnServer({ FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_CONFIG_DIR: path.join(REPO_ROOT, 'bench/ingest') });
+    server = await spawnServer(
+      { FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_CONFIG_DIR: path.join(REPO_ROOT, 'bench/ingest') },
+      { nodeArgs: SERVER_NODE_ARGS },
+    );
     const c = client(server.url, CONCURRENCY * 2);
     const services = Array.from({ length: 10 }, (_, i) => `svc-${i}`);
     const keys: string[] = [];
@@ -181,8 +209,10 @@ async function benchKind(kind: Kind): Promise<KindResult> {
     await drive(c, CONCURRENCY, pool.length, 120_000, (i) => trigger(pool[i]!.key, pool[i]!.dedup, `warm-up ${i}`));
     let created = pool.length;
     console.log(`[${kind}] mixed load for ${MIXED_SECONDS}s`);
+    const serverCpuBefore = processCpuSeconds(server.child.pid);
+    const clientCpuBefore = process.cpuUsage();
     const mixed = await drive(c, CONCURRENCY, MIXED_MAX_EVENTS, MIXED_SECONDS * 1000, () => {
-      if (Math.random() < 0.1) {
+      if (Math.random() < NEW_SHARE) {
         const entry = { key: keys[created % 10]!, dedup: `alert-${created++}` };
         pool.push(entry);
         return trigger(entry.key, entry.dedup, `new alert ${entry.dedup}`);
@@ -190,7 +220,18 @@ async function benchKind(kind: Kind): Promise<KindResult> {
       const entry = pool[Math.floor(Math.random() * pool.length)]!;
       return trigger(entry.key, entry.dedup, `repeat of ${entry.dedup}`);
     });
-    console.log(`[${kind}] mixed: ${mixed.eventsPerSecond.toFixed(0)} events/s p50 ${mixed.p50.toFixed(1)} ms p99 ${mixed.p99.toFixed(1)} ms`);
+    const serverCpuAfter = processCpuSeconds(server.child.pid);
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    mixed.serverCpuMs = serverCpuBefore === null || serverCpuAfter === null ? null : ((serverCpuAfter - serverCpuBefore) * 1000) / mixed.accepted;
+    mixed.clientCpuMs = (clientCpu.user + clientCpu.system) / 1000 / mixed.accepted;
+    console.log(
+      `[${kind}] mixed: ${mixed.eventsPerSecond.toFixed(0)} events/s p50 ${mixed.p50.toFixed(1)} ms p99 ${mixed.p99.toFixed(1)} ms; ` +
+        `CPU per event: server ${mixed.serverCpuMs?.toFixed(3) ?? '?'} ms, load generator ${mixed.clientCpuMs.toFixed(3)} ms; load average ${os.loadavg()[0]!.toFixed(1)}`,
+    );
+    if (!PHASES.has('storm')) {
+      c.close();
+      return { kind, mixed };
+    }
 
     // Storm: one service, 100,000 events, 10% of them new alerts, many in flight at once.
     await json(c, 'POST', '/api/v1/services', { id: 'storm' });
@@ -220,6 +261,10 @@ async function benchKind(kind: Kind): Promise<KindResult> {
     const summary = incidents.items[0] ? (await json<{ summary: { occurrences: number; alerts: number } }>(c, 'GET', `/api/v1/incidents/${incidents.items[0].id}/alerts?limit=1`)).summary : { occurrences: 0, alerts: 0 };
     const storm = { ...stormRun, incidents: incidents.items.length, occurrences: summary.occurrences, alerts: summary.alerts };
     console.log(`[${kind}] storm: ${storm.incidents} incident(s), ${storm.occurrences} occurrences, ${storm.eventsPerSecond.toFixed(0)} events/s`);
+    if (!PHASES.has('related')) {
+      c.close();
+      return { kind, mixed, storm };
+    }
 
     // Correlation over 100,000 incidents seeded directly through the store.
     console.log(`[${kind}] seeding ${SEEDED_INCIDENTS} incidents`);
@@ -246,21 +291,25 @@ async function benchKind(kind: Kind): Promise<KindResult> {
   }
 }
 
-function render(results: KindResult[]): string {
+type CompleteResult = Required<KindResult>;
+
+function render(results: CompleteResult[]): string {
   const load = (os.loadavg()[0] ?? 0).toFixed(1);
   const lines = [
     `## Alert ingestion (\`bench/ingest\`)`,
     '',
     `${new Date().toISOString().slice(0, 10)}, machine: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}; ` +
       `load average when done: ${load} (the machine is shared, so figures are lower bounds). Server and load generator are separate processes on 127.0.0.1; ` +
-      `${CONCURRENCY} connections for the mixed load, ${CONCURRENCY / 2} for the storm; latency measured by the client.`,
+      `${CONCURRENCY} connections for the mixed load, ${CONCURRENCY / 2} for the storm; latency measured by the client. ` +
+      `CPU per event is the server process's user + system time over the mixed load divided by the events it accepted (the load generator's own is in parentheses).`,
     '',
-    '| database | mixed load (90% repeats, 10% new), Events API | p50 | p99 | storm alerts/s (Alertmanager, 100 a request) | storm p99 per request | storm result | `/related` p50 / p99 with 100,000 incidents |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| database | mixed load (90% repeats, 10% new), Events API | p50 | p99 | CPU per event: server (load generator) | storm alerts/s (Alertmanager, 100 a request) | storm p99 per request | storm result | `/related` p50 / p99 with 100,000 incidents |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
     lines.push(
       `| ${r.kind} | ${r.mixed.eventsPerSecond.toFixed(0)} events/s (${r.mixed.accepted} in ${r.mixed.seconds.toFixed(1)} s, ${r.mixed.rejected} rejected) | ${r.mixed.p50.toFixed(1)} ms | ${r.mixed.p99.toFixed(1)} ms | ` +
+        `${r.mixed.serverCpuMs?.toFixed(3) ?? '?'} ms (${r.mixed.clientCpuMs?.toFixed(3) ?? '?'} ms) | ` +
         `${r.storm.eventsPerSecond.toFixed(0)} | ${r.storm.p99.toFixed(1)} ms | ${r.storm.sent} events → **${r.storm.incidents} incident**, ${r.storm.alerts} alerts, ${r.storm.occurrences} occurrences | ` +
         `${r.related.p50.toFixed(1)} / ${r.related.p99.toFixed(1)} ms (${r.related.samples} lookups, ${r.related.candidatesMean.toFixed(1)} candidates each; seeded in ${r.related.seedSeconds.toFixed(0)} s) |`,
     );
@@ -278,8 +327,13 @@ const timer = setTimeout(() => {
 const results: KindResult[] = [];
 for (const kind of selected) results.push(await benchKind(kind));
 clearTimeout(timer);
-const section = render(results);
-writeBenchmarkSection('ingest', section);
-console.log(section);
-const failed = results.some((r) => r.storm.incidents !== 1);
+const complete = results.filter((r): r is CompleteResult => r.storm !== undefined && r.related !== undefined);
+if (complete.length === results.length) {
+  const section = render(complete);
+  writeBenchmarkSection('ingest', section);
+  console.log(section);
+} else {
+  console.log('some phases were left out (BENCH_PHASES); BENCHMARKS.md is left as it was');
+}
+const failed = results.some((r) => r.storm !== undefined && r.storm.incidents !== 1);
 process.exit(failed ? 1 : 0);

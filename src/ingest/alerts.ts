@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import { GroupCommit, PreparedQuery, fromJson, type PreparedValue, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
 import type { CatalogService, CatalogTables } from '../catalog/index.ts';
 import {
   ACTIVE_STATUSES,
@@ -67,6 +67,7 @@ const INTERNAL_SCOPE = 'internal';
 const MAX_ATTEMPTS = 6;
 
 type Tables = IngestTables & IncidentTables & CatalogTables;
+type GroupRow = { group_key: string; incident_id: string; last_alert_at: string; status: IncidentStatus; detected_at: string };
 type RepeatRow = Pick<AlertRow, 'id' | 'incident_id' | 'status' | 'decision' | 'rule' | 'occurrences' | 'service'>;
 type Trx = Kysely<Tables>;
 
@@ -92,11 +93,13 @@ function scopeOf(origin: IngestOrigin): string {
 
 /**
  * The alert pipeline: dedup, routing, grouping into incidents. A repeat of an open alert is one
- * conditional UPDATE; everything else runs in one transaction with the incident it opens or joins, and
- * the caller hears back only after that transaction committed.
+ * conditional UPDATE; a new alert is stored with the incident it opens or joins, in a savepoint of its
+ * own. Events that arrive together share one transaction (group commit), and each caller hears back only
+ * after that transaction committed.
  */
 export class AlertService implements AlertSink {
   private readonly db: Kysely<Tables>;
+  private readonly commits: GroupCommit<Tables>;
 
   constructor(
     database: Database,
@@ -109,6 +112,9 @@ export class AlertService implements AlertSink {
     private readonly log: Logger,
   ) {
     this.db = database.db.withTables<Tables>();
+    // Grouping pays on SQLite (in-process, one connection, commits are the cost); on PostgreSQL the
+    // pool's concurrent transactions do better on their own (see GroupCommitOptions.grouped).
+    this.commits = new GroupCommit(this.db, { grouped: database.dialect === 'sqlite' });
   }
 
   /** When a responder resolves an incident, its open alerts are resolved with it (as PagerDuty does), so a new trigger opens a new incident. */
@@ -154,15 +160,26 @@ export class AlertService implements AlertSink {
   // Ingestion
 
   async ingest(origin: IngestOrigin, signal: AlertSignal): Promise<IngestOutcome> {
-    if (signal.action === 'trigger') {
-      const repeated = await this.countRepeat(this.db, origin, signal);
-      if (repeated) return repeated;
-    }
     for (let attempt = 1; ; attempt++) {
+      // Read before the transaction: reading it inside would wait on the shared transaction itself on SQLite.
       const rules = signal.action === 'trigger' ? await this.rules.rules() : EMPTY_RULE_SET;
-      const pending: Pending = { rules, created: null, timeline: [], events: [], autoResolve: null };
       try {
-        const outcome = await this.db.transaction().execute((trx) => this.applyInTransaction(trx, origin, signal, pending));
+        // Events arriving together share one commit; each is answered only after it (see GroupCommit).
+        const fresh = (): Pending => ({ rules, created: null, timeline: [], events: [], autoResolve: null });
+        const { outcome, pending } = await this.commits.run(
+          async (trx) => {
+            const pending = fresh();
+            return { outcome: await this.applyInTransaction(trx, origin, signal, pending), pending };
+          },
+          // The hot path: most triggers repeat an open alert, which one statement counts.
+          signal.action === 'trigger'
+            ? async (trx) => {
+                const pending = fresh();
+                const repeated = await this.countRepeat(trx, origin, signal, pending);
+                return repeated ? { outcome: repeated, pending } : null;
+              }
+            : undefined,
+        );
         this.afterCommit(pending);
         if (pending.autoResolve) await this.autoResolveIncident(pending.autoResolve.incidentId, pending.autoResolve.rule);
         return outcome;
@@ -171,6 +188,23 @@ export class AlertService implements AlertSink {
         if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
       }
     }
+  }
+
+  /**
+   * Several events of one delivery (an Alertmanager group), in order. Grouped, they are submitted at
+   * once so they share one commit; otherwise one after another, as concurrent ones would only contend
+   * for the same new incident. Every event settles before this returns; the first failure is thrown.
+   */
+  async ingestAll(origin: IngestOrigin, signals: readonly AlertSignal[]): Promise<IngestOutcome[]> {
+    if (!this.commits.grouped) {
+      const outcomes: IngestOutcome[] = [];
+      for (const signal of signals) outcomes.push(await this.ingest(origin, signal));
+      return outcomes;
+    }
+    const settled = await Promise.allSettled(signals.map((signal) => this.ingest(origin, signal)));
+    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((outcome) => (outcome as PromiseFulfilledResult<IngestOutcome>).value);
   }
 
   /** The hot path: one statement counts a repeat of an open alert (unless its silence ran out, which needs routing again). */
@@ -185,18 +219,12 @@ export class AlertService implements AlertSink {
       .returning(['id', 'incident_id', 'status', 'decision', 'rule', 'occurrences', 'service']),
   );
 
-  private async countRepeat(db: Trx, origin: IngestOrigin, signal: AlertSignal): Promise<IngestOutcome | null> {
+  private async countRepeat(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome | null> {
     const now = this.clock().toISOString();
-    const [row] = await this.repeatQuery.execute(db, { now, summary: signal.summary, raw: signal.raw, scope: scopeOf(origin), key: signal.dedupKey });
+    const [row] = await this.repeatQuery.execute(trx, { now, summary: signal.summary, raw: signal.raw, scope: scopeOf(origin), key: signal.dedupKey });
     if (!row) return null;
-    this.events.emit('alert.repeated', {
-      alertId: row.id,
-      dedupKey: signal.dedupKey,
-      service: row.service,
-      incidentId: row.incident_id,
-      occurrences: Number(row.occurrences),
-      at: now,
-    });
+    const repeated = { alertId: row.id, dedupKey: signal.dedupKey, service: row.service, incidentId: row.incident_id, occurrences: Number(row.occurrences), at: now };
+    pending.events.push(() => this.events.emit('alert.repeated', repeated));
     return {
       alert_id: row.id,
       dedup_key: signal.dedupKey,
@@ -212,7 +240,8 @@ export class AlertService implements AlertSink {
   private async applyInTransaction(trx: Trx, origin: IngestOrigin, signal: AlertSignal, pending: Pending): Promise<IngestOutcome> {
     switch (signal.action) {
       case 'trigger':
-        // triggerNew looks for an open alert first, so one committed since the hot path ran counts as a repeat.
+        // Runs after the hot path found no open alert to count (see ingest); triggerNew looks again, so
+        // one committed since then counts as a repeat.
         return this.triggerNew(trx, origin, signal, pending);
       case 'acknowledge':
         return this.acknowledgeInTransaction(trx, origin, signal, pending);
@@ -248,7 +277,7 @@ export class AlertService implements AlertSink {
     // one another writer committed since our UPDATE ran (then this is just a repeat of it).
     const expired = open && open.suppressed_until !== null && open.suppressed_until <= nowIso ? open : undefined;
     if (open && !expired) {
-      const repeated = await this.countRepeat(trx, origin, signal);
+      const repeated = await this.countRepeat(trx, origin, signal, pending);
       if (repeated) return repeated;
       throw new RetryTransaction('alert changed concurrently');
     }
@@ -312,7 +341,7 @@ export class AlertService implements AlertSink {
       row.status = expired.status;
       row.acknowledged_at = expired.acknowledged_at;
     } else {
-      await trx.insertInto('alerts').values(row).execute();
+      await this.insertAlert(trx, row);
     }
     const alert = alertFromRow(row);
     if (placement.incidentId) {
@@ -361,6 +390,40 @@ export class AlertService implements AlertSink {
     }
   }
 
+  /** Storing a new alert, compiled once (from the first row's columns; every row has the same ones). */
+  private insertAlertQuery: PreparedQuery<string, never> | null = null;
+
+  private async insertAlert(trx: Trx, row: AlertRow): Promise<void> {
+    this.insertAlertQuery ??= new PreparedQuery<string, never>((slot) =>
+      this.db.insertInto('alerts').values(Object.fromEntries(Object.keys(row).map((column) => [column, slot(column)])) as unknown as AlertRow),
+    );
+    await this.insertAlertQuery.execute(trx, row as unknown as Record<string, PreparedValue>);
+  }
+
+  /** A new alert's group lookups, compiled once per number of group keys (an alert has one or a few). */
+  private readonly groupQueries = new Map<number, { find: PreparedQuery<string, GroupRow>; touch: PreparedQuery<string, never> }>();
+
+  private groupQueriesFor(keyCount: number) {
+    let queries = this.groupQueries.get(keyCount);
+    if (!queries) {
+      const keySlots = (slot: (name: string) => string) => Array.from({ length: keyCount }, (_, i) => slot(`k${i}`));
+      queries = {
+        find: new PreparedQuery<string, GroupRow>((slot) =>
+          this.db
+            .selectFrom('alert_groups')
+            .innerJoin('incidents', 'incidents.id', 'alert_groups.incident_id')
+            .select(['alert_groups.group_key', 'alert_groups.incident_id', 'alert_groups.last_alert_at', 'incidents.status', 'incidents.detected_at'])
+            .where('alert_groups.group_key', 'in', keySlots(slot)),
+        ),
+        touch: new PreparedQuery<string, never>((slot) =>
+          this.db.updateTable('alert_groups').set({ last_alert_at: slot('now') }).where('group_key', 'in', keySlots(slot)).where('incident_id', '=', slot('incident')),
+        ),
+      };
+      this.groupQueries.set(keyCount, queries);
+    }
+    return queries;
+  }
+
   private async group(
     trx: Trx,
     origin: IngestOrigin,
@@ -370,17 +433,14 @@ export class AlertService implements AlertSink {
     pending: Pending,
   ): Promise<{ decision: AlertDecision; incidentId: string; incidentDetectedAt: string }> {
     const keys = groupKeys(alert.service, alert.labels, decision.groupBy);
-    const groups = await trx
-      .selectFrom('alert_groups')
-      .innerJoin('incidents', 'incidents.id', 'alert_groups.incident_id')
-      .select(['alert_groups.group_key', 'alert_groups.incident_id', 'alert_groups.last_alert_at', 'incidents.status', 'incidents.detected_at'])
-      .where('alert_groups.group_key', 'in', keys)
-      .execute();
+    const groupQueries = this.groupQueriesFor(keys.length);
+    const keySlots = Object.fromEntries(keys.map((key, i) => [`k${i}`, key]));
+    const groups = await groupQueries.find.execute(trx, keySlots);
     const open = groups.find(
       (g) => (ACTIVE_STATUSES as readonly IncidentStatus[]).includes(g.status) && groupAcceptsAt(g.last_alert_at, decision.groupWindowMinutes, alert.now),
     );
     if (open) {
-      await trx.updateTable('alert_groups').set({ last_alert_at: alert.nowIso }).where('group_key', 'in', keys).where('incident_id', '=', open.incident_id).execute();
+      await groupQueries.touch.execute(trx, { ...keySlots, now: alert.nowIso, incident: open.incident_id });
       const claimed = new Set(groups.map((g) => g.group_key));
       // Joined through shared grouping labels from another service: that service's own alerts stay out
       // of this incident unless they share the labels too.

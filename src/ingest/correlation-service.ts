@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, isUniqueViolation, viewAs, type Database } from '../storage/index.ts';
+import { PreparedQuery, fromJson, isUniqueViolation, viewAs, type Database, type PreparedValue } from '../storage/index.ts';
 import type { CatalogService, Service } from '../catalog/index.ts';
 import type { Incident, IncidentService, IncidentTables } from '../incidents/index.ts';
 import {
@@ -77,13 +77,27 @@ export class CorrelationService {
   /** `executor` is any capability's handle or transaction: keys are written inside the caller's transaction. */
   async addKeys(executor: object, incidentId: string, detectedAt: string, keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    const db = viewAs<IngestTables>(executor);
-    const bucket = bucketOf(detectedAt);
-    await db
-      .insertInto('correlation_index')
-      .values([...new Set(keys)].map((key) => ({ key, incident_id: incidentId, bucket, at: detectedAt })))
-      .onConflict((oc) => oc.columns(['key', 'incident_id']).doNothing())
-      .execute();
+    const unique = [...new Set(keys)];
+    const slots: Record<string, PreparedValue> = { incident: incidentId, bucket: bucketOf(detectedAt), at: detectedAt };
+    unique.forEach((key, i) => (slots[`k${i}`] = key));
+    await this.addKeysQueryFor(unique.length).execute(viewAs<IngestTables>(executor), slots);
+  }
+
+  /** Every new alert adds its label keys: the insert is compiled once per number of keys, not built each time. */
+  private readonly addKeysQueries = new Map<number, PreparedQuery<string, never>>();
+
+  private addKeysQueryFor(keyCount: number): PreparedQuery<string, never> {
+    let query = this.addKeysQueries.get(keyCount);
+    if (!query) {
+      query = new PreparedQuery<string, never>((slot) =>
+        this.db
+          .insertInto('correlation_index')
+          .values(Array.from({ length: keyCount }, (_, i) => ({ key: slot(`k${i}`), incident_id: slot('incident'), bucket: slot('bucket') as unknown as number, at: slot('at') })))
+          .onConflict((oc) => oc.columns(['key', 'incident_id']).doNothing()),
+      );
+      this.addKeysQueries.set(keyCount, query);
+    }
+    return query;
   }
 
   private async reindexIncident(incident: Incident): Promise<void> {

@@ -18,7 +18,10 @@ function hashKey(key: string): string {
 
 export class IntegrationService {
   private readonly db: Kysely<IngestTables>;
+  /** Keyed by the routing key itself, so a request with a cached key costs no hashing; cleared when an integration is deleted. */
   private readonly cache = new Map<string, { integration: Integration; expiresMs: number }>();
+  /** Bumped by every delete, so a lookup that started before one does not cache what it read. */
+  private cacheGeneration = 0;
   private readonly buckets = new TokenBuckets();
 
   constructor(
@@ -70,6 +73,7 @@ export class IntegrationService {
   async delete(id: string): Promise<Integration> {
     const integration = await this.get(id);
     await this.db.deleteFrom('integrations').where('id', '=', id).execute();
+    this.cacheGeneration++;
     this.cache.clear();
     this.buckets.forget(id);
     return integration;
@@ -78,18 +82,20 @@ export class IntegrationService {
   /** Resolves a routing key to its integration, or null when no integration has it. */
   async authenticate(routingKey: string | undefined): Promise<Integration | null> {
     if (!routingKey) return null;
-    const hash = hashKey(routingKey);
     const nowMs = Date.now();
-    const cached = this.cache.get(hash);
+    const cached = this.cache.get(routingKey);
     if (cached && cached.expiresMs > nowMs) return cached.integration;
+    const hash = hashKey(routingKey);
+    const generation = this.cacheGeneration;
     const row = await this.db.selectFrom('integrations').selectAll().where('key_hash', '=', hash).executeTakeFirst();
     if (!row || !timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash))) {
-      this.cache.delete(hash);
+      this.cache.delete(routingKey);
       return null;
     }
     const integration = integrationFromRow(row);
+    if (generation !== this.cacheGeneration) return integration;
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { integration, expiresMs: nowMs + CACHE_MS });
+    this.cache.set(routingKey, { integration, expiresMs: nowMs + CACHE_MS });
     return integration;
   }
 

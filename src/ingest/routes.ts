@@ -155,12 +155,11 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
       const integration = await authenticate(bearerOrQueryKey(request, request.query));
       integrations.checkRate(integration, request.body.alerts.length);
       const origin = originOf(integration);
-      const results = [];
-      // One alert at a time, each committed on its own: Alertmanager re-sends the whole group on any
-      // failure, and dedup by fingerprint makes the re-sent ones count as repeats, never as new alerts.
-      for (const signal of signalsFromAlertmanager(request.body)) {
-        results.push({ fingerprint: signal.dedupKey, ...outcomeBody(await alerts.ingest(origin, signal)) });
-      }
+      // On any failure the answer is an error: Alertmanager re-sends the whole group, and dedup by
+      // fingerprint makes the re-sent ones count as repeats, never as new alerts.
+      const signals = signalsFromAlertmanager(request.body);
+      const outcomes = await alerts.ingestAll(origin, signals);
+      const results = outcomes.map((outcome, i) => ({ fingerprint: signals[i]!.dedupKey, ...outcomeBody(outcome) }));
       return reply.status(202).send({ status: 'success' as const, alerts: results });
     },
   );

@@ -13,3 +13,4 @@ export {
 } from './database.ts';
 export { toJson, fromJson, nowIso } from './values.ts';
 export { PreparedQuery, PreparedInsert, type PreparedValue } from './prepared.ts';
+export { GroupCommit, type GroupWork, type GroupCommitOptions } from './group-commit.ts';

@@ -129,6 +129,18 @@ describeEachDatabase('PagerDuty Events API v2', (kind) => {
     expect(generic.body.code).toBe('rate_limited');
   });
 
+  it('a deleted integration\u2019s routing key stops working at once, though it was just used (and cached)', async () => {
+    const doomed = await createIntegration(server, 'chat-api');
+    expect((await post(server, '/v2/enqueue', trigger(doomed.routing_key, 'about to be deleted', { dedup_key: 'doomed-1' }))).status).toBe(202);
+    expect((await server.api('DELETE', `/api/v1/integrations/${doomed.id}`)).status).toBe(200);
+    const after = await post(server, '/v2/enqueue', trigger(doomed.routing_key, 'about to be deleted', { dedup_key: 'doomed-1' }));
+    expect(after.status).toBe(400);
+    expect(after.body).toMatchObject({ status: 'invalid event', errors: ['Invalid routing key'] });
+    expect((await post(server, `/api/v1/alerts?key=${doomed.routing_key}`, { summary: 's', source: 'x', severity: 'error' })).status).toBe(401);
+    // Other integrations keep working.
+    expect((await post(server, '/v2/enqueue', trigger(key, 'still fine', { dedup_key: 'fine-1' }))).status).toBe(202);
+  });
+
   it('the endpoint is in the OpenAPI document', async () => {
     const doc = await server.api('GET', '/openapi.json');
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v2/enqueue', '/api/v1/integrations/alertmanager', '/api/v1/alerts', '/api/v1/incidents/{id}/related']));
