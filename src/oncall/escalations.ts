@@ -26,7 +26,7 @@ type EscalationRow = Omit<OnCallTables['oncall_escalations'], 'id'> & { id: numb
  * (`recovery_rto_breached`, `action_item_overdue`, `postmortem_status_changed`), so their notifications
  * are as durable as ours without either capability importing the other.
  */
-const DISPATCHED_KINDS = ['created', 'acknowledged', 'status_changed', 'escalated', 'recovery_rto_breached', 'action_item_overdue', 'postmortem_status_changed'];
+export const DISPATCHED_KINDS: readonly string[] = ['created', 'acknowledged', 'status_changed', 'escalated', 'recovery_rto_breached', 'action_item_overdue', 'postmortem_status_changed'];
 /** Entries younger than this may still be overtaken by an earlier id committing late, so the cursor waits for them. */
 const CURSOR_SETTLE_MS = 60_000;
 const ESCALATION_BATCH = 50;

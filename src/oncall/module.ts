@@ -1,7 +1,7 @@
 import type { AppContext, FirebreakModule } from '../app/context.ts';
 import { onCallMigrations } from './store.ts';
 import { ScheduleService } from './schedules.ts';
-import { EscalationService } from './escalations.ts';
+import { DISPATCHED_KINDS, EscalationService } from './escalations.ts';
 import { NotificationMessageSender } from './notify/plan-sender.ts';
 import { NotificationService } from './notify/service.ts';
 import { StatusPageService } from './statuspage/service.ts';
@@ -51,8 +51,11 @@ export const onCallModule: FirebreakModule = {
     // depends on this process having seen the event.
     events.on('incident.created', () => worker.poke());
     events.on('incident.updated', () => worker.poke());
+    // Only kinds the dispatcher acts on: an alert storm appends an `alert_attached` entry per new alert,
+    // and waking the worker for each cost more CPU than ingesting the alert.
+    const dispatched = new Set(DISPATCHED_KINDS);
     events.on('timeline.appended', ({ entry }) => {
-      if (!entry.kind.startsWith('notification_') && !entry.kind.startsWith('escalation_')) worker.poke();
+      if (dispatched.has(entry.kind)) worker.poke();
     });
     ctx.services.notifications = notifications;
     // Response plans' communicate steps reach the real channels through the outbox.
