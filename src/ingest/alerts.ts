@@ -8,6 +8,8 @@ import type { CatalogService, CatalogTables } from '../catalog/index.ts';
 import {
   ACTIVE_STATUSES,
   isActiveStatus,
+  severityRank,
+  type Severity,
   type CreatedIncident,
   type IncidentService,
   type IncidentStatus,
@@ -81,6 +83,8 @@ interface Pending {
   timeline: TimelineEntry[];
   events: (() => void)[];
   autoResolve: { incidentId: string; rule: string } | null;
+  /** A grouped or attached alert more severe than its incident raises the incident's severity after the commit. */
+  raiseSeverity?: { incidentId: string; severity: Severity; alertId: string };
 }
 
 function newAlertId(): string {
@@ -182,6 +186,7 @@ export class AlertService implements AlertSink {
         );
         this.afterCommit(pending);
         if (pending.autoResolve) await this.autoResolveIncident(pending.autoResolve.incidentId, pending.autoResolve.rule);
+        if (pending.raiseSeverity) await this.raiseIncidentSeverity(pending.raiseSeverity, origin.actor);
         return outcome;
       } catch (error) {
         const retryable = error instanceof RetryTransaction || isUniqueViolation(error) || isBusy(error);
@@ -297,6 +302,9 @@ export class AlertService implements AlertSink {
     const alertId = expired?.id ?? newAlertId();
     const labels = { ...signal.labels, service, severity: decision.severity };
     const placement = await this.place(trx, origin, signal, decision, { alertId, service, signalAt, nowIso, now, labels }, pending);
+    if (placement.incidentId && placement.decision !== 'opened_incident') {
+      pending.raiseSeverity = { incidentId: placement.incidentId, severity: ALERT_TO_INCIDENT_SEVERITY[decision.severity], alertId };
+    }
     reason = placement.reason ?? reason;
 
     const row: AlertRow = {
@@ -566,6 +574,25 @@ export class AlertService implements AlertSink {
       if (autoResolve) pending.autoResolve = { incidentId, rule: opened!.rule };
     }
     pending.timeline.push(...(await this.incidents.appendTimeline(incidentId, drafts, actor, viewAs<IncidentTables>(trx))));
+  }
+
+  /**
+   * An incident is as severe as its worst alert: a critical page that joins a medium incident (opened by
+   * a ticket-level alert, say) must not stay medium. Raised only, never lowered: a lower severity is a
+   * responder's call. Runs after the alert's commit, with the incident's own version check.
+   */
+  private async raiseIncidentSeverity(raise: { incidentId: string; severity: Severity; alertId: string }, actor: string): Promise<void> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const incident = await this.incidents.get(raise.incidentId);
+      if (severityRank(raise.severity) <= severityRank(incident.severity) || !isActiveStatus(incident.status)) return;
+      try {
+        await this.incidents.update(raise.incidentId, { severity: raise.severity }, incident.version, actor);
+        return;
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'version_conflict')) throw error;
+      }
+    }
+    this.log.warn({ incident: raise.incidentId, alert: raise.alertId }, 'incident kept changing; its severity was not raised to the alert’s');
   }
 
   private async autoResolveIncident(incidentId: string, rule: string): Promise<void> {

@@ -487,6 +487,13 @@ export class LlmTelemetryService {
           continue;
         }
         if (open && (open.state.level === 'page' || level === 'ticket')) continue;
+        let raisedAt = open?.raisedAt ?? at;
+        if (open) {
+          // A ticket that becomes a page must page: the pipeline counts a repeat of the same key without
+          // routing it again, so the ticket is resolved and the page raised as a new alert (routed at critical).
+          await this.resolve(open, at, { burn_rates: evaluations, escalated_to: 'page' });
+          raisedAt = at;
+        }
         const firing = evaluations.filter((e) => e.firing);
         const worst = firing.find((e) => e.severity === level)!;
         const allowed = 1 - slo.objective;
@@ -510,7 +517,7 @@ export class LlmTelemetryService {
           },
           at,
         };
-        await this.raise(alert, { dedupKey, kind: 'slo', service, state: { level }, raisedAt: open?.raisedAt ?? at });
+        await this.raise(alert, { dedupKey, kind: 'slo', service, state: { level }, raisedAt });
       }
     }
   }
@@ -529,8 +536,15 @@ export class LlmTelemetryService {
   private async resolve(open: OpenAlertRow, at: string, details: Record<string, unknown>): Promise<void> {
     const sink = this.alertSink();
     if (!sink) return;
-    await sink.resolve(open.dedupKey, at, details);
+    // Forgotten before the pipeline's 'alert.resolved' event arrives, so that event does not queue a
+    // forget that would drop an alert raised again under the same key right after (an escalation).
     this.openAlerts.delete(open.dedupKey);
+    try {
+      await sink.resolve(open.dedupKey, at, details);
+    } catch (error) {
+      this.openAlerts.set(open.dedupKey, open);
+      throw error;
+    }
     await deleteOpenAlert(this.db, open.dedupKey);
   }
 

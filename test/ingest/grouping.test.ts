@@ -94,6 +94,27 @@ describeEachDatabase('grouping', (kind) => {
     expect(timeline[0].summary).toContain('resolved with the incident');
   });
 
+  it('a more severe alert grouped into an incident raises its severity, a milder one never lowers it', async () => {
+    await createService(server, 'moderation');
+    const { routing_key: key } = await createIntegration(server, 'moderation');
+    const first = await post(server, '/v2/enqueue', trigger(key, 'moderation latency high', { dedup_key: 'mod-latency' }, { severity: 'error' }));
+    const alert = async (dedupKey: string) => (await server.api('GET', `/api/v1/alerts?service=moderation&limit=50`)).body.items.find((a: { dedup_key: string }) => a.dedup_key === dedupKey);
+    const incidentId = (await alert(first.body.dedup_key)).incident_id;
+    expect((await server.api('GET', `/api/v1/incidents/${incidentId}`)).body.severity).toBe('high');
+
+    await post(server, '/v2/enqueue', trigger(key, 'moderation down', { dedup_key: 'mod-down' }, { severity: 'critical' }));
+    expect((await alert('mod-down')).incident_id).toBe(incidentId);
+    expect((await server.api('GET', `/api/v1/incidents/${incidentId}`)).body.severity).toBe('critical');
+    const timeline = (await server.api('GET', `/api/v1/incidents/${incidentId}/timeline`)).body;
+    expect(timeline.filter((e: { kind: string; data: { field?: string } }) => e.kind === 'field_updated' && e.data.field === 'severity').map((e: { data: unknown }) => e.data)).toEqual([
+      { field: 'severity', old: 'high', new: 'critical' },
+    ]);
+
+    await post(server, '/v2/enqueue', trigger(key, 'moderation queue growing', { dedup_key: 'mod-queue' }, { severity: 'warning' }));
+    expect((await alert('mod-queue')).incident_id).toBe(incidentId);
+    expect((await server.api('GET', `/api/v1/incidents/${incidentId}`)).body.severity).toBe('critical');
+  });
+
   it('with a zero window every new alert opens its own incident', async () => {
     const current = (await server.api('GET', '/api/v1/routing-rules')).body;
     await server.api('PUT', '/api/v1/routing-rules', { yaml: 'defaults:\n  group_window_minutes: 0\n', version: current.version });
