@@ -2,8 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { PreparedInsert, PreparedQuery, fromJson, toJson, viewAs, type Database } from '../storage/index.ts';
-import { CommitBatcher, type BatchOutcome } from './commit-batcher.ts';
+import { CommitBatcher, PreparedInsert, PreparedQuery, fromJson, toJson, viewAs, type BatchOutcome, type Database } from '../storage/index.ts';
 import type { IncidentTimes } from './metrics.ts';
 import { chooseOwningTeam, type CatalogService, type CatalogTables, type TeamAssignment } from '../catalog/index.ts';
 import {

@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
+import { CommitBatcher, type BatchOutcome } from './commit-batcher.ts';
 
 /** Work run inside a shared transaction: it must use only `trx` (on SQLite another handle would wait on this very transaction). */
 export type GroupWork<DB, T> = (trx: Kysely<DB>) => Promise<T>;
@@ -19,11 +20,9 @@ export interface GroupCommitOptions {
 interface Job<DB> {
   work: GroupWork<DB, unknown>;
   first: GroupWork<DB, unknown> | undefined;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
 }
 
-type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+type Settled = BatchOutcome<unknown>;
 
 const SAVEPOINT = CompiledQuery.raw('SAVEPOINT group_commit_job');
 const RELEASE = CompiledQuery.raw('RELEASE SAVEPOINT group_commit_job');
@@ -52,19 +51,16 @@ const ROLLBACK_TO = CompiledQuery.raw('ROLLBACK TO SAVEPOINT group_commit_job');
  * at a time, where that error reaches only its own caller.
  */
 export class GroupCommit<DB> {
-  private readonly maxBatch: number;
   /** Whether pieces of work share transactions; see GroupCommitOptions.grouped. */
   readonly grouped: boolean;
-  private queue: Job<DB>[] = [];
-  private running = false;
-  private scheduled = false;
+  private readonly batcher: CommitBatcher<Job<DB>, unknown>;
 
   constructor(
     private readonly db: Kysely<DB>,
     options: GroupCommitOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 256;
     this.grouped = options.grouped ?? true;
+    this.batcher = new CommitBatcher((jobs) => (jobs.length === 1 ? this.runAlone(jobs[0]!) : this.runGroup(jobs)), options.maxBatch ?? 256);
   }
 
   /**
@@ -74,10 +70,7 @@ export class GroupCommit<DB> {
    */
   run<T>(work: GroupWork<DB, T>, first?: GroupWork<DB, T | null>): Promise<T> {
     if (!this.grouped) return this.runUngrouped(work, first);
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, first, resolve: resolve as (value: unknown) => void, reject });
-      this.schedule();
-    });
+    return this.batcher.submit({ work, first }) as Promise<T>;
   }
 
   private async runUngrouped<T>(work: GroupWork<DB, T>, first?: GroupWork<DB, T | null>): Promise<T> {
@@ -85,39 +78,15 @@ export class GroupCommit<DB> {
     return firstValue ?? this.db.transaction().execute(work);
   }
 
-  private schedule(): void {
-    if (this.running || this.scheduled) return;
-    this.scheduled = true;
-    // After the I/O callbacks of this turn, so every request that arrived with this one joins its group.
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
-    const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-    this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
+  private async runAlone(job: Job<DB>): Promise<Settled[]> {
     try {
-      if (batch.length === 1) await this.runAlone(batch[0]!);
-      else await this.runGroup(batch);
-    } finally {
-      this.running = false;
-      if (this.queue.length > 0) this.schedule();
-    }
-  }
-
-  private async runAlone(job: Job<DB>): Promise<void> {
-    try {
-      job.resolve(await this.db.transaction().execute(async (trx) => ((job.first ? await job.first(trx) : null) ?? (await job.work(trx)))));
+      return [{ ok: true, value: await this.db.transaction().execute(async (trx) => (job.first ? await job.first(trx) : null) ?? (await job.work(trx))) }];
     } catch (error) {
-      job.reject(error);
+      return [{ ok: false, error }];
     }
   }
 
-  private async runGroup(batch: Job<DB>[]): Promise<void> {
+  private async runGroup(batch: Job<DB>[]): Promise<Settled[]> {
     const settled: Settled[] = [];
     let committing = false;
     try {
@@ -142,20 +111,14 @@ export class GroupCommit<DB> {
         committing = true;
       });
     } catch (error) {
-      if (committing) {
-        // The commit itself failed: as with a transaction of its own, the caller sees the error.
-        for (const job of batch) job.reject(error);
-        return;
-      }
+      // The commit itself failed: as with a transaction of its own, every caller sees the error.
+      if (committing) throw error;
       // Rolled back as a whole before its commit (a `first` failed, or a savepoint could not be rolled
       // back): nothing of it is stored, so each runs again alone.
-      for (const job of batch) await this.runAlone(job);
-      return;
+      const alone: Settled[] = [];
+      for (const job of batch) alone.push(...(await this.runAlone(job)));
+      return alone;
     }
-    batch.forEach((job, i) => {
-      const outcome = settled[i]!;
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
-    });
+    return settled;
   }
 }

@@ -13,4 +13,5 @@ export {
 } from './database.ts';
 export { toJson, fromJson, nowIso } from './values.ts';
 export { PreparedQuery, PreparedInsert, type PreparedValue } from './prepared.ts';
+export { CommitBatcher, type BatchOutcome } from './commit-batcher.ts';
 export { GroupCommit, type GroupWork, type GroupCommitOptions } from './group-commit.ts';

@@ -11,7 +11,8 @@ export type BatchOutcome<Result> = { ok: true; value: Result } | { ok: false; er
  * `flush` answers every request separately, so one failing request does not fail the others; if
  * `flush` itself rejects, every request of that batch sees that error.
  *
- * Generic on purpose (nothing here knows about incidents), so other hot write paths can share it.
+ * Generic: incident creation batches its requests into multi-row statements with it, and GroupCommit
+ * runs arbitrary pieces of work in one shared transaction on top of it.
  */
 export class CommitBatcher<Request, Result> {
   private queue: { request: Request; resolve: (value: Result) => void; reject: (error: unknown) => void }[] = [];
