@@ -5,22 +5,10 @@
  */
 import type { Fault, TrafficStream } from './scenario.ts';
 import { seededRandom } from '../shared/random.ts';
+import type { LlmRequestRecord } from '../llm/index.ts';
 
-/** One call as the JSON LLM-request endpoint takes it (`POST /api/v1/llm/requests`). */
-export interface DrillCall {
-  service: string;
-  provider: string;
-  model: string;
-  response_model: string;
-  started_at: string;
-  latency_ms: number;
-  ttft_ms: number;
-  http_status: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  safety_flags?: string[];
-}
+/** One call as the JSON LLM-request endpoint takes it (`POST /api/v1/llm/requests`), every measured field filled in. */
+export type DrillCall = Required<Omit<LlmRequestRecord, 'operation' | 'status' | 'safety_flags'>> & Partial<Pick<LlmRequestRecord, 'safety_flags'>>;
 
 /** What the team's own monitoring would see in one minute of a service's traffic. */
 export interface MinuteStats {

@@ -13,6 +13,7 @@ export { QuantileSketch, type SerializedSketch } from './sketch.ts';
 export { BURN_RATE_RULES, type SloDefinition } from './slo.ts';
 export { llmMigrations, type LlmTables } from './store.ts';
 export type { IngestKeyVerifier } from './routes.ts';
+export type { LlmRequestRecord } from './schemas.ts';
 
 declare module '../app/context.ts' {
   interface ModuleServices {

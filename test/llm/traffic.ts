@@ -4,6 +4,7 @@
  * Deterministic (seeded), so a failing run replays exactly.
  */
 import { seededRandom } from '../support/random.ts';
+import type { DrillCall } from '../../src/drills/traffic.ts';
 
 // Replay tests and the OTLP load generator import it from here too.
 export { seededRandom };
@@ -36,20 +37,8 @@ export const NORMAL: Conditions = {
   responseModel: 'gpt-4o-2024-08-06',
 };
 
-export interface SyntheticCall {
-  service: string;
-  provider: string;
-  model: string;
-  response_model: string;
-  started_at: string;
-  latency_ms: number;
-  ttft_ms: number;
-  http_status: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  safety_flags?: string[];
-}
+/** One call as `POST /api/v1/llm/requests` takes it, every measured field filled in (the drills' generator makes the same). */
+export type SyntheticCall = DrillCall;
 
 export interface TrafficOptions {
   service?: string;
