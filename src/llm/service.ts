@@ -83,7 +83,7 @@ export const DEFAULT_LLM_OPTIONS: LlmTelemetryOptions = {
   // and learn for about half a day of points before they may fire. 0.65 was chosen with the context-gated
   // detector and kept with the distribution-shift evidence: the replay test's diurnal traffic stays quiet
   // and the 4x cost spike fires on seeds 1-6 and the fixed seed.
-  detector: { threshold: 0.65, learningPoints: 720 },
+  detector: { threshold: 0.65, learningPoints: 720, alertOnDrops: false },
 };
 
 export interface IngestOutcome {
@@ -190,7 +190,7 @@ export class LlmTelemetryService {
     const nowMs = this.clock().getTime();
     for (const { seriesKey: key, signal, state } of await loadDetectorStates(this.db, new Date(nowMs - SERIES_IDLE_MS).toISOString())) {
       try {
-        this.detectors.set(`${key}\u0001${signal}`, restoreAnomalyDetector(state));
+        this.detectors.set(`${key}\u0001${signal}`, this.restoreDetectorState(state));
       } catch (error) {
         this.log.warn({ err: error, series: key, signal }, 'stored LLM detector state is unusable; relearning');
       }
@@ -389,12 +389,23 @@ export class LlmTelemetryService {
     }
   }
 
+  /**
+   * A stored state keeps the configuration it was created with, except whether drops may alert: that is
+   * the service's decision about its signals, so states saved before it was made follow it too.
+   */
+  private restoreDetectorState(state: unknown): AnomalyDetector {
+    const alertOnDrops = this.options.detector.alertOnDrops;
+    if (alertOnDrops === undefined || state === null || typeof state !== 'object') return restoreAnomalyDetector(state);
+    const stored = state as { config?: Record<string, unknown> };
+    return restoreAnomalyDetector({ ...stored, config: { ...stored.config, alertOnDrops } });
+  }
+
   /** A series that comes back after being evicted gets its detector baselines back from the database. */
   private async restoreDetector(key: string, signal: DetectedSignal): Promise<AnomalyDetector | undefined> {
     const stored = await loadDetectorState(this.db, key, signal);
     if (stored === undefined) return undefined;
     try {
-      const detector = restoreAnomalyDetector(stored);
+      const detector = this.restoreDetectorState(stored);
       this.detectors.set(`${key}\u0001${signal}`, detector);
       return detector;
     } catch (error) {

@@ -296,3 +296,33 @@ describe('anomaly detector: distribution shift', () => {
     expect(b.update(START + 1200 * STEP, 400).anomalous).toBe(true);
   });
 });
+
+describe('anomaly detector: drops', () => {
+  /** 600 quiet points, a deep drop, 20 quiet points, then a spike. */
+  function dropThenRise(config: Parameters<typeof createAnomalyDetector>[0]) {
+    const d = createAnomalyDetector(config);
+    feedNoise(d, 600);
+    const drop = d.update(START + 600 * STEP, 40);
+    feedNoise(d, 20, 601, 3);
+    const rise = d.update(START + 621 * STEP, 160);
+    return { drop, rise };
+  }
+
+  it('by default a drop alerts and its cooldown mutes a rise right after it', () => {
+    const { drop, rise } = dropThenRise({});
+    expect(drop.anomalous).toBe(true);
+    expect(rise.anomalous).toBe(false);
+  });
+
+  it('with alertOnDrops false a drop neither alerts nor mutes the rise that follows', () => {
+    const { drop, rise } = dropThenRise({ alertOnDrops: false });
+    expect(drop.anomalous).toBe(false);
+    expect(rise.anomalous).toBe(true);
+    expect(rise.value).toBeGreaterThan(rise.baseline);
+  });
+
+  it('rejects a non-boolean alertOnDrops, naming the field', () => {
+    const error = caught(() => createAnomalyDetector({ alertOnDrops: 1 as unknown as boolean }));
+    expect(error.details?.field ?? error.message).toContain('alertOnDrops');
+  });
+});

@@ -83,7 +83,8 @@ describeEachDatabase('LLM telemetry in event time', (kind) => {
     const evaluation = await server.api('POST', `/api/v1/incidents/${page.incident_id}/recovery/verify`, {});
     const byId = Object.fromEntries(evaluation.body.results.map((result: { criterion: string; passed: boolean; observed: { requests: number } }) => [result.criterion, result]));
     expect(byId['outage-seen'].passed).toBe(true);
-    expect(byId['outage-seen'].observed.requests).toBeGreaterThan(100);
+    // Five minutes of the outage's calls, not an empty window: 30 a minute on a daily curve (0.4× to 1.6×, by the wall clock's hour).
+    expect(byId['outage-seen'].observed.requests).toBeGreaterThan(40);
     expect(byId.healthy.passed).toBe(false);
   });
 });

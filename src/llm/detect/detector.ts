@@ -109,6 +109,11 @@ export interface AnomalyDetectorConfig {
   recentPoints: number;
   /** Accept negative values (LLM signals are not negative, so by default they are rejected). */
   allowNegative: boolean;
+  /**
+   * Whether a point below the baseline may be anomalous. False for signals that only hurt when they rise
+   * (cost, latency): a drop neither alerts nor starts the cooldown that would mute a rise right after it.
+   */
+  alertOnDrops: boolean;
   /** Values whose magnitude exceeds this are rejected as absurd. */
   maxAbsValue: number;
   /** Minutes east of UTC used for hour-of-day / hour-of-week buckets. */
@@ -147,6 +152,7 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   cooldownDamping: 0,
   recentPoints: 32,
   allowNegative: false,
+  alertOnDrops: true,
   maxAbsValue: 1e15,
   utcOffsetMinutes: 0,
 });
@@ -275,7 +281,7 @@ const EMPTY: readonly RecentPoint[] = Object.freeze([]);
 /** Epoch day 0 (1970-01-01) was a Thursday; shifting by 3 days makes bucket 0 Monday 00:00. */
 const WEEK_SHIFT_MS = 3 * DAY_MS;
 
-type NumericKey = Exclude<keyof AnomalyDetectorConfig, 'allowNegative'>;
+type NumericKey = Exclude<keyof AnomalyDetectorConfig, 'allowNegative' | 'alertOnDrops'>;
 const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   learningPoints: [0, 1e9, 'int'],
   threshold: [Number.MIN_VALUE, 1, 'real'],
@@ -318,9 +324,9 @@ export function resolveDetectorConfig(partial: Partial<AnomalyDetectorConfig> = 
   for (const [key, value] of Object.entries(partial)) {
     const field = fieldPrefix ? `${fieldPrefix}.${key}` : key;
     if (value === undefined) continue;
-    if (key === 'allowNegative') {
+    if (key === 'allowNegative' || key === 'alertOnDrops') {
       if (typeof value !== 'boolean') throw validationError(field, 'must be a boolean');
-      config.allowNegative = value;
+      config[key] = value;
       continue;
     }
     const range = RANGES[key as NumericKey];
@@ -613,7 +619,7 @@ class Detector implements AnomalyDetector {
       if (c.cooldownMaxMinutes > 0 && timestampMs - this.alertTs > c.cooldownMaxMinutes * 60_000) this.sinceAlert = c.cooldownPoints + 1;
       else score *= c.cooldownDamping;
     }
-    const anomalous = score >= c.threshold;
+    const anomalous = score >= c.threshold && (c.alertOnDrops || value > baseline);
     if (anomalous) {
       this.sinceAlert = 0;
       this.alertTs = timestampMs;
