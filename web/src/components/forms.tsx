@@ -50,3 +50,24 @@ export function ProblemNotice({ problem }: { problem: Problem | null | undefined
     </div>
   );
 }
+
+/** A secret the server shows only once (an API token, a routing key, a signing secret): its value, copy, dismiss. */
+export function SecretShownOnce(props: { secret: string; testId?: string; onDone: () => void; children: ComponentChildren }) {
+  const { secret, testId, onDone, children } = props;
+  return (
+    <div class="secret-once" role="status" data-testid={testId}>
+      <p>{children}</p>
+      <code class="secret" tabIndex={0}>
+        {secret}
+      </code>
+      <div class="button-row">
+        <button type="button" onClick={() => void navigator.clipboard?.writeText(secret)}>
+          Copy
+        </button>
+        <button type="button" onClick={onDone}>
+          Done, hide it
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type Problem } from '../api.ts';
 import { useAsync } from '../hooks.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { Field, ProblemNotice, SecretShownOnce, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
 import { formatTime } from '../format.ts';
 import type { CreatedIntegration, Integration, Service } from '../types.ts';
 
@@ -49,23 +49,10 @@ export function IntegrationsSettings() {
     <div>
       <h2>Integrations</h2>
       {created ? (
-        <div class="secret-once" role="status" data-testid="new-routing-key">
-          <p>
-            <strong>Integration {created.name} created.</strong> Copy its routing key now: it is shown only this once. Use it as the Events API
-            <code> routing_key</code> or as the Alertmanager bearer token.
-          </p>
-          <code class="secret" tabIndex={0}>
-            {created.routing_key}
-          </code>
-          <div class="button-row">
-            <button type="button" onClick={() => void navigator.clipboard?.writeText(created.routing_key)}>
-              Copy
-            </button>
-            <button type="button" onClick={() => setCreated(null)}>
-              Done, hide it
-            </button>
-          </div>
-        </div>
+        <SecretShownOnce secret={created.routing_key} testId="new-routing-key" onDone={() => setCreated(null)}>
+          <strong>Integration {created.name} created.</strong> Copy its routing key now: it is shown only this once. Use it as the Events API
+          <code> routing_key</code> or as the Alertmanager bearer token.
+        </SecretShownOnce>
       ) : null}
       {integrations.state === 'error' ? <ProblemNotice problem={integrations.error.problem} /> : null}
       <ProblemNotice problem={problem} />

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type Problem } from '../api.ts';
 import { useAsync } from '../hooks.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { Field, ProblemNotice, SecretShownOnce, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
 import { formatTime } from '../format.ts';
 import type { Channel, OnCallAnswer, Schedule, Team } from '../types.ts';
 
@@ -58,19 +58,9 @@ export function ChannelsSettings() {
     <div>
       <h2>Notification channels</h2>
       {secret ? (
-        <div class="secret-once" role="status">
-          <p>
-            <strong>Channel {secret.id}</strong>: its webhook signing secret is shown only this once.
-          </p>
-          <code class="secret" tabIndex={0}>
-            {secret.value}
-          </code>
-          <div class="button-row">
-            <button type="button" onClick={() => setSecret(null)}>
-              Done, hide it
-            </button>
-          </div>
-        </div>
+        <SecretShownOnce secret={secret.value} onDone={() => setSecret(null)}>
+          <strong>Channel {secret.id}</strong>: its webhook signing secret is shown only this once.
+        </SecretShownOnce>
       ) : null}
       {channels.state === 'error' ? <ProblemNotice problem={channels.error.problem} /> : null}
       <ProblemNotice problem={problem} />

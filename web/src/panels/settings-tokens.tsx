@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, type Problem } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import { useSession } from '../session.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { Field, ProblemNotice, SecretShownOnce, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
 import { formatTime } from '../format.ts';
 import type { TokenInfo } from '../types.ts';
 
@@ -55,22 +55,9 @@ export function TokensSettings() {
     <div>
       <h2>API tokens</h2>
       {created ? (
-        <div class="secret-once" role="status" data-testid="new-token">
-          <p>
-            <strong>Token {created.name} created.</strong> Copy it now: it is shown only this once.
-          </p>
-          <code class="secret" tabIndex={0}>
-            {created.token}
-          </code>
-          <div class="button-row">
-            <button type="button" onClick={() => void navigator.clipboard?.writeText(created.token)}>
-              Copy
-            </button>
-            <button type="button" onClick={() => setCreated(null)}>
-              Done, hide it
-            </button>
-          </div>
-        </div>
+        <SecretShownOnce secret={created.token} testId="new-token" onDone={() => setCreated(null)}>
+          <strong>Token {created.name} created.</strong> Copy it now: it is shown only this once.
+        </SecretShownOnce>
       ) : null}
       {tokens.state === 'error' ? <ProblemNotice problem={tokens.error.problem} /> : null}
       <div class="table-scroll">
