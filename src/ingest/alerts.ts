@@ -69,7 +69,7 @@ const INTERNAL_SCOPE = 'internal';
 const MAX_ATTEMPTS = 6;
 
 type Tables = IngestTables & IncidentTables & CatalogTables;
-type GroupRow = { group_key: string; incident_id: string; last_alert_at: string; status: IncidentStatus; detected_at: string };
+type GroupRow = { group_key: string; incident_id: string; last_alert_at: string; status: IncidentStatus; detected_at: string; severity: Severity };
 type RepeatRow = Pick<AlertRow, 'id' | 'incident_id' | 'status' | 'decision' | 'rule' | 'occurrences' | 'service'>;
 type Trx = Kysely<Tables>;
 
@@ -302,8 +302,10 @@ export class AlertService implements AlertSink {
     const alertId = expired?.id ?? newAlertId();
     const labels = { ...signal.labels, service, severity: decision.severity };
     const placement = await this.place(trx, origin, signal, decision, { alertId, service, signalAt, nowIso, now, labels }, pending);
-    if (placement.incidentId && placement.decision !== 'opened_incident') {
-      pending.raiseSeverity = { incidentId: placement.incidentId, severity: ALERT_TO_INCIDENT_SEVERITY[decision.severity], alertId };
+    // Only when the alert is worse than the incident as this transaction saw it: the raise re-reads under its version check.
+    const alertSeverity = ALERT_TO_INCIDENT_SEVERITY[decision.severity];
+    if (placement.incidentId && placement.decision !== 'opened_incident' && placement.incidentSeverity && severityRank(alertSeverity) > severityRank(placement.incidentSeverity)) {
+      pending.raiseSeverity = { incidentId: placement.incidentId, severity: alertSeverity, alertId };
     }
     reason = placement.reason ?? reason;
 
@@ -379,7 +381,7 @@ export class AlertService implements AlertSink {
     decision: RoutingDecision,
     alert: { alertId: string; service: string; signalAt: string; nowIso: string; now: Date; labels: Record<string, string> },
     pending: Pending,
-  ): Promise<{ decision: AlertDecision; incidentId: string | null; incidentDetectedAt?: string; reason?: string }> {
+  ): Promise<{ decision: AlertDecision; incidentId: string | null; incidentDetectedAt?: string; incidentSeverity?: Severity; reason?: string }> {
     switch (decision.action) {
       case 'drop':
         return { decision: 'dropped', incidentId: null };
@@ -388,8 +390,8 @@ export class AlertService implements AlertSink {
       case 'record':
         return { decision: 'recorded', incidentId: null };
       case 'attach': {
-        const target = await trx.selectFrom('incidents').select(['id', 'detected_at', 'status']).where('id', '=', decision.attachTo!).executeTakeFirst();
-        if (target) return { decision: 'attached', incidentId: target.id, incidentDetectedAt: target.detected_at };
+        const target = await trx.selectFrom('incidents').select(['id', 'detected_at', 'status', 'severity']).where('id', '=', decision.attachTo!).executeTakeFirst();
+        if (target) return { decision: 'attached', incidentId: target.id, incidentDetectedAt: target.detected_at, incidentSeverity: target.severity };
         const fallback = await this.group(trx, origin, signal, decision, alert, pending);
         return { ...fallback, reason: `${decision.reason}, but ${decision.attachTo} does not exist; ${fallback.decision === 'grouped' ? 'grouped' : 'opened an incident'} instead` };
       }
@@ -420,7 +422,7 @@ export class AlertService implements AlertSink {
           this.db
             .selectFrom('alert_groups')
             .innerJoin('incidents', 'incidents.id', 'alert_groups.incident_id')
-            .select(['alert_groups.group_key', 'alert_groups.incident_id', 'alert_groups.last_alert_at', 'incidents.status', 'incidents.detected_at'])
+            .select(['alert_groups.group_key', 'alert_groups.incident_id', 'alert_groups.last_alert_at', 'incidents.status', 'incidents.detected_at', 'incidents.severity'])
             .where('alert_groups.group_key', 'in', keySlots(slot)),
         ),
         touch: new PreparedQuery<string, never>((slot) =>
@@ -439,7 +441,7 @@ export class AlertService implements AlertSink {
     decision: RoutingDecision,
     alert: { alertId: string; service: string; signalAt: string; nowIso: string; now: Date; labels: Record<string, string> },
     pending: Pending,
-  ): Promise<{ decision: AlertDecision; incidentId: string; incidentDetectedAt: string }> {
+  ): Promise<{ decision: AlertDecision; incidentId: string; incidentDetectedAt: string; incidentSeverity: Severity }> {
     const keys = groupKeys(alert.service, alert.labels, decision.groupBy);
     const groupQueries = this.groupQueriesFor(keys.length);
     const keySlots = Object.fromEntries(keys.map((key, i) => [`k${i}`, key]));
@@ -457,7 +459,7 @@ export class AlertService implements AlertSink {
       if (unclaimed.length) {
         await trx.insertInto('alert_groups').values(unclaimed.map((group_key) => ({ group_key, incident_id: open.incident_id, last_alert_at: alert.nowIso }))).execute();
       }
-      return { decision: 'grouped', incidentId: open.incident_id, incidentDetectedAt: open.detected_at };
+      return { decision: 'grouped', incidentId: open.incident_id, incidentDetectedAt: open.detected_at, incidentSeverity: open.severity };
     }
 
     // No active incident takes it: open one. detected_at is the alert's own time of first signal (never in the future).
@@ -496,7 +498,7 @@ export class AlertService implements AlertSink {
       .execute();
     await this.correlation.indexIncident(trx, created.incident);
     pending.created = created;
-    return { decision: 'opened_incident', incidentId, incidentDetectedAt: created.incident.detected_at };
+    return { decision: 'opened_incident', incidentId, incidentDetectedAt: created.incident.detected_at, incidentSeverity: created.incident.severity };
   }
 
   /**
