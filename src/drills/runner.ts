@@ -3,6 +3,7 @@
  * backfills a baseline, plays the timeline at the chosen speed, plays the team's monitoring and its
  * responders, observes what the server did and scores it. See `simclock.ts` for how time works.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify as stringifyYaml } from 'yaml';
 import { ApiClient } from '../cli/client.ts';
 import { AppError, isAppError } from '../shared/errors.ts';
@@ -670,10 +671,6 @@ function escapeRegex(text: string): string {
 
 function round1(value: number): number {
   return Math.round(value * 10) / 10;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Runs one scenario; the scorecard says what happened and whether every expectation held. */
