@@ -9,6 +9,12 @@ import { NORMAL, generateCalls, seededRandom } from './traffic.ts';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
+function latestNoonUtcBefore(ms: number): number {
+  const noon = new Date(ms);
+  noon.setUTCHours(12, 0, 0, 0);
+  return noon.getTime() <= ms ? noon.getTime() : noon.getTime() - 24 * HOUR;
+}
+
 interface AlertView {
   dedup_key: string;
   status: string;
@@ -25,12 +31,14 @@ describeEachDatabase('SLO alert escalation', (kind) => {
   let server: TestServer;
   let configDir: string;
   let key: string;
-  const endMs = Math.floor(Date.now() / MINUTE) * MINUTE - 2 * HOUR;
+  // Traffic follows a daily curve, so the seeded calls (and the outcome) would depend on the hour the test runs
+  // at: the data always ends at the latest 12:00 UTC at least two hours ago (well inside the 7-day age limit).
+  const endMs = latestNoonUtcBefore(Date.now() - 2 * HOUR);
   const r = seededRandom(11);
 
   async function send(fromMs: number, toMs: number, serverErrorProbability: number): Promise<void> {
     for (let at = fromMs; at < toMs; at += HOUR) {
-      const calls = generateCalls(r, at, Math.min(toMs, at + HOUR), { ...NORMAL, serverErrorProbability }, { meanPerMinute: 6 });
+      const calls = generateCalls(r, at, Math.min(toMs, at + HOUR), { ...NORMAL, serverErrorProbability }, { meanPerMinute: 20 });
       const sent = await server.api('POST', '/api/v1/llm/requests', { requests: calls }, { token: key });
       expect(sent.body.rejected).toBe(0);
     }
