@@ -83,7 +83,10 @@ export const DEFAULT_LLM_OPTIONS: LlmTelemetryOptions = {
   // and learn for about half a day of points before they may fire. 0.65 was chosen with the context-gated
   // detector and kept with the distribution-shift evidence: the replay test's diurnal traffic stays quiet
   // and the 4x cost spike fires on seeds 1-6 and the fixed seed.
-  detector: { threshold: 0.65, learningPoints: 720, alertOnDrops: false },
+  // The record rule (a value beyond the whole history's range pages at once) is off: heavy-tailed LLM
+  // signals such as TTFT p95 set new records of a few percent now and then in their first days, and the
+  // replay's normal diurnal traffic paged on them; a real regression still fires through the other evidence.
+  detector: { threshold: 0.65, learningPoints: 720, alertOnDrops: false, recordTolerance: 0 },
 };
 
 export interface IngestOutcome {
@@ -390,14 +393,16 @@ export class LlmTelemetryService {
   }
 
   /**
-   * A stored state keeps the configuration it was created with, except whether drops may alert: that is
-   * the service's decision about its signals, so states saved before it was made follow it too.
+   * A stored state keeps the configuration it was created with, except whether drops may alert and
+   * whether records page: those are the service's decisions about its signals, so states saved before
+   * they were made (whose configuration falls back to the detector's defaults) follow them too.
    */
   private restoreDetectorState(state: unknown): AnomalyDetector {
-    const alertOnDrops = this.options.detector.alertOnDrops;
-    if (alertOnDrops === undefined || state === null || typeof state !== 'object') return restoreAnomalyDetector(state);
+    const { alertOnDrops, recordTolerance } = this.options.detector;
+    if ((alertOnDrops === undefined && recordTolerance === undefined) || state === null || typeof state !== 'object') return restoreAnomalyDetector(state);
     const stored = state as { config?: Record<string, unknown> };
-    return restoreAnomalyDetector({ ...stored, config: { ...stored.config, alertOnDrops } });
+    const decided = { ...(alertOnDrops === undefined ? {} : { alertOnDrops }), ...(recordTolerance === undefined ? {} : { recordTolerance }) };
+    return restoreAnomalyDetector({ ...stored, config: { ...stored.config, ...decided } });
   }
 
   /** A series that comes back after being evicted gets its detector baselines back from the database. */

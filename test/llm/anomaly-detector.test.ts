@@ -5,6 +5,7 @@ import {
   DEFAULT_DETECTOR_CONFIG,
   restoreAnomalyDetector,
   type AnomalyDetector,
+  type AnomalyDetectorConfig,
   type Detection,
 } from '../../src/llm/detect/index.ts';
 import { seededRandom } from '../support/random.ts';
@@ -228,17 +229,52 @@ describe('anomaly detector: rarity and context', () => {
     const b = d.toJSON();
     expect(b.ctxTable).toHaveLength(256);
     expect(a.ctxTable).toHaveLength(256);
-    expect(b.rarityHist).toHaveLength(a.rarityHist?.length ?? -1);
+    expect(a.channelRarityHist).toHaveLength(4 * 64);
+    expect(b.channelRarityHist).toHaveLength(4 * 64);
+    expect(b.channelRarityTotal).toHaveLength(4);
+  });
+
+  it('judges each channel by its own history: routine one-point spikes do not make a sustained step look routine', () => {
+    // Records off, so only the rarity-capped evidence can fire.
+    const d = createAnomalyDetector({ recordTolerance: 0 });
+    const r = rng(41);
+    const out: Detection[] = [];
+    for (let i = 0; i < 2400; i++) {
+      const spike = i % 40 === 0 ? 30 : 0;
+      const step = i >= 2300 ? 12 : 0;
+      out.push(d.update(START + i * STEP, 100 + spike + step + 2 * gaussian(r)));
+    }
+    // Late in the series the spikes are routine: at most a few of the last twenty page.
+    const lateSpikes = out.slice(1500, 2300).filter((x, k) => (1500 + k) % 40 === 0);
+    expect(lateSpikes.filter((x) => x.anomalous).length).toBeLessThanOrEqual(2);
+    // The step (6 noise sds, never seen before) still pages within a few points.
+    const first = out.findIndex((x, i) => i >= 2300 && x.anomalous);
+    expect(first).toBeGreaterThanOrEqual(2300);
+    expect(first).toBeLessThan(2320);
   });
 
   it('restores a state saved before rarity and context existed, and still flags a spike', () => {
-    const a = createAnomalyDetector();
+    // Records off, so the spike must come through the re-learned evidence channels.
+    const a = createAnomalyDetector({ recordTolerance: 0 });
     feedNoise(a, 600);
     const state = JSON.parse(JSON.stringify(a.toJSON())) as Record<string, unknown>;
-    for (const k of ['rarityHist', 'rarityTotal', 'rarityGain', 'ctxLo', 'ctxHi', 'ctxHistory', 'ctxLength', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar', 'ctxTable']) delete state[k];
+    for (const k of ['channelRarityHist', 'channelRarityTotal', 'rarityGain', 'ctxLo', 'ctxHi', 'ctxHistory', 'ctxLength', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar', 'ctxTable']) delete state[k];
     const b = restoreAnomalyDetector(state);
     feedNoise(b, 600, 600, 3);
     expect(b.update(START + 1200 * STEP, 400).anomalous).toBe(true);
+  });
+
+  it('restores a state saved with the single evidence histogram (before rarity was per channel), and still flags a spike', () => {
+    const a = createAnomalyDetector({ recordTolerance: 0 });
+    feedNoise(a, 600);
+    const state = JSON.parse(JSON.stringify(a.toJSON())) as Record<string, unknown>;
+    delete state.channelRarityHist;
+    delete state.channelRarityTotal;
+    // The old format: one histogram of 64 bins and a scalar total.
+    const b = restoreAnomalyDetector({ ...state, rarityHist: new Array<number>(64).fill(1), rarityTotal: 64, rarityGain: 1 });
+    feedNoise(b, 600, 600, 3);
+    expect(b.update(START + 1200 * STEP, 400).anomalous).toBe(true);
+    expect(b.toJSON().channelRarityHist).toHaveLength(4 * 64);
   });
 
   it('rejects a damaged context table or history with the offending field', () => {
@@ -249,6 +285,8 @@ describe('anomaly detector: rarity and context', () => {
     expect(caught(() => restoreAnomalyDetector({ ...state, ctxTable: table })).details.field).toBe('ctxTable');
     expect(caught(() => restoreAnomalyDetector({ ...state, ctxHistory: -1 })).details.field).toBe('ctxHistory');
     expect(caught(() => restoreAnomalyDetector({ ...state, rarityHist: [0] })).details.field).toBe('rarityHist');
+    expect(caught(() => restoreAnomalyDetector({ ...state, channelRarityHist: [0] })).details.field).toBe('channelRarityHist');
+    expect(caught(() => restoreAnomalyDetector({ ...state, channelRarityTotal: [1, 2, 3, -1] })).details.field).toBe('channelRarityTotal');
   });
 });
 
@@ -294,6 +332,45 @@ describe('anomaly detector: distribution shift', () => {
     const b = restoreAnomalyDetector(state);
     feedNoise(b, 600, 600, 3);
     expect(b.update(START + 1200 * STEP, 400).anomalous).toBe(true);
+  });
+});
+
+describe('anomaly detector: records', () => {
+  /** Feeds `n` noise points, then one point beyond the highest value seen by `fraction` of the range seen. */
+  function beyondRecord(config: Partial<AnomalyDetectorConfig>, n: number, fraction: number): Detection {
+    // No cooldown, so an earlier alert cannot hide the point.
+    const d = createAnomalyDetector({ cooldownPoints: 0, ...config });
+    feedNoise(d, n);
+    const { ctxLo, ctxHi } = d.toJSON();
+    return d.update(START + n * STEP, (ctxHi as number) + fraction * ((ctxHi as number) - (ctxLo as number)));
+  }
+
+  it('scores 1 for a value beyond the whole history by more than recordTolerance of its range', () => {
+    const det = beyondRecord({}, 800, 0.05);
+    expect(det.score).toBe(1);
+    expect(det.anomalous).toBe(true);
+    // The same value with the rule off is only a mild surprise.
+    expect(beyondRecord({ recordTolerance: 0 }, 800, 0.05).anomalous).toBe(false);
+    // Within the tolerance it is not a record.
+    expect(beyondRecord({}, 800, 0.01).score).toBeLessThan(1);
+  });
+
+  it('judges no record before the series spans two days, so a daily peak seen for the first time does not page', () => {
+    // 400 five-minute points: past learning, but only 33 hours.
+    const det = beyondRecord({}, 400, 0.05);
+    expect(det.score).toBeLessThan(1);
+    expect(det.anomalous).toBe(false);
+  });
+
+  it('costs a page now and then on plain noise, whose extremes keep growing (the service turns records off)', () => {
+    const alerts = (config: Partial<AnomalyDetectorConfig>): number => feedNoise(createAnomalyDetector(config), 2880).filter((x) => x.anomalous).length;
+    // Ten days of five-minute points: a record or two, and nothing without the rule.
+    expect(alerts({})).toBeLessThanOrEqual(3);
+    expect(alerts({ recordTolerance: 0 })).toBe(0);
+  });
+
+  it('rejects a negative recordTolerance, naming the field', () => {
+    expect(caught(() => createAnomalyDetector({ recordTolerance: -1 })).details.field).toBe('recordTolerance');
   });
 });
 
