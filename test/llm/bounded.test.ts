@@ -1,8 +1,10 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openDatabase, type Database } from '../../src/storage/index.ts';
-import { LlmTelemetryService, llmMigrations } from '../../src/llm/index.ts';
+import { LlmTelemetryService, llmMigrations, type LlmTables } from '../../src/llm/index.ts';
+import { createAnomalyDetector } from '../../src/llm/detect/index.ts';
 import { DEFAULT_LLM_OPTIONS } from '../../src/llm/service.ts';
+import { loadDetectorState, saveDetectorStates } from '../../src/llm/store.ts';
 import type { LlmCall } from '../../src/llm/records.ts';
 
 const NOW = Date.parse('2026-11-24T12:00:30Z');
@@ -53,5 +55,39 @@ describe('LLM aggregation memory bounds', () => {
     await service.maintain();
     expect(service.liveSeriesCount).toBe(0);
     expect(service.ingest([call('idle', 'new', now - 1000)], 'json').accepted).toBe(1);
+  });
+});
+
+// A stored detector state keeps its own configuration, except the service's decisions about its signals.
+describe('LLM detector states saved before a service decision', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = openDatabase('sqlite::memory:');
+    await migrateToLatest(database, [llmMigrations]);
+  });
+  afterAll(() => database.close());
+
+  it('follow the service: records off and drops silent, even where the stored config says otherwise or predates the setting', async () => {
+    const key = JSON.stringify(['stored', 'p', 'm']);
+    const old = createAnomalyDetector({ alertOnDrops: true });
+    for (let i = 0; i < 50; i++) old.update(NOW - (100 - i) * 60_000, 20);
+    const state = JSON.parse(JSON.stringify(old.toJSON())) as { config: Record<string, unknown> } & Record<string, unknown>;
+    // A state saved before the record rule and per-channel rarity existed.
+    delete state.config.recordTolerance;
+    delete state.config.pointRarityRef;
+    delete state.channelRarityHist;
+    delete state.channelRarityTotal;
+    await saveDetectorStates(database.db.withTables<LlmTables>(), [{ seriesKey: key, signal: 'ttft_p95_ms', state }], new Date(NOW - 60_000).toISOString());
+    let now = NOW;
+    const service = new LlmTelemetryService(database, () => new Date(now), pino({ level: 'silent' }), [], () => undefined, DEFAULT_LLM_OPTIONS);
+    await service.load();
+    const calls = Array.from({ length: DEFAULT_LLM_OPTIONS.minCallsPerPoint }, () => call('stored', 'm', NOW - 20_000));
+    expect(service.ingest(calls, 'json').accepted).toBe(calls.length);
+    now = NOW + 5 * 60_000;
+    await service.maintain();
+    const saved = (await loadDetectorState(database.db.withTables<LlmTables>(), key, 'ttft_p95_ms')) as { n: number; config: Record<string, unknown> };
+    expect(saved.n).toBe(51);
+    expect(saved.config.recordTolerance).toBe(0);
+    expect(saved.config.alertOnDrops).toBe(false);
   });
 });
