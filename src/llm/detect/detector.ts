@@ -668,9 +668,18 @@ class Detector implements AnomalyDetector {
    * instead of decaying every bin at every point.
    */
   private rarityCap(channel: number, evidence: number, learning: boolean, ref: number): number {
-    const bin = Math.min(RARITY_BINS - 1, Math.floor(evidence * RARITY_PER_UNIT));
     const hist = this.rarityHist;
     const o = channel * RARITY_BINS;
+    if (evidence <= 0) {
+      // The most common case (breakout and shift are mostly 0): counted in bin 0, capped at 0 anyway.
+      if (2 * this.n >= this.config.learningPoints) {
+        const gain = this.rarityGain / (1 - this.config.rarityAlpha);
+        hist[o] = (hist[o] as number) + gain;
+        this.rarityTotal[channel] = (this.rarityTotal[channel] as number) + gain;
+      }
+      return 0;
+    }
+    const bin = Math.min(RARITY_BINS - 1, Math.floor(evidence * RARITY_PER_UNIT));
     const total = this.rarityTotal[channel] as number;
     let tail = 0;
     if (bin < RARITY_BINS / 2) {
