@@ -102,6 +102,7 @@ export const SloStatusSchema = Type.Object({
   objective: Type.Number(),
   window_days: Type.Integer(),
   threshold_ms: Type.Union([Type.Number(), Type.Null()]),
+  min_bad_events: Type.Integer({ description: "bad events a rule's long window must hold before it can alert" }),
   requests: Type.Number(),
   bad: Type.Number(),
   sli: Type.Union([Type.Number(), Type.Null()]),

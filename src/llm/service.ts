@@ -131,6 +131,7 @@ export interface SloStatus {
   objective: number;
   window_days: number;
   threshold_ms: number | null;
+  min_bad_events: number;
   requests: number;
   bad: number;
   sli: number | null;
@@ -494,7 +495,7 @@ export class LlmTelemetryService {
       const nowMs = this.eventTimeOf(service, wallMs);
       const at = new Date(nowMs).toISOString();
       for (const { slo, counters } of slos) {
-        const evaluations = evaluateBurnRates(counters, nowMs, slo.objective);
+        const evaluations = evaluateBurnRates(counters, nowMs, slo.objective, slo.minBadEvents);
         const level = alertLevel(evaluations);
         const dedupKey = `llm-slo:${service}:${slo.name}`;
         const open = this.openAlerts.get(dedupKey);
@@ -522,7 +523,7 @@ export class LlmTelemetryService {
           labels: { slo: slo.name, kind: slo.kind, level },
           details: {
             signal: slo.kind === 'availability' ? 'error_ratio' : `ratio_slower_than_${slo.thresholdMs}ms`,
-            slo: { name: slo.name, kind: slo.kind, objective: slo.objective, window_days: slo.windowDays, threshold_ms: slo.thresholdMs },
+            slo: { name: slo.name, kind: slo.kind, objective: slo.objective, window_days: slo.windowDays, threshold_ms: slo.thresholdMs, min_bad_events: slo.minBadEvents },
             values: counters.perMinute(nowMs, 60),
             values_meaning: 'bad/total per minute over the last hour, oldest first',
             baseline: allowed,
@@ -685,7 +686,7 @@ export class LlmTelemetryService {
             bad += population - (row.latencyWithin[String(slo.thresholdMs)] ?? 0);
           }
         }
-        const burnRates = evaluateBurnRates(counters, this.eventTimeOf(name, nowMs), slo.objective);
+        const burnRates = evaluateBurnRates(counters, this.eventTimeOf(name, nowMs), slo.objective, slo.minBadEvents);
         out.push({
           service: name,
           name: slo.name,
@@ -693,6 +694,7 @@ export class LlmTelemetryService {
           objective: slo.objective,
           window_days: slo.windowDays,
           threshold_ms: slo.thresholdMs,
+          min_bad_events: slo.minBadEvents,
           requests: total,
           bad,
           sli: total > 0 ? 1 - bad / total : null,

@@ -5,10 +5,19 @@
  *   page   when the burn rate over 6 h AND over 30 min is ≥ 6   (5% in six hours),
  *   ticket when the burn rate over 3 d AND over 6 h is ≥ 1     (10% in three days).
  * The short window makes an alert stop soon after the burning stops.
+ *
+ * A rule also needs its long window to hold at least `min_bad_events` bad events (default 3). On a quiet
+ * service, or in the first hours after the counters start, a window holds so few calls that one or two
+ * failures cross a burn-rate threshold (one error in 800 calls is 1.25× against 99.9%): that is noise, not
+ * a burning budget. Counting bad events rather than requests keeps a real outage on low traffic paging:
+ * three failed calls in a row are already a pattern.
  */
 import { Type, type Static } from 'typebox';
 
 const MINUTE_MS = 60_000;
+
+/** Bad events a rule's long window must hold before it can fire, unless an SLO sets `min_bad_events`. */
+export const DEFAULT_MIN_BAD_EVENTS = 3;
 
 export const SloSchema = Type.Object(
   {
@@ -18,6 +27,13 @@ export const SloSchema = Type.Object(
     objective: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'target good fraction, e.g. 0.999' }),
     window_days: Type.Integer({ minimum: 1, maximum: 90, default: 30 }),
     threshold_ms: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'latency SLOs: a successful call is good when no slower than this' })),
+    min_bad_events: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000,
+        description: `bad events a burn-rate rule's long window must hold before it can alert (default ${DEFAULT_MIN_BAD_EVENTS}), so a failure or two among few calls does not page`,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -37,6 +53,7 @@ export interface SloDefinition {
   objective: number;
   windowDays: number;
   thresholdMs: number | null;
+  minBadEvents: number;
 }
 
 export interface BurnRateRule {
@@ -129,11 +146,12 @@ export function burnOver(counters: MinuteCounters, nowMs: number, windowMinutes:
   return { window_minutes: windowMinutes, requests: total, bad, error_ratio: errorRatio, burn_rate: errorRatio / (1 - objective) };
 }
 
-export function evaluateBurnRates(counters: MinuteCounters, nowMs: number, objective: number): RuleEvaluation[] {
+export function evaluateBurnRates(counters: MinuteCounters, nowMs: number, objective: number, minBadEvents = DEFAULT_MIN_BAD_EVENTS): RuleEvaluation[] {
   return BURN_RATE_RULES.map((rule) => {
     const long = burnOver(counters, nowMs, rule.longWindowMinutes, objective);
     const short = burnOver(counters, nowMs, rule.shortWindowMinutes, objective);
-    return { severity: rule.severity, threshold: rule.burnRate, long, short, firing: long.burn_rate >= rule.burnRate && short.burn_rate >= rule.burnRate };
+    const firing = long.burn_rate >= rule.burnRate && short.burn_rate >= rule.burnRate && long.bad >= minBadEvents;
+    return { severity: rule.severity, threshold: rule.burnRate, long, short, firing };
   });
 }
 
@@ -158,5 +176,6 @@ export function toSloDefinitions(file: SloFile): SloDefinition[] {
     objective: slo.objective,
     windowDays: slo.window_days,
     thresholdMs: slo.threshold_ms ?? null,
+    minBadEvents: slo.min_bad_events ?? DEFAULT_MIN_BAD_EVENTS,
   }));
 }

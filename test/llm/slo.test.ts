@@ -50,6 +50,30 @@ describe('multi-window multi-burn-rate rules (SRE workbook)', () => {
     expect(alertLevel(evaluations)).toBe('ticket');
   });
 
+  it('needs a minimum of bad events in the long window, so a failure or two among few calls does not alert', () => {
+    const counters = new MinuteCounters();
+    // The first hour of a quiet service: 800 calls, one failure. Against 99.9% that is 1.25× over every
+    // window that holds the failure, past the ticket rule's 1×.
+    fill(counters, 60, 0, 800 / 60, 0);
+    counters.add(NOW - 10 * MINUTE, 1, 1);
+    const evaluations = evaluateBurnRates(counters, NOW, 0.999);
+    expect(evaluations[2]!.long.burn_rate).toBeGreaterThan(1);
+    expect(evaluations[2]!.short.burn_rate).toBeGreaterThan(1);
+    expect(alertLevel(evaluations)).toBeNull();
+    expect(alertLevel(evaluateBurnRates(counters, NOW, 0.999, 1))).toBe('ticket');
+
+    // Two failures in a row at one call a minute burn at 33× over the hour and 200× over five minutes.
+    const quiet = new MinuteCounters();
+    fill(quiet, 60, 0, 1, 0);
+    quiet.add(NOW - MINUTE, 1, 1);
+    quiet.add(NOW - 2 * MINUTE, 1, 1);
+    expect(alertLevel(evaluateBurnRates(quiet, NOW, 0.999))).toBeNull();
+    expect(alertLevel(evaluateBurnRates(quiet, NOW, 0.999, 2))).toBe('page');
+    // A third is an outage on the same traffic, and pages at the default.
+    quiet.add(NOW, 1, 1);
+    expect(alertLevel(evaluateBurnRates(quiet, NOW, 0.999))).toBe('page');
+  });
+
   it('does not fire on a window without traffic, and forgets minutes older than the ring', () => {
     const counters = new MinuteCounters();
     expect(alertLevel(evaluateBurnRates(counters, NOW, 0.99))).toBeNull();
@@ -90,8 +114,10 @@ describe('SLO configuration', () => {
 
   it('fills defaults', () => {
     expect(parseSloDocument({ slos: [{ service: 'a', kind: 'availability', objective: 0.999 }] }, 'x')).toEqual([
-      { service: 'a', name: 'availability', kind: 'availability', objective: 0.999, windowDays: 30, thresholdMs: null },
+      { service: 'a', name: 'availability', kind: 'availability', objective: 0.999, windowDays: 30, thresholdMs: null, minBadEvents: 3 },
     ]);
+    expect(parseSloDocument({ slos: [{ service: 'a', kind: 'availability', objective: 0.999, min_bad_events: 10 }] }, 'x')[0]!.minBadEvents).toBe(10);
+    expect(fieldOf({ slos: [{ service: 'a', kind: 'availability', objective: 0.999, min_bad_events: 0 }] })).toBe('slos[0].min_bad_events');
   });
 });
 
