@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.ts';
 import type { AlertSink, InternalAlert } from '../shared/alert-sink.ts';
 import type { Database } from '../storage/index.ts';
-import { createAnomalyDetector, restoreAnomalyDetector, type AnomalyDetector, type AnomalyDetectorConfig } from './detect/index.ts';
+import { DEFAULT_DETECTOR_CONFIG, createAnomalyDetector, restoreAnomalyDetector, type AnomalyDetector, type AnomalyDetectorConfig } from './detect/index.ts';
 import {
   Bucket,
   availabilityBad,
@@ -83,11 +83,14 @@ export const DEFAULT_LLM_OPTIONS: LlmTelemetryOptions = {
   // and learn for about half a day of points before they may fire. 0.65 was chosen with the context-gated
   // detector and kept with the distribution-shift evidence: the replay test's diurnal traffic stays quiet
   // and the 4x cost spike fires on seeds 1-6 and the fixed seed.
-  // The record rule (a value beyond the whole history's range pages at once) is off: heavy-tailed LLM
-  // signals such as TTFT p95 set new records of a few percent now and then in their first days, and the
-  // replay's normal diurnal traffic paged on them; a real regression still fires through the other evidence.
-  detector: { threshold: 0.65, learningPoints: 720, alertOnDrops: false, recordTolerance: 0 },
+  // The record rule runs as benchmarked (two points in a row beyond the whole history's range, or one far
+  // beyond it): lone records just past the extremes, which noisy signals such as TTFT p95 keep setting in
+  // their first days, no longer count, so it adds no pages on the replay's diurnal traffic or on noise.
+  detector: { threshold: 0.65, learningPoints: 720, alertOnDrops: false },
 };
+
+/** Detector settings that are the service's decisions about its signals, applied to stored states too. */
+const SERVICE_DECIDED_SETTINGS = ['alertOnDrops', 'recordTolerance', 'recordPoints', 'recordSpikeScales'] as const;
 
 export interface IngestOutcome {
   accepted: number;
@@ -394,15 +397,16 @@ export class LlmTelemetryService {
   }
 
   /**
-   * A stored state keeps the configuration it was created with, except whether drops may alert and
-   * whether records page: those are the service's decisions about its signals, so states saved before
-   * they were made (whose configuration falls back to the detector's defaults) follow them too.
+   * A stored state keeps the configuration it was created with, except whether drops may alert and how
+   * records page: those are the service's decisions about its signals (its options, else the detector's
+   * defaults), so states saved before they were made or changed follow them too. States saved while the
+   * service ran with records off (recordTolerance 0) get the rule back.
    */
   private restoreDetectorState(state: unknown): AnomalyDetector {
-    const { alertOnDrops, recordTolerance } = this.options.detector;
-    if ((alertOnDrops === undefined && recordTolerance === undefined) || state === null || typeof state !== 'object') return restoreAnomalyDetector(state);
+    if (state === null || typeof state !== 'object') return restoreAnomalyDetector(state);
     const stored = state as { config?: Record<string, unknown> };
-    const decided = { ...(alertOnDrops === undefined ? {} : { alertOnDrops }), ...(recordTolerance === undefined ? {} : { recordTolerance }) };
+    const decided: Record<string, unknown> = {};
+    for (const key of SERVICE_DECIDED_SETTINGS) decided[key] = this.options.detector[key] ?? DEFAULT_DETECTOR_CONFIG[key];
     return restoreAnomalyDetector({ ...stored, config: { ...stored.config, ...decided } });
   }
 

@@ -336,41 +336,84 @@ describe('anomaly detector: distribution shift', () => {
 });
 
 describe('anomaly detector: records', () => {
-  /** Feeds `n` noise points, then one point beyond the highest value seen by `fraction` of the range seen. */
-  function beyondRecord(config: Partial<AnomalyDetectorConfig>, n: number, fraction: number): Detection {
-    // No cooldown, so an earlier alert cannot hide the point.
+  /** A detector without cooldown (so an earlier alert cannot hide a point) fed `n` noise points. */
+  function afterNoise(config: Partial<AnomalyDetectorConfig>, n: number): { d: AnomalyDetector; beyond: (fraction: number) => number } {
     const d = createAnomalyDetector({ cooldownPoints: 0, ...config });
     feedNoise(d, n);
     const { ctxLo, ctxHi } = d.toJSON();
-    return d.update(START + n * STEP, (ctxHi as number) + fraction * ((ctxHi as number) - (ctxLo as number)));
+    // A value beyond the highest value seen by `fraction` of the range seen.
+    return { d, beyond: (fraction) => (ctxHi as number) + fraction * ((ctxHi as number) - (ctxLo as number)) };
   }
 
-  it('scores 1 for a value beyond the whole history by more than recordTolerance of its range', () => {
-    const det = beyondRecord({}, 800, 0.05);
-    expect(det.score).toBe(1);
-    expect(det.anomalous).toBe(true);
-    // The same value with the rule off is only a mild surprise.
-    expect(beyondRecord({ recordTolerance: 0 }, 800, 0.05).anomalous).toBe(false);
+  it('scores 1 for the second point in a row beyond the whole history by more than recordTolerance of its range', () => {
+    const { d, beyond } = afterNoise({}, 800);
+    const first = d.update(START + 800 * STEP, beyond(0.05));
+    expect(first.score).toBeLessThan(1);
+    expect(first.anomalous).toBe(false);
+    // The second is judged against the range before the first widened it.
+    const second = d.update(START + 801 * STEP, beyond(0.04));
+    expect(second.score).toBe(1);
+    expect(second.anomalous).toBe(true);
+    // A run makes one record: a third point of it is only as odd as its other evidence says.
+    expect(d.update(START + 802 * STEP, beyond(0.05)).score).toBeLessThan(1);
+
+    // With recordPoints 1 (numenta's rule) a lone point is a record; the rule off, it is only a mild surprise.
+    expect(afterNoise({ recordPoints: 1 }, 800).d.update(START + 800 * STEP, beyond(0.05)).score).toBe(1);
+    const off = afterNoise({ recordTolerance: 0 }, 800);
+    off.d.update(START + 800 * STEP, beyond(0.05));
+    expect(off.d.update(START + 801 * STEP, beyond(0.04)).anomalous).toBe(false);
     // Within the tolerance it is not a record.
-    expect(beyondRecord({}, 800, 0.01).score).toBeLessThan(1);
+    const within = afterNoise({}, 800);
+    within.d.update(START + 800 * STEP, beyond(0.01));
+    expect(within.d.update(START + 801 * STEP, beyond(0.01)).score).toBeLessThan(1);
+  });
+
+  it('scores 1 for a lone point far beyond the range (recordSpikeScales scales past the tolerance)', () => {
+    const { d, beyond } = afterNoise({}, 800);
+    const far = d.update(START + 800 * STEP, beyond(2));
+    expect(far.score).toBe(1);
+    expect(far.anomalous).toBe(true);
+    expect(afterNoise({ recordSpikeScales: 0 }, 800).d.update(START + 800 * STEP, beyond(2)).score).toBeLessThan(1);
+  });
+
+  it('keeps a run under way across a save and restore', () => {
+    const { d, beyond } = afterNoise({}, 800);
+    d.update(START + 800 * STEP, beyond(0.05));
+    const restored = restoreAnomalyDetector(JSON.parse(JSON.stringify(d.toJSON())));
+    expect(restored.update(START + 801 * STEP, beyond(0.04)).score).toBe(1);
+    const state = JSON.parse(JSON.stringify(d.toJSON())) as Record<string, unknown>;
+    expect(caught(() => restoreAnomalyDetector({ ...state, recordRun: 0.5 })).details.field).toBe('recordRun');
+    expect(caught(() => restoreAnomalyDetector({ ...state, recordRun: 1e6 })).details.field).toBe('recordRun');
   });
 
   it('judges no record before the series spans two days, so a daily peak seen for the first time does not page', () => {
     // 400 five-minute points: past learning, but only 33 hours.
-    const det = beyondRecord({}, 400, 0.05);
+    const { d, beyond } = afterNoise({}, 400);
+    d.update(START + 400 * STEP, beyond(0.05));
+    const det = d.update(START + 401 * STEP, beyond(0.05));
     expect(det.score).toBeLessThan(1);
     expect(det.anomalous).toBe(false);
   });
 
-  it('costs a page now and then on plain noise, whose extremes keep growing (the service turns records off)', () => {
-    const alerts = (config: Partial<AnomalyDetectorConfig>): number => feedNoise(createAnomalyDetector(config), 2880).filter((x) => x.anomalous).length;
-    // Ten days of five-minute points: a record or two, and nothing without the rule.
-    expect(alerts({})).toBeLessThanOrEqual(3);
-    expect(alerts({ recordTolerance: 0 })).toBe(0);
+  it('adds no pages on plain noise, whose lone extremes keep growing (numenta\'s one-point rule does)', () => {
+    const alerts = (config: Partial<AnomalyDetectorConfig>, seed: number): number =>
+      feedNoise(createAnomalyDetector(config), 2880, 0, seed).filter((x) => x.anomalous).length;
+    // Ten days of five-minute points, five seeds.
+    let withRecords = 0;
+    let without = 0;
+    let onePoint = 0;
+    for (let seed = 1; seed <= 5; seed++) {
+      withRecords += alerts({}, seed);
+      without += alerts({ recordTolerance: 0 }, seed);
+      onePoint += alerts({ recordPoints: 1, recordSpikeScales: 0 }, seed);
+    }
+    expect(withRecords).toBe(without);
+    expect(onePoint).toBeGreaterThan(without);
   });
 
-  it('rejects a negative recordTolerance, naming the field', () => {
+  it('rejects a negative recordTolerance and a recordPoints below 1, naming the field', () => {
     expect(caught(() => createAnomalyDetector({ recordTolerance: -1 })).details.field).toBe('recordTolerance');
+    expect(caught(() => createAnomalyDetector({ recordPoints: 0 })).details.field).toBe('recordPoints');
   });
 });
 

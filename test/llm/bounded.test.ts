@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openDatabase, type Database } from '../../src/storage/index.ts';
 import { LlmTelemetryService, llmMigrations, type LlmTables } from '../../src/llm/index.ts';
-import { createAnomalyDetector } from '../../src/llm/detect/index.ts';
+import { DEFAULT_DETECTOR_CONFIG, createAnomalyDetector } from '../../src/llm/detect/index.ts';
 import { DEFAULT_LLM_OPTIONS } from '../../src/llm/service.ts';
 import { loadDetectorState, saveDetectorStates } from '../../src/llm/store.ts';
 import type { LlmCall } from '../../src/llm/records.ts';
@@ -67,13 +67,15 @@ describe('LLM detector states saved before a service decision', () => {
   });
   afterAll(() => database.close());
 
-  it('follow the service: records off and drops silent, even where the stored config says otherwise or predates the setting', async () => {
+  it('follow the service: its record rule and drops silent, even where the stored config says otherwise or predates the setting', async () => {
     const key = JSON.stringify(['stored', 'p', 'm']);
-    const old = createAnomalyDetector({ alertOnDrops: true });
+    // Saved while the service ran with records off.
+    const old = createAnomalyDetector({ alertOnDrops: true, recordTolerance: 0 });
     for (let i = 0; i < 50; i++) old.update(NOW - (100 - i) * 60_000, 20);
     const state = JSON.parse(JSON.stringify(old.toJSON())) as { config: Record<string, unknown> } & Record<string, unknown>;
-    // A state saved before the record rule and per-channel rarity existed.
-    delete state.config.recordTolerance;
+    // ... and before runs of records and per-channel rarity existed.
+    delete state.config.recordPoints;
+    delete state.config.recordSpikeScales;
     delete state.config.pointRarityRef;
     delete state.channelRarityHist;
     delete state.channelRarityTotal;
@@ -87,7 +89,8 @@ describe('LLM detector states saved before a service decision', () => {
     await service.maintain();
     const saved = (await loadDetectorState(database.db.withTables<LlmTables>(), key, 'ttft_p95_ms')) as { n: number; config: Record<string, unknown> };
     expect(saved.n).toBe(51);
-    expect(saved.config.recordTolerance).toBe(0);
+    expect(saved.config).toMatchObject({ recordTolerance: DEFAULT_DETECTOR_CONFIG.recordTolerance, recordPoints: 2, recordSpikeScales: DEFAULT_DETECTOR_CONFIG.recordSpikeScales });
+    expect(saved.config.recordTolerance).toBeGreaterThan(0);
     expect(saved.config.alertOnDrops).toBe(false);
   });
 });
