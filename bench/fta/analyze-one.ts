@@ -9,12 +9,13 @@ import type { VariableOrder } from '../../src/rca/fta/order.ts';
 const file = process.argv[2]!;
 const nodeBudget = process.env.FTA_NODE_BUDGET ? Number(process.env.FTA_NODE_BUDGET) : undefined;
 const variableOrder = process.env.FTA_ORDER as VariableOrder | undefined;
+const maxOrder = process.env.FTA_MAX_ORDER ? Number(process.env.FTA_MAX_ORDER) : undefined;
 const started = performance.now();
 try {
   const model = parseOpenPsaMef(readFileSync(file, 'utf8'));
   const parsed = performance.now();
   const cpuBefore = process.cpuUsage();
-  const r = analyzeFaultTree(model, { maxCutSets: 10, nodeBudget, variableOrder });
+  const r = analyzeFaultTree(model, { maxCutSets: 10, nodeBudget, variableOrder, maxOrder });
   const cpu = process.cpuUsage(cpuBefore);
   const done = performance.now();
   console.log(
@@ -24,6 +25,10 @@ try {
       basicEvents: r.basicEvents,
       cutSets: r.minimalCutSetCount,
       exact: r.probability.exact,
+      method: r.method,
+      rareEvent: r.probability.rareEvent,
+      mcub: r.probability.mcub,
+      smallestOrder: r.cutSets[0]?.events.length,
       coherent: r.coherent,
       modules: r.diagram.modules,
       parseMs: parsed - started,

@@ -30,7 +30,7 @@ export function registerFaultTreeCommands(program: Command, context: CliContext)
         process.stdout.write(
           `${analysis.faultTree} / ${analysis.top}: ${analysis.gates} gates, ${analysis.basicEvents} basic events${analysis.coherent ? '' : ' (non-coherent: cut sets of the monotone approximation)'}\n` +
             `minimal cut sets: ${analysis.minimalCutSetCount}\n` +
-            `top-event probability: exact ${p.exact.toExponential(4)}, rare-event ${p.rareEvent.toExponential(4)}, min-cut upper bound ${p.mcub.toExponential(4)}\n\n`,
+            `top-event probability: ${p.exact === null ? 'exact not computed (the BDD exceeds the node budget; cut sets within the limits only)' : `exact ${p.exact.toExponential(4)}`}, rare-event ${p.rareEvent.toExponential(4)}, min-cut upper bound ${p.mcub.toExponential(4)}\n\n`,
         );
         printTable(
           analysis.cutSets.map((cs, i) => ({ rank: i + 1, order: cs.events.length, probability: cs.probability.toExponential(3), events: cs.events.join(' · ') })),

@@ -1,8 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { AppError } from '../../shared/errors.ts';
+import { AppError, isAppError } from '../../shared/errors.ts';
 import { compileTree } from './compile.ts';
 import { DiagramStore, FALSE, TRUE } from './diagram.ts';
-import { analyzeExactly } from './engine.ts';
+import { analyzeExactly, type ExactResult } from './engine.ts';
+import { buildTruncatedCutSets } from './truncated.ts';
+import { FamilyStats, limitOrder, limitProbability } from './family.ts';
 import type { FaultTreeModel } from './model.ts';
 import { validateFaultTreeModel } from './validate.ts';
 import { VARIABLE_ORDERS, variableRanks, type VariableOrder } from './order.ts';
@@ -59,9 +61,15 @@ export interface FaultTreeAnalysis {
   minimalCutSetCount: string;
   /** The most probable minimal cut sets, at most maxCutSets, probability descending. */
   cutSets: CutSet[];
+  /**
+   * `bdd`: the exact analysis (a BDD per module). `truncated-cut-sets`: the BDD did not fit the node budget,
+   * so a coherent tree given an order or probability limit was analysed from its minimal cut sets within
+   * the limits alone: no exact probability, and importance measures from the rare-event approximation.
+   */
+  method: 'bdd' | 'truncated-cut-sets';
   probability: {
-    /** Exact top-event probability from the BDD. */
-    exact: number;
+    /** Exact top-event probability from the BDD; null when method is `truncated-cut-sets`. */
+    exact: number | null;
     /** Rare-event approximation: sum of the minimal cut sets' probabilities. */
     rareEvent: number;
     /** Min-cut upper bound: 1 - prod(1 - P(cut set)). */
@@ -96,111 +104,6 @@ function checkOptions(options: AnalysisOptions): void {
   if (nodeBudget !== undefined && (!Number.isInteger(nodeBudget) || nodeBudget < 1000)) {
     throw new AppError('validation_failed', 'nodeBudget: must be an integer >= 1000', { field: 'nodeBudget' });
   }
-}
-
-/** Per-node summaries of a cut-set family, over the nodes reachable from its root. */
-class FamilyStats {
-  readonly nodes: Int32Array;
-  readonly maxProb: Float64Array;
-  readonly minProb: Float64Array;
-  /** Node id -> position in `nodes`. */
-  private readonly slotOf: Int32Array;
-
-  constructor(
-    private readonly store: DiagramStore,
-    readonly root: number,
-    private readonly p: Float64Array,
-  ) {
-    this.nodes = store.reachable(root);
-    this.slotOf = new Int32Array(root + 1);
-    this.nodes.forEach((n, i) => {
-      this.slotOf[n] = i;
-    });
-    this.maxProb = new Float64Array(this.nodes.length);
-    this.minProb = new Float64Array(this.nodes.length);
-    this.nodes.forEach((n, i) => {
-      const q = p[store.level(n)]!;
-      const hi = store.high(n);
-      const lo = store.low(n);
-      this.maxProb[i] = Math.max(q * this.max(hi), this.max(lo));
-      this.minProb[i] = Math.min(q * this.min(hi), this.min(lo));
-    });
-  }
-
-  /** Highest cut-set probability in the family `n`; -1 for the empty family. */
-  max(n: number): number {
-    return n === FALSE ? -1 : n === TRUE ? 1 : this.maxProb[this.slotOf[n]!]!;
-  }
-
-  min(n: number): number {
-    return n === FALSE ? Infinity : n === TRUE ? 1 : this.minProb[this.slotOf[n]!]!;
-  }
-
-  count(): bigint {
-    const counts: bigint[] = new Array<bigint>(this.nodes.length);
-    const get = (n: number): bigint => (n === FALSE ? 0n : n === TRUE ? 1n : counts[this.slotOf[n]!]!);
-    this.nodes.forEach((n, i) => {
-      counts[i] = get(this.store.low(n)) + get(this.store.high(n));
-    });
-    return get(this.root);
-  }
-
-  /** Sum over cut sets of P(cut set)^m, for m = 1..terms. */
-  powerSums(terms: number): Float64Array {
-    const sums = new Float64Array(this.nodes.length * terms);
-    const out = new Float64Array(terms);
-    const at = (n: number, m: number): number => (n === FALSE ? 0 : n === TRUE ? 1 : sums[this.slotOf[n]! * terms + m]!);
-    this.nodes.forEach((n, i) => {
-      const q = this.p[this.store.level(n)]!;
-      const hi = this.store.high(n);
-      const lo = this.store.low(n);
-      let qm = 1;
-      for (let m = 0; m < terms; m++) {
-        qm *= q;
-        sums[i * terms + m] = qm * at(hi, m) + at(lo, m);
-      }
-    });
-    for (let m = 0; m < terms; m++) out[m] = at(this.root, m);
-    return out;
-  }
-}
-
-/** Keeps the sets of at most `maxOrder` events. */
-function limitOrder(store: DiagramStore, root: number, maxOrder: number): number {
-  const memo = new Map<number, number>();
-  const visit = (n: number, k: number): number => {
-    if (n <= TRUE) return n;
-    if (k === 0) {
-      let m = n;
-      while (m > TRUE) m = store.low(m);
-      return m;
-    }
-    const key = n * (maxOrder + 1) + k;
-    const known = memo.get(key);
-    if (known !== undefined) return known;
-    const r = store.zbdd(store.level(n), visit(store.low(n), k), visit(store.high(n), k - 1));
-    memo.set(key, r);
-    return r;
-  };
-  return visit(root, maxOrder);
-}
-
-/** Keeps the sets with probability >= cutoff; whole sub-families are kept or dropped by their bounds. */
-function limitProbability(store: DiagramStore, stats: FamilyStats, p: Float64Array, cutoff: number): number {
-  const memo = new Map<number, Map<number, number>>();
-  const visit = (n: number, threshold: number): number => {
-    if (stats.max(n) < threshold) return FALSE;
-    if (stats.min(n) >= threshold) return n;
-    let byThreshold = memo.get(n);
-    const known = byThreshold?.get(threshold);
-    if (known !== undefined) return known;
-    const q = p[store.level(n)]!;
-    const r = store.zbdd(store.level(n), visit(store.low(n), threshold), q > 0 ? visit(store.high(n), threshold / q) : FALSE);
-    if (!byThreshold) memo.set(n, (byThreshold = new Map()));
-    byThreshold.set(threshold, r);
-    return r;
-  };
-  return visit(stats.root, cutoff);
 }
 
 interface Candidate {
@@ -318,31 +221,25 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
   const maxCutSets = options.maxCutSets ?? DEFAULT_MAX_CUT_SETS;
   const t0 = performance.now();
 
-  const exactResult = analyzeExactly(tree, nodeBudget, undefined, variableRanks(tree, options.variableOrder ?? DEFAULT_VARIABLE_ORDER));
-  const { store, pByLevel: p, eventOfLevel } = exactResult;
-  const exact = exactResult.topProbability;
+  const limited = options.maxOrder !== undefined || (options.cutoff ?? 0) > 0;
+  let exactResult: ExactResult | undefined;
+  try {
+    exactResult = analyzeExactly(tree, nodeBudget, undefined, variableRanks(tree, options.variableOrder ?? DEFAULT_VARIABLE_ORDER));
+  } catch (error) {
+    if (!isAppError(error) || error.code !== 'too_large_for_analysis' || !limited) throw error;
+    if (!tree.coherent) {
+      throw new AppError(
+        'too_large_for_analysis',
+        `${error.message} (maxOrder and cutoff make a tree tractable only when it has no NOT, XOR, NAND or NOR gates)`,
+        error.details,
+      );
+    }
+  }
+  const truncated = exactResult ? undefined : buildTruncatedCutSets(tree, options, nodeBudget);
+  const { store, pByLevel: p, eventOfLevel } = exactResult ?? truncated!;
   const t1 = performance.now();
 
-  const importance: ImportanceMeasures[] = tree.events.map((event, e) => {
-    const q = tree.probabilities[e]!;
-    const b = exactResult.birnbaum[e]!;
-    const topGivenOccurs = clamp01(exact + (1 - q) * b);
-    const topGivenAbsent = clamp01(exact - q * b);
-    return {
-      event,
-      probability: q,
-      birnbaum: b,
-      fussellVesely: exact > 0 ? (exact - topGivenAbsent) / exact : 0,
-      riskAchievementWorth: exact > 0 ? topGivenOccurs / exact : null,
-      riskReductionWorth: topGivenAbsent > 0 ? exact / topGivenAbsent : null,
-      topGivenOccurs,
-      topGivenAbsent,
-    };
-  });
-  importance.sort((a, b) => b.fussellVesely - a.fussellVesely || b.birnbaum - a.birnbaum || a.event.localeCompare(b.event));
-  const t2 = performance.now();
-
-  let family = exactResult.cutSets;
+  let family = exactResult ? exactResult.cutSets : truncated!.root;
   if (options.maxOrder !== undefined) family = limitOrder(store, family, options.maxOrder);
   let stats = new FamilyStats(store, family, p);
   if (options.cutoff !== undefined && options.cutoff > 0) {
@@ -354,6 +251,30 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
   const cutSets = listed.map((cs) => ({ events: cs.levels.map((l) => tree.events[eventOfLevel[l]!]!), probability: cs.probability }));
   const rareEvent = stats.powerSums(1)[0]!;
   const mcub = minCutUpperBound(stats, count, store, p);
+  const t2 = performance.now();
+
+  // Exact: from the BDD's top probability and Birnbaum measures. Truncated: the same formulas on the
+  // rare-event sum R of the cut sets, whose derivative in p(e) is exactly sum(P(cs) : e in cs) / p(e).
+  const exact = exactResult ? exactResult.topProbability : null;
+  const topProbability = exact ?? rareEvent;
+  const birnbaum = exactResult ? exactResult.birnbaum : rareEventBirnbaum(store, stats, p, eventOfLevel, tree.events.length);
+  const importance: ImportanceMeasures[] = tree.events.map((event, e) => {
+    const q = tree.probabilities[e]!;
+    const b = birnbaum[e]!;
+    const topGivenOccurs = clamp01(topProbability + (1 - q) * b);
+    const topGivenAbsent = clamp01(topProbability - q * b);
+    return {
+      event,
+      probability: q,
+      birnbaum: b,
+      fussellVesely: topProbability > 0 ? (topProbability - topGivenAbsent) / topProbability : 0,
+      riskAchievementWorth: topProbability > 0 ? topGivenOccurs / topProbability : null,
+      riskReductionWorth: topGivenAbsent > 0 ? topProbability / topGivenAbsent : null,
+      topGivenOccurs,
+      topGivenAbsent,
+    };
+  });
+  importance.sort((a, b) => b.fussellVesely - a.fussellVesely || b.birnbaum - a.birnbaum || a.event.localeCompare(b.event));
   const t3 = performance.now();
 
   return {
@@ -365,18 +286,54 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
     coherent: tree.coherent,
     minimalCutSetCount: count.toString(),
     cutSets,
+    method: exactResult ? 'bdd' : 'truncated-cut-sets',
     probability: { exact, rareEvent, mcub },
     importance,
     limits: { maxOrder: options.maxOrder ?? null, cutoff: options.cutoff ?? null, maxCutSets, nodeBudget },
-    diagram: { modules: exactResult.modules, bddNodes: exactResult.bddNodes, zbddNodes: stats.nodes.length, storeNodes: store.size },
+    diagram: {
+      modules: exactResult?.modules ?? 0,
+      bddNodes: exactResult?.bddNodes ?? 0,
+      zbddNodes: stats.nodes.length,
+      storeNodes: store.size,
+    },
     timings: {
       compileMs: round(t0 - started),
-      bddMs: round(exactResult.timings.bddMs),
-      probabilityMs: round(exactResult.timings.probabilityMs + (t2 - t1)),
-      cutSetsMs: round(exactResult.timings.cutSetsMs + (t3 - t2)),
+      bddMs: round(exactResult?.timings.bddMs ?? 0),
+      probabilityMs: round((exactResult?.timings.probabilityMs ?? 0) + (t3 - t2)),
+      cutSetsMs: round((exactResult?.timings.cutSetsMs ?? t1 - t0) + (t2 - t1)),
       totalMs: round(t3 - started),
     },
   };
+}
+
+/** d(sum of P(cs))/d p(e) = sum(P(cs) : e in cs) / p(e), by one top-down pass over the ZBDD. */
+function rareEventBirnbaum(store: DiagramStore, stats: FamilyStats, p: Float64Array, eventOfLevel: Int32Array, events: number): Float64Array {
+  const nodes = stats.nodes;
+  const sum = new Float64Array(nodes.length);
+  const position = new Map<number, number>();
+  const sumOf = (n: number): number => (n === FALSE ? 0 : n === TRUE ? 1 : sum[position.get(n)!]!);
+  nodes.forEach((n, i) => {
+    position.set(n, i);
+    sum[i] = p[store.level(n)]! * sumOf(store.high(n)) + sumOf(store.low(n));
+  });
+  // reach[i]: sum over the paths from the root to node i of the product of p over the events taken.
+  const reach = new Float64Array(nodes.length);
+  const birnbaum = new Float64Array(events);
+  if (stats.root <= TRUE) return birnbaum;
+  reach[position.get(stats.root)!] = 1;
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i]!;
+    const r = reach[i]!;
+    if (r === 0) continue;
+    const l = store.level(n);
+    const hi = store.high(n);
+    const lo = store.low(n);
+    const e = eventOfLevel[l]!;
+    birnbaum[e] = birnbaum[e]! + r * sumOf(hi);
+    if (hi > TRUE) reach[position.get(hi)!] = reach[position.get(hi)!]! + r * p[l]!;
+    if (lo > TRUE) reach[position.get(lo)!] = reach[position.get(lo)!]! + r;
+  }
+  return birnbaum;
 }
 
 function clamp01(x: number): number {

@@ -27,6 +27,10 @@ const OP_WITHOUT = 5;
 const OP_UNION = 6;
 const OP_CONCAT = 7;
 const OP_UNSATISFIED = 8;
+const OP_MIN_UNION = 9;
+/** minProduct and truncate carry their order limit in the cache's op field: op + limit. */
+const OP_MIN_PRODUCT = 16;
+const OP_TRUNCATE = 1 << 20;
 
 /** Thrown when a store passes its `workLimit`; the store is then to be abandoned. */
 export class WorkLimitReached extends Error {
@@ -355,6 +359,64 @@ export class DiagramStore {
     else if (lp < lq) r = this.zbdd(lp, this.union(this.low(p), q), this.high(p));
     else r = this.zbdd(lq, this.union(p, this.low(q)), this.high(q));
     return this.remember(OP_UNION, p, q, r);
+  }
+
+  /** Minimal sets of p U q, for minimal families p and q: the cut sets of an OR of coherent functions. */
+  minUnion(p: number, q: number): number {
+    if (p === FALSE) return q;
+    if (q === FALSE || p === q) return p;
+    if (p === TRUE || q === TRUE) return TRUE;
+    if (p > q) [p, q] = [q, p];
+    const hit = this.cached(OP_MIN_UNION, p, q);
+    if (hit >= 0) return hit;
+    // A set in both must stay once, so q is filtered by what is left of p, not by p.
+    const kept = this.without(p, q);
+    return this.remember(OP_MIN_UNION, p, q, this.union(kept, this.without(q, kept)));
+  }
+
+  /**
+   * Minimal sets of {a U b : a in p, b in q} with at most `maxOrder` elements, for minimal families p and q:
+   * the cut sets of an AND of coherent functions. The product itself is never built: with v the top
+   * variable, the sets without v are those of p0 x q0, and those with v are the minimal sets of
+   * (p0 | p1) x (q0 | q1) that contain none of the former (Shannon's expansion of the AND, on cut sets).
+   */
+  minProduct(p: number, q: number, maxOrder: number): number {
+    if (p === FALSE || q === FALSE || maxOrder < 0) return FALSE;
+    if (p === TRUE) return this.truncate(q, maxOrder);
+    if (q === TRUE || p === q) return this.truncate(p, maxOrder);
+    if (p > q) [p, q] = [q, p];
+    const hit = this.cached(OP_MIN_PRODUCT + maxOrder, p, q);
+    if (hit >= 0) return hit;
+    const lp = this.level(p);
+    const lq = this.level(q);
+    const v = lp < lq ? lp : lq;
+    const p0 = lp === v ? this.low(p) : p;
+    const p1 = lp === v ? this.high(p) : FALSE;
+    const q0 = lq === v ? this.low(q) : q;
+    const q1 = lq === v ? this.high(q) : FALSE;
+    const r0 = this.minProduct(p0, q0, maxOrder);
+    // Only sets of at most maxOrder - 1 elements can take v along. In a minimal family no set of p1
+    // contains one of p0, so p0 | p1 only needs p0 filtered.
+    const p0Short = this.truncate(p0, maxOrder - 1);
+    const q0Short = this.truncate(q0, maxOrder - 1);
+    const pp = p1 === FALSE ? p0Short : this.union(this.without(p0Short, p1), p1);
+    const qq = q1 === FALSE ? q0Short : this.union(this.without(q0Short, q1), q1);
+    const r1 = this.without(this.minProduct(pp, qq, maxOrder - 1), r0);
+    return this.remember(OP_MIN_PRODUCT + maxOrder, p, q, this.zbdd(v, r0, r1));
+  }
+
+  /** The sets of p with at most `maxOrder` elements. */
+  truncate(p: number, maxOrder: number): number {
+    if (p <= TRUE) return p;
+    if (maxOrder < 0) return FALSE;
+    if (maxOrder === 0) {
+      while (p > TRUE) p = this.low(p);
+      return p;
+    }
+    const hit = this.cached(OP_TRUNCATE + maxOrder, p, 0);
+    if (hit >= 0) return hit;
+    const r = this.zbdd(this.level(p), this.truncate(this.low(p), maxOrder), this.truncate(this.high(p), maxOrder - 1));
+    return this.remember(OP_TRUNCATE + maxOrder, p, 0, r);
   }
 
   /** The family {a U b : a in f, b in g}, for f whose variables all come before g's (so no reordering). */

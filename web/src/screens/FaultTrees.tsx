@@ -132,7 +132,11 @@ function AnalysisView(props: {
         <dt>Top event</dt>
         <dd>{analysis.top}</dd>
         <dt>P(top), exact</dt>
-        <dd data-testid="fta-probability">{formatProbability(analysis.probability.exact)}</dd>
+        <dd data-testid="fta-probability">
+          {analysis.probability.exact === null
+            ? 'not computed: the BDD exceeds the node budget, so only the cut sets within the limits were found'
+            : formatProbability(analysis.probability.exact)}
+        </dd>
         <dt>Rare-event / MCUB</dt>
         <dd>
           {formatProbability(analysis.probability.rareEvent)} / {formatProbability(analysis.probability.mcub)}
