@@ -67,6 +67,12 @@ export interface LlmTelemetryOptions {
   degradedErrorRatio: number;
   /** Consecutive points back inside the normal band before a detector alert resolves. */
   resolveAfterPoints: number;
+  /**
+   * Points above the normal band, the detection included, before a detection raises an alert (1: at once).
+   * A point is a minute or so of calls, and a quantile of a few dozen calls (TTFT p95) now and then
+   * lands far out on noise alone: one such minute is not worth waking anyone, a regression stays up.
+   */
+  confirmAfterPoints: number;
   detector: Partial<AnomalyDetectorConfig>;
 }
 
@@ -78,6 +84,10 @@ export const DEFAULT_LLM_OPTIONS: LlmTelemetryOptions = {
   minCallsPerPoint: 20,
   degradedErrorRatio: 0.1,
   resolveAfterPoints: 10,
+  // Two: without it a lone noisy minute paged about once every two weeks per TTFT p95 series
+  // (bench/nab/noise-pages.ts --service, against --service --confirm; replay seeds 9 and 12), and a real
+  // regression costs one more point to page.
+  confirmAfterPoints: 2,
   // Every false page wakes someone: LLM signals are noisier than NAB's series (a point is a few dozen
   // calls), so the runners ask for somewhat stronger evidence than the detector's NAB-tuned default (0.59)
   // and learn for about half a day of points before they may fire. 0.65 was chosen with the context-gated
@@ -104,6 +114,13 @@ interface PendingPoint {
   totals: Bucket;
   startMs: number;
   endMs: number;
+}
+
+/** A detection waiting for the points after it to stay above the normal band before it raises an alert. */
+interface UnconfirmedDetection {
+  alert: InternalAlert;
+  state: DetectorAlertState;
+  pointsAbove: number;
 }
 
 interface DetectorAlertState extends Record<string, unknown> {
@@ -158,6 +175,8 @@ export class LlmTelemetryService {
   private readonly pending = new Map<string, PendingPoint>();
   private readonly detectors = new Map<string, AnomalyDetector>();
   private readonly openAlerts = new Map<string, OpenAlertRow>();
+  /** Detections not yet confirmed by the points after them, by dedup key (kept in memory only: a restart drops them). */
+  private readonly unconfirmed = new Map<string, UnconfirmedDetection>();
   private readonly slosByService = new Map<string, { slo: SloDefinition; counters: MinuteCounters }[]>();
   private readonly latencyThresholds = new Map<string, number[]>();
   /**
@@ -168,7 +187,7 @@ export class LlmTelemetryService {
   private readonly watermarks = new Map<string, { eventMs: number; arrivedMs: number }>();
   private maintenance: Promise<void> = Promise.resolve();
   private lastEvaluationMs = Number.NEGATIVE_INFINITY;
-  readonly counts = { degradedPointsSkipped: 0, latePartialBuckets: 0 };
+  readonly counts = { degradedPointsSkipped: 0, latePartialBuckets: 0, unconfirmedDetections: 0 };
 
   constructor(
     database: Database,
@@ -435,7 +454,10 @@ export class LlmTelemetryService {
       this.series.delete(key);
       this.lastClosedStart.delete(key);
       this.pending.delete(key);
-      for (const signal of DETECTED_SIGNALS) this.detectors.delete(`${key}\u0001${signal}`);
+      for (const signal of DETECTED_SIGNALS) {
+        this.detectors.delete(`${key}\u0001${signal}`);
+        this.unconfirmed.delete(detectorDedupKey(series, signal));
+      }
     }
   }
 
@@ -446,7 +468,7 @@ export class LlmTelemetryService {
     detection: ReturnType<AnomalyDetector['update']>,
     detector: AnomalyDetector,
   ): Promise<void> {
-    const dedupKey = `llm-detector:${series.service}:${series.provider}:${series.model}:${signal}`;
+    const dedupKey = detectorDedupKey(series, signal);
     const open = this.openAlerts.get(dedupKey);
     const at = new Date(atMs).toISOString();
     if (open) {
@@ -462,6 +484,23 @@ export class LlmTelemetryService {
       } else {
         await upsertOpenAlert(this.db, open, at);
       }
+      return;
+    }
+    const waiting = this.unconfirmed.get(dedupKey);
+    if (waiting) {
+      // The detector is in its cooldown now, so the detection is confirmed by values, not scores: the
+      // points after it must stay above the same normal band that later resolves the alert.
+      if (!(detection.value > waiting.state.normal_upper)) {
+        this.unconfirmed.delete(dedupKey);
+        this.counts.unconfirmedDetections++;
+        this.log.info({ dedupKey, value: detection.value, normalUpper: waiting.state.normal_upper }, 'LLM detection not confirmed: back in the normal band');
+        return;
+      }
+      waiting.pointsAbove++;
+      if (waiting.pointsAbove < this.options.confirmAfterPoints) return;
+      this.unconfirmed.delete(dedupKey);
+      const alert: InternalAlert = { ...waiting.alert, details: { ...waiting.alert.details, values: windowOf(detector), confirmed_by_value: detection.value }, at };
+      await this.raise(alert, { dedupKey, kind: 'detector', service: series.service, state: waiting.state, raisedAt: at });
       return;
     }
     // Every watched signal is harmful only when it rises: a drop in cost or tokens is not an incident
@@ -491,6 +530,10 @@ export class LlmTelemetryService {
       },
       at,
     };
+    if (this.options.confirmAfterPoints > 1) {
+      this.unconfirmed.set(dedupKey, { alert, state, pointsAbove: 1 });
+      return;
+    }
     await this.raise(alert, { dedupKey, kind: 'detector', service: series.service, state, raisedAt: at });
   }
 
@@ -756,6 +799,10 @@ const SIGNAL_TITLES: Record<DetectedSignal, string> = {
   ttft_p95_ms: 'Time to first token p95 (ms)',
   safety_flag_rate: 'Safety-flag rate',
 };
+
+function detectorDedupKey(series: SeriesId, signal: DetectedSignal): string {
+  return `llm-detector:${series.service}:${series.provider}:${series.model}:${signal}`;
+}
 
 function windowOf(detector: AnomalyDetector): { at: string; value: number }[] {
   return detector.recent().map((p) => ({ at: new Date(p.timestampMs).toISOString(), value: p.value }));
