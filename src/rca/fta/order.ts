@@ -162,14 +162,64 @@ export const VARIABLE_ORDERS: readonly VariableOrder[] = ['auto', 'depth-first',
 
 /** Candidate ranks per node for `analyzeExactly`; undefined means plain depth-first, inputs in written order. */
 export function variableRanks(tree: CompiledTree, order: VariableOrder): (Float64Array | undefined)[] {
+  const hoisted = (rank: Float64Array | undefined): Float64Array | undefined => hoistTopSiblings(tree, rank);
   switch (order) {
     case 'auto':
-      return [undefined, heaviestFirstPositions(tree)];
+      return [hoisted(undefined), hoisted(heaviestFirstPositions(tree))];
     case 'depth-first':
-      return [undefined];
+      return [hoisted(undefined)];
     case 'heaviest-first':
-      return [heaviestFirstPositions(tree)];
+      return [hoisted(heaviestFirstPositions(tree))];
     case 'force':
-      return [forceRank(tree)];
+      return [hoisted(forceRank(tree))];
   }
+}
+
+/** Inputs of the top gate with at most this many basic events under them count as small (see hoistTopSiblings). */
+const HOIST_SUPPORT = 16;
+
+/**
+ * The events under the top gate's small inputs (a basic event, or a gate over at most HOIST_SUPPORT events)
+ * go first in the order, whatever the rest. Such a sibling is often repeated deep inside the big inputs
+ * (das9701: e0 or g1292 or g1402 or a 2.8M-node gate that uses g1292 and g1402 again). Combined last, at the
+ * bottom of the order, it makes the top gate rebuild the whole big diagram; at the top of the order the big
+ * diagrams split on it once, near the root. On das9701 this cuts the nodes created by 19% (17.0M to 13.8M);
+ * on the other Aralia trees it changes little either way (see the README).
+ */
+export function hoistTopSiblings(tree: CompiledTree, rank: Float64Array | undefined): Float64Array | undefined {
+  const gateCount = tree.gates.length;
+  const eventCount = tree.events.length;
+  const top = tree.gates[gateCount - 1]!;
+  if (top.inputs.length < 2) return rank;
+  const support = supportSizes(tree);
+  const hoisted: number[] = [];
+  const seen = new Uint8Array(gateCount + eventCount);
+  const addEvent = (e: number): void => {
+    if (e < 0 || e >= eventCount || seen[gateCount + e]) return;
+    seen[gateCount + e] = 1;
+    hoisted.push(e);
+  };
+  for (const input of top.inputs) {
+    if (input < 0) {
+      addEvent(inputEvent(input));
+      continue;
+    }
+    if (support[input]! > HOIST_SUPPORT) continue;
+    const stack = [input];
+    while (stack.length > 0) {
+      const g = stack.pop()!;
+      if (seen[g]) continue;
+      seen[g] = 1;
+      for (const x of tree.gates[g]!.inputs) {
+        if (x >= 0) stack.push(x);
+        else addEvent(inputEvent(x));
+      }
+    }
+  }
+  if (hoisted.length === 0) return rank;
+  const ranked = rank ? Float64Array.from(rank) : depthFirstPositions(tree);
+  hoisted.forEach((e, i) => {
+    ranked[gateCount + e] = i - hoisted.length - 1;
+  });
+  return ranked;
 }

@@ -119,10 +119,26 @@ describe('analyzeFaultTree on hand-computed trees', () => {
     const xs = Array.from({ length: n }, (_, i) => `x${i}`);
     const pairs = xs.map((x, i) => gate(`pair${i}`, 'and', [x, `y${i}`]));
     const probabilities = Object.fromEntries([...xs, ...xs.map((_, i) => `y${i}`)].map((e) => [e, 0.1]));
-    const m = model([gate('top', 'or', ['allx', ...pairs.map((g) => g.name)]), gate('allx', 'and', xs), ...pairs], probabilities);
-    const error = thrown(() => analyzeFaultTree(m, { nodeBudget: 1000 }));
+    const m = model([gate('top', 'or', ['allx', 'anypair']), gate('anypair', 'or', pairs.map((g) => g.name)), gate('allx', 'and', xs), ...pairs], probabilities);
+    // Depth-first meets allx first; heaviest-first would meet anypair first and pair the events up.
+    const error = thrown(() => analyzeFaultTree(m, { nodeBudget: 1000, variableOrder: 'depth-first' }));
     expect(error.code).toBe('too_large_for_analysis');
     expect(error.details.field).toBe('nodeBudget');
+  });
+
+  it('puts the events of the top gate\'s small inputs first in the order, so the same tree fits a small budget when the pairs sit at the top', () => {
+    // As above, but the pairs are inputs of the top itself: their events are hoisted to the top of the order,
+    // pair by pair, and the BDD stays linear in n.
+    const n = 20;
+    const xs = Array.from({ length: n }, (_, i) => `x${i}`);
+    const pairs = xs.map((x, i) => gate(`pair${i}`, 'and', [x, `y${i}`]));
+    const probabilities = Object.fromEntries([...xs, ...xs.map((_, i) => `y${i}`)].map((e) => [e, 0.1]));
+    const m = model([gate('top', 'or', ['allx', ...pairs.map((g) => g.name)]), gate('allx', 'and', xs), ...pairs], probabilities);
+    for (const variableOrder of ['depth-first', 'heaviest-first', 'auto'] as const) {
+      const r = analyzeFaultTree(m, { nodeBudget: 1000, variableOrder });
+      expect(r.probability.exact).toBeCloseTo(1 - 0.99 ** n + 0.1 ** n * 0.9 ** n, 15);
+      expect(r.minimalCutSetCount).toBe(String(n + 1));
+    }
   });
 
   it('rejects bad options', () => {
