@@ -241,10 +241,11 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
   const { store, pByLevel: p, eventOfLevel } = exactResult ?? truncated!;
   const t1 = performance.now();
 
+  // The truncated family is already within the limits; the BDD's cut sets are cut down here.
   let family = exactResult ? exactResult.cutSets : truncated!.root;
-  if (options.maxOrder !== undefined) family = limitOrder(store, family, options.maxOrder);
+  if (exactResult && options.maxOrder !== undefined) family = limitOrder(store, family, options.maxOrder);
   let stats = new FamilyStats(store, family, p);
-  if (options.cutoff !== undefined && options.cutoff > 0) {
+  if (exactResult && options.cutoff !== undefined && options.cutoff > 0) {
     family = limitProbability(store, stats, p, options.cutoff);
     stats = new FamilyStats(store, family, p);
   }
@@ -259,7 +260,7 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
   // rare-event sum R of the cut sets, whose derivative in p(e) is exactly sum(P(cs) : e in cs) / p(e).
   const exact = exactResult ? exactResult.topProbability : null;
   const topProbability = exact ?? rareEvent;
-  const birnbaum = exactResult ? exactResult.birnbaum : rareEventBirnbaum(store, stats, p, eventOfLevel, tree.events.length);
+  const birnbaum = exactResult ? exactResult.birnbaum : stats.rareEventDerivatives(eventOfLevel, tree.events.length);
   const importance: ImportanceMeasures[] = tree.events.map((event, e) => {
     const q = tree.probabilities[e]!;
     const b = birnbaum[e]!;
@@ -306,36 +307,6 @@ export function analyzeFaultTree(model: FaultTreeModel, options: AnalysisOptions
       totalMs: round(t3 - started),
     },
   };
-}
-
-/** d(sum of P(cs))/d p(e) = sum(P(cs) : e in cs) / p(e), by one top-down pass over the ZBDD. */
-function rareEventBirnbaum(store: DiagramStore, stats: FamilyStats, p: Float64Array, eventOfLevel: Int32Array, events: number): Float64Array {
-  const nodes = stats.nodes;
-  const sum = new Float64Array(nodes.length);
-  const position = new Map<number, number>();
-  const sumOf = (n: number): number => (n === FALSE ? 0 : n === TRUE ? 1 : sum[position.get(n)!]!);
-  nodes.forEach((n, i) => {
-    position.set(n, i);
-    sum[i] = p[store.level(n)]! * sumOf(store.high(n)) + sumOf(store.low(n));
-  });
-  // reach[i]: sum over the paths from the root to node i of the product of p over the events taken.
-  const reach = new Float64Array(nodes.length);
-  const birnbaum = new Float64Array(events);
-  if (stats.root <= TRUE) return birnbaum;
-  reach[position.get(stats.root)!] = 1;
-  for (let i = nodes.length - 1; i >= 0; i--) {
-    const n = nodes[i]!;
-    const r = reach[i]!;
-    if (r === 0) continue;
-    const l = store.level(n);
-    const hi = store.high(n);
-    const lo = store.low(n);
-    const e = eventOfLevel[l]!;
-    birnbaum[e] = birnbaum[e]! + r * sumOf(hi);
-    if (hi > TRUE) reach[position.get(hi)!] = reach[position.get(hi)!]! + r * p[l]!;
-    if (lo > TRUE) reach[position.get(lo)!] = reach[position.get(lo)!]! + r;
-  }
-  return birnbaum;
 }
 
 function clamp01(x: number): number {

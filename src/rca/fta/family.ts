@@ -65,6 +65,37 @@ export class FamilyStats {
     for (let m = 0; m < terms; m++) out[m] = at(this.root, m);
     return out;
   }
+
+  /**
+   * d(sum of P(cs))/d p(e) = sum(P(cs) : e in cs) / p(e), per basic event (`eventOfLevel` maps levels to
+   * events), by one top-down pass: reach(n) sums, over the paths from the root to n, the product of the
+   * probabilities of the events taken.
+   */
+  rareEventDerivatives(eventOfLevel: Int32Array, events: number): Float64Array {
+    const { nodes, store, p } = this;
+    const derivative = new Float64Array(events);
+    if (this.root <= TRUE) return derivative;
+    const sum = new Float64Array(nodes.length);
+    const sumOf = (n: number): number => (n === FALSE ? 0 : n === TRUE ? 1 : sum[this.slotOf[n]!]!);
+    nodes.forEach((n, i) => {
+      sum[i] = p[store.level(n)]! * sumOf(store.high(n)) + sumOf(store.low(n));
+    });
+    const reach = new Float64Array(nodes.length);
+    reach[this.slotOf[this.root]!] = 1;
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const r = reach[i]!;
+      if (r === 0) continue;
+      const n = nodes[i]!;
+      const l = store.level(n);
+      const hi = store.high(n);
+      const lo = store.low(n);
+      const e = eventOfLevel[l]!;
+      derivative[e] = derivative[e]! + r * sumOf(hi);
+      if (hi > TRUE) reach[this.slotOf[hi]!] = reach[this.slotOf[hi]!]! + r * p[l]!;
+      if (lo > TRUE) reach[this.slotOf[lo]!] = reach[this.slotOf[lo]!]! + r;
+    }
+    return derivative;
+  }
 }
 
 /** Keeps the sets of at most `maxOrder` events. */
