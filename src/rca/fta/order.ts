@@ -162,35 +162,36 @@ export const VARIABLE_ORDERS: readonly VariableOrder[] = ['auto', 'depth-first',
 
 /** Candidate ranks per node for `analyzeExactly`; undefined means plain depth-first, inputs in written order. */
 export function variableRanks(tree: CompiledTree, order: VariableOrder): (Float64Array | undefined)[] {
-  const hoisted = (rank: Float64Array | undefined): Float64Array | undefined => hoistTopSiblings(tree, rank);
+  const hoisted = topSiblingEvents(tree);
+  const hoist = (rank: Float64Array | undefined): Float64Array | undefined => hoistEvents(tree, rank, hoisted);
   switch (order) {
     case 'auto':
-      return [hoisted(undefined), hoisted(heaviestFirstPositions(tree))];
+      return [hoist(undefined), hoist(heaviestFirstPositions(tree))];
     case 'depth-first':
-      return [hoisted(undefined)];
+      return [hoist(undefined)];
     case 'heaviest-first':
-      return [hoisted(heaviestFirstPositions(tree))];
+      return [hoist(heaviestFirstPositions(tree))];
     case 'force':
-      return [hoisted(forceRank(tree))];
+      return [hoist(forceRank(tree))];
   }
 }
 
-/** Inputs of the top gate with at most this many basic events under them count as small (see hoistTopSiblings). */
+/** Inputs of the top gate with at most this many basic events under them count as small (see topSiblingEvents). */
 const HOIST_SUPPORT = 16;
 
 /**
- * The events under the top gate's small inputs (a basic event, or a gate over at most HOIST_SUPPORT events)
- * go first in the order, whatever the rest. Such a sibling is often repeated deep inside the big inputs
- * (das9701: e0 or g1292 or g1402 or a 2.8M-node gate that uses g1292 and g1402 again). Combined last, at the
- * bottom of the order, it makes the top gate rebuild the whole big diagram; at the top of the order the big
- * diagrams split on it once, near the root. On das9701 this cuts the nodes created by 19% (17.0M to 13.8M);
- * on the other Aralia trees it changes little either way (see the README).
+ * The events under the top gate's small inputs (a basic event, or a gate over at most HOIST_SUPPORT events),
+ * which go first in every order. Such a sibling is often repeated deep inside the big inputs (das9701: e0 or
+ * g1292 or g1402 or a 2.8M-node gate that uses g1292 and g1402 again). Combined last, at the bottom of the
+ * order, it makes the top gate rebuild the whole big diagram; at the top of the order the big diagrams split
+ * on it once, near the root. On das9701 this cuts the nodes created by 19% (17.0M to 13.8M); on the other
+ * Aralia trees it changes little either way (see the README).
  */
-export function hoistTopSiblings(tree: CompiledTree, rank: Float64Array | undefined): Float64Array | undefined {
+export function topSiblingEvents(tree: CompiledTree): number[] {
   const gateCount = tree.gates.length;
   const eventCount = tree.events.length;
   const top = tree.gates[gateCount - 1]!;
-  if (top.inputs.length < 2) return rank;
+  if (top.inputs.length < 2) return [];
   const support = supportSizes(tree);
   const hoisted: number[] = [];
   const seen = new Uint8Array(gateCount + eventCount);
@@ -216,8 +217,14 @@ export function hoistTopSiblings(tree: CompiledTree, rank: Float64Array | undefi
       }
     }
   }
+  return hoisted;
+}
+
+/** `rank` with the `hoisted` events first, in that order (undefined, plain depth-first, stays so when none). */
+function hoistEvents(tree: CompiledTree, rank: Float64Array | undefined, hoisted: readonly number[]): Float64Array | undefined {
   if (hoisted.length === 0) return rank;
   const ranked = rank ? Float64Array.from(rank) : depthFirstPositions(tree);
+  const gateCount = tree.gates.length;
   hoisted.forEach((e, i) => {
     ranked[gateCount + e] = i - hoisted.length - 1;
   });
