@@ -7,7 +7,11 @@ import { versionFromIfMatch } from '../shared/concurrency.ts';
 import type { AppContext } from '../app/context.ts';
 import {
   AcknowledgeSchema,
+  BulkActionSchema,
+  BulkResultSchema,
   CreateIncidentSchema,
+  IncidentCountsQuerySchema,
+  IncidentCountsSchema,
   IncidentPageSchema,
   IncidentSchema,
   ListIncidentsQuerySchema,
@@ -47,8 +51,41 @@ export function incidentRoutes(app: HttpApp, ctx: AppContext): void {
 
   app.get(
     '/api/v1/incidents',
-    { schema: { tags, summary: 'List incidents, newest first', querystring: ListIncidentsQuerySchema, response: { 200: IncidentPageSchema } } },
+    {
+      schema: {
+        tags,
+        summary: 'List incidents: active ones most urgent first, others newest first (see `sort`)',
+        querystring: ListIncidentsQuerySchema,
+        response: { 200: IncidentPageSchema, 400: ProblemResponseSchema },
+      },
+    },
     async (request) => incidents.list(request.query),
+  );
+
+  app.get(
+    '/api/v1/incidents/counts',
+    {
+      schema: {
+        tags,
+        summary: 'How many incidents match the filters: active, triggered, acknowledged, mine (assigned to the caller), closed and total',
+        querystring: IncidentCountsQuerySchema,
+        response: { 200: IncidentCountsSchema, 400: ProblemResponseSchema },
+      },
+    },
+    async (request) => incidents.counts(request.query, actorOf(request)),
+  );
+
+  app.post(
+    '/api/v1/incidents/bulk',
+    {
+      schema: {
+        tags,
+        summary: 'Acknowledge or resolve several incidents; each succeeds or fails on its own',
+        body: BulkActionSchema,
+        response: { 200: BulkResultSchema, 400: ProblemResponseSchema },
+      },
+    },
+    async (request) => incidents.bulk(request.body, actorOf(request)),
   );
 
   app.get(
