@@ -132,6 +132,42 @@ export class EscalationService {
     return escalationFromRow({ ...row, id: Number(row.id) });
   }
 
+  /** The incident's escalation, or null when none runs for it (no team, or no policy for its team). */
+  async findEscalation(incidentId: string): Promise<EscalationState | null> {
+    const row = await this.db.selectFrom('oncall_escalations').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
+    return row ? escalationFromRow({ ...row, id: Number(row.id) }) : null;
+  }
+
+  /**
+   * Fires the next level now rather than at its due time: a responder who knows help is needed does not
+   * wait out the timer. The request and the page it causes are committed together.
+   */
+  async escalateNow(incidentId: string, actor: string): Promise<EscalationState> {
+    const incident = await this.options.incidents.get(incidentId);
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      const found = await trx.selectFrom('oncall_escalations').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
+      if (!found) {
+        throw new AppError('conflict', `incident ${incidentId} has no escalation (${incident.team ? `team ${incident.team} has no escalation policy` : 'it has no team'}); page someone instead`);
+      }
+      if (found.status !== 'active') {
+        throw new AppError('conflict', `the escalation of ${incidentId} is ${found.status}${found.stopped_reason ? ` (${found.stopped_reason})` : ''}; page someone instead`);
+      }
+      const now = this.clock().toISOString();
+      await trx.updateTable('oncall_escalations').set({ due_at: now, updated_at: now, version: found.version + 1 }).where('id', '=', found.id).where('version', '=', found.version).execute();
+      const requested = await this.options.incidents.appendTimeline(
+        incidentId,
+        [{ kind: 'escalation_requested', summary: `${actor} escalated now, without waiting for level ${found.next_level + 1}'s timer`, data: { level: found.next_level + 1 } }],
+        actor,
+        viewAs<IncidentTables>(trx),
+      );
+      const fired = await this.fireOne(trx, Number(found.id));
+      return { entries: [...requested, ...(fired?.entries ?? [])], enqueued: fired?.enqueued ?? false };
+    });
+    for (const entry of outcome.entries) this.options.events.emit('timeline.appended', { entry });
+    if (outcome.enqueued) this.options.notifications.onEnqueued();
+    return this.escalationOf(incidentId);
+  }
+
   // ---- the dispatcher: timeline entries → notifications, escalation starts and stops ------------
 
   /** Every dispatchable entry up to this id was dispatched (or claimed elsewhere) at this process's last scan. */

@@ -6,6 +6,8 @@ import { NotificationMessageSender } from './notify/plan-sender.ts';
 import { NotificationService } from './notify/service.ts';
 import { StatusPageService } from './statuspage/service.ts';
 import { OnCallWorker } from './worker.ts';
+import { ResponderService } from './responders.ts';
+import { responderRoutes } from './responder-routes.ts';
 import { onCallRoutes } from './routes.ts';
 import { notificationRoutes } from './notify/routes.ts';
 import { statusPageRoutes } from './statuspage/routes.ts';
@@ -15,6 +17,7 @@ export interface OnCall {
   schedules: ScheduleService;
   escalations: EscalationService;
   statusPages: StatusPageService;
+  responders: ResponderService;
   worker: OnCallWorker;
   /** Dispatches timeline entries, fires due escalation timers, delivers due notifications, and waits for the sends. */
   runDueWork(): Promise<void>;
@@ -64,6 +67,7 @@ export const onCallModule: FirebreakModule = {
       schedules,
       escalations,
       statusPages: new StatusPageService(database, incidents, catalog, clock),
+      responders: new ResponderService(database, incidents, catalog, schedules, escalations, notifications, events, clock),
       worker,
       runDueWork: () => worker.runDueWork(),
     };
@@ -72,6 +76,7 @@ export const onCallModule: FirebreakModule = {
     onCallRoutes(app, ctx);
     notificationRoutes(app, ctx);
     statusPageRoutes(app, ctx);
+    responderRoutes(app, ctx);
   },
   start(ctx) {
     ctx.services.oncall.worker.start();
