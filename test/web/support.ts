@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ensureConsoleBuilt } from '../../web/build.ts';
 import { REPO_ROOT } from '../support/server.ts';
 
@@ -94,4 +94,32 @@ export async function signIn(page: Page, serverUrl: string, token: string): Prom
   await page.getByLabel('API token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('role').waitFor();
+}
+
+/**
+ * Collects every error the browser console shows (failed requests such as a probing GET answered 404
+ * included) and every uncaught page error, in all pages of a context, so a suite can assert none.
+ */
+export function watchConsole(context: BrowserContext): { errors: string[]; allowed: RegExp[] } {
+  const watch = { errors: [] as string[], allowed: [] as RegExp[] };
+  const record = (text: string) => {
+    if (!watch.allowed.some((pattern) => pattern.test(text))) watch.errors.push(text);
+  };
+  context.on('console', (message) => {
+    if (message.type() === 'error') record(`${message.text()} (${message.location().url || message.page()?.url() || '?'})`);
+  });
+  context.on('weberror', (error) => record(`uncaught: ${error.error().message}`));
+  return watch;
+}
+
+/**
+ * Takes the errors a test provoked on purpose (a wrong token, a rejected field) out of the watch,
+ * asserting they happened, so that whatever remains is an error nobody meant.
+ */
+export function consumeExpectedErrors(watch: { errors: string[] }, pattern: RegExp): number {
+  const before = watch.errors.length;
+  const kept = watch.errors.filter((e) => !pattern.test(e));
+  watch.errors.length = 0;
+  watch.errors.push(...kept);
+  return before - kept.length;
 }

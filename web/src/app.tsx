@@ -98,8 +98,10 @@ function Console({ me, lifecycle, signOut }: { me: Me; lifecycle: Lifecycle; sig
     }
   }
   useEffect(() => {
-    document.title = match ? `${match.screen.title} · Firebreak` : 'Firebreak';
-  }, [match?.screen.title]);
+    // A screen about one record leads with its id (the tab strip shows the start); the screen may refine it.
+    const id = match?.params.id;
+    document.title = match ? `${id ? `${id} · ` : ''}${match.screen.title} · Firebreak` : 'Firebreak';
+  }, [match?.screen.title, path]);
   // After client-side navigation, focus starts at the new content (as after a page load), not on the old link.
   const firstPath = useRef(path);
   useEffect(() => {

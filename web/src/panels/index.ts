@@ -25,6 +25,8 @@ import { AnalysesPanel } from './incident-analyses.tsx';
 import { AnalysisEditor } from '../screens/AnalysisEditor.tsx';
 import { FaultTrees } from '../screens/FaultTrees.tsx';
 import { DrillsPanel } from './dashboard-drills.tsx';
+import { RespondersPanel } from './incident-responders.tsx';
+import { StatusUpdatesPanel } from './incident-status-updates.tsx';
 
 // Screens (top-level pages). `nav` puts one in the header.
 registerScreen({ path: '/incidents', title: 'Incidents', component: IncidentList, nav: { label: 'Incidents', order: 10 } });
@@ -51,9 +53,11 @@ registerSettingsTab({ id: 'schedules', label: 'Schedules', order: 60, component:
 registerSettingsTab({ id: 'tokens', label: 'Tokens', order: 90, component: TokensSettings });
 
 // Incident-page panels, one per capability. A panel renders nothing while its capability answers 404.
+registerIncidentPanel({ id: 'responders', title: 'On call and escalation', order: 5, component: RespondersPanel });
+registerIncidentPanel({ id: 'status-updates', title: 'Status page updates', order: 8, component: StatusUpdatesPanel });
 registerIncidentPanel({ id: 'alerts', title: 'Alerts', order: 10, component: AlertsPanel });
 registerIncidentPanel({ id: 'related', title: 'Related incidents', order: 20, component: RelatedPanel });
 registerIncidentPanel({ id: 'plan-executions', title: 'Response plan executions', order: 30, component: ExecutionsPanel });
 registerIncidentPanel({ id: 'recovery', title: 'Recovery and RTO clock', order: 40, component: RecoveryPanel });
 registerIncidentPanel({ id: 'analyses', title: 'Root cause analyses', order: 45, component: AnalysesPanel });
-registerIncidentPanel({ id: 'postmortem', title: 'Postmortem', order: 50, component: PostmortemPanel });
+registerIncidentPanel({ id: 'postmortem', title: 'Postmortem', order: 50, component: PostmortemPanel, placement: 'wide' });

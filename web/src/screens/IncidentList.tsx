@@ -356,9 +356,9 @@ export function IncidentList({ search }: ScreenProps) {
           {VIEW_LABELS[view]}{' '}
           <span class="count" data-testid="list-count">
             {viewTotal === null ? `${rows.length}${list.cursor ? '+' : ''}` : `${formatCount(rows.length)} of ${formatCount(viewTotal)}`}
-          </span>{' '}
-          <span class="muted order-note">{view === 'all' ? 'newest first' : 'unacknowledged first, then by severity, oldest first'}</span>
+          </span>
         </h2>
+        <p class="muted order-note">{view === 'all' ? 'Newest first.' : 'Most urgent first: unacknowledged, then most severe, then oldest.'}</p>
         <ProblemNotice problem={list.error} />
         {rows.length === 0 && !list.loading ? <p class="muted">No incidents match.</p> : null}
         <ul class="incident-list">{rows.map((incident, i) => rowFor(incident, i))}</ul>
