@@ -99,7 +99,7 @@ export function RespondersPanel({ incident }: IncidentPanelProps) {
                 {escalation.status === 'active' ? (
                   <>
                     {' '}
-                    at level <strong>{Math.max(1, escalation.next_level)}</strong> of {escalation.levels.length}
+                    {escalation.next_level === 0 ? 'not paged yet' : <>at level <strong>{escalation.next_level}</strong> of {escalation.levels.length}</>}
                     {escalation.cycle ? `, repeat ${escalation.cycle}` : ''}
                   </>
                 ) : escalation.stopped_reason ? (
@@ -108,7 +108,12 @@ export function RespondersPanel({ incident }: IncidentPanelProps) {
               </p>
               {escalation.status === 'active' && escalation.due_at ? (
                 <p data-testid="next-escalation">
-                  Next: level {escalation.next_level + 1 > escalation.levels.length ? 1 : escalation.next_level + 1}{' '}
+                  Next:{' '}
+                  {escalation.next_level < escalation.levels.length
+                    ? `level ${escalation.next_level + 1}`
+                    : escalation.cycle < escalation.repeat
+                      ? `level 1 again (repeat ${escalation.cycle + 1} of ${escalation.repeat})`
+                      : 'the escalation runs out (nobody further to page)'}{' '}
                   <strong>{countdown(escalation.due_at, now)}</strong> <span class="muted">({formatDateTimeZone(escalation.due_at)})</span> unless acknowledged
                 </p>
               ) : null}

@@ -7,6 +7,7 @@ import { Field, ProblemNotice, describedBy } from '../components/forms.tsx';
 import { useSchemaForm } from '../components/schema-form.tsx';
 import { formatDateTimeZone, humanise } from '../format.ts';
 import { useIncidentReload } from './incident-recovery.tsx';
+import { impactOf } from '../../../src/oncall/statuspage/impact.ts';
 import type { PublicStatus, PublicUpdate, StatusPage } from '../../../src/oncall/statuspage/schemas.ts';
 
 const UPDATE_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
@@ -88,13 +89,13 @@ export function StatusUpdatesPanel({ incident }: IncidentPanelProps) {
                 <span class="badge">{humanise(status)}</span> {message.trim()}
               </p>
               {(statuses.data ?? []).map((s) => (
-                <p key={s.page.id} class="muted">
+                <p key={s.page.id} class="muted" data-page={s.page.id}>
                   {s.page.title}:{' '}
                   {s.services
                     .filter((svc) => incident.services.includes(svc.id))
-                    .map((svc) => `${svc.name} ${humanise(svc.status)}`)
+                    .map((svc) => `${svc.name} ${humanise(svc.status)} → ${humanise(status === 'resolved' ? 'operational' : impactOf(incident.severity))}`)
                     .join(', ')}{' '}
-                  (component status follows the incident's severity)
+                  (the component status follows the incident's {incident.severity} severity)
                 </p>
               ))}
             </div>
