@@ -27,6 +27,9 @@ import { FaultTrees } from '../screens/FaultTrees.tsx';
 import { DrillsPanel } from './dashboard-drills.tsx';
 import { RespondersPanel } from './incident-responders.tsx';
 import { StatusUpdatesPanel } from './incident-status-updates.tsx';
+import { FaultTreesPanel } from './incident-fault-trees.tsx';
+import { IncidentLlmPanel } from './incident-llm.tsx';
+import { SloDashboardPanel } from './dashboard-slos.tsx';
 
 // Screens (top-level pages). `nav` puts one in the header.
 registerScreen({ path: '/incidents', title: 'Incidents', component: IncidentList, nav: { label: 'Incidents', order: 10 } });
@@ -41,6 +44,7 @@ registerScreen({ path: '/settings/:tab', title: 'Settings', component: Settings 
 // Dashboard panels.
 registerDashboardPanel({ id: 'incident-metrics', title: 'Incidents, MTTA and MTTR', order: 10, component: IncidentMetricsPanel });
 registerDashboardPanel({ id: 'llm-stats', title: 'LLM service stats', order: 20, component: LlmStatsPanel });
+registerDashboardPanel({ id: 'slos', title: 'Service level objectives', order: 25, component: SloDashboardPanel });
 registerDashboardPanel({ id: 'drills', title: 'Incident drills', order: 30, component: DrillsPanel });
 
 // Settings tabs.
@@ -60,4 +64,6 @@ registerIncidentPanel({ id: 'related', title: 'Related incidents', order: 20, co
 registerIncidentPanel({ id: 'plan-executions', title: 'Response plan executions', order: 30, component: ExecutionsPanel });
 registerIncidentPanel({ id: 'recovery', title: 'Recovery and RTO clock', order: 40, component: RecoveryPanel });
 registerIncidentPanel({ id: 'analyses', title: 'Root cause analyses', order: 45, component: AnalysesPanel });
+registerIncidentPanel({ id: 'fault-trees', title: 'Fault trees', order: 46, component: FaultTreesPanel });
+registerIncidentPanel({ id: 'llm', title: 'LLM health', order: 48, component: IncidentLlmPanel, placement: 'wide' });
 registerIncidentPanel({ id: 'postmortem', title: 'Postmortem', order: 50, component: PostmortemPanel, placement: 'wide' });
