@@ -273,6 +273,57 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
     await shot('responder-postmortem-1280');
   });
 
+  it('shows every on-call setting on screen: escalation policies, rota with overrides, contact methods, routing rules with the tester, status pages, secrets', async () => {
+    await page.goto(`${server.url}/settings/escalation`);
+    await page.getByTestId('policies-table').getByText('on call in primary — escalate after 5 min').waitFor();
+    await page.getByLabel('Id').fill('backup-policy');
+    await page.getByLabel('Team').selectOption('llm-platform');
+    await page.getByLabel('Levels, one per line').fill('soon: user bob');
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    await page.locator('#policy-levels-error').waitFor();
+    await page.getByLabel('Levels, one per line').fill('3: user bob\n10: schedule primary');
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    // One policy per team: the server's 409 is shown next to the field it names (or above the form).
+    await expect.poll(() => page.locator('.card-form .problem, .card-form .field-error').first().textContent()).toContain('llm-platform');
+    consumeExpectedErrors(watch, /status of 409/);
+
+    await page.goto(`${server.url}/settings/rota`);
+    const rota = page.getByTestId('rota-primary');
+    await rota.locator('[data-user="alice"]').first().waitFor();
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    const local = (d: Date, hour: number) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00`;
+    await page.getByLabel('Who covers').selectOption('bob');
+    await page.getByLabel('From').fill(local(tomorrow, 10));
+    await page.getByLabel('Until').fill(local(tomorrow, 14));
+    await page.getByRole('button', { name: 'Add override' }).click();
+    await page.getByTestId('overrides').getByText('bob').waitFor();
+    await rota.locator('.rota-shift.override[data-user="bob"]').waitFor();
+    await expect(rota.locator('.rota-shift.override[data-user="bob"]').textContent()).resolves.toContain('10:00–14:00');
+    await shot('settings-rota-1280');
+
+    await page.goto(`${server.url}/settings/contact-methods`);
+    const carol = page.getByTestId('contact-methods-table').locator('tr', { hasText: 'carol' });
+    await expect(carol.textContent()).resolves.toContain('cannot be paged');
+    await page.getByLabel('Person', { exact: true }).selectOption('carol');
+    await page.getByLabel('Channel', { exact: true }).selectOption('alice-hook');
+    await page.getByRole('button', { name: 'Add contact method' }).click();
+    await expect.poll(() => carol.textContent()).toContain('alice-hook');
+
+    await page.goto(`${server.url}/settings/routing`);
+    await page.getByTestId('routing-yaml').waitFor();
+    await page.getByLabel('Service').fill('chat-api');
+    await page.getByRole('button', { name: 'Test' }).click();
+    await page.getByTestId('rule-decision').waitFor();
+    const decision = (await server.api('POST', '/api/v1/routing-rules/test', { service: 'chat-api', severity: 'critical', labels: {} })).body;
+    await expect(page.getByTestId('rule-decision').textContent()).resolves.toContain(decision.rule);
+    await shot('settings-routing-tester-1280');
+
+    await page.goto(`${server.url}/settings/status-pages`);
+    await page.getByTestId('status-pages-table').getByText('Acme AI status').waitFor();
+    await page.goto(`${server.url}/settings/secrets`);
+    await page.getByTestId('secrets-table').waitFor();
+  });
+
   it('on a phone, puts the panels a responder reaches for before the whole timeline', async () => {
     const phone = await chromium.browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     const phoneWatch = watchConsole(phone);

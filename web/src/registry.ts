@@ -45,6 +45,8 @@ export interface SettingsTabDefinition {
   label: string;
   order: number;
   component: ComponentType;
+  /** Shown only to admins when the API it reads is admin-only (it would answer 403). */
+  adminOnly?: boolean;
 }
 
 export interface DashboardRange {

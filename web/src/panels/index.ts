@@ -30,6 +30,8 @@ import { StatusUpdatesPanel } from './incident-status-updates.tsx';
 import { FaultTreesPanel } from './incident-fault-trees.tsx';
 import { IncidentLlmPanel } from './incident-llm.tsx';
 import { SloDashboardPanel } from './dashboard-slos.tsx';
+import { RotaSettings } from './settings-rota.tsx';
+import { ContactMethodsSettings, EscalationPoliciesSettings, RoutingRulesSettings, SecretsSettings, StatusPagesSettings } from './settings-responders.tsx';
 
 // Screens (top-level pages). `nav` puts one in the header.
 registerScreen({ path: '/incidents', title: 'Incidents', component: IncidentList, nav: { label: 'Incidents', order: 10 } });
@@ -54,6 +56,12 @@ registerSettingsTab({ id: 'integrations', label: 'Integrations', order: 30, comp
 registerSettingsTab({ id: 'plans', label: 'Plans', order: 40, component: PlansSettings });
 registerSettingsTab({ id: 'channels', label: 'Channels', order: 50, component: ChannelsSettings });
 registerSettingsTab({ id: 'schedules', label: 'Schedules', order: 60, component: SchedulesSettings });
+registerSettingsTab({ id: 'rota', label: 'Rota and overrides', order: 62, component: RotaSettings });
+registerSettingsTab({ id: 'escalation', label: 'Escalation policies', order: 65, component: EscalationPoliciesSettings });
+registerSettingsTab({ id: 'contact-methods', label: 'Contact methods', order: 66, component: ContactMethodsSettings });
+registerSettingsTab({ id: 'routing', label: 'Routing rules', order: 35, component: RoutingRulesSettings });
+registerSettingsTab({ id: 'status-pages', label: 'Status pages', order: 70, component: StatusPagesSettings });
+registerSettingsTab({ id: 'secrets', label: 'Secrets', order: 80, component: SecretsSettings, adminOnly: true });
 registerSettingsTab({ id: 'tokens', label: 'Tokens', order: 90, component: TokensSettings });
 
 // Incident-page panels, one per capability. A panel renders nothing while its capability answers 404.
