@@ -3,7 +3,7 @@ import { api, query, requestText, type Problem } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
 import { canWrite, useSession } from '../session.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { Field, ProblemNotice, describedBy, problemToErrors } from '../components/forms.tsx';
 import { formatTime, humanise } from '../format.ts';
 import { Link } from '../router.tsx';
 import type { ActionItem, Incident, Postmortem } from '../types.ts';
