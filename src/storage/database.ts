@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, type CreateTableBuilder, type SqliteDatabase, type SqliteStatement, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
 import { AppError } from '../shared/errors.ts';
+import { guardTransactions } from './transaction-guard.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -35,7 +36,7 @@ export function openDatabase(url: string = DEFAULT_SQLITE_PATH, options: { poolS
     // termination). pg already discards that client and the next query opens a new one; without a
     // listener the pool's 'error' event would crash the whole process instead.
     pool.on('error', (error) => options.onIdleConnectionLost?.(error));
-    const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<object>({ dialect: guardTransactions(new PostgresDialect({ pool })) });
     return { db, dialect: 'postgres', url, close: () => db.destroy() };
   }
   const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
@@ -52,7 +53,7 @@ export function openDatabase(url: string = DEFAULT_SQLITE_PATH, options: { poolS
   connection.pragma('foreign_keys = ON');
   // Several processes (server + CLI) may share the file; wait rather than fail on a held lock.
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  const db = new Kysely<object>({ dialect: guardTransactions(new SqliteDialect({ database: withStatementCache(connection) })) });
   return { db, dialect: 'sqlite', url: file, close: () => db.destroy() };
 }
 
