@@ -9,6 +9,7 @@ import { roleAllows, type Principal, type Role, type TokenService } from '../aut
 import { sendProblem, toAppError } from './problem.ts';
 import { createHttpMetrics, type HttpMetrics } from './observability.ts';
 import { LazyRequestLogger } from './request-logger.ts';
+import { MAX_BODY_DEPTH, assertObjectBody, jsonTextDepth, tooDeep } from '../shared/bodies.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -77,6 +78,23 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     };
     validateBody.errors = validate.errors;
     return validateBody;
+  });
+
+  // Bodies are depth-checked on their text before JSON.parse and the schema validator (both recursive)
+  // see them, and must be objects: no route takes a bare array, scalar or null.
+  const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    if (jsonTextDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) return done(tooDeep(), undefined);
+    parseJson(request, text, (error, value) => {
+      if (error) return done(error, undefined);
+      try {
+        done(null, assertObjectBody(value));
+      } catch (refused) {
+        done(refused as Error, undefined);
+      }
+    });
   });
 
   app.setErrorHandler((error, request, reply) => {

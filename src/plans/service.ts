@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { AppError, notFound } from '../shared/errors.ts';
+import { MAX_BODY_DEPTH, assertObjectBody, tooDeep, valueDepth } from '../shared/bodies.ts';
 import type { DomainEvents } from '../shared/events.ts';
 import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
@@ -381,5 +382,7 @@ export function parsePlanYaml(text: string): unknown {
       field: line ? `line ${line.line}` : '(root)',
     });
   }
-  return document.toJS() as unknown;
+  const value = document.toJS({ maxAliasCount: 100 }) as unknown;
+  if (valueDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) throw tooDeep();
+  return assertObjectBody(value);
 }
