@@ -8,6 +8,7 @@ import type { TokenService } from '../auth/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
 import type { HttpApp } from '../http/app.ts';
 import type { Config } from './config.ts';
+import type { EgressClient } from '../egress/index.ts';
 
 /** Services other capabilities may use. Capabilities add theirs by declaration merging. */
 export interface ModuleServices {
@@ -27,6 +28,8 @@ export interface AppContext {
   /** The registry served at /metrics; capabilities register their own metrics on it. */
   metrics: Registry;
   services: ModuleServices;
+  /** Every outbound request (webhooks, checks, Prometheus, plan http steps, SMTP) goes through this. */
+  egress: EgressClient;
 }
 
 /**

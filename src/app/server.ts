@@ -6,8 +6,9 @@ import { openDatabase, migrateToLatest, type Database } from '../storage/index.t
 import { DomainEvents } from '../shared/events.ts';
 import { TokenService } from '../auth/index.ts';
 import { CheckRunner } from '../checks/index.ts';
+import { EgressClient, EgressPolicy } from '../egress/index.ts';
 import { ACTIVE_STATUSES, SEVERITIES, type IncidentTables } from '../incidents/index.ts';
-import { createHttpApp, type HttpApp } from '../http/app.ts';
+import { DEFAULT_CONNECTION_LIMITS, createHttpApp, type HttpApp } from '../http/app.ts';
 import type { AppContext, FirebreakModule, ModuleServices } from './context.ts';
 import type { Config } from './config.ts';
 import { MODULES } from './modules.ts';
@@ -46,7 +47,8 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   const events = new DomainEvents();
   events.onListenerError(({ name, error }) => log.error({ err: error, event: name }, 'event listener failed'));
   const tokens = new TokenService(database, options.clock);
-  const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion });
+  const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion, limits: { ...DEFAULT_CONNECTION_LIMITS, ...config.connectionLimits } });
+  const egress = new EgressClient(new EgressPolicy({ allow: config.egressAllow ?? [], deny: config.egressDeny ?? [] }));
   const ctx: AppContext = {
     config,
     database,
@@ -54,7 +56,8 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     clock: options.clock ?? (() => new Date()),
     log,
     metrics: metrics.registry,
-    services: { tokens, checks: new CheckRunner({ prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
+    services: { tokens, checks: new CheckRunner({ egress, prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
+    egress,
   };
   for (const module of modules) await module.init?.(ctx);
 
@@ -83,6 +86,8 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     ctx,
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
+      const bound = app.server.address();
+      if (bound && typeof bound === 'object') egress.policy.addOwnAddress(bound.address, bound.port);
       if (config.workers) {
         for (const module of modules) await module.start?.(ctx);
         started = true;
@@ -94,6 +99,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
       await app.close();
       if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
       await database.close();
+      await egress.close();
     },
   };
 }
