@@ -55,7 +55,16 @@ export class EgressClient {
   async fetch(url: string | URL, init: EgressRequestInit = {}): Promise<Response> {
     const reason = this.policy.urlRefusal(String(url));
     if (reason) throw new TypeError('fetch failed', { cause: new AppError('egress_denied', reason) });
-    const response = await undiciFetch(url, { ...init, dispatcher: this.dispatcher });
+    // fetch refuses URLs with credentials; like curl, they become Basic authentication.
+    const target = new URL(url);
+    let headers = init.headers;
+    if (target.username || target.password) {
+      const basic = Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64');
+      headers = { authorization: `Basic ${basic}`, ...headers };
+      target.username = '';
+      target.password = '';
+    }
+    const response = await undiciFetch(target, { ...init, ...(headers ? { headers } : {}), dispatcher: this.dispatcher });
     return response as unknown as Response;
   }
 
