@@ -83,6 +83,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     ctx,
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
+      for (const module of modules) await module.listen?.(ctx);
       if (config.workers) {
         for (const module of modules) await module.start?.(ctx);
         started = true;
@@ -92,6 +93,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     },
     async close() {
       await app.close();
+      for (const module of [...modules].reverse()) await module.unlisten?.(ctx);
       if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
       await database.close();
     },

@@ -259,6 +259,10 @@ export class AlertService implements AlertSink {
     if (signal.serviceHint && signal.serviceHint !== origin.integration?.service) {
       const known = await trx.selectFrom('services').select('id').where('id', '=', signal.serviceHint).executeTakeFirst();
       if (known) return { service: known.id, note: '' };
+      if (!origin.integration && signal.fallbackService) {
+        const fallback = await trx.selectFrom('services').select('id').where('id', '=', signal.fallbackService).executeTakeFirst();
+        if (fallback) return { service: fallback.id, note: ` (service ${signal.serviceHint} is not in the catalogue; it reports through an integration of ${fallback.id})` };
+      }
       if (!origin.integration) {
         throw new AppError('unprocessable', `service: service ${signal.serviceHint} does not exist in the catalogue`, { field: 'service' });
       }
