@@ -15,7 +15,6 @@ export { QuantileSketch, type SerializedSketch } from './sketch.ts';
 export { BURN_RATE_RULES, type SloDefinition } from './slo.ts';
 export { llmMigrations, type LlmTables } from './store.ts';
 export type { IngestKeyVerifier } from './routes.ts';
-export { requireObjectBody } from './routes.ts';
 export { encodeOtlpRequest } from './otlp-proto.ts';
 export type { OtlpGrpcServer } from './otlp-grpc.ts';
 export type { LlmRequestRecord } from './schemas.ts';

@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpApp } from '../http/app.ts';
 import { ProblemResponseSchema } from '../http/problem.ts';
+import { requireObjectBody } from '../http/body.ts';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { AppContext } from '../app/context.ts';
 import { OtlpTraceRequestSchema, OtlpTraceResponseSchema } from './otlp.ts';
@@ -38,14 +39,6 @@ async function authenticateSender(
   const sender = await keys.verify(key);
   if (!sender) throw new AppError('unauthorized', 'the integration key is not valid for LLM telemetry');
   return sender;
-}
-
-/** Ingest bodies must be objects: `null`, arrays, scalars and a missing body are the sender's mistake (400), never a 5xx it would retry. */
-export function requireObjectBody(body: unknown): void {
-  if (body === null || body === undefined || typeof body !== 'object' || Array.isArray(body)) {
-    const what = body === undefined ? 'missing' : body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
-    throw new AppError('malformed_input', `body: must be an object, not ${what}`, { field: 'body' });
-  }
 }
 
 function isProtobuf(contentType: string | undefined): boolean {

@@ -146,7 +146,7 @@ describeEachDatabase('OTLP from the real OpenTelemetry exporters', (kind) => {
       const [series] = await statsOf(server, `service=chat-api&model=${model}`);
       expect(series).toBeDefined();
       const total = series!.points.reduce(
-        (sum, p) => ({ requests: sum.requests + p.requests, input: sum.input + p.input_tokens, output: sum.output + p.output_tokens, limited: sum.limited + p.errors.rate_limit }),
+        (sum, p) => ({ requests: sum.requests + p.requests, input: sum.input + p.input_tokens, output: sum.output + p.output_tokens, limited: sum.limited + (p.errors.rate_limit ?? 0) }),
         { requests: 0, input: 0, output: 0, limited: 0 },
       );
       expect(total).toEqual({ requests: 41, input: 39 * 50, output: 39 * 10, limited: 2 });
