@@ -39,7 +39,7 @@ describeEachDatabase('late, out-of-order and unknown-service telemetry', (kind) 
   let server: TestServer;
   let key: string;
   let configDir: string;
-  const clock = new ManualClock(Date.parse('2026-12-06T10:00:00Z'));
+  const clock = new ManualClock('2026-12-06T10:00:00Z');
 
   beforeAll(async () => {
     configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-late-'));
