@@ -58,7 +58,10 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
 
 ensureAlertmanager();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-am-'));
-const firebreak = await spawnServer({ FIREBREAK_DATABASE_URL: path.join(dir, 'bench.db'), FIREBREAK_BOOTSTRAP_TOKEN: token, FIREBREAK_CONFIG_DIR: dir, FIREBREAK_LOG_LEVEL: 'warn', FIREBREAK_OTLP_GRPC_PORT: '0' });
+const firebreak = await spawnServer(
+  { FIREBREAK_DATABASE_URL: path.join(dir, 'bench.db'), FIREBREAK_BOOTSTRAP_TOKEN: token, FIREBREAK_CONFIG_DIR: dir, FIREBREAK_LOG_LEVEL: 'warn', FIREBREAK_OTLP_GRPC_PORT: '0' },
+  { nodeArgs: process.env.FIREBREAK_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [] },
+);
 let result: { webhookCpuMs: number; webhookP50: number; webhookP99: number; enqueueCpuMs: number; alertmanagerCpuMs: number };
 try {
   const api = apiClient(firebreak.url, token);

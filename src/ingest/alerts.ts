@@ -213,6 +213,52 @@ export class AlertService implements AlertSink {
     return settled.map((outcome) => (outcome as PromiseFulfilledResult<IngestOutcome>).value);
   }
 
+  /** Events waiting to be written together, per sender (see `ingestCoalesced`). */
+  private readonly coalescing = new Map<string, { origin: IngestOrigin; signals: AlertSignal[]; waiters: { resolve: (o: IngestOutcome) => void; reject: (e: unknown) => void }[] }>();
+
+  /**
+   * One event of a sender that sends many at once (the Events API in a storm): events of the same sender
+   * that arrive in the same turn of the event loop are written as one delivery (multi-row inserts, one
+   * timeline entry per incident). If that delivery fails, each event is retried on its own, so a bad
+   * event still fails alone and the others are stored.
+   */
+  ingestCoalesced(origin: IngestOrigin, signal: AlertSignal): Promise<IngestOutcome> {
+    return new Promise((resolve, reject) => {
+      let batch = this.coalescing.get(origin.scope);
+      if (!batch) {
+        batch = { origin, signals: [], waiters: [] };
+        this.coalescing.set(origin.scope, batch);
+        const pending = batch;
+        setImmediate(() => {
+          this.coalescing.delete(origin.scope);
+          void this.flushCoalesced(pending);
+        });
+      }
+      batch.signals.push(signal);
+      batch.waiters.push({ resolve, reject });
+    });
+  }
+
+  private async flushCoalesced(batch: { origin: IngestOrigin; signals: AlertSignal[]; waiters: { resolve: (o: IngestOutcome) => void; reject: (e: unknown) => void }[] }): Promise<void> {
+    if (batch.signals.length > 1) {
+      try {
+        const outcomes = await this.ingestDelivery(batch.origin, batch.signals, { truncatedAlerts: 0, label: `${batch.signals.length} events received together` });
+        batch.waiters.forEach((waiter, i) => waiter.resolve(outcomes[i]!));
+        return;
+      } catch {
+        // One of them is at fault: each goes on its own below.
+      }
+    }
+    await Promise.all(
+      batch.signals.map((signal, i) =>
+        this.ingest(batch.origin, signal).then(
+          (outcome) => batch.waiters[i]!.resolve(outcome),
+          (error: unknown) => batch.waiters[i]!.reject(error),
+        ),
+      ),
+    );
+  }
+
   /**
    * A whole delivery (an Alertmanager group) at a storm's cost: the open alerts of all its keys are read
    * in one statement, catalogue services once, routing is in memory, new alerts are written with
@@ -224,6 +270,25 @@ export class AlertService implements AlertSink {
    */
   async ingestDelivery(origin: IngestOrigin, signals: readonly AlertSignal[], delivery: { truncatedAlerts: number; label: string }): Promise<IngestOutcome[]> {
     if (signals.length === 0) return [];
+    // Deliveries of one sender run one after another in this process: concurrent ones carry the same
+    // new alerts and would each open the incident, then all but one retry (on PostgreSQL, holding row
+    // locks on each other for the length of a large transaction).
+    const previous = this.deliveries.get(origin.scope) ?? Promise.resolve();
+    const run = previous.then(() => this.writeDelivery(origin, signals, delivery));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.deliveries.set(origin.scope, settled);
+    void settled.then(() => {
+      if (this.deliveries.get(origin.scope) === settled) this.deliveries.delete(origin.scope);
+    });
+    return run;
+  }
+
+  private readonly deliveries = new Map<string, Promise<void>>();
+
+  private async writeDelivery(origin: IngestOrigin, signals: readonly AlertSignal[], delivery: { truncatedAlerts: number; label: string }): Promise<IngestOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       const rules = signals.some((signal) => signal.action === 'trigger') ? await this.rules.rules() : EMPTY_RULE_SET;
       const pendings: Pending[] = [];

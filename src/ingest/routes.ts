@@ -159,7 +159,7 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
       integrations.checkRate(integration);
       const { routing_key: _secret, ...event } = body;
       const dedupKey = body.dedup_key ?? contentDedupKey(integration.id, event);
-      const outcome = await alerts.ingest(originOf(integration), signalFromEventsV2(body, dedupKey, JSON.stringify(event)));
+      const outcome = await alerts.ingestCoalesced(originOf(integration), signalFromEventsV2(body, dedupKey, JSON.stringify(event)));
       return reply.status(202).send({ status: 'success', message: 'Event processed', dedup_key: outcome.dedup_key });
     },
   );
