@@ -121,7 +121,12 @@ export const llmModule: FirebreakModule = {
   async listen(ctx) {
     const port = ctx.config.otlpGrpcPort;
     if (port === null || port === undefined) return;
-    await ctx.services.otlp.grpc.start(ctx.config.host, port);
+    try {
+      await ctx.services.otlp.grpc.start(ctx.config.host, port);
+    } catch (error) {
+      // HTTP ingest (and everything else) still works; the operator is told why gRPC does not.
+      ctx.log.error({ err: error, port }, `the OTLP/gRPC receiver could not listen on port ${port}; OTLP/HTTP still works (set FIREBREAK_OTLP_GRPC_PORT to a free port, or 0 to turn gRPC off)`);
+    }
   },
   async unlisten(ctx) {
     await ctx.services.otlp.grpc.stop();
