@@ -7,7 +7,7 @@ import { LlmTelemetryService, DEFAULT_LLM_OPTIONS } from './service.ts';
 import { loadSloConfig } from './config.ts';
 import { llmRoutes, type IngestKeyVerifier } from './routes.ts';
 import { OtlpReceiver } from './otlp-receiver.ts';
-import { OtlpGrpcServer } from './otlp-grpc.ts';
+import type { OtlpGrpcServer } from './otlp-grpc.ts';
 import type { StatsPoint } from './buckets.ts';
 
 export { LlmTelemetryService, DETECTED_SIGNALS, type LlmTelemetryOptions } from './service.ts';
@@ -22,7 +22,8 @@ export type { LlmRequestRecord } from './schemas.ts';
 declare module '../app/context.ts' {
   interface ModuleServices {
     llmTelemetry: LlmTelemetryService;
-    otlp: { receiver: OtlpReceiver; grpc: OtlpGrpcServer };
+    /** `grpc` is set while the OTLP/gRPC receiver listens. */
+    otlp: { receiver: OtlpReceiver; grpc: OtlpGrpcServer | null };
   }
 }
 
@@ -102,7 +103,7 @@ export const llmModule: FirebreakModule = {
     await telemetry.load();
     ctx.services.llmTelemetry = telemetry;
     const receiver = new OtlpReceiver(telemetry, integrationKeyVerifier(ctx.services.integrations));
-    ctx.services.otlp = { receiver, grpc: new OtlpGrpcServer(receiver, ctx.log) };
+    ctx.services.otlp = { receiver, grpc: null };
     ctx.events.on('alert.resolved', ({ alert }) => telemetry.forgetResolved(alert.dedup_key));
     ctx.services.checks.register('llm_stat', async (spec) => {
       const stats = await telemetry.statOverWindow({ service: spec.service, provider: spec.provider, model: spec.model }, spec.window_minutes);
@@ -122,14 +123,19 @@ export const llmModule: FirebreakModule = {
     const port = ctx.config.otlpGrpcPort;
     if (port === null || port === undefined) return;
     try {
-      await ctx.services.otlp.grpc.start(ctx.config.host, port);
+      // Loaded only when gRPC is on, so a server without it does not pay for grpc-js at start.
+      const { OtlpGrpcServer } = await import('./otlp-grpc.ts');
+      const grpc = new OtlpGrpcServer(ctx.services.otlp.receiver, ctx.log);
+      await grpc.start(ctx.config.host, port);
+      ctx.services.otlp.grpc = grpc;
     } catch (error) {
       // HTTP ingest (and everything else) still works; the operator is told why gRPC does not.
       ctx.log.error({ err: error, port }, `the OTLP/gRPC receiver could not listen on port ${port}; OTLP/HTTP still works (set FIREBREAK_OTLP_GRPC_PORT to a free port, or 0 to turn gRPC off)`);
     }
   },
   async unlisten(ctx) {
-    await ctx.services.otlp.grpc.stop();
+    await ctx.services.otlp.grpc?.stop();
+    ctx.services.otlp.grpc = null;
   },
   start(ctx) {
     // Burn rates must fall (and alerts resolve) even when traffic stops entirely.

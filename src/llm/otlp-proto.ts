@@ -20,23 +20,26 @@ interface CollectorNamespace {
 }
 
 const require = createRequire(import.meta.url);
-const root = require('@opentelemetry/otlp-transformer/build/src/generated/root') as { opentelemetry: { proto: { collector: CollectorNamespace } } };
-const collector = root.opentelemetry.proto.collector;
 
 export type OtlpSignal = 'traces' | 'metrics';
 
-const REQUESTS: Record<OtlpSignal, MessageType> = {
-  traces: collector.trace.v1.ExportTraceServiceRequest,
-  metrics: collector.metrics.v1.ExportMetricsServiceRequest,
-};
-const RESPONSES: Record<OtlpSignal, MessageType> = {
-  traces: collector.trace.v1.ExportTraceServiceResponse,
-  metrics: collector.metrics.v1.ExportMetricsServiceResponse,
-};
+/** Loaded on first use: the generated module is large, and servers that only see OTLP/JSON never need it. */
+let types: { requests: Record<OtlpSignal, MessageType>; responses: Record<OtlpSignal, MessageType> } | null = null;
+function messageTypes() {
+  if (!types) {
+    const root = require('@opentelemetry/otlp-transformer/build/src/generated/root') as { opentelemetry: { proto: { collector: CollectorNamespace } } };
+    const collector = root.opentelemetry.proto.collector;
+    types = {
+      requests: { traces: collector.trace.v1.ExportTraceServiceRequest, metrics: collector.metrics.v1.ExportMetricsServiceRequest },
+      responses: { traces: collector.trace.v1.ExportTraceServiceResponse, metrics: collector.metrics.v1.ExportMetricsServiceResponse },
+    };
+  }
+  return types;
+}
 
 /** An ExportTraceServiceRequest or ExportMetricsServiceRequest in the OTLP/JSON object shape; 400 when it does not decode. */
 export function decodeOtlpRequest(signal: OtlpSignal, data: Uint8Array): Record<string, unknown> {
-  const type = REQUESTS[signal];
+  const type = messageTypes().requests[signal];
   let message: object;
   try {
     message = type.decode(data);
@@ -50,12 +53,12 @@ export function decodeOtlpRequest(signal: OtlpSignal, data: Uint8Array): Record<
 
 /** The protobuf ExportTraceServiceResponse / ExportMetricsServiceResponse for a JSON-shaped response object. */
 export function encodeOtlpResponse(signal: OtlpSignal, response: Record<string, unknown>): Buffer {
-  const type = RESPONSES[signal];
+  const type = messageTypes().responses[signal];
   return Buffer.from(type.encode(type.fromObject(response)).finish());
 }
 
 /** Test and benchmark helper: the protobuf encoding of a JSON-shaped request. */
 export function encodeOtlpRequest(signal: OtlpSignal, request: Record<string, unknown>): Buffer {
-  const type = REQUESTS[signal];
+  const type = messageTypes().requests[signal];
   return Buffer.from(type.encode(type.fromObject(request)).finish());
 }

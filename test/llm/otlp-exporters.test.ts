@@ -31,7 +31,7 @@ function traceExporter(encoding: Encoding, server: TestServer, key: string, gzip
     case 'grpc': {
       const metadata = new Metadata();
       metadata.set('authorization', `Bearer ${key}`);
-      return new GrpcTraceExporter({ url: `http://127.0.0.1:${server.firebreak.ctx.services.otlp.grpc.port}`, metadata, compression: compression as never });
+      return new GrpcTraceExporter({ url: `http://127.0.0.1:${server.firebreak.ctx.services.otlp.grpc!.port}`, metadata, compression: compression as never });
     }
   }
 }
@@ -45,7 +45,7 @@ function metricExporter(encoding: Encoding, server: TestServer, key: string): Pu
     case 'grpc': {
       const metadata = new Metadata();
       metadata.set('authorization', `Bearer ${key}`);
-      return new GrpcMetricExporter({ url: `http://127.0.0.1:${server.firebreak.ctx.services.otlp.grpc.port}`, metadata });
+      return new GrpcMetricExporter({ url: `http://127.0.0.1:${server.firebreak.ctx.services.otlp.grpc!.port}`, metadata });
     }
   }
 }
