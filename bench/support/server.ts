@@ -42,7 +42,8 @@ export async function spawnServer(env: Record<string, string>, options: SpawnOpt
   const port = env.FIREBREAK_PORT ?? String(await freePort());
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts'), 'serve'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, FIREBREAK_HOST: '127.0.0.1', FIREBREAK_LOG_LEVEL: 'info', ...env, FIREBREAK_PORT: port },
+    // OTLP/gRPC is off unless asked for: its default port (4317) would collide between servers started side by side.
+    env: { ...process.env, FIREBREAK_HOST: '127.0.0.1', FIREBREAK_LOG_LEVEL: 'info', FIREBREAK_OTLP_GRPC_PORT: '0', ...env, FIREBREAK_PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

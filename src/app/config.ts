@@ -25,6 +25,15 @@ export interface Config {
   egressDeny?: string[];
   /** FIREBREAK_HEADERS_TIMEOUT_MS, FIREBREAK_REQUEST_TIMEOUT_MS, FIREBREAK_MAX_CONNECTIONS (see ConnectionLimits). */
   connectionLimits?: Partial<ConnectionLimits>;
+  /**
+   * OTLP/gRPC port (FIREBREAK_OTLP_GRPC_PORT, default 4317; 0 there turns it off). Here null or absent is
+   * off, and 0 binds an ephemeral port (tests).
+   */
+  otlpGrpcPort?: number | null | undefined;
+  /** Body limit of the Alertmanager webhook (FIREBREAK_ALERTMANAGER_BODY_LIMIT_MB, default 16 MiB): a whole group arrives in one request. */
+  alertmanagerBodyLimitBytes?: number | undefined;
+  /** How long an LLM telemetry minute waits for late calls, in event time (FIREBREAK_LLM_ALLOWED_LATENESS_SECONDS, default 300). */
+  llmAllowedLatenessMs?: number | undefined;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -32,6 +41,14 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefin
   if (text === undefined || text === '') return undefined;
   const value = Number(text);
   if (!Number.isInteger(value) || value <= 0) throw new AppError('validation_failed', `${name}: ${text} is not a positive integer`, { field: name });
+  return value;
+}
+
+function numberFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, check: (n: number) => boolean, meaning: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || !check(value)) throw new AppError('validation_failed', `${name}: ${raw} is not ${meaning}`, { field: name });
   return value;
 }
 
@@ -60,5 +77,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
         maxConnections: positiveInteger(env, 'FIREBREAK_MAX_CONNECTIONS'),
       }).filter(([, v]) => v !== undefined),
     ) as Partial<ConnectionLimits>,
+    otlpGrpcPort: numberFromEnv(env, 'FIREBREAK_OTLP_GRPC_PORT', 4317, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a TCP port (0 turns OTLP/gRPC off)') || null,
+    alertmanagerBodyLimitBytes: Math.round(numberFromEnv(env, 'FIREBREAK_ALERTMANAGER_BODY_LIMIT_MB', 16, (n) => n >= 1 && n <= 1024, 'a size in MiB between 1 and 1024') * 1024 * 1024),
+    llmAllowedLatenessMs: numberFromEnv(env, 'FIREBREAK_LLM_ALLOWED_LATENESS_SECONDS', 300, (n) => n >= 0 && n <= 86_400, 'a number of seconds between 0 and 86400') * 1000,
   };
 }

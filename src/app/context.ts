@@ -46,5 +46,8 @@ export interface FirebreakModule {
   routes?(app: HttpApp, ctx: AppContext): void | Promise<void>;
   /** Start background workers; called after the HTTP server listens, only when workers are enabled. */
   start?(ctx: AppContext): void | Promise<void>;
+  /** Open listeners of its own besides the HTTP server (always, workers or not); closed by `unlisten`. */
+  listen?(ctx: AppContext): void | Promise<void>;
+  unlisten?(ctx: AppContext): void | Promise<void>;
   stop?(ctx: AppContext): void | Promise<void>;
 }

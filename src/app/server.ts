@@ -95,6 +95,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
       if (bound && typeof bound === 'object') egress.policy.addOwnAddress(bound.address, bound.port);
       await cluster.start();
       clusterStarted = true;
+      for (const module of modules) await module.listen?.(ctx);
       if (config.workers) {
         for (const module of modules) await module.start?.(ctx);
         started = true;
@@ -104,6 +105,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     },
     async close() {
       await app.close();
+      for (const module of [...modules].reverse()) await module.unlisten?.(ctx);
       if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
       if (clusterStarted) await cluster.stop();
       await database.close();

@@ -15,7 +15,8 @@ import {
   type SeriesId,
   type StatsPoint,
 } from './buckets.ts';
-import { AVAILABILITY_BAD_KINDS, cleanLabel, rejectionReason, type LlmCall, type RejectionReason } from './records.ts';
+import { AVAILABILITY_BAD_KINDS, LIMITS, cleanLabel, rejectionReason, type LlmCall, type RejectionReason } from './records.ts';
+import type { LlmMetricSample } from './otlp-metrics.ts';
 import {
   LONGEST_RULE_MINUTES,
   MinuteCounters,
@@ -55,8 +56,12 @@ export type DetectedSignal = (typeof DETECTED_SIGNALS)[number];
 export interface LlmTelemetryOptions {
   /** Width of an aggregation bucket. */
   bucketSeconds: number;
-  /** A bucket stays open this long after it ends, for calls that arrive late. */
-  graceMs: number;
+  /**
+   * Allowed lateness: a series' minute stays open until the series' event-time watermark is this far past
+   * its end (calls of several exports in flight arrive out of order). Calls later than that still go into
+   * the roll-ups, as an extra row, and are counted as late; the detectors have had that minute already.
+   */
+  allowedLatenessMs: number;
   /** In-memory buckets; beyond this the oldest are flushed early (memory stays bounded). */
   maxOpenBuckets: number;
   /** Distinct (service, provider, model) series; calls for new series beyond this are refused. */
@@ -78,7 +83,7 @@ export interface LlmTelemetryOptions {
 
 export const DEFAULT_LLM_OPTIONS: LlmTelemetryOptions = {
   bucketSeconds: 60,
-  graceMs: 60_000,
+  allowedLatenessMs: 5 * 60_000,
   maxOpenBuckets: 20_000,
   maxSeries: 5_000,
   minCallsPerPoint: 20,
@@ -107,8 +112,23 @@ export interface IngestOutcome {
   rejections: { index: number; reason: RejectionReason }[];
 }
 
-/** Observers of ingest (Prometheus counters); kept as a callback so the service has no metrics dependency. */
-export type IngestObserver = (source: 'otlp' | 'json', outcome: string, count: number) => void;
+/**
+ * Observers of ingest (Prometheus counters); kept as a callback so the service has no metrics dependency.
+ * Outcomes: `accepted`, `ignored_non_genai`, `rejected_<reason>`, and `late` (accepted calls whose minute
+ * had already been closed and fed to the detectors: counted again under `late`).
+ */
+export type IngestSource = 'otlp' | 'otlp_metrics' | 'json';
+export type IngestObserver = (source: IngestSource, outcome: string, count: number) => void;
+
+/** A series in memory: its labels, its event-time watermark and where its telemetry came from. */
+interface LiveSeries extends SeriesId {
+  /** The newest call time seen (event time), never beyond the wall clock at arrival. */
+  lastSeenMs: number;
+  /** Wall-clock time the watermark last moved. */
+  arrivedMs: number;
+  /** The service of the integration whose key sent it: where its alerts go when `service` is not in the catalogue. */
+  via: string | undefined;
+}
 
 interface PendingPoint {
   totals: Bucket;
@@ -169,7 +189,7 @@ export class LlmTelemetryService {
   private readonly db: LlmDb;
   private readonly open = new Map<string, Bucket>();
   /** Series seen recently, with the event time of their last call; idle ones are evicted (their detector state stays in the database). */
-  private readonly series = new Map<string, SeriesId & { lastSeenMs: number }>();
+  private readonly series = new Map<string, LiveSeries>();
   private lastEvictionMs = Number.NEGATIVE_INFINITY;
   private readonly lastClosedStart = new Map<string, number>();
   private readonly pending = new Map<string, PendingPoint>();
@@ -187,7 +207,9 @@ export class LlmTelemetryService {
   private readonly watermarks = new Map<string, { eventMs: number; arrivedMs: number }>();
   private maintenance: Promise<void> = Promise.resolve();
   private lastEvaluationMs = Number.NEGATIVE_INFINITY;
-  readonly counts = { degradedPointsSkipped: 0, latePartialBuckets: 0, unconfirmedDetections: 0 };
+  readonly counts = { degradedPointsSkipped: 0, latePartialBuckets: 0, lateCalls: 0, unconfirmedDetections: 0, seriesMaintenanceFailures: 0 };
+  /** Per service, the integration service its telemetry last came through (SLO alerts of uncatalogued services go there). */
+  private readonly viaByService = new Map<string, string>();
 
   constructor(
     database: Database,
@@ -256,45 +278,64 @@ export class LlmTelemetryService {
     return Math.min(nowMs, watermark.eventMs + Math.max(0, nowMs - watermark.arrivedMs));
   }
 
-  /** Adds calls to the aggregates; implausible ones are refused and counted, never aggregated. */
-  ingest(calls: LlmCall[], source: 'otlp' | 'json'): IngestOutcome {
-    const nowMs = this.clock().getTime();
+  /**
+   * The open bucket of a series' minute, creating the series (bounded by `maxSeries`) and moving its
+   * event-time watermark; a rejection reason when the series cannot be taken. `late` is true when the
+   * minute was already closed and fed to the detectors.
+   */
+  private bucketFor(labels: SeriesId, atMs: number, nowMs: number, via: string | undefined): { bucket: Bucket; late: boolean } | RejectionReason {
+    const key = seriesKey(labels);
+    let known = this.series.get(key);
+    if (!known) {
+      if (this.series.size >= this.options.maxSeries) return 'too_many_series';
+      known = { ...labels, lastSeenMs: Math.min(atMs, nowMs), arrivedMs: nowMs, via };
+      this.series.set(key, known);
+    }
+    if (via !== undefined) {
+      known.via = via;
+      if (this.viaByService.get(labels.service) !== via) this.viaByService.set(labels.service, via);
+    }
     const bucketMs = this.options.bucketSeconds * 1000;
+    const startMs = Math.floor(atMs / bucketMs) * bucketMs;
+    const bucketId = `${key}\u0001${startMs}`;
+    let bucket = this.open.get(bucketId);
+    if (!bucket) {
+      bucket = new Bucket({ service: labels.service, provider: labels.provider, model: labels.model }, startMs, this.options.bucketSeconds);
+      this.open.set(bucketId, bucket);
+    }
+    const eventMs = Math.min(atMs, nowMs);
+    if (eventMs > known.lastSeenMs) {
+      known.lastSeenMs = eventMs;
+      known.arrivedMs = nowMs;
+    }
+    const watermark = this.watermarks.get(labels.service);
+    if (!watermark || atMs > watermark.eventMs) this.watermarks.set(labels.service, { eventMs: eventMs, arrivedMs: nowMs });
+    const closed = this.lastClosedStart.get(key);
+    return { bucket, late: closed !== undefined && startMs <= closed };
+  }
+
+  /** Adds calls to the aggregates; implausible ones are refused and counted, never aggregated. `via` is the sending integration's service. */
+  ingest(calls: LlmCall[], source: IngestSource, via?: string): IngestOutcome {
+    const nowMs = this.clock().getTime();
     const rejections: IngestOutcome['rejections'] = [];
     const reasons = new Map<string, number>();
     let accepted = 0;
+    let late = 0;
     for (let index = 0; index < calls.length; index++) {
       // Calls are this service's own conversions of the request, so labels are cleaned in place.
       const call = calls[index]!;
       call.service = cleanLabel(call.service);
       call.provider = cleanLabel(call.provider);
       call.model = cleanLabel(call.model);
-      let reason = rejectionReason(call, nowMs);
-      const key = reason ? '' : seriesKey(call);
-      let known = reason ? undefined : this.series.get(key);
-      if (!reason && !known) {
-        if (this.series.size >= this.options.maxSeries) reason = 'too_many_series';
-        else {
-          known = { service: call.service, provider: call.provider, model: call.model, lastSeenMs: call.startedAtMs };
-          this.series.set(key, known);
-        }
-      }
-      if (reason) {
-        rejections.push({ index, reason });
-        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      const reason = rejectionReason(call, nowMs);
+      const target = reason ?? this.bucketFor(call, call.startedAtMs, nowMs, via);
+      if (typeof target === 'string') {
+        rejections.push({ index, reason: target });
+        reasons.set(target, (reasons.get(target) ?? 0) + 1);
         continue;
       }
-      const startMs = Math.floor(call.startedAtMs / bucketMs) * bucketMs;
-      const bucketId = `${key}\u0001${startMs}`;
-      let bucket = this.open.get(bucketId);
-      if (!bucket) {
-        bucket = new Bucket({ service: call.service, provider: call.provider, model: call.model }, startMs, this.options.bucketSeconds);
-        this.open.set(bucketId, bucket);
-      }
-      if (call.startedAtMs > known!.lastSeenMs) known!.lastSeenMs = call.startedAtMs;
-      const watermark = this.watermarks.get(call.service);
-      if (!watermark || call.startedAtMs > watermark.eventMs) this.watermarks.set(call.service, { eventMs: Math.min(call.startedAtMs, nowMs), arrivedMs: nowMs });
-      bucket.add(call, this.latencyThresholds.get(call.service) ?? []);
+      if (target.late) late++;
+      target.bucket.add(call, this.latencyThresholds.get(call.service) ?? []);
       const slos = this.slosByService.get(call.service);
       if (slos) {
         for (const { slo, counters } of slos) {
@@ -305,13 +346,65 @@ export class LlmTelemetryService {
       accepted++;
     }
     if (accepted > 0) this.observe(source, 'accepted', accepted);
+    this.countLate(source, late);
     for (const [reason, count] of reasons) this.observe(source, `rejected_${reason}`, count);
     return { accepted, rejections };
   }
 
-  /** Spans that were not GenAI calls: accepted, ignored and counted. */
-  observeIgnored(count: number): void {
-    this.observe('otlp', 'ignored_non_genai', count);
+  /**
+   * Adds OTLP metric data points (calls known only in aggregate) to the same aggregates and SLO windows.
+   * Returns how many samples were refused (implausible time or values, too many series).
+   */
+  ingestAggregates(samples: readonly LlmMetricSample[], via?: string): { accepted: number; rejected: number } {
+    const nowMs = this.clock().getTime();
+    let accepted = 0;
+    let rejected = 0;
+    let lateCalls = 0;
+    for (const sample of samples) {
+      const labels = { service: cleanLabel(sample.service), provider: cleanLabel(sample.provider), model: cleanLabel(sample.model) };
+      const implausible =
+        !Number.isFinite(sample.atMs) ||
+        sample.atMs > nowMs + LIMITS.maxFutureMs ||
+        sample.atMs < nowMs - LIMITS.maxAgeMs ||
+        !(sample.requests >= 0) ||
+        !(sample.inputTokens >= 0 && sample.inputTokens <= LIMITS.maxTokens * Math.max(1, sample.requests)) ||
+        !(sample.outputTokens >= 0 && sample.outputTokens <= LIMITS.maxTokens * Math.max(1, sample.requests)) ||
+        sample.latencies.some((l) => !(l.valueMs >= 0 && l.valueMs <= LIMITS.maxLatencyMs));
+      const target = implausible ? 'rejected' : this.bucketFor(labels, sample.atMs, nowMs, via);
+      if (typeof target === 'string') {
+        rejected++;
+        continue;
+      }
+      if (target.late) lateCalls += sample.requests;
+      target.bucket.addAggregate(sample, this.latencyThresholds.get(labels.service) ?? []);
+      const slos = this.slosByService.get(labels.service);
+      if (slos && sample.requests > 0) {
+        for (const { slo, counters } of slos) {
+          if (slo.kind === 'availability') counters.add(sample.atMs, sample.requests, sample.errorKind && AVAILABILITY_BAD_KINDS.has(sample.errorKind) ? sample.requests : 0);
+          else if (sample.errorKind === null) {
+            let slow = 0;
+            for (const { valueMs, count } of sample.latencies) if (valueMs > slo.thresholdMs!) slow += count;
+            counters.add(sample.atMs, sample.requests, slow);
+          }
+        }
+      }
+      accepted += sample.requests;
+    }
+    if (accepted > 0) this.observe('otlp_metrics', 'accepted', accepted);
+    if (rejected > 0) this.observe('otlp_metrics', 'rejected_implausible', rejected);
+    this.countLate('otlp_metrics', lateCalls);
+    return { accepted, rejected };
+  }
+
+  private countLate(source: IngestSource, late: number): void {
+    if (late <= 0) return;
+    this.counts.lateCalls += late;
+    this.observe(source, 'late', late);
+  }
+
+  /** Spans (or metric points) that were not GenAI calls: accepted, ignored and counted. */
+  observeIgnored(count: number, source: IngestSource = 'otlp'): void {
+    this.observe(source, 'ignored_non_genai', count);
   }
 
   /** Closes due buckets, feeds detectors, evaluates burn rates. Serialised; safe to call after every request. */
@@ -324,8 +417,18 @@ export class LlmTelemetryService {
   private async runMaintenance(force: boolean): Promise<void> {
     const nowMs = this.clock().getTime();
     const due: Bucket[] = [];
+    // A minute closes once its series' event-time watermark is the allowed lateness past its end. The
+    // watermark moves with the wall clock while no newer call arrives, so minutes still close when
+    // traffic stops; a backfill of the past closes its minutes as its own event time passes them.
+    const watermarks = new Map<string, number>();
     for (const [id, bucket] of this.open) {
-      if (force || bucket.startMs + bucket.seconds * 1000 + this.options.graceMs <= nowMs) {
+      let watermark = watermarks.get(bucket.key);
+      if (watermark === undefined) {
+        const series = this.series.get(bucket.key);
+        watermark = series ? Math.min(nowMs, series.lastSeenMs + Math.max(0, nowMs - series.arrivedMs)) : nowMs;
+        watermarks.set(bucket.key, watermark);
+      }
+      if (force || bucket.startMs + bucket.seconds * 1000 + this.options.allowedLatenessMs <= watermark) {
         due.push(bucket);
         this.open.delete(id);
       }
@@ -344,7 +447,7 @@ export class LlmTelemetryService {
       } catch (error) {
         // Keep the buckets for the next attempt rather than lose them (a row may exist twice if part of the batch landed).
         for (const bucket of due) {
-          const id = `${seriesKey(bucket.series)}\u0001${bucket.startMs}`;
+          const id = `${bucket.key}\u0001${bucket.startMs}`;
           const newer = this.open.get(id);
           if (newer) bucket.merge(newer);
           this.open.set(id, bucket);
@@ -352,7 +455,16 @@ export class LlmTelemetryService {
         throw error;
       }
       const touched = new Set<string>();
-      for (const bucket of due) await this.feedDetectors(bucket, touched);
+      for (const bucket of due) {
+        // Each series on its own: one that fails (its alert cannot be delivered, its state cannot be
+        // read) is logged and counted, and the other series' minutes still reach their detectors.
+        try {
+          await this.feedDetectors(bucket, touched);
+        } catch (error) {
+          this.counts.seriesMaintenanceFailures++;
+          this.log.error({ err: error, series: bucket.series, minute: new Date(bucket.startMs).toISOString() }, 'LLM detector maintenance failed for one series; the others go on');
+        }
+      }
       await saveDetectorStates(
         this.db,
         [...touched].map((id) => {
@@ -370,7 +482,7 @@ export class LlmTelemetryService {
   }
 
   private async feedDetectors(bucket: Bucket, touched: Set<string>): Promise<void> {
-    const key = seriesKey(bucket.series);
+    const key = bucket.key;
     const last = this.lastClosedStart.get(key);
     if (last !== undefined && bucket.startMs <= last) {
       // A late partial bucket: its minute already fed the detectors; it is stored for the statistics only.
@@ -448,7 +560,7 @@ export class LlmTelemetryService {
     if (nowMs - this.lastEvictionMs < 3_600_000) return;
     this.lastEvictionMs = nowMs;
     const busy = new Set<string>();
-    for (const bucket of this.open.values()) busy.add(seriesKey(bucket.series));
+    for (const bucket of this.open.values()) busy.add(bucket.key);
     for (const [key, series] of this.series) {
       if (series.lastSeenMs >= nowMs - SERIES_IDLE_MS || busy.has(key)) continue;
       this.series.delete(key);
@@ -592,7 +704,10 @@ export class LlmTelemetryService {
       this.log.warn({ dedupKey: alert.dedupKey, summary: alert.summary }, 'no alert sink installed; LLM alert not delivered');
       return;
     }
-    await sink.raise(alert);
+    // Telemetry may name a service the catalogue does not have (a resource's service.name): its alerts
+    // then go to the service of the integration whose key sent that telemetry.
+    const via = this.viaByService.get(alert.service);
+    await sink.raise(via !== undefined && via !== alert.service ? { ...alert, fallbackService: via } : alert);
     this.openAlerts.set(row.dedupKey, row);
     await upsertOpenAlert(this.db, row, alert.at);
   }

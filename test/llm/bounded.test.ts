@@ -85,7 +85,8 @@ describe('LLM detector states saved before a service decision', () => {
     await service.load();
     const calls = Array.from({ length: DEFAULT_LLM_OPTIONS.minCallsPerPoint }, () => call('stored', 'm', NOW - 20_000));
     expect(service.ingest(calls, 'json').accepted).toBe(calls.length);
-    now = NOW + 5 * 60_000;
+    // Past the minute's allowed lateness (5 min), so it closes and feeds the detector.
+    now = NOW + 7 * 60_000;
     await service.maintain();
     const saved = (await loadDetectorState(database.db.withTables<LlmTables>(), key, 'ttft_p95_ms')) as { n: number; config: Record<string, unknown> };
     expect(saved.n).toBe(51);
