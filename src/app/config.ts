@@ -17,6 +17,8 @@ export interface Config {
   workers: boolean;
   /** Base URL people reach this server at, for links in notifications (FIREBREAK_PUBLIC_URL). */
   publicUrl?: string | undefined;
+  /** The OTLP span attribute read as the prompt version (FIREBREAK_PROMPT_VERSION_ATTRIBUTE, default gen_ai.prompt.version). */
+  promptVersionAttribute?: string | undefined;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -35,5 +37,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     prometheusUrl: env.FIREBREAK_PROMETHEUS_URL || undefined,
     workers: env.FIREBREAK_WORKERS !== 'false',
     publicUrl: env.FIREBREAK_PUBLIC_URL || undefined,
+    promptVersionAttribute: env.FIREBREAK_PROMPT_VERSION_ATTRIBUTE || undefined,
   };
 }

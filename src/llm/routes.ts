@@ -77,7 +77,7 @@ export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetry
       async (request) => {
         const sender = await authenticateSender(request, keys);
         // Rate limits of integrations are sized for alerts, not telemetry volume, so they do not apply here.
-        const { calls, ignoredSpans } = callsFromOtlp(request.body, sender.service);
+        const { calls, ignoredSpans } = callsFromOtlp(request.body, sender.service, ctx.config.promptVersionAttribute);
         const outcome = telemetry.ingest(calls, 'otlp');
         if (ignoredSpans > 0) telemetry.observeIgnored(ignoredSpans);
         // The calls are accepted once aggregated; a failing flush is logged and retried, not the sender's problem.
