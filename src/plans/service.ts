@@ -105,6 +105,7 @@ export class PlanService {
   async validationEnvironment(options: { secrets: boolean } = { secrets: true }): Promise<ValidationEnvironment> {
     return {
       channelNames: new Set(this.deps.sender().channelNames()),
+      incidentFacts: new Set(this.incidentFacts.keys()),
       ...(options.secrets ? { secretNames: await this.deps.secrets.names() } : {}),
     };
   }
