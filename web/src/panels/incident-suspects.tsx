@@ -46,27 +46,19 @@ export function SuspectsPanel({ incident }: IncidentPanelProps) {
                 {s.change.author ? ` · by ${s.change.author}` : ''} · from {s.change.source}
               </div>
               <div>{s.reason}</div>
-              <dl class="facts compact">
-                <dt>before detection</dt>
-                <dd>{s.parts.minutes_before_detection} min (time {s.parts.time})</dd>
-                <dt>where</dt>
-                <dd>
-                  {s.parts.distance === 0 ? 'same service' : `${s.parts.distance} step${s.parts.distance > 1 ? 's' : ''}: ${s.parts.via.join(' → ')}`} (proximity {s.parts.proximity})
-                </dd>
-                <dt>kind</dt>
-                <dd>{s.parts.kind}</dd>
-                <dt>incidents after it</dt>
-                <dd>
-                  {s.followed_by.count === 0
-                    ? 'none'
-                    : s.followed_by.incidents.map((i, n) => (
-                        <span key={i.id}>
-                          {n > 0 ? ', ' : ''}
-                          <Link href={`/incidents/${encodeURIComponent(i.id)}`}>{i.id}</Link>
-                        </span>
-                      ))}
-                </dd>
-              </dl>
+              <div class="muted" data-testid="suspect-parts">
+                {s.parts.minutes_before_detection} min before detection (time {s.parts.time}) ·{' '}
+                {s.parts.distance === 0 ? 'same service' : `${s.parts.distance} step${s.parts.distance > 1 ? 's' : ''} down: ${s.parts.via.join(' → ')}`} (proximity{' '}
+                {s.parts.proximity}) · {s.change.kind} {s.parts.kind} · incidents after it:{' '}
+                {s.followed_by.count === 0
+                  ? 'none'
+                  : s.followed_by.incidents.map((i, n) => (
+                      <span key={i.id}>
+                        {n > 0 ? ', ' : ''}
+                        <Link href={`/incidents/${encodeURIComponent(i.id)}`}>{i.id}</Link>
+                      </span>
+                    ))}
+              </div>
               {s.change.links.length ? (
                 <div>
                   {s.change.links.map((link) => (
