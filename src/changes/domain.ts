@@ -79,7 +79,13 @@ export function affectedServices(service: string, dependsOn: ReadonlyMap<string,
   let frontier = [service];
   for (let depth = 1; depth <= maxDepth && frontier.length; depth++) {
     const next: string[] = [];
-    for (const s of frontier) for (const d of dependents.get(s) ?? []) if (!out.has(d)) (out.add(d), next.push(d));
+    for (const s of frontier) {
+      for (const d of dependents.get(s) ?? []) {
+        if (out.has(d)) continue;
+        out.add(d);
+        next.push(d);
+      }
+    }
     frontier = next;
   }
   return out;

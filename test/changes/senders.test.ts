@@ -113,6 +113,18 @@ describeEachDatabase('change events from senders', (kind) => {
     expect(await changesOf()).toHaveLength(before);
   });
 
+  it('shares the integration’s rate limit: PagerDuty senders get 429 with Retry-After', async () => {
+    const limited = await createIntegration(server, 'search', { per_second: 1, burst: 2 });
+    const event = { routing_key: limited.routing_key, payload: { summary: 'deploy' } };
+    expect((await post(server, '/v2/change/enqueue', event)).status).toBe(202);
+    expect((await post(server, '/api/v1/changes', { service: 'search', kind: 'deploy', summary: 'x' }, { authorization: `Bearer ${limited.routing_key}` })).status).toBe(201);
+    const throttled = await post(server, '/v2/change/enqueue', event);
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('retry-after')).toBeTruthy();
+    expect(throttled.body.status).toBe('throttle event');
+    expect((await post(server, '/api/v1/changes', { service: 'search', kind: 'deploy', summary: 'x' }, { authorization: `Bearer ${limited.routing_key}` })).status).toBe(429);
+  });
+
   it('the generic endpoint takes a routing key or a responder token; bad input is 400 problem+json naming the field and stores nothing', async () => {
     const body = { service: 'chat-api', kind: 'prompt', summary: 'system prompt v7', version_from: 'v6', version_to: 'v7', author: 'dana', links: [{ href: 'https://git.example/p/7' }], at: new Date(Date.now() - 60_000).toISOString() };
     const created = await post(server, '/api/v1/changes', body, { authorization: `Bearer ${key}` });
