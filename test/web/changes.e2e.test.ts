@@ -62,7 +62,7 @@ describe('web console: changes and suspects in headless Chromium [sqlite]', () =
     await table.waitFor();
     expect(await table.locator('tbody tr').count()).toBe(3);
     await page.getByLabel('Kind').selectOption('model');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="changes-table"] tbody tr').length === 1);
+    await page.waitForFunction('document.querySelectorAll(\'[data-testid="changes-table"] tbody tr\').length === 1');
     expect(await table.locator('tbody tr').first().getAttribute('data-change-id')).toBe(ids.model);
   });
 });
