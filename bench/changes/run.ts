@@ -186,7 +186,7 @@ async function main(): Promise<void> {
   );
   const markdown = `## Suspect ranking (\`src/changes\`)
 
-Run with \`npx tsx bench/changes/run.ts\` on ${machineLine()}.
+Run with \`npx tsx bench/changes/run.ts\` on ${machineLine()}; load average when it finished ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} (other work shared the machine).
 A real server process over a database holding ${CHANGES.toLocaleString('en')} changes (200 services in three layers, the changes spread over a year, about 14 per service and day, every kind), answering \`GET /api/v1/incidents/{id}/changes\` — the ranking with its parts and the incidents that followed each change, as the incident page asks for it — for ${INCIDENTS} incidents opened at random times of that year, ${REQUESTS.toLocaleString('en')} requests one after another, timed by the client over HTTP on loopback. The changes are seeded straight into the table (then \`ANALYZE\`d); the server runs as shipped. Each incident's services and their dependencies two steps down are read with one indexed range scan each (\`changes_by_service_at\`), capped at 500 per service.
 
 | database | changes stored | requests | p50 ms | p99 ms | max ms | changes considered per incident | seeding | p99 < ${TARGET_P99_MS} ms |

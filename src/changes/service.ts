@@ -141,7 +141,8 @@ export class ChangeService {
   // ---- suspects ---------------------------------------------------------------------------------
 
   /** The incident's services and their dependencies, nearest first, read level by level (works inside a transaction). */
-  private async distances(services: readonly string[], db?: object): Promise<ServiceDistance[]> {
+  private async distances(services: readonly string[], db?: object, catalogue?: ReadonlyMap<string, readonly string[]>): Promise<ServiceDistance[]> {
+    if (catalogue) return dependencyDistances(services, catalogue);
     const dependsOn = new Map<string, readonly string[]>();
     let frontier = [...services];
     for (let depth = 0; depth < PROXIMITY_WEIGHTS.length - 1 && frontier.length; depth++) {
@@ -164,7 +165,9 @@ export class ChangeService {
     const detectedMs = Date.parse(incident.detected_at);
     const from = new Date(detectedMs - windowHours * 3_600_000).toISOString();
     const to = new Date(detectedMs).toISOString();
-    const distances = await this.distances(incident.services, db);
+    // Outside a transaction the whole catalogue is read once: the dependency walk and the followers both use it.
+    const catalogue = db ? undefined : new Map((await this.deps.catalog.listServices()).map((s) => [s.id, s.depends_on] as const));
+    const distances = await this.distances(incident.services, db, catalogue);
     const candidates = await this.repository.inWindow(
       distances.map((d) => d.service),
       from,
@@ -173,7 +176,7 @@ export class ChangeService {
       db as ChangeDb | undefined,
     );
     const ranked = rankChanges(candidates, detectedMs, distances).slice(0, options.limit ?? 10);
-    const followers = options.withFollowers ? await this.followers(ranked.map((r) => r.change), incident.id, windowHours) : new Map<string, Follower[]>();
+    const followers = options.withFollowers && catalogue ? await this.followers(ranked.map((r) => r.change), incident.id, windowHours, catalogue) : new Map<string, Follower[]>();
     return {
       incident_id: incident.id,
       detected_at: incident.detected_at,
@@ -189,17 +192,13 @@ export class ChangeService {
   }
 
   /** Incidents other than `exceptId` detected within the window after each change, on a service the change can affect. */
-  private async followers(changes: readonly Change[], exceptId: string, windowHours: number): Promise<Map<string, Follower[]>> {
+  private async followers(changes: readonly Change[], exceptId: string, windowHours: number, dependsOn: ReadonlyMap<string, readonly string[]>): Promise<Map<string, Follower[]>> {
     const out = new Map<string, Follower[]>();
     if (changes.length === 0) return out;
     const windowMs = windowHours * 3_600_000;
     const first = Math.min(...changes.map((c) => Date.parse(c.at)));
     const last = Math.max(...changes.map((c) => Date.parse(c.at)));
-    const [incidents, services] = await Promise.all([
-      this.deps.incidents.timesDetectedBetween(new Date(first).toISOString(), new Date(last + windowMs).toISOString()),
-      this.deps.catalog.listServices(),
-    ]);
-    const dependsOn = new Map(services.map((s) => [s.id, s.depends_on]));
+    const incidents = await this.deps.incidents.timesDetectedBetween(new Date(first).toISOString(), new Date(last + windowMs).toISOString());
     for (const change of changes) {
       const affected = affectedServices(change.service, dependsOn);
       const atMs = Date.parse(change.at);
