@@ -51,6 +51,8 @@ interface KindResult {
   p99: number;
   max: number;
   consideredMean: number;
+  /** Server CPU (user + system) per request: what a ranking costs, whatever else shares the machine. */
+  serverCpuMs: number;
 }
 
 /** Three layers: 0–19 depend on nothing, 20–59 on one or two of the first layer, the rest on the second layer (and so, two steps down, the first). */
@@ -147,14 +149,17 @@ async function benchKind(kind: Kind): Promise<KindResult> {
     for (let i = 0; i < 50; i++) await api('GET', `/api/v1/incidents/${incidents[i % incidents.length]}/changes`);
     const samples: number[] = [];
     let considered = 0;
+    const cpuBefore = server.cpuMs();
     for (let i = 0; i < REQUESTS; i++) {
       const started = performance.now();
       const result = await api<{ considered: number; items: unknown[] }>('GET', `/api/v1/incidents/${incidents[i % incidents.length]}/changes`);
       samples.push(performance.now() - started);
       considered += result.considered;
     }
+    const serverCpuMs = (server.cpuMs() - cpuBefore) / REQUESTS;
     samples.sort((a, b) => a - b);
     return {
+      serverCpuMs,
       kind,
       changes: CHANGES,
       seedSeconds,
@@ -178,19 +183,19 @@ async function main(): Promise<void> {
   for (const kind of chosen) {
     const result = await benchKind(kind);
     results.push(result);
-    process.stderr.write(`${kind}: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms over ${result.samples} requests\n`);
+    process.stderr.write(`${kind}: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms over ${result.samples} requests, server CPU ${result.serverCpuMs.toFixed(2)} ms per request\n`);
   }
   const rows = results.map(
     (r) =>
-      `| ${r.kind} | ${r.changes.toLocaleString('en')} | ${r.samples.toLocaleString('en')} | ${r.p50.toFixed(1)} | **${r.p99.toFixed(1)}** | ${r.max.toFixed(1)} | ${r.consideredMean.toFixed(0)} | ${r.seedSeconds.toFixed(0)} s | ${r.p99 < TARGET_P99_MS ? 'yes' : 'NO'} |`,
+      `| ${r.kind} | ${r.changes.toLocaleString('en')} | ${r.samples.toLocaleString('en')} | ${r.p50.toFixed(1)} | **${r.p99.toFixed(1)}** | ${r.max.toFixed(1)} | ${r.consideredMean.toFixed(0)} | ${r.serverCpuMs.toFixed(2)} | ${r.seedSeconds.toFixed(0)} s | ${r.p99 < TARGET_P99_MS ? 'yes' : 'NO'} |`,
   );
   const markdown = `## Suspect ranking (\`src/changes\`)
 
 Run with \`npx tsx bench/changes/run.ts\` on ${machineLine()}; load average when it finished ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} (other work shared the machine).
-A real server process over a database holding ${CHANGES.toLocaleString('en')} changes (200 services in three layers, the changes spread over a year, about 14 per service and day, every kind), answering \`GET /api/v1/incidents/{id}/changes\` — the ranking with its parts and the incidents that followed each change, as the incident page asks for it — for ${INCIDENTS} incidents opened at random times of that year, ${REQUESTS.toLocaleString('en')} requests one after another, timed by the client over HTTP on loopback. The changes are seeded straight into the table (then \`ANALYZE\`d); the server runs as shipped. Each incident's services and their dependencies two steps down are read with one indexed range scan each (\`changes_by_service_at\`), capped at 500 per service.
+A real server process over a database holding ${CHANGES.toLocaleString('en')} changes (200 services in three layers, the changes spread over a year, about 14 per service and day, every kind), answering \`GET /api/v1/incidents/{id}/changes\` — the ranking with its parts and the incidents that followed each change, as the incident page asks for it — for ${INCIDENTS} incidents opened at random times of that year, ${REQUESTS.toLocaleString('en')} requests one after another, timed by the client over HTTP on loopback. The changes are seeded straight into the table (then \`ANALYZE\`d); the server runs as shipped. Each incident's services and their dependencies two steps down are read with one indexed range scan each (\`changes_by_service_at\`), capped at 500 per service. The server's CPU time per request (from /proc) is shown beside the latencies: on a shared machine the latencies include waiting for a core, the CPU time does not.
 
-| database | changes stored | requests | p50 ms | p99 ms | max ms | changes considered per incident | seeding | p99 < ${TARGET_P99_MS} ms |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| database | changes stored | requests | p50 ms | p99 ms | max ms | changes considered per incident | server CPU ms per request | seeding | p99 < ${TARGET_P99_MS} ms |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${rows.join('\n')}
 `;
   if (chosen.length === 2) writeBenchmarkSection('changes', markdown);
