@@ -114,7 +114,8 @@ describeEachDatabase('change events from senders', (kind) => {
   });
 
   it('shares the integration’s rate limit: PagerDuty senders get 429 with Retry-After', async () => {
-    const limited = await createIntegration(server, 'search', { per_second: 1, burst: 2 });
+    // One token per 1,000 s: the bucket cannot refill during the test however slow the machine is.
+    const limited = await createIntegration(server, 'search', { per_second: 0.001, burst: 2 });
     const event = { routing_key: limited.routing_key, payload: { summary: 'deploy' } };
     expect((await post(server, '/v2/change/enqueue', event)).status).toBe(202);
     expect((await post(server, '/api/v1/changes', { service: 'search', kind: 'deploy', summary: 'x' }, { authorization: `Bearer ${limited.routing_key}` })).status).toBe(201);
