@@ -144,6 +144,8 @@ export function changeRoutes(app: HttpApp, ctx: AppContext, changes: ChangeServi
   void app.register(async (plugin) => {
     const scope = plugin.withTypeProvider<TypeBoxTypeProvider>();
     // The signature covers the exact bytes GitHub sent, so the body is kept raw beside its parse.
+    // The server may install its own JSON parser; this scope replaces it for the GitHub receiver only.
+    if (scope.hasContentTypeParser('application/json')) scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
       rawBodies.set(request, body as Buffer);
       try {
