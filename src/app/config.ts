@@ -19,6 +19,8 @@ export interface Config {
   workers: boolean;
   /** Base URL people reach this server at, for links in notifications (FIREBREAK_PUBLIC_URL). */
   publicUrl?: string | undefined;
+  /** The OTLP span attribute read as the prompt version (FIREBREAK_PROMPT_VERSION_ATTRIBUTE, default gen_ai.prompt.version). */
+  promptVersionAttribute?: string | undefined;
   /** FIREBREAK_EGRESS_ALLOW: when set, outbound requests may reach only these CIDRs and host patterns. */
   egressAllow?: string[];
   /** FIREBREAK_EGRESS_DENY: CIDRs and host patterns outbound requests may never reach. */
@@ -68,6 +70,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     prometheusUrl: env.FIREBREAK_PROMETHEUS_URL || undefined,
     workers: env.FIREBREAK_WORKERS !== 'false',
     publicUrl: env.FIREBREAK_PUBLIC_URL || undefined,
+    promptVersionAttribute: env.FIREBREAK_PROMPT_VERSION_ATTRIBUTE || undefined,
     egressAllow: parseEgressList(env.FIREBREAK_EGRESS_ALLOW, 'FIREBREAK_EGRESS_ALLOW'),
     egressDeny: parseEgressList(env.FIREBREAK_EGRESS_DENY, 'FIREBREAK_EGRESS_DENY'),
     connectionLimits: Object.fromEntries(

@@ -11,6 +11,7 @@ import { secretsModule } from '../secrets/index.ts';
 import { plansModule } from '../plans/index.ts';
 import { onCallModule } from '../oncall/index.ts';
 import { drillsModule } from '../drills/index.ts';
+import { changesModule } from '../changes/index.ts';
 
 const core: FirebreakModule = {
   name: 'core',
@@ -27,4 +28,4 @@ const core: FirebreakModule = {
 };
 
 /** Every capability, in dependency order: a module may use the services of those before it. */
-export const MODULES: readonly FirebreakModule[] = [core, ingestModule, llmModule, secretsModule, plansModule, rcaModule, recoveryModule, consoleModule, onCallModule, drillsModule];
+export const MODULES: readonly FirebreakModule[] = [core, ingestModule, llmModule, secretsModule, plansModule, rcaModule, recoveryModule, changesModule, consoleModule, onCallModule, drillsModule];

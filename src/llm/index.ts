@@ -102,7 +102,7 @@ export const llmModule: FirebreakModule = {
     });
     await telemetry.load();
     ctx.services.llmTelemetry = telemetry;
-    const receiver = new OtlpReceiver(telemetry, integrationKeyVerifier(ctx.services.integrations));
+    const receiver = new OtlpReceiver(telemetry, integrationKeyVerifier(ctx.services.integrations), ctx.config.promptVersionAttribute);
     ctx.services.otlp = { receiver, grpc: null };
     ctx.events.on('alert.resolved', ({ alert }) => telemetry.forgetResolved(alert.dedup_key));
     ctx.services.checks.register('llm_stat', async (spec) => {

@@ -30,6 +30,8 @@ export class OtlpReceiver {
   constructor(
     private readonly telemetry: LlmTelemetryService,
     private readonly keys: IngestKeyVerifier,
+    /** The span attribute read as the prompt version (FIREBREAK_PROMPT_VERSION_ATTRIBUTE). */
+    private readonly promptVersionAttribute?: string,
   ) {}
 
   async authenticate(key: string | undefined): Promise<{ name: string; service: string }> {
@@ -42,7 +44,7 @@ export class OtlpReceiver {
   async exportTraces(request: OtlpTraceRequest, key: string | undefined): Promise<TraceExportResponse> {
     const sender = await this.authenticate(key);
     // Rate limits of integrations are sized for alerts, not telemetry volume, so they do not apply here.
-    const { calls, ignoredSpans } = callsFromOtlp(request, sender.service);
+    const { calls, ignoredSpans } = callsFromOtlp(request, sender.service, this.promptVersionAttribute);
     const outcome = this.telemetry.ingest(calls, 'otlp', sender.service);
     if (ignoredSpans > 0) this.telemetry.observeIgnored(ignoredSpans);
     // The calls are accepted once aggregated; a failing flush is logged and retried, not the sender's problem.

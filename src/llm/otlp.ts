@@ -85,8 +85,11 @@ export interface OtlpConversion {
   ignoredSpans: number;
 }
 
+/** The span attribute read as the prompt version unless FIREBREAK_PROMPT_VERSION_ATTRIBUTE names another. */
+export const DEFAULT_PROMPT_VERSION_ATTRIBUTE = 'gen_ai.prompt.version';
+
 /** `defaultService` (the integration's service) stands in for spans whose resource has no `service.name`. */
-export function callsFromOtlp(request: OtlpTraceRequest, defaultService: string): OtlpConversion {
+export function callsFromOtlp(request: OtlpTraceRequest, defaultService: string, promptVersionAttribute = DEFAULT_PROMPT_VERSION_ATTRIBUTE): OtlpConversion {
   const calls: LlmCall[] = [];
   let ignoredSpans = 0;
   for (const resourceSpans of request.resourceSpans ?? []) {
@@ -94,7 +97,7 @@ export function callsFromOtlp(request: OtlpTraceRequest, defaultService: string)
     const service = text(resource, 'service.name') ?? defaultService;
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
       for (const span of scopeSpans.spans ?? []) {
-        const call = callFromSpan(span, service);
+        const call = callFromSpan(span, service, promptVersionAttribute);
         if (call) calls.push(call);
         else ignoredSpans++;
       }
@@ -118,7 +121,7 @@ export function asNumber(value: AttributeValue): number | undefined {
  * names win over the deprecated ones they replace (`gen_ai.provider.name` over `gen_ai.system`,
  * `input_tokens` over `prompt_tokens`).
  */
-function callFromSpan(span: Static<typeof SpanSchema>, service: string): LlmCall | null {
+function callFromSpan(span: Static<typeof SpanSchema>, service: string, promptVersionAttribute: string): LlmCall | null {
   let genAi = false;
   let provider: string | undefined;
   let system: string | undefined;
@@ -135,8 +138,14 @@ function callFromSpan(span: Static<typeof SpanSchema>, service: string): LlmCall
   let errorType: string | undefined;
   let finishReasons: AttributeValue;
   let safetyFlag = false;
+  let promptVersion: string | undefined;
   for (const attribute of span.attributes ?? []) {
     const key = attribute.key;
+    if (key === promptVersionAttribute) {
+      const version = valueOf(attribute.value as Record<string, unknown> | undefined);
+      promptVersion = typeof version === 'number' ? String(version) : asText(version);
+      continue;
+    }
     if (!key.startsWith('gen_ai.') && !key.startsWith('http.') && key !== 'error.type' && key !== 'llm.usage.cost_usd') continue;
     const value = valueOf(attribute.value as Record<string, unknown> | undefined);
     switch (key) {
@@ -203,6 +212,7 @@ function callFromSpan(span: Static<typeof SpanSchema>, service: string): LlmCall
     provider: provider ?? system ?? 'unknown',
     model: requestModel ?? responseModel ?? 'unknown',
     responseModel: responseModel ?? null,
+    promptVersion: promptVersion ?? null,
     operation: operation ?? 'unknown',
     startedAtMs: startMs,
     latencyMs: nanosToMs(span.endTimeUnixNano) - startMs,

@@ -205,6 +205,8 @@ export class LlmTelemetryService {
    * exporter's batch, a backfill, a drill replaying the past) is judged at its own time, not at arrival.
    */
   private readonly watermarks = new Map<string, { eventMs: number; arrivedMs: number }>();
+  /** Other capabilities watching the accepted calls (change tracking reads the response model and prompt version). */
+  private readonly acceptedListeners: ((calls: readonly LlmCall[]) => void)[] = [];
   private maintenance: Promise<void> = Promise.resolve();
   private lastEvaluationMs = Number.NEGATIVE_INFINITY;
   readonly counts = { degradedPointsSkipped: 0, latePartialBuckets: 0, lateCalls: 0, unconfirmedDetections: 0, seriesMaintenanceFailures: 0 };
@@ -278,6 +280,11 @@ export class LlmTelemetryService {
     return Math.min(nowMs, watermark.eventMs + Math.max(0, nowMs - watermark.arrivedMs));
   }
 
+  /** Calls `listener` with each batch of accepted calls, after they are aggregated. */
+  onAcceptedCalls(listener: (calls: readonly LlmCall[]) => void): void {
+    this.acceptedListeners.push(listener);
+  }
+
   /**
    * The open bucket of a series' minute, creating the series (bounded by `maxSeries`) and moving its
    * event-time watermark; a rejection reason when the series cannot be taken. `late` is true when the
@@ -321,6 +328,7 @@ export class LlmTelemetryService {
     const reasons = new Map<string, number>();
     let accepted = 0;
     let late = 0;
+    const acceptedCalls: LlmCall[] | null = this.acceptedListeners.length ? [] : null;
     for (let index = 0; index < calls.length; index++) {
       // Calls are this service's own conversions of the request, so labels are cleaned in place.
       const call = calls[index]!;
@@ -344,9 +352,11 @@ export class LlmTelemetryService {
         }
       }
       accepted++;
+      acceptedCalls?.push(call);
     }
     if (accepted > 0) this.observe(source, 'accepted', accepted);
     this.countLate(source, late);
+    if (acceptedCalls?.length) for (const listener of this.acceptedListeners) listener(acceptedCalls);
     for (const [reason, count] of reasons) this.observe(source, `rejected_${reason}`, count);
     return { accepted, rejections };
   }

@@ -19,6 +19,8 @@ export interface EngineDeps {
   log: Logger;
   /** Immutable plan versions, cached by the service. */
   definition(planId: string, seq: number, db?: PlanExecutor): Promise<PlanDefinition>;
+  /** Facts other capabilities add to the incident templates read (`incident.suspect_change`). */
+  facts?(incident: Incident, db?: object): Promise<Record<string, unknown>>;
 }
 
 export function planActor(planId: string): string {
@@ -102,8 +104,9 @@ export class ExecutionEngine {
   /** What templates and `when` conditions read: the incident as it is now and every step's stored result. */
   async view(execution: ExecutionRow, plan: PlanDefinition, db: PlanExecutor = this.db, incident?: Incident): Promise<StepView> {
     const rows = await this.steps(execution.id, db);
+    const current = incident ?? (await this.deps.incidents.get(execution.incident_id, viewAs<IncidentTables>(db)));
     return {
-      incident: incident ?? (await this.deps.incidents.get(execution.incident_id, viewAs<IncidentTables>(db))),
+      incident: { ...current, ...(await this.deps.facts?.(current, db)) },
       plan: { id: execution.plan_id, name: plan.name, version: execution.plan_version },
       execution: { id: execution.id, started_at: execution.started_at, dry_run: false },
       steps: Object.fromEntries(rows.map((r) => [r.step_id, { status: r.status, output: fromJson<unknown>(r.output, null), error: r.error }])),

@@ -55,7 +55,6 @@ export const plansModule: FirebreakModule = {
     plans.registerAssessSource('llm_stats', (incident, minutes) =>
       Promise.all(incident.services.map(async (service) => ({ service, stats: await llmTelemetry.statOverWindow({ service }, minutes) }))),
     );
-    await plans.loadDirectory(ctx.config.configDir);
     // Triggers run in the server that saw the change; the claim table makes them once per (plan, incident).
     const trigger = (incident: Parameters<PlanService['onIncidentChange']>[0], change: 'created' | 'updated') => {
       plans.onIncidentChange(incident, change).catch((error: unknown) => ctx.log.error({ err: error, incident: incident.id }, 'plan trigger failed'));
@@ -64,6 +63,8 @@ export const plansModule: FirebreakModule = {
     ctx.events.on('incident.updated', ({ incident }) => trigger(incident, 'updated'));
   },
   async routes(app, ctx) {
+    // Loaded once every capability has initialised, so plan files may read incident facts registered later (`incident.suspect_change`).
+    await ctx.services.plans.loadDirectory(ctx.config.configDir);
     await planRoutes(app, ctx);
   },
   start(ctx) {

@@ -6,7 +6,7 @@ import { ReliabilityService } from './metrics-store.ts';
 import { RecoveryWorker } from './worker.ts';
 import { recoveryMigrations } from './store.ts';
 import { recoveryRoutes } from './routes.ts';
-import { chosenBranch } from '../rca/index.ts';
+import { chosenBranch, collectEvidence } from '../rca/index.ts';
 
 export { RecoveryService, type PlanView } from './service.ts';
 export { PostmortemService, type Postmortem, type PostmortemDocument } from './postmortem.ts';
@@ -71,6 +71,7 @@ export const recoveryModule: FirebreakModule = {
           author: a.author,
           root_cause: a.root_cause,
           chain: 'whys' in a.body ? chosenBranch(a.body).map((w) => ({ question: w.question, answer: w.answer })) : [],
+          cited_changes: collectEvidence(a.body).flatMap(({ evidence }) => (evidence.kind === 'change' ? [evidence.change_id] : [])),
         })),
       database: ctx.database,
       incidents: ctx.services.incidents,

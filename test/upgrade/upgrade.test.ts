@@ -103,6 +103,13 @@ for (const fixture of fixtureNames) {
       expect(expected!.incidents).not.toContain(created.body.id);
       const note = await server.api('POST', `/api/v1/incidents/${expected!.incident}/notes`, { text: 'read after the upgrade' });
       expect(note.status).toBeLessThan(300);
+      // Change tracking arrived after the fixture: its tables exist and rank changes for incidents made before.
+      const change = await server.api('POST', '/api/v1/changes', { service: 'chat-api', kind: 'deploy', summary: 'after the upgrade', at: new Date(Date.now() - 60_000).toISOString() });
+      expect(change.status).toBe(201);
+      const suspects = await server.api('GET', `/api/v1/incidents/${created.body.id}/changes`);
+      expect(suspects.status).toBe(200);
+      expect(suspects.body.items.map((s: { change: { id: string } }) => s.change.id)).toEqual([change.body.id]);
+      expect((await server.api('GET', `/api/v1/incidents/${expected!.incident}/changes`)).status).toBe(200);
     });
   });
 }

@@ -6,6 +6,7 @@ export type { Service, Team } from '../../src/catalog/schemas.ts';
 export type { TokenInfo } from '../../src/auth/tokens.ts';
 export type { Role } from '../../src/auth/roles.ts';
 export type { DrillRun, DrillRunSummary } from '../../src/drills/schemas.ts';
+export type { Change, Suspect, SuspectsResponse, ChangeKind } from '../../src/changes/schemas.ts';
 
 export interface Me {
   name: string;

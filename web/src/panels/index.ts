@@ -32,12 +32,15 @@ import { IncidentLlmPanel } from './incident-llm.tsx';
 import { SloDashboardPanel } from './dashboard-slos.tsx';
 import { RotaSettings } from './settings-rota.tsx';
 import { ContactMethodsSettings, EscalationPoliciesSettings, RoutingRulesSettings, SecretsSettings, StatusPagesSettings } from './settings-responders.tsx';
+import { SuspectsPanel } from './incident-suspects.tsx';
+import { ChangesScreen } from './changes-list.tsx';
 
 // Screens (top-level pages). `nav` puts one in the header.
 registerScreen({ path: '/incidents', title: 'Incidents', component: IncidentList, nav: { label: 'Incidents', order: 10 } });
 registerScreen({ path: '/incidents/:id', title: 'Incident', component: IncidentPage });
 registerScreen({ path: '/dashboards', title: 'Dashboards', component: Dashboards, nav: { label: 'Dashboards', order: 20 } });
 registerScreen({ path: '/action-items', title: 'Action items', component: ActionItems, nav: { label: 'Action items', order: 40 } });
+registerScreen({ path: '/changes', title: 'Changes', component: ChangesScreen, nav: { label: 'Changes', order: 30 } });
 registerScreen({ path: '/fault-trees', title: 'Fault trees', component: FaultTrees, nav: { label: 'Fault trees', order: 50 } });
 registerScreen({ path: '/analyses/:id', title: 'Root cause analysis', component: AnalysisEditor });
 registerScreen({ path: '/settings', title: 'Settings', component: Settings, nav: { label: 'Settings', order: 90 } });
@@ -68,6 +71,7 @@ registerSettingsTab({ id: 'tokens', label: 'Tokens', order: 90, component: Token
 registerIncidentPanel({ id: 'responders', title: 'On call and escalation', order: 5, component: RespondersPanel });
 registerIncidentPanel({ id: 'status-updates', title: 'Status page updates', order: 8, component: StatusUpdatesPanel });
 registerIncidentPanel({ id: 'alerts', title: 'Alerts', order: 10, component: AlertsPanel });
+registerIncidentPanel({ id: 'suspects', title: 'What changed?', order: 15, component: SuspectsPanel });
 registerIncidentPanel({ id: 'related', title: 'Related incidents', order: 20, component: RelatedPanel });
 registerIncidentPanel({ id: 'plan-executions', title: 'Response plan executions', order: 30, component: ExecutionsPanel });
 registerIncidentPanel({ id: 'recovery', title: 'Recovery and RTO clock', order: 40, component: RecoveryPanel });
