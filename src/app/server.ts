@@ -4,7 +4,7 @@ import client from 'prom-client';
 import { Type } from 'typebox';
 import { openDatabase, migrateToLatest, type Database } from '../storage/index.ts';
 import { DomainEvents } from '../shared/events.ts';
-import { TokenService } from '../auth/index.ts';
+import { Authenticator, OidcSignIn, PeopleService, SessionService, SignInService, TokenService, type SignInLimits } from '../auth/index.ts';
 import { CheckRunner } from '../checks/index.ts';
 import { ACTIVE_STATUSES, SEVERITIES, type IncidentTables } from '../incidents/index.ts';
 import { createHttpApp, type HttpApp } from '../http/app.ts';
@@ -29,6 +29,8 @@ export interface CreateFirebreakOptions {
   clock?: () => Date;
   database?: Database;
   modules?: readonly FirebreakModule[];
+  /** Sign-in rate limits (tests lower them). */
+  signInLimits?: SignInLimits;
 }
 
 export async function createFirebreak(options: CreateFirebreakOptions): Promise<Firebreak> {
@@ -45,16 +47,30 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
 
   const events = new DomainEvents();
   events.onListenerError(({ name, error }) => log.error({ err: error, event: name }, 'event listener failed'));
+  const clock = options.clock ?? (() => new Date());
   const tokens = new TokenService(database, options.clock);
-  const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion });
+  const people = new PeopleService(database, clock);
+  const sessions = new SessionService(database, clock, (config.sessionHours ?? 12) * 3_600_000);
+  const authenticator = new Authenticator(tokens, sessions);
+  const { app, metrics } = await createHttpApp({ log, authenticator, version: packageVersion });
+  const signIn = new SignInService(people, sessions, clock, metrics.registry, options.signInLimits);
+  const oidc = config.oidc ? new OidcSignIn(config.oidc, database, people, sessions, clock) : undefined;
   const ctx: AppContext = {
     config,
     database,
     events,
-    clock: options.clock ?? (() => new Date()),
+    clock,
     log,
     metrics: metrics.registry,
-    services: { tokens, checks: new CheckRunner({ prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
+    services: {
+      tokens,
+      people,
+      sessions,
+      signIn,
+      authenticator,
+      oidc,
+      checks: new CheckRunner({ prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }),
+    } as ModuleServices,
   };
   for (const module of modules) await module.init?.(ctx);
 

@@ -6,6 +6,7 @@ import { registerLlmCommands } from '../llm/cli.ts';
 import { registerPlanCommands } from '../plans/index.ts';
 import { onCallCommands } from '../oncall/cli.ts';
 import { registerDrillCommands } from '../drills/cli.ts';
+import { registerUserCommands } from '../auth/cli.ts';
 
 /** Command groups contributed by capabilities (plans, drills, fta, …), in the order they appear in help. */
-export const CLI_COMMANDS: readonly CommandRegistrar[] = [registerRecoveryCommands, registerFaultTreeCommands, registerIngestCommands, registerLlmCommands, registerPlanCommands, onCallCommands, registerDrillCommands];
+export const CLI_COMMANDS: readonly CommandRegistrar[] = [registerUserCommands, registerRecoveryCommands, registerFaultTreeCommands, registerIngestCommands, registerLlmCommands, registerPlanCommands, onCallCommands, registerDrillCommands];
