@@ -127,7 +127,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (how: { token: stri
         </form>
         <details class="token-sign-in" open={Boolean(errors.token)}>
           <summary>Use an API token instead</summary>
-          <form onSubmit={signInWithToken} noValidate aria-label="Sign in with an API token">
+          <form onSubmit={signInWithToken} noValidate aria-label="Token sign-in">
             <p class="hint">For automation, or if you prefer a token. It is kept in this tab's session storage only and sent as an Authorization header.</p>
             <Field id="token" label="API token" error={errors.token} hint="Printed at first start, or created under Settings → Tokens.">
               <input
