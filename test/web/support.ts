@@ -101,5 +101,5 @@ export async function signIn(page: Page, serverUrl: string, token: string): Prom
 export async function openTokenSignIn(page: Page): Promise<void> {
   const summary = page.getByText('Use an API token instead');
   await summary.waitFor();
-  if (!(await page.locator('details.token-sign-in').evaluate((d) => (d as HTMLDetailsElement).open))) await summary.click();
+  if ((await page.locator('details.token-sign-in[open]').count()) === 0) await summary.click();
 }
