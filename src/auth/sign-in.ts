@@ -5,9 +5,10 @@ import type { SessionService, StartedSession } from './sessions.ts';
 import { spendDecoyVerification, verifyPassword } from './passwords.ts';
 
 /**
- * Counts attempts per key in a fixed window. It lives in this process: with several servers each
+ * Counts failed attempts per key in a fixed window. It lives in this process: with several servers each
  * enforces the limit on its share of the attempts, which still turns a password-guessing run from
- * thousands of guesses a minute into a handful.
+ * thousands of guesses a minute into a handful. Only failures count, so people signing in correctly
+ * (many of them behind one proxy address) never use up the allowance.
  */
 export class AttemptWindow {
   private readonly windows = new Map<string, { startedMs: number; count: number }>();
@@ -16,17 +17,21 @@ export class AttemptWindow {
     private readonly windowMs: number,
   ) {}
 
-  /** Counts one attempt; when over the limit, says after how many seconds the window resets. */
-  take(key: string, nowMs: number): { allowed: true } | { allowed: false; retryAfterSeconds: number } {
+  /** Seconds until the key may try again, or undefined when it may try now. */
+  blocked(key: string, nowMs: number): number | undefined {
+    const window = this.windows.get(key);
+    if (!window || nowMs - window.startedMs >= this.windowMs || window.count < this.limit) return undefined;
+    return Math.max(1, Math.ceil((window.startedMs + this.windowMs - nowMs) / 1000));
+  }
+
+  fail(key: string, nowMs: number): void {
     let window = this.windows.get(key);
     if (!window || nowMs - window.startedMs >= this.windowMs) {
       if (this.windows.size > 100_000) this.sweep(nowMs);
       window = { startedMs: nowMs, count: 0 };
       this.windows.set(key, window);
     }
-    if (window.count >= this.limit) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((window.startedMs + this.windowMs - nowMs) / 1000)) };
     window.count += 1;
-    return { allowed: true };
   }
 
   forget(key: string): void {
@@ -43,12 +48,12 @@ export type SignInOutcome = 'success' | 'bad_credentials' | 'rate_limited' | 're
 export interface SignInLimits {
   /** Failed password attempts per e-mail and client address per window. */
   perAccount: number;
-  /** Password attempts per client address per window, whatever the e-mail. */
+  /** Failed password attempts per client address per window, whatever the e-mail. */
   perClient: number;
   windowMs: number;
 }
 
-export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = { perAccount: 5, perClient: 30, windowMs: 15 * 60_000 };
+export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = { perAccount: 5, perClient: 100, windowMs: 15 * 60_000 };
 
 export class SignInService {
   private readonly attempts: Counter<'method' | 'outcome'>;
@@ -81,15 +86,16 @@ export class SignInService {
   async withPassword(email: string, password: string, client: string): Promise<StartedSession> {
     const nowMs = this.clock().getTime();
     const accountKey = `${client}|${email.trim().toLowerCase()}`;
-    for (const check of [this.perClient.take(client, nowMs), this.perAccount.take(accountKey, nowMs)]) {
-      if (!check.allowed) {
-        this.count('password', 'rate_limited');
-        throw new AppError('rate_limited', `too many sign-in attempts; try again in ${check.retryAfterSeconds} s`, { retry_after_seconds: check.retryAfterSeconds });
-      }
+    const wait = this.perClient.blocked(client, nowMs) ?? this.perAccount.blocked(accountKey, nowMs);
+    if (wait !== undefined) {
+      this.count('password', 'rate_limited');
+      throw new AppError('rate_limited', `too many failed sign-in attempts; try again in ${wait} s`, { retry_after_seconds: wait });
     }
     const user = await this.people.byEmail(email);
     const valid = user?.password_hash ? await verifyPassword(user.password_hash, password) : (await spendDecoyVerification(password), false);
     if (!user || !valid || user.disabled_at !== null) {
+      this.perClient.fail(client, nowMs);
+      this.perAccount.fail(accountKey, nowMs);
       this.count('password', 'bad_credentials');
       // One message for every cause, so the answer does not reveal which accounts exist.
       throw new AppError('unauthorized', 'wrong e-mail or password');
