@@ -138,8 +138,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
         version: options.version,
         description: 'Incident response for teams that run LLM services. Errors are application/problem+json.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: `from POST /api/v1/sessions; writes also need the ${CSRF_HEADER} header` },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
     },
   });
 
