@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { AppError } from '../shared/errors.ts';
 import { ROLES, parseRoleMap, type OidcSettings, type Role } from '../auth/index.ts';
+import { parseEgressList } from '../egress/index.ts';
+import type { ConnectionLimits } from '../http/app.ts';
 
 export interface Config {
   port: number;
@@ -22,6 +24,12 @@ export interface Config {
   sessionHours?: number;
   /** Single sign-on; absent unless FIREBREAK_OIDC_ISSUER is set. */
   oidc?: OidcSettings | undefined;
+  /** FIREBREAK_EGRESS_ALLOW: when set, outbound requests may reach only these CIDRs and host patterns. */
+  egressAllow?: string[];
+  /** FIREBREAK_EGRESS_DENY: CIDRs and host patterns outbound requests may never reach. */
+  egressDeny?: string[];
+  /** FIREBREAK_HEADERS_TIMEOUT_MS, FIREBREAK_REQUEST_TIMEOUT_MS, FIREBREAK_MAX_CONNECTIONS (see ConnectionLimits). */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 function oidcFromEnv(env: NodeJS.ProcessEnv): OidcSettings | undefined {
@@ -55,6 +63,14 @@ function oidcFromEnv(env: NodeJS.ProcessEnv): OidcSettings | undefined {
   };
 }
 
+function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new AppError('validation_failed', `${name}: ${text} is not a positive integer`, { field: name });
+  return value;
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.FIREBREAK_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -77,5 +93,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: env.FIREBREAK_PUBLIC_URL || undefined,
     sessionHours,
     oidc: oidcFromEnv(env),
+    egressAllow: parseEgressList(env.FIREBREAK_EGRESS_ALLOW, 'FIREBREAK_EGRESS_ALLOW'),
+    egressDeny: parseEgressList(env.FIREBREAK_EGRESS_DENY, 'FIREBREAK_EGRESS_DENY'),
+    connectionLimits: Object.fromEntries(
+      Object.entries({
+        headersTimeoutMs: positiveInteger(env, 'FIREBREAK_HEADERS_TIMEOUT_MS'),
+        requestTimeoutMs: positiveInteger(env, 'FIREBREAK_REQUEST_TIMEOUT_MS'),
+        maxConnections: positiveInteger(env, 'FIREBREAK_MAX_CONNECTIONS'),
+      }).filter(([, v]) => v !== undefined),
+    ) as Partial<ConnectionLimits>,
   };
 }

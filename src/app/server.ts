@@ -6,8 +6,9 @@ import { openDatabase, migrateToLatest, pendingMigrations, createCluster, cluste
 import { DomainEvents } from '../shared/events.ts';
 import { Authenticator, OidcSignIn, PeopleService, SessionService, SignInService, TokenService, type SignInLimits } from '../auth/index.ts';
 import { CheckRunner } from '../checks/index.ts';
+import { EgressClient, EgressPolicy } from '../egress/index.ts';
 import { ACTIVE_STATUSES, SEVERITIES, type IncidentTables } from '../incidents/index.ts';
-import { createHttpApp, type HttpApp } from '../http/app.ts';
+import { DEFAULT_CONNECTION_LIMITS, createHttpApp, type HttpApp } from '../http/app.ts';
 import type { AppContext, FirebreakModule, ModuleServices } from './context.ts';
 import type { Config } from './config.ts';
 import { MODULES } from './modules.ts';
@@ -54,9 +55,10 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   const people = new PeopleService(database, clock);
   const sessions = new SessionService(database, clock, (config.sessionHours ?? 12) * 3_600_000);
   const authenticator = new Authenticator(tokens, sessions);
-  const { app, metrics } = await createHttpApp({ log, authenticator, version: packageVersion });
+  const { app, metrics } = await createHttpApp({ log, authenticator, version: packageVersion, limits: { ...DEFAULT_CONNECTION_LIMITS, ...config.connectionLimits } });
   const signIn = new SignInService(people, sessions, clock, metrics.registry, options.signInLimits);
   const oidc = config.oidc ? new OidcSignIn(config.oidc, database, people, sessions, clock) : undefined;
+  const egress = new EgressClient(new EgressPolicy({ allow: config.egressAllow ?? [], deny: config.egressDeny ?? [] }));
   const ctx: AppContext = {
     config,
     database,
@@ -72,8 +74,9 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
       signIn,
       authenticator,
       oidc,
-      checks: new CheckRunner({ prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }),
+      checks: new CheckRunner({ egress, prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }),
     } as ModuleServices,
+    egress,
   };
   for (const module of modules) await module.init?.(ctx);
 
@@ -103,6 +106,8 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     ctx,
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
+      const bound = app.server.address();
+      if (bound && typeof bound === 'object') egress.policy.addOwnAddress(bound.address, bound.port);
       await cluster.start();
       clusterStarted = true;
       if (config.workers) {
@@ -117,6 +122,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
       if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
       if (clusterStarted) await cluster.stop();
       await database.close();
+      await egress.close();
     },
   };
 }
