@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { AppError } from '../shared/errors.ts';
+import { ROLES, parseRoleMap, type OidcSettings, type Role } from '../auth/index.ts';
 import { parseEgressList } from '../egress/index.ts';
 import type { ConnectionLimits } from '../http/app.ts';
 
@@ -21,6 +22,10 @@ export interface Config {
   publicUrl?: string | undefined;
   /** The OTLP span attribute read as the prompt version (FIREBREAK_PROMPT_VERSION_ATTRIBUTE, default gen_ai.prompt.version). */
   promptVersionAttribute?: string | undefined;
+  /** How long a browser session lasts from sign-in (FIREBREAK_SESSION_HOURS, default 12). */
+  sessionHours?: number;
+  /** Single sign-on; absent unless FIREBREAK_OIDC_ISSUER is set. */
+  oidc?: OidcSettings | undefined;
   /** FIREBREAK_EGRESS_ALLOW: when set, outbound requests may reach only these CIDRs and host patterns. */
   egressAllow?: string[];
   /** FIREBREAK_EGRESS_DENY: CIDRs and host patterns outbound requests may never reach. */
@@ -36,6 +41,37 @@ export interface Config {
   alertmanagerBodyLimitBytes?: number | undefined;
   /** How long an LLM telemetry minute waits for late calls, in event time (FIREBREAK_LLM_ALLOWED_LATENESS_SECONDS, default 300). */
   llmAllowedLatenessMs?: number | undefined;
+}
+
+function oidcFromEnv(env: NodeJS.ProcessEnv): OidcSettings | undefined {
+  const issuer = env.FIREBREAK_OIDC_ISSUER;
+  if (!issuer) return undefined;
+  for (const [name, value] of [['FIREBREAK_OIDC_ISSUER', issuer], ['FIREBREAK_OIDC_REDIRECT_URL', env.FIREBREAK_OIDC_REDIRECT_URL]] as const) {
+    if (value === undefined || value === '') continue;
+    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+      throw new AppError('validation_failed', `${name}: ${value} is not an http(s) URL`, { field: name });
+    }
+  }
+  if (!env.FIREBREAK_OIDC_CLIENT_ID) {
+    throw new AppError('validation_failed', 'FIREBREAK_OIDC_CLIENT_ID: needed with FIREBREAK_OIDC_ISSUER', { field: 'FIREBREAK_OIDC_CLIENT_ID' });
+  }
+  const defaultRole = env.FIREBREAK_OIDC_DEFAULT_ROLE || undefined;
+  if (defaultRole !== undefined && !(ROLES as readonly string[]).includes(defaultRole)) {
+    throw new AppError('validation_failed', `FIREBREAK_OIDC_DEFAULT_ROLE: ${defaultRole} is not viewer, responder or admin`, { field: 'FIREBREAK_OIDC_DEFAULT_ROLE' });
+  }
+  const publicUrl = env.FIREBREAK_PUBLIC_URL?.replace(/\/+$/, '');
+  return {
+    issuer,
+    clientId: env.FIREBREAK_OIDC_CLIENT_ID,
+    clientSecret: env.FIREBREAK_OIDC_CLIENT_SECRET || undefined,
+    redirectUrl: env.FIREBREAK_OIDC_REDIRECT_URL || (publicUrl ? `${publicUrl}/api/v1/sessions/oidc/callback` : undefined),
+    scopes: env.FIREBREAK_OIDC_SCOPES || 'openid email profile',
+    roleClaim: env.FIREBREAK_OIDC_ROLE_CLAIM || 'groups',
+    roleMap: parseRoleMap(env.FIREBREAK_OIDC_ROLE_MAP),
+    defaultRole: defaultRole as Role | undefined,
+    createUsers: env.FIREBREAK_OIDC_CREATE_USERS !== 'false',
+    displayName: env.FIREBREAK_OIDC_NAME || 'single sign-on',
+  };
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -59,6 +95,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new AppError('validation_failed', `FIREBREAK_PORT: ${env.FIREBREAK_PORT} is not a TCP port`, { field: 'FIREBREAK_PORT' });
   }
+  const sessionHours = Number(env.FIREBREAK_SESSION_HOURS ?? 12);
+  if (!Number.isFinite(sessionHours) || sessionHours <= 0 || sessionHours > 24 * 30) {
+    throw new AppError('validation_failed', `FIREBREAK_SESSION_HOURS: ${env.FIREBREAK_SESSION_HOURS} must be a number of hours between 0 and 720`, { field: 'FIREBREAK_SESSION_HOURS' });
+  }
   return {
     port,
     host: env.FIREBREAK_HOST ?? '127.0.0.1',
@@ -71,6 +111,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     workers: env.FIREBREAK_WORKERS !== 'false',
     publicUrl: env.FIREBREAK_PUBLIC_URL || undefined,
     promptVersionAttribute: env.FIREBREAK_PROMPT_VERSION_ATTRIBUTE || undefined,
+    sessionHours,
+    oidc: oidcFromEnv(env),
     egressAllow: parseEgressList(env.FIREBREAK_EGRESS_ALLOW, 'FIREBREAK_EGRESS_ALLOW'),
     egressDeny: parseEgressList(env.FIREBREAK_EGRESS_DENY, 'FIREBREAK_EGRESS_DENY'),
     connectionLimits: Object.fromEntries(

@@ -4,7 +4,7 @@ import type { Cluster, Database, MigrationSet } from '../storage/index.ts';
 import type { DomainEvents } from '../shared/events.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { IncidentService } from '../incidents/index.ts';
-import type { TokenService } from '../auth/index.ts';
+import type { Authenticator, OidcSignIn, PeopleService, SessionService, SignInService, TokenService } from '../auth/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
 import type { HttpApp } from '../http/app.ts';
 import type { Config } from './config.ts';
@@ -15,6 +15,13 @@ export interface ModuleServices {
   catalog: CatalogService;
   incidents: IncidentService;
   tokens: TokenService;
+  /** Accounts and the people directory (assignees, pickers). */
+  people: PeopleService;
+  sessions: SessionService;
+  signIn: SignInService;
+  authenticator: Authenticator;
+  /** Present when single sign-on is configured. */
+  oidc: OidcSignIn | undefined;
   /** Real checks (HTTP, Prometheus, and kinds registered by capabilities) for plans and recovery. */
   checks: CheckRunner;
 }

@@ -1,7 +1,7 @@
 import type { FirebreakModule } from './context.ts';
 import { CatalogService, catalogMigrations, catalogRoutes } from '../catalog/index.ts';
 import { IncidentService, incidentMigrations, incidentRoutes } from '../incidents/index.ts';
-import { tokenMigrations, tokenRoutes } from '../auth/index.ts';
+import { peopleMigrations, peopleRoutes, tokenMigrations, tokenRoutes } from '../auth/index.ts';
 import { rcaModule } from '../rca/index.ts';
 import { recoveryModule } from '../recovery/index.ts';
 import { consoleModule } from '../console/index.ts';
@@ -15,7 +15,7 @@ import { changesModule } from '../changes/index.ts';
 
 const core: FirebreakModule = {
   name: 'core',
-  migrations: { ...catalogMigrations, ...incidentMigrations, ...tokenMigrations },
+  migrations: { ...catalogMigrations, ...incidentMigrations, ...tokenMigrations, ...peopleMigrations },
   init(ctx) {
     ctx.services.catalog = new CatalogService(ctx.database, ctx.clock);
     ctx.services.incidents = new IncidentService(ctx.database, ctx.services.catalog, ctx.events, ctx.clock);
@@ -24,6 +24,7 @@ const core: FirebreakModule = {
     catalogRoutes(app, ctx);
     incidentRoutes(app, ctx);
     tokenRoutes(app, ctx);
+    peopleRoutes(app, ctx);
   },
 };
 

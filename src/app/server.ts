@@ -4,7 +4,7 @@ import client from 'prom-client';
 import { Type } from 'typebox';
 import { openDatabase, migrateToLatest, pendingMigrations, createCluster, clusterMigrations, type Database, type MigrationSet } from '../storage/index.ts';
 import { DomainEvents } from '../shared/events.ts';
-import { TokenService } from '../auth/index.ts';
+import { Authenticator, OidcSignIn, PeopleService, SessionService, SignInService, TokenService, type SignInLimits } from '../auth/index.ts';
 import { CheckRunner } from '../checks/index.ts';
 import { EgressClient, EgressPolicy } from '../egress/index.ts';
 import { ACTIVE_STATUSES, SEVERITIES, type IncidentTables } from '../incidents/index.ts';
@@ -30,6 +30,8 @@ export interface CreateFirebreakOptions {
   clock?: () => Date;
   database?: Database;
   modules?: readonly FirebreakModule[];
+  /** Sign-in rate limits (tests lower them). */
+  signInLimits?: SignInLimits;
 }
 
 export async function createFirebreak(options: CreateFirebreakOptions): Promise<Firebreak> {
@@ -50,7 +52,12 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   // alert within a batch: in a storm only its latest count matters to a console.
   events.onAny((name, payload) => cluster.publish(name, payload, name === 'alert.repeated' ? (payload as { alertId: string }).alertId : undefined));
   const tokens = new TokenService(database, options.clock);
-  const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion, limits: { ...DEFAULT_CONNECTION_LIMITS, ...config.connectionLimits } });
+  const people = new PeopleService(database, clock);
+  const sessions = new SessionService(database, clock, (config.sessionHours ?? 12) * 3_600_000);
+  const authenticator = new Authenticator(tokens, sessions);
+  const { app, metrics } = await createHttpApp({ log, authenticator, version: packageVersion, limits: { ...DEFAULT_CONNECTION_LIMITS, ...config.connectionLimits } });
+  const signIn = new SignInService(people, sessions, clock, metrics.registry, options.signInLimits);
+  const oidc = config.oidc ? new OidcSignIn(config.oidc, database, people, sessions, clock) : undefined;
   const egress = new EgressClient(new EgressPolicy({ allow: config.egressAllow ?? [], deny: config.egressDeny ?? [] }));
   const ctx: AppContext = {
     config,
@@ -60,7 +67,15 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     log,
     metrics: metrics.registry,
     cluster,
-    services: { tokens, checks: new CheckRunner({ egress, prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
+    services: {
+      tokens,
+      people,
+      sessions,
+      signIn,
+      authenticator,
+      oidc,
+      checks: new CheckRunner({ egress, prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }),
+    } as ModuleServices,
     egress,
   };
   for (const module of modules) await module.init?.(ctx);

@@ -7,6 +7,7 @@ import { registerPlanCommands } from '../plans/index.ts';
 import { onCallCommands } from '../oncall/cli.ts';
 import { registerDrillCommands } from '../drills/cli.ts';
 import { registerChangeCommands } from '../changes/cli.ts';
+import { registerUserCommands } from '../auth/cli.ts';
 
 /** Command groups contributed by capabilities (plans, drills, fta, …), in the order they appear in help. */
-export const CLI_COMMANDS: readonly CommandRegistrar[] = [registerRecoveryCommands, registerFaultTreeCommands, registerIngestCommands, registerLlmCommands, registerPlanCommands, onCallCommands, registerDrillCommands, registerChangeCommands];
+export const CLI_COMMANDS: readonly CommandRegistrar[] = [registerUserCommands, registerRecoveryCommands, registerFaultTreeCommands, registerIngestCommands, registerLlmCommands, registerPlanCommands, onCallCommands, registerDrillCommands, registerChangeCommands];

@@ -81,7 +81,7 @@ function registerTokenCommands(program: Command, context: CliContext): void {
     .description('manage API tokens: directly on FIREBREAK_DATABASE_URL, or through --server when --remote is given');
   const withTokens = async <T>(remote: boolean | undefined, local: (tokens: TokenService) => Promise<T>, viaApi: (client: ApiClient) => Promise<T>) => {
     if (remote) return viaApi(context.client());
-    const [{ openDatabase, migrateToLatest }, { MODULES }, { TokenService }] = await Promise.all([
+    const [{ openDatabase, migrateToLatest, clusterMigrations }, { MODULES }, { TokenService }] = await Promise.all([
       import('../storage/index.ts'),
       import('../app/modules.ts'),
       import('../auth/index.ts'),
@@ -89,7 +89,8 @@ function registerTokenCommands(program: Command, context: CliContext): void {
     const config = configFromEnv();
     const database = openDatabase(config.databaseUrl);
     try {
-      await migrateToLatest(database, MODULES.flatMap((m) => (m.migrations ? [m.migrations] : [])));
+      // The same migrations the server runs (cluster tables included), or a database it made looks corrupted.
+      await migrateToLatest(database, [clusterMigrations, ...MODULES.flatMap((m) => (m.migrations ? [m.migrations] : []))]);
       return await local(new TokenService(database));
     } finally {
       await database.close();

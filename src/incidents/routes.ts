@@ -37,13 +37,15 @@ function withEtag(reply: FastifyReply, incident: Incident): Incident {
 
 export function incidentRoutes(app: HttpApp, ctx: AppContext): void {
   const incidents = ctx.services.incidents;
+  const people = ctx.services.people;
   const tags = ['incidents'];
 
   app.post(
     '/api/v1/incidents',
     { schema: { tags, summary: 'Open an incident', body: CreateIncidentSchema, response: { 201: IncidentSchema, ...errors } } },
     async (request, reply) => {
-      const incident = await incidents.create(request.body, actorOf(request));
+      const body = request.body.assignee === undefined ? request.body : { ...request.body, assignee: await people.resolveAssignee(request.body.assignee) };
+      const incident = await incidents.create(body, actorOf(request));
       void reply.status(201).header('location', `/api/v1/incidents/${incident.id}`);
       return withEtag(reply, incident);
     },
@@ -108,7 +110,10 @@ export function incidentRoutes(app: HttpApp, ctx: AppContext): void {
     },
     async (request, reply) => {
       const version = versionFromIfMatch(request.headers['if-match']);
-      return withEtag(reply, await incidents.update(request.params.id, request.body, version, actorOf(request)));
+      const assignee = request.body.assignee;
+      // Assignees are people: an account (by handle or e-mail, stored as the handle) or a team member.
+      const body = assignee === undefined || assignee === null ? request.body : { ...request.body, assignee: await people.resolveAssignee(assignee) };
+      return withEtag(reply, await incidents.update(request.params.id, body, version, actorOf(request)));
     },
   );
 

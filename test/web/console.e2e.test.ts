@@ -4,7 +4,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
 import { ALLOWED_TRANSITIONS } from '../../src/incidents/index.ts';
-import { buildConsoleOnce, launchChromium, screenshot, signIn as signInWith, SCREENSHOT_DIR, consumeExpectedErrors, watchConsole, type LaunchedBrowser } from './support.ts';
+import { buildConsoleOnce, launchChromium, openTokenSignIn, screenshot, signIn as signInWith, SCREENSHOT_DIR, consumeExpectedErrors, watchConsole, type LaunchedBrowser } from './support.ts';
 
 // The browser flow needs only one database; the HTTP behaviour is covered on both in console-server.test.ts.
 describe('web console in headless Chromium [sqlite]', () => {
@@ -42,14 +42,15 @@ describe('web console in headless Chromium [sqlite]', () => {
     await page.goto(server.url);
     await page.getByRole('heading', { name: /Firebreak/ }).waitFor();
     await shot('sign-in-1280');
+    await openTokenSignIn(page);
     await page.getByLabel('API token').fill('short');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in with token' }).click();
     await expect(page.locator('#token-error').textContent()).resolves.toContain('whole API token');
     await page.getByLabel('API token').fill('fbk_this_token_does_not_exist_000');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in with token' }).click();
     await expect(page.locator('#token-error').textContent()).resolves.toContain('invalid or revoked token');
     await page.getByLabel('API token').fill(ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in with token' }).click();
     await expect(page.getByTestId('role').textContent()).resolves.toBe('admin');
     await page.waitForURL(`${server.url}/incidents`);
     expect(page.url()).not.toContain(ADMIN_TOKEN);
@@ -302,7 +303,7 @@ describe('web console in headless Chromium [sqlite]', () => {
     // Whichever request meets the 401 first (the stream reconnecting, a panel refetching, or this click)
     // returns the page to sign-in, so the link may already be gone.
     await other.getByRole('link', { name: 'Dashboards' }).click({ timeout: 3000 }).catch(() => undefined);
-    await other.getByLabel('API token').waitFor();
+    await other.getByText('Use an API token instead').waitFor();
     await expect(other.locator('.notice').textContent()).resolves.toContain('invalid or revoked token');
     await expect(other.evaluate('sessionStorage.getItem("firebreak.token")')).resolves.toBe(null);
     await context.close();

@@ -91,8 +91,9 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** Signs in through the console's own form and waits until the role is shown. */
 export async function signIn(page: Page, serverUrl: string, token: string): Promise<void> {
   await page.goto(serverUrl);
+  await openTokenSignIn(page);
   await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in with token' }).click();
   await page.getByTestId('role').waitFor();
 }
 
@@ -122,4 +123,11 @@ export function consumeExpectedErrors(watch: { errors: string[] }, pattern: RegE
   watch.errors.length = 0;
   watch.errors.push(...kept);
   return before - kept.length;
+}
+
+/** The token form is the secondary way in, folded under the e-mail and password form. */
+export async function openTokenSignIn(page: Page): Promise<void> {
+  const summary = page.getByText('Use an API token instead');
+  await summary.waitFor();
+  if ((await page.locator('details.token-sign-in[open]').count()) === 0) await summary.click();
 }

@@ -12,7 +12,7 @@ import { formatAgo, formatDateTimeZone, formatDuration, humanise, secondsBetween
 import { Timeline } from '../components/Timeline.tsx';
 import { useEffect, useMemo } from 'preact/hooks';
 import { acknowledge, isActive } from '../incidents.ts';
-import type { Incident, TimelineEntry } from '../types.ts';
+import type { Incident, Person, TimelineEntry } from '../types.ts';
 
 export function IncidentPage({ params }: ScreenProps) {
   const id = params.id!;
@@ -333,7 +333,6 @@ function DetailsForm({ incident, onChanged }: { incident: Incident; onChanged: (
     setSaved(false);
     const nextErrors: FieldErrors = {};
     if (team && !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(team)) nextErrors.team = 'A team id: lower-case letters, digits, dot, dash or underscore.';
-    if (assignee.length > 200) nextErrors.assignee = 'At most 200 characters.';
     setErrors(nextErrors);
     setProblem(null);
     if (Object.keys(nextErrors).length) return;
@@ -366,7 +365,7 @@ function DetailsForm({ incident, onChanged }: { incident: Incident; onChanged: (
           </select>
         </Field>
         <Field id="detail-assignee" label="Assignee" error={errors.assignee}>
-          <input id="detail-assignee" value={assignee} onInput={(e) => setAssignee(e.currentTarget.value)} {...describedBy('detail-assignee', errors.assignee)} />
+          <AssigneePicker id="detail-assignee" value={assignee} onChange={setAssignee} error={errors.assignee} />
         </Field>
         <Field id="detail-team" label="Owner team" error={errors.team}>
           <input id="detail-team" value={team} onInput={(e) => setTeam(e.currentTarget.value)} {...describedBy('detail-team', errors.team)} />
@@ -435,5 +434,27 @@ function NoteForm({ incidentId, onAdded }: { incidentId: string; onAdded: (entry
         Add note
       </button>
     </form>
+  );
+}
+
+/**
+ * Assignees are people: accounts and team members from `GET /api/v1/people`. An assignee stored before
+ * people existed (free text) stays selectable, so saving other details does not drop it.
+ */
+function AssigneePicker({ id, value, onChange, error }: { id: string; value: string; onChange: (value: string) => void; error: string | undefined }) {
+  const people = useAsync((signal) => api.get<Person[]>('/api/v1/people', { signal }), []);
+  const list = people.state === 'ready' ? people.data : [];
+  const known = list.some((p) => p.handle === value);
+  return (
+    <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value)} disabled={people.state === 'loading'} {...describedBy(id, error)}>
+      <option value="">Unassigned</option>
+      {value && !known ? <option value={value}>{value}</option> : null}
+      {list.map((p) => (
+        <option key={p.handle} value={p.handle}>
+          {p.name === p.handle ? p.handle : `${p.name} (${p.handle})`}
+          {p.teams.length ? ` · ${p.teams.join(', ')}` : ''}
+        </option>
+      ))}
+    </select>
   );
 }
