@@ -31,10 +31,6 @@
  *    history of the last 1..contextOrder levels. The share of the current facts that no history
  *    predicted (decayed over a few points) scales the evidence between `contextGate` (a pattern seen
  *    before) and `contextBoost` (a new one), so recurring shapes alert less and new ones more.
- * 3c. Calibrated novelty, combined by max: a short EW mean of the step novelty is compared with its
- *    own long-run mean and spread (as HTM's anomaly likelihood treats raw scores); the z-score over
- *    `contextZRef` is a second, pattern-only evidence, so a sustained run of never-seen shapes alerts
- *    even when no single value is far from its baseline. (Off by default since 3d subsumes it.)
  * 3d. Distribution shift (in the spirit of Numenta's relativeEntropy detector, combined by max): the
  *    value is binned into 16 levels over the range seen so far; a short EW histogram (about 60 points)
  *    is compared with a long one (about 1,000 points) by relative entropy, and that divergence is a
@@ -108,8 +104,6 @@ export interface AnomalyDetectorConfig {
   contextBoost: number;
   /** Per-point decay of remembered novelty, so evidence that builds up over a few points still sees it. */
   contextMemory: number;
-  /** Calibrated novelty z-score (short mean against the long-run spread) that maps to evidence 1 (0 disables). */
-  contextZRef: number;
   /** Distribution shift: z-score of the short-vs-long histogram divergence that maps to evidence 1 (0 disables). */
   shiftZRef: number;
   /** Record: a value beyond the whole history's range by this fraction of the range scores 1 (0 disables). */
@@ -167,7 +161,6 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   contextGate: 0.75,
   contextBoost: 1.5,
   contextMemory: 0.8,
-  contextZRef: 0,
   shiftZRef: 2,
   shiftShortAlpha: 0.03,
   shiftLongAlpha: 0.002,
@@ -188,6 +181,13 @@ export type RejectReason = 'nan' | 'infinite' | 'negative' | 'absurd' | 'bad_tim
 
 export type Model = 'level' | 'daily' | 'weekly';
 
+/**
+ * The evidence channels, each a rule a detection can fire on: one point far from the baseline, a run of
+ * moderately odd points, a value beyond the recent extremes, a shift of the value distribution, a value
+ * beyond the whole history's range.
+ */
+export type DetectorRule = 'point' | 'short_window' | 'breakout' | 'distribution_shift' | 'record';
+
 export interface Detection {
   timestampMs: number;
   value: number;
@@ -202,6 +202,8 @@ export interface Detection {
   scale: number;
   /** Which forecaster supplied the baseline. */
   model: Model;
+  /** The evidence that gave the score: the rule a detection fired on. */
+  rule: DetectorRule;
   learning: boolean;
   /** Set when the input was rejected and ignored. */
   rejected?: RejectReason;
@@ -304,9 +306,6 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
 const NEVER = 1e9;
-const CTX_SHORT_ALPHA = 0.2;
-/** Standard deviation of an EW mean (weight a) of independent values, relative to theirs: sqrt(a / (2 - a)). */
-const CTX_SHORT_SD = Math.sqrt(CTX_SHORT_ALPHA / (2 - CTX_SHORT_ALPHA));
 const RARITY_BINS = 64;
 const RARITY_CHANNELS = 4;
 const RARITY_POINT = 0;
@@ -351,7 +350,6 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   contextGate: [0, 1, 'real'],
   contextBoost: [0, 1e3, 'real'],
   contextMemory: [0, 1, 'real'],
-  contextZRef: [0, 1e6, 'real'],
   shiftZRef: [0, 1e6, 'real'],
   shiftShortAlpha: [Number.MIN_VALUE, 1, 'real'],
   shiftLongAlpha: [Number.MIN_VALUE, 1, 'real'],
@@ -363,13 +361,16 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   utcOffsetMinutes: [-24 * 60, 24 * 60, 'int'],
 };
 
+/** Fields of configurations saved by earlier versions whose rule is gone: accepted from stored states, ignored. */
+const RETIRED_FIELDS = new Set(['contextZRef']);
+
 /** Merges a partial config over the defaults and validates it (AppError `validation_failed`). */
 export function resolveDetectorConfig(partial: Partial<AnomalyDetectorConfig> = {}, fieldPrefix = ''): AnomalyDetectorConfig {
   if (partial === null || typeof partial !== 'object') throw validationError(fieldPrefix || '(root)', 'must be an object');
   const config: AnomalyDetectorConfig = { ...DEFAULT_DETECTOR_CONFIG };
   for (const [key, value] of Object.entries(partial)) {
     const field = fieldPrefix ? `${fieldPrefix}.${key}` : key;
-    if (value === undefined) continue;
+    if (value === undefined || RETIRED_FIELDS.has(key)) continue;
     if (key === 'allowNegative' || key === 'alertOnDrops') {
       if (typeof value !== 'boolean') throw validationError(field, 'must be a boolean');
       config[key] = value;
@@ -425,10 +426,6 @@ class Detector implements AnomalyDetector {
   private recordRun = 0;
   private recordHi = 0;
   private recordLo = 0;
-  /** Calibrated novelty: short EW mean of the step novelty, and its long-run mean and variance. */
-  private ctxShort = 0;
-  private ctxMean = 0;
-  private ctxVar = 0;
   /** Hashed (history → bit-facts seen next) table; each slot is a mask of 2 × contextBits facts. */
   private readonly ctxTable: Uint8Array;
   /** Short and long EW histograms of the value over the context range, for the distribution shift. */
@@ -490,6 +487,7 @@ class Detector implements AnomalyDetector {
       threshold: this.config.threshold,
       scale: this.levelScale,
       model: 'level',
+      rule: 'point',
       learning: this.n < this.config.learningPoints,
       rejected: reason,
       recent: EMPTY,
@@ -577,15 +575,19 @@ class Detector implements AnomalyDetector {
     // evidence), then the channels are combined by max.
     const pointE = Math.max(pointZ / c.pointRef, 0);
     const shortE = Math.max(shortZ / c.shortRef, 0);
-    let evidence: number;
-    if (c.rarityRef > 0) {
-      evidence = Math.max(
-        this.rarityCap(RARITY_POINT, pointE, learning, c.pointRarityRef),
-        this.rarityCap(RARITY_SHORT, shortE, learning, c.rarityRef),
-        this.rarityCap(RARITY_BREAKOUT, breakout, learning, c.rarityRef),
-      );
-    } else {
-      evidence = Math.max(pointE, shortE, breakout);
+    const rare = c.rarityRef > 0;
+    const pointC = rare ? this.rarityCap(RARITY_POINT, pointE, learning, c.pointRarityRef) : pointE;
+    const shortC = rare ? this.rarityCap(RARITY_SHORT, shortE, learning, c.rarityRef) : shortE;
+    const breakoutC = rare ? this.rarityCap(RARITY_BREAKOUT, breakout, learning, c.rarityRef) : breakout;
+    let evidence = pointC;
+    let rule: DetectorRule = 'point';
+    if (shortC > evidence) {
+      evidence = shortC;
+      rule = 'short_window';
+    }
+    if (breakoutC > evidence) {
+      evidence = breakoutC;
+      rule = 'breakout';
     }
     // Record: values beyond the whole history's range by `recordTolerance` of it (numenta's spatial
     // anomaly rule), only once the series spans two days, so a daily peak seen for the first time is not
@@ -613,22 +615,15 @@ class Detector implements AnomalyDetector {
     const stepNovelty = this.contextStep(value);
     const novelty = (this.ctxNovelty = Math.max(stepNovelty, this.ctxNovelty * c.contextMemory));
     evidence *= c.contextGate + (c.contextBoost - c.contextGate) * novelty;
-    if (c.contextZRef > 0) {
-      // Calibrated novelty, a second detector combined by max: the short mean of the step novelty as a
-      // z-score against its own long-run mean and spread (as HTM's anomaly likelihood treats raw scores).
-      this.ctxShort += CTX_SHORT_ALPHA * (stepNovelty - this.ctxShort);
-      const nz = (this.ctxShort - this.ctxMean) / ((Math.sqrt(this.ctxVar) + 0.02) * CTX_SHORT_SD);
-      if (nz / c.contextZRef > evidence) evidence = nz / c.contextZRef;
-      const na = Math.max(c.longAlpha, 1 / (this.n + 1));
-      const d = stepNovelty - this.ctxMean;
-      this.ctxMean += na * d;
-      this.ctxVar = (1 - na) * (this.ctxVar + na * d * d);
-    }
     if (c.shiftZRef > 0) {
       const z = Math.max(this.shiftStep(value), 0) / c.shiftZRef;
       const shiftE = c.rarityRef > 0 ? this.rarityCap(RARITY_SHIFT, z, learning, c.rarityRef) : z;
-      if (shiftE > evidence) evidence = shiftE;
+      if (shiftE > evidence) {
+        evidence = shiftE;
+        rule = 'distribution_shift';
+      }
     }
+    if (record) rule = 'record';
     if (c.rarityRef > 0) this.rarityAdvance();
     let score = record ? 1 : evidence / (1 + evidence);
 
@@ -695,6 +690,7 @@ class Detector implements AnomalyDetector {
       threshold: c.threshold,
       scale,
       model,
+      rule,
       learning,
       recent: anomalous ? this.recent() : EMPTY,
     };
@@ -920,9 +916,6 @@ class Detector implements AnomalyDetector {
       ctxHistory: this.ctxHistory,
       ctxLength: this.ctxLength,
       ctxNovelty: this.ctxNovelty,
-      ctxShort: this.ctxShort,
-      ctxMean: this.ctxMean,
-      ctxVar: this.ctxVar,
       ctxTable: Array.from(this.ctxTable),
       shiftShort: Array.from(this.shiftShort),
       shiftLong: Array.from(this.shiftLong),
@@ -981,9 +974,6 @@ class Detector implements AnomalyDetector {
       this.ctxHistory = s.ctxHistory ?? 0;
       this.ctxLength = s.ctxLength ?? 0;
       this.ctxNovelty = s.ctxNovelty ?? 0;
-      this.ctxShort = s.ctxShort ?? 0;
-      this.ctxMean = s.ctxMean ?? 0;
-      this.ctxVar = s.ctxVar ?? 0;
     } else {
       // A state from before the context model: start it from the current level.
       this.ctxLo = this.ctxHi = s.level;
