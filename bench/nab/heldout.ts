@@ -25,6 +25,7 @@ import { GRID, RADIUS_STEPS, curveOf, normalized, robustChoice, tune, type Curve
 import { PROFILE_NAMES, type ProfileName } from './scorer.ts';
 
 const K = 3;
+const gridIndex = (t: number) => Math.round((t - (GRID[0] as number)) / ((GRID[1] as number) - (GRID[0] as number)));
 const writeBench = !process.argv.includes('--no-write');
 const corpus = loadDataCorpus();
 const windows = loadWindows();
@@ -64,7 +65,7 @@ for (let fold = 0; fold < K; fold++) {
   const chosen = {} as Record<ProfileName, number>;
   const curves = {} as Record<ProfileName, Curve>;
   for (const p of PROFILE_NAMES) {
-    chosen[p] = robustChoice(curveOf(trainSeries, windows, profiles, p)).index;
+    chosen[p] = p === 'standard' ? gridIndex(result.threshold) : robustChoice(curveOf(trainSeries, windows, profiles, p)).index;
     curves[p] = curveOf(testSeries, windows, profiles, p);
   }
   console.log(
@@ -97,7 +98,7 @@ const own = DEFAULT_DETECTOR_CONFIG.threshold;
 const atOwn = scoreSeries(shipped, { profiles, windows, thresholds: { standard: own, reward_low_FP_rate: own, reward_low_FN_rate: own } });
 const optimised = scoreSeries(shipped, { profiles, windows });
 const shippedCurve = curveOf(shipped, windows, profiles, 'standard');
-const ownIndex = Math.round((own - (GRID[0] as number)) / ((GRID[1] as number) - (GRID[0] as number)));
+const ownIndex = gridIndex(own);
 let inSampleRobust = Number.POSITIVE_INFINITY;
 for (let d = -RADIUS_STEPS; d <= RADIUS_STEPS; d++) {
   inSampleRobust = Math.min(inSampleRobust, normalized(shippedCurve.raw[ownIndex + d] as number, shippedCurve.nullRaw, shippedCurve.perfect));

@@ -4,7 +4,8 @@
  *   1. a seeded random sample of the grid in `DETECTOR_TUNING_SPACE` (src/llm/detect/space.ts);
  *   2. coordinate descent from the best sample, one parameter at a time over its candidates, until a
  *      pass changes nothing;
- *   3. the threshold, chosen on the same files for every candidate.
+ *   3. the threshold, chosen on the same files for every candidate; the detector then runs at the
+ *      chosen threshold (its cooldown starts there), and the choice is repeated until it is stable.
  * A configuration is judged by its robust standard score: the threshold is the one whose worst
  * standard score within ±ROBUST_RADIUS is highest, and that worst score is the objective. A peak that
  * falls away a little to either side loses to a plateau, because a threshold chosen on some files only
@@ -20,6 +21,8 @@ export const ROBUST_RADIUS = 0.03;
 /** Threshold grid the robust choice is made on. */
 const GRID_STEP = 0.0025;
 const SAMPLES = 24;
+/** The detector threshold the search starts at (then the chosen one). */
+const START_THRESHOLD = 0.6;
 
 export interface Curve {
   /** Raw score at each grid threshold (detections at score ≥ threshold). */
@@ -106,11 +109,14 @@ export function tune(
 ): TuningResult {
   const names = Object.keys(DETECTOR_TUNING_SPACE) as TunableParameter[];
   const seen = new Map<string, { robust: number; score: number; threshold: number }>();
+  // The detector's own threshold starts its cooldown, so it shapes the scores: the search runs at a
+  // neutral one, then the chosen threshold is fed back until the choice is stable.
+  let internal = START_THRESHOLD;
   const evaluate = (config: Partial<AnomalyDetectorConfig>) => {
-    const key = JSON.stringify(names.map((n) => config[n]));
+    const key = JSON.stringify([internal, ...names.map((n) => config[n])]);
     let r = seen.get(key);
     if (!r) {
-      const curve = curveOf(detectCorpus(files, config), windows, profiles, 'standard');
+      const curve = curveOf(detectCorpus(files, { ...config, threshold: internal }), windows, profiles, 'standard');
       const choice = robustChoice(curve);
       r = { robust: choice.robust, score: choice.score, threshold: choice.threshold };
       seen.set(key, r);
@@ -151,5 +157,18 @@ export function tune(
     options.log?.(`  pass ${pass + 1} robust=${best.robust.toFixed(2)} score=${best.score.toFixed(2)} ${JSON.stringify(bestConfig)}`);
     if (!changed) break;
   }
-  return { config: bestConfig, threshold: best.threshold, robust: best.robust, score: best.score, evaluations: seen.size };
+  for (let round = 0; round < 4 && best.threshold !== internal; round++) {
+    internal = best.threshold;
+    best = evaluate(bestConfig);
+    options.log?.(`  detector threshold ${internal.toFixed(4)}: robust=${best.robust.toFixed(2)} score=${best.score.toFixed(2)} at ${best.threshold.toFixed(4)}`);
+  }
+  // The stream the choice is judged on is the one the detector produces at the chosen threshold.
+  if (best.threshold !== internal) {
+    const curve = curveOf(detectCorpus(files, { ...bestConfig, threshold: internal }), windows, profiles, 'standard');
+    const g = Math.round((internal - (GRID[0] as number)) / GRID_STEP);
+    let worst = Number.POSITIVE_INFINITY;
+    for (let d = -RADIUS_STEPS; d <= RADIUS_STEPS; d++) worst = Math.min(worst, curve.raw[g + d] as number);
+    best = { threshold: internal, robust: normalized(worst, curve.nullRaw, curve.perfect), score: normalized(curve.raw[g] as number, curve.nullRaw, curve.perfect) };
+  }
+  return { config: { ...bestConfig, threshold: internal }, threshold: internal, robust: best.robust, score: best.score, evaluations: seen.size };
 }

@@ -1,59 +1,35 @@
 /**
- * Streaming anomaly detector for LLM signals without an SLO (cost, tokens, TTFT, safety-flag rate).
+ * Streaming anomaly detector for one numeric series (LLM cost, tokens/s, TTFT p95, safety-flag rate;
+ * every NAB file). Pure and synchronous: `update(timestampMs, value)` once per point, O(1) time and
+ * a fixed amount of memory per series. The configuration it ships with is `DEFAULT_DETECTOR_CONFIG`;
+ * which fields are tuned, and over what values, is `DETECTOR_TUNING_SPACE` (space.ts).
  *
- * Pure and synchronous: one `update(timestampMs, value)` per point, O(1) time and a fixed amount of
- * memory per series (three small models, a few histograms, a fixed-size context table, a few counters,
- * a bounded ring of recent points).
- *
- * Design
- * 1. Three forecasters run side by side: a fast EWMA level, an hour-of-day profile (24 buckets) and an
- *    hour-of-week profile (168 buckets). Each keeps an EW mean absolute error; the expected value
- *    (`baseline`) comes from the one that has lately been most accurate, and a seasonal profile may
- *    only be chosen after it has seen two whole periods.
- * 2. The surprise of a point is its distance from the baseline in units of the chosen model's robust
- *    scale (EW mean absolute deviation, floored so that flat series do not divide by zero).
- * 3. Short vs long: an EW short-window mean of the surprise is compared with the long-run mean and
- *    spread of the surprise, so a run of moderately odd points (a noisier or shifted regime) scores as
- *    well as a single spike. Both are z-scores of log-surprise against its own long-run mean and
- *    spread, so heavy-tailed series calibrate themselves. A third piece of evidence is a range
- *    breakout (a value beyond the slowly relaxing remembered extremes). The largest evidence,
- *    squashed into [0, 1), is the anomaly score.
- * 3a. Rarity, per channel (the spirit of HTM's anomaly likelihood, applied to each evidence channel
- *    before they are combined by max): each channel's evidence — point, short window, breakout and
- *    distribution shift (3d) — is looked up in an EW histogram of that channel's own past evidence
- *    (64 bins of 1/8, counts decayed by `rarityAlpha`, fed from half the learning period on) and capped
- *    at -log10(tail probability) / `rarityRef` (`pointRarityRef` for the single-point channel, which
- *    must be rarer). A series whose one-point spikes are routine has to spike harder than it usually
- *    does, without that making its rare sustained shifts look routine too (one histogram shared by the
- *    channels did: NAB standard 66.91 → 67.56, reward-low-FP 58.75 → 60.73 when it was split).
- * 3b. Context (in the style of CAD-OSE): the value is quantised into 2^contextBits levels over the
- *    range seen so far; a fixed-size hashed table remembers which level bit-facts have followed each
- *    history of the last 1..contextOrder levels. The share of the current facts that no history
- *    predicted (decayed over a few points) scales the evidence between `contextGate` (a pattern seen
- *    before) and `contextBoost` (a new one), so recurring shapes alert less and new ones more.
- * 3d. Distribution shift (in the spirit of Numenta's relativeEntropy detector, combined by max): the
- *    value is binned into 16 levels over the range seen so far; a short EW histogram (about 60 points)
- *    is compared with a long one (about 1,000 points) by relative entropy, and that divergence is a
- *    z-score against its own long-run mean and spread. A regime change — a new level visited often, a
- *    usual level abandoned, values spread wider — alerts although no single point is extreme.
- * 3e. Record (numenta's "spatial anomaly" rule, made safe for noise): values beyond the whole
- *    history's range by `recordTolerance` of that range score 1, once the series spans two days (so a
- *    daily peak seen for the first time is not a record), but it takes `recordPoints` (2) such points
- *    in a row, judged against the range before the first of them, or one point beyond it by
- *    `recordSpikeScales` (6) scales more; a run makes one record. Plain noise keeps setting lone
- *    records just past its extremes (numenta's one-point rule adds 0.45 to 1 page per series in ten
- *    days of noise or a week of simulated TTFT p95 or cost, `bench/nab/noise-pages.ts`); this rule adds
- *    none there, and is worth about 3 NAB points (67.04 → 70.13; the one-point rule scores 70.73), so
- *    the LLM service runs it as benchmarked. With it, the single-point channel's rarity reference
- *    `pointRarityRef` went from 1.8 to 2.25 (flat from 2 to 2.8: 70.08 to 70.13).
- * 4. Poisoning: every model update is winsorised (residuals clipped at `winsorK` scales), so an
- *    anomalous value moves a baseline by a bounded amount; a genuine level shift is still absorbed,
- *    geometrically, as the clipped residuals widen the scale. NaN, infinite, negative (unless
- *    allowed) and absurd values are counted and ignored without touching the state.
- * 5. No alerts while learning; after an alert the score is damped for `cooldownPoints` points, but
- *    for no longer than `cooldownMaxMinutes`, so one incident pages once and a sparse series (hourly
- *    points) is not silenced for days (scores during the cooldown are multiplied by
- *    `cooldownDamping`, 0 by default).
+ * Per point:
+ * 1. Baseline. Three forecasters run side by side: an EWMA level, an hour-of-day and an hour-of-week
+ *    profile, each with an EW mean absolute error; the one lately most accurate gives the baseline and
+ *    its scale (a seasonal one only after two whole periods).
+ * 2. Evidence, one number per rule, each ≥ 0 where 1 means "clearly odd":
+ *    - point: the log-surprise |value − baseline| / scale, as a z-score against its own long-run
+ *      distribution (so heavy-tailed series calibrate themselves);
+ *    - short_window: the same for a short EW mean of the surprise (a run of moderately odd points);
+ *    - breakout: how far the value is beyond the slowly relaxing recent extremes;
+ *    - distribution_shift: relative entropy of a short value histogram against a long one, as a
+ *      z-score against its own history (a new regime with no single extreme point).
+ * 3. Rarity. Each rule's evidence is capped by how rare that much of it has been in this series
+ *    (-log10 of its tail share in an EW histogram of the rule's past evidence): a series whose spikes
+ *    are routine must spike harder. The single-point rule must be rarer (`pointRarityRef`).
+ * 4. Context. The largest capped evidence is scaled between `contextGate` and `contextBoost` by how
+ *    novel the recent shape is (a hashed table of which quantised level followed which short history):
+ *    recurring shapes alert less, new ones more.
+ * 5. Record: values beyond the whole history's range by `recordTolerance` of it, after two days, two
+ *    points in a row (or one beyond by `recordSpikeScales` scales more), score 1. The two-point
+ *    condition is why noise, whose lone extremes keep growing, does not page.
+ * 6. Score = evidence / (1 + evidence); anomalous at ≥ `threshold`. Nothing fires while learning;
+ *    after an alert the score is damped for `cooldownPoints` points (at most `cooldownMaxMinutes`, so an
+ *    hourly series is not silenced for days), so one incident pages once.
+ * Every model update is winsorised (residuals clipped at `winsorK` scales), so an anomaly moves a
+ * baseline by a bounded amount; NaN, infinite, negative (unless allowed) and absurd values are counted
+ * and ignored. Each rule stays because removing it costs more than one NAB point (BENCHMARKS.md).
  */
 import { AppError, validationError } from '../../shared/errors.ts';
 
@@ -137,9 +113,14 @@ export interface AnomalyDetectorConfig {
   utcOffsetMinutes: number;
 }
 
+/**
+ * The one configuration: the service runs it on every LLM signal and every benchmark scores it. The
+ * tuned fields (`DETECTOR_TUNING_SPACE`) and the threshold are what `bench/nab/tune.ts --procedure`
+ * chose over the whole NAB corpus; the rest are structural constants of the algorithm.
+ */
 export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.freeze({
-  learningPoints: 300,
-  threshold: 0.59,
+  learningPoints: 200,
+  threshold: 0.5725,
   levelAlpha: 0.1,
   scaleAlpha: 0.02,
   seasonAlpha: 0.05,
@@ -148,25 +129,25 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   longAlpha: 0.0005,
   winsorK: 6,
   minRelativeScale: 0.001,
-  pointRef: 3.5,
+  pointRef: 5,
   shortRef: 4,
   breakoutRef: 0.2,
   extremeDecay: 0.0005,
-  rarityRef: 1.15,
-  pointRarityRef: 2.25,
+  rarityRef: 0.8,
+  pointRarityRef: 1.6,
   rarityAlpha: 0.001,
   contextBits: 3,
   contextOrder: 6,
   contextTableBits: 13,
-  contextGate: 0.75,
-  contextBoost: 1.5,
+  contextGate: 0.5,
+  contextBoost: 2,
   contextMemory: 0.8,
-  shiftZRef: 2,
+  shiftZRef: 3,
   shiftShortAlpha: 0.03,
   shiftLongAlpha: 0.002,
-  recordTolerance: 0.02,
+  recordTolerance: 0.01,
   recordPoints: 2,
-  recordSpikeScales: 6,
+  recordSpikeScales: 3,
   cooldownPoints: 200,
   cooldownMaxMinutes: 48 * 60,
   cooldownDamping: 0,
