@@ -931,7 +931,7 @@ export class RecoveryService {
   private async planRow(incidentId: string, db: RecoveryExecutor = this.db): Promise<PlanRow> {
     const row = await db.selectFrom('recovery_plans').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
     if (!row) {
-      await this.deps.incidents.get(incidentId);
+      await this.deps.incidents.get(incidentId, viewAs<IncidentTables>(db));
       throw new AppError('not_found', `incident ${incidentId} has no recovery plan; create one with POST /api/v1/incidents/${incidentId}/recovery`);
     }
     return row;
