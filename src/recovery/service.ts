@@ -151,6 +151,9 @@ export class RecoveryService {
   // ---- plans -----------------------------------------------------------------------------------
 
   async createPlan(incidentId: string, input: CreatePlanInput, actor: string): Promise<PlanView> {
+    input.criteria?.forEach((criterion, i) => {
+      if ('check' in criterion && criterion.check) this.deps.checks.assertReachable(criterion.check, `criteria[${i}].check`);
+    });
     const incident = await this.deps.incidents.get(incidentId);
     if (!isActiveStatus(incident.status)) {
       throw new AppError('conflict', `incident ${incidentId} is ${incident.status}; reopen it before planning a recovery`);
@@ -713,6 +716,7 @@ export class RecoveryService {
     }
     if (input.measure_with_prometheus) {
       const measure = input.measure_with_prometheus;
+      if (measure.url) this.deps.checks.assertReachable({ kind: 'prometheus', query: measure.query, op: '>=', threshold: 0, url: measure.url }, 'measure_with_prometheus');
       const result = await this.deps.checks.evaluate({
         kind: 'prometheus',
         query: measure.query,
