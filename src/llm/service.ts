@@ -2,7 +2,18 @@ import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.ts';
 import type { AlertSink, InternalAlert } from '../shared/alert-sink.ts';
 import type { Database } from '../storage/index.ts';
-import { DEFAULT_DETECTOR_CONFIG, createAnomalyDetector, restoreAnomalyDetector, type AnomalyDetector, type AnomalyDetectorConfig } from './detect/index.ts';
+import {
+  DEFAULT_DETECTOR_CONFIG,
+  RATE_RULES,
+  RateDetector,
+  createAnomalyDetector,
+  restoreAnomalyDetector,
+  type AnomalyDetector,
+  type AnomalyDetectorConfig,
+  type Detection,
+  type RateRule,
+  type RateVerdict,
+} from './detect/index.ts';
 import {
   Bucket,
   availabilityBad,
@@ -68,8 +79,6 @@ export interface LlmTelemetryOptions {
   maxSeries: number;
   /** A detector point needs at least this many calls (closed buckets are combined until it has them). */
   minCallsPerPoint: number;
-  /** Buckets whose availability-bad ratio exceeds this are not fed to the detectors (an outage must not become the baseline). */
-  degradedErrorRatio: number;
   /** Consecutive points back inside the normal band before a detector alert resolves. */
   resolveAfterPoints: number;
   /**
@@ -87,25 +96,21 @@ export const DEFAULT_LLM_OPTIONS: LlmTelemetryOptions = {
   maxOpenBuckets: 20_000,
   maxSeries: 5_000,
   minCallsPerPoint: 20,
-  degradedErrorRatio: 0.1,
   resolveAfterPoints: 10,
   // Two: without it a lone noisy minute paged about once every two weeks per TTFT p95 series
   // (bench/nab/noise-pages.ts --service, against --service --confirm; replay seeds 9 and 12), and a real
   // regression costs one more point to page.
   confirmAfterPoints: 2,
-  // Every false page wakes someone: LLM signals are noisier than NAB's series (a point is a few dozen
-  // calls), so the runners ask for somewhat stronger evidence than the detector's NAB-tuned default (0.59)
-  // and learn for about half a day of points before they may fire. 0.65 was chosen with the context-gated
-  // detector and kept with the distribution-shift evidence: the replay test's diurnal traffic stays quiet
-  // and the 4x cost spike fires on seeds 1-6 and the fixed seed.
-  // The record rule runs as benchmarked (two points in a row beyond the whole history's range, or one far
-  // beyond it): lone records just past the extremes, which noisy signals such as TTFT p95 keep setting in
-  // their first days, no longer count, so it adds no pages on the replay's diurnal traffic or on noise.
-  detector: { threshold: 0.65, learningPoints: 720, alertOnDrops: false },
+  // The one detector configuration (src/llm/detect), the one the NAB benchmarks score. Drops are scored
+  // as NAB scores them; the service raises only rises (every watched signal hurts when it rises).
+  detector: {},
 };
 
-/** Detector settings that are the service's decisions about its signals, applied to stored states too. */
-const SERVICE_DECIDED_SETTINGS = ['alertOnDrops', 'recordTolerance', 'recordPoints', 'recordSpikeScales'] as const;
+/**
+ * Stored detector states keep the learned baselines but take the shipped configuration: a state saved
+ * under an earlier configuration (the service used to run its own threshold and learning period) runs
+ * the one that is benchmarked.
+ */
 
 export interface IngestOutcome {
   accepted: number;
@@ -134,6 +139,8 @@ interface PendingPoint {
   totals: Bucket;
   startMs: number;
   endMs: number;
+  /** A minute of it was an outage (an error-rate or latency rule firing): judged, never learned from. */
+  outage: boolean;
 }
 
 /** A detection waiting for the points after it to stay above the normal band before it raises an alert. */
@@ -144,7 +151,7 @@ interface UnconfirmedDetection {
 }
 
 interface DetectorAlertState extends Record<string, unknown> {
-  signal: DetectedSignal;
+  signal: DetectedSignal | RateRule;
   baseline: number;
   scale: number;
   normal_upper: number;
@@ -194,6 +201,10 @@ export class LlmTelemetryService {
   private readonly lastClosedStart = new Map<string, number>();
   private readonly pending = new Map<string, PendingPoint>();
   private readonly detectors = new Map<string, AnomalyDetector>();
+  /** Error-rate and latency rules per series (`key \u0001 rule`), on every series without configuration. */
+  private readonly rateDetectors = new Map<string, RateDetector>();
+  /** Minutes in a row an error-rate or latency rule has fired without an alert yet, by dedup key. */
+  private readonly rateRuns = new Map<string, number>();
   private readonly openAlerts = new Map<string, OpenAlertRow>();
   /** Detections not yet confirmed by the points after them, by dedup key (kept in memory only: a restart drops them). */
   private readonly unconfirmed = new Map<string, UnconfirmedDetection>();
@@ -209,7 +220,7 @@ export class LlmTelemetryService {
   private readonly acceptedListeners: ((calls: readonly LlmCall[]) => void)[] = [];
   private maintenance: Promise<void> = Promise.resolve();
   private lastEvaluationMs = Number.NEGATIVE_INFINITY;
-  readonly counts = { degradedPointsSkipped: 0, latePartialBuckets: 0, lateCalls: 0, unconfirmedDetections: 0, seriesMaintenanceFailures: 0 };
+  readonly counts = { outagePointsJudged: 0, latePartialBuckets: 0, lateCalls: 0, unconfirmedDetections: 0, seriesMaintenanceFailures: 0 };
   /** Per service, the integration service its telemetry last came through (SLO alerts of uncatalogued services go there). */
   private readonly viaByService = new Map<string, string>();
 
@@ -240,7 +251,8 @@ export class LlmTelemetryService {
     const nowMs = this.clock().getTime();
     for (const { seriesKey: key, signal, state } of await loadDetectorStates(this.db, new Date(nowMs - SERIES_IDLE_MS).toISOString())) {
       try {
-        this.detectors.set(`${key}\u0001${signal}`, this.restoreDetectorState(state));
+        if ((RATE_RULES as readonly string[]).includes(signal)) this.rateDetectors.set(`${key}\u0001${signal}`, RateDetector.restore(state));
+        else this.detectors.set(`${key}\u0001${signal}`, this.restoreDetectorState(state));
       } catch (error) {
         this.log.warn({ err: error, series: key, signal }, 'stored LLM detector state is unusable; relearning');
       }
@@ -479,7 +491,7 @@ export class LlmTelemetryService {
         this.db,
         [...touched].map((id) => {
           const [key, signal] = id.split('\u0001') as [string, string];
-          return { seriesKey: key, signal, state: this.detectors.get(id)!.toJSON() };
+          return { seriesKey: key, signal, state: (this.detectors.get(id) ?? this.rateDetectors.get(id))!.toJSON() };
         }),
         new Date(nowMs).toISOString(),
       );
@@ -500,16 +512,15 @@ export class LlmTelemetryService {
       return;
     }
     this.lastClosedStart.set(key, bucket.startMs);
-    if (bucket.requests > 0 && availabilityBad(bucket.errors) / bucket.requests > this.options.degradedErrorRatio) {
-      this.counts.degradedPointsSkipped++;
-      this.pending.delete(key);
-      return;
-    }
+    // Every minute is judged by the error-rate and latency rules first; a minute they flag is an outage,
+    // which the other detectors judge without learning from it.
+    const outage = await this.feedRateRules(bucket, key, touched);
     let point = this.pending.get(key);
     if (!point) {
-      point = { totals: new Bucket(bucket.series, bucket.startMs, bucket.seconds), startMs: bucket.startMs, endMs: bucket.startMs };
+      point = { totals: new Bucket(bucket.series, bucket.startMs, bucket.seconds), startMs: bucket.startMs, endMs: bucket.startMs, outage: false };
       this.pending.set(key, point);
     }
+    point.outage ||= outage;
     point.totals.merge(bucket);
     point.endMs = bucket.startMs + bucket.seconds * 1000;
     if (point.totals.requests < this.options.minCallsPerPoint) return;
@@ -530,11 +541,99 @@ export class LlmTelemetryService {
         detector = createAnomalyDetector(this.options.detector);
         this.detectors.set(id, detector);
       }
-      const detection = detector.update(point.endMs, value);
-      touched.add(id);
+      let judge = detector;
+      if (point.outage) {
+        // A copy judges the point and is dropped: the baselines never learn from an outage.
+        judge = restoreAnomalyDetector(JSON.parse(JSON.stringify(detector.toJSON())));
+        this.counts.outagePointsJudged++;
+      } else touched.add(id);
+      const detection = judge.update(point.endMs, value);
       if (detection.rejected) continue;
-      await this.onDetection(bucket.series, signal, point.endMs, detection, detector);
+      await this.onDetection(bucket.series, signal, point.endMs, detection, judge);
     }
+  }
+
+  /** Feeds one minute to the series' error-rate and latency rules and raises or resolves their alerts; true when either fires. */
+  private async feedRateRules(bucket: Bucket, key: string, touched: Set<string>): Promise<boolean> {
+    const atMs = bucket.startMs + bucket.seconds * 1000;
+    let outage = false;
+    for (const rule of RATE_RULES) {
+      const id = `${key}\u0001${rule}`;
+      let detector = this.rateDetectors.get(id);
+      if (!detector) {
+        const stored = await loadDetectorState(this.db, key, rule);
+        try {
+          detector = stored === undefined ? new RateDetector(rule) : RateDetector.restore(stored);
+        } catch (error) {
+          this.log.warn({ err: error, series: key, signal: rule }, 'stored LLM rate rule state is unusable; relearning');
+          detector = new RateDetector(rule);
+        }
+        this.rateDetectors.set(id, detector);
+      }
+      let verdict: RateVerdict;
+      if (rule === 'error_rate') verdict = detector.update(atMs, availabilityBad(bucket.errors), bucket.requests);
+      else {
+        const slow = detector.slowThresholdMs();
+        verdict = detector.update(atMs, slow === null ? 0 : bucket.latency.countAbove(slow), bucket.requests, bucket.latency.quantile(0.95));
+      }
+      touched.add(id);
+      outage ||= verdict.firing;
+      await this.onRateVerdict(bucket.series, verdict, atMs);
+    }
+    return outage;
+  }
+
+  private async onRateVerdict(series: SeriesId, verdict: RateVerdict, atMs: number): Promise<void> {
+    const dedupKey = detectorDedupKey(series, verdict.rule);
+    const open = this.openAlerts.get(dedupKey);
+    const at = new Date(atMs).toISOString();
+    const values = verdict.recent.map((m) => ({ at: new Date(m.atMs).toISOString(), bad: m.bad, calls: m.calls, value: m.calls > 0 ? m.bad / m.calls : null }));
+    if (open) {
+      const state = open.state as DetectorAlertState;
+      state.calm_points = verdict.firing ? 0 : state.calm_points + 1;
+      if (state.calm_points >= this.options.resolveAfterPoints) {
+        await this.resolve(open, at, { signal: verdict.rule, rule: verdict.rule, recovered_value: verdict.share, normal_upper: verdict.bandUpper, values, why: verdict.description });
+      } else await upsertOpenAlert(this.db, open, at);
+      return;
+    }
+    if (!verdict.firing) {
+      this.rateRuns.delete(dedupKey);
+      return;
+    }
+    // As with the other detectors, a page needs the rule to fire on `confirmAfterPoints` minutes in a row.
+    const run = (this.rateRuns.get(dedupKey) ?? 0) + 1;
+    if (run < this.options.confirmAfterPoints) {
+      this.rateRuns.set(dedupKey, run);
+      return;
+    }
+    this.rateRuns.delete(dedupKey);
+    const state: DetectorAlertState = { signal: verdict.rule, baseline: verdict.baselineShare, scale: 0, normal_upper: verdict.bandUpper, calm_points: 0 };
+    const title = verdict.rule === 'error_rate' ? 'Error rate' : `Calls slower than the usual p95 (${Math.round(verdict.slowerThanMs ?? 0)} ms)`;
+    const alert: InternalAlert = {
+      dedupKey,
+      service: series.service,
+      severity: 'critical',
+      summary: `${title} of ${series.service} (${series.provider} ${series.model}) is ${formatPercent(verdict.share)} over ${verdict.recent.length} min, baseline ${formatPercent(verdict.baselineShare)}`,
+      source: 'firebreak.detector',
+      labels: { signal: verdict.rule, provider: series.provider, model: series.model },
+      details: {
+        signal: verdict.rule,
+        series,
+        rule: verdict.rule,
+        why: verdict.description,
+        value: verdict.share,
+        values,
+        values_meaning: verdict.rule === 'error_rate' ? 'failed / all calls per minute, oldest first' : 'calls slower than the usual p95 / all calls per minute, oldest first',
+        baseline: verdict.baselineShare,
+        band: { lower: 0, upper: verdict.bandUpper },
+        band_meaning: 'shares the baseline explains for this many calls (beta-binomial, p > 1e-6)',
+        surprise: verdict.surprise,
+        slower_than_ms: verdict.slowerThanMs,
+        normal_upper: verdict.bandUpper,
+      },
+      at,
+    };
+    await this.raise(alert, { dedupKey, kind: 'detector', service: series.service, state, raisedAt: at });
   }
 
   /**
@@ -546,9 +645,8 @@ export class LlmTelemetryService {
   private restoreDetectorState(state: unknown): AnomalyDetector {
     if (state === null || typeof state !== 'object') return restoreAnomalyDetector(state);
     const stored = state as { config?: Record<string, unknown> };
-    const decided: Record<string, unknown> = {};
-    for (const key of SERVICE_DECIDED_SETTINGS) decided[key] = this.options.detector[key] ?? DEFAULT_DETECTOR_CONFIG[key];
-    return restoreAnomalyDetector({ ...stored, config: { ...stored.config, ...decided } });
+    const { allowNegative, recentPoints } = (stored.config ?? {}) as Partial<AnomalyDetectorConfig>;
+    return restoreAnomalyDetector({ ...stored, config: { ...DEFAULT_DETECTOR_CONFIG, ...this.options.detector, allowNegative, recentPoints } });
   }
 
   /** A series that comes back after being evicted gets its detector baselines back from the database. */
@@ -580,6 +678,10 @@ export class LlmTelemetryService {
         this.detectors.delete(`${key}\u0001${signal}`);
         this.unconfirmed.delete(detectorDedupKey(series, signal));
       }
+      for (const rule of RATE_RULES) {
+        this.rateDetectors.delete(`${key}\u0001${rule}`);
+        this.rateRuns.delete(detectorDedupKey(series, rule));
+      }
     }
   }
 
@@ -587,7 +689,7 @@ export class LlmTelemetryService {
     series: SeriesId,
     signal: DetectedSignal,
     atMs: number,
-    detection: ReturnType<AnomalyDetector['update']>,
+    detection: Detection,
     detector: AnomalyDetector,
   ): Promise<void> {
     const dedupKey = detectorDedupKey(series, signal);
@@ -628,7 +730,9 @@ export class LlmTelemetryService {
     // Every watched signal is harmful only when it rises: a drop in cost or tokens is not an incident
     // (a drop in traffic shows up in the availability SLO instead).
     if (!detection.anomalous || !(detection.value > detection.baseline)) return;
-    const normalUpper = detection.baseline + Math.max(3 * detection.scale, 0.1 * Math.abs(detection.baseline));
+    const halfBand = Math.max(3 * detection.scale, 0.1 * Math.abs(detection.baseline));
+    const normalUpper = detection.baseline + halfBand;
+    const normalLower = Math.max(0, detection.baseline - halfBand);
     const state: DetectorAlertState = { signal, baseline: detection.baseline, scale: detection.scale, normal_upper: normalUpper, calm_points: 0 };
     const alert: InternalAlert = {
       dedupKey,
@@ -640,9 +744,13 @@ export class LlmTelemetryService {
       details: {
         signal,
         series,
+        rule: detection.rule,
+        why: `${RULE_MEANINGS[detection.rule]}: ${formatNumber(detection.value)} against a baseline of ${formatNumber(detection.baseline)} (${detection.model} model), normal band ${formatNumber(normalLower)} to ${formatNumber(normalUpper)}; score ${detection.score.toFixed(2)} ≥ ${detection.threshold}`,
         value: detection.value,
         values: windowOf(detector),
         baseline: detection.baseline,
+        band: { lower: normalLower, upper: normalUpper },
+        band_meaning: 'baseline ± max(3 scales, 10% of the baseline); the alert resolves after 10 points below the upper edge',
         scale: detection.scale,
         score: detection.score,
         threshold: detection.threshold,
@@ -925,7 +1033,15 @@ const SIGNAL_TITLES: Record<DetectedSignal, string> = {
   safety_flag_rate: 'Safety-flag rate',
 };
 
-function detectorDedupKey(series: SeriesId, signal: DetectedSignal): string {
+const RULE_MEANINGS: Record<Detection['rule'], string> = {
+  point: 'one point far from the baseline',
+  short_window: 'a run of points unusually far from the baseline',
+  breakout: 'a value beyond the recent extremes',
+  distribution_shift: 'the recent values are distributed unlike the long run',
+  record: 'values beyond the whole history of the series',
+};
+
+function detectorDedupKey(series: SeriesId, signal: DetectedSignal | RateRule): string {
   return `llm-detector:${series.service}:${series.provider}:${series.model}:${signal}`;
 }
 
@@ -935,6 +1051,10 @@ function windowOf(detector: AnomalyDetector): { at: string; value: number }[] {
 
 function formatNumber(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(2) : value.toPrecision(3);
+}
+
+function formatPercent(share: number): string {
+  return `${(100 * share).toFixed(share < 0.1 ? 2 : 1)}%`;
 }
 
 function formatMinutes(minutes: number): string {
