@@ -15,6 +15,8 @@ export interface Config {
   prometheusUrl: string | undefined;
   /** Run background workers (escalations, plan executor, outbox) in this process. */
   workers: boolean;
+  /** How often the background worker looks for due jobs (FIREBREAK_WORKER_POLL_MS, default 200). */
+  workerPollMs?: number | undefined;
   /** Base URL people reach this server at, for links in notifications (FIREBREAK_PUBLIC_URL). */
   publicUrl?: string | undefined;
 }
@@ -35,5 +37,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     prometheusUrl: env.FIREBREAK_PROMETHEUS_URL || undefined,
     workers: env.FIREBREAK_WORKERS !== 'false',
     publicUrl: env.FIREBREAK_PUBLIC_URL || undefined,
+    workerPollMs: workerPollMsFromEnv(env),
   };
+}
+
+/** FIREBREAK_WORKER_POLL_MS (FIREBREAK_PLAN_POLL_MS, its name when only plans had a worker, is still read). */
+export function workerPollMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.FIREBREAK_WORKER_POLL_MS ?? env.FIREBREAK_PLAN_POLL_MS ?? 200);
+  return Number.isInteger(value) && value >= 10 ? value : 200;
 }

@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import client from 'prom-client';
 import { Type } from 'typebox';
-import { openDatabase, migrateToLatest, type Database } from '../storage/index.ts';
+import { openDatabase, migrateToLatest, jobMigrations, JobQueue, JobWorker, type Database } from '../storage/index.ts';
 import { DomainEvents } from '../shared/events.ts';
 import { TokenService } from '../auth/index.ts';
 import { CheckRunner } from '../checks/index.ts';
 import { ACTIVE_STATUSES, SEVERITIES, type IncidentTables } from '../incidents/index.ts';
 import { createHttpApp, type HttpApp } from '../http/app.ts';
 import type { AppContext, FirebreakModule, ModuleServices } from './context.ts';
-import type { Config } from './config.ts';
+import { workerPollMsFromEnv, type Config } from './config.ts';
 import { MODULES } from './modules.ts';
 
 export interface Firebreak {
@@ -37,23 +37,25 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   const database = options.database ??
     openDatabase(config.databaseUrl, { onIdleConnectionLost: (error) => log.warn({ err: error }, 'an idle database connection was lost; the next query opens a new one') });
   const modules = options.modules ?? MODULES;
-  const applied = await migrateToLatest(
-    database,
-    modules.flatMap((m) => (m.migrations ? [m.migrations] : [])),
-  );
+  const applied = await migrateToLatest(database, [jobMigrations, ...modules.flatMap((m) => (m.migrations ? [m.migrations] : []))]);
   if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
 
   const events = new DomainEvents();
   events.onListenerError(({ name, error }) => log.error({ err: error, event: name }, 'event listener failed'));
   const tokens = new TokenService(database, options.clock);
   const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion });
+  const clock = options.clock ?? (() => new Date());
+  const jobs = new JobQueue(database, clock);
+  const worker = new JobWorker(jobs, { pollMs: config.workerPollMs ?? workerPollMsFromEnv(), log: log.child({ component: 'worker' }) });
   const ctx: AppContext = {
     config,
     database,
     events,
-    clock: options.clock ?? (() => new Date()),
+    clock,
     log,
     metrics: metrics.registry,
+    jobs,
+    worker,
     services: { tokens, checks: new CheckRunner({ prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
   };
   for (const module of modules) await module.init?.(ctx);
@@ -85,6 +87,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
       const address = await app.listen({ port: config.port, host: config.host });
       if (config.workers) {
         for (const module of modules) await module.start?.(ctx);
+        await worker.start();
         started = true;
       }
       log.info({ address }, 'firebreak listening');
@@ -92,7 +95,10 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     },
     async close() {
       await app.close();
-      if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
+      if (started) {
+        await worker.stop();
+        for (const module of [...modules].reverse()) await module.stop?.(ctx);
+      }
       await database.close();
     },
   };

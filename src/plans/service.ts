@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database, type JobQueue } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
 import type { Incident, IncidentService, IncidentStatus, IncidentTables } from '../incidents/index.ts';
@@ -31,6 +31,7 @@ export interface PlanServiceDeps {
   events: DomainEvents;
   clock: () => Date;
   log: Logger;
+  jobs: JobQueue;
   /** Looked up at each use, so a notification capability that installs its own sender later is honoured. */
   sender: () => MessageSender;
 }
@@ -51,6 +52,7 @@ export class PlanService {
       events: deps.events,
       clock: deps.clock,
       log: deps.log,
+      jobs: deps.jobs,
       definition: (planId, seq, db) => this.definition(planId, seq, db),
     });
   }
