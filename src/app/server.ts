@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import client from 'prom-client';
 import { Type } from 'typebox';
-import { openDatabase, migrateToLatest, jobMigrations, JobQueue, JobWorker, type Database } from '../storage/index.ts';
+import { openDatabase, migrateToLatest, JobQueue, JobWorker, type Database } from '../storage/index.ts';
 import { DomainEvents } from '../shared/events.ts';
 import { TokenService } from '../auth/index.ts';
 import { CheckRunner } from '../checks/index.ts';
@@ -10,7 +10,7 @@ import { ACTIVE_STATUSES, SEVERITIES, type IncidentTables } from '../incidents/i
 import { createHttpApp, type HttpApp } from '../http/app.ts';
 import type { AppContext, FirebreakModule, ModuleServices } from './context.ts';
 import { workerPollMsFromEnv, type Config } from './config.ts';
-import { MODULES } from './modules.ts';
+import { MODULES, migrationSets } from './modules.ts';
 
 export interface Firebreak {
   app: HttpApp;
@@ -37,7 +37,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   const database = options.database ??
     openDatabase(config.databaseUrl, { onIdleConnectionLost: (error) => log.warn({ err: error }, 'an idle database connection was lost; the next query opens a new one') });
   const modules = options.modules ?? MODULES;
-  const applied = await migrateToLatest(database, [jobMigrations, ...modules.flatMap((m) => (m.migrations ? [m.migrations] : []))]);
+  const applied = await migrateToLatest(database, migrationSets(modules));
   if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
 
   const events = new DomainEvents();
