@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Database, JobQueue, JobWorker, MigrationSet } from '../storage/index.ts';
+import type { Cluster, Database, JobQueue, JobWorker, MigrationSet } from '../storage/index.ts';
 import type { DomainEvents } from '../shared/events.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { IncidentService } from '../incidents/index.ts';
@@ -8,6 +8,7 @@ import type { TokenService } from '../auth/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
 import type { HttpApp } from '../http/app.ts';
 import type { Config } from './config.ts';
+import type { EgressClient } from '../egress/index.ts';
 
 /** Services other capabilities may use. Capabilities add theirs by declaration merging. */
 export interface ModuleServices {
@@ -30,7 +31,11 @@ export interface AppContext {
   jobs: JobQueue;
   /** The server's one background loop; modules register job kinds and periodic tasks on it in `init`. It runs only when workers are enabled. */
   worker: JobWorker;
+  /** The other replicas on the same database: relayed changes and the live replica count (in-process on SQLite). */
+  cluster: Cluster;
   services: ModuleServices;
+  /** Every outbound request (webhooks, checks, Prometheus, plan http steps, SMTP) goes through this. */
+  egress: EgressClient;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { FirebreakModule } from './context.ts';
-import { jobMigrations, type MigrationSet } from '../storage/index.ts';
+import { clusterMigrations, jobMigrations, type MigrationSet } from '../storage/index.ts';
 import { CatalogService, catalogMigrations, catalogRoutes } from '../catalog/index.ts';
 import { IncidentService, incidentMigrations, incidentRoutes } from '../incidents/index.ts';
 import { tokenMigrations, tokenRoutes } from '../auth/index.ts';
@@ -30,7 +30,7 @@ const core: FirebreakModule = {
 /** Every capability, in dependency order: a module may use the services of those before it. */
 export const MODULES: readonly FirebreakModule[] = [core, ingestModule, llmModule, secretsModule, plansModule, rcaModule, recoveryModule, consoleModule, onCallModule, drillsModule];
 
-/** Every migration a database of these modules needs: the storage layer's own (jobs) and each module's. */
+/** Every migration a database of these modules needs: the storage layer's own (jobs, cluster) and each module's. */
 export function migrationSets(modules: readonly FirebreakModule[] = MODULES): MigrationSet[] {
-  return [jobMigrations, ...modules.flatMap((m) => (m.migrations ? [m.migrations] : []))];
+  return [jobMigrations, clusterMigrations, ...modules.flatMap((m) => (m.migrations ? [m.migrations] : []))];
 }

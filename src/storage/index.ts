@@ -1,6 +1,7 @@
 export {
   openDatabase,
   migrateToLatest,
+  pendingMigrations,
   makeAppendOnly,
   withAutoIncrementId,
   isUniqueViolation,
@@ -16,3 +17,5 @@ export { PreparedQuery, PreparedInsert, type PreparedValue } from './prepared.ts
 export { CommitBatcher, type BatchOutcome } from './commit-batcher.ts';
 export { GroupCommit, type GroupWork, type GroupCommitOptions } from './group-commit.ts';
 export { JobQueue, JobWorker, jobMigrations, backoffMs, type JobTables, type JobRow, type ClaimedJob, type JobExecutor, type JobHandler, type PeriodicTask } from './jobs.ts';
+export { createCluster, clusterMigrations, type Cluster, type ClusterTables } from './cluster.ts';
+export { isDatabaseUnavailable } from './unavailable.ts';
