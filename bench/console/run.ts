@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { openDatabase, migrateToLatest } from '../../src/storage/index.ts';
-import { MODULES } from '../../src/app/modules.ts';
+import { migrationSets } from '../../src/app/modules.ts';
 import { TokenService } from '../../src/auth/index.ts';
 import { INCIDENT_STATUSES, SEVERITIES, type IncidentTables } from '../../src/incidents/index.ts';
 import { ensureConsoleBuilt } from '../../web/build.ts';
@@ -42,7 +42,7 @@ type Scenario = 'history' | 'storm';
 
 async function seed(databaseUrl: string, scenario: Scenario): Promise<void> {
   const database = openDatabase(databaseUrl);
-  await migrateToLatest(database, MODULES.flatMap((m) => (m.migrations ? [m.migrations] : [])));
+  await migrateToLatest(database, migrationSets());
   const db = database.db.withTables<IncidentTables>();
   const now = Date.now();
   const perDay = Math.ceil(INCIDENTS / 100);

@@ -18,6 +18,8 @@ export interface Config {
   prometheusUrl: string | undefined;
   /** Run background workers (escalations, plan executor, outbox) in this process. */
   workers: boolean;
+  /** How often the background worker looks for due jobs (FIREBREAK_WORKER_POLL_MS, default 200). */
+  workerPollMs?: number | undefined;
   /** Base URL people reach this server at, for links in notifications (FIREBREAK_PUBLIC_URL). */
   publicUrl?: string | undefined;
   /** The OTLP span attribute read as the prompt version (FIREBREAK_PROMPT_VERSION_ATTRIBUTE, default gen_ai.prompt.version). */
@@ -113,6 +115,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     promptVersionAttribute: env.FIREBREAK_PROMPT_VERSION_ATTRIBUTE || undefined,
     sessionHours,
     oidc: oidcFromEnv(env),
+    workerPollMs: workerPollMsFromEnv(env),
     egressAllow: parseEgressList(env.FIREBREAK_EGRESS_ALLOW, 'FIREBREAK_EGRESS_ALLOW'),
     egressDeny: parseEgressList(env.FIREBREAK_EGRESS_DENY, 'FIREBREAK_EGRESS_DENY'),
     connectionLimits: Object.fromEntries(
@@ -126,4 +129,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     alertmanagerBodyLimitBytes: Math.round(numberFromEnv(env, 'FIREBREAK_ALERTMANAGER_BODY_LIMIT_MB', 16, (n) => n >= 1 && n <= 1024, 'a size in MiB between 1 and 1024') * 1024 * 1024),
     llmAllowedLatenessMs: numberFromEnv(env, 'FIREBREAK_LLM_ALLOWED_LATENESS_SECONDS', 300, (n) => n >= 0 && n <= 86_400, 'a number of seconds between 0 and 86400') * 1000,
   };
+}
+
+/** FIREBREAK_WORKER_POLL_MS (FIREBREAK_PLAN_POLL_MS, its name when only plans had a worker, is still read). */
+export function workerPollMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.FIREBREAK_WORKER_POLL_MS ?? env.FIREBREAK_PLAN_POLL_MS ?? 200);
+  return Number.isInteger(value) && value >= 10 ? value : 200;
 }

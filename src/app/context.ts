@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Cluster, Database, MigrationSet } from '../storage/index.ts';
+import type { Cluster, Database, JobQueue, JobWorker, MigrationSet } from '../storage/index.ts';
 import type { DomainEvents } from '../shared/events.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { IncidentService } from '../incidents/index.ts';
@@ -34,6 +34,10 @@ export interface AppContext {
   log: Logger;
   /** The registry served at /metrics; capabilities register their own metrics on it. */
   metrics: Registry;
+  /** Durable jobs (storage_jobs): schedule, claim with lease, complete exactly once. */
+  jobs: JobQueue;
+  /** The server's one background loop; modules register job kinds and periodic tasks on it in `init`. It runs only when workers are enabled. */
+  worker: JobWorker;
   /** The other replicas on the same database: relayed changes and the live replica count (in-process on SQLite). */
   cluster: Cluster;
   services: ModuleServices;

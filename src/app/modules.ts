@@ -1,4 +1,5 @@
 import type { FirebreakModule } from './context.ts';
+import { clusterMigrations, jobMigrations, type MigrationSet } from '../storage/index.ts';
 import { CatalogService, catalogMigrations, catalogRoutes } from '../catalog/index.ts';
 import { IncidentService, incidentMigrations, incidentRoutes } from '../incidents/index.ts';
 import { peopleMigrations, peopleRoutes, tokenMigrations, tokenRoutes } from '../auth/index.ts';
@@ -30,3 +31,8 @@ const core: FirebreakModule = {
 
 /** Every capability, in dependency order: a module may use the services of those before it. */
 export const MODULES: readonly FirebreakModule[] = [core, ingestModule, llmModule, secretsModule, plansModule, rcaModule, recoveryModule, changesModule, consoleModule, onCallModule, drillsModule];
+
+/** Every migration a database of these modules needs: the storage layer's own (jobs, cluster) and each module's. */
+export function migrationSets(modules: readonly FirebreakModule[] = MODULES): MigrationSet[] {
+  return [jobMigrations, clusterMigrations, ...modules.flatMap((m) => (m.migrations ? [m.migrations] : []))];
+}

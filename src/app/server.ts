@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import client from 'prom-client';
 import { Type } from 'typebox';
-import { openDatabase, migrateToLatest, pendingMigrations, createCluster, clusterMigrations, type Database, type MigrationSet } from '../storage/index.ts';
+import { openDatabase, migrateToLatest, pendingMigrations, createCluster, JobQueue, JobWorker, type Database, type MigrationSet } from '../storage/index.ts';
 import { DomainEvents } from '../shared/events.ts';
 import { Authenticator, OidcSignIn, PeopleService, SessionService, SignInService, TokenService, type SignInLimits } from '../auth/index.ts';
 import { CheckRunner } from '../checks/index.ts';
@@ -10,8 +10,8 @@ import { EgressClient, EgressPolicy } from '../egress/index.ts';
 import { ACTIVE_STATUSES, SEVERITIES, type IncidentTables } from '../incidents/index.ts';
 import { DEFAULT_CONNECTION_LIMITS, createHttpApp, type HttpApp } from '../http/app.ts';
 import type { AppContext, FirebreakModule, ModuleServices } from './context.ts';
-import type { Config } from './config.ts';
-import { MODULES } from './modules.ts';
+import { workerPollMsFromEnv, type Config } from './config.ts';
+import { MODULES, migrationSets } from './modules.ts';
 
 export interface Firebreak {
   app: HttpApp;
@@ -40,8 +40,8 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   const database = options.database ??
     openDatabase(config.databaseUrl, { onIdleConnectionLost: (error) => log.warn({ err: error }, 'an idle database connection was lost; the next query opens a new one') });
   const modules = options.modules ?? MODULES;
-  const migrationSets: MigrationSet[] = [clusterMigrations, ...modules.flatMap((m) => (m.migrations ? [m.migrations] : []))];
-  const applied = await migrateToLatest(database, migrationSets);
+  const sets = migrationSets(modules);
+  const applied = await migrateToLatest(database, sets);
   if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
 
   const events = new DomainEvents();
@@ -59,6 +59,8 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   const signIn = new SignInService(people, sessions, clock, metrics.registry, options.signInLimits);
   const oidc = config.oidc ? new OidcSignIn(config.oidc, database, people, sessions, clock) : undefined;
   const egress = new EgressClient(new EgressPolicy({ allow: config.egressAllow ?? [], deny: config.egressDeny ?? [] }));
+  const jobs = new JobQueue(database, clock);
+  const worker = new JobWorker(jobs, { pollMs: config.workerPollMs ?? workerPollMsFromEnv(), log: log.child({ component: 'worker' }) });
   const ctx: AppContext = {
     config,
     database,
@@ -66,6 +68,8 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     clock,
     log,
     metrics: metrics.registry,
+    jobs,
+    worker,
     cluster,
     services: {
       tokens,
@@ -80,7 +84,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   };
   for (const module of modules) await module.init?.(ctx);
 
-  registerOperationalRoutes(app, ctx, metrics.registry, migrationSets);
+  registerOperationalRoutes(app, ctx, metrics.registry, sets);
   for (const module of modules) await module.routes?.(app, ctx);
   await app.ready();
 
@@ -113,6 +117,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
       for (const module of modules) await module.listen?.(ctx);
       if (config.workers) {
         for (const module of modules) await module.start?.(ctx);
+        await worker.start();
         started = true;
       }
       log.info({ address }, 'firebreak listening');
@@ -121,7 +126,10 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     async close() {
       await app.close();
       for (const module of [...modules].reverse()) await module.unlisten?.(ctx);
-      if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
+      if (started) {
+        await worker.stop();
+        for (const module of [...modules].reverse()) await module.stop?.(ctx);
+      }
       if (clusterStarted) await cluster.stop();
       await database.close();
       await egress.close();

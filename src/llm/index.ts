@@ -53,7 +53,8 @@ const STAT_VALUES: Record<string, (s: StatsPoint) => number | null> = {
 };
 
 /** Per server: tests and embedders may run several in one process. */
-const maintenanceTimers = new WeakMap<object, NodeJS.Timeout>();
+/** Every this long the telemetry closes due buckets, evaluates burn rates and resolves alerts, with or without traffic. */
+const MAINTENANCE_INTERVAL_MS = 30_000;
 
 export const llmModule: FirebreakModule = {
   name: 'llm',
@@ -104,6 +105,9 @@ export const llmModule: FirebreakModule = {
     ctx.services.llmTelemetry = telemetry;
     const receiver = new OtlpReceiver(telemetry, integrationKeyVerifier(ctx.services.integrations), ctx.config.promptVersionAttribute);
     ctx.services.otlp = { receiver, grpc: null };
+    // Burn rates must fall (and alerts resolve) even when traffic stops entirely. The buckets are this
+    // process's memory, so every server runs its own maintenance: a periodic task, not a shared job.
+    ctx.worker.every('llm.maintenance', { intervalMs: MAINTENANCE_INTERVAL_MS, run: () => telemetry.maintain() });
     ctx.events.on('alert.resolved', ({ alert }) => telemetry.forgetResolved(alert.dedup_key));
     ctx.services.checks.register('llm_stat', async (spec) => {
       const stats = await telemetry.statOverWindow({ service: spec.service, provider: spec.provider, model: spec.model }, spec.window_minutes);
@@ -137,15 +141,7 @@ export const llmModule: FirebreakModule = {
     await ctx.services.otlp.grpc?.stop();
     ctx.services.otlp.grpc = null;
   },
-  start(ctx) {
-    // Burn rates must fall (and alerts resolve) even when traffic stops entirely.
-    const timer = setInterval(() => void ctx.services.llmTelemetry.maintain().catch(() => undefined), 30_000);
-    timer.unref();
-    maintenanceTimers.set(ctx, timer);
-  },
   async stop(ctx) {
-    clearInterval(maintenanceTimers.get(ctx));
-    maintenanceTimers.delete(ctx);
     await ctx.services.llmTelemetry.close();
   },
 };

@@ -6,7 +6,7 @@ import YAML from 'yaml';
 import { AppError, notFound } from '../shared/errors.ts';
 import { MAX_BODY_DEPTH, assertObjectBody, tooDeep, valueDepth } from '../shared/bodies.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database, type JobQueue } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
 import type { EgressClient } from '../egress/index.ts';
@@ -40,6 +40,7 @@ export interface PlanServiceDeps {
   events: DomainEvents;
   clock: () => Date;
   log: Logger;
+  jobs: JobQueue;
   /** Looked up at each use, so a notification capability that installs its own sender later is honoured. */
   sender: () => MessageSender;
 }
@@ -61,6 +62,7 @@ export class PlanService {
       events: deps.events,
       clock: deps.clock,
       log: deps.log,
+      jobs: deps.jobs,
       definition: (planId, seq, db) => this.definition(planId, seq, db),
       facts: (incident, db) => this.factsOf(incident, db),
     });

@@ -1,9 +1,9 @@
-import type { AppContext, FirebreakModule } from '../app/context.ts';
+import type { FirebreakModule } from '../app/context.ts';
 import { KnownUsers } from './owners.ts';
 import { RecoveryService } from './service.ts';
 import { PostmortemService } from './postmortem.ts';
 import { ReliabilityService } from './metrics-store.ts';
-import { RecoveryWorker } from './worker.ts';
+import { registerRecoveryJobs } from './worker.ts';
 import { recoveryMigrations } from './store.ts';
 import { recoveryRoutes } from './routes.ts';
 import { chosenBranch, collectEvidence } from '../rca/index.ts';
@@ -28,10 +28,6 @@ declare module '../app/context.ts' {
   }
 }
 
-/** How often the worker looks for passed deadlines; a breach is on the timeline within this long. */
-const WORKER_POLL_MS = 500;
-
-const workers = new WeakMap<AppContext, RecoveryWorker>();
 
 export const recoveryModule: FirebreakModule = {
   name: 'recovery',
@@ -91,15 +87,7 @@ export const recoveryModule: FirebreakModule = {
       return { id: String(created.id) };
     });
     ctx.services.reliability = new ReliabilityService(ctx.database, () => correlation.linkedPairs(), ctx.clock);
+    registerRecoveryJobs(ctx.worker, recovery, postmortems, ctx.log);
   },
   routes: recoveryRoutes,
-  start(ctx) {
-    const worker = new RecoveryWorker(ctx.services.recovery, ctx.services.postmortems, ctx.log, WORKER_POLL_MS);
-    workers.set(ctx, worker);
-    worker.start();
-  },
-  async stop(ctx) {
-    await workers.get(ctx)?.stop();
-    workers.delete(ctx);
-  },
 };
