@@ -11,14 +11,15 @@ import { CreateUserSchema, type CreateUserInput, type PeopleService, type User }
 /** Runs against FIREBREAK_DATABASE_URL directly (how the first admin account is made), or the API with --remote. */
 async function withPeople<T>(remote: boolean | undefined, context: CliContext, local: (people: PeopleService) => Promise<T>, viaApi: (client: ReturnType<CliContext['client']>) => Promise<T>): Promise<T> {
   if (remote) return viaApi(context.client());
-  const [{ openDatabase, migrateToLatest, clusterMigrations }, { MODULES }, { PeopleService }] = await Promise.all([
+  const [{ openDatabase, migrateToLatest }, { migrationSets }, { PeopleService }] = await Promise.all([
     import('../storage/index.ts'),
     import('../app/modules.ts'),
     import('./people.ts'),
   ]);
   const database = openDatabase(configFromEnv().databaseUrl);
   try {
-    await migrateToLatest(database, [clusterMigrations, ...MODULES.flatMap((m) => (m.migrations ? [m.migrations] : []))]);
+    // The same migrations the server runs (storage's own included), or a database it made looks corrupted.
+    await migrateToLatest(database, migrationSets());
     return await local(new PeopleService(database));
   } finally {
     await database.close();
