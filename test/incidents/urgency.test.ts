@@ -28,7 +28,9 @@ describeEachDatabase('active incidents by urgency, counts and bulk actions', (ki
     await server.api('POST', `/api/v1/incidents/${ids['low-acked']}/acknowledge`, {});
     await server.api('POST', `/api/v1/incidents/${ids['critical-acked']}/acknowledge`, {});
     await server.api('POST', `/api/v1/incidents/${ids['high-resolved']}/resolve`, { resolution: 'restarted' });
-    await server.api('PATCH', `/api/v1/incidents/${ids['medium-open']}`, { assignee: me, version: 1 });
+    // Assignees are people: a team member (or an account) by handle.
+    expect((await server.api('POST', '/api/v1/teams', { id: 'core', name: 'Core', members: [{ user: me }] })).status).toBe(201);
+    expect((await server.api('PATCH', `/api/v1/incidents/${ids['medium-open']}`, { assignee: me, version: 1 })).status).toBe(200);
   });
   afterAll(async () => server.close());
 
