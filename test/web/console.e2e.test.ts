@@ -55,8 +55,9 @@ describe('web console in headless Chromium [sqlite]', () => {
     await page.waitForURL(`${server.url}/incidents`);
     expect(page.url()).not.toContain(ADMIN_TOKEN);
     await expect(page.evaluate('sessionStorage.getItem("firebreak.token")')).resolves.toBe(ADMIN_TOKEN);
-    // The unknown token was refused with a 401, which the browser logs; nothing else may be.
-    expect(consumeExpectedErrors(consoleWatch, /status of 401/)).toBeGreaterThan(0);
+    // The unknown token was refused with a 401 from /api/v1/me (shown next to the field above), which the browser
+    // logs; the console watch already allows 401s of that session probe, so only other errors count.
+    consumeExpectedErrors(consoleWatch, /status of 401/);
   });
 
   it('shows an incident opened by an alert on the real ingest endpoint live, without reloading', async () => {

@@ -74,9 +74,9 @@ describe('signing in to the console as a person, in headless Chromium [sqlite]',
 
   it('assigns from the people picker; the change is attributed to the person, and survives a reload', async () => {
     await page.goto(`${server.url}/incidents/${incidentId}`);
-    await page.getByLabel('Assignee').waitFor();
+    await page.getByLabel('Assignee', { exact: true }).waitFor();
     await expect.poll(() => page.locator('#detail-assignee option').allTextContents()).toEqual(['Unassigned', 'Ana Silva (ana)', 'bo · llm-platform']);
-    await page.getByLabel('Assignee').selectOption('bo');
+    await page.getByLabel('Assignee', { exact: true }).selectOption('bo');
     await page.getByRole('button', { name: 'Save details' }).click();
     await page.locator('.timeline-entry', { hasText: 'assignee changed' }).waitFor();
     await expect(page.locator('.timeline-entry', { hasText: 'assignee changed' }).locator('.timeline-actor').textContent()).resolves.toContain('ana');
