@@ -1,14 +1,14 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ErrorObject } from 'ajv';
 import { Type } from 'typebox';
 import type { AppContext } from '../app/context.ts';
 import { actorOf, type HttpApp } from '../http/app.ts';
-import { ProblemResponseSchema, toAppError } from '../http/problem.ts';
+import { ProblemResponseSchema } from '../http/problem.ts';
+import { pagerDutyErrorHandler, pagerDutyReject } from '../http/pagerduty.ts';
 import { roleAllows } from '../auth/index.ts';
 import type { Integration } from '../ingest/index.ts';
 import { AppError } from '../shared/errors.ts';
-import { describeAjvError, parseWithSchema } from '../shared/validation.ts';
+import { parseWithSchema } from '../shared/validation.ts';
 import { GITHUB_RECORDED_STATES, draftFromArgoCd, draftFromGitHub, draftFromPagerDuty } from './domain.ts';
 import type { ChangeService } from './service.ts';
 import { verifyGitHubSignature } from './signature.ts';
@@ -43,35 +43,6 @@ function bearerOf(request: FastifyRequest): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
 }
 
-// PagerDuty's answers, so a sender's retry logic (retry 429 and 5xx, give up on 400) keeps working.
-function pagerDutyReject(reply: FastifyReply, status: number, errorList: string[], message = 'Event object is invalid'): FastifyReply {
-  return reply.status(status).type('application/json').send({ status: 'invalid event', message, errors: errorList });
-}
-
-function pagerDutyErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const validation = (error as FastifyError & { validation?: ErrorObject[] }).validation;
-  if (validation?.length) {
-    const { field, message } = describeAjvError(validation[0]!);
-    return pagerDutyReject(reply, 400, [`${field}: ${message}`]);
-  }
-  const appError = toAppError(error);
-  switch (appError.code) {
-    case 'rate_limited':
-      void reply.header('retry-after', String(appError.details.retry_after_seconds ?? 1));
-      return reply.status(429).type('application/json').send({ status: 'throttle event', message: 'Requests for this integration are arriving too quickly. Please retry later.' });
-    case 'payload_too_large':
-      return pagerDutyReject(reply, 413, [`the event exceeds ${MAX_EVENT_BYTES / 1024} KiB`], 'Event object is too large');
-    case 'validation_failed':
-    case 'malformed_input':
-    case 'unprocessable':
-    case 'unauthorized':
-      return pagerDutyReject(reply, 400, [appError.message]);
-    default:
-      request.log.error({ err: error }, 'change events request failed');
-      return reply.status(500).type('application/json').send({ status: 'error', message: 'internal error; retry later' });
-  }
-}
-
 const rawBodies = new WeakMap<FastifyRequest, Buffer>();
 
 export function changeRoutes(app: HttpApp, ctx: AppContext, changes: ChangeService): void {
@@ -92,7 +63,7 @@ export function changeRoutes(app: HttpApp, ctx: AppContext, changes: ChangeServi
     {
       config: { public: true },
       bodyLimit: MAX_EVENT_BYTES,
-      errorHandler: pagerDutyErrorHandler,
+      errorHandler: pagerDutyErrorHandler(MAX_EVENT_BYTES, 'change events'),
       schema: {
         tags,
         summary: 'PagerDuty Change Events API compatible: point any change-event sender at this URL',

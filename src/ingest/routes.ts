@@ -1,12 +1,11 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ErrorObject } from 'ajv';
 import type { HttpApp } from '../http/app.ts';
 import { actorOf } from '../http/app.ts';
-import { ProblemResponseSchema, toAppError } from '../http/problem.ts';
+import { ProblemResponseSchema } from '../http/problem.ts';
+import { pagerDutyErrorHandler, pagerDutyReject } from '../http/pagerduty.ts';
 import { requireObjectBody } from '../http/body.ts';
 import { AppError } from '../shared/errors.ts';
-import { describeAjvError } from '../shared/validation.ts';
 import { versionFromIfMatch } from '../shared/concurrency.ts';
 import type { AppContext } from '../app/context.ts';
 import { originOf, type IngestOutcome } from './alerts.ts';
@@ -63,33 +62,6 @@ function outcomeBody(outcome: IngestOutcome) {
 // PagerDuty's error bodies: this endpoint answers exactly as the Events API does, so senders'
 // retry logic (retry on 429 and 5xx, give up on 400) keeps working unchanged.
 
-function eventsV2Reject(reply: FastifyReply, status: number, errors: string[], message = 'Event object is invalid'): FastifyReply {
-  return reply.status(status).type('application/json').send({ status: 'invalid event', message, errors });
-}
-
-function eventsV2ErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const validation = (error as FastifyError & { validation?: ErrorObject[] }).validation;
-  if (validation?.length) {
-    const { field, message } = describeAjvError(validation[0]!);
-    return eventsV2Reject(reply, 400, [`${field}: ${message}`]);
-  }
-  const appError = toAppError(error);
-  switch (appError.code) {
-    case 'rate_limited':
-      void reply.header('retry-after', String(appError.details.retry_after_seconds ?? 1));
-      return reply.status(429).type('application/json').send({ status: 'throttle event', message: 'Requests for this integration are arriving too quickly. Please retry later.' });
-    case 'payload_too_large':
-      return eventsV2Reject(reply, 413, [`the event exceeds ${MAX_ALERT_PAYLOAD_BYTES / 1024} KiB`], 'Event object is too large');
-    case 'validation_failed':
-    case 'malformed_input':
-    case 'unprocessable':
-    case 'unauthorized':
-      return eventsV2Reject(reply, 400, [appError.message]);
-    default:
-      request.log.error({ err: error }, 'events API request failed');
-      return reply.status(500).type('application/json').send({ status: 'error', message: 'internal error; retry later' });
-  }
-}
 
 function requireTriggerFields(body: EventsV2Event): void {
   if (body.event_action === 'trigger' && !body.payload) throw new AppError('validation_failed', 'payload: is required to trigger', { field: 'payload' });
@@ -141,7 +113,7 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
     {
       config: routingKeyAuth,
       bodyLimit: MAX_ALERT_PAYLOAD_BYTES,
-      errorHandler: eventsV2ErrorHandler,
+      errorHandler: pagerDutyErrorHandler(MAX_ALERT_PAYLOAD_BYTES, 'events API'),
       preValidation: bodyMustBeObject,
       schema: {
         tags: ['alerts'],
@@ -154,7 +126,7 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
     async (request, reply) => {
       const body = request.body;
       const integration = await integrations.authenticate(body.routing_key);
-      if (!integration) return eventsV2Reject(reply, 400, ['Invalid routing key']);
+      if (!integration) return pagerDutyReject(reply, 400, ['Invalid routing key']);
       requireTriggerFields(body);
       integrations.checkRate(integration);
       const { routing_key: _secret, ...event } = body;
