@@ -1,14 +1,17 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
+import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.ts';
+import { redactForViewer, redactUrlCredentialsDeep, redactUrlCredentials } from '../shared/redact.ts';
 import { createAjv } from '../shared/validation.ts';
-import { roleAllows, type Principal, type Role, type TokenService } from '../auth/index.ts';
+import { CSRF_HEADER, SESSION_COOKIE, roleAllows, type Authenticator, type Principal, type Role } from '../auth/index.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { createHttpMetrics, type HttpMetrics } from './observability.ts';
 import { LazyRequestLogger } from './request-logger.ts';
+import { MAX_BODY_DEPTH, assertObjectBody, jsonTextDepth, tooDeep } from '../shared/bodies.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -19,6 +22,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal?: Principal;
+    /** Checks the request's credential again (long-lived streams end when a token is revoked or a session ends). */
+    reauthenticate?: () => Promise<Principal>;
   }
 }
 
@@ -26,20 +31,36 @@ export type HttpApp = FastifyInstance<Server, IncomingMessage, ServerResponse, F
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** Integrations may pass their routing key as `?key=`; it must never reach the logs. */
+/** Integrations may pass their routing key as `?key=`, and any URL may carry credentials; none reach the logs. */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:key|token)=)[^&]*/gi, '$1[REDACTED]');
+  return redactUrlCredentials(url);
 }
 
 export interface HttpAppOptions {
   log: Logger;
-  tokens: TokenService;
+  authenticator: Authenticator;
   version: string;
+  limits?: ConnectionLimits;
 }
+
+/**
+ * A client that opens connections and never finishes its request (slowloris) would otherwise hold them
+ * forever. Headers must arrive within `headersTimeoutMs` and the whole request within `requestTimeoutMs`
+ * (answers, including event streams, are not limited); beyond `maxConnections` new connections are dropped.
+ */
+export interface ConnectionLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+  /** How often Node looks for connections past those timeouts. */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, maxConnections: 1024, checkIntervalMs: 1000 };
 
 /** The principal of an authenticated request; routes that need one can rely on the auth hook having run. */
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new AppError('unauthorized', 'this endpoint needs a bearer token');
+  if (!request.principal) throw new AppError('unauthorized', 'this endpoint needs a bearer token or a signed-in session');
   return request.principal;
 }
 
@@ -48,7 +69,10 @@ export function actorOf(request: FastifyRequest): string {
 }
 
 export async function createHttpApp(options: HttpAppOptions): Promise<{ app: HttpApp; metrics: HttpMetrics }> {
+  const limits = options.limits ?? DEFAULT_CONNECTION_LIMITS;
   const app = Fastify({
+    http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs },
+    requestTimeout: limits.requestTimeoutMs,
     loggerInstance: options.log as unknown as FastifyBaseLogger,
     bodyLimit: MAX_BODY_BYTES,
     // Per-request logs at 2,000 req/s drown the useful ones; slow and failed requests are logged below.
@@ -59,6 +83,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.server.maxConnections = limits.maxConnections;
 
   // Bodies are validated strictly (no coercion, unknown fields rejected by the schemas); query strings
   // and path parameters arrive as text, so those are coerced to the declared types.
@@ -79,6 +105,23 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     return validateBody;
   });
 
+  // Bodies are depth-checked on their text before JSON.parse and the schema validator (both recursive)
+  // see them, and must be objects: no route takes a bare array, scalar or null.
+  const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    if (jsonTextDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) return done(tooDeep(), undefined);
+    parseJson(request, text, (error, value) => {
+      if (error) return done(error, undefined);
+      try {
+        done(null, assertObjectBody(value));
+      } catch (refused) {
+        done(refused as Error, undefined);
+      }
+    });
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error as Error);
     if (appError.code === 'internal') request.log.error({ err: error, url: redactUrl(request.url) }, 'request failed');
@@ -87,6 +130,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, request, new AppError('not_found', `no endpoint ${request.method} ${request.url.split('?')[0]}`)),
   );
+
+  // Reads never show credentials in URLs, and check results carry status and timing, not the bodies
+  // other servers answered, except to admins (a check could otherwise read any page the server reaches).
+  app.addHook('preSerialization', async (request, _reply, payload: unknown) => {
+    if (payload === null || typeof payload !== 'object') return payload;
+    return request.principal?.role === 'admin' ? redactUrlCredentialsDeep(payload) : redactForViewer(payload);
+  });
 
   const metrics = createHttpMetrics();
   app.addHook('onResponse', async (request, reply) => {
@@ -109,15 +159,21 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     done(null, payload);
   });
 
+  // Cookies are read only for the session; they are never signed here (the session secret is random and stored hashed).
+  await app.register(cookie);
+
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     if (config.public || request.routeOptions.url === undefined) return;
-    const header = request.headers.authorization;
-    const secret = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
-    request.principal = await options.tokens.authenticate(secret);
-    const required = config.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'responder');
+    const credential = options.authenticator.credentialOf(request.headers.authorization, request.cookies[SESSION_COOKIE]);
+    const reading = request.method === 'GET' || request.method === 'HEAD';
+    const csrfHeader = request.headers[CSRF_HEADER];
+    request.principal = await options.authenticator.authenticate(credential, { required: !reading, presented: typeof csrfHeader === 'string' ? csrfHeader : undefined });
+    request.reauthenticate = () => options.authenticator.authenticate(credential);
+    const required = config.role ?? (reading ? 'viewer' : 'responder');
     if (!roleAllows(request.principal.role, required)) {
-      throw new AppError('forbidden', `this needs the ${required} role; token ${request.principal.name} has ${request.principal.role}`);
+      const who = request.principal.kind === 'token' ? `token ${request.principal.name}` : request.principal.name;
+      throw new AppError('forbidden', `this needs the ${required} role; ${who} has ${request.principal.role}`);
     }
   });
 
@@ -129,8 +185,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
         version: options.version,
         description: 'Incident response for teams that run LLM services. Errors are application/problem+json.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: `from POST /api/v1/sessions; writes also need the ${CSRF_HEADER} header` },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
     },
   });
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
@@ -11,11 +11,17 @@ import {
   isActiveStatus,
   isReopening,
   isTransitionAllowed,
+  SEVERITIES,
   type IncidentStatus,
 } from './lifecycle.ts';
 import { formatIncidentId, incidentDay } from './ids.ts';
 import type {
+  BulkActionInput,
+  BulkResult,
   CreateIncidentInput,
+  IncidentCounts,
+  IncidentCountsQuery,
+  IncidentSort,
   Incident,
   ListIncidentsQuery,
   PatchIncidentInput,
@@ -244,34 +250,73 @@ export class IncidentService {
 
   async list(query: ListIncidentsQuery): Promise<{ items: Incident[]; next_cursor: string | null }> {
     const limit = query.limit ?? 50;
-    let q = this.db.selectFrom('incidents').selectAll();
-    if (query.status?.length) q = q.where('status', 'in', query.status);
+    const sort: IncidentSort = query.sort ?? (query.active ? 'urgency' : 'newest');
+    let q = filterIncidents(this.db.selectFrom('incidents').selectAll(), query);
     if (query.active !== undefined) {
       q = query.active ? q.where('status', 'in', [...ACTIVE_STATUSES]) : q.where('status', 'not in', [...ACTIVE_STATUSES]);
     }
-    if (query.severity?.length) q = q.where('severity', 'in', query.severity);
-    if (query.team) q = q.where('team', '=', query.team);
-    if (query.service) {
-      const service = query.service;
-      q = q.where('id', 'in', (eb) => eb.selectFrom('incident_services').select('incident_id').where('service', '=', service));
+    if (query.acknowledged !== undefined) q = q.where('acknowledged_at', query.acknowledged ? 'is not' : 'is', null);
+    if (query.assignee) q = q.where('assignee', '=', query.assignee);
+    if (sort === 'urgency') {
+      if (query.cursor) {
+        const [ackRank, severityRank, createdAt, id] = decodeUrgencyCursor(query.cursor);
+        q = q.where(sql<boolean>`(${ACK_RANK}, ${SEVERITY_RANK}, created_at, id) > (${ackRank}, ${severityRank}, ${createdAt}, ${id})`);
+      }
+      const rows = await q.orderBy(ACK_RANK).orderBy(SEVERITY_RANK).orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit + 1).execute();
+      const items = rows.slice(0, limit).map(incidentFromRow);
+      const last = items[items.length - 1];
+      return { items, next_cursor: rows.length > limit && last ? encodeUrgencyCursor(last) : null };
     }
-    if (query.q) {
-      const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      q = q.where((eb) =>
-        eb.or([
-          eb(sql`lower(title)`, 'like', sql`${pattern} escape '\\'`),
-          eb(sql`lower(id)`, 'like', sql`${pattern} escape '\\'`),
-        ]),
-      );
-    }
+    const direction = sort === 'oldest' ? 'asc' : 'desc';
     if (query.cursor) {
       const [createdAt, id] = decodeCursor(query.cursor);
-      q = q.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+      const beyond = direction === 'desc' ? '<' : '>';
+      q = q.where((eb) => eb.or([eb('created_at', beyond, createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', beyond, id)])]));
     }
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await q.orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1).execute();
     const items = rows.slice(0, limit).map(incidentFromRow);
     const last = items[items.length - 1];
     return { items, next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  /** How many incidents match the filters, split the way a responder's views split them. */
+  async counts(query: IncidentCountsQuery, me: string): Promise<IncidentCounts> {
+    const active = sql`status in (${sql.join([...ACTIVE_STATUSES])})`;
+    const mine = query.assignee ?? me;
+    const row = await filterIncidents(this.db.selectFrom('incidents'), query)
+      .select([
+        sql<number>`count(*)`.as('total'),
+        sql<number>`coalesce(sum(case when ${active} then 1 else 0 end), 0)`.as('active'),
+        sql<number>`coalesce(sum(case when ${active} and acknowledged_at is null then 1 else 0 end), 0)`.as('triggered'),
+        sql<number>`coalesce(sum(case when ${active} and assignee = ${mine} then 1 else 0 end), 0)`.as('mine'),
+      ])
+      .executeTakeFirstOrThrow();
+    const total = Number(row.total);
+    const activeCount = Number(row.active);
+    const triggered = Number(row.triggered);
+    return { total, active: activeCount, triggered, acknowledged: activeCount - triggered, mine: Number(row.mine), closed: total - activeCount };
+  }
+
+  /**
+   * Acknowledges or resolves several incidents, each in its own transaction: one that moved on since
+   * the list was drawn (already acknowledged, already resolved) is reported, and the others still go through.
+   */
+  async bulk(input: BulkActionInput, actor: string): Promise<BulkResult> {
+    if (input.action === 'resolve' && !input.resolution?.trim()) {
+      throw new AppError('validation_failed', 'resolution: say how these incidents were resolved', { field: 'resolution' });
+    }
+    const results: BulkResult['results'] = [];
+    for (const id of input.ids) {
+      try {
+        const incident =
+          input.action === 'acknowledge' ? await this.acknowledge(id, actor) : await this.resolve(id, { resolution: input.resolution!.trim() }, actor);
+        results.push({ id, ok: true, incident });
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        results.push({ id, ok: false, error: { code: error.code, detail: error.message } });
+      }
+    }
+    return { results };
   }
 
   async update(id: string, patch: PatchIncidentInput, expectedVersion: number | undefined, actor: string): Promise<Incident> {
@@ -506,6 +551,63 @@ function describe(value: unknown): string {
   if (value === null || value === undefined) return '(none)';
   const text = String(value);
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
+
+/** Unacknowledged first. */
+const ACK_RANK = sql<number>`(case when acknowledged_at is null then 0 else 1 end)`;
+/** Critical first, from the one list of severities. */
+const SEVERITY_RANK = sql<number>`(case severity ${sql.join(
+  [...SEVERITIES].reverse().map((severity, rank) => sql`when ${sql.lit(severity)} then ${sql.lit(rank)}`),
+  sql` `,
+)} else ${sql.lit(SEVERITIES.length)} end)`;
+
+function severityRank(severity: string): number {
+  const index = SEVERITIES.indexOf(severity as (typeof SEVERITIES)[number]);
+  return index < 0 ? SEVERITIES.length : SEVERITIES.length - 1 - index;
+}
+
+function encodeUrgencyCursor(incident: Incident): string {
+  return Buffer.from(JSON.stringify([incident.acknowledged_at ? 1 : 0, severityRank(incident.severity), incident.created_at, incident.id])).toString('base64url');
+}
+
+function decodeUrgencyCursor(cursor: string): [number, number, string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === 4 &&
+      Number.isInteger(value[0]) &&
+      Number.isInteger(value[1]) &&
+      typeof value[2] === 'string' &&
+      typeof value[3] === 'string'
+    ) {
+      return value as [number, number, string, string];
+    }
+  } catch {
+    // fall through to the validation error
+  }
+  throw new AppError('validation_failed', 'cursor: not a cursor returned by this API for sort=urgency', { field: 'cursor' });
+}
+
+/** The filters the list and its counts share. */
+function filterIncidents<O>(q: SelectQueryBuilder<IncidentTables, 'incidents', O>, query: IncidentCountsQuery): SelectQueryBuilder<IncidentTables, 'incidents', O> {
+  if (query.status?.length) q = q.where('status', 'in', query.status);
+  if (query.severity?.length) q = q.where('severity', 'in', query.severity);
+  if (query.team) q = q.where('team', '=', query.team);
+  if (query.service) {
+    const service = query.service;
+    q = q.where('id', 'in', (eb) => eb.selectFrom('incident_services').select('incident_id').where('service', '=', service));
+  }
+  if (query.q) {
+    const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where((eb) =>
+      eb.or([
+        eb(sql`lower(title)`, 'like', sql`${pattern} escape '\\'`),
+        eb(sql`lower(id)`, 'like', sql`${pattern} escape '\\'`),
+      ]),
+    );
+  }
+  return q;
 }
 
 function encodeCursor(createdAt: string, id: string): string {

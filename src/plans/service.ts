@@ -4,10 +4,12 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { AppError, notFound } from '../shared/errors.ts';
+import { MAX_BODY_DEPTH, assertObjectBody, tooDeep, valueDepth } from '../shared/bodies.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database, type JobQueue } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
+import type { EgressClient } from '../egress/index.ts';
 import type { Incident, IncidentService, IncidentStatus, IncidentTables } from '../incidents/index.ts';
 import type { SecretService } from '../secrets/index.ts';
 import { matchingTrigger, versionLabel, type IncidentChange } from './domain.ts';
@@ -22,15 +24,23 @@ import type { Execution, PlanDetail, PlanSummary, PlanVersion } from './api.ts';
 /** A read-only source of context for `assess` steps, registered by the capability that owns the data. */
 export type AssessSource = (incident: Incident, windowMinutes: number) => Promise<unknown>;
 
+/**
+ * A fact about an incident that templates read as `incident.<name>` (`incident.suspect_change`), computed
+ * by the capability that owns it; `db` is the transaction the engine holds, when it holds one.
+ */
+export type IncidentFact = (incident: Incident, db?: object) => Promise<unknown>;
+
 export interface PlanServiceDeps {
   database: Database;
   incidents: IncidentService;
   catalog: CatalogService;
   secrets: SecretService;
   checks: CheckRunner;
+  egress: EgressClient;
   events: DomainEvents;
   clock: () => Date;
   log: Logger;
+  jobs: JobQueue;
   /** Looked up at each use, so a notification capability that installs its own sender later is honoured. */
   sender: () => MessageSender;
 }
@@ -42,6 +52,7 @@ export class PlanService {
   readonly engine: ExecutionEngine;
   private readonly definitions = new Map<string, PlanDefinition>();
   private readonly assessSources = new Map<string, AssessSource>();
+  private readonly incidentFacts = new Map<string, IncidentFact>();
 
   constructor(private readonly deps: PlanServiceDeps) {
     this.db = deps.database.db.withTables<PlanTables>();
@@ -51,8 +62,28 @@ export class PlanService {
       events: deps.events,
       clock: deps.clock,
       log: deps.log,
+      jobs: deps.jobs,
       definition: (planId, seq, db) => this.definition(planId, seq, db),
+      facts: (incident, db) => this.factsOf(incident, db),
     });
+  }
+
+  registerIncidentFact(name: string, fact: IncidentFact): void {
+    this.incidentFacts.set(name, fact);
+  }
+
+  /** The registered facts of an incident; one that fails is null, so a template renders it empty rather than the plan failing. */
+  async factsOf(incident: Incident, db?: object): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const [name, fact] of this.incidentFacts) {
+      try {
+        out[name] = await fact(incident, db);
+      } catch (error) {
+        this.deps.log.warn({ err: error, fact: name, incident: incident.id }, 'incident fact failed');
+        out[name] = null;
+      }
+    }
+    return out;
   }
 
   /**
@@ -79,12 +110,14 @@ export class PlanService {
   async validationEnvironment(options: { secrets: boolean } = { secrets: true }): Promise<ValidationEnvironment> {
     return {
       channelNames: new Set(this.deps.sender().channelNames()),
+      incidentFacts: new Set(this.incidentFacts.keys()),
+      egress: this.deps.egress.policy,
       ...(options.secrets ? { secretNames: await this.deps.secrets.names() } : {}),
     };
   }
 
   /** Validation that reports every problem instead of throwing the first (for `validate` and dry runs). */
-  async report(raw: unknown): Promise<{ valid: boolean; problems: { field: string; message: string }[] }> {
+  async report(raw: unknown): Promise<{ valid: boolean; problems: { field: string; message: string; code?: string }[] }> {
     let plan: PlanDefinition;
     try {
       plan = parsePlanDefinition(raw);
@@ -93,7 +126,10 @@ export class PlanService {
       throw error;
     }
     const problems = checkPlan(plan, await this.validationEnvironment());
-    return { valid: problems.length === 0, problems: problems.map(({ field, message }) => ({ field, message })) };
+    return {
+      valid: problems.length === 0,
+      problems: problems.map(({ field, message, kind }) => (kind === 'egress' ? { field, message, code: 'egress_denied' } : { field, message })),
+    };
   }
 
   async create(raw: unknown, actor: string): Promise<PlanDetail> {
@@ -206,7 +242,7 @@ export class PlanService {
   }
 
   private summary(row: PlanRow, definition: PlanDefinition, env: ValidationEnvironment): PlanSummary {
-    const environmentProblems = checkPlan(definition, env).filter((p) => p.kind === 'secret' || p.kind === 'channel');
+    const environmentProblems = checkPlan(definition, env).filter((p) => p.kind === 'secret' || p.kind === 'channel' || p.kind === 'egress');
     return {
       id: row.id,
       name: row.name,
@@ -309,7 +345,7 @@ export class PlanService {
   /** The real side effects of steps. */
   effects(): StepEffects {
     return {
-      http: (request, timeoutMs) => sendHttp(request, timeoutMs),
+      http: (request, timeoutMs) => sendHttp(this.deps.egress, request, timeoutMs),
       send: (message) => this.deps.sender().send(message),
       transition: async (incident, to, note, actor) => {
         const current = await this.deps.incidents.get(incident.id);
@@ -328,7 +364,7 @@ export class PlanService {
     const affected = services.filter((s) => incident.services.includes(s.id));
     const dependents = services.filter((s) => s.depends_on.some((d) => incident.services.includes(d))).map((s) => s.id);
     const extra: Record<string, unknown> = {};
-    for (const name of ['open_alerts', 'llm_stats']) {
+    for (const name of ['open_alerts', 'llm_stats', 'suspect_changes']) {
       const source = this.assessSources.get(name);
       if (!source) {
         extra[name] = { available: false, reason: `no ${name.replace('_', ' ')} source is installed in this server` };
@@ -381,5 +417,7 @@ export function parsePlanYaml(text: string): unknown {
       field: line ? `line ${line.line}` : '(root)',
     });
   }
-  return document.toJS() as unknown;
+  const value = document.toJS({ maxAliasCount: 100 }) as unknown;
+  if (valueDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) throw tooDeep();
+  return assertObjectBody(value);
 }

@@ -1,10 +1,11 @@
+import type { EgressClient } from '../../egress/index.ts';
 import { randomBytes } from 'node:crypto';
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, isAppError, notFound } from '../../shared/errors.ts';
 import { checkVersion } from '../../shared/concurrency.ts';
 import { SecretBox } from '../../shared/crypto.ts';
-import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../../storage/index.ts';
+import { fromJson, isUniqueViolation, toJson, viewAs, JobQueue, type ClaimedJob, type Database } from '../../storage/index.ts';
 import { SEVERITIES, severityRank, type Incident, type IncidentService, type IncidentTables, type Severity } from '../../incidents/index.ts';
 import type { CatalogService, CatalogTables } from '../../catalog/index.ts';
 import type { OnCallExecutor, OnCallTables } from '../store.ts';
@@ -56,7 +57,6 @@ type OutboxRow = Selectable<OnCallTables['notify_outbox']>;
 export const RETRY_BASE_SECONDS = 10;
 export const MAX_RETRY_DELAY_SECONDS = 15 * 60;
 export const DEFAULT_MAX_ATTEMPTS = 8;
-const LEASE_SECONDS = 120;
 const SECRET_PURPOSE = 'notify.channel';
 
 /** Exponential backoff: 10 s, 20 s, 40 s … capped at 15 minutes. */
@@ -72,13 +72,20 @@ export interface NotificationServiceOptions {
   log: Logger;
   secretKey: string | undefined;
   publicUrl: string | undefined;
+  /** Each outbox row is delivered by a job of kind DELIVERY_JOB keyed by its id. */
+  jobs: JobQueue;
+  egress: EgressClient;
 }
+
+export const DELIVERY_JOB = 'oncall.delivery';
+/** Deliveries one server makes at once. */
+export const DELIVERY_CONCURRENCY = 64;
+export const DELIVERY_LEASE_MS = 120_000;
 
 export class NotificationService {
   private readonly db: Kysely<OnCallTables>;
   private readonly clock: () => Date;
   private readonly openCache = new Map<string, OpenChannel>();
-  private readonly inFlight = new Set<Promise<void>>();
   /** Called after a commit that enqueued something, so the worker delivers without waiting for its next poll. */
   onEnqueued: () => void = () => undefined;
 
@@ -95,6 +102,8 @@ export class NotificationService {
 
   async createChannel(input: CreateChannelInput): Promise<Channel & { signing_secret?: string }> {
     if (input.team) await this.assertTeam(input.team, 'team');
+    if (input.kind === 'email') this.options.egress.policy.assertHost(input.smtp.host, input.smtp.port, 'smtp.host');
+    else this.options.egress.policy.assertUrl(input.url, 'url');
     const { settings, secrets } = splitChannelConfig(input);
     let generated: string | undefined;
     if (input.kind === 'webhook' && !input.signing_secret) {
@@ -126,6 +135,35 @@ export class NotificationService {
     }
     const channel = await this.getChannel(input.id);
     return generated ? { ...channel, signing_secret: generated } : channel;
+  }
+
+  /**
+   * Webhook channels made before their URLs were sealed kept the URL in the clear; this moves each into the
+   * sealed secrets (once, at start), so the database no longer holds it readable either.
+   */
+  async sealLegacyWebhookUrls(): Promise<number> {
+    if (!this.options.secretKey) return 0;
+    const rows = await this.db.selectFrom('notify_channels').selectAll().where('kind', '=', 'webhook').execute();
+    let sealed = 0;
+    for (const row of rows) {
+      const { url, ...rest } = fromJson<Record<string, unknown>>(row.settings, {});
+      if (typeof url !== 'string') continue;
+      let secrets: Record<string, string>;
+      try {
+        secrets = JSON.parse(this.box().open(row.sealed_secrets, SECRET_PURPOSE)) as Record<string, string>;
+      } catch (error) {
+        this.options.log.warn({ err: error, channel: row.id }, 'cannot open the secrets of a webhook channel to seal its URL; it stays as it is');
+        continue;
+      }
+      const result = await this.db
+        .updateTable('notify_channels')
+        .set({ settings: toJson({ ...rest, host: hostOf(url) }), sealed_secrets: this.box().seal(JSON.stringify({ ...secrets, url }), SECRET_PURPOSE), version: row.version + 1 })
+        .where('id', '=', row.id)
+        .where('version', '=', row.version)
+        .executeTakeFirst();
+      sealed += Number(result.numUpdatedRows);
+    }
+    return sealed;
   }
 
   async listChannels(): Promise<Channel[]> {
@@ -186,7 +224,7 @@ export class NotificationService {
       now,
     );
     const started = performance.now();
-    const result = await sendMessage(channel, message, { id: 0, attempt: 1, address: null });
+    const result = await sendMessage(this.options.egress, channel, message, { id: 0, attempt: 1, address: null });
     return { channel_id: id, ok: result.ok, detail: result.detail, duration_ms: Math.round(performance.now() - started) };
   }
 
@@ -354,6 +392,7 @@ export class NotificationService {
         .returning('id')
         .execute();
       ids.push(...rows.map((r) => Number(r.id)));
+      await this.options.jobs.adopt(JobQueue.in(trx), DELIVERY_JOB, ids.map((id) => ({ key: String(id), runAt: now })));
     }
     return { ids, unreachable, recipients };
   }
@@ -392,49 +431,36 @@ export class NotificationService {
 
   // ---- delivering ---------------------------------------------------------------------------
 
+  /** Outbox rows written before deliveries were jobs: pending ones, and ones a stopped server was sending. */
+  async adoptStoredDeliveries(): Promise<void> {
+    const rows = await this.db.selectFrom('notify_outbox').select(['id', 'status', 'next_attempt_at']).where('status', 'in', ['pending', 'sending']).execute();
+    await this.options.jobs.adopt(
+      this.options.jobs.db,
+      DELIVERY_JOB,
+      rows.map((r) => ({ key: String(r.id), runAt: r.next_attempt_at, interruptedOwner: r.status === 'sending' ? 'unknown' : null })),
+    );
+  }
+
   /**
-   * Claims due rows (pending and due, or sending with an expired lease after a crash) with a conditional
-   * update, so each attempt is made by exactly one process, and starts sending them. Returns at once;
-   * `settle()` waits for the sends started here.
+   * Makes one delivery attempt for a claimed job. The attempt, the outbox row's new state and the job's
+   * end (or its next attempt, with backoff) commit together, only while this claim still holds the job,
+   * so each attempt is recorded once even if a slow send outlived its lease.
    */
-  async startDueDeliveries(maxInFlight = 64): Promise<number> {
-    const room = maxInFlight - this.inFlight.size;
-    if (room <= 0) return 0;
-    const now = this.clock().toISOString();
-    const leaseUntil = new Date(Date.parse(now) + LEASE_SECONDS * 1000).toISOString();
-    const isDue = (eb: ExpressionBuilder<OnCallTables, 'notify_outbox'>) =>
-      eb.or([
-        eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
-        eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
-      ]);
-    // One conditional UPDATE claims the batch: a row another process claimed meanwhile no longer
-    // matches, so each attempt is made by exactly one process.
+  async deliver(job: ClaimedJob): Promise<void> {
+    const id = Number(job.key);
     const claimed = await this.db
       .updateTable('notify_outbox')
-      .set((eb) => ({ status: 'sending', lease_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
-      .where('id', 'in', (eb) => eb.selectFrom('notify_outbox').select('id').where(isDue).orderBy('next_attempt_at').orderBy('id').limit(room))
-      .where(isDue)
+      .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', id)
+      .where('status', 'in', ['pending', 'sending'])
       .returningAll()
-      .execute();
-    const backlog = claimed.length === room;
-    for (const row of claimed) {
-      const work = this.deliver(row).catch((error: unknown) => this.options.log.error({ err: error, notification: row.id }, 'delivery bookkeeping failed'));
-      this.inFlight.add(work);
-      void work.finally(() => {
-        this.inFlight.delete(work);
-        // More may be waiting behind a full batch: claim them as soon as there is room.
-        if (backlog) this.onEnqueued();
-      });
+      .executeTakeFirst();
+    if (!claimed) {
+      // Delivered or dead already (or gone): nothing to send.
+      await this.options.jobs.complete(this.options.jobs.db, job);
+      return;
     }
-    return claimed.length;
-  }
-
-  async settle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
-  }
-
-  private async deliver(row: OutboxRow): Promise<void> {
-    const id = Number(row.id);
+    const row: OutboxRow = claimed;
     const message = fromJson<RenderedMessage>(row.message, {} as RenderedMessage);
     const startedAt = this.clock().toISOString();
     const started = performance.now();
@@ -449,13 +475,14 @@ export class NotificationService {
       } catch (error) {
         result = { ok: false, permanent: false, detail: (error as Error).message };
       }
-      result = channel ? await sendMessage(channel, message, { id, attempt: row.attempts, address: row.address }) : result!;
+      result = channel ? await sendMessage(this.options.egress, channel, message, { id, attempt: row.attempts, address: row.address }) : result!;
     }
     const duration = Math.round(performance.now() - started);
     const now = this.clock();
     const dead = !result.ok && (result.permanent || row.attempts >= row.max_attempts);
     const nextAttempt = new Date(now.getTime() + retryDelaySeconds(row.attempts) * 1000).toISOString();
-    await this.db.transaction().execute(async (trx) => {
+    const recorded = await this.db.transaction().execute(async (trx) => {
+      if (!(await this.options.jobs.complete(JobQueue.in(trx), job, result.ok || dead ? undefined : { runAt: nextAttempt, error: result.detail }))) return false;
       await trx
         .insertInto('notify_attempts')
         .values({ outbox_id: id, attempt: row.attempts, started_at: startedAt, duration_ms: duration, outcome: result.ok ? 'delivered' : 'failed', detail: result.detail })
@@ -469,7 +496,12 @@ export class NotificationService {
         )
         .where('id', '=', id)
         .execute();
+      return true;
     });
+    if (!recorded) {
+      this.options.log.warn({ notification: id }, 'delivery result dropped: its job was taken over by another server');
+      return;
+    }
     if (row.incident_id) {
       const to = `${row.channel_id}${row.recipient ? ` (${row.recipient})` : ''}`;
       const summary = result.ok
@@ -508,11 +540,12 @@ export class NotificationService {
 
 function splitChannelConfig(input: CreateChannelInput): { settings: Record<string, unknown>; secrets: Record<string, string> } {
   switch (input.kind) {
+    // Webhook URLs are often bearer credentials (a token in the path or query), as Slack's and Teams'
+    // incoming-webhook URLs always are: only the host is kept in the clear.
     case 'webhook':
-      return { settings: { url: input.url }, secrets: input.signing_secret ? { signing_secret: input.signing_secret } : {} };
+      return { settings: { host: new URL(input.url).host }, secrets: { url: input.url, ...(input.signing_secret ? { signing_secret: input.signing_secret } : {}) } };
     case 'slack':
     case 'teams':
-      // Incoming-webhook URLs are bearer credentials: only the host is kept in the clear.
       return { settings: { host: new URL(input.url).host }, secrets: { url: input.url } };
     case 'email': {
       const { password, ...smtp } = input.smtp;
@@ -523,8 +556,13 @@ function splitChannelConfig(input: CreateChannelInput): { settings: Record<strin
 
 function channelFromRow(row: ChannelRow): Channel {
   const settings = fromJson<Record<string, unknown>>(row.settings, {});
+  // A webhook channel made before its URL was sealed shows only the host until it is resealed.
+  if (row.kind === 'webhook' && typeof settings.url === 'string') {
+    const { url, ...rest } = settings;
+    return channelFromRow({ ...row, settings: toJson({ ...rest, host: hostOf(url) }) });
+  }
   let stored: string[] = [];
-  if (row.kind === 'webhook') stored = ['signing_secret'];
+  if (row.kind === 'webhook') stored = ['url', 'signing_secret'];
   if (row.kind === 'slack' || row.kind === 'teams') stored = ['url'];
   if (row.kind === 'email' && (settings.smtp as { username?: string } | undefined)?.username) stored = ['smtp.password'];
   return {
@@ -541,6 +579,14 @@ function channelFromRow(row: ChannelRow): Channel {
     updated_at: row.updated_at,
     version: row.version,
   };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
 }
 
 function templateView(event: NotifyEvent, row: OnCallTables['notify_templates'] | undefined): Template {
