@@ -96,11 +96,10 @@ const atOwn = scoreResultsDir(resultsDir, DETECTOR, {
 const variant = (overrides: Record<string, number>): Record<ProfileName, ProfileResult> =>
   scoreSeries(detectCorpus(corpus, { ...config, ...overrides }), { profiles, windows });
 const noRecord = variant({ recordTolerance: 0 });
-const onePointRecord = variant({ recordPoints: 1, recordSpikeScales: 0 });
-const { recordTolerance: tolerance, recordPoints, recordSpikeScales: spikeScales, pointRarityRef } = DEFAULT_DETECTOR_CONFIG;
+const onePointRecord = variant({ recordPoints: 1 });
+const { recordTolerance: tolerance, recordPoints, pointRarityRef } = DEFAULT_DETECTOR_CONFIG;
 const neighbours = [
   ...[tolerance / 2, tolerance * 1.5].map((t) => ({ what: `record tolerance ${t} instead of ${tolerance}`, r: variant({ recordTolerance: t }) })),
-  ...[spikeScales / 2, spikeScales * 2].map((k) => ({ what: `recordSpikeScales ${k} instead of ${spikeScales}`, r: variant({ recordSpikeScales: k }) })),
   ...[pointRarityRef * 0.8, pointRarityRef * 1.25].map((ref) => ({ what: `pointRarityRef ${ref} instead of ${pointRarityRef}`, r: variant({ pointRarityRef: ref }) })),
 ];
 
@@ -172,10 +171,10 @@ const md = [
   `| thresholds optimised per profile (${order.map((p) => `${label[p]} ${optimised[p].threshold.toFixed(4)}`).join(', ')}) | ${row(optimised)} |`,
   `| at the detector's own threshold ${own} | ${row(atOwn)} |`,
   `| record rule off (\`recordTolerance: 0\`), thresholds optimised | ${row(noRecord)} |`,
-  `| numenta's one-point record rule (\`recordPoints: 1, recordSpikeScales: 0\`; pages on noise), thresholds optimised | ${row(onePointRecord)} |`,
+  `| numenta's one-point record rule (\`recordPoints: 1\`; pages on noise), thresholds optimised | ${row(onePointRecord)} |`,
   ...neighbours.map(({ what, r }) => `| ${what}, thresholds optimised | ${row(r)} |`),
   '',
-  `This is the one configuration (\`DEFAULT_DETECTOR_CONFIG\`), and the LLM service runs it as it is; the service raises rises only (every watched signal hurts when it rises) and pages on a detection only when the next point is also outside the normal band (\`confirmAfterPoints: 2\`), which these scores do not include. Its record rule is numenta's "spatial anomaly" made safe for noisy signals: values beyond the whole history's range by ${tolerance} of it score 1 once the series spans two days, but it takes ${recordPoints} such points in a row (judged against the range before the first), or one point beyond it by ${spikeScales} scales more. Numenta's one-point rule pages on plain noise, whose lone extremes keep growing. Pages on traffic with no anomaly in it (\`bench/nab/noise-pages.ts\`, 10 seeds, shipped configuration, measured on 2026-12-06): with the service's confirmation, 0 per series in ten days of five-minute Gaussian or log-normal noise and in a week of a daily sine, 0.1 in a week of simulated per-minute TTFT p95 or cost; the detector alone, without the confirmation, 1.2 to 6.6 there, so the confirmation is what keeps this configuration from paging on noise. The rule is worth ${f2(optimised.standard.normalized - noRecord.standard.normalized)} standard points here.`,
+  `This is the one configuration (\`DEFAULT_DETECTOR_CONFIG\`), and the LLM service runs it as it is; the service raises rises only (every watched signal hurts when it rises) and pages on a detection only when the next point is also outside the normal band (\`confirmAfterPoints: 2\`), which these scores do not include. Its record rule is numenta's "spatial anomaly" made safe for noisy signals: values beyond the whole history's range by ${tolerance} of it score 1 once the series spans two days, but it takes ${recordPoints} such points in a row (judged against the range before the first). Numenta's one-point rule pages on plain noise, whose lone extremes keep growing. Pages on traffic with no anomaly in it (\`bench/nab/noise-pages.ts\`, 10 seeds, shipped configuration, measured on 2026-12-06): with the service's confirmation, 0 per series in ten days of five-minute Gaussian or log-normal noise and in a week of a daily sine, 0.1 in a week of simulated per-minute TTFT p95 or cost; the detector alone, without the confirmation, 1.2 to 6.6 there, so the confirmation is what keeps this configuration from paging on noise. The rule is worth ${f2(optimised.standard.normalized - noRecord.standard.normalized)} standard points here.`,
   '',
   `Detections at the standard optimum: ${optimised.standard.counts.tp} in-window rows, ${optimised.standard.counts.fp} false-positive rows. Target: standard ≥ 70 — ${optimised.standard.normalized >= 70 ? 'reached' : 'not reached'}.`,
   '',

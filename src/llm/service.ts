@@ -1037,7 +1037,6 @@ const RULE_MEANINGS: Record<Detection['rule'], string> = {
   point: 'one point far from the baseline',
   short_window: 'a run of points unusually far from the baseline',
   breakout: 'a value beyond the recent extremes',
-  distribution_shift: 'the recent values are distributed unlike the long run',
   record: 'values beyond the whole history of the series',
 };
 
