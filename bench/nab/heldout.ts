@@ -21,27 +21,17 @@ import path from 'node:path';
 import { DEFAULT_DETECTOR_CONFIG } from '../../src/llm/detect/index.ts';
 import { detectCorpus, loadDataCorpus, type DataSeries } from './corpus-run.ts';
 import { loadProfiles, loadWindows, nabDir, repoRoot, scoreSeries } from './corpus.ts';
-import { GRID, RADIUS_STEPS, curveOf, normalized, robustChoice, tune, type Curve } from './tuning.ts';
+import { FOLDS, GRID, RADIUS_STEPS, curveOf, foldsOf, normalized, robustChoice, tune, type Curve } from './tuning.ts';
 import { PROFILE_NAMES, type ProfileName } from './scorer.ts';
 
-const K = 3;
+const K = FOLDS;
 const gridIndex = (t: number) => Math.round((t - (GRID[0] as number)) / ((GRID[1] as number) - (GRID[0] as number)));
 const writeBench = !process.argv.includes('--no-write');
 const corpus = loadDataCorpus();
 const windows = loadWindows();
 const profiles = loadProfiles();
 
-function foldOf(): Map<string, number> {
-  const byCategory = new Map<string, string[]>();
-  for (const s of corpus) {
-    const [category] = s.dataPath.split('/') as [string];
-    byCategory.set(category, [...(byCategory.get(category) ?? []), s.dataPath]);
-  }
-  const out = new Map<string, number>();
-  for (const files of byCategory.values()) files.sort().forEach((f, i) => out.set(f, i % K));
-  return out;
-}
-const folds = foldOf();
+const folds = foldsOf(corpus);
 
 interface FoldOutcome {
   fold: number;

@@ -17,6 +17,24 @@ import { detectCorpus, type DataSeries } from './corpus-run.ts';
 import type { LoadedSeries, Profiles, WindowsByFile } from './corpus.ts';
 import { calcScoreByThreshold, calcSweepScore, concatSweeps, nullScore, type ProfileName, type SweepRows, type WindowLimits } from './scorer.ts';
 
+/** Folds of the held-out benchmark. */
+export const FOLDS = 3;
+
+/**
+ * The fixed split, stratified by NAB category: within each category the files are sorted by name and
+ * file i goes to fold i mod FOLDS.
+ */
+export function foldsOf(files: readonly { dataPath: string }[]): Map<string, number> {
+  const byCategory = new Map<string, string[]>();
+  for (const s of files) {
+    const [category] = s.dataPath.split('/') as [string];
+    byCategory.set(category, [...(byCategory.get(category) ?? []), s.dataPath]);
+  }
+  const out = new Map<string, number>();
+  for (const names of byCategory.values()) names.sort().forEach((f, i) => out.set(f, i % FOLDS));
+  return out;
+}
+
 export const ROBUST_RADIUS = 0.03;
 /** Threshold grid the robust choice is made on. */
 const GRID_STEP = 0.0025;

@@ -14,9 +14,8 @@
  *    - short_window: the same for a short EW mean of the log-surprise (a run of moderately odd points);
  *    - breakout: how far the value is beyond the slowly relaxing recent extremes.
  * 3. Rarity. Each rule's evidence is capped by how rare that much of it has been in this series
- *    (−log10 of its tail share in an EW histogram of the rule's past evidence, beyond the histogram an
- *    exponential tail fitted to its top): a series whose spikes are routine must spike harder to alert,
- *    and a lone point harder than a run (`pointRarityRef` > `rarityRef`).
+ *    (−log10 of its tail share in an EW histogram of the rule's past evidence): a series whose spikes
+ *    are routine must spike harder to alert, and a lone point harder than a run (`pointRarityRef`).
  * 4. Context. The strongest capped evidence is scaled between `contextGate` and `contextBoost` by how
  *    novel the recent shape is (a hashed table of which quantised level followed which short history):
  *    a recurring shape alerts less, a new one more.
