@@ -100,7 +100,7 @@ const onePointRecord = variant({ recordPoints: 1 });
 const { recordTolerance: tolerance, recordPoints, pointRarityRef } = DEFAULT_DETECTOR_CONFIG;
 const neighbours = [
   ...[tolerance / 2, tolerance * 1.5].map((t) => ({ what: `record tolerance ${t} instead of ${tolerance}`, r: variant({ recordTolerance: t }) })),
-  ...[pointRarityRef * 0.8, pointRarityRef * 1.25].map((ref) => ({ what: `pointRarityRef ${ref} instead of ${pointRarityRef}`, r: variant({ pointRarityRef: ref }) })),
+  ...[pointRarityRef * 0.8, pointRarityRef * 1.25].map((x) => Number(x.toPrecision(4))).map((ref) => ({ what: `pointRarityRef ${ref} instead of ${pointRarityRef}`, r: variant({ pointRarityRef: ref }) })),
 ];
 
 // 3. Throughput: detector only, values pre-parsed, one thread; best of several passes.

@@ -299,17 +299,6 @@ describe('anomaly detector: rarity and context', () => {
 });
 
 describe('anomaly detector: distribution shift', () => {
-  /** Values spread evenly over [10, 20] for `before` points, then held near 12 (well inside the usual range). */
-  function feedRegimeChange(d: AnomalyDetector, before: number, after: number): Detection[] {
-    const r = rng(33);
-    const out: Detection[] = [];
-    for (let i = 0; i < before + after; i++) {
-      const value = i < before ? 10 + 10 * r() : 12 + 0.2 * r();
-      out.push(d.update(START + i * STEP, value));
-    }
-    return out;
-  }
-
   it('does not read a range widened by one spike as a new regime for the values that follow', () => {
     // A cooldown short enough not to hide it: after the spike's own aftermath every point stays quiet.
     const d = createAnomalyDetector({ cooldownPoints: 30 });
