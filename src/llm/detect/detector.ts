@@ -19,7 +19,7 @@
  * 4. Context. The strongest capped evidence is scaled between `contextGate` and `contextBoost` by how
  *    novel the recent shape is (a hashed table of which quantised level followed which short history):
  *    a recurring shape alerts less, a new one more.
- * 5. Record. Two values in a row beyond the whole history's range by `recordTolerance` of it score 1
+ * 5. Record. `recordPoints` (2) values in a row beyond the whole history's range by `recordTolerance` of it score 1
  *    once the series spans two days. A lone record does not: noise keeps setting them just past its
  *    extremes, while a new regime or a real spike does not stop at one point.
  * 6. Decision. Score = evidence / (1 + evidence), anomalous at ≥ `threshold`. Nothing fires while
