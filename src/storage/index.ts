@@ -5,6 +5,7 @@ export {
   withAutoIncrementId,
   isUniqueViolation,
   viewAs,
+  type Executor,
   DEFAULT_SQLITE_PATH,
   type Database,
   type DialectName,
