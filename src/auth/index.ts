@@ -1,7 +1,6 @@
 export { ROLES, roleAllows, type Role, type Principal } from './roles.ts';
 export {
   TokenService,
-  tokenMigrations,
   hashToken,
   generateToken,
   RoleSchema,
@@ -10,4 +9,5 @@ export {
   CreatedTokenSchema,
   type TokenInfo,
 } from './tokens.ts';
+export { tokenMigrations } from './schema.ts';
 export { tokenRoutes } from './routes.ts';
