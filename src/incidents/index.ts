@@ -5,3 +5,4 @@ export { incidentMigrations, type IncidentTables, type IncidentExecutor } from '
 export { computeIncidentMetrics, type IncidentTimes, type IncidentMetrics } from './metrics.ts';
 export { formatIncidentId, INCIDENT_ID_PATTERN } from './ids.ts';
 export { incidentRoutes } from './routes.ts';
+export * as incidentRepository from './repository.ts';

@@ -2,7 +2,7 @@ import client from 'prom-client';
 import type { FirebreakModule } from '../app/context.ts';
 import { compare } from '../checks/index.ts';
 import type { IntegrationService } from '../ingest/index.ts';
-import { llmMigrations } from './store.ts';
+import { llmMigrations } from './schema.ts';
 import { LlmTelemetryService, DEFAULT_LLM_OPTIONS } from './service.ts';
 import { loadSloConfig } from './config.ts';
 import { llmRoutes, type IngestKeyVerifier } from './routes.ts';
@@ -11,7 +11,7 @@ import type { StatsPoint } from './buckets.ts';
 export { LlmTelemetryService, DETECTED_SIGNALS, type LlmTelemetryOptions } from './service.ts';
 export { QuantileSketch, type SerializedSketch } from './sketch.ts';
 export { BURN_RATE_RULES, type SloDefinition } from './slo.ts';
-export { llmMigrations, type LlmTables } from './store.ts';
+export { llmMigrations } from './schema.ts';
 export type { IngestKeyVerifier } from './routes.ts';
 export type { LlmRequestRecord } from './schemas.ts';
 
