@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Database, MigrationSet } from '../storage/index.ts';
+import type { Cluster, Database, MigrationSet } from '../storage/index.ts';
 import type { DomainEvents } from '../shared/events.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { IncidentService } from '../incidents/index.ts';
@@ -26,6 +26,8 @@ export interface AppContext {
   log: Logger;
   /** The registry served at /metrics; capabilities register their own metrics on it. */
   metrics: Registry;
+  /** The other replicas on the same database: relayed changes and the live replica count (in-process on SQLite). */
+  cluster: Cluster;
   services: ModuleServices;
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import client from 'prom-client';
 import { Type } from 'typebox';
-import { openDatabase, migrateToLatest, type Database } from '../storage/index.ts';
+import { openDatabase, migrateToLatest, pendingMigrations, createCluster, clusterMigrations, type Database, type MigrationSet } from '../storage/index.ts';
 import { DomainEvents } from '../shared/events.ts';
 import { TokenService } from '../auth/index.ts';
 import { CheckRunner } from '../checks/index.ts';
@@ -37,28 +37,32 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   const database = options.database ??
     openDatabase(config.databaseUrl, { onIdleConnectionLost: (error) => log.warn({ err: error }, 'an idle database connection was lost; the next query opens a new one') });
   const modules = options.modules ?? MODULES;
-  const applied = await migrateToLatest(
-    database,
-    modules.flatMap((m) => (m.migrations ? [m.migrations] : [])),
-  );
+  const migrationSets: MigrationSet[] = [clusterMigrations, ...modules.flatMap((m) => (m.migrations ? [m.migrations] : []))];
+  const applied = await migrateToLatest(database, migrationSets);
   if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
 
   const events = new DomainEvents();
   events.onListenerError(({ name, error }) => log.error({ err: error, event: name }, 'event listener failed'));
+  const clock = options.clock ?? (() => new Date());
+  const cluster = createCluster(database, { clock, onError: (error, what) => log.warn({ err: error }, `cluster: ${what} failed`) });
+  // Every committed change also goes to the other replicas' live streams. A repeat of an alert is coalesced per
+  // alert within a batch: in a storm only its latest count matters to a console.
+  events.onAny((name, payload) => cluster.publish(name, payload, name === 'alert.repeated' ? (payload as { alertId: string }).alertId : undefined));
   const tokens = new TokenService(database, options.clock);
   const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion });
   const ctx: AppContext = {
     config,
     database,
     events,
-    clock: options.clock ?? (() => new Date()),
+    clock,
     log,
     metrics: metrics.registry,
+    cluster,
     services: { tokens, checks: new CheckRunner({ prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
   };
   for (const module of modules) await module.init?.(ctx);
 
-  registerOperationalRoutes(app, ctx, metrics.registry);
+  registerOperationalRoutes(app, ctx, metrics.registry, migrationSets);
   for (const module of modules) await module.routes?.(app, ctx);
   await app.ready();
 
@@ -78,11 +82,14 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   }
 
   let started = false;
+  let clusterStarted = false;
   return {
     app,
     ctx,
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
+      await cluster.start();
+      clusterStarted = true;
       if (config.workers) {
         for (const module of modules) await module.start?.(ctx);
         started = true;
@@ -93,14 +100,23 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     async close() {
       await app.close();
       if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
+      if (clusterStarted) await cluster.stop();
       await database.close();
     },
   };
 }
 
 const HealthSchema = Type.Object({ status: Type.String(), database: Type.String() });
+const ReadySchema = Type.Object({
+  status: Type.String(),
+  database: Type.String(),
+  detail: Type.Optional(Type.String()),
+  pending_migrations: Type.Optional(Type.Array(Type.String())),
+});
+/** A load balancer's probe must get an answer even when the database hangs. */
+export const READY_TIMEOUT_MS = 2_000;
 
-function registerOperationalRoutes(app: HttpApp, ctx: AppContext, registry: client.Registry): void {
+function registerOperationalRoutes(app: HttpApp, ctx: AppContext, registry: client.Registry, migrationSets: MigrationSet[]): void {
   const db = ctx.database.db.withTables<IncidentTables>();
   new client.Gauge({
     name: 'firebreak_open_incidents',
@@ -120,14 +136,47 @@ function registerOperationalRoutes(app: HttpApp, ctx: AppContext, registry: clie
 
   app.get(
     '/healthz',
-    { config: { public: true }, schema: { tags: ['operations'], response: { '2xx': HealthSchema, 503: HealthSchema } } },
+    {
+      config: { public: true },
+      schema: { tags: ['operations'], summary: 'Liveness: the process serves requests (answers at once, without the database)', response: { '2xx': HealthSchema } },
+    },
+    async () => ({ status: 'ok', database: ctx.database.dialect }),
+  );
+  let migrationsDone = false;
+  app.get(
+    '/readyz',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: the database answers within 2 s and no migration is pending (503 otherwise)',
+        response: { '2xx': ReadySchema, 503: ReadySchema },
+      },
+    },
     async (_request, reply) => {
-      try {
+      const check = async () => {
         await db.selectFrom('incidents').select('id').limit(1).execute();
+        if (migrationsDone) return [];
+        const pending = await pendingMigrations(ctx.database, migrationSets);
+        migrationsDone = pending.length === 0;
+        return pending;
+      };
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the database did not answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      });
+      try {
+        const pending = await Promise.race([check(), timeout]);
+        if (pending.length > 0) {
+          void reply.status(503);
+          return { status: 'unavailable', database: ctx.database.dialect, detail: 'migrations are pending', pending_migrations: pending };
+        }
         return { status: 'ok', database: ctx.database.dialect };
-      } catch {
+      } catch (error) {
         void reply.status(503);
-        return { status: 'unavailable', database: ctx.database.dialect };
+        return { status: 'unavailable', database: ctx.database.dialect, detail: (error as Error).message };
+      } finally {
+        clearTimeout(timer);
       }
     },
   );

@@ -12,6 +12,7 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   version_conflict: 5,
   invalid_transition: 5,
   upstream_failed: 6,
+  unavailable: 6,
 };
 
 export function exitCodeFor(error: unknown): number {

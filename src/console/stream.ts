@@ -31,7 +31,8 @@ export function streamRoutes(app: HttpApp, ctx: AppContext, heartbeatMs: number 
         tags: ['console'],
         summary: 'Live domain events (text/event-stream)',
         description:
-          'Server-Sent Events: `incident.created`, `incident.updated`, `timeline.appended` and every event other capabilities add. ' +
+          'Server-Sent Events: `incident.created`, `incident.updated`, `timeline.appended` and every event other capabilities add, ' +
+          'whichever server of the same database committed the change; `stream.resync` says changes may have been missed (refetch). ' +
           `A \`ready\` event opens the stream (its \`heartbeat_ms\` says how often comment-line heartbeats follow); \`unauthorized\` ends it when the token is revoked.`,
       },
     },
@@ -57,7 +58,15 @@ export function streamRoutes(app: HttpApp, ctx: AppContext, heartbeatMs: number 
         }
         raw.write(chunk);
       };
-      const unsubscribe = ctx.events.onAny((name, payload) => send(formatSseEvent(name, payload)));
+      const unsubscribeLocal = ctx.events.onAny((name, payload) => send(formatSseEvent(name, payload)));
+      // Changes committed on other replicas of the same database, and a resync when that relay was interrupted.
+      const unsubscribeRemote = ctx.cluster.onRemote((name, payload) => send(formatSseEvent(name, payload)));
+      const unsubscribeResync = ctx.cluster.onResync(() => send(formatSseEvent('stream.resync', { reason: 'changes made on other servers may have been missed; refetch' })));
+      const unsubscribe = () => {
+        unsubscribeLocal();
+        unsubscribeRemote();
+        unsubscribeResync();
+      };
       const heartbeat = setInterval(() => {
         ctx.services.tokens.authenticate(secret).then(
           () => send(formatSseComment(`heartbeat ${ctx.clock().toISOString()}`)),

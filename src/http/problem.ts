@@ -2,6 +2,9 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { AppError, type ErrorCode } from '../shared/errors.ts';
 import { describeAjvError } from '../shared/validation.ts';
+import { isDatabaseUnavailable } from '../storage/index.ts';
+
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /** The one place error codes become HTTP statuses. */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -20,6 +23,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   too_large_for_analysis: 422,
   upstream_failed: 502,
+  unavailable: 503,
   internal: 500,
 };
 
@@ -39,6 +43,7 @@ const TITLES: Record<ErrorCode, string> = {
   rate_limited: 'Too many requests',
   too_large_for_analysis: 'Too large for the requested analysis',
   upstream_failed: 'Upstream failure',
+  unavailable: 'Service unavailable',
   internal: 'Internal error',
 };
 
@@ -70,6 +75,9 @@ export function problemFromAppError(error: AppError, instance?: string): Problem
 /** Translates Fastify's own errors (body parsing, size, schema validation) into AppErrors. */
 export function toAppError(error: FastifyError | Error): AppError {
   if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new AppError('unavailable', 'the database cannot be reached right now; retry shortly', { retry_after_seconds: UNAVAILABLE_RETRY_AFTER_SECONDS });
+  }
   const fe = error as FastifyError & { validation?: ErrorObject[]; validationContext?: string };
   if (fe.validation && fe.validation.length > 0) {
     const first = fe.validation[0]!;
@@ -95,7 +103,7 @@ export function toAppError(error: FastifyError | Error): AppError {
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
   const problem = problemFromAppError(error, request.url.split('?')[0]);
-  if (error.code === 'rate_limited' && typeof error.details.retry_after_seconds === 'number') {
+  if ((error.code === 'rate_limited' || error.code === 'unavailable') && typeof error.details.retry_after_seconds === 'number') {
     void reply.header('retry-after', String(Math.ceil(error.details.retry_after_seconds)));
   }
   if (error.code === 'unauthorized') void reply.header('www-authenticate', 'Bearer');

@@ -28,6 +28,8 @@ export class IntegrationService {
     database: Database,
     private readonly catalog: CatalogService,
     private readonly clock: () => Date = () => new Date(),
+    /** This server's share of every integration's limit: 1 / the live replicas on the same database. */
+    private readonly limitShare: () => number = () => 1,
   ) {
     this.db = database.db.withTables<IngestTables>();
   }
@@ -99,9 +101,13 @@ export class IntegrationService {
     return integration;
   }
 
-  /** Throws `rate_limited` (429 with Retry-After) when the integration's bucket is empty. Per process. */
+  /**
+   * Throws `rate_limited` (429 with Retry-After) when the integration's bucket is empty. Each replica holds a bucket
+   * of its share of the limit, so with traffic spread over the replicas the whole cluster admits the limit.
+   */
   checkRate(integration: Integration, count = 1): void {
-    const verdict = this.buckets.take(integration.id, integration.rate_limit.per_second, integration.rate_limit.burst, Date.now(), count);
+    const share = this.limitShare();
+    const verdict = this.buckets.take(integration.id, integration.rate_limit.per_second * share, Math.max(1, integration.rate_limit.burst * share), Date.now(), count);
     if (!verdict.allowed) {
       throw new AppError('rate_limited', `integration ${integration.name} sends faster than ${integration.rate_limit.per_second} events/s; retry later`, {
         retry_after_seconds: verdict.retryAfterSeconds,

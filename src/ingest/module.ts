@@ -31,7 +31,7 @@ export const ingestModule: FirebreakModule = {
     correlation.listen();
     const alerts = new AlertService(ctx.database, incidents, catalog, routingRules, correlation, ctx.events, ctx.clock, log);
     alerts.listen();
-    ctx.services.integrations = new IntegrationService(ctx.database, catalog, ctx.clock);
+    ctx.services.integrations = new IntegrationService(ctx.database, catalog, ctx.clock, () => 1 / ctx.cluster.liveReplicas());
     ctx.services.routingRules = routingRules;
     ctx.services.correlation = correlation;
     ctx.services.alerts = alerts;

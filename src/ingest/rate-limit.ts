@@ -1,7 +1,8 @@
 /**
- * Token buckets per integration. They live in this process: with several servers behind a load
- * balancer each enforces the limit on its own share of the traffic, so the effective limit is
- * per process. That is enough to keep one noisy sender from starving the others on a server.
+ * Token buckets per integration, in this process. With several servers on one database each is given its share
+ * of the limit (1 / live replicas, from the cluster heartbeat table), so the cluster as a whole admits the limit
+ * when the load balancer spreads a sender's traffic; a bucket per request in the database would cost a row lock
+ * on every event of a storm.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; updatedMs: number }>();

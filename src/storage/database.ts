@@ -28,13 +28,33 @@ export const DEFAULT_SQLITE_PATH = path.join('data', 'firebreak.db');
  * Opens SQLite for `sqlite:<path>`, `sqlite::memory:` or a bare file path (default `./data/firebreak.db`),
  * and PostgreSQL for `postgres://` / `postgresql://` URLs.
  */
-export function openDatabase(url: string = DEFAULT_SQLITE_PATH, options: { poolSize?: number; onIdleConnectionLost?: (error: Error) => void } = {}): Database {
+export interface OpenDatabaseOptions {
+  poolSize?: number;
+  onIdleConnectionLost?: (error: Error) => void;
+  /** How long a request waits for a new PostgreSQL connection before it is answered 503 (default 5 s). */
+  connectTimeoutMs?: number;
+  /** How long one PostgreSQL query may wait for its answer before failing (default 30 s), so a stuck database never hangs a request. */
+  queryTimeoutMs?: number;
+}
+
+export function openDatabase(url: string = DEFAULT_SQLITE_PATH, options: OpenDatabaseOptions = {}): Database {
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    // A lost or stuck database must fail requests fast (503, retried by the caller) rather than queue them forever;
+    // pg opens a new connection for the next query, so service resumes by itself when the database is back.
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      query_timeout: options.queryTimeoutMs ?? 30_000,
+    });
     // An idle pooled connection can be dropped by the server (restart, failover, an administrator's
     // termination). pg already discards that client and the next query opens a new one; without a
     // listener the pool's 'error' event would crash the whole process instead.
     pool.on('error', (error) => options.onIdleConnectionLost?.(error));
+    // A connection that dies while checked out for a query (a database restart mid-request) emits 'error' on its
+    // client besides failing the query; with no listener there that would crash the whole process. The query's
+    // own rejection is what the request reports.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', url, close: () => db.destroy() };
   }
@@ -115,6 +135,14 @@ export async function migrateToLatest(database: Database, sets: MigrationSet[]):
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.execute(connection);
     }
   });
+}
+
+/** Names of known migrations the database has not run (a replica of a newer release started, or a migration failed). */
+export async function pendingMigrations(database: Database, sets: MigrationSet[]): Promise<string[]> {
+  const all: Record<string, Migration> = {};
+  for (const set of sets) for (const [name, make] of Object.entries(set)) all[name] = make(database.dialect);
+  const migrator = new Migrator({ db: database.db, provider: { getMigrations: async () => all }, allowUnorderedMigrations: true });
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
 /** Adds an auto-incrementing integer primary key named `id` in the dialect's own way. */

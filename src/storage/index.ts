@@ -1,6 +1,7 @@
 export {
   openDatabase,
   migrateToLatest,
+  pendingMigrations,
   makeAppendOnly,
   withAutoIncrementId,
   isUniqueViolation,
@@ -16,3 +17,5 @@ export { toJson, fromJson, nowIso } from './values.ts';
 export { PreparedQuery, PreparedInsert, type PreparedValue } from './prepared.ts';
 export { CommitBatcher, type BatchOutcome } from './commit-batcher.ts';
 export { GroupCommit, type GroupWork, type GroupCommitOptions } from './group-commit.ts';
+export { createCluster, clusterMigrations, type Cluster, type ClusterTables } from './cluster.ts';
+export { isDatabaseUnavailable } from './unavailable.ts';
