@@ -2,9 +2,9 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { CommitBatcher, PreparedInsert, PreparedQuery, fromJson, toJson, viewAs, type BatchOutcome, type Database } from '../storage/index.ts';
+import { CommitBatcher, PreparedInsert, PreparedQuery, fromJson, toJson, type BatchOutcome, type Database } from '../storage/index.ts';
 import type { IncidentTimes } from './metrics.ts';
-import { chooseOwningTeam, type CatalogService, type CatalogTables, type TeamAssignment } from '../catalog/index.ts';
+import { chooseOwningTeam, type CatalogService, type TeamAssignment } from '../catalog/index.ts';
 import {
   ACTIVE_STATUSES,
   ALLOWED_TRANSITIONS,
@@ -158,7 +158,7 @@ export class IncidentService {
    */
   private async createManyInTransaction(trx: IncidentExecutor, requests: readonly CreationRequest[]): Promise<BatchOutcome<CreatedIncident>[]> {
     const outcomes: BatchOutcome<CreatedIncident>[] = [];
-    const catalogue = await this.catalog.servicesById([...new Set(requests.flatMap((r) => r.input.services ?? []))], viewAs<CatalogTables>(trx));
+    const catalogue = await this.catalog.servicesById([...new Set(requests.flatMap((r) => r.input.services ?? []))], trx);
     const accepted: { index: number; request: CreationRequest; services: string[]; assignment: TeamAssignment }[] = [];
     for (const [index, request] of requests.entries()) {
       const { input, actor } = request;
@@ -468,7 +468,7 @@ export class IncidentService {
 
   private async assertTeamExists(team: string, field: string, trx?: IncidentExecutor): Promise<void> {
     try {
-      await this.catalog.getTeam(team, trx ? viewAs<CatalogTables>(trx) : undefined);
+      await this.catalog.getTeam(team, trx ? trx : undefined);
     } catch {
       throw new AppError('unprocessable', `${field}: team ${team} does not exist`, { field });
     }
