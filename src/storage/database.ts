@@ -197,3 +197,8 @@ export type Executor = Pick<Kysely<object>, 'isTransaction' | 'getExecutor' | 'e
 export function viewAs<T>(executor: Executor | object): Kysely<T> {
   return executor as Kysely<T>;
 }
+
+/** Round-trips the cheapest statement: the database answers (readiness probes). */
+export async function ping(executor: Executor): Promise<void> {
+  await sql`select 1`.execute(viewAs<object>(executor));
+}

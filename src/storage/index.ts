@@ -6,6 +6,7 @@ export {
   withAutoIncrementId,
   isUniqueViolation,
   viewAs,
+  ping,
   type Executor,
   DEFAULT_SQLITE_PATH,
   type Database,
