@@ -179,3 +179,26 @@ export async function countActiveBySeverity(executor: Executor, active: readonly
     .execute();
   return rows.map((r) => ({ severity: r.severity, count: Number(r.count) }));
 }
+
+/** Incidents detected in [from, to), oldest first, with the fields reliability metrics use. */
+export async function incidentsDetectedBetween(executor: Executor, from: string, to: string) {
+  return tables(executor)
+    .selectFrom('incidents')
+    .select(['id', 'severity', 'team', 'services', 'detected_at', 'created_at', 'acknowledged_at', 'resolved_at', 'root_cause'])
+    .where('detected_at', '>=', from)
+    .where('detected_at', '<', to)
+    .orderBy('detected_at')
+    .execute();
+}
+
+/** The timeline entries of one kind on the given incidents, in the order they were written. */
+export async function timelineEntriesOfKind(executor: Executor, incidentIds: readonly string[], kind: string): Promise<Pick<TimelineRow, 'incident_id' | 'at' | 'data'>[]> {
+  if (incidentIds.length === 0) return [];
+  return tables(executor)
+    .selectFrom('timeline_entries')
+    .select(['incident_id', 'at', 'data'])
+    .where('incident_id', 'in', [...incidentIds])
+    .where('kind', '=', kind)
+    .orderBy('id')
+    .execute();
+}
