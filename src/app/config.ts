@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { AppError } from '../shared/errors.ts';
+import { parseEgressList } from '../egress/index.ts';
+import type { ConnectionLimits } from '../http/app.ts';
 
 export interface Config {
   port: number;
@@ -17,6 +19,20 @@ export interface Config {
   workers: boolean;
   /** Base URL people reach this server at, for links in notifications (FIREBREAK_PUBLIC_URL). */
   publicUrl?: string | undefined;
+  /** FIREBREAK_EGRESS_ALLOW: when set, outbound requests may reach only these CIDRs and host patterns. */
+  egressAllow?: string[];
+  /** FIREBREAK_EGRESS_DENY: CIDRs and host patterns outbound requests may never reach. */
+  egressDeny?: string[];
+  /** FIREBREAK_HEADERS_TIMEOUT_MS, FIREBREAK_REQUEST_TIMEOUT_MS, FIREBREAK_MAX_CONNECTIONS (see ConnectionLimits). */
+  connectionLimits?: Partial<ConnectionLimits>;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new AppError('validation_failed', `${name}: ${text} is not a positive integer`, { field: name });
+  return value;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -35,5 +51,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     prometheusUrl: env.FIREBREAK_PROMETHEUS_URL || undefined,
     workers: env.FIREBREAK_WORKERS !== 'false',
     publicUrl: env.FIREBREAK_PUBLIC_URL || undefined,
+    egressAllow: parseEgressList(env.FIREBREAK_EGRESS_ALLOW, 'FIREBREAK_EGRESS_ALLOW'),
+    egressDeny: parseEgressList(env.FIREBREAK_EGRESS_DENY, 'FIREBREAK_EGRESS_DENY'),
+    connectionLimits: Object.fromEntries(
+      Object.entries({
+        headersTimeoutMs: positiveInteger(env, 'FIREBREAK_HEADERS_TIMEOUT_MS'),
+        requestTimeoutMs: positiveInteger(env, 'FIREBREAK_REQUEST_TIMEOUT_MS'),
+        maxConnections: positiveInteger(env, 'FIREBREAK_MAX_CONNECTIONS'),
+      }).filter(([, v]) => v !== undefined),
+    ) as Partial<ConnectionLimits>,
   };
 }

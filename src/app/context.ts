@@ -8,6 +8,7 @@ import type { TokenService } from '../auth/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
 import type { HttpApp } from '../http/app.ts';
 import type { Config } from './config.ts';
+import type { EgressClient } from '../egress/index.ts';
 
 /** Services other capabilities may use. Capabilities add theirs by declaration merging. */
 export interface ModuleServices {
@@ -29,6 +30,8 @@ export interface AppContext {
   /** The other replicas on the same database: relayed changes and the live replica count (in-process on SQLite). */
   cluster: Cluster;
   services: ModuleServices;
+  /** Every outbound request (webhooks, checks, Prometheus, plan http steps, SMTP) goes through this. */
+  egress: EgressClient;
 }
 
 /**

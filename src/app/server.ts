@@ -6,8 +6,9 @@ import { openDatabase, migrateToLatest, pendingMigrations, ping, createCluster, 
 import { DomainEvents } from '../shared/events.ts';
 import { TokenService } from '../auth/index.ts';
 import { CheckRunner } from '../checks/index.ts';
+import { EgressClient, EgressPolicy } from '../egress/index.ts';
 import { ACTIVE_STATUSES, SEVERITIES, incidentRepository } from '../incidents/index.ts';
-import { createHttpApp, type HttpApp } from '../http/app.ts';
+import { DEFAULT_CONNECTION_LIMITS, createHttpApp, type HttpApp } from '../http/app.ts';
 import type { AppContext, FirebreakModule, ModuleServices } from './context.ts';
 import type { Config } from './config.ts';
 import { MODULES } from './modules.ts';
@@ -49,7 +50,8 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   // alert within a batch: in a storm only its latest count matters to a console.
   events.onAny((name, payload) => cluster.publish(name, payload, name === 'alert.repeated' ? (payload as { alertId: string }).alertId : undefined));
   const tokens = new TokenService(database, options.clock);
-  const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion });
+  const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion, limits: { ...DEFAULT_CONNECTION_LIMITS, ...config.connectionLimits } });
+  const egress = new EgressClient(new EgressPolicy({ allow: config.egressAllow ?? [], deny: config.egressDeny ?? [] }));
   const ctx: AppContext = {
     config,
     database,
@@ -58,7 +60,8 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     log,
     metrics: metrics.registry,
     cluster,
-    services: { tokens, checks: new CheckRunner({ prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
+    services: { tokens, checks: new CheckRunner({ egress, prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
+    egress,
   };
   for (const module of modules) await module.init?.(ctx);
 
@@ -88,6 +91,8 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     ctx,
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
+      const bound = app.server.address();
+      if (bound && typeof bound === 'object') egress.policy.addOwnAddress(bound.address, bound.port);
       await cluster.start();
       clusterStarted = true;
       if (config.workers) {
@@ -102,6 +107,7 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
       if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
       if (clusterStarted) await cluster.stop();
       await database.close();
+      await egress.close();
     },
   };
 }

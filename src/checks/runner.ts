@@ -1,5 +1,6 @@
 import type { CheckKind, CheckResult, CheckSpec } from './schemas.ts';
 import { compare } from './compare.ts';
+import { describeOutboundError, type EgressClient } from '../egress/index.ts';
 
 export type CheckEvaluator<S extends CheckSpec = CheckSpec> = (spec: S) => Promise<Omit<CheckResult, 'kind' | 'at' | 'duration_ms'>>;
 
@@ -11,10 +12,15 @@ export class CheckRunner {
   private readonly evaluators = new Map<CheckKind, CheckEvaluator>();
 
   constructor(
-    private readonly options: { prometheusUrl?: string | undefined; clock?: () => Date } = {},
+    private readonly options: { egress: EgressClient; prometheusUrl?: string | undefined; clock?: () => Date },
   ) {
-    this.register('http', (spec) => evaluateHttpCheck(spec as Extract<CheckSpec, { kind: 'http' }>));
-    this.register('prometheus', (spec) => evaluatePrometheusCheck(spec as Extract<CheckSpec, { kind: 'prometheus' }>, this.options.prometheusUrl));
+    this.register('http', (spec) => evaluateHttpCheck(options.egress, spec as Extract<CheckSpec, { kind: 'http' }>));
+    this.register('prometheus', (spec) => evaluatePrometheusCheck(options.egress, spec as Extract<CheckSpec, { kind: 'prometheus' }>, this.options.prometheusUrl));
+  }
+
+  /** Refuses, naming `field`, a check whose URL the egress policy refuses (when a check is saved or validated). */
+  assertReachable(spec: CheckSpec, field: string): void {
+    if ((spec.kind === 'http' || spec.kind === 'prometheus') && spec.url) this.options.egress.policy.assertUrl(spec.url, `${field}.url`);
   }
 
   register<K extends CheckKind>(kind: K, evaluator: CheckEvaluator<Extract<CheckSpec, { kind: K }>>): void {
@@ -58,14 +64,14 @@ export function describeSpec(spec: CheckSpec): string {
   }
 }
 
-async function evaluateHttpCheck(spec: Extract<CheckSpec, { kind: 'http' }>) {
+async function evaluateHttpCheck(egress: EgressClient, spec: Extract<CheckSpec, { kind: 'http' }>) {
   const expected = describeSpec(spec);
   const started = performance.now();
   let response: Response;
   try {
-    response = await fetch(spec.url, { method: spec.method ?? 'GET', signal: AbortSignal.timeout(spec.timeout_ms ?? 5000), redirect: 'manual' });
+    response = await egress.fetch(spec.url, { method: spec.method ?? 'GET', signal: AbortSignal.timeout(spec.timeout_ms ?? 5000), redirect: 'manual' });
   } catch (error) {
-    const cause = (error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+    const cause = describeOutboundError(error);
     return { passed: false, observed: { error: cause }, expected, detail: `${spec.url} unreachable: ${cause}` };
   }
   const latencyMs = Math.round(performance.now() - started);
@@ -87,13 +93,19 @@ interface PrometheusResponse {
   data?: { resultType: string; result: unknown };
 }
 
-async function evaluatePrometheusCheck(spec: Extract<CheckSpec, { kind: 'prometheus' }>, defaultUrl: string | undefined) {
+async function evaluatePrometheusCheck(egress: EgressClient, spec: Extract<CheckSpec, { kind: 'prometheus' }>, defaultUrl: string | undefined) {
   const expected = describeSpec(spec);
   const base = spec.url ?? defaultUrl;
   if (!base) return { passed: false, observed: {}, expected, detail: 'no Prometheus URL: set FIREBREAK_PROMETHEUS_URL or the check url' };
   const url = new URL('/api/v1/query', base);
   url.searchParams.set('query', spec.query);
-  const response = await fetch(url, { signal: AbortSignal.timeout(spec.timeout_ms ?? 5000) });
+  let response: Response;
+  try {
+    response = await egress.fetch(url, { signal: AbortSignal.timeout(spec.timeout_ms ?? 5000), redirect: 'manual' });
+  } catch (error) {
+    const cause = describeOutboundError(error);
+    return { passed: false, observed: { error: cause }, expected, detail: `Prometheus at ${new URL(base).host} unreachable: ${cause}` };
+  }
   const payload = (await response.json()) as PrometheusResponse;
   if (payload.status !== 'success' || !payload.data) {
     return { passed: false, observed: { http_status: response.status }, expected, detail: `Prometheus error: ${payload.error ?? response.status}` };

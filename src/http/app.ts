@@ -4,11 +4,13 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.ts';
+import { redactForViewer, redactUrlCredentialsDeep, redactUrlCredentials } from '../shared/redact.ts';
 import { createAjv } from '../shared/validation.ts';
 import { roleAllows, type Principal, type Role, type TokenService } from '../auth/index.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { createHttpMetrics, type HttpMetrics } from './observability.ts';
 import { LazyRequestLogger } from './request-logger.ts';
+import { MAX_BODY_DEPTH, assertObjectBody, jsonTextDepth, tooDeep } from '../shared/bodies.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,16 +28,32 @@ export type HttpApp = FastifyInstance<Server, IncomingMessage, ServerResponse, F
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** Integrations may pass their routing key as `?key=`; it must never reach the logs. */
+/** Integrations may pass their routing key as `?key=`, and any URL may carry credentials; none reach the logs. */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:key|token)=)[^&]*/gi, '$1[REDACTED]');
+  return redactUrlCredentials(url);
 }
 
 export interface HttpAppOptions {
   log: Logger;
   tokens: TokenService;
   version: string;
+  limits?: ConnectionLimits;
 }
+
+/**
+ * A client that opens connections and never finishes its request (slowloris) would otherwise hold them
+ * forever. Headers must arrive within `headersTimeoutMs` and the whole request within `requestTimeoutMs`
+ * (answers, including event streams, are not limited); beyond `maxConnections` new connections are dropped.
+ */
+export interface ConnectionLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+  /** How often Node looks for connections past those timeouts. */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, maxConnections: 1024, checkIntervalMs: 1000 };
 
 /** The principal of an authenticated request; routes that need one can rely on the auth hook having run. */
 export function principalOf(request: FastifyRequest): Principal {
@@ -48,7 +66,10 @@ export function actorOf(request: FastifyRequest): string {
 }
 
 export async function createHttpApp(options: HttpAppOptions): Promise<{ app: HttpApp; metrics: HttpMetrics }> {
+  const limits = options.limits ?? DEFAULT_CONNECTION_LIMITS;
   const app = Fastify({
+    http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs },
+    requestTimeout: limits.requestTimeoutMs,
     loggerInstance: options.log as unknown as FastifyBaseLogger,
     bodyLimit: MAX_BODY_BYTES,
     // Per-request logs at 2,000 req/s drown the useful ones; slow and failed requests are logged below.
@@ -59,6 +80,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.server.maxConnections = limits.maxConnections;
 
   // Bodies are validated strictly (no coercion, unknown fields rejected by the schemas); query strings
   // and path parameters arrive as text, so those are coerced to the declared types.
@@ -79,6 +102,23 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     return validateBody;
   });
 
+  // Bodies are depth-checked on their text before JSON.parse and the schema validator (both recursive)
+  // see them, and must be objects: no route takes a bare array, scalar or null.
+  const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    if (jsonTextDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) return done(tooDeep(), undefined);
+    parseJson(request, text, (error, value) => {
+      if (error) return done(error, undefined);
+      try {
+        done(null, assertObjectBody(value));
+      } catch (refused) {
+        done(refused as Error, undefined);
+      }
+    });
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error as Error);
     if (appError.code === 'internal') request.log.error({ err: error, url: redactUrl(request.url) }, 'request failed');
@@ -87,6 +127,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, request, new AppError('not_found', `no endpoint ${request.method} ${request.url.split('?')[0]}`)),
   );
+
+  // Reads never show credentials in URLs, and check results carry status and timing, not the bodies
+  // other servers answered, except to admins (a check could otherwise read any page the server reaches).
+  app.addHook('preSerialization', async (request, _reply, payload: unknown) => {
+    if (payload === null || typeof payload !== 'object') return payload;
+    return request.principal?.role === 'admin' ? redactUrlCredentialsDeep(payload) : redactForViewer(payload);
+  });
 
   const metrics = createHttpMetrics();
   app.addHook('onResponse', async (request, reply) => {

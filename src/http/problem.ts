@@ -23,6 +23,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   too_large_for_analysis: 422,
   upstream_failed: 502,
+  egress_denied: 422,
   unavailable: 503,
   internal: 500,
 };
@@ -43,6 +44,7 @@ const TITLES: Record<ErrorCode, string> = {
   rate_limited: 'Too many requests',
   too_large_for_analysis: 'Too large for the requested analysis',
   upstream_failed: 'Upstream failure',
+  egress_denied: 'Outbound address refused by the egress policy',
   unavailable: 'Service unavailable',
   internal: 'Internal error',
 };

@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { AppError } from '../shared/errors.ts';
 
 export type MatchOperator = '=' | '!=' | '=~' | '!~';
@@ -6,8 +7,11 @@ export interface LabelMatcher {
   label: string;
   op: MatchOperator;
   value: string;
-  /** Anchored like Alertmanager's: `=~"api|web"` matches the whole value. */
-  regex?: RegExp;
+  /**
+   * Anchored like Alertmanager's: `=~"api|web"` matches the whole value. RE2 syntax and semantics, as
+   * Alertmanager's Go regexp has: matching takes linear time, so no pattern can backtrack for ever (ReDoS).
+   */
+  regex?: RE2JS;
   text: string;
 }
 
@@ -26,7 +30,7 @@ export function parseMatcher(text: string, field: string): LabelMatcher {
   const matcher: LabelMatcher = { label: label!, op: op as MatchOperator, value, text: text.trim() };
   if (op === '=~' || op === '!~') {
     try {
-      matcher.regex = new RegExp(`^(?:${value})$`);
+      matcher.regex = RE2JS.compile(value);
     } catch (error) {
       throw new AppError('validation_failed', `${field}: invalid regular expression: ${(error as Error).message}`, { field });
     }
@@ -43,9 +47,9 @@ export function matches(matcher: LabelMatcher, labels: Readonly<Record<string, s
     case '!=':
       return actual !== matcher.value;
     case '=~':
-      return matcher.regex!.test(actual);
+      return matcher.regex!.matches(actual);
     case '!~':
-      return !matcher.regex!.test(actual);
+      return !matcher.regex!.matches(actual);
   }
 }
 

@@ -31,7 +31,7 @@ declare module '../app/context.ts' {
 export const onCallModule: FirebreakModule = {
   name: 'oncall',
   migrations: onCallMigrations,
-  init(ctx: AppContext) {
+  async init(ctx: AppContext) {
     const { database, clock, log, events } = ctx;
     const { incidents, catalog } = ctx.services;
     const notifications = new NotificationService({
@@ -42,6 +42,7 @@ export const onCallModule: FirebreakModule = {
       log,
       secretKey: ctx.config.secretKey,
       publicUrl: ctx.config.publicUrl,
+      egress: ctx.egress,
     });
     const schedules = new ScheduleService(database, catalog, clock);
     const escalations = new EscalationService({ database, incidents, catalog, schedules, notifications, events, clock, log });
@@ -58,6 +59,8 @@ export const onCallModule: FirebreakModule = {
       if (dispatched.has(entry.kind)) worker.poke();
     });
     ctx.services.notifications = notifications;
+    const sealed = await notifications.sealLegacyWebhookUrls();
+    if (sealed > 0) log.info({ channels: sealed }, 'sealed the URLs of webhook channels made before URLs were secret');
     // Response plans' communicate steps reach the real channels through the outbox.
     if (ctx.services.messageSender) ctx.services.messageSender = new NotificationMessageSender(notifications, ctx.services.messageSender);
     ctx.services.oncall = {

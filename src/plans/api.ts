@@ -5,7 +5,7 @@ import { EXECUTION_STATUSES, STEP_STATUSES } from './domain.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const DefinitionSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'the plan as written; see /api/v1/plans/schema.json' });
-const Problem = Type.Object({ field: Type.String(), message: Type.String() });
+const Problem = Type.Object({ field: Type.String(), message: Type.String(), code: Type.Optional(Type.String({ description: 'egress_denied when the egress policy refuses the URL' })) });
 
 export const PlanSummarySchema = Type.Object({
   id: Type.String(),

@@ -33,13 +33,14 @@ export const plansModule: FirebreakModule = {
   name: 'plans',
   migrations: planMigrations,
   async init(ctx) {
-    ctx.services.messageSender ??= new TimelineWebhookSender(ctx.services.incidents);
+    ctx.services.messageSender ??= new TimelineWebhookSender(ctx.services.incidents, ctx.egress);
     const plans = new PlanService({
       database: ctx.database,
       incidents: ctx.services.incidents,
       catalog: ctx.services.catalog,
       secrets: ctx.services.secrets,
       checks: ctx.services.checks,
+      egress: ctx.egress,
       events: ctx.events,
       clock: ctx.clock,
       log: ctx.log.child({ capability: 'plans' }),

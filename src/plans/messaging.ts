@@ -1,3 +1,4 @@
+import { describeOutboundError, type EgressClient } from '../egress/index.ts';
 import type { IncidentService } from '../incidents/index.ts';
 
 /**
@@ -47,7 +48,10 @@ export function webhookPayload(message: OutgoingMessage): Record<string, unknown
 
 /** The sender used until notification channels exist: the incident timeline, and a webhook when the step names one. */
 export class TimelineWebhookSender implements MessageSender {
-  constructor(private readonly incidents: IncidentService) {}
+  constructor(
+    private readonly incidents: IncidentService,
+    private readonly egress: EgressClient,
+  ) {}
 
   channelNames(): string[] {
     return ['timeline', 'webhook'];
@@ -87,7 +91,7 @@ export class TimelineWebhookSender implements MessageSender {
   private async postWebhook(message: OutgoingMessage): Promise<Delivery> {
     if (!message.webhookUrl) return { channel: 'webhook', ok: false, detail: 'no webhook_url given' };
     try {
-      const response = await fetch(message.webhookUrl, {
+      const response = await this.egress.fetch(message.webhookUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(webhookPayload(message)),
@@ -104,7 +108,5 @@ export class TimelineWebhookSender implements MessageSender {
 }
 
 export function describeFetchError(error: unknown): string {
-  const e = error as Error & { cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError') return 'timed out';
-  return e.cause?.code ?? e.cause?.message ?? e.message;
+  return describeOutboundError(error);
 }

@@ -4,10 +4,12 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { AppError, notFound } from '../shared/errors.ts';
+import { MAX_BODY_DEPTH, assertObjectBody, tooDeep, valueDepth } from '../shared/bodies.ts';
 import type { DomainEvents } from '../shared/events.ts';
 import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
+import type { EgressClient } from '../egress/index.ts';
 import type { Incident, IncidentService, IncidentStatus, IncidentTables } from '../incidents/index.ts';
 import type { SecretService } from '../secrets/index.ts';
 import { matchingTrigger, versionLabel, type IncidentChange } from './domain.ts';
@@ -28,6 +30,7 @@ export interface PlanServiceDeps {
   catalog: CatalogService;
   secrets: SecretService;
   checks: CheckRunner;
+  egress: EgressClient;
   events: DomainEvents;
   clock: () => Date;
   log: Logger;
@@ -79,12 +82,13 @@ export class PlanService {
   async validationEnvironment(options: { secrets: boolean } = { secrets: true }): Promise<ValidationEnvironment> {
     return {
       channelNames: new Set(this.deps.sender().channelNames()),
+      egress: this.deps.egress.policy,
       ...(options.secrets ? { secretNames: await this.deps.secrets.names() } : {}),
     };
   }
 
   /** Validation that reports every problem instead of throwing the first (for `validate` and dry runs). */
-  async report(raw: unknown): Promise<{ valid: boolean; problems: { field: string; message: string }[] }> {
+  async report(raw: unknown): Promise<{ valid: boolean; problems: { field: string; message: string; code?: string }[] }> {
     let plan: PlanDefinition;
     try {
       plan = parsePlanDefinition(raw);
@@ -93,7 +97,10 @@ export class PlanService {
       throw error;
     }
     const problems = checkPlan(plan, await this.validationEnvironment());
-    return { valid: problems.length === 0, problems: problems.map(({ field, message }) => ({ field, message })) };
+    return {
+      valid: problems.length === 0,
+      problems: problems.map(({ field, message, kind }) => (kind === 'egress' ? { field, message, code: 'egress_denied' } : { field, message })),
+    };
   }
 
   async create(raw: unknown, actor: string): Promise<PlanDetail> {
@@ -206,7 +213,7 @@ export class PlanService {
   }
 
   private summary(row: PlanRow, definition: PlanDefinition, env: ValidationEnvironment): PlanSummary {
-    const environmentProblems = checkPlan(definition, env).filter((p) => p.kind === 'secret' || p.kind === 'channel');
+    const environmentProblems = checkPlan(definition, env).filter((p) => p.kind === 'secret' || p.kind === 'channel' || p.kind === 'egress');
     return {
       id: row.id,
       name: row.name,
@@ -309,7 +316,7 @@ export class PlanService {
   /** The real side effects of steps. */
   effects(): StepEffects {
     return {
-      http: (request, timeoutMs) => sendHttp(request, timeoutMs),
+      http: (request, timeoutMs) => sendHttp(this.deps.egress, request, timeoutMs),
       send: (message) => this.deps.sender().send(message),
       transition: async (incident, to, note, actor) => {
         const current = await this.deps.incidents.get(incident.id);
@@ -381,5 +388,7 @@ export function parsePlanYaml(text: string): unknown {
       field: line ? `line ${line.line}` : '(root)',
     });
   }
-  return document.toJS() as unknown;
+  const value = document.toJS({ maxAliasCount: 100 }) as unknown;
+  if (valueDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) throw tooDeep();
+  return assertObjectBody(value);
 }

@@ -4,6 +4,7 @@ import type { CheckResult, CheckSpec } from '../checks/index.ts';
 import type { Incident, IncidentStatus } from '../incidents/index.ts';
 import type { OutgoingMessage } from './messaging.ts';
 import { describeFetchError } from './messaging.ts';
+import type { EgressClient } from '../egress/index.ts';
 import type { PlanStep } from './schemas.ts';
 
 /** What templates can read while a step runs. `secrets` is only present for http steps. */
@@ -140,9 +141,9 @@ export async function performStep(step: PlanStep, view: StepView, effects: StepE
 }
 
 /** Real HTTP for http steps: the response is captured (JSON parsed when it is JSON), the body bounded. */
-export async function sendHttp(request: HttpRequestSpec, timeoutMs: number): Promise<HttpExchange> {
+export async function sendHttp(egress: EgressClient, request: HttpRequestSpec, timeoutMs: number): Promise<HttpExchange> {
   const started = performance.now();
-  const response = await fetch(request.url, {
+  const response = await egress.fetch(request.url, {
     method: request.method,
     headers: request.headers,
     ...(request.body !== undefined && request.method !== 'GET' ? { body: request.body } : {}),

@@ -1,3 +1,4 @@
+import type { EgressPolicy } from '../egress/index.ts';
 import { Type, type TSchema } from 'typebox';
 import { AppError, isAppError } from '../shared/errors.ts';
 import { parseWithSchema } from '../shared/validation.ts';
@@ -21,7 +22,7 @@ export interface PlanProblem {
   field: string;
   message: string;
   /** What kind of problem, so dry runs can recommend a fix for each kind. */
-  kind: 'schema' | 'reference' | 'secret' | 'channel' | 'cycle' | 'template';
+  kind: 'schema' | 'reference' | 'secret' | 'channel' | 'cycle' | 'template' | 'egress';
   /** The missing secret, step or channel, when there is one. */
   name?: string;
 }
@@ -31,6 +32,8 @@ export interface ValidationEnvironment {
   secretNames?: ReadonlySet<string>;
   /** Channels the notification sender knows; undefined skips the check. */
   channelNames?: ReadonlySet<string>;
+  /** The server's egress policy; undefined skips the check (offline validation of a file). */
+  egress?: EgressPolicy;
 }
 
 const CHECK_SCHEMAS: Record<string, TSchema> = {
@@ -303,6 +306,7 @@ export function checkPlan(plan: PlanDefinition, env: ValidationEnvironment = {})
         problems.push({ field: `${field}.with.webhook_url`, kind: 'channel', message: 'the webhook channel needs webhook_url' });
       }
     }
+    if (env.egress) problems.push(...egressProblems(step, field, env.egress));
     if (step.type === 'approval' && step.with.default && !step.with.timeout) {
       problems.push({ field: `${field}.with.default`, kind: 'schema', message: 'a default outcome needs a timeout after which it applies' });
     }
@@ -310,13 +314,37 @@ export function checkPlan(plan: PlanDefinition, env: ValidationEnvironment = {})
   return problems;
 }
 
+/**
+ * Outbound URLs the egress policy refuses. A templated URL is judged as written only when its host is
+ * literal; whatever it renders to is judged again when the request connects.
+ */
+function egressProblems(step: PlanStep, field: string, egress: EgressPolicy): PlanProblem[] {
+  const urls: { field: string; url: string }[] = [];
+  if (step.type === 'http' && !/\{\{/.test(hostPart(step.with.url))) urls.push({ field: `${field}.with.url`, url: step.with.url });
+  if (step.type === 'communicate' && step.with.webhook_url) urls.push({ field: `${field}.with.webhook_url`, url: step.with.webhook_url });
+  if (step.type === 'verify') {
+    step.with.checks.forEach((check, i) => {
+      if ((check.kind === 'http' || check.kind === 'prometheus') && check.url) urls.push({ field: `${field}.with.checks[${i}].url`, url: check.url });
+    });
+  }
+  return urls.flatMap(({ field: f, url }) => {
+    const reason = egress.urlRefusal(url);
+    return reason ? [{ field: f, kind: 'egress' as const, message: reason }] : [];
+  });
+}
+
+function hostPart(url: string): string {
+  return url.replace(/^[a-z]+:\/\//i, '').split(/[/?#]/)[0] ?? '';
+}
+
 /** Parses and checks; throws the first problem as an AppError with its field and every problem in `problems`. */
 export function validatePlan(raw: unknown, env: ValidationEnvironment = {}): PlanDefinition {
   const plan = parsePlanDefinition(raw);
   const problems = checkPlan(plan, env);
-  const first = problems[0];
+  // A refused destination is a policy decision, not a mistake in the plan: it has its own code.
+  const first = problems.find((p) => p.kind === 'egress') ?? problems[0];
   if (first) {
-    throw new AppError('unprocessable', `${first.field}: ${first.message}${problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ''}`, {
+    throw new AppError(first.kind === 'egress' ? 'egress_denied' : 'unprocessable', `${first.field}: ${first.message}${problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ''}`, {
       field: first.field,
       problems: problems.map(({ field, message }) => ({ field, message })),
     });

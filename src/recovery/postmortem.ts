@@ -503,7 +503,7 @@ export class PostmortemService {
   private async row(incidentId: string, db: RecoveryExecutor = this.db): Promise<RecoveryTables['postmortems']> {
     const row = await db.selectFrom('postmortems').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
     if (!row) {
-      await this.deps.incidents.get(incidentId);
+      await this.deps.incidents.get(incidentId, viewAs<IncidentTables>(db));
       throw new AppError('not_found', `incident ${incidentId} has no postmortem; start one with POST /api/v1/incidents/${incidentId}/postmortem`);
     }
     return row;

@@ -151,6 +151,9 @@ export class RecoveryService {
   // ---- plans -----------------------------------------------------------------------------------
 
   async createPlan(incidentId: string, input: CreatePlanInput, actor: string): Promise<PlanView> {
+    input.criteria?.forEach((criterion, i) => {
+      if ('check' in criterion && criterion.check) this.deps.checks.assertReachable(criterion.check, `criteria[${i}].check`);
+    });
     const incident = await this.deps.incidents.get(incidentId);
     if (!isActiveStatus(incident.status)) {
       throw new AppError('conflict', `incident ${incidentId} is ${incident.status}; reopen it before planning a recovery`);
@@ -713,6 +716,7 @@ export class RecoveryService {
     }
     if (input.measure_with_prometheus) {
       const measure = input.measure_with_prometheus;
+      if (measure.url) this.deps.checks.assertReachable({ kind: 'prometheus', query: measure.query, op: '>=', threshold: 0, url: measure.url }, 'measure_with_prometheus');
       const result = await this.deps.checks.evaluate({
         kind: 'prometheus',
         query: measure.query,
@@ -931,7 +935,7 @@ export class RecoveryService {
   private async planRow(incidentId: string, db: RecoveryExecutor = this.db): Promise<PlanRow> {
     const row = await db.selectFrom('recovery_plans').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
     if (!row) {
-      await this.deps.incidents.get(incidentId);
+      await this.deps.incidents.get(incidentId, viewAs<IncidentTables>(db));
       throw new AppError('not_found', `incident ${incidentId} has no recovery plan; create one with POST /api/v1/incidents/${incidentId}/recovery`);
     }
     return row;

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'rate_limited' // (HTTP 429)
   | 'too_large_for_analysis' // a request whose exact computation would exhaust memory (HTTP 422)
   | 'upstream_failed' // a dependency we called failed (HTTP 502)
+  | 'egress_denied' // an outbound address the egress policy refuses (HTTP 422)
   | 'unavailable' // the database cannot be reached right now; retry later (HTTP 503)
   | 'internal'; // a bug (HTTP 500)
 

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, type CreateTableBuilder, type SqliteDatabase, type SqliteStatement, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
 import { AppError } from '../shared/errors.ts';
+import { guardTransactions } from './transaction-guard.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -55,7 +56,7 @@ export function openDatabase(url: string = DEFAULT_SQLITE_PATH, options: OpenDat
     // client besides failing the query; with no listener there that would crash the whole process. The query's
     // own rejection is what the request reports.
     pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<object>({ dialect: guardTransactions(new PostgresDialect({ pool })) });
     return { db, dialect: 'postgres', url, close: () => db.destroy() };
   }
   const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
@@ -72,7 +73,7 @@ export function openDatabase(url: string = DEFAULT_SQLITE_PATH, options: OpenDat
   connection.pragma('foreign_keys = ON');
   // Several processes (server + CLI) may share the file; wait rather than fail on a held lock.
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  const db = new Kysely<object>({ dialect: guardTransactions(new SqliteDialect({ database: withStatementCache(connection) })) });
   return { db, dialect: 'sqlite', url: file, close: () => db.destroy() };
 }
 

@@ -51,7 +51,7 @@ describeEachDatabase('notifications', (kind) => {
     });
     expect(created.status).toBe(201);
     expect(created.body.signing_secret).toBeUndefined();
-    expect(created.body.secrets_stored).toEqual(['signing_secret']);
+    expect(created.body.secrets_stored).toEqual(['url', 'signing_secret']);
     expect(JSON.stringify(created.body)).not.toContain(SIGNING_SECRET);
     const generated = await server.api('POST', '/api/v1/notification-channels', { id: 'gen-hook', kind: 'webhook', team: 'edge', url: `${receiver.url}/gen` });
     expect(generated.body.signing_secret).toMatch(/^[A-Za-z0-9_-]{40,}$/);

@@ -1,3 +1,4 @@
+import type { EgressClient } from '../../egress/index.ts';
 import { randomBytes } from 'node:crypto';
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Logger } from 'pino';
@@ -72,6 +73,7 @@ export interface NotificationServiceOptions {
   log: Logger;
   secretKey: string | undefined;
   publicUrl: string | undefined;
+  egress: EgressClient;
 }
 
 export class NotificationService {
@@ -95,6 +97,8 @@ export class NotificationService {
 
   async createChannel(input: CreateChannelInput): Promise<Channel & { signing_secret?: string }> {
     if (input.team) await this.assertTeam(input.team, 'team');
+    if (input.kind === 'email') this.options.egress.policy.assertHost(input.smtp.host, input.smtp.port, 'smtp.host');
+    else this.options.egress.policy.assertUrl(input.url, 'url');
     const { settings, secrets } = splitChannelConfig(input);
     let generated: string | undefined;
     if (input.kind === 'webhook' && !input.signing_secret) {
@@ -126,6 +130,35 @@ export class NotificationService {
     }
     const channel = await this.getChannel(input.id);
     return generated ? { ...channel, signing_secret: generated } : channel;
+  }
+
+  /**
+   * Webhook channels made before their URLs were sealed kept the URL in the clear; this moves each into the
+   * sealed secrets (once, at start), so the database no longer holds it readable either.
+   */
+  async sealLegacyWebhookUrls(): Promise<number> {
+    if (!this.options.secretKey) return 0;
+    const rows = await this.db.selectFrom('notify_channels').selectAll().where('kind', '=', 'webhook').execute();
+    let sealed = 0;
+    for (const row of rows) {
+      const { url, ...rest } = fromJson<Record<string, unknown>>(row.settings, {});
+      if (typeof url !== 'string') continue;
+      let secrets: Record<string, string>;
+      try {
+        secrets = JSON.parse(this.box().open(row.sealed_secrets, SECRET_PURPOSE)) as Record<string, string>;
+      } catch (error) {
+        this.options.log.warn({ err: error, channel: row.id }, 'cannot open the secrets of a webhook channel to seal its URL; it stays as it is');
+        continue;
+      }
+      const result = await this.db
+        .updateTable('notify_channels')
+        .set({ settings: toJson({ ...rest, host: hostOf(url) }), sealed_secrets: this.box().seal(JSON.stringify({ ...secrets, url }), SECRET_PURPOSE), version: row.version + 1 })
+        .where('id', '=', row.id)
+        .where('version', '=', row.version)
+        .executeTakeFirst();
+      sealed += Number(result.numUpdatedRows);
+    }
+    return sealed;
   }
 
   async listChannels(): Promise<Channel[]> {
@@ -186,7 +219,7 @@ export class NotificationService {
       now,
     );
     const started = performance.now();
-    const result = await sendMessage(channel, message, { id: 0, attempt: 1, address: null });
+    const result = await sendMessage(this.options.egress, channel, message, { id: 0, attempt: 1, address: null });
     return { channel_id: id, ok: result.ok, detail: result.detail, duration_ms: Math.round(performance.now() - started) };
   }
 
@@ -449,7 +482,7 @@ export class NotificationService {
       } catch (error) {
         result = { ok: false, permanent: false, detail: (error as Error).message };
       }
-      result = channel ? await sendMessage(channel, message, { id, attempt: row.attempts, address: row.address }) : result!;
+      result = channel ? await sendMessage(this.options.egress, channel, message, { id, attempt: row.attempts, address: row.address }) : result!;
     }
     const duration = Math.round(performance.now() - started);
     const now = this.clock();
@@ -508,11 +541,12 @@ export class NotificationService {
 
 function splitChannelConfig(input: CreateChannelInput): { settings: Record<string, unknown>; secrets: Record<string, string> } {
   switch (input.kind) {
+    // Webhook URLs are often bearer credentials (a token in the path or query), as Slack's and Teams'
+    // incoming-webhook URLs always are: only the host is kept in the clear.
     case 'webhook':
-      return { settings: { url: input.url }, secrets: input.signing_secret ? { signing_secret: input.signing_secret } : {} };
+      return { settings: { host: new URL(input.url).host }, secrets: { url: input.url, ...(input.signing_secret ? { signing_secret: input.signing_secret } : {}) } };
     case 'slack':
     case 'teams':
-      // Incoming-webhook URLs are bearer credentials: only the host is kept in the clear.
       return { settings: { host: new URL(input.url).host }, secrets: { url: input.url } };
     case 'email': {
       const { password, ...smtp } = input.smtp;
@@ -523,8 +557,13 @@ function splitChannelConfig(input: CreateChannelInput): { settings: Record<strin
 
 function channelFromRow(row: ChannelRow): Channel {
   const settings = fromJson<Record<string, unknown>>(row.settings, {});
+  // A webhook channel made before its URL was sealed shows only the host until it is resealed.
+  if (row.kind === 'webhook' && typeof settings.url === 'string') {
+    const { url, ...rest } = settings;
+    return channelFromRow({ ...row, settings: toJson({ ...rest, host: hostOf(url) }) });
+  }
   let stored: string[] = [];
-  if (row.kind === 'webhook') stored = ['signing_secret'];
+  if (row.kind === 'webhook') stored = ['url', 'signing_secret'];
   if (row.kind === 'slack' || row.kind === 'teams') stored = ['url'];
   if (row.kind === 'email' && (settings.smtp as { username?: string } | undefined)?.username) stored = ['smtp.password'];
   return {
@@ -541,6 +580,14 @@ function channelFromRow(row: ChannelRow): Channel {
     updated_at: row.updated_at,
     version: row.version,
   };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
 }
 
 function templateView(event: NotifyEvent, row: OnCallTables['notify_templates'] | undefined): Template {

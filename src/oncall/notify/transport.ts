@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import { describeOutboundError, type EgressClient } from '../../egress/index.ts';
 import { redactSecrets } from '../../shared/crypto.ts';
 import { slackRequest, teamsRequest, webhookRequest, type OutgoingRequest, type RenderedMessage } from './messages.ts';
 import type { ChannelKind } from './schemas.ts';
@@ -28,21 +29,22 @@ export interface Delivery {
 const HTTP_TIMEOUT_MS = 10_000;
 
 /** Really sends one message. Never throws: every failure is a result that the outbox records. */
-export async function sendMessage(channel: OpenChannel, message: RenderedMessage, delivery: Delivery): Promise<SendResult> {
+export async function sendMessage(egress: EgressClient, channel: OpenChannel, message: RenderedMessage, delivery: Delivery): Promise<SendResult> {
   const secrets = Object.values(channel.secrets);
   try {
-    const result = channel.kind === 'email' ? await sendEmail(channel, message, delivery) : await postJson(channel, message, delivery);
+    const result = channel.kind === 'email' ? await sendEmail(egress, channel, message, delivery) : await postJson(egress, channel, message, delivery);
     return { ...result, detail: redactSecrets(result.detail, secrets) };
   } catch (error) {
     return { ok: false, permanent: false, detail: redactSecrets(`send failed: ${(error as Error).message}`, secrets) };
   }
 }
 
-async function postJson(channel: OpenChannel, message: RenderedMessage, delivery: Delivery): Promise<SendResult> {
+async function postJson(egress: EgressClient, channel: OpenChannel, message: RenderedMessage, delivery: Delivery): Promise<SendResult> {
   let url: string;
   let request: OutgoingRequest;
   if (channel.kind === 'webhook') {
-    url = String(channel.settings.url);
+    // Channels made before webhook URLs were sealed keep theirs in settings until the service reseals them.
+    url = channel.secrets.url ?? String(channel.settings.url);
     request = webhookRequest(message, delivery.id, delivery.attempt, channel.secrets.signing_secret ?? '', Math.floor(Date.now() / 1000));
   } else {
     url = channel.secrets.url ?? '';
@@ -50,7 +52,7 @@ async function postJson(channel: OpenChannel, message: RenderedMessage, delivery
   }
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await egress.fetch(url, {
       method: 'POST',
       headers: { ...request.headers, 'user-agent': 'Firebreak-Notifier' },
       body: request.body,
@@ -58,9 +60,7 @@ async function postJson(channel: OpenChannel, message: RenderedMessage, delivery
       signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
     });
   } catch (error) {
-    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
-    const reason = cause?.code ?? cause?.message ?? (error as Error).name;
-    return { ok: false, permanent: false, detail: `${new URL(url).host} unreachable: ${reason}` };
+    return { ok: false, permanent: false, detail: `${new URL(url).host} unreachable: ${describeOutboundError(error)}` };
   }
   const text = (await response.text()).slice(0, 300).replace(/\s+/g, ' ').trim();
   if (response.status >= 200 && response.status < 300) return { ok: true, permanent: false, detail: `HTTP ${response.status}` };
@@ -68,12 +68,20 @@ async function postJson(channel: OpenChannel, message: RenderedMessage, delivery
   return { ok: false, permanent, detail: `HTTP ${response.status}${text ? `: ${text}` : ''}` };
 }
 
-async function sendEmail(channel: OpenChannel, message: RenderedMessage, delivery: Delivery): Promise<SendResult> {
+async function sendEmail(egress: EgressClient, channel: OpenChannel, message: RenderedMessage, delivery: Delivery): Promise<SendResult> {
   const smtp = channel.settings.smtp as { host: string; port: number; secure?: boolean; require_tls?: boolean; username?: string };
   const recipients = delivery.address ? [delivery.address] : ((channel.settings.to as string[] | undefined) ?? []);
   if (recipients.length === 0) return { ok: false, permanent: true, detail: 'no recipient: set the channel `to` list or use a person’s contact method' };
+  // Resolved and judged here, then the connection goes to that address; TLS still verifies the host name.
+  let address: string;
+  try {
+    address = await egress.resolve(smtp.host, smtp.port);
+  } catch (error) {
+    return { ok: false, permanent: false, detail: `SMTP ${smtp.host} unreachable: ${describeOutboundError(error)}` };
+  }
   const transport = nodemailer.createTransport({
-    host: smtp.host,
+    host: address,
+    tls: { servername: smtp.host },
     port: smtp.port,
     secure: smtp.secure ?? false,
     requireTLS: smtp.require_tls ?? false,

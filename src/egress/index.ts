@@ -1,0 +1,2 @@
+export { EgressPolicy, parseEgressList, type EgressRules } from './policy.ts';
+export { EgressClient, describeOutboundError, type EgressRequestInit } from './client.ts';
