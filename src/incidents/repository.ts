@@ -202,3 +202,17 @@ export async function timelineEntriesOfKind(executor: Executor, incidentIds: rea
     .orderBy('id')
     .execute();
 }
+
+/**
+ * Incidents on any of `services` that are unresolved or resolved since `horizon`, with coarse facts only
+ * (never title, description, labels or timeline): what a public status page may learn from.
+ */
+export async function coarseIncidentsOfServicesSince(executor: Executor, services: readonly string[], horizon: string) {
+  if (services.length === 0) return [];
+  return tables(executor)
+    .selectFrom('incidents')
+    .select(['incidents.id', 'incidents.severity', 'incidents.status', 'incidents.services', 'incidents.detected_at', 'incidents.resolved_at'])
+    .where('incidents.id', 'in', (eb) => eb.selectFrom('incident_services').select('incident_services.incident_id').where('incident_services.service', 'in', [...services]))
+    .where((eb) => eb.or([eb('incidents.resolved_at', 'is', null), eb('incidents.resolved_at', '>=', horizon)]))
+    .execute();
+}
