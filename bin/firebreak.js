@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx so the CLI needs no separate build step.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+// Runs the compiled CLI (dist/, built by `npm install` or `npm run build`); no transpiling at start.
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
-const tsxCli = require.resolve('tsx/cli');
-const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.ts');
-const result = spawnSync(process.execPath, [tsxCli, entry, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+if (!fs.existsSync(entry)) {
+  process.stderr.write('firebreak is not built yet: run `npm install` (or `npm run build`) in the repository first\n');
+  process.exit(1);
+}
+await import(entry);

@@ -14,13 +14,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { openDatabase, migrateToLatest } from '../../src/storage/index.ts';
-import { MODULES } from '../../src/app/modules.ts';
+import { migrationSets } from '../../src/app/modules.ts';
 import { TokenService } from '../../src/auth/index.ts';
 import { INCIDENT_STATUSES, SEVERITIES, type IncidentTables } from '../../src/incidents/index.ts';
 import { ensureConsoleBuilt } from '../../web/build.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TARGET_MS = 1000;
+const TARGET_MS = 500;
 const TOKEN = 'fbk_bench_console_admin_token_000000';
 
 function flag(name: string, fallback: number): number {
@@ -33,10 +33,16 @@ function flag(name: string, fallback: number): number {
 const INCIDENTS = Math.min(flag('incidents', 10_000), 100_000);
 const RUNS = Math.min(flag('runs', 11), 50);
 
-/** 3 % still active (as in a real history), the rest resolved or closed, spread over the last 100 days. */
-async function seed(databaseUrl: string): Promise<void> {
+/**
+ * `history`: 3 % still active (as in a real history), the rest resolved or closed, spread over the last
+ * 100 days. `storm`: every incident active and unacknowledged, so the urgency order (unacknowledged,
+ * severity, oldest) has to sort all of them for the first page.
+ */
+type Scenario = 'history' | 'storm';
+
+async function seed(databaseUrl: string, scenario: Scenario): Promise<void> {
   const database = openDatabase(databaseUrl);
-  await migrateToLatest(database, MODULES.flatMap((m) => (m.migrations ? [m.migrations] : [])));
+  await migrateToLatest(database, migrationSets());
   const db = database.db.withTables<IncidentTables>();
   const now = Date.now();
   const perDay = Math.ceil(INCIDENTS / 100);
@@ -45,8 +51,8 @@ async function seed(databaseUrl: string): Promise<void> {
     for (let i = 0; i < INCIDENTS; i++) {
       const created = new Date(now - (INCIDENTS - i) * ((100 * 86_400_000) / INCIDENTS));
       const day = created.toISOString().slice(0, 10).replace(/-/g, '');
-      const active = i % 33 === 0;
-      const status = active ? INCIDENT_STATUSES[i % 6]! : i % 2 ? 'resolved' : 'post_incident';
+      const active = scenario === 'storm' || i % 33 === 0;
+      const status = scenario === 'storm' ? 'detected' : active ? INCIDENT_STATUSES[i % 6]! : i % 2 ? 'resolved' : 'post_incident';
       const iso = created.toISOString();
       const later = new Date(created.getTime() + 3_600_000).toISOString();
       rows.push({
@@ -121,12 +127,21 @@ const INIT_SCRIPT = `
   }).observe(document, { childList: true, subtree: true });
 `;
 
-async function main(): Promise<void> {
-  await ensureConsoleBuilt();
+interface Measured {
+  scenario: Scenario;
+  seedMs: number;
+  cold: number[];
+  warm: number[];
+  rows: number;
+  listRequests: string[];
+  listBytes: number;
+}
+
+async function measure(scenario: Scenario): Promise<Measured> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-console-'));
   const databaseUrl = path.join(dir, 'firebreak.db');
   const seedStarted = Date.now();
-  await seed(databaseUrl);
+  await seed(databaseUrl, scenario);
   const seedMs = Date.now() - seedStarted;
   const server = await startServer(databaseUrl);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-chromium-'));
@@ -150,7 +165,7 @@ async function main(): Promise<void> {
       let bytes = 0;
       page.on('response', (response) => {
         if (!response.url().includes('/api/v1/incidents')) return;
-        requests.push(new URL(response.url()).search);
+        requests.push(new URL(response.url()).pathname.replace('/api/v1/incidents', '') + new URL(response.url()).search);
         void response.body().then((b) => (bytes += b.length), () => undefined);
       });
       for (const bucket of [cold, warm]) {
@@ -181,32 +196,48 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(profile, { recursive: true, force: true });
   }
+  return { scenario, seedMs, cold, warm, rows, listRequests, listBytes };
+}
 
+async function main(): Promise<void> {
+  await ensureConsoleBuilt();
+  const results = [await measure('history'), await measure('storm')];
   const summarise = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     return { median: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), max: sorted[sorted.length - 1]! };
   };
-  const c = summarise(cold);
-  const w = summarise(warm);
-  // The target is for the typical first visit; p95 and max are shown because the 2 cores are shared.
-  const pass = c.median < TARGET_MS;
   const fmt = (n: number) => `${Math.round(n)} ms`;
+  const describe = { history: 'a history: 3 % active, the rest resolved or closed', storm: 'a storm: all active and unacknowledged, sorted by urgency' };
+  let pass = true;
+  const rowsOf = results.flatMap((r) => {
+    const c = summarise(r.cold);
+    const w = summarise(r.warm);
+    // The target is for the typical first visit; p95 and max are shown because the 2 cores are shared.
+    const met = c.median < TARGET_MS;
+    pass &&= met;
+    return [
+      `| ${describe[r.scenario]} | first visit (empty HTTP cache) | ${fmt(c.median)} | ${fmt(c.p95)} | ${fmt(c.max)} | median < ${TARGET_MS} ms: ${met ? 'met' : '**missed**'} |`,
+      `| | reload (cached assets) | ${fmt(w.median)} | ${fmt(w.p95)} | ${fmt(w.max)} | |`,
+    ];
+  });
   const section = [
     `<!-- bench:console:start -->`,
     `## Web console: incident list initial load (\`bench/console/run.ts\`)`,
     ``,
     `Date ${new Date().toISOString().slice(0, 10)}; machine: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), shared ` +
       `(1-minute load average ${os.loadavg()[0]!.toFixed(1)} when it finished); node ${process.version}; ` +
-      `Chromium headless (Debian package); server in its own process on SQLite with ${INCIDENTS.toLocaleString('en')} stored incidents (seeded in ${fmt(seedMs)}).`,
+      `Chromium headless (Debian package); server in its own process on SQLite with ${INCIDENTS.toLocaleString('en')} stored incidents.`,
     ``,
-    `Time from navigation start to the first rendered incident rows (sign-in from session storage, \`/api/v1/me\`, \`/api/v1/lifecycle\`, the stream, and the first pages of active and closed incidents), ${RUNS} runs after one warm-up:`,
+    `Time from navigation start to the first rendered incident rows (sign-in from session storage, \`/api/v1/me\`, \`/api/v1/lifecycle\`, the stream, the view counts and the first page of the default view: open incidents, most urgent first), ${RUNS} runs after one warm-up:`,
     ``,
-    `| visit | median | p95 | max | target |`,
-    `| --- | --- | --- | --- | --- |`,
-    `| first visit (empty HTTP cache) | ${fmt(c.median)} | ${fmt(c.p95)} | ${fmt(c.max)} | median < ${TARGET_MS} ms: ${pass ? 'met' : '**missed**'} |`,
-    `| reload (cached assets) | ${fmt(w.median)} | ${fmt(w.p95)} | ${fmt(w.max)} | |`,
+    `| ${INCIDENTS.toLocaleString('en')} incidents | visit | median | p95 | max | target |`,
+    `| --- | --- | --- | --- | --- | --- |`,
+    ...rowsOf,
     ``,
-    `Rows rendered at first paint: ${rows}. A first visit fetched ${listRequests.length} page(s) of incidents (${(listBytes / 1024).toFixed(1)} KiB), not all ${INCIDENTS.toLocaleString('en')}: \`${listRequests.join('`, `')}\`.`,
+    ...results.map(
+      (r) =>
+        `${describe[r.scenario]} (seeded in ${fmt(r.seedMs)}): rows at first paint ${r.rows}; a first visit fetched ${r.listRequests.length} incident request(s) (${(r.listBytes / 1024).toFixed(1)} KiB), not all ${INCIDENTS.toLocaleString('en')}: \`${r.listRequests.join('`, `')}\`.`,
+    ),
     `<!-- bench:console:end -->`,
   ].join('\n');
 

@@ -2,10 +2,10 @@
  * Development aid: pages a detector configuration raises on traffic with no anomaly in it, per series,
  * averaged over seeds: Gaussian and log-normal noise (ten days of five-minute points), a daily sine with
  * noise, and a week of per-minute TTFT p95 and cost per hour simulated the way the replay test's traffic
- * makes them (test/llm/traffic.ts). Every page here is a false one. `--service` adds the LLM service's
- * own settings (threshold, learning period, drops silent); `--confirm` adds its confirmation too: a
- * detection pages only when the next `confirmAfterPoints` - 1 points stay above its normal band.
- *   npx tsx bench/nab/noise-pages.ts '[{"recordTolerance":0},{}]' [seeds=20] [--service] [--confirm]
+ * makes them (test/llm/traffic.ts). Every page here is a false one. The service runs the detector's one
+ * configuration and raises rises only; `--confirm` adds its confirmation: a detection pages only when
+ * the next `confirmAfterPoints` - 1 points stay above its normal band.
+ *   npx tsx bench/nab/noise-pages.ts '[{"recordTolerance":0},{}]' [seeds=20] [--confirm]
  */
 import { createAnomalyDetector } from '../../src/llm/detect/index.ts';
 import { DEFAULT_LLM_OPTIONS } from '../../src/llm/service.ts';
@@ -53,8 +53,6 @@ const series: Record<string, { step: number; points: number; value: (r: () => nu
 
 const variants = JSON.parse(process.argv[2] ?? '[{}]') as Record<string, number>[];
 const seeds = Number(process.argv[3] ?? 20);
-const service = process.argv.includes('--service');
-const { threshold, learningPoints, alertOnDrops } = DEFAULT_LLM_OPTIONS.detector;
 const confirmAfterPoints = process.argv.includes('--confirm') ? DEFAULT_LLM_OPTIONS.confirmAfterPoints : 1;
 for (const overrides of variants) {
   const out: string[] = [];
@@ -62,7 +60,7 @@ for (const overrides of variants) {
     let pages = 0;
     for (let seed = 1; seed <= seeds; seed++) {
       const r = seededRandom(seed * 7919);
-      const d = createAnomalyDetector({ ...(service ? { threshold, learningPoints, alertOnDrops } : {}), ...overrides });
+      const d = createAnomalyDetector({ ...DEFAULT_LLM_OPTIONS.detector, ...overrides });
       // The service's normal band (LlmTelemetryService.onDetection) and the points above it so far.
       let unconfirmed: { normalUpper: number; above: number } | null = null;
       for (let i = 0; i < s.points; i++) {
@@ -74,7 +72,7 @@ for (const overrides of variants) {
             pages++;
             unconfirmed = null;
           }
-        } else if (detection.anomalous) {
+        } else if (detection.anomalous && detection.value > detection.baseline) {
           if (confirmAfterPoints <= 1) pages++;
           else unconfirmed = { normalUpper: detection.baseline + Math.max(3 * detection.scale, 0.1 * Math.abs(detection.baseline)), above: 1 };
         }

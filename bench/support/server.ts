@@ -40,9 +40,14 @@ export async function freePort(): Promise<number> {
 /** Starts `firebreak serve` as a separate OS process (CLI tests, restarts, several servers on one database, benchmarks). */
 export async function spawnServer(env: Record<string, string>, options: SpawnOptions = {}): Promise<ServerProcess> {
   const port = env.FIREBREAK_PORT ?? String(await freePort());
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts'), 'serve'], {
+  // The compiled server, as `npm start` runs it (the test suite's global setup rebuilds it when a source
+  // changed); from the TypeScript sources only in a tree that was never built.
+  const compiled = path.join(REPO_ROOT, 'dist/main.js');
+  const entry = fs.existsSync(compiled) ? [compiled] : ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts')];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry, 'serve'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, FIREBREAK_HOST: '127.0.0.1', FIREBREAK_LOG_LEVEL: 'info', ...env, FIREBREAK_PORT: port },
+    // OTLP/gRPC is off unless asked for: its default port (4317) would collide between servers started side by side.
+    env: { ...process.env, FIREBREAK_HOST: '127.0.0.1', FIREBREAK_LOG_LEVEL: 'info', FIREBREAK_OTLP_GRPC_PORT: '0', ...env, FIREBREAK_PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -53,7 +58,8 @@ export async function spawnServer(env: Record<string, string>, options: SpawnOpt
   child.stdout!.on('data', capture);
   child.stderr!.on('data', capture);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  // Generous: a safety limit for a machine busy with other work, not a speed target.
+  const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     try {

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Cluster, Database, MigrationSet } from '../storage/index.ts';
+import type { Cluster, Database, JobQueue, JobWorker, MigrationSet } from '../storage/index.ts';
 import type { DomainEvents } from '../shared/events.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { IncidentService } from '../incidents/index.ts';
-import type { TokenService } from '../auth/index.ts';
+import type { Authenticator, OidcSignIn, PeopleService, SessionService, SignInService, TokenService } from '../auth/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
 import type { HttpApp } from '../http/app.ts';
 import type { Config } from './config.ts';
@@ -15,6 +15,13 @@ export interface ModuleServices {
   catalog: CatalogService;
   incidents: IncidentService;
   tokens: TokenService;
+  /** Accounts and the people directory (assignees, pickers). */
+  people: PeopleService;
+  sessions: SessionService;
+  signIn: SignInService;
+  authenticator: Authenticator;
+  /** Present when single sign-on is configured. */
+  oidc: OidcSignIn | undefined;
   /** Real checks (HTTP, Prometheus, and kinds registered by capabilities) for plans and recovery. */
   checks: CheckRunner;
 }
@@ -27,6 +34,10 @@ export interface AppContext {
   log: Logger;
   /** The registry served at /metrics; capabilities register their own metrics on it. */
   metrics: Registry;
+  /** Durable jobs (storage_jobs): schedule, claim with lease, complete exactly once. */
+  jobs: JobQueue;
+  /** The server's one background loop; modules register job kinds and periodic tasks on it in `init`. It runs only when workers are enabled. */
+  worker: JobWorker;
   /** The other replicas on the same database: relayed changes and the live replica count (in-process on SQLite). */
   cluster: Cluster;
   services: ModuleServices;
@@ -46,5 +57,8 @@ export interface FirebreakModule {
   routes?(app: HttpApp, ctx: AppContext): void | Promise<void>;
   /** Start background workers; called after the HTTP server listens, only when workers are enabled. */
   start?(ctx: AppContext): void | Promise<void>;
+  /** Open listeners of its own besides the HTTP server (always, workers or not); closed by `unlisten`. */
+  listen?(ctx: AppContext): void | Promise<void>;
+  unlisten?(ctx: AppContext): void | Promise<void>;
   stop?(ctx: AppContext): void | Promise<void>;
 }

@@ -2,16 +2,16 @@ import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import client from 'prom-client';
 import { Type } from 'typebox';
-import { openDatabase, migrateToLatest, pendingMigrations, ping, createCluster, clusterMigrations, type Database, type MigrationSet } from '../storage/index.ts';
+import { openDatabase, migrateToLatest, pendingMigrations, ping, createCluster, JobQueue, JobWorker, type Database, type MigrationSet } from '../storage/index.ts';
 import { DomainEvents } from '../shared/events.ts';
-import { TokenService } from '../auth/index.ts';
+import { Authenticator, OidcSignIn, PeopleService, SessionService, SignInService, TokenService, type SignInLimits } from '../auth/index.ts';
 import { CheckRunner } from '../checks/index.ts';
 import { EgressClient, EgressPolicy } from '../egress/index.ts';
 import { ACTIVE_STATUSES, SEVERITIES, incidentRepository } from '../incidents/index.ts';
 import { DEFAULT_CONNECTION_LIMITS, createHttpApp, type HttpApp } from '../http/app.ts';
 import type { AppContext, FirebreakModule, ModuleServices } from './context.ts';
-import type { Config } from './config.ts';
-import { MODULES } from './modules.ts';
+import { workerPollMsFromEnv, type Config } from './config.ts';
+import { MODULES, migrationSets } from './modules.ts';
 
 export interface Firebreak {
   app: HttpApp;
@@ -30,6 +30,8 @@ export interface CreateFirebreakOptions {
   clock?: () => Date;
   database?: Database;
   modules?: readonly FirebreakModule[];
+  /** Sign-in rate limits (tests lower them). */
+  signInLimits?: SignInLimits;
 }
 
 export async function createFirebreak(options: CreateFirebreakOptions): Promise<Firebreak> {
@@ -38,8 +40,8 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   const database = options.database ??
     openDatabase(config.databaseUrl, { onIdleConnectionLost: (error) => log.warn({ err: error }, 'an idle database connection was lost; the next query opens a new one') });
   const modules = options.modules ?? MODULES;
-  const migrationSets: MigrationSet[] = [clusterMigrations, ...modules.flatMap((m) => (m.migrations ? [m.migrations] : []))];
-  const applied = await migrateToLatest(database, migrationSets);
+  const sets = migrationSets(modules);
+  const applied = await migrateToLatest(database, sets);
   if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
 
   const events = new DomainEvents();
@@ -50,8 +52,15 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   // alert within a batch: in a storm only its latest count matters to a console.
   events.onAny((name, payload) => cluster.publish(name, payload, name === 'alert.repeated' ? (payload as { alertId: string }).alertId : undefined));
   const tokens = new TokenService(database, options.clock);
-  const { app, metrics } = await createHttpApp({ log, tokens, version: packageVersion, limits: { ...DEFAULT_CONNECTION_LIMITS, ...config.connectionLimits } });
+  const people = new PeopleService(database, clock);
+  const sessions = new SessionService(database, clock, (config.sessionHours ?? 12) * 3_600_000);
+  const authenticator = new Authenticator(tokens, sessions);
+  const { app, metrics } = await createHttpApp({ log, authenticator, version: packageVersion, limits: { ...DEFAULT_CONNECTION_LIMITS, ...config.connectionLimits } });
+  const signIn = new SignInService(people, sessions, clock, metrics.registry, options.signInLimits);
+  const oidc = config.oidc ? new OidcSignIn(config.oidc, database, people, sessions, clock) : undefined;
   const egress = new EgressClient(new EgressPolicy({ allow: config.egressAllow ?? [], deny: config.egressDeny ?? [] }));
+  const jobs = new JobQueue(database, clock);
+  const worker = new JobWorker(jobs, { pollMs: config.workerPollMs ?? workerPollMsFromEnv(), log: log.child({ component: 'worker' }) });
   const ctx: AppContext = {
     config,
     database,
@@ -59,13 +68,23 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     clock,
     log,
     metrics: metrics.registry,
+    jobs,
+    worker,
     cluster,
-    services: { tokens, checks: new CheckRunner({ egress, prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }) } as ModuleServices,
+    services: {
+      tokens,
+      people,
+      sessions,
+      signIn,
+      authenticator,
+      oidc,
+      checks: new CheckRunner({ egress, prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }),
+    } as ModuleServices,
     egress,
   };
   for (const module of modules) await module.init?.(ctx);
 
-  registerOperationalRoutes(app, ctx, metrics.registry, migrationSets);
+  registerOperationalRoutes(app, ctx, metrics.registry, sets);
   for (const module of modules) await module.routes?.(app, ctx);
   await app.ready();
 
@@ -95,8 +114,10 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
       if (bound && typeof bound === 'object') egress.policy.addOwnAddress(bound.address, bound.port);
       await cluster.start();
       clusterStarted = true;
+      for (const module of modules) await module.listen?.(ctx);
       if (config.workers) {
         for (const module of modules) await module.start?.(ctx);
+        await worker.start();
         started = true;
       }
       log.info({ address }, 'firebreak listening');
@@ -104,7 +125,11 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
     },
     async close() {
       await app.close();
-      if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
+      for (const module of [...modules].reverse()) await module.unlisten?.(ctx);
+      if (started) {
+        await worker.stop();
+        for (const module of [...modules].reverse()) await module.stop?.(ctx);
+      }
       if (clusterStarted) await cluster.stop();
       await database.close();
       await egress.close();

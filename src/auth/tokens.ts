@@ -84,7 +84,7 @@ export class TokenService {
     if (!row || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash)) || row.revoked_at !== null) {
       throw new AppError('unauthorized', 'invalid or revoked token');
     }
-    return { tokenId: row.id, name: row.name, role: row.role };
+    return { kind: 'token', tokenId: row.id, name: row.name, role: row.role };
   }
 
   /**

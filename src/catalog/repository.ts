@@ -91,6 +91,12 @@ export async function teamMemberships(executor: Executor): Promise<{ user_name: 
   return tables(executor).selectFrom('team_members').select(['user_name', 'team_id']).orderBy('user_name').execute();
 }
 
+/** The (user, team) memberships of `users`. */
+export async function membershipsOf(executor: Executor, users: readonly string[]): Promise<{ user_name: string; team_id: string }[]> {
+  if (users.length === 0) return [];
+  return tables(executor).selectFrom('team_members').select(['user_name', 'team_id']).where('user_name', 'in', [...new Set(users)]).execute();
+}
+
 /** Which of `users` are members of at least one team. */
 export async function usersInAnyTeam(executor: Executor, users: readonly string[]): Promise<Set<string>> {
   if (users.length === 0) return new Set();

@@ -16,13 +16,52 @@ interface GlobalOptions {
 /** Extra command groups register here (plans, drills, fta, …) so each capability owns its CLI. */
 export type CommandRegistrar = (program: Command, context: CliContext) => void;
 
+/** A capability's commands: their names and descriptions (for help), and the module that defines them, loaded on use. */
+export interface CommandGroup {
+  commands: Readonly<Record<string, string>>;
+  /** Core commands this group adds subcommands to. */
+  extends?: readonly string[];
+  load(): Promise<CommandRegistrar>;
+}
+
+/** Global options that take a value, so the command name can be found in argv without parsing it all. */
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--server', '--token']);
+
+/** The command argv names (`help <command>` names its second word), or undefined for none. */
+function invokedCommand(argv: readonly string[]): string | undefined {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && words.length < 2; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') break;
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) i++;
+    else if (!arg.startsWith('-')) words.push(arg);
+  }
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+/**
+ * Loads the groups the invoked command belongs to; every other group is registered by name and
+ * description only, so help lists it and commander's "did you mean" knows it.
+ */
+export async function loadCommandGroups(argv: readonly string[], groups: readonly CommandGroup[]): Promise<{ registrars: CommandRegistrar[]; stubs: Record<string, string> }> {
+  const invoked = invokedCommand(argv);
+  const registrars: CommandRegistrar[] = [];
+  const stubs: Record<string, string> = {};
+  for (const group of groups) {
+    const used = invoked !== undefined && (invoked in group.commands || (group.extends ?? []).includes(invoked));
+    if (used) registrars.push(await group.load());
+    else Object.assign(stubs, group.commands);
+  }
+  return { registrars, stubs };
+}
+
 export interface CliContext {
   client(): ApiClient;
   globals(): GlobalOptions;
   output(value: unknown, render: () => void): void;
 }
 
-export function buildCli(registrars: readonly CommandRegistrar[] = []): Command {
+export function buildCli(registrars: readonly CommandRegistrar[] = [], stubs: Readonly<Record<string, string>> = {}): Command {
   const program = new Command('firebreak')
     .description('Incident response for teams that run LLM services')
     .addOption(new Option('--server <url>', 'Firebreak server').env('FIREBREAK_SERVER').default('http://127.0.0.1:8080'))
@@ -72,6 +111,7 @@ export function buildCli(registrars: readonly CommandRegistrar[] = []): Command 
   registerTokenCommands(program, context);
   registerIncidentCommands(program, context);
   for (const register of registrars) register(program, context);
+  for (const [name, description] of Object.entries(stubs)) program.command(name).description(description);
   return program;
 }
 
@@ -81,7 +121,7 @@ function registerTokenCommands(program: Command, context: CliContext): void {
     .description('manage API tokens: directly on FIREBREAK_DATABASE_URL, or through --server when --remote is given');
   const withTokens = async <T>(remote: boolean | undefined, local: (tokens: TokenService) => Promise<T>, viaApi: (client: ApiClient) => Promise<T>) => {
     if (remote) return viaApi(context.client());
-    const [{ openDatabase, migrateToLatest }, { MODULES }, { TokenService }] = await Promise.all([
+    const [{ openDatabase, migrateToLatest }, { migrationSets }, { TokenService }] = await Promise.all([
       import('../storage/index.ts'),
       import('../app/modules.ts'),
       import('../auth/index.ts'),
@@ -89,7 +129,7 @@ function registerTokenCommands(program: Command, context: CliContext): void {
     const config = configFromEnv();
     const database = openDatabase(config.databaseUrl);
     try {
-      await migrateToLatest(database, MODULES.flatMap((m) => (m.migrations ? [m.migrations] : [])));
+      await migrateToLatest(database, migrationSets());
       return await local(new TokenService(database));
     } finally {
       await database.close();
@@ -225,9 +265,10 @@ function registerIncidentCommands(program: Command, context: CliContext): void {
 }
 
 /** Runs the CLI and turns every failure into one line on stderr and a non-zero exit code. */
-export async function runCli(argv: readonly string[], registrars: readonly CommandRegistrar[] = []): Promise<number> {
-  const program = buildCli(registrars);
+export async function runCli(argv: readonly string[], groups: readonly CommandGroup[] = []): Promise<number> {
   try {
+    const { registrars, stubs } = await loadCommandGroups(argv, groups);
+    const program = buildCli(registrars, stubs);
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {

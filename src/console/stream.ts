@@ -38,8 +38,7 @@ export function streamRoutes(app: HttpApp, ctx: AppContext, heartbeatMs: number 
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const header = request.headers.authorization ?? '';
-      const secret = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+      const reauthenticate = request.reauthenticate ?? (() => Promise.resolve(principal));
       void reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
@@ -68,10 +67,10 @@ export function streamRoutes(app: HttpApp, ctx: AppContext, heartbeatMs: number 
         unsubscribeResync();
       };
       const heartbeat = setInterval(() => {
-        ctx.services.tokens.authenticate(secret).then(
+        reauthenticate().then(
           () => send(formatSseComment(`heartbeat ${ctx.clock().toISOString()}`)),
           () => {
-            send(formatSseEvent('unauthorized', { detail: 'the token was revoked' }));
+            send(formatSseEvent('unauthorized', { detail: principal.kind === 'token' ? 'the token was revoked' : 'the session ended' }));
             close();
           },
         );

@@ -8,8 +8,8 @@ import { stringify as stringifyYaml } from 'yaml';
 import { ApiClient } from '../cli/client.ts';
 import { AppError, isAppError } from '../shared/errors.ts';
 import { ControlServer } from './control.ts';
-import { durationMs, type Monitor, type Scenario, type TimedAlert } from './scenario.ts';
-import type { Scorecard, ObservedAlert, ObservedCorrelation, ObservedExecution, ObservedIncident, ObservedRecovery } from './schemas.ts';
+import { durationMs, type Monitor, type Scenario, type TimedAlert, type TimedChange } from './scenario.ts';
+import type { Scorecard, ObservedAlert, ObservedCorrelation, ObservedExecution, ObservedIncident, ObservedRecovery, ObservedSuspects } from './schemas.ts';
 import { computeScorecard, type Observations } from './scorecard.ts';
 import { SimClock } from './simclock.ts';
 import { TrafficGenerator, activeFaults, type DrillCall, type MinuteStats } from './traffic.ts';
@@ -359,6 +359,9 @@ export class DrillRunner {
       const stats = perService.get(monitor.service);
       if (stats) await this.evaluateMonitor(monitor, stats, minute, endIso);
     }
+    for (const change of this.scenario.changes ?? []) {
+      if (change.at >= minute && change.at < minute + 1) await this.sendChange(change);
+    }
     for (const alert of this.scenario.alerts ?? []) {
       if (alert.at >= minute && alert.at < minute + 1) await this.sendAlert(alert, 'trigger', new Date(this.clock.simAtMinute(alert.at)).toISOString());
       if (alert.resolve_at !== undefined && alert.resolve_at >= minute && alert.resolve_at < minute + 1) {
@@ -387,6 +390,14 @@ export class DrillRunner {
       }
     }
     this.firing.set(key, state);
+  }
+
+  /** A change as the team's pipeline reports it, with the service's routing key. */
+  private async sendChange(change: TimedChange): Promise<void> {
+    const { at, service, ...rest } = change;
+    await this.api.request('POST', '/api/v1/changes', { ...rest, service: this.name(service), at: new Date(this.clock.simAtMinute(at)).toISOString() }, {
+      authorization: `Bearer ${this.keys.get(service)!}`,
+    });
   }
 
   private async sendAlert(alert: Monitor | TimedAlert, action: 'trigger' | 'resolve', atIso: string, value?: number | null): Promise<void> {
@@ -615,7 +626,23 @@ export class DrillRunner {
       });
     }
     const failovers = [...this.failedOver].map(([service, f]) => ({ service, to_provider: f.provider, minute: round1(f.minute) }));
-    return { alerts: alerts.sort((a, b) => a.minute - b.minute), incidents, plans, correlation, recoveries, failovers };
+    const suspects: ObservedSuspects[] = [];
+    for (const incident of incidents) {
+      let ranked: { items: { rank: number; score: number; change: { kind: string; service: string; summary: string; source: string; at: string } }[] };
+      try {
+        ranked = await this.api.request('GET', `/api/v1/incidents/${incident.id}/changes?limit=5`);
+      } catch (error) {
+        // A server without change tracking has nothing to rank.
+        if (isAppError(error) && error.code === 'not_found') continue;
+        throw error;
+      }
+      suspects.push({
+        incident_id: incident.id,
+        service: incident.service,
+        items: ranked.items.map((s) => ({ rank: s.rank, kind: s.change.kind, service: this.unname(s.change.service), summary: s.change.summary, source: s.change.source, score: s.score, minute: round1((Date.parse(s.change.at) - this.clock.simAtMinute(0)) / MINUTE) })),
+      });
+    }
+    return { alerts: alerts.sort((a, b) => a.minute - b.minute), incidents, plans, correlation, recoveries, failovers, suspects };
   }
 
   private async cleanUp(): Promise<void> {

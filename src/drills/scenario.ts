@@ -103,6 +103,21 @@ export const TimedAlertSchema = Type.Object(
 );
 export type TimedAlert = Static<typeof TimedAlertSchema>;
 
+/** A change the team's pipelines report at a point of the timeline (a deploy, a flag flip), sent as `POST /api/v1/changes`. */
+export const TimedChangeSchema = Type.Object(
+  {
+    at: Minute('when it takes effect'),
+    service: Slug,
+    kind: Type.Enum(['deploy', 'model', 'prompt', 'config', 'flag', 'infra', 'other']),
+    summary: Type.String({ minLength: 1, maxLength: 500 }),
+    version_from: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    version_to: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    author: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type TimedChange = Static<typeof TimedChangeSchema>;
+
 export const RespondersSchema = Type.Object(
   {
     acknowledge_after: Type.Optional(Duration('acknowledge each incident this long after it opens')),
@@ -152,6 +167,20 @@ export const ExpectationSchema = Type.Union(
     ),
     Type.Object({ no_plan: Type.Object({ service: Slug }, { additionalProperties: false }) }, { additionalProperties: false }),
     Type.Object(
+      {
+        suspect: Type.Object(
+          {
+            service: Slug,
+            kind: Type.Enum(['deploy', 'model', 'prompt', 'config', 'flag', 'infra', 'other'], { description: 'the kind of change expected at that rank of the incident’s suspects' }),
+            rank: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'default 1: ranked first' })),
+            service_of_change: Type.Optional(Slug),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
       { correlated: Type.Object({ service: Slug, with: Slug, min_score: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })) }, { additionalProperties: false }) },
       { additionalProperties: false },
     ),
@@ -196,6 +225,7 @@ export const ScenarioSchema = Type.Object(
     faults: Type.Array(FaultSchema, { minItems: 1, maxItems: 20 }),
     monitors: Type.Optional(Type.Array(MonitorSchema, { maxItems: 20 })),
     alerts: Type.Optional(Type.Array(TimedAlertSchema, { maxItems: 50 })),
+    changes: Type.Optional(Type.Array(TimedChangeSchema, { maxItems: 50, description: 'changes reported by the team’s pipelines' })),
     responders: Type.Optional(RespondersSchema),
     expectations: Type.Array(ExpectationSchema, { minItems: 1, maxItems: 50 }),
   },

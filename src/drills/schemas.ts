@@ -55,6 +55,22 @@ export const ObservedRecoverySchema = Type.Object({
   last_detail: Nullable(Type.String({ description: 'what the last evaluation observed' })),
 });
 
+export const ObservedSuspectsSchema = Type.Object({
+  incident_id: Type.String(),
+  service: Type.String({ description: 'the incident’s service, as the scenario names it' }),
+  items: Type.Array(
+    Type.Object({
+      rank: Type.Integer(),
+      kind: Type.String(),
+      service: Type.String({ description: 'the changed service, as the scenario names it' }),
+      summary: Type.String(),
+      source: Type.String(),
+      score: Type.Number(),
+      minute: Type.Number({ description: 'simulated minute the change took effect' }),
+    }),
+  ),
+});
+
 export const ExpectationResultSchema = Type.Object({
   kind: Type.String(),
   expectation: Type.String({ description: 'the expectation in words' }),
@@ -88,6 +104,7 @@ export const ScorecardSchema = Type.Object(
     correlation: Type.Array(ObservedCorrelationSchema),
     recoveries: Type.Array(ObservedRecoverySchema),
     failovers: Type.Array(Type.Object({ service: Type.String(), to_provider: Type.String(), minute: Type.Number() })),
+    suspects: Type.Optional(Type.Array(ObservedSuspectsSchema, { description: 'the changes ranked for each incident, most likely cause first' })),
     expectations: Type.Array(ExpectationResultSchema),
     passed: Type.Boolean({ description: 'every expectation held' }),
   },
@@ -100,6 +117,7 @@ export type ObservedExecution = Static<typeof ObservedExecutionSchema>;
 export type ObservedCorrelation = Static<typeof ObservedCorrelationSchema>;
 export type ObservedRecovery = Static<typeof ObservedRecoverySchema>;
 export type ExpectationResult = Static<typeof ExpectationResultSchema>;
+export type ObservedSuspects = Static<typeof ObservedSuspectsSchema>;
 
 export const DrillRunSchema = Type.Object({
   id: Type.Integer(),

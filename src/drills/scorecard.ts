@@ -11,6 +11,7 @@ import type {
   ObservedExecution,
   ObservedIncident,
   ObservedRecovery,
+  ObservedSuspects,
   Scorecard,
 } from './schemas.ts';
 
@@ -21,6 +22,7 @@ export interface Observations {
   correlation: ObservedCorrelation[];
   recoveries: ObservedRecovery[];
   failovers: { service: string; to_provider: string; minute: number }[];
+  suspects?: ObservedSuspects[];
 }
 
 export interface RunFacts {
@@ -164,6 +166,23 @@ export function evaluateExpectation(scenario: Scenario, expectation: Expectation
       observed: !recovery ? 'no recovery started' : took === null ? `not verified (${recovery.evaluations} evaluations; last: ${recovery.last_detail ?? '-'})` : `verified at ${fmt(took)}`,
     };
   }
+  if ('suspect' in expectation) {
+    const { service, kind, rank = 1, service_of_change: changedService } = expectation.suspect;
+    const incident = firstBy(seen.incidents.filter((i) => i.service === service), (i) => i.opened_minute);
+    const ranked = seen.suspects?.find((s) => s.incident_id === incident?.id);
+    const at = ranked?.items.find((s) => s.rank === rank);
+    const held = at !== undefined && at.kind === kind && (changedService === undefined || at.service === changedService);
+    return {
+      kind: 'suspect',
+      expectation: `the incident of ${service} ranks a ${kind} change${changedService ? ` on ${changedService}` : ''} ${rank === 1 ? 'first' : `at ${rank}`} among its suspects`,
+      held,
+      observed: !incident
+        ? 'no incident opened'
+        : !ranked || ranked.items.length === 0
+          ? 'no change was ranked'
+          : ranked.items.slice(0, 5).map((s) => `#${s.rank} ${s.kind} on ${s.service} at minute ${s.minute} (${s.score.toFixed(2)}, ${s.source})`).join('; '),
+    };
+  }
   const never: never = expectation;
   throw new Error(`unknown expectation ${JSON.stringify(never)}`);
 }
@@ -202,6 +221,7 @@ export function computeScorecard(scenario: Scenario, facts: RunFacts, seen: Obse
     correlation: seen.correlation,
     recoveries: seen.recoveries,
     failovers: seen.failovers,
+    ...(seen.suspects ? { suspects: seen.suspects } : {}),
     expectations,
     passed: expectations.every((e) => e.held),
   };

@@ -8,7 +8,7 @@ import { seededRandom } from '../shared/random.ts';
 import type { LlmRequestRecord } from '../llm/index.ts';
 
 /** One call as the JSON LLM-request endpoint takes it (`POST /api/v1/llm/requests`), every measured field filled in. */
-export type DrillCall = Required<Omit<LlmRequestRecord, 'operation' | 'status' | 'safety_flags'>> & Partial<Pick<LlmRequestRecord, 'safety_flags'>>;
+export type DrillCall = Required<Omit<LlmRequestRecord, 'operation' | 'status' | 'safety_flags' | 'prompt_version'>> & Partial<Pick<LlmRequestRecord, 'safety_flags' | 'prompt_version'>>;
 
 /** What the team's own monitoring would see in one minute of a service's traffic. */
 export interface MinuteStats {

@@ -1,12 +1,13 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
+import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.ts';
 import { redactForViewer, redactUrlCredentialsDeep, redactUrlCredentials } from '../shared/redact.ts';
 import { createAjv } from '../shared/validation.ts';
-import { roleAllows, type Principal, type Role, type TokenService } from '../auth/index.ts';
+import { CSRF_HEADER, SESSION_COOKIE, roleAllows, type Authenticator, type Principal, type Role } from '../auth/index.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { createHttpMetrics, type HttpMetrics } from './observability.ts';
 import { LazyRequestLogger } from './request-logger.ts';
@@ -21,6 +22,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal?: Principal;
+    /** Checks the request's credential again (long-lived streams end when a token is revoked or a session ends). */
+    reauthenticate?: () => Promise<Principal>;
   }
 }
 
@@ -35,7 +38,7 @@ export function redactUrl(url: string): string {
 
 export interface HttpAppOptions {
   log: Logger;
-  tokens: TokenService;
+  authenticator: Authenticator;
   version: string;
   limits?: ConnectionLimits;
 }
@@ -57,7 +60,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { headersTimeoutMs: 1
 
 /** The principal of an authenticated request; routes that need one can rely on the auth hook having run. */
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new AppError('unauthorized', 'this endpoint needs a bearer token');
+  if (!request.principal) throw new AppError('unauthorized', 'this endpoint needs a bearer token or a signed-in session');
   return request.principal;
 }
 
@@ -156,15 +159,21 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     done(null, payload);
   });
 
+  // Cookies are read only for the session; they are never signed here (the session secret is random and stored hashed).
+  await app.register(cookie);
+
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     if (config.public || request.routeOptions.url === undefined) return;
-    const header = request.headers.authorization;
-    const secret = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
-    request.principal = await options.tokens.authenticate(secret);
-    const required = config.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'responder');
+    const credential = options.authenticator.credentialOf(request.headers.authorization, request.cookies[SESSION_COOKIE]);
+    const reading = request.method === 'GET' || request.method === 'HEAD';
+    const csrfHeader = request.headers[CSRF_HEADER];
+    request.principal = await options.authenticator.authenticate(credential, { required: !reading, presented: typeof csrfHeader === 'string' ? csrfHeader : undefined });
+    request.reauthenticate = () => options.authenticator.authenticate(credential);
+    const required = config.role ?? (reading ? 'viewer' : 'responder');
     if (!roleAllows(request.principal.role, required)) {
-      throw new AppError('forbidden', `this needs the ${required} role; token ${request.principal.name} has ${request.principal.role}`);
+      const who = request.principal.kind === 'token' ? `token ${request.principal.name}` : request.principal.name;
+      throw new AppError('forbidden', `this needs the ${required} role; ${who} has ${request.principal.role}`);
     }
   });
 
@@ -176,8 +185,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
         version: options.version,
         description: 'Incident response for teams that run LLM services. Errors are application/problem+json.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: `from POST /api/v1/sessions; writes also need the ${CSRF_HEADER} header` },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
     },
   });
 

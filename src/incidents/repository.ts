@@ -1,7 +1,7 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { PreparedInsert, PreparedQuery, fromJson, toJson, viewAs, type Executor, type PreparedValue } from '../storage/index.ts';
-import type { ListIncidentsQuery } from './schemas.ts';
-import { ACTIVE_STATUSES as ACTIVE, type IncidentStatus } from './lifecycle.ts';
+import type { IncidentCountsQuery, IncidentSort, ListIncidentsQuery } from './schemas.ts';
+import { ACTIVE_STATUSES as ACTIVE, SEVERITIES, type IncidentStatus } from './lifecycle.ts';
 import type { IncidentRow, IncidentTables } from './schema.ts';
 
 export type TimelineRow = Selectable<IncidentTables['timeline_entries']>;
@@ -101,17 +101,17 @@ export async function findIncident(executor: Executor, id: string): Promise<Inci
   return row;
 }
 
-/** One page, newest first, with one row more than `limit` when there is a next page. */
-export async function listIncidents(
-  executor: Executor,
-  query: Omit<ListIncidentsQuery, 'cursor' | 'limit'>,
-  page: { limit: number; after?: { createdAt: string; id: string } | undefined },
-): Promise<IncidentRow[]> {
-  let q = tables(executor).selectFrom('incidents').selectAll();
+/** Unacknowledged first. */
+const ACK_RANK = sql<number>`(case when acknowledged_at is null then 0 else 1 end)`;
+/** Critical first, from the one list of severities. */
+const SEVERITY_RANK = sql<number>`(case severity ${sql.join(
+  [...SEVERITIES].reverse().map((severity, rank) => sql`when ${sql.lit(severity)} then ${sql.lit(rank)}`),
+  sql` `,
+)} else ${sql.lit(SEVERITIES.length)} end)`;
+
+/** The filters the list and its counts share. */
+function filterIncidents<O>(q: SelectQueryBuilder<IncidentTables, 'incidents', O>, query: IncidentCountsQuery): SelectQueryBuilder<IncidentTables, 'incidents', O> {
   if (query.status?.length) q = q.where('status', 'in', query.status);
-  if (query.active !== undefined) {
-    q = query.active ? q.where('status', 'in', [...ACTIVE]) : q.where('status', 'not in', [...ACTIVE]);
-  }
   if (query.severity?.length) q = q.where('severity', 'in', query.severity);
   if (query.team) q = q.where('team', '=', query.team);
   if (query.service) {
@@ -127,11 +127,56 @@ export async function listIncidents(
       ]),
     );
   }
-  const after = page.after;
-  if (after) {
-    q = q.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]));
+  return q;
+}
+
+/** Where a page starts: after the last row of the previous page, in the page's own order. */
+export type IncidentPageAfter =
+  | { sort: 'urgency'; ackRank: number; severityRank: number; createdAt: string; id: string }
+  | { sort: 'newest' | 'oldest'; createdAt: string; id: string };
+
+/**
+ * One page in the order `sort` names (urgency: unacknowledged first, then most severe, then oldest), with one row
+ * more than `limit` when there is a next page.
+ */
+export async function listIncidents(
+  executor: Executor,
+  query: Omit<ListIncidentsQuery, 'cursor' | 'limit' | 'sort'>,
+  page: { sort: IncidentSort; limit: number; after?: IncidentPageAfter | undefined },
+): Promise<IncidentRow[]> {
+  let q = filterIncidents(tables(executor).selectFrom('incidents').selectAll(), query);
+  if (query.active !== undefined) {
+    q = query.active ? q.where('status', 'in', [...ACTIVE]) : q.where('status', 'not in', [...ACTIVE]);
   }
-  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute();
+  if (query.acknowledged !== undefined) q = q.where('acknowledged_at', query.acknowledged ? 'is not' : 'is', null);
+  if (query.assignee) q = q.where('assignee', '=', query.assignee);
+  const after = page.after;
+  if (page.sort === 'urgency') {
+    if (after?.sort === 'urgency') {
+      q = q.where(sql<boolean>`(${ACK_RANK}, ${SEVERITY_RANK}, created_at, id) > (${after.ackRank}, ${after.severityRank}, ${after.createdAt}, ${after.id})`);
+    }
+    return q.orderBy(ACK_RANK).orderBy(SEVERITY_RANK).orderBy('created_at', 'asc').orderBy('id', 'asc').limit(page.limit + 1).execute();
+  }
+  const direction = page.sort === 'oldest' ? 'asc' : 'desc';
+  if (after) {
+    const beyond = direction === 'desc' ? '<' : '>';
+    q = q.where((eb) => eb.or([eb('created_at', beyond, after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', beyond, after.id)])]));
+  }
+  return q.orderBy('created_at', direction).orderBy('id', direction).limit(page.limit + 1).execute();
+}
+
+/** How many incidents match the filters: all, active, active and unacknowledged, active and assigned to `mine`. */
+export async function countIncidents(executor: Executor, query: IncidentCountsQuery, mine: string): Promise<{ total: number; active: number; triggered: number; mine: number }> {
+  const active = sql`status in (${sql.join([...ACTIVE])})`;
+  const row = await filterIncidents(tables(executor).selectFrom('incidents'), query)
+    .select([
+      sql<number>`count(*)`.as('total'),
+      sql<number>`coalesce(sum(case when ${active} then 1 else 0 end), 0)`.as('active'),
+      sql<number>`coalesce(sum(case when ${active} and acknowledged_at is null then 1 else 0 end), 0)`.as('triggered'),
+      sql<number>`coalesce(sum(case when ${active} and assignee = ${mine} then 1 else 0 end), 0)`.as('mine'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { total: Number(row.total), active: Number(row.active), triggered: Number(row.triggered), mine: Number(row.mine) };
 }
 
 /** Writes only when the stored version is `expectedVersion`; false when it was not. */

@@ -7,7 +7,11 @@ import { versionFromIfMatch } from '../shared/concurrency.ts';
 import type { AppContext } from '../app/context.ts';
 import {
   AcknowledgeSchema,
+  BulkActionSchema,
+  BulkResultSchema,
   CreateIncidentSchema,
+  IncidentCountsQuerySchema,
+  IncidentCountsSchema,
   IncidentPageSchema,
   IncidentSchema,
   ListIncidentsQuerySchema,
@@ -33,13 +37,15 @@ function withEtag(reply: FastifyReply, incident: Incident): Incident {
 
 export function incidentRoutes(app: HttpApp, ctx: AppContext): void {
   const incidents = ctx.services.incidents;
+  const people = ctx.services.people;
   const tags = ['incidents'];
 
   app.post(
     '/api/v1/incidents',
     { schema: { tags, summary: 'Open an incident', body: CreateIncidentSchema, response: { 201: IncidentSchema, ...errors } } },
     async (request, reply) => {
-      const incident = await incidents.create(request.body, actorOf(request));
+      const body = request.body.assignee === undefined ? request.body : { ...request.body, assignee: await people.resolveAssignee(request.body.assignee) };
+      const incident = await incidents.create(body, actorOf(request));
       void reply.status(201).header('location', `/api/v1/incidents/${incident.id}`);
       return withEtag(reply, incident);
     },
@@ -47,8 +53,41 @@ export function incidentRoutes(app: HttpApp, ctx: AppContext): void {
 
   app.get(
     '/api/v1/incidents',
-    { schema: { tags, summary: 'List incidents, newest first', querystring: ListIncidentsQuerySchema, response: { 200: IncidentPageSchema } } },
+    {
+      schema: {
+        tags,
+        summary: 'List incidents: active ones most urgent first, others newest first (see `sort`)',
+        querystring: ListIncidentsQuerySchema,
+        response: { 200: IncidentPageSchema, 400: ProblemResponseSchema },
+      },
+    },
     async (request) => incidents.list(request.query),
+  );
+
+  app.get(
+    '/api/v1/incidents/counts',
+    {
+      schema: {
+        tags,
+        summary: 'How many incidents match the filters: active, triggered, acknowledged, mine (assigned to the caller), closed and total',
+        querystring: IncidentCountsQuerySchema,
+        response: { 200: IncidentCountsSchema, 400: ProblemResponseSchema },
+      },
+    },
+    async (request) => incidents.counts(request.query, actorOf(request)),
+  );
+
+  app.post(
+    '/api/v1/incidents/bulk',
+    {
+      schema: {
+        tags,
+        summary: 'Acknowledge or resolve several incidents; each succeeds or fails on its own',
+        body: BulkActionSchema,
+        response: { 200: BulkResultSchema, 400: ProblemResponseSchema },
+      },
+    },
+    async (request) => incidents.bulk(request.body, actorOf(request)),
   );
 
   app.get(
@@ -71,7 +110,10 @@ export function incidentRoutes(app: HttpApp, ctx: AppContext): void {
     },
     async (request, reply) => {
       const version = versionFromIfMatch(request.headers['if-match']);
-      return withEtag(reply, await incidents.update(request.params.id, request.body, version, actorOf(request)));
+      const assignee = request.body.assignee;
+      // Assignees are people: an account (by handle or e-mail, stored as the handle) or a team member.
+      const body = assignee === undefined || assignee === null ? request.body : { ...request.body, assignee: await people.resolveAssignee(assignee) };
+      return withEtag(reply, await incidents.update(request.params.id, body, version, actorOf(request)));
     },
   );
 

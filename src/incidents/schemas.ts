@@ -1,6 +1,9 @@
 import { Type, type Static } from 'typebox';
 import { INCIDENT_STATUSES, SEVERITIES } from './lifecycle.ts';
 
+export const INCIDENT_SORTS = ['urgency', 'newest', 'oldest'] as const;
+export type IncidentSort = (typeof INCIDENT_SORTS)[number];
+
 export const SeveritySchema = Type.Enum(SEVERITIES, { description: 'Incident severity' });
 export const IncidentStatusSchema = Type.Enum(INCIDENT_STATUSES, { description: 'Lifecycle state' });
 
@@ -117,20 +120,71 @@ export const TimelineEntrySchema = Type.Object({
 });
 export type TimelineEntry = Static<typeof TimelineEntrySchema>;
 
+/** The filters shared by the list and its counts. */
+const IncidentFilterFields = {
+  status: Type.Optional(Type.Array(IncidentStatusSchema)),
+  severity: Type.Optional(Type.Array(SeveritySchema)),
+  service: Type.Optional(Type.String()),
+  team: Type.Optional(Type.String()),
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'case-insensitive search in id and title' })),
+};
+
 export const ListIncidentsQuerySchema = Type.Object(
   {
-    status: Type.Optional(Type.Array(IncidentStatusSchema)),
-    severity: Type.Optional(Type.Array(SeveritySchema)),
-    service: Type.Optional(Type.String()),
-    team: Type.Optional(Type.String()),
+    ...IncidentFilterFields,
     active: Type.Optional(Type.Boolean()),
-    q: Type.Optional(Type.String({ maxLength: 200, description: 'case-insensitive search in id and title' })),
+    acknowledged: Type.Optional(Type.Boolean({ description: 'only acknowledged (true) or unacknowledged (false) incidents' })),
+    assignee: Type.Optional(Type.String({ maxLength: 200, description: 'only incidents assigned to this person' })),
+    sort: Type.Optional(
+      Type.Enum(INCIDENT_SORTS, {
+        description:
+          'urgency: unacknowledged first, then by severity (critical first), then oldest first; newest / oldest: by creation time. Defaults to urgency when active=true, else newest',
+      }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
   { additionalProperties: false },
 );
 export type ListIncidentsQuery = Static<typeof ListIncidentsQuerySchema>;
+
+export const IncidentCountsQuerySchema = Type.Object(
+  { ...IncidentFilterFields, assignee: Type.Optional(Type.String({ maxLength: 200, description: 'whose incidents `mine` counts; defaults to the caller' })) },
+  { additionalProperties: false },
+);
+export type IncidentCountsQuery = Static<typeof IncidentCountsQuerySchema>;
+
+export const IncidentCountsSchema = Type.Object({
+  active: Type.Integer({ description: 'active incidents matching the filters' }),
+  triggered: Type.Integer({ description: 'active and not acknowledged' }),
+  acknowledged: Type.Integer({ description: 'active and acknowledged' }),
+  mine: Type.Integer({ description: 'active and assigned to the caller' }),
+  closed: Type.Integer({ description: 'resolved or post-incident' }),
+  total: Type.Integer({ description: 'every incident matching the filters' }),
+});
+export type IncidentCounts = Static<typeof IncidentCountsSchema>;
+
+export const BulkActionSchema = Type.Object(
+  {
+    action: Type.Enum(['acknowledge', 'resolve'] as const),
+    ids: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 200, uniqueItems: true }),
+    resolution: Type.Optional(Type.String({ minLength: 1, maxLength: 20_000, description: 'required when action is resolve' })),
+  },
+  { additionalProperties: false },
+);
+export type BulkActionInput = Static<typeof BulkActionSchema>;
+
+export const BulkResultSchema = Type.Object({
+  results: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      ok: Type.Boolean(),
+      incident: Type.Optional(IncidentSchema),
+      error: Type.Optional(Type.Object({ code: Type.String(), detail: Type.String() })),
+    }),
+  ),
+});
+export type BulkResult = Static<typeof BulkResultSchema>;
 
 export const IncidentPageSchema = Type.Object({
   items: Type.Array(IncidentSchema),

@@ -9,11 +9,17 @@ import {
   isActiveStatus,
   isReopening,
   isTransitionAllowed,
+  SEVERITIES,
   type IncidentStatus,
 } from './lifecycle.ts';
 import { formatIncidentId, incidentDay } from './ids.ts';
 import type {
+  BulkActionInput,
+  BulkResult,
   CreateIncidentInput,
+  IncidentCounts,
+  IncidentCountsQuery,
+  IncidentSort,
   Incident,
   ListIncidentsQuery,
   PatchIncidentInput,
@@ -23,6 +29,7 @@ import type {
 import { incidentFromRow, timelineFromRow, type IncidentRow } from './schema.ts';
 import {
   allocateIncidentNumbers,
+  countIncidents,
   findIncident,
   incidentTimesDetectedBetween,
   insertIncidentRows,
@@ -230,12 +237,52 @@ export class IncidentService {
 
   async list(query: ListIncidentsQuery): Promise<{ items: Incident[]; next_cursor: string | null }> {
     const limit = query.limit ?? 50;
-    const { cursor, limit: _limit, ...filter } = query;
-    const [createdAt, id] = cursor ? decodeCursor(cursor) : [];
-    const rows = await listIncidents(this.db, filter, { limit, after: createdAt !== undefined && id !== undefined ? { createdAt, id } : undefined });
+    const { cursor, limit: _limit, sort: _sort, ...filter } = query;
+    const sort: IncidentSort = query.sort ?? (query.active ? 'urgency' : 'newest');
+    if (sort === 'urgency') {
+      const after = cursor ? decodeUrgencyCursor(cursor) : undefined;
+      const rows = await listIncidents(this.db, filter, {
+        sort,
+        limit,
+        after: after && { sort, ackRank: after[0], severityRank: after[1], createdAt: after[2], id: after[3] },
+      });
+      const items = rows.slice(0, limit).map(incidentFromRow);
+      const last = items[items.length - 1];
+      return { items, next_cursor: rows.length > limit && last ? encodeUrgencyCursor(last) : null };
+    }
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const rows = await listIncidents(this.db, filter, { sort, limit, after: after && { sort, createdAt: after[0], id: after[1] } });
     const items = rows.slice(0, limit).map(incidentFromRow);
     const last = items[items.length - 1];
     return { items, next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  /** How many incidents match the filters, split the way a responder's views split them. */
+  async counts(query: IncidentCountsQuery, me: string): Promise<IncidentCounts> {
+    const row = await countIncidents(this.db, query, query.assignee ?? me);
+    return { total: row.total, active: row.active, triggered: row.triggered, acknowledged: row.active - row.triggered, mine: row.mine, closed: row.total - row.active };
+  }
+
+  /**
+   * Acknowledges or resolves several incidents, each in its own transaction: one that moved on since
+   * the list was drawn (already acknowledged, already resolved) is reported, and the others still go through.
+   */
+  async bulk(input: BulkActionInput, actor: string): Promise<BulkResult> {
+    if (input.action === 'resolve' && !input.resolution?.trim()) {
+      throw new AppError('validation_failed', 'resolution: say how these incidents were resolved', { field: 'resolution' });
+    }
+    const results: BulkResult['results'] = [];
+    for (const id of input.ids) {
+      try {
+        const incident =
+          input.action === 'acknowledge' ? await this.acknowledge(id, actor) : await this.resolve(id, { resolution: input.resolution!.trim() }, actor);
+        results.push({ id, ok: true, incident });
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        results.push({ id, ok: false, error: { code: error.code, detail: error.message } });
+      }
+    }
+    return { results };
   }
 
   async update(id: string, patch: PatchIncidentInput, expectedVersion: number | undefined, actor: string): Promise<Incident> {
@@ -451,6 +498,34 @@ function describe(value: unknown): string {
   if (value === null || value === undefined) return '(none)';
   const text = String(value);
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
+
+function severityRank(severity: string): number {
+  const index = SEVERITIES.indexOf(severity as (typeof SEVERITIES)[number]);
+  return index < 0 ? SEVERITIES.length : SEVERITIES.length - 1 - index;
+}
+
+function encodeUrgencyCursor(incident: Incident): string {
+  return Buffer.from(JSON.stringify([incident.acknowledged_at ? 1 : 0, severityRank(incident.severity), incident.created_at, incident.id])).toString('base64url');
+}
+
+function decodeUrgencyCursor(cursor: string): [number, number, string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === 4 &&
+      Number.isInteger(value[0]) &&
+      Number.isInteger(value[1]) &&
+      typeof value[2] === 'string' &&
+      typeof value[3] === 'string'
+    ) {
+      return value as [number, number, string, string];
+    }
+  } catch {
+    // fall through to the validation error
+  }
+  throw new AppError('validation_failed', 'cursor: not a cursor returned by this API for sort=urgency', { field: 'cursor' });
 }
 
 function encodeCursor(createdAt: string, id: string): string {

@@ -22,6 +22,7 @@ import { ALERT_TO_INCIDENT_SEVERITY, EMPTY_RULE_SET, routeAlert, type CompiledRu
 import type { RoutingRulesService } from './rules-service.ts';
 import type { CorrelationService } from './correlation-service.ts';
 import { groupAcceptsAt, groupKeys } from './grouping.ts';
+import { labelKeys as labelKeysOf } from './correlation.ts';
 import { signalFromInternal, type AlertSignal } from './normalize.ts';
 import { alertFromRow, type AlertRow, type IngestTables } from './store.ts';
 import type { Alert, AlertDecision, AlertStatus, IncidentAlertSummary, Integration, ListAlertsQuery } from './schemas.ts';
@@ -212,6 +213,328 @@ export class AlertService implements AlertSink {
     return settled.map((outcome) => (outcome as PromiseFulfilledResult<IngestOutcome>).value);
   }
 
+  /** Events waiting to be written together, per sender (see `ingestCoalesced`). */
+  private readonly coalescing = new Map<string, { origin: IngestOrigin; signals: AlertSignal[]; waiters: { resolve: (o: IngestOutcome) => void; reject: (e: unknown) => void }[] }>();
+
+  /**
+   * One event of a sender that sends many at once (the Events API in a storm): events of the same sender
+   * that arrive in the same turn of the event loop are written as one delivery (multi-row inserts, one
+   * timeline entry per incident). If that delivery fails, each event is retried on its own, so a bad
+   * event still fails alone and the others are stored.
+   */
+  ingestCoalesced(origin: IngestOrigin, signal: AlertSignal): Promise<IngestOutcome> {
+    return new Promise((resolve, reject) => {
+      let batch = this.coalescing.get(origin.scope);
+      if (!batch) {
+        batch = { origin, signals: [], waiters: [] };
+        this.coalescing.set(origin.scope, batch);
+        const pending = batch;
+        setImmediate(() => {
+          this.coalescing.delete(origin.scope);
+          void this.flushCoalesced(pending);
+        });
+      }
+      batch.signals.push(signal);
+      batch.waiters.push({ resolve, reject });
+    });
+  }
+
+  private async flushCoalesced(batch: { origin: IngestOrigin; signals: AlertSignal[]; waiters: { resolve: (o: IngestOutcome) => void; reject: (e: unknown) => void }[] }): Promise<void> {
+    if (batch.signals.length > 1) {
+      try {
+        const outcomes = await this.ingestDelivery(batch.origin, batch.signals, { truncatedAlerts: 0, label: `${batch.signals.length} events received together` });
+        batch.waiters.forEach((waiter, i) => waiter.resolve(outcomes[i]!));
+        return;
+      } catch {
+        // One of them is at fault: each goes on its own below.
+      }
+    }
+    await Promise.all(
+      batch.signals.map((signal, i) =>
+        this.ingest(batch.origin, signal).then(
+          (outcome) => batch.waiters[i]!.resolve(outcome),
+          (error: unknown) => batch.waiters[i]!.reject(error),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * A whole delivery (an Alertmanager group) at a storm's cost: the open alerts of all its keys are read
+   * in one statement, catalogue services once, routing is in memory, new alerts are written with
+   * multi-row inserts, and each incident the delivery touches gets one timeline entry that summarises it
+   * (with the sender's `truncatedAlerts`, the alerts it left out), not one entry per alert. Repeats,
+   * acknowledgements, resolutions and alerts whose silence ran out take the one-by-one path inside the
+   * same transaction. The delivery commits or fails as one: a sender retries it whole, and retried
+   * alerts count as repeats.
+   */
+  async ingestDelivery(origin: IngestOrigin, signals: readonly AlertSignal[], delivery: { truncatedAlerts: number; label: string }): Promise<IngestOutcome[]> {
+    if (signals.length === 0) return [];
+    // Deliveries of one sender run one after another in this process: concurrent ones carry the same
+    // new alerts and would each open the incident, then all but one retry (on PostgreSQL, holding row
+    // locks on each other for the length of a large transaction).
+    const previous = this.deliveries.get(origin.scope) ?? Promise.resolve();
+    const run = previous.then(() => this.writeDelivery(origin, signals, delivery));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.deliveries.set(origin.scope, settled);
+    void settled.then(() => {
+      if (this.deliveries.get(origin.scope) === settled) this.deliveries.delete(origin.scope);
+    });
+    return run;
+  }
+
+  private readonly deliveries = new Map<string, Promise<void>>();
+
+  private async writeDelivery(origin: IngestOrigin, signals: readonly AlertSignal[], delivery: { truncatedAlerts: number; label: string }): Promise<IngestOutcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      const rules = signals.some((signal) => signal.action === 'trigger') ? await this.rules.rules() : EMPTY_RULE_SET;
+      const pendings: Pending[] = [];
+      try {
+        const outcomes = await this.commits.run(async (trx) => {
+          pendings.length = 0;
+          return this.applyDelivery(trx, origin, signals, rules, delivery, pendings);
+        });
+        for (const pending of pendings) this.afterCommit(pending);
+        for (const pending of pendings) {
+          if (pending.autoResolve) await this.autoResolveIncident(pending.autoResolve.incidentId, pending.autoResolve.rule);
+          if (pending.raiseSeverity) await this.raiseIncidentSeverity(pending.raiseSeverity, origin.actor);
+        }
+        return outcomes;
+      } catch (error) {
+        const retryable = error instanceof RetryTransaction || isUniqueViolation(error) || isBusy(error);
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async applyDelivery(
+    trx: Trx,
+    origin: IngestOrigin,
+    signals: readonly AlertSignal[],
+    rules: CompiledRuleSet,
+    delivery: { truncatedAlerts: number; label: string },
+    pendings: Pending[],
+  ): Promise<IngestOutcome[]> {
+    const fresh = (): Pending => ({ rules, created: null, timeline: [], events: [], autoResolve: null });
+    const scope = scopeOf(origin);
+    const now = this.clock();
+    const nowIso = now.toISOString();
+    const outcomes: (IngestOutcome | undefined)[] = new Array(signals.length);
+
+    // Open alerts of every trigger's key, in one statement per 500 keys.
+    const triggerKeys = [...new Set(signals.filter((s) => s.action === 'trigger').map((s) => s.dedupKey))];
+    const open = new Map<string, Pick<AlertRow, 'dedup_key' | 'suppressed_until'>>();
+    for (let i = 0; i < triggerKeys.length; i += 500) {
+      const rows = await trx
+        .selectFrom('alerts')
+        .select(['dedup_key', 'suppressed_until'])
+        .where('dedup_scope', '=', scope)
+        .where('dedup_key', 'in', triggerKeys.slice(i, i + 500))
+        .where('status', '<>', 'resolved')
+        .execute();
+      for (const row of rows) open.set(row.dedup_key, row);
+    }
+
+    // New alerts: first trigger of a key without an open alert. Everything else goes one by one.
+    const newAlerts: number[] = [];
+    const seen = new Set<string>();
+    const oneByOne: number[] = [];
+    signals.forEach((signal, index) => {
+      if (signal.action === 'trigger' && !open.has(signal.dedupKey) && !seen.has(signal.dedupKey)) {
+        seen.add(signal.dedupKey);
+        newAlerts.push(index);
+      } else oneByOne.push(index);
+    });
+
+    // Catalogue services named by the new alerts, read once.
+    const named = new Set<string>();
+    for (const index of newAlerts) {
+      const hint = signals[index]!.serviceHint;
+      if (hint) named.add(hint);
+    }
+    const known = new Set<string>(origin.integration ? [origin.integration.service] : []);
+    if (named.size > 0) {
+      for (const row of await trx.selectFrom('services').select('id').where('id', 'in', [...named]).execute()) known.add(row.id);
+    }
+
+    type Placed = Awaited<ReturnType<AlertService['place']>>;
+    const placements = new Map<string, Placed>();
+    const rows: AlertRow[] = [];
+    const byIncident = new Map<string, { alerts: Alert[]; opened: Alert | null; labels: Set<string>; detectedAt: string; severity: Severity | null; worst: { severity: Severity; alertId: string } | null }>();
+    const received = fresh();
+    pendings.push(received);
+
+    for (const index of newAlerts) {
+      const signal = signals[index]!;
+      let service: string;
+      let note = '';
+      if (signal.serviceHint && known.has(signal.serviceHint)) service = signal.serviceHint;
+      else if (origin.integration) {
+        service = origin.integration.service;
+        if (signal.serviceHint && signal.serviceHint !== service) note = ` (label service=${signal.serviceHint} is not in the catalogue)`;
+      } else {
+        oneByOne.push(index);
+        continue;
+      }
+      const baseService = service;
+      const decision = routeAlert(rules, { service, severity: signal.severity, labels: signal.labels }, now);
+      let reason = decision.reason + note;
+      if (decision.service !== baseService) {
+        if (!known.has(decision.service)) {
+          const exists = await trx.selectFrom('services').select('id').where('id', '=', decision.service).executeTakeFirst();
+          if (exists) known.add(exists.id);
+        }
+        if (known.has(decision.service)) service = decision.service;
+        else reason += ` (rule ${decision.rule} names service ${decision.service}, which no longer exists; kept ${baseService})`;
+      }
+      const signalAt = signal.signalAt ?? nowIso;
+      const alertId = newAlertId();
+      const labels = { ...signal.labels, service, severity: decision.severity };
+      // Alerts of one delivery that share group keys share one placement: the first opens or finds the
+      // incident, the others join it without asking the database again.
+      let placement: Placed;
+      const groupBy = decision.action === 'open' || decision.action === 'attach' ? groupKeys(service, labels, decision.groupBy).join('\u0002') : '';
+      const memoKey = `${decision.action}\u0001${decision.attachTo ?? ''}\u0001${decision.groupWindowMinutes}\u0001${groupBy}`;
+      const memo = placements.get(memoKey);
+      if (memo && memo.incidentId) {
+        placement = { ...memo, decision: memo.decision === 'opened_incident' ? 'grouped' : memo.decision };
+      } else {
+        const pending = fresh();
+        placement = await this.place(trx, origin, signal, decision, { alertId, service, signalAt, nowIso, now, labels }, pending);
+        pendings.push(pending);
+        if (placement.incidentId) placements.set(memoKey, placement);
+      }
+      reason = placement.reason ?? reason;
+      const row: AlertRow = {
+        id: alertId,
+        dedup_scope: scope,
+        dedup_key: signal.dedupKey,
+        integration_id: origin.integration?.id ?? null,
+        format: signal.format,
+        source: signal.source,
+        service,
+        summary: signal.summary,
+        severity: decision.severity,
+        status: 'firing',
+        labels: toJson(labels),
+        details: toJson(signal.details),
+        links: toJson(signal.links),
+        first_seen_at: nowIso,
+        last_seen_at: nowIso,
+        signal_at: signalAt,
+        acknowledged_at: null,
+        resolved_at: null,
+        occurrences: 1,
+        raw: signal.raw,
+        incident_id: placement.incidentId,
+        decision: placement.decision,
+        rule: decision.rule,
+        reason,
+        suppressed_until: placement.decision === 'suppressed' ? (decision.suppressedUntil ?? null) : null,
+        created_at: nowIso,
+        updated_at: nowIso,
+      };
+      rows.push(row);
+      const alert = alertFromRow(row);
+      received.events.push(() => this.events.emit('alert.received', { alert }));
+      outcomes[index] = outcomeOf(alert, 'created');
+      if (placement.incidentId) {
+        let touched = byIncident.get(placement.incidentId);
+        if (!touched) {
+          touched = { alerts: [], opened: null, labels: new Set(), detectedAt: placement.incidentDetectedAt!, severity: placement.incidentSeverity ?? null, worst: null };
+          byIncident.set(placement.incidentId, touched);
+        }
+        touched.alerts.push(alert);
+        if (placement.decision === 'opened_incident') touched.opened = alert;
+        for (const key of labelKeysOf(labels)) touched.labels.add(key);
+        const severity = ALERT_TO_INCIDENT_SEVERITY[decision.severity];
+        if (placement.decision !== 'opened_incident' && touched.severity && severityRank(severity) > severityRank(touched.severity)) {
+          if (!touched.worst || severityRank(severity) > severityRank(touched.worst.severity)) touched.worst = { severity, alertId };
+        }
+        const incidentId = placement.incidentId;
+        const how = placement.decision === 'opened_incident' ? 'opened' : placement.decision === 'grouped' ? 'grouped' : 'attached';
+        received.events.push(() => this.events.emit('alert.attached', { alert, incidentId, how }));
+      }
+    }
+
+    // Multi-row inserts, under both drivers' parameter limits (28 columns a row).
+    for (let i = 0; i < rows.length; i += 400) await trx.insertInto('alerts').values(rows.slice(i, i + 400)).execute();
+
+    // One timeline entry per incident for the whole delivery.
+    for (const [incidentId, touched] of byIncident) {
+      const first = touched.opened ?? touched.alerts[0]!;
+      const others = touched.alerts.length - 1;
+      const opening = touched.opened ? `alert opened this incident: ${truncate(first.summary, 300)}` : `alert ${first.decision === 'attached' ? 'attached to' : 'grouped into'} this incident: ${truncate(first.summary, 300)}`;
+      const summary =
+        `${opening} (${first.severity}, ${first.source})` +
+        (others > 0 ? `, with ${others} more alert${others > 1 ? 's' : ''} of the same delivery (${delivery.label})` : '') +
+        (delivery.truncatedAlerts > 0 ? `; the sender left out ${delivery.truncatedAlerts} alerts of this group (truncatedAlerts)` : '');
+      received.timeline.push(
+        ...(await this.incidents.appendTimeline(
+          incidentId,
+          [
+            {
+              kind: 'alert_attached',
+              summary,
+              data: {
+                alert_id: first.id,
+                dedup_key: first.dedup_key,
+                severity: first.severity,
+                source: first.source,
+                rule: first.rule,
+                decision: first.decision,
+                reason: first.reason,
+                alerts: touched.alerts.length,
+                alert_ids: touched.alerts.slice(0, 100).map((a) => a.id),
+                delivery: delivery.label,
+                ...(delivery.truncatedAlerts > 0 ? { truncated_alerts: delivery.truncatedAlerts } : {}),
+              },
+            },
+          ],
+          origin.actor,
+          viewAs<IncidentTables>(trx),
+        )),
+      );
+      const keys = [...touched.labels];
+      for (let i = 0; i < keys.length; i += 100) await this.correlation.addKeys(trx, incidentId, touched.detectedAt, keys.slice(i, i + 100));
+      if (touched.worst) {
+        const raise = fresh();
+        raise.raiseSeverity = { incidentId, severity: touched.worst.severity, alertId: touched.worst.alertId };
+        pendings.push(raise);
+      }
+    }
+
+    // Repeats, acknowledgements, resolutions, expired silences: one by one, in order.
+    oneByOne.sort((a, b) => a - b);
+    const truncationNoted = new Set<string>(byIncident.keys());
+    for (const index of oneByOne) {
+      const signal = signals[index]!;
+      const pending = fresh();
+      pendings.push(pending);
+      const outcome =
+        signal.action === 'trigger'
+          ? ((await this.countRepeat(trx, origin, signal, pending)) ?? (await this.triggerNew(trx, origin, signal, pending)))
+          : await this.applyInTransaction(trx, origin, signal, pending);
+      outcomes[index] = outcome;
+      // A group the sender truncated is recorded on each incident it touches, once per delivery.
+      if (delivery.truncatedAlerts > 0 && outcome.incident_id && !truncationNoted.has(outcome.incident_id)) {
+        truncationNoted.add(outcome.incident_id);
+        pending.timeline.push(
+          ...(await this.incidents.appendTimeline(
+            outcome.incident_id,
+            [{ kind: 'alerts_truncated', summary: `the sender left out ${delivery.truncatedAlerts} alerts of this group (${delivery.label}, truncatedAlerts)`, data: { truncated_alerts: delivery.truncatedAlerts, delivery: delivery.label } }],
+            origin.actor,
+            viewAs<IncidentTables>(trx),
+          )),
+        );
+      }
+    }
+    return outcomes as IngestOutcome[];
+  }
+
   /** The hot path: one statement counts a repeat of an open alert (unless its silence ran out, which needs routing again). */
   private readonly repeatQuery = new PreparedQuery<'now' | 'summary' | 'raw' | 'scope' | 'key', RepeatRow>((slot) =>
     this.db
@@ -259,6 +582,10 @@ export class AlertService implements AlertSink {
     if (signal.serviceHint && signal.serviceHint !== origin.integration?.service) {
       const known = await trx.selectFrom('services').select('id').where('id', '=', signal.serviceHint).executeTakeFirst();
       if (known) return { service: known.id, note: '' };
+      if (!origin.integration && signal.fallbackService) {
+        const fallback = await trx.selectFrom('services').select('id').where('id', '=', signal.fallbackService).executeTakeFirst();
+        if (fallback) return { service: fallback.id, note: ` (service ${signal.serviceHint} is not in the catalogue; it reports through an integration of ${fallback.id})` };
+      }
       if (!origin.integration) {
         throw new AppError('unprocessable', `service: service ${signal.serviceHint} does not exist in the catalogue`, { field: 'service' });
       }

@@ -21,6 +21,8 @@ export interface AlertSignal {
   signalAt: string | null;
   /** A service the payload names itself (label `service`, or an internal alert's service). */
   serviceHint: string | null;
+  /** For internal alerts: the service to use when `serviceHint` is not in the catalogue. */
+  fallbackService?: string | undefined;
   raw: string;
 }
 
@@ -171,6 +173,7 @@ export function signalFromInternal(alert: InternalAlert): AlertSignal {
     links: [],
     signalAt: isoOrNull(alert.at),
     serviceHint: alert.service,
+    fallbackService: alert.fallbackService,
     raw: JSON.stringify(alert),
   };
 }

@@ -1,11 +1,11 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ErrorObject } from 'ajv';
 import type { HttpApp } from '../http/app.ts';
 import { actorOf } from '../http/app.ts';
-import { ProblemResponseSchema, toAppError } from '../http/problem.ts';
+import { ProblemResponseSchema } from '../http/problem.ts';
+import { pagerDutyErrorHandler, pagerDutyReject } from '../http/pagerduty.ts';
+import { requireObjectBody } from '../http/body.ts';
 import { AppError } from '../shared/errors.ts';
-import { describeAjvError } from '../shared/validation.ts';
 import { versionFromIfMatch } from '../shared/concurrency.ts';
 import type { AppContext } from '../app/context.ts';
 import { originOf, type IngestOutcome } from './alerts.ts';
@@ -30,6 +30,7 @@ import {
   IntegrationSchema,
   ListAlertsQuerySchema,
   MAX_ALERT_PAYLOAD_BYTES,
+  DEFAULT_ALERTMANAGER_BODY_LIMIT,
   PutRoutingRulesSchema,
   RelatedResponseSchema,
   RoutingKeyQuerySchema,
@@ -61,33 +62,6 @@ function outcomeBody(outcome: IngestOutcome) {
 // PagerDuty's error bodies: this endpoint answers exactly as the Events API does, so senders'
 // retry logic (retry on 429 and 5xx, give up on 400) keeps working unchanged.
 
-function eventsV2Reject(reply: FastifyReply, status: number, errors: string[], message = 'Event object is invalid'): FastifyReply {
-  return reply.status(status).type('application/json').send({ status: 'invalid event', message, errors });
-}
-
-function eventsV2ErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const validation = (error as FastifyError & { validation?: ErrorObject[] }).validation;
-  if (validation?.length) {
-    const { field, message } = describeAjvError(validation[0]!);
-    return eventsV2Reject(reply, 400, [`${field}: ${message}`]);
-  }
-  const appError = toAppError(error);
-  switch (appError.code) {
-    case 'rate_limited':
-      void reply.header('retry-after', String(appError.details.retry_after_seconds ?? 1));
-      return reply.status(429).type('application/json').send({ status: 'throttle event', message: 'Requests for this integration are arriving too quickly. Please retry later.' });
-    case 'payload_too_large':
-      return eventsV2Reject(reply, 413, [`the event exceeds ${MAX_ALERT_PAYLOAD_BYTES / 1024} KiB`], 'Event object is too large');
-    case 'validation_failed':
-    case 'malformed_input':
-    case 'unprocessable':
-    case 'unauthorized':
-      return eventsV2Reject(reply, 400, [appError.message]);
-    default:
-      request.log.error({ err: error }, 'events API request failed');
-      return reply.status(500).type('application/json').send({ status: 'error', message: 'internal error; retry later' });
-  }
-}
 
 function requireTriggerFields(body: EventsV2Event): void {
   if (body.event_action === 'trigger' && !body.payload) throw new AppError('validation_failed', 'payload: is required to trigger', { field: 'payload' });
@@ -96,9 +70,33 @@ function requireTriggerFields(body: EventsV2Event): void {
   }
 }
 
+/** Ingest bodies must be objects: `null` (which the shared validator reads as `{}`), arrays and scalars are 400, never a 5xx. */
+async function bodyMustBeObject(request: FastifyRequest): Promise<void> {
+  requireObjectBody(request.body);
+}
+
 export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
   const { integrations, alerts, routingRules, correlation } = ctx.services;
   const admin = { role: 'admin' as const };
+
+  // A refused body is a sender losing data: say so, with the integration (when its key is in the
+  // header or the URL; the Events API's is inside the refused body) and the size.
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode !== 413) return;
+    const query = request.query as { key?: unknown } | undefined;
+    const key = bearerOrQueryKey(request, { key: typeof query?.key === 'string' ? query.key : undefined });
+    const integration = key ? await integrations.authenticate(key).catch(() => null) : null;
+    request.log.warn(
+      {
+        route: request.routeOptions.url ?? request.url.split('?')[0],
+        integration: integration ? integration.name : null,
+        integration_id: integration?.id ?? null,
+        content_length: Number(request.headers['content-length'] ?? NaN) || null,
+        body_limit: request.routeOptions.bodyLimit ?? null,
+      },
+      `request body refused as too large (413)${integration ? ` from integration ${integration.name}` : ''}: ${request.headers['content-length'] ?? 'unknown'} bytes, limit ${request.routeOptions.bodyLimit ?? '?'}`,
+    );
+  });
 
   const authenticate = async (key: string | undefined): Promise<Integration> => {
     const integration = await integrations.authenticate(key);
@@ -115,7 +113,8 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
     {
       config: routingKeyAuth,
       bodyLimit: MAX_ALERT_PAYLOAD_BYTES,
-      errorHandler: eventsV2ErrorHandler,
+      errorHandler: pagerDutyErrorHandler(MAX_ALERT_PAYLOAD_BYTES, 'events API'),
+      preValidation: bodyMustBeObject,
       schema: {
         tags: ['alerts'],
         summary: 'PagerDuty Events API v2 compatible: point any Events API sender at this URL',
@@ -127,12 +126,12 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
     async (request, reply) => {
       const body = request.body;
       const integration = await integrations.authenticate(body.routing_key);
-      if (!integration) return eventsV2Reject(reply, 400, ['Invalid routing key']);
+      if (!integration) return pagerDutyReject(reply, 400, ['Invalid routing key']);
       requireTriggerFields(body);
       integrations.checkRate(integration);
       const { routing_key: _secret, ...event } = body;
       const dedupKey = body.dedup_key ?? contentDedupKey(integration.id, event);
-      const outcome = await alerts.ingest(originOf(integration), signalFromEventsV2(body, dedupKey, JSON.stringify(event)));
+      const outcome = await alerts.ingestCoalesced(originOf(integration), signalFromEventsV2(body, dedupKey, JSON.stringify(event)));
       return reply.status(202).send({ status: 'success', message: 'Event processed', dedup_key: outcome.dedup_key });
     },
   );
@@ -141,7 +140,10 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
     '/api/v1/integrations/alertmanager',
     {
       config: routingKeyAuth,
-      bodyLimit: MAX_ALERT_PAYLOAD_BYTES,
+      // Alertmanager sends a whole group in one request (2,000 alerts are about 1 MB) and re-sends it
+      // whole on any error, so a limit below the group size would lose every alert of it.
+      bodyLimit: ctx.config.alertmanagerBodyLimitBytes ?? DEFAULT_ALERTMANAGER_BODY_LIMIT,
+      preValidation: bodyMustBeObject,
       schema: {
         tags: ['alerts'],
         summary: 'Prometheus Alertmanager webhook receiver (version 4); routing key as bearer token or ?key=',
@@ -158,7 +160,10 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
       // On any failure the answer is an error: Alertmanager re-sends the whole group, and dedup by
       // fingerprint makes the re-sent ones count as repeats, never as new alerts.
       const signals = signalsFromAlertmanager(request.body);
-      const outcomes = await alerts.ingestAll(origin, signals);
+      const outcomes = await alerts.ingestDelivery(origin, signals, {
+        truncatedAlerts: request.body.truncatedAlerts ?? 0,
+        label: `Alertmanager group ${request.body.groupKey ?? ''} via receiver ${request.body.receiver ?? '?'}, ${signals.length} alerts`.replace('  ', ' '),
+      });
       const results = outcomes.map((outcome, i) => ({ fingerprint: signals[i]!.dedupKey, ...outcomeBody(outcome) }));
       return reply.status(202).send({ status: 'success' as const, alerts: results });
     },
@@ -169,6 +174,7 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
     {
       config: routingKeyAuth,
       bodyLimit: MAX_ALERT_PAYLOAD_BYTES,
+      preValidation: bodyMustBeObject,
       schema: {
         tags: ['alerts'],
         summary: 'Generic JSON alert; routing key as bearer token or ?key=',

@@ -18,6 +18,8 @@ export type AlertDecision = (typeof ALERT_DECISIONS)[number];
 export const MAX_SUMMARY_LENGTH = 1024;
 /** Alert payloads above this are rejected (PagerDuty's own limit). */
 export const MAX_ALERT_PAYLOAD_BYTES = 512 * 1024;
+/** The Alertmanager webhook's default body limit (FIREBREAK_ALERTMANAGER_BODY_LIMIT_MB): a whole group is one request. */
+export const DEFAULT_ALERTMANAGER_BODY_LIMIT = 16 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Integrations
@@ -199,7 +201,7 @@ export const AlertmanagerWebhookSchema = Type.Object({
   commonLabels: Type.Optional(StringMap),
   commonAnnotations: Type.Optional(StringMap),
   externalURL: Type.Optional(Type.String()),
-  alerts: Type.Array(AlertmanagerAlertSchema, { minItems: 1, maxItems: 5000 }),
+  alerts: Type.Array(AlertmanagerAlertSchema, { minItems: 1, maxItems: 50_000 }),
 });
 export type AlertmanagerWebhook = Static<typeof AlertmanagerWebhookSchema>;
 

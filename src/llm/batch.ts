@@ -21,6 +21,7 @@ export function callFromRecord(record: LlmRequestRecord, defaultService: string)
     provider: record.provider,
     model: record.model,
     responseModel: record.response_model ?? null,
+    promptVersion: record.prompt_version ?? null,
     operation: record.operation ?? 'chat',
     startedAtMs: Date.parse(record.started_at),
     latencyMs: record.latency_ms,

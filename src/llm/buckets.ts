@@ -36,11 +36,16 @@ export class Bucket {
   /** Successful calls no slower than each latency-SLO threshold (ms), counted exactly at ingest. */
   latencyWithin: Record<string, number> = {};
 
+  /** `seriesKey(series)`, computed once. */
+  readonly key: string;
+
   constructor(
     readonly series: SeriesId,
     readonly startMs: number,
     readonly seconds: number,
-  ) {}
+  ) {
+    this.key = seriesKey(series);
+  }
 
   add(call: LlmCall, latencyThresholdsMs: readonly number[]): void {
     this.requests++;
@@ -57,6 +62,25 @@ export class Bucket {
     if (call.errorKind === null) {
       for (const threshold of latencyThresholdsMs) {
         if (call.latencyMs <= threshold) this.latencyWithin[threshold] = (this.latencyWithin[threshold] ?? 0) + 1;
+      }
+    }
+  }
+
+  /** Calls known only in aggregate (an OTLP metrics data point): `latencies` spreads them over latency values. */
+  addAggregate(
+    sample: { requests: number; errorKind: ErrorKind | null; latencies: readonly { valueMs: number; count: number }[]; inputTokens: number; outputTokens: number },
+    latencyThresholdsMs: readonly number[],
+  ): void {
+    this.requests += sample.requests;
+    if (sample.errorKind) this.errors[sample.errorKind] += sample.requests;
+    this.inputTokens += sample.inputTokens;
+    this.outputTokens += sample.outputTokens;
+    for (const { valueMs, count } of sample.latencies) {
+      this.latency.add(valueMs, count);
+      if (sample.errorKind === null) {
+        for (const threshold of latencyThresholdsMs) {
+          if (valueMs <= threshold) this.latencyWithin[threshold] = (this.latencyWithin[threshold] ?? 0) + count;
+        }
       }
     }
   }

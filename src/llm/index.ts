@@ -6,6 +6,8 @@ import { llmMigrations } from './schema.ts';
 import { LlmTelemetryService, DEFAULT_LLM_OPTIONS } from './service.ts';
 import { loadSloConfig } from './config.ts';
 import { llmRoutes, type IngestKeyVerifier } from './routes.ts';
+import { OtlpReceiver } from './otlp-receiver.ts';
+import type { OtlpGrpcServer } from './otlp-grpc.ts';
 import type { StatsPoint } from './buckets.ts';
 
 export { LlmTelemetryService, DETECTED_SIGNALS, type LlmTelemetryOptions } from './service.ts';
@@ -13,11 +15,15 @@ export { QuantileSketch, type SerializedSketch } from './sketch.ts';
 export { BURN_RATE_RULES, type SloDefinition } from './slo.ts';
 export { llmMigrations } from './schema.ts';
 export type { IngestKeyVerifier } from './routes.ts';
+export { encodeOtlpRequest } from './otlp-proto.ts';
+export type { OtlpGrpcServer } from './otlp-grpc.ts';
 export type { LlmRequestRecord } from './schemas.ts';
 
 declare module '../app/context.ts' {
   interface ModuleServices {
     llmTelemetry: LlmTelemetryService;
+    /** `grpc` is set while the OTLP/gRPC receiver listens. */
+    otlp: { receiver: OtlpReceiver; grpc: OtlpGrpcServer | null };
   }
 }
 
@@ -47,7 +53,8 @@ const STAT_VALUES: Record<string, (s: StatsPoint) => number | null> = {
 };
 
 /** Per server: tests and embedders may run several in one process. */
-const maintenanceTimers = new WeakMap<object, NodeJS.Timeout>();
+/** Every this long the telemetry closes due buckets, evaluates burn rates and resolves alerts, with or without traffic. */
+const MAINTENANCE_INTERVAL_MS = 30_000;
 
 export const llmModule: FirebreakModule = {
   name: 'llm',
@@ -55,8 +62,14 @@ export const llmModule: FirebreakModule = {
   async init(ctx) {
     const calls = new client.Counter({
       name: 'firebreak_llm_calls_total',
-      help: 'LLM calls received as OTLP spans or JSON records, by source and outcome (accepted, ignored_non_genai, rejected_<reason>)',
+      help: 'LLM calls received as OTLP spans, OTLP metric points or JSON records, by source (otlp, otlp_metrics, json) and outcome (accepted, ignored_non_genai, rejected_<reason>)',
       labelNames: ['source', 'outcome'] as const,
+      registers: [ctx.metrics],
+    });
+    const late = new client.Counter({
+      name: 'firebreak_llm_late_calls_total',
+      help: 'Accepted LLM calls that arrived after their minute had closed (later than the allowed lateness): in the roll-ups, not seen by the detectors',
+      labelNames: ['source'] as const,
       registers: [ctx.metrics],
     });
     const telemetry = new LlmTelemetryService(
@@ -66,9 +79,20 @@ export const llmModule: FirebreakModule = {
       loadSloConfig(ctx.config.configDir),
       // Looked up at use, so the pipeline installed on ctx.services is the one used.
       () => ctx.services.alertSink,
-      DEFAULT_LLM_OPTIONS,
-      (source, outcome, count) => calls.inc({ source, outcome }, count),
+      { ...DEFAULT_LLM_OPTIONS, allowedLatenessMs: ctx.config.llmAllowedLatenessMs ?? DEFAULT_LLM_OPTIONS.allowedLatenessMs },
+      (source, outcome, count) => (outcome === 'late' ? late.inc({ source }, count) : calls.inc({ source, outcome }, count)),
     );
+    let failuresSeen = 0;
+    new client.Counter({
+      name: 'firebreak_llm_series_maintenance_failures_total',
+      help: 'Times one LLM series failed in maintenance (logged; the other series went on)',
+      registers: [ctx.metrics],
+      collect() {
+        const now = telemetry.counts.seriesMaintenanceFailures;
+        if (now > failuresSeen) this.inc(now - failuresSeen);
+        failuresSeen = now;
+      },
+    });
     new client.Gauge({
       name: 'firebreak_llm_open_buckets',
       help: 'LLM aggregation buckets held in memory',
@@ -79,6 +103,11 @@ export const llmModule: FirebreakModule = {
     });
     await telemetry.load();
     ctx.services.llmTelemetry = telemetry;
+    const receiver = new OtlpReceiver(telemetry, integrationKeyVerifier(ctx.services.integrations), ctx.config.promptVersionAttribute);
+    ctx.services.otlp = { receiver, grpc: null };
+    // Burn rates must fall (and alerts resolve) even when traffic stops entirely. The buckets are this
+    // process's memory, so every server runs its own maintenance: a periodic task, not a shared job.
+    ctx.worker.every('llm.maintenance', { intervalMs: MAINTENANCE_INTERVAL_MS, run: () => telemetry.maintain() });
     ctx.events.on('alert.resolved', ({ alert }) => telemetry.forgetResolved(alert.dedup_key));
     ctx.services.checks.register('llm_stat', async (spec) => {
       const stats = await telemetry.statOverWindow({ service: spec.service, provider: spec.provider, model: spec.model }, spec.window_minutes);
@@ -92,17 +121,27 @@ export const llmModule: FirebreakModule = {
     });
   },
   routes(app, ctx) {
-    llmRoutes(app, ctx, ctx.services.llmTelemetry, integrationKeyVerifier(ctx.services.integrations));
+    llmRoutes(app, ctx, ctx.services.llmTelemetry, integrationKeyVerifier(ctx.services.integrations), ctx.services.otlp.receiver);
   },
-  start(ctx) {
-    // Burn rates must fall (and alerts resolve) even when traffic stops entirely.
-    const timer = setInterval(() => void ctx.services.llmTelemetry.maintain().catch(() => undefined), 30_000);
-    timer.unref();
-    maintenanceTimers.set(ctx, timer);
+  async listen(ctx) {
+    const port = ctx.config.otlpGrpcPort;
+    if (port === null || port === undefined) return;
+    try {
+      // Loaded only when gRPC is on, so a server without it does not pay for grpc-js at start.
+      const { OtlpGrpcServer } = await import('./otlp-grpc.ts');
+      const grpc = new OtlpGrpcServer(ctx.services.otlp.receiver, ctx.log);
+      await grpc.start(ctx.config.host, port);
+      ctx.services.otlp.grpc = grpc;
+    } catch (error) {
+      // HTTP ingest (and everything else) still works; the operator is told why gRPC does not.
+      ctx.log.error({ err: error, port }, `the OTLP/gRPC receiver could not listen on port ${port}; OTLP/HTTP still works (set FIREBREAK_OTLP_GRPC_PORT to a free port, or 0 to turn gRPC off)`);
+    }
+  },
+  async unlisten(ctx) {
+    await ctx.services.otlp.grpc?.stop();
+    ctx.services.otlp.grpc = null;
   },
   async stop(ctx) {
-    clearInterval(maintenanceTimers.get(ctx));
-    maintenanceTimers.delete(ctx);
     await ctx.services.llmTelemetry.close();
   },
 };

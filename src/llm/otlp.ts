@@ -8,9 +8,9 @@ import { errorKindFromErrorType, errorKindFromHttpStatus, type ErrorKind, type L
 // OTLP receivers must ignore fields they do not know (the protocol evolves), so these schemas check
 // the structure Firebreak reads and let the rest through.
 const AnyValueSchema = Type.Object({}, { additionalProperties: true });
-const KeyValueSchema = Type.Object({ key: Type.String(), value: Type.Optional(AnyValueSchema) }, { additionalProperties: true });
-const AttributesSchema = Type.Optional(Type.Array(KeyValueSchema));
-const NanosSchema = Type.Union([Type.String({ pattern: '^[0-9]{1,20}$' }), Type.Integer({ minimum: 0 })]);
+export const KeyValueSchema = Type.Object({ key: Type.String(), value: Type.Optional(AnyValueSchema) }, { additionalProperties: true });
+export const AttributesSchema = Type.Optional(Type.Array(KeyValueSchema));
+export const NanosSchema = Type.Union([Type.String({ pattern: '^[0-9]{1,20}$' }), Type.Integer({ minimum: 0 })]);
 
 const SpanSchema = Type.Object(
   {
@@ -47,7 +47,7 @@ export const OtlpTraceResponseSchema = Type.Object({
 });
 
 type Attribute = Static<typeof KeyValueSchema>;
-type AttributeValue = string | number | boolean | AttributeValue[] | undefined;
+export type AttributeValue = string | number | boolean | AttributeValue[] | undefined;
 
 function valueOf(value: Record<string, unknown> | undefined): AttributeValue {
   if (!value) return undefined;
@@ -60,13 +60,13 @@ function valueOf(value: Record<string, unknown> | undefined): AttributeValue {
   return undefined;
 }
 
-function attributeMap(attributes: readonly Attribute[] | undefined): Map<string, AttributeValue> {
+export function attributeMap(attributes: readonly Attribute[] | undefined): Map<string, AttributeValue> {
   const map = new Map<string, AttributeValue>();
   if (attributes) for (const attribute of attributes) map.set(attribute.key, valueOf(attribute.value as Record<string, unknown> | undefined));
   return map;
 }
 
-function text(map: Map<string, AttributeValue>, ...keys: string[]): string | undefined {
+export function text(map: Map<string, AttributeValue>, ...keys: string[]): string | undefined {
   for (const key of keys) {
     const value = map.get(key);
     if (typeof value === 'string' && value !== '') return value;
@@ -75,7 +75,7 @@ function text(map: Map<string, AttributeValue>, ...keys: string[]): string | und
 }
 
 /** Nanosecond timestamps arrive as decimal strings; milliseconds as doubles lose nothing that matters. */
-function nanosToMs(value: string | number): number {
+export function nanosToMs(value: string | number): number {
   return typeof value === 'number' ? value / 1e6 : Number(value) / 1e6;
 }
 
@@ -85,9 +85,11 @@ export interface OtlpConversion {
   ignoredSpans: number;
 }
 
+/** The span attribute read as the prompt version unless FIREBREAK_PROMPT_VERSION_ATTRIBUTE names another. */
+export const DEFAULT_PROMPT_VERSION_ATTRIBUTE = 'gen_ai.prompt.version';
+
 /** `defaultService` (the integration's service) stands in for spans whose resource has no `service.name`. */
-/** `defaultService` (the integration's service) stands in for spans whose resource has no `service.name`. */
-export function callsFromOtlp(request: OtlpTraceRequest, defaultService: string): OtlpConversion {
+export function callsFromOtlp(request: OtlpTraceRequest, defaultService: string, promptVersionAttribute = DEFAULT_PROMPT_VERSION_ATTRIBUTE): OtlpConversion {
   const calls: LlmCall[] = [];
   let ignoredSpans = 0;
   for (const resourceSpans of request.resourceSpans ?? []) {
@@ -95,7 +97,7 @@ export function callsFromOtlp(request: OtlpTraceRequest, defaultService: string)
     const service = text(resource, 'service.name') ?? defaultService;
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
       for (const span of scopeSpans.spans ?? []) {
-        const call = callFromSpan(span, service);
+        const call = callFromSpan(span, service, promptVersionAttribute);
         if (call) calls.push(call);
         else ignoredSpans++;
       }
@@ -104,11 +106,11 @@ export function callsFromOtlp(request: OtlpTraceRequest, defaultService: string)
   return { calls, ignoredSpans };
 }
 
-function asText(value: AttributeValue): string | undefined {
+export function asText(value: AttributeValue): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function asNumber(value: AttributeValue): number | undefined {
+export function asNumber(value: AttributeValue): number | undefined {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
   return undefined;
@@ -119,7 +121,7 @@ function asNumber(value: AttributeValue): number | undefined {
  * names win over the deprecated ones they replace (`gen_ai.provider.name` over `gen_ai.system`,
  * `input_tokens` over `prompt_tokens`).
  */
-function callFromSpan(span: Static<typeof SpanSchema>, service: string): LlmCall | null {
+function callFromSpan(span: Static<typeof SpanSchema>, service: string, promptVersionAttribute: string): LlmCall | null {
   let genAi = false;
   let provider: string | undefined;
   let system: string | undefined;
@@ -136,8 +138,14 @@ function callFromSpan(span: Static<typeof SpanSchema>, service: string): LlmCall
   let errorType: string | undefined;
   let finishReasons: AttributeValue;
   let safetyFlag = false;
+  let promptVersion: string | undefined;
   for (const attribute of span.attributes ?? []) {
     const key = attribute.key;
+    if (key === promptVersionAttribute) {
+      const version = valueOf(attribute.value as Record<string, unknown> | undefined);
+      promptVersion = typeof version === 'number' ? String(version) : asText(version);
+      continue;
+    }
     if (!key.startsWith('gen_ai.') && !key.startsWith('http.') && key !== 'error.type' && key !== 'llm.usage.cost_usd') continue;
     const value = valueOf(attribute.value as Record<string, unknown> | undefined);
     switch (key) {
@@ -204,6 +212,7 @@ function callFromSpan(span: Static<typeof SpanSchema>, service: string): LlmCall
     provider: provider ?? system ?? 'unknown',
     model: requestModel ?? responseModel ?? 'unknown',
     responseModel: responseModel ?? null,
+    promptVersion: promptVersion ?? null,
     operation: operation ?? 'unknown',
     startedAtMs: startMs,
     latencyMs: nanosToMs(span.endTimeUnixNano) - startMs,

@@ -16,6 +16,8 @@ export interface LlmCall {
   /** The requested model (a rollout of a new response-model version stays in the same series). */
   model: string;
   responseModel: string | null;
+  /** The prompt version the caller reported (OTLP: a configurable attribute; JSON: `prompt_version`). */
+  promptVersion?: string | null;
   operation: string;
   startedAtMs: number;
   latencyMs: number;

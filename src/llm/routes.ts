@@ -1,11 +1,17 @@
 import { Type } from 'typebox';
 import { createGunzip } from 'node:zlib';
+import { PassThrough } from 'node:stream';
+import type { FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpApp } from '../http/app.ts';
 import { ProblemResponseSchema } from '../http/problem.ts';
+import { requireObjectBody } from '../http/body.ts';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { AppContext } from '../app/context.ts';
-import { OtlpTraceRequestSchema, OtlpTraceResponseSchema, callsFromOtlp } from './otlp.ts';
+import { OtlpTraceRequestSchema, OtlpTraceResponseSchema } from './otlp.ts';
+import { OtlpMetricsRequestSchema, OtlpMetricsResponseSchema } from './otlp-metrics.ts';
+import { decodeOtlpRequest, encodeOtlpResponse, type OtlpSignal } from './otlp-proto.ts';
+import { keyFromCredentials, type OtlpReceiver } from './otlp-receiver.ts';
 import { DetectorStatusSchema, IngestResultSchema, LlmRequestBatchSchema, SloStatusSchema, StatsQuerySchema, StatsResponseSchema } from './schemas.ts';
 import { callFromRecord } from './batch.ts';
 import type { LlmTelemetryService } from './service.ts';
@@ -21,6 +27,8 @@ const TELEMETRY_BODY_LIMIT = 16 * 1024 * 1024;
 
 const KeyQuerySchema = Type.Object({ key: Type.Optional(Type.String({ maxLength: 500, description: 'integration key, when the sender cannot set Authorization' })) }, { additionalProperties: true });
 
+const PROTOBUF_TYPES = ['application/x-protobuf', 'application/protobuf'];
+
 async function authenticateSender(
   request: { headers: { authorization?: string | undefined }; query: { key?: string | undefined } },
   keys: IngestKeyVerifier,
@@ -33,15 +41,25 @@ async function authenticateSender(
   return sender;
 }
 
-export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetryService, keys: IngestKeyVerifier): void {
+function isProtobuf(contentType: string | undefined): boolean {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  return type !== undefined && PROTOBUF_TYPES.includes(type);
+}
+
+export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetryService, keys: IngestKeyVerifier, receiver: OtlpReceiver): void {
   const tags = ['llm'];
   const unauthorized = { 400: ProblemResponseSchema, 401: ProblemResponseSchema, 413: ProblemResponseSchema, 415: ProblemResponseSchema };
 
   void app.register(async (plugin) => {
     const scope = plugin.withTypeProvider<TypeBoxTypeProvider>();
-    // OTLP/HTTP also defines a protobuf encoding; Firebreak reads the JSON encoding only and says so.
-    scope.addContentTypeParser(['application/x-protobuf', 'application/protobuf'], (_request, _payload, done) => {
-      done(new AppError('unsupported_media_type', 'OTLP/HTTP protobuf is not supported: configure the exporter for JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json, Content-Type: application/json)', { field: 'Content-Type', supported: ['application/json'] }), undefined);
+    // OTLP/HTTP's protobuf encoding (the default of the Python SDK and the Collector's otlphttp exporter),
+    // decoded into the OTLP/JSON shape so both encodings share one schema and one converter.
+    scope.addContentTypeParser(PROTOBUF_TYPES, { parseAs: 'buffer', bodyLimit: TELEMETRY_BODY_LIMIT }, (request, body, done) => {
+      try {
+        done(null, decodeOtlpRequest(request.routeOptions.url === '/v1/metrics' ? 'metrics' : 'traces', body as Buffer));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
     });
 
     // OTLP exporters (the Collector's by default) compress with gzip. The body limit applies to the
@@ -53,12 +71,21 @@ export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetry
         throw new AppError('unsupported_media_type', `Content-Encoding ${encoding} is not supported: send gzip or no encoding`, { field: 'Content-Encoding' });
       }
       const gunzip = createGunzip();
-      const counted = gunzip as typeof gunzip & { receivedEncodedLength: number };
-      counted.receivedEncodedLength = 0;
-      payload.on('data', (chunk: Buffer) => (counted.receivedEncodedLength += chunk.length));
+      // A body that is not gzip is the sender's mistake: 400, not the zlib error's 500.
+      const out = new PassThrough() as PassThrough & { receivedEncodedLength: number };
+      out.receivedEncodedLength = 0;
+      payload.on('data', (chunk: Buffer) => (out.receivedEncodedLength += chunk.length));
       payload.on('error', (error) => gunzip.destroy(error));
-      return payload.pipe(gunzip);
+      gunzip.on('error', (error) => out.destroy(new AppError('malformed_input', `the body is not valid gzip: ${error.message}`, { field: 'Content-Encoding' })));
+      return payload.pipe(gunzip).pipe(out);
     });
+    scope.addHook('preValidation', async (request) => requireObjectBody(request.body));
+
+    const answer = (signal: OtlpSignal, request: { headers: { 'content-type'?: string | undefined } }, reply: FastifyReply, response: Record<string, unknown>) => {
+      // OTLP/HTTP answers in the encoding of the request.
+      if (isProtobuf(request.headers['content-type'])) return reply.type('application/x-protobuf').send(encodeOtlpResponse(signal, response));
+      return reply.send(response);
+    };
 
     scope.post(
       '/v1/traces',
@@ -67,32 +94,31 @@ export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetry
         config: { public: true },
         schema: {
           tags,
-          summary: 'OTLP/HTTP trace receiver (JSON encoding): reads OpenTelemetry GenAI spans',
+          summary: 'OTLP/HTTP trace receiver (JSON or protobuf, gzip or not): reads OpenTelemetry GenAI spans',
           security: [{ bearer: [] }],
           querystring: KeyQuerySchema,
           body: OtlpTraceRequestSchema,
           response: { 200: OtlpTraceResponseSchema, ...unauthorized },
         },
       },
-      async (request) => {
-        const sender = await authenticateSender(request, keys);
-        // Rate limits of integrations are sized for alerts, not telemetry volume, so they do not apply here.
-        const { calls, ignoredSpans } = callsFromOtlp(request.body, sender.service);
-        const outcome = telemetry.ingest(calls, 'otlp');
-        if (ignoredSpans > 0) telemetry.observeIgnored(ignoredSpans);
-        // The calls are accepted once aggregated; a failing flush is logged and retried, not the sender's problem.
-        await telemetry.maintain().catch(() => undefined);
-        const rejected = outcome.rejections.length;
-        if (rejected === 0 && ignoredSpans === 0) return {};
-        const parts: string[] = [];
-        if (rejected > 0) {
-          const byReason = new Map<string, number>();
-          for (const r of outcome.rejections) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
-          parts.push(`${rejected} GenAI spans rejected (${[...byReason].map(([reason, n]) => `${n} ${reason}`).join(', ')})`);
-        }
-        if (ignoredSpans > 0) parts.push(`${ignoredSpans} spans without GenAI attributes accepted and ignored`);
-        return { partialSuccess: { rejectedSpans: rejected, errorMessage: parts.join('; ') } };
+      async (request, reply) => answer('traces', request, reply, { ...(await receiver.exportTraces(request.body, keyFromCredentials(request.headers.authorization, request.query.key))) }),
+    );
+
+    scope.post(
+      '/v1/metrics',
+      {
+        bodyLimit: TELEMETRY_BODY_LIMIT,
+        config: { public: true },
+        schema: {
+          tags,
+          summary: 'OTLP/HTTP metrics receiver (JSON or protobuf, gzip or not): reads the GenAI client metrics gen_ai.client.operation.duration and gen_ai.client.token.usage',
+          security: [{ bearer: [] }],
+          querystring: KeyQuerySchema,
+          body: OtlpMetricsRequestSchema,
+          response: { 200: OtlpMetricsResponseSchema, ...unauthorized },
+        },
       },
+      async (request, reply) => answer('metrics', request, reply, { ...(await receiver.exportMetrics(request.body, keyFromCredentials(request.headers.authorization, request.query.key))) }),
     );
 
     scope.post(
@@ -111,7 +137,7 @@ export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetry
       },
       async (request) => {
         const sender = await authenticateSender(request, keys);
-        const outcome = telemetry.ingest(request.body.requests.map((record) => callFromRecord(record, sender.service)), 'json');
+        const outcome = telemetry.ingest(request.body.requests.map((record) => callFromRecord(record, sender.service)), 'json', sender.service);
         await telemetry.maintain().catch(() => undefined);
         return { accepted: outcome.accepted, rejected: outcome.rejections.length, rejections: outcome.rejections.slice(0, 100) };
       },

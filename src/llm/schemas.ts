@@ -14,6 +14,7 @@ export const LlmRequestRecordSchema = Type.Object(
     provider: Type.String({ minLength: 1, maxLength: 100 }),
     model: Type.String({ minLength: 1, maxLength: 200, description: 'requested model' }),
     response_model: Type.Optional(Type.String({ maxLength: 200 })),
+    prompt_version: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'the prompt (template) version this call used' })),
     operation: Type.Optional(Type.String({ maxLength: 100, default: 'chat' })),
     started_at: Type.String({ format: 'date-time' }),
     latency_ms: Type.Number(),

@@ -118,6 +118,22 @@ export class QuantileSketch {
     return this.max;
   }
 
+  /**
+   * Values above `x`, within the sketch's resolution: a bin counts when its representative value is
+   * above `x` (exact when `x` lies outside the observed range).
+   */
+  countAbove(x: number): number {
+    if (this.count === 0 || x >= this.max) return 0;
+    if (x < this.min) return this.count;
+    let above = 0;
+    for (let k = this.bins.length - 1; k >= 0; k--) {
+      const estimate = (2 * Math.pow(this.gamma, this.offset + k)) / (this.gamma + 1);
+      if (estimate <= x) break;
+      above += this.bins[k]!;
+    }
+    return above;
+  }
+
   merge(other: QuantileSketch): void {
     if (other.count === 0) return;
     if (Math.abs(other.relativeAccuracy - this.relativeAccuracy) > 1e-12) {

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import { fromJson, isUniqueViolation, toJson, viewAs, JobQueue, type ClaimedJob, type Database } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import { isActiveStatus, type IncidentService, type IncidentTables, type TimelineDraft, type TimelineEntry } from '../incidents/index.ts';
 import type { OnCallExecutor, OnCallTables } from './store.ts';
@@ -29,7 +30,6 @@ type EscalationRow = Omit<OnCallTables['oncall_escalations'], 'id'> & { id: numb
 export const DISPATCHED_KINDS: readonly string[] = ['created', 'acknowledged', 'status_changed', 'escalated', 'recovery_rto_breached', 'action_item_overdue', 'postmortem_status_changed'];
 /** Entries younger than this may still be overtaken by an earlier id committing late, so the cursor waits for them. */
 const CURSOR_SETTLE_MS = 60_000;
-const ESCALATION_BATCH = 50;
 
 export interface EscalationServiceOptions {
   database: Database;
@@ -40,7 +40,16 @@ export interface EscalationServiceOptions {
   events: DomainEvents;
   clock: () => Date;
   log: Logger;
+  /** Escalation timers are jobs of kind ESCALATION_JOB keyed by incident id. */
+  jobs: JobQueue;
 }
+
+export const ESCALATION_JOB = 'oncall.escalation';
+/** The lease of a level fired by a responder's request: it only has to outlast one transaction. */
+const ESCALATE_NOW_LEASE_MS = 60_000;
+
+/** Rolls back a transaction whose job was taken over by another claim. */
+class JobLost extends Error {}
 
 /**
  * Escalation policies, the escalations they run (timers stored as rows with `due_at`), and the
@@ -130,6 +139,44 @@ export class EscalationService {
     const row = await this.db.selectFrom('oncall_escalations').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
     if (!row) throw new AppError('not_found', `incident ${incidentId} has no escalation (its team has no escalation policy, or it has no team)`);
     return escalationFromRow({ ...row, id: Number(row.id) });
+  }
+
+  /** The incident's escalation, or null when none runs for it (no team, or no policy for its team). */
+  async findEscalation(incidentId: string): Promise<EscalationState | null> {
+    const row = await this.db.selectFrom('oncall_escalations').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
+    return row ? escalationFromRow({ ...row, id: Number(row.id) }) : null;
+  }
+
+  /**
+   * Fires the next level now rather than at its due time: a responder who knows help is needed does not
+   * wait out the timer. The request and the page it causes are committed together.
+   */
+  async escalateNow(incidentId: string, actor: string): Promise<EscalationState> {
+    const incident = await this.options.incidents.get(incidentId);
+    const requested = await this.db.transaction().execute(async (trx) => {
+      const found = await trx.selectFrom('oncall_escalations').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
+      if (!found) {
+        throw new AppError('conflict', `incident ${incidentId} has no escalation (${incident.team ? `team ${incident.team} has no escalation policy` : 'it has no team'}); page someone instead`);
+      }
+      if (found.status !== 'active') {
+        throw new AppError('conflict', `the escalation of ${incidentId} is ${found.status}${found.stopped_reason ? ` (${found.stopped_reason})` : ''}; page someone instead`);
+      }
+      const now = this.clock().toISOString();
+      await trx.updateTable('oncall_escalations').set({ due_at: now, updated_at: now, version: found.version + 1 }).where('id', '=', found.id).where('version', '=', found.version).execute();
+      await this.options.jobs.schedule(JobQueue.in(trx), ESCALATION_JOB, incidentId, now);
+      return this.options.incidents.appendTimeline(
+        incidentId,
+        [{ kind: 'escalation_requested', summary: `${actor} escalated now, without waiting for level ${found.next_level + 1}'s timer`, data: { level: found.next_level + 1 } }],
+        actor,
+        viewAs<IncidentTables>(trx),
+      );
+    });
+    for (const entry of requested) this.options.events.emit('timeline.appended', { entry });
+    // The level fires in this request, through the same job claim the worker uses, so it still fires exactly
+    // once: a worker that claimed the job first fires it instead.
+    const [job] = await this.options.jobs.claim(ESCALATION_JOB, `escalate-now:${randomUUID()}`, 1, ESCALATE_NOW_LEASE_MS, incidentId);
+    if (job) await this.fire(job);
+    return this.escalationOf(incidentId);
   }
 
   // ---- the dispatcher: timeline entries → notifications, escalation starts and stops ------------
@@ -343,6 +390,7 @@ export class EscalationService {
       })
       .onConflict((oc) => oc.column('incident_id').doNothing())
       .execute();
+    await this.options.jobs.adopt(JobQueue.in(trx), ESCALATION_JOB, [{ key: incidentId, runAt: now }]);
   }
 
   private async stopInTransaction(trx: OnCallExecutor, incidentId: string, reason: string): Promise<TimelineEntry[]> {
@@ -354,6 +402,7 @@ export class EscalationService {
       .where('status', '=', 'active')
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return [];
+    await this.options.jobs.cancel(JobQueue.in(trx), ESCALATION_JOB, incidentId);
     return this.options.incidents.appendTimeline(
       incidentId,
       [{ kind: 'escalation_stopped', summary: `escalation stopped: ${reason}`, data: { reason } }],
@@ -364,43 +413,48 @@ export class EscalationService {
 
   // ---- firing due escalation timers -----------------------------------------------------------
 
-  /**
-   * Fires every escalation whose timer is due. Each step is one transaction that first advances the row
-   * with `WHERE version = <read>`: of several processes that read the same due row, exactly one
-   * advances it and writes the notifications; the others see zero rows updated and roll back.
-   */
-  async fireDue(): Promise<number> {
-    const now = this.clock().toISOString();
-    const due = await this.db
-      .selectFrom('oncall_escalations')
-      .select(['id'])
-      .where('status', '=', 'active')
-      .where('due_at', '<=', now)
-      .orderBy('due_at')
-      .limit(ESCALATION_BATCH)
-      .execute();
-    let fired = 0;
-    for (const { id } of due) {
-      try {
-        const outcome = await this.db.transaction().execute((trx) => this.fireOne(trx, Number(id)));
-        if (!outcome) continue;
-        fired++;
-        for (const entry of outcome.entries) this.options.events.emit('timeline.appended', { entry });
-        if (outcome.enqueued) this.options.notifications.onEnqueued();
-      } catch (error) {
-        this.options.log.error({ err: error, escalation: id }, 'escalation step failed; will retry');
-      }
-    }
-    return fired;
+  /** Escalations stored before their timers were jobs. */
+  async adoptStoredTimers(): Promise<void> {
+    const rows = await this.db.selectFrom('oncall_escalations').select(['incident_id', 'due_at']).where('status', '=', 'active').where('due_at', 'is not', null).execute();
+    await this.options.jobs.adopt(this.options.jobs.db, ESCALATION_JOB, rows.map((r) => ({ key: r.incident_id, runAt: r.due_at! })));
   }
 
-  private async fireOne(trx: Transaction<OnCallTables>, id: number): Promise<{ entries: TimelineEntry[]; enqueued: boolean } | null> {
+  /**
+   * Fires the escalation whose timer job was claimed. One transaction advances the row (`WHERE version =
+   * <read>`), writes the notifications and the timeline, and reschedules or ends the job, only while
+   * this claim still holds it: each level fires exactly once, whichever server claims it.
+   */
+  async fire(job: ClaimedJob): Promise<boolean> {
+    let outcome: { entries: TimelineEntry[]; enqueued: boolean } | null;
+    try {
+      outcome = await this.db.transaction().execute((trx) => this.fireOne(trx, job));
+    } catch (error) {
+      if (error instanceof JobLost) return false;
+      throw error;
+    }
+    if (!outcome) return false;
+    for (const entry of outcome.entries) this.options.events.emit('timeline.appended', { entry });
+    if (outcome.enqueued) this.options.notifications.onEnqueued();
+    return true;
+  }
+
+  private async fireOne(trx: Transaction<OnCallTables>, job: ClaimedJob): Promise<{ entries: TimelineEntry[]; enqueued: boolean } | null> {
+    const jobs = JobQueue.in(trx);
     const nowDate = this.clock();
     const now = nowDate.toISOString();
-    const found = await trx.selectFrom('oncall_escalations').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!found) return null;
+    const found = await trx.selectFrom('oncall_escalations').selectAll().where('incident_id', '=', job.key).executeTakeFirst();
+    if (!found || found.status !== 'active' || found.due_at === null) {
+      await this.options.jobs.complete(jobs, job);
+      return null;
+    }
     const row: EscalationRow = { ...found, id: Number(found.id) };
-    if (row.status !== 'active' || row.due_at === null || row.due_at > now) return null;
+    if (row.due_at! > now) {
+      await this.options.jobs.complete(jobs, job, { runAt: row.due_at! });
+      return null;
+    }
+    const finish = async (next: string | null) => {
+      if (!(await this.options.jobs.complete(jobs, job, next ? { runAt: next } : undefined))) throw new JobLost();
+    };
     const incident = await this.options.incidents.get(row.incident_id, viewAs<IncidentTables>(trx));
     const levels = fromJson<EscalationLevel[]>(row.levels, []);
 
@@ -411,13 +465,16 @@ export class EscalationService {
         .where('id', '=', row.id)
         .where('version', '=', row.version)
         .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      // Changed by another transaction since it was read: roll back; the job is claimed again and re-reads it.
+      if (Number(result.numUpdatedRows) !== 1) throw new Error(`escalation of ${row.incident_id} changed while firing`);
+      return true;
     };
     const timeline = (drafts: TimelineDraft[]) => this.options.incidents.appendTimeline(row.incident_id, drafts, 'firebreak', viewAs<IncidentTables>(trx));
 
     if (incident.acknowledged_at || !isActiveStatus(incident.status)) {
       const reason = incident.acknowledged_at ? `acknowledged by ${incident.acknowledged_by}` : `incident is ${incident.status}`;
       if (!(await advance({ status: 'stopped', due_at: null, stopped_reason: reason }))) return null;
+      await finish(null);
       return { entries: await timeline([{ kind: 'escalation_stopped', summary: `escalation stopped: ${reason}`, data: { reason } }]), enqueued: false };
     }
 
@@ -425,11 +482,13 @@ export class EscalationService {
     if (step.kind === 'exhausted') {
       const reason = `nobody acknowledged after ${levels.length} level(s)${row.repeat ? ` and ${row.repeat} repeat(s)` : ''}`;
       if (!(await advance({ status: 'exhausted', due_at: null, stopped_reason: reason }))) return null;
+      await finish(null);
       return { entries: await timeline([{ kind: 'escalation_exhausted', summary: `escalation exhausted: ${reason}`, data: { policy: row.policy_id } }]), enqueued: false };
     }
 
     const dueAt = new Date(nowDate.getTime() + step.then.due_in_minutes * 60_000).toISOString();
     if (!(await advance({ next_level: step.then.next_level, cycle: step.then.cycle, due_at: dueAt }))) return null;
+    await finish(dueAt);
 
     const level = levels[step.level]!;
     const users: string[] = [];

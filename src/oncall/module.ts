@@ -5,7 +5,9 @@ import { DISPATCHED_KINDS, EscalationService } from './escalations.ts';
 import { NotificationMessageSender } from './notify/plan-sender.ts';
 import { NotificationService } from './notify/service.ts';
 import { StatusPageService } from './statuspage/service.ts';
-import { OnCallWorker } from './worker.ts';
+import { DISPATCH_TASK, registerOnCallJobs } from './worker.ts';
+import { ResponderService } from './responders.ts';
+import { responderRoutes } from './responder-routes.ts';
 import { onCallRoutes } from './routes.ts';
 import { notificationRoutes } from './notify/routes.ts';
 import { statusPageRoutes } from './statuspage/routes.ts';
@@ -15,7 +17,7 @@ export interface OnCall {
   schedules: ScheduleService;
   escalations: EscalationService;
   statusPages: StatusPageService;
-  worker: OnCallWorker;
+  responders: ResponderService;
   /** Dispatches timeline entries, fires due escalation timers, delivers due notifications, and waits for the sends. */
   runDueWork(): Promise<void>;
 }
@@ -42,21 +44,23 @@ export const onCallModule: FirebreakModule = {
       log,
       secretKey: ctx.config.secretKey,
       publicUrl: ctx.config.publicUrl,
+      jobs: ctx.jobs,
       egress: ctx.egress,
     });
     const schedules = new ScheduleService(database, catalog, clock);
-    const escalations = new EscalationService({ database, incidents, catalog, schedules, notifications, events, clock, log });
-    const worker = new OnCallWorker(escalations, notifications, log);
-    notifications.onEnqueued = () => worker.pokeDeliveries();
+    const escalations = new EscalationService({ database, incidents, catalog, schedules, notifications, events, clock, log, jobs: ctx.jobs });
+    const worker = ctx.worker;
+    registerOnCallJobs(worker, escalations, notifications);
+    notifications.onEnqueued = () => worker.poke();
     // Incident events only wake the worker: what to do is read from the committed timeline, so nothing
     // depends on this process having seen the event.
-    events.on('incident.created', () => worker.poke());
-    events.on('incident.updated', () => worker.poke());
+    events.on('incident.created', () => worker.poke(DISPATCH_TASK));
+    events.on('incident.updated', () => worker.poke(DISPATCH_TASK));
     // Only kinds the dispatcher acts on: an alert storm appends an `alert_attached` entry per new alert,
     // and waking the worker for each cost more CPU than ingesting the alert.
     const dispatched = new Set(DISPATCHED_KINDS);
     events.on('timeline.appended', ({ entry }) => {
-      if (dispatched.has(entry.kind)) worker.poke();
+      if (dispatched.has(entry.kind)) worker.poke(DISPATCH_TASK);
     });
     ctx.services.notifications = notifications;
     const sealed = await notifications.sealLegacyWebhookUrls();
@@ -67,19 +71,14 @@ export const onCallModule: FirebreakModule = {
       schedules,
       escalations,
       statusPages: new StatusPageService(database, incidents, catalog, clock),
-      worker,
-      runDueWork: () => worker.runDueWork(),
+      responders: new ResponderService(database, incidents, catalog, schedules, escalations, notifications, events, clock),
+      runDueWork: () => worker.runDue(),
     };
   },
   routes(app, ctx) {
     onCallRoutes(app, ctx);
     notificationRoutes(app, ctx);
     statusPageRoutes(app, ctx);
-  },
-  start(ctx) {
-    ctx.services.oncall.worker.start();
-  },
-  async stop(ctx) {
-    await ctx.services.oncall.worker.stop();
+    responderRoutes(app, ctx);
   },
 };

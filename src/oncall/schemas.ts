@@ -203,3 +203,59 @@ export const EscalationStateSchema = Type.Object({
   updated_at: Type.String({ format: 'date-time' }),
 });
 export type EscalationState = Static<typeof EscalationStateSchema>;
+
+/** Named incident roles hold one person each; `responder` holds everyone brought in to help. */
+export const INCIDENT_ROLES = ['commander', 'comms_lead', 'ops_lead', 'scribe', 'responder'] as const;
+export type IncidentRole = (typeof INCIDENT_ROLES)[number];
+
+export const IncidentRoleSchema = Type.Object({
+  role: Type.Enum(INCIDENT_ROLES),
+  user: Type.String(),
+  assigned_by: Type.String(),
+  assigned_at: Type.String({ format: 'date-time' }),
+});
+export type IncidentRoleAssignment = Static<typeof IncidentRoleSchema>;
+
+export const AssignRoleSchema = Type.Object({ user: UserHandle }, { additionalProperties: false });
+export const RoleParamsSchema = Type.Object({ id: Type.String({ maxLength: 64 }), role: Type.Enum(INCIDENT_ROLES) });
+export const UnassignRoleQuerySchema = Type.Object({ user: Type.Optional(UserHandle) }, { additionalProperties: false });
+
+export const PageSomeoneSchema = Type.Object(
+  {
+    users: Type.Array(UserHandle, { minItems: 1, maxItems: 20, uniqueItems: true }),
+    message: Type.Optional(Type.String({ maxLength: 2000, description: 'why they are needed' })),
+    add_as_responder: Type.Optional(Type.Boolean({ default: true })),
+  },
+  { additionalProperties: false },
+);
+export type PageSomeoneInput = Static<typeof PageSomeoneSchema>;
+
+export const PageOutcomeSchema = Type.Object({
+  paged: Type.Array(Type.String(), { description: 'people with at least one contact method that will be tried' }),
+  unreachable: Type.Array(Type.String(), { description: 'why someone could not be paged' }),
+  notification_ids: Type.Array(Type.Integer()),
+});
+
+export const IncidentNotificationSchema = Type.Object({
+  id: Type.Integer(),
+  event: Type.String(),
+  channel_id: Type.String(),
+  recipient: Nullable(Type.String()),
+  status: Type.String(),
+  attempts: Type.Integer(),
+  created_at: Type.String({ format: 'date-time' }),
+  delivered_at: Nullable(Type.String({ format: 'date-time' })),
+  last_error: Nullable(Type.String()),
+});
+
+export const IncidentRespondersSchema = Type.Object({
+  incident_id: Type.String(),
+  teams: Type.Array(Type.String(), { description: "the incident's team and its services' owner teams" }),
+  on_call: Type.Array(
+    Type.Object({ team: Type.String(), schedule: Type.String(), name: Type.String(), time_zone: Type.String(), on_call: Nullable(OnCallShiftSchema) }),
+  ),
+  escalation: Nullable(EscalationStateSchema),
+  roles: Type.Array(IncidentRoleSchema),
+  notifications: Type.Array(IncidentNotificationSchema, { description: 'who was notified how, newest first (at most 100)' }),
+});
+export type IncidentResponders = Static<typeof IncidentRespondersSchema>;

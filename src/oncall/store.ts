@@ -7,6 +7,14 @@ import { withAutoIncrementId, type DialectMigration, type MigrationSet } from '.
  * status pages with the public updates responders write.
  */
 export type OnCallTables = {
+  /** Who holds which role on an incident (commander, comms lead, …, or one of its responders). */
+  oncall_incident_roles: {
+    incident_id: string;
+    role: string;
+    user_name: string;
+    assigned_by: string;
+    assigned_at: string;
+  };
   oncall_contact_methods: {
     id: Generated<number>;
     user_name: string;
@@ -315,9 +323,24 @@ const statusPages: DialectMigration = (dialect) => ({
   },
 });
 
+const incidentRoles: DialectMigration = () => ({
+  async up(db) {
+    await db.schema
+      .createTable('oncall_incident_roles')
+      .addColumn('incident_id', 'text', (c) => c.notNull())
+      .addColumn('role', 'text', (c) => c.notNull())
+      .addColumn('user_name', 'text', (c) => c.notNull())
+      .addColumn('assigned_by', 'text', (c) => c.notNull())
+      .addColumn('assigned_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('oncall_incident_roles_pk', ['incident_id', 'role', 'user_name'])
+      .execute();
+  },
+});
+
 export const onCallMigrations: MigrationSet = {
   '060_oncall_schedules_people': schedulesAndPeople,
   '061_oncall_escalation': escalation,
   '062_oncall_notifications': notifications,
   '063_oncall_status_pages': statusPages,
+  '068_oncall_incident_roles': incidentRoles,
 };

@@ -17,6 +17,8 @@ export interface DryRunDeps {
   /** Problems from validation against the current environment. */
   problems: PlanProblem[];
   clock: () => Date;
+  /** Facts the real engine adds to the incident (`suspect_change`), computed for the synthetic one. */
+  facts?(incident: Incident): Promise<Record<string, unknown>>;
 }
 
 /** The incident a dry run pretends to respond to: the first one the plan's scope and triggers would accept. */
@@ -74,7 +76,8 @@ function topologicalOrder(steps: readonly PlanStep[]): PlanStep[] {
  */
 export async function dryRun(planId: string, seq: number, plan: PlanDefinition, request: DryRunRequest, deps: DryRunDeps): Promise<DryRunReport> {
   const now = deps.clock();
-  const incident = syntheticIncident(plan, request.incident, now);
+  const incident: Incident = syntheticIncident(plan, request.incident, now);
+  if (deps.facts) Object.assign(incident, await deps.facts(incident));
   const problems: PlanProblem[] = [...deps.problems];
   const recommendations = new Set<string>();
   const secretValues = [...deps.secrets.values()];

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, toJson, viewAs, type Database } from '../storage/index.ts';
+import { fromJson, toJson, viewAs, JobQueue, type ClaimedJob, type Database } from '../storage/index.ts';
 import type { IncidentService, IncidentTables, Incident, TimelineDraft, TimelineEntry } from '../incidents/index.ts';
 import { advance, failedCondition, failurePolicy, retryDelayMs, ACTIVE_EXECUTION, type ExecutionStatus, type StepStatus } from './domain.ts';
 import type { PlanDefinition, PlanStep } from './schemas.ts';
@@ -17,8 +17,12 @@ export interface EngineDeps {
   events: DomainEvents;
   clock: () => Date;
   log: Logger;
+  /** Runnable steps and timed pauses are jobs of kinds STEP_JOB and PAUSE_JOB. */
+  jobs: JobQueue;
   /** Immutable plan versions, cached by the service. */
   definition(planId: string, seq: number, db?: PlanExecutor): Promise<PlanDefinition>;
+  /** Facts other capabilities add to the incident templates read (`incident.suspect_change`). */
+  facts?(incident: Incident, db?: object): Promise<Record<string, unknown>>;
 }
 
 export function planActor(planId: string): string {
@@ -79,6 +83,7 @@ export class ExecutionEngine {
       if (!locked) throw notFound('execution', executionId);
       const drafts = await work(trx, locked);
       drafts.push(...(await this.advanceInTransaction(trx, executionId)));
+      await this.scheduleJobs(trx, executionId);
       const actor = planActor(locked.plan_id);
       const written = drafts.length
         ? await this.deps.incidents.appendTimeline(locked.incident_id, drafts, actor, viewAs<IncidentTables>(trx))
@@ -102,8 +107,9 @@ export class ExecutionEngine {
   /** What templates and `when` conditions read: the incident as it is now and every step's stored result. */
   async view(execution: ExecutionRow, plan: PlanDefinition, db: PlanExecutor = this.db, incident?: Incident): Promise<StepView> {
     const rows = await this.steps(execution.id, db);
+    const current = incident ?? (await this.deps.incidents.get(execution.incident_id, viewAs<IncidentTables>(db)));
     return {
-      incident: incident ?? (await this.deps.incidents.get(execution.incident_id, viewAs<IncidentTables>(db))),
+      incident: { ...current, ...(await this.deps.facts?.(current, db)) },
       plan: { id: execution.plan_id, name: plan.name, version: execution.plan_version },
       execution: { id: execution.id, started_at: execution.started_at, dry_run: false },
       steps: Object.fromEntries(rows.map((r) => [r.step_id, { status: r.status, output: fromJson<unknown>(r.output, null), error: r.error }])),
@@ -214,6 +220,7 @@ export class ExecutionEngine {
       },
     ];
     drafts.push(...(await this.advanceInTransaction(trx, execution.id)));
+    await this.scheduleJobs(trx, execution.id);
     return { execution, drafts };
   }
 
@@ -365,82 +372,129 @@ export class ExecutionEngine {
 
   // ---- changes made by workers ------------------------------------------------------------------
 
-  /** Claims up to `limit` runnable steps with a lease; on PostgreSQL rows locked by another server are skipped. */
-  async claim(owner: string, limit: number, leaseMs: number): Promise<StepRunRow[]> {
-    const now = this.deps.clock();
-    const nowIso = now.toISOString();
-    const postgres = this.deps.database.dialect === 'postgres';
-    // A plain read first: an idle server polling must not take SQLite's write lock (or a PostgreSQL transaction) for nothing.
-    const any = await this.db.selectFrom('plan_step_runs').select('id').where('status', '=', 'ready').where('due_at', '<=', nowIso).limit(1).executeTakeFirst();
-    if (!any) return [];
-    const { claimed, entries } = await this.db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .updateTable('plan_step_runs')
-        .set((eb) => ({
-          status: 'running',
-          lease_owner: owner,
-          lease_expires_at: new Date(now.getTime() + leaseMs).toISOString(),
-          attempt: eb('attempt', '+', 1),
-          started_at: nowIso,
-          updated_at: nowIso,
-        }))
-        .where('id', 'in', (eb) => {
-          const candidates = eb
-            .selectFrom('plan_step_runs')
-            .select('id')
-            .where('status', '=', 'ready')
-            .where('due_at', '<=', nowIso)
-            .orderBy('due_at')
-            .limit(limit);
-          return postgres ? candidates.forUpdate().skipLocked() : candidates;
-        })
-        .where('status', '=', 'ready')
-        .returningAll()
-        .execute();
-      if (rows.length === 0) return { claimed: rows, entries: [] as TimelineEntry[] };
-      const executions = await trx.selectFrom('plan_executions').selectAll().where('id', 'in', [...new Set(rows.map((r) => r.execution_id))]).execute();
-      const written: TimelineEntry[] = [];
-      for (const execution of executions) {
-        const drafts = rows
-          .filter((r) => r.execution_id === execution.id)
-          .map((r) =>
-            withData(stepEntry('plan_step_started', execution, r, `step ${r.step_id} (${r.type}) started${Number(r.attempt) > 1 ? `, attempt ${r.attempt}` : ''}`), {
-              attempt: Number(r.attempt),
-              worker: owner,
-            }),
-          );
-        written.push(...(await this.deps.incidents.appendTimeline(execution.incident_id, drafts, planActor(execution.plan_id), viewAs<IncidentTables>(trx))));
-      }
-      return { claimed: rows, entries: written };
-    });
-    this.announce(entries);
-    return claimed;
-  }
-
-  async renewLease(row: StepRunRow, owner: string, leaseMs: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('plan_step_runs')
-      .set({ lease_expires_at: new Date(this.deps.clock().getTime() + leaseMs).toISOString() })
-      .where('id', '=', row.id)
-      .where('status', '=', 'running')
-      .where('lease_owner', '=', owner)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  /** Makes sure every runnable step and every timed pause of an execution has its job (inside the change's transaction). */
+  private async scheduleJobs(trx: PlanExecutor, executionId: string): Promise<void> {
+    const rows = await trx
+      .selectFrom('plan_step_runs')
+      .select(['id', 'status', 'due_at'])
+      .where('execution_id', '=', executionId)
+      .where((eb) => eb.or([eb('status', '=', 'ready'), eb.and([eb('status', '=', 'waiting'), eb('due_at', 'is not', null)])]))
+      .execute();
+    const jobs = JobQueue.in(trx);
+    const steps = rows.filter((r) => r.status === 'ready');
+    const pauses = rows.filter((r) => r.status === 'waiting');
+    if (steps.length) await this.deps.jobs.adopt(jobs, STEP_JOB, steps.map((r) => ({ key: r.id, runAt: r.due_at ?? this.now() })));
+    if (pauses.length) await this.deps.jobs.adopt(jobs, PAUSE_JOB, pauses.map((r) => ({ key: r.id, runAt: r.due_at! })));
   }
 
   /**
-   * Records the result of an attempt. Only the lease holder may: if another server took the step over
-   * (our lease expired), the result is dropped and logged rather than overwriting theirs.
+   * Steps stored before plan steps were jobs (or by a server that stopped between the two writes):
+   * runnable ones, ones in flight (taken over as interrupted), and timed pauses.
+   */
+  async adoptStoredWork(): Promise<void> {
+    const rows = await this.db
+      .selectFrom('plan_step_runs')
+      .select(['id', 'status', 'due_at', 'lease_owner'])
+      .where((eb) => eb.or([eb('status', 'in', ['ready', 'running']), eb.and([eb('status', '=', 'waiting'), eb('due_at', 'is not', null)])]))
+      .execute();
+    const now = this.now();
+    await this.deps.jobs.adopt(
+      this.deps.jobs.db,
+      STEP_JOB,
+      rows.filter((r) => r.status !== 'waiting').map((r) => ({ key: r.id, runAt: r.due_at ?? now, interruptedOwner: r.status === 'running' ? (r.lease_owner ?? 'unknown') : null })),
+    );
+    await this.deps.jobs.adopt(this.deps.jobs.db, PAUSE_JOB, rows.filter((r) => r.status === 'waiting').map((r) => ({ key: r.id, runAt: r.due_at! })));
+  }
+
+  /**
+   * Starts the step a claimed job stands for. Returns null when there is nothing to run: the step moved
+   * on (cancelled, decided), is not due yet, or was in flight on a server that stopped, in which case
+   * it is retried if idempotent and otherwise left for a person to decide.
+   */
+  async start(job: ClaimedJob, owner: string, isIdempotent: (plan: PlanDefinition, stepId: string) => boolean): Promise<StepRunRow | null> {
+    const found = await this.db.selectFrom('plan_step_runs').select(['execution_id']).where('id', '=', job.key).executeTakeFirst();
+    if (!found) {
+      await this.deps.jobs.complete(this.deps.jobs.db, job);
+      return null;
+    }
+    let started: StepRunRow | null = null;
+    await this.withExecution(found.execution_id, async (trx, execution) => {
+      const jobs = JobQueue.in(trx);
+      const row = await trx.selectFrom('plan_step_runs').selectAll().where('id', '=', job.key).executeTakeFirstOrThrow();
+      const now = this.now();
+      if (row.status === 'running') {
+        // The attempt before this claim never recorded its end: its server stopped (or lost the database).
+        if (!(await this.deps.jobs.complete(jobs, job))) return [];
+        const plan = await this.deps.definition(execution.plan_id, Number(execution.plan_seq), trx);
+        const retry = isIdempotent(plan, row.step_id) && ACTIVE_EXECUTION.has(execution.status);
+        await trx
+          .updateTable('plan_step_runs')
+          .set({
+            status: retry ? 'ready' : 'needs_decision',
+            due_at: retry ? now : null,
+            lease_owner: null,
+            lease_expires_at: null,
+            updated_at: now,
+            error: `interrupted: the server running attempt ${row.attempt} stopped (${job.interruptedOwner ?? row.lease_owner ?? owner})`,
+          })
+          .where('id', '=', row.id)
+          .where('status', '=', 'running')
+          .execute();
+        return [
+          retry
+            ? stepEntry('plan_step_interrupted', execution, row, `step ${row.step_id} was interrupted when its server stopped; retrying it because it is idempotent`)
+            : stepEntry(
+                'plan_step_needs_decision',
+                execution,
+                row,
+                `step ${row.step_id} was in flight when its server stopped and is not idempotent, so it may or may not have taken effect: decide retry, skip or fail`,
+              ),
+        ];
+      }
+      if (row.status !== 'ready') {
+        await this.deps.jobs.complete(jobs, job);
+        return [];
+      }
+      if (row.due_at && row.due_at > now) {
+        await this.deps.jobs.complete(jobs, job, { runAt: row.due_at });
+        return [];
+      }
+      if (!(await this.deps.jobs.holds(jobs, job))) return [];
+      const updated = await trx
+        .updateTable('plan_step_runs')
+        .set((eb) => ({ status: 'running', lease_owner: owner, lease_expires_at: null, attempt: eb('attempt', '+', 1), started_at: now, updated_at: now }))
+        .where('id', '=', row.id)
+        .where('status', '=', 'ready')
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      started = updated;
+      return [
+        withData(stepEntry('plan_step_started', execution, updated, `step ${updated.step_id} (${updated.type}) started${Number(updated.attempt) > 1 ? `, attempt ${updated.attempt}` : ''}`), {
+          attempt: Number(updated.attempt),
+          worker: owner,
+        }),
+      ];
+    });
+    return started;
+  }
+
+  /**
+   * Records the result of an attempt. Only the claim that still holds the step's job may: if another
+   * server took the step over (our lease expired), the result is dropped and logged rather than overwriting theirs.
    */
   async complete(
     row: StepRunRow,
-    owner: string,
+    job: ClaimedJob,
     result:
       | { kind: 'done'; status: 'succeeded' | 'failed'; output: unknown; summary: string; error?: string }
       | { kind: 'pause'; dueAt: string | null; output: unknown; summary: string; entryKind: string },
   ): Promise<void> {
     let lost = false;
     await this.withExecution(row.execution_id, async (trx, execution) => {
+      if (!(await this.deps.jobs.complete(JobQueue.in(trx), job))) {
+        lost = true;
+        return [];
+      }
       const plan = await this.deps.definition(execution.plan_id, Number(execution.plan_seq), trx);
       const step = findStep(plan, row.step_id);
       const now = this.now();
@@ -472,13 +526,7 @@ export class ExecutionEngine {
           `step ${row.step_id} failed: ${result.error ?? result.summary}; on_failure: ${row.phase === 'rollback' ? 'continue rollback' : failurePolicy(step)}`,
         );
       }
-      const updated = await trx
-        .updateTable('plan_step_runs')
-        .set(set)
-        .where('id', '=', row.id)
-        .where('status', '=', 'running')
-        .where('lease_owner', '=', owner)
-        .executeTakeFirst();
+      const updated = await trx.updateTable('plan_step_runs').set(set).where('id', '=', row.id).where('status', '=', 'running').executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) {
         lost = true;
         return [];
@@ -488,94 +536,57 @@ export class ExecutionEngine {
     if (lost) this.deps.log.warn({ execution: row.execution_id, step: row.step_id }, 'plan step result dropped: its lease was taken over by another server');
   }
 
-  /** Steps whose server stopped mid-attempt: retried if idempotent, otherwise left for a person to decide. */
-  async recoverExpiredLeases(isIdempotent: (plan: PlanDefinition, stepId: string) => boolean): Promise<number> {
-    const nowIso = this.now();
-    const expired = await this.db
-      .selectFrom('plan_step_runs')
-      .selectAll()
-      .where('status', '=', 'running')
-      .where('lease_expires_at', '<', nowIso)
-      .limit(50)
-      .execute();
-    for (const row of expired) {
-      await this.withExecution(row.execution_id, async (trx, execution) => {
-        const plan = await this.deps.definition(execution.plan_id, Number(execution.plan_seq), trx);
-        const retry = isIdempotent(plan, row.step_id) && ACTIVE_EXECUTION.has(execution.status);
-        const now = this.now();
-        const updated = await trx
-          .updateTable('plan_step_runs')
-          .set({
-            status: retry ? 'ready' : 'needs_decision',
-            due_at: retry ? now : null,
-            lease_owner: null,
-            lease_expires_at: null,
-            updated_at: now,
-            error: `interrupted: the server running attempt ${row.attempt} stopped (${row.lease_owner})`,
-          })
-          .where('id', '=', row.id)
-          .where('status', '=', 'running')
-          .where('lease_expires_at', '=', row.lease_expires_at)
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) return [];
-        return [
-          retry
-            ? stepEntry('plan_step_interrupted', execution, row, `step ${row.step_id} was interrupted when its server stopped; retrying it because it is idempotent`)
-            : stepEntry(
-                'plan_step_needs_decision',
-                execution,
-                row,
-                `step ${row.step_id} was in flight when its server stopped and is not idempotent, so it may or may not have taken effect: decide retry, skip or fail`,
-              ),
-        ];
-      });
+  /** A wait that ended or an approval whose timeout passed (the job of a timed pause). */
+  async finishPause(job: ClaimedJob, defaultOutcome: (plan: PlanDefinition, stepId: string) => 'approve' | 'reject'): Promise<void> {
+    const found = await this.db.selectFrom('plan_step_runs').select(['execution_id']).where('id', '=', job.key).executeTakeFirst();
+    if (!found) {
+      await this.deps.jobs.complete(this.deps.jobs.db, job);
+      return;
     }
-    return expired.length;
-  }
-
-  /** Waits that ended and approvals whose timeout passed. */
-  async completeDuePauses(defaultOutcome: (plan: PlanDefinition, stepId: string) => 'approve' | 'reject'): Promise<number> {
-    const nowIso = this.now();
-    const due = await this.db
-      .selectFrom('plan_step_runs')
-      .selectAll()
-      .where('status', '=', 'waiting')
-      .where('due_at', 'is not', null)
-      .where('due_at', '<=', nowIso)
-      .limit(100)
-      .execute();
-    for (const row of due) {
-      await this.withExecution(row.execution_id, async (trx, execution) => {
-        const plan = await this.deps.definition(execution.plan_id, Number(execution.plan_seq), trx);
-        const now = this.now();
-        let succeeded = true;
-        let summary = `step ${row.step_id} finished waiting`;
-        let decision: Record<string, unknown> | null = null;
-        if (row.type === 'approval') {
-          succeeded = defaultOutcome(plan, row.step_id) === 'approve';
-          decision = { decision: succeeded ? 'approved' : 'rejected', by: 'timeout', at: now };
-          summary = `step ${row.step_id} ${succeeded ? 'approved' : 'rejected'} by default: nobody decided before the timeout`;
-        }
-        const updated = await trx
-          .updateTable('plan_step_runs')
-          .set({
-            status: succeeded ? 'succeeded' : 'failed',
-            finished_at: now,
-            updated_at: now,
-            due_at: null,
-            ...(decision ? { decision: toJson(decision) } : {}),
-            ...(succeeded ? {} : { error: 'approval timed out; default outcome is reject' }),
-          })
-          .where('id', '=', row.id)
-          .where('status', '=', 'waiting')
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) return [];
-        return [stepEntry(row.type === 'approval' ? 'plan_approval_timed_out' : 'plan_step_succeeded', execution, row, summary)];
-      });
-    }
-    return due.length;
+    await this.withExecution(found.execution_id, async (trx, execution) => {
+      const jobs = JobQueue.in(trx);
+      const row = await trx.selectFrom('plan_step_runs').selectAll().where('id', '=', job.key).executeTakeFirstOrThrow();
+      const now = this.now();
+      // Decided by a person meanwhile: nothing left to time out.
+      if (row.status !== 'waiting' || row.due_at === null) {
+        await this.deps.jobs.complete(jobs, job);
+        return [];
+      }
+      if (row.due_at > now) {
+        await this.deps.jobs.complete(jobs, job, { runAt: row.due_at });
+        return [];
+      }
+      if (!(await this.deps.jobs.complete(jobs, job))) return [];
+      const plan = await this.deps.definition(execution.plan_id, Number(execution.plan_seq), trx);
+      let succeeded = true;
+      let summary = `step ${row.step_id} finished waiting`;
+      let decision: Record<string, unknown> | null = null;
+      if (row.type === 'approval') {
+        succeeded = defaultOutcome(plan, row.step_id) === 'approve';
+        decision = { decision: succeeded ? 'approved' : 'rejected', by: 'timeout', at: now };
+        summary = `step ${row.step_id} ${succeeded ? 'approved' : 'rejected'} by default: nobody decided before the timeout`;
+      }
+      await trx
+        .updateTable('plan_step_runs')
+        .set({
+          status: succeeded ? 'succeeded' : 'failed',
+          finished_at: now,
+          updated_at: now,
+          due_at: null,
+          ...(decision ? { decision: toJson(decision) } : {}),
+          ...(succeeded ? {} : { error: 'approval timed out; default outcome is reject' }),
+        })
+        .where('id', '=', row.id)
+        .where('status', '=', 'waiting')
+        .execute();
+      return [stepEntry(row.type === 'approval' ? 'plan_approval_timed_out' : 'plan_step_succeeded', execution, row, summary)];
+    });
   }
 }
+
+/** Job kinds: a runnable step, and a pause (wait, approval timeout) that ends at a time. */
+export const STEP_JOB = 'plans.step';
+export const PAUSE_JOB = 'plans.pause';
 
 export function findStep(plan: PlanDefinition, stepId: string): PlanStep {
   const step = [...plan.steps, ...(plan.rollback ?? [])].find((s) => s.id === stepId) as PlanStep | undefined;

@@ -3,7 +3,7 @@ import { PlanService } from './service.ts';
 import { planMigrations } from './store.ts';
 import { planRoutes } from './routes.ts';
 import { TimelineWebhookSender, type MessageSender } from './messaging.ts';
-import { PlanWorker, workerSettingsFromEnv } from './worker.ts';
+import { registerPlanJobs, workerSettingsFromEnv } from './worker.ts';
 
 export { PlanService, parsePlanYaml, type AssessSource } from './service.ts';
 export { planMigrations, type PlanTables } from './store.ts';
@@ -26,9 +26,6 @@ declare module '../app/context.ts' {
   }
 }
 
-/** One worker per running server (tests run several servers in one process). */
-const workers = new WeakMap<object, PlanWorker>();
-
 export const plansModule: FirebreakModule = {
   name: 'plans',
   migrations: planMigrations,
@@ -44,7 +41,15 @@ export const plansModule: FirebreakModule = {
       events: ctx.events,
       clock: ctx.clock,
       log: ctx.log.child({ capability: 'plans' }),
+      jobs: ctx.jobs,
       sender: () => ctx.services.messageSender,
+    });
+    registerPlanJobs(ctx.worker, {
+      engine: plans.engine,
+      effects: plans.effects(),
+      secretsFor: (plan) => plans.secretsFor(plan),
+      log: ctx.log.child({ capability: 'plans' }),
+      settings: workerSettingsFromEnv(),
     });
     ctx.services.plans = plans;
     const { alerts, llmTelemetry } = ctx.services;
@@ -55,7 +60,6 @@ export const plansModule: FirebreakModule = {
     plans.registerAssessSource('llm_stats', (incident, minutes) =>
       Promise.all(incident.services.map(async (service) => ({ service, stats: await llmTelemetry.statOverWindow({ service }, minutes) }))),
     );
-    await plans.loadDirectory(ctx.config.configDir);
     // Triggers run in the server that saw the change; the claim table makes them once per (plan, incident).
     const trigger = (incident: Parameters<PlanService['onIncidentChange']>[0], change: 'created' | 'updated') => {
       plans.onIncidentChange(incident, change).catch((error: unknown) => ctx.log.error({ err: error, incident: incident.id }, 'plan trigger failed'));
@@ -64,22 +68,8 @@ export const plansModule: FirebreakModule = {
     ctx.events.on('incident.updated', ({ incident }) => trigger(incident, 'updated'));
   },
   async routes(app, ctx) {
+    // Loaded once every capability has initialised, so plan files may read incident facts registered later (`incident.suspect_change`).
+    await ctx.services.plans.loadDirectory(ctx.config.configDir);
     await planRoutes(app, ctx);
-  },
-  start(ctx) {
-    const plans = ctx.services.plans;
-    const worker = new PlanWorker({
-      engine: plans.engine,
-      effects: plans.effects(),
-      secretsFor: (plan) => plans.secretsFor(plan),
-      log: ctx.log.child({ capability: 'plans' }),
-      settings: workerSettingsFromEnv(),
-    });
-    workers.set(ctx, worker);
-    worker.start();
-  },
-  async stop(ctx) {
-    await workers.get(ctx)?.stop();
-    workers.delete(ctx);
   },
 };

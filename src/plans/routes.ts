@@ -148,6 +148,7 @@ export async function planRoutes(app: HttpApp, ctx: AppContext): Promise<void> {
         secrets,
         problems: plans.problemsOf(chosen.plan, env),
         clock: ctx.clock,
+        facts: (incident) => plans.factsOf(incident),
       });
       await plans.recordTest(request.params.id, report.tested_at, { version: report.version, problem_count: report.problems.length, recommendations: report.recommendations });
       return report;

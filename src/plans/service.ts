@@ -6,7 +6,7 @@ import YAML from 'yaml';
 import { AppError, notFound } from '../shared/errors.ts';
 import { MAX_BODY_DEPTH, assertObjectBody, tooDeep, valueDepth } from '../shared/bodies.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
+import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database, type JobQueue } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
 import type { EgressClient } from '../egress/index.ts';
@@ -24,6 +24,12 @@ import type { Execution, PlanDetail, PlanSummary, PlanVersion } from './api.ts';
 /** A read-only source of context for `assess` steps, registered by the capability that owns the data. */
 export type AssessSource = (incident: Incident, windowMinutes: number) => Promise<unknown>;
 
+/**
+ * A fact about an incident that templates read as `incident.<name>` (`incident.suspect_change`), computed
+ * by the capability that owns it; `db` is the transaction the engine holds, when it holds one.
+ */
+export type IncidentFact = (incident: Incident, db?: object) => Promise<unknown>;
+
 export interface PlanServiceDeps {
   database: Database;
   incidents: IncidentService;
@@ -34,6 +40,7 @@ export interface PlanServiceDeps {
   events: DomainEvents;
   clock: () => Date;
   log: Logger;
+  jobs: JobQueue;
   /** Looked up at each use, so a notification capability that installs its own sender later is honoured. */
   sender: () => MessageSender;
 }
@@ -45,6 +52,7 @@ export class PlanService {
   readonly engine: ExecutionEngine;
   private readonly definitions = new Map<string, PlanDefinition>();
   private readonly assessSources = new Map<string, AssessSource>();
+  private readonly incidentFacts = new Map<string, IncidentFact>();
 
   constructor(private readonly deps: PlanServiceDeps) {
     this.db = deps.database.db.withTables<PlanTables>();
@@ -54,8 +62,28 @@ export class PlanService {
       events: deps.events,
       clock: deps.clock,
       log: deps.log,
+      jobs: deps.jobs,
       definition: (planId, seq, db) => this.definition(planId, seq, db),
+      facts: (incident, db) => this.factsOf(incident, db),
     });
+  }
+
+  registerIncidentFact(name: string, fact: IncidentFact): void {
+    this.incidentFacts.set(name, fact);
+  }
+
+  /** The registered facts of an incident; one that fails is null, so a template renders it empty rather than the plan failing. */
+  async factsOf(incident: Incident, db?: object): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const [name, fact] of this.incidentFacts) {
+      try {
+        out[name] = await fact(incident, db);
+      } catch (error) {
+        this.deps.log.warn({ err: error, fact: name, incident: incident.id }, 'incident fact failed');
+        out[name] = null;
+      }
+    }
+    return out;
   }
 
   /**
@@ -82,6 +110,7 @@ export class PlanService {
   async validationEnvironment(options: { secrets: boolean } = { secrets: true }): Promise<ValidationEnvironment> {
     return {
       channelNames: new Set(this.deps.sender().channelNames()),
+      incidentFacts: new Set(this.incidentFacts.keys()),
       egress: this.deps.egress.policy,
       ...(options.secrets ? { secretNames: await this.deps.secrets.names() } : {}),
     };
@@ -335,7 +364,7 @@ export class PlanService {
     const affected = services.filter((s) => incident.services.includes(s.id));
     const dependents = services.filter((s) => s.depends_on.some((d) => incident.services.includes(d))).map((s) => s.id);
     const extra: Record<string, unknown> = {};
-    for (const name of ['open_alerts', 'llm_stats']) {
+    for (const name of ['open_alerts', 'llm_stats', 'suspect_changes']) {
       const source = this.assessSources.get(name);
       if (!source) {
         extra[name] = { available: false, reason: `no ${name.replace('_', ' ')} source is installed in this server` };

@@ -32,6 +32,8 @@ export interface ValidationEnvironment {
   secretNames?: ReadonlySet<string>;
   /** Channels the notification sender knows; undefined skips the check. */
   channelNames?: ReadonlySet<string>;
+  /** Incident facts other capabilities add (`suspect_change`), readable as `incident.<name>`. */
+  incidentFacts?: ReadonlySet<string>;
   /** The server's egress policy; undefined skips the check (offline validation of a file). */
   egress?: EgressPolicy;
 }
@@ -174,7 +176,7 @@ function checkReference(
   switch (root) {
     case 'incident':
       if (first === undefined) return { field, kind: 'reference', message: `${name}: name an incident field, e.g. incident.title` };
-      return INCIDENT_FIELDS.has(first) ? null : { field, kind: 'reference', message: `${name}: incidents have no field ${first}` };
+      return INCIDENT_FIELDS.has(first) || env.incidentFacts?.has(first) ? null : { field, kind: 'reference', message: `${name}: incidents have no field ${first}` };
     case 'plan':
       return first !== undefined && PLAN_FIELDS.has(first) ? null : { field, kind: 'reference', message: `${name}: plan has id, name and version` };
     case 'execution':

@@ -12,6 +12,32 @@ function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** Characters of 13 px bold text that fit on one line of the head (its 190 px less padding). */
+const HEAD_LINE_CHARS = 22;
+const HEAD_MAX_LINES = 5;
+
+/**
+ * Breaks the problem into lines that fit the head, at spaces where it can; the last line ends with an
+ * ellipsis when the text is longer than the head holds (the whole text stays in the title).
+ */
+export function headLines(text: string, perLine = HEAD_LINE_CHARS, maxLines = HEAD_MAX_LINES): string[] {
+  const lines: string[] = [];
+  let rest = text.trim().replace(/\s+/g, ' ');
+  while (rest && lines.length < maxLines) {
+    if (rest.length <= perLine) {
+      lines.push(rest);
+      rest = '';
+      break;
+    }
+    const space = rest.lastIndexOf(' ', perLine);
+    const cut = space > perLine / 2 ? space : perLine;
+    lines.push(rest.slice(0, cut).trim());
+    rest = rest.slice(cut).trim();
+  }
+  if (rest) lines[lines.length - 1] = `${lines[lines.length - 1]!.slice(0, perLine - 1)}…`;
+  return lines;
+}
+
 /**
  * An Ishikawa diagram: the problem at the head, the six categories as ribs (three above the spine,
  * three below), each cause a labelled twig with its vote count; the chosen root cause is highlighted.
@@ -51,14 +77,20 @@ export function renderFishboneSvg(body: FishboneBody): string {
     });
     parts.push('</g>');
   });
-  const problem = escapeXml(truncate(body.problem || 'Problem', 40));
+  const problemText = body.problem || 'Problem';
+  const problem = escapeXml(problemText);
+  const lines = headLines(problemText);
+  const headHeight = Math.max(80, lines.length * 17 + 20);
+  const headTop = SPINE_Y - headHeight / 2;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${SPINE_Y * 2}" width="${WIDTH}" height="${SPINE_Y * 2}" role="img" aria-label="Fishbone diagram: ${problem}" font-family="sans-serif">`,
     `<title>Fishbone diagram: ${problem}</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<line x1="60" y1="${SPINE_Y}" x2="${HEAD_X}" y2="${SPINE_Y}" stroke="#111827" stroke-width="4"/>`,
-    `<polygon points="${HEAD_X},${SPINE_Y - 40} ${HEAD_X + 180},${SPINE_Y} ${HEAD_X},${SPINE_Y + 40}" fill="#fee2e2" stroke="#b91c1c" stroke-width="2"/>`,
-    `<text x="${HEAD_X + 10}" y="${SPINE_Y + 5}" font-size="13" font-weight="bold">${problem}</text>`,
+    `<rect class="head" x="${HEAD_X}" y="${headTop}" width="${WIDTH - HEAD_X - 10}" height="${headHeight}" rx="12" fill="#fee2e2" stroke="#b91c1c" stroke-width="2"/>`,
+    `<text class="head-label" x="${HEAD_X + 10}" y="${SPINE_Y - ((lines.length - 1) * 17) / 2 + 5}" font-size="13" font-weight="bold">${lines
+      .map((line, i) => `<tspan x="${HEAD_X + 10}" dy="${i === 0 ? 0 : 17}">${escapeXml(line)}</tspan>`)
+      .join('')}</text>`,
     ...parts,
     '</svg>',
   ].join('\n');

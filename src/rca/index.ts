@@ -13,7 +13,7 @@ declare module '../app/context.ts' {
 }
 
 export { RcaService, type EvidenceResolver, type ActionItemCreator } from './service.ts';
-export { rootCauseOf, chosenBranch, validateFiveWhys, validateFishbone } from './analysis.ts';
+export { rootCauseOf, chosenBranch, collectEvidence, validateFiveWhys, validateFishbone } from './analysis.ts';
 export { renderFishboneSvg } from './fishbone-svg.ts';
 export { FIVE_WHYS_TEMPLATES } from './templates.ts';
 export { FaultTreeService } from './fault-trees.ts';

@@ -7,6 +7,7 @@ const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 export const EvidenceSchema = Type.Union([
   Type.Object({ kind: Type.Literal('timeline_entry'), entry_id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
   Type.Object({ kind: Type.Literal('alert'), alert_id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('change'), change_id: Type.String({ minLength: 1, maxLength: 64 }), note: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }),
   Type.Object(
     {
       kind: Type.Literal('llm_stats_window'),

@@ -1,12 +1,12 @@
-import type { AppContext, FirebreakModule } from '../app/context.ts';
+import type { FirebreakModule } from '../app/context.ts';
 import { KnownUsers } from './owners.ts';
 import { RecoveryService } from './service.ts';
 import { PostmortemService } from './postmortem.ts';
 import { ReliabilityService } from './metrics-store.ts';
-import { RecoveryWorker } from './worker.ts';
+import { registerRecoveryJobs } from './worker.ts';
 import { recoveryMigrations } from './store.ts';
 import { recoveryRoutes } from './routes.ts';
-import { chosenBranch } from '../rca/index.ts';
+import { chosenBranch, collectEvidence } from '../rca/index.ts';
 
 export { RecoveryService, type PlanView } from './service.ts';
 export { PostmortemService, type Postmortem, type PostmortemDocument } from './postmortem.ts';
@@ -28,10 +28,6 @@ declare module '../app/context.ts' {
   }
 }
 
-/** How often the worker looks for passed deadlines; a breach is on the timeline within this long. */
-const WORKER_POLL_MS = 500;
-
-const workers = new WeakMap<AppContext, RecoveryWorker>();
 
 export const recoveryModule: FirebreakModule = {
   name: 'recovery',
@@ -71,6 +67,7 @@ export const recoveryModule: FirebreakModule = {
           author: a.author,
           root_cause: a.root_cause,
           chain: 'whys' in a.body ? chosenBranch(a.body).map((w) => ({ question: w.question, answer: w.answer })) : [],
+          cited_changes: collectEvidence(a.body).flatMap(({ evidence }) => (evidence.kind === 'change' ? [evidence.change_id] : [])),
         })),
       database: ctx.database,
       incidents: ctx.services.incidents,
@@ -90,15 +87,7 @@ export const recoveryModule: FirebreakModule = {
       return { id: String(created.id) };
     });
     ctx.services.reliability = new ReliabilityService(ctx.database, () => correlation.linkedPairs(), ctx.clock);
+    registerRecoveryJobs(ctx.worker, recovery, postmortems, ctx.log);
   },
   routes: recoveryRoutes,
-  start(ctx) {
-    const worker = new RecoveryWorker(ctx.services.recovery, ctx.services.postmortems, ctx.log, WORKER_POLL_MS);
-    workers.set(ctx, worker);
-    worker.start();
-  },
-  async stop(ctx) {
-    await workers.get(ctx)?.stop();
-    workers.delete(ctx);
-  },
 };

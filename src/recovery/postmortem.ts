@@ -73,6 +73,8 @@ export interface PostmortemDocument {
     statement: string | null;
     resolution: string | null;
     analyses: { available: boolean; items: AnalysisSummary[] };
+    /** Changes the analyses cite as evidence, and the changes ranked most likely to have caused the incident. */
+    changes: { available: boolean; cited: ChangeSummary[]; suspects: (ChangeSummary & { rank: number; score: number; reason: string })[] };
   };
   recovery: RecoveryReport | null;
   what_went_well: string | null;
@@ -126,7 +128,26 @@ export interface AnalysisSummary {
   root_cause: string | null;
   /** For 5 whys: the chosen branch, question and answer per step. */
   chain: { question: string; answer: string | null }[];
+  /** Ids of the changes this analysis cites as evidence. */
+  cited_changes?: string[];
 }
+
+/** What a postmortem says about one change (a deploy, a model or prompt rollout). */
+export interface ChangeSummary {
+  id: string;
+  service: string;
+  kind: string;
+  summary: string;
+  version_from: string | null;
+  version_to: string | null;
+  at: string;
+}
+
+/** The changes of an incident, from the change-tracking capability: those cited (by id) and the top suspects. */
+export type ChangeSource = (
+  incident: Incident,
+  citedIds: string[],
+) => Promise<{ cited: ChangeSummary[]; suspects: { change: ChangeSummary; rank: number; score: number; reason: string }[] }>;
 
 export interface PostmortemServiceDeps {
   /** The incident's response-plan executions, when the plans capability is installed. */
@@ -145,8 +166,15 @@ export interface PostmortemServiceDeps {
 export class PostmortemService {
   private readonly db: Kysely<RecoveryTables>;
 
+  private changeSource: ChangeSource | undefined;
+
   constructor(private readonly deps: PostmortemServiceDeps) {
     this.db = deps.database.db.withTables<RecoveryTables>();
+  }
+
+  /** Installed by the change-tracking capability, which initialises after this one. */
+  setChangeSource(source: ChangeSource): void {
+    this.changeSource = source;
   }
 
   async create(incidentId: string, input: { summary?: string; what_went_well?: string; what_went_badly?: string }, actor: string): Promise<Postmortem> {
@@ -282,6 +310,8 @@ export class PostmortemService {
       this.deps.executions ? this.deps.executions(incidentId) : Promise.resolve(null),
       this.deps.analyses ? this.deps.analyses(incidentId) : Promise.resolve(null),
     ]);
+    const changes = this.changeSource ? await this.changeSource(incident, [...new Set((analyses ?? []).flatMap((a) => a.cited_changes ?? []))]) : null;
+    const brief = (c: ChangeSummary): ChangeSummary => ({ id: c.id, service: c.service, kind: c.kind, summary: c.summary, version_from: c.version_from, version_to: c.version_to, at: c.at });
     const created = timeline.find((e) => e.kind === 'created');
     const source = incident.labels.source ?? incident.labels.alert_source;
     const ttd = secondsBetween(incident.detected_at, incident.created_at);
@@ -329,6 +359,11 @@ export class PostmortemService {
         statement: incident.root_cause,
         resolution: incident.resolution,
         analyses: { available: analyses !== null, items: analyses ?? [] },
+        changes: {
+          available: changes !== null,
+          cited: (changes?.cited ?? []).map(brief),
+          suspects: (changes?.suspects ?? []).map((s) => ({ ...brief(s.change), rank: s.rank, score: s.score, reason: s.reason })),
+        },
       },
       recovery: report,
       what_went_well: row.what_went_well,

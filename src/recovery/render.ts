@@ -87,6 +87,19 @@ function outline(pm: Postmortem): { title: string; blocks: Block[] } {
     });
   }
 
+  const changes = d.root_cause.changes;
+  if (changes?.available) {
+    const line = (c: { kind: string; service: string; summary: string; at: string; id: string }) => `${c.kind} on ${c.service} at ${c.at}: ${c.summary} (${c.id})`;
+    if (changes.cited.length) {
+      p('Changes cited as evidence:');
+      blocks.push({ kind: 'list', items: changes.cited.map(line) });
+    }
+    if (changes.suspects.length) {
+      p('Changes before detection, most likely cause first:');
+      blocks.push({ kind: 'list', items: changes.suspects.map((s) => `#${s.rank} ${line(s)}; ${s.reason}`) });
+    }
+  }
+
   h('Recovery');
   const r = d.recovery;
   if (!r) p('No recovery plan was made for this incident.');

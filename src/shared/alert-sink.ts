@@ -15,6 +15,8 @@ export interface InternalAlert {
   /** Why it fired: the signal, its window of values, the baseline and the threshold crossed. */
   details: Record<string, unknown>;
   at: string;
+  /** Where the alert goes when `service` is not in the catalogue (the service of the integration that sent the telemetry). */
+  fallbackService?: string;
 }
 
 export interface AlertSink {

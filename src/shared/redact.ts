@@ -4,7 +4,11 @@
  */
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/@?#\s"'<>]+@/gi;
 const QUERY_PARAM = /([?&])([^=&#\s"'<>]+)=([^&#\s"'<>]*)/g;
-const SECRET_NAME = /key|token|secret|pass|pwd|auth|sig|credential|session|code/i;
+/** Words that make a query parameter a credential (`key`, `api_key`, `apiKey`, `X-Amz-Signature`), but not `monkey`. */
+const SECRET_WORDS = new Set(['key', 'apikey', 'token', 'secret', 'pass', 'password', 'passwd', 'pwd', 'auth', 'authorization', 'sig', 'signature', 'credential', 'credentials', 'session', 'sessionid', 'code']);
+function isSecretName(name: string): boolean {
+  return name.split(/[^a-zA-Z0-9]+|(?<=[a-z0-9])(?=[A-Z])/).some((word) => SECRET_WORDS.has(word.toLowerCase()));
+}
 
 export const REDACTED = '[REDACTED]';
 
@@ -13,7 +17,7 @@ export function redactUrlCredentials(text: string): string {
   if (!text.includes('@') && !text.includes('=')) return text;
   return text
     .replace(USERINFO, `$1${REDACTED}@`)
-    .replace(QUERY_PARAM, (match, sep: string, name: string, value: string) => (value && SECRET_NAME.test(name) ? `${sep}${name}=${REDACTED}` : match));
+    .replace(QUERY_PARAM, (match, sep: string, name: string, value: string) => (value && isSecretName(name) ? `${sep}${name}=${REDACTED}` : match));
 }
 
 /** The value with credentials redacted in every string inside it; the same object when nothing changed. */

@@ -235,7 +235,8 @@ class PostgresCluster implements Cluster {
     client.on('notification', (message) => {
       if (message.channel !== CLUSTER_CHANNEL || !message.payload) return;
       const [origin, from, to] = message.payload.split(' ');
-      if (origin === this.replicaId || !from || !to) return;
+      // No live stream on this replica: nothing would read the rows.
+      if (origin === this.replicaId || !from || !to || this.remoteListeners.size === 0) return;
       this.delivering = this.delivering.then(() => this.deliver(Number(from), Number(to)));
     });
     try {

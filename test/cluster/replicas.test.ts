@@ -91,13 +91,15 @@ describePg('replicas on one PostgreSQL database', () => {
   });
 
   it('relays changes larger than a NOTIFY payload by id', async () => {
-    const stream = await openStream(b, (events) => events.some((e) => e.event === 'incident.created'));
+    // Changes of the earlier tests may still be arriving: wait for this one by its title.
+    const isLarge = (e: { event: string; data: unknown }) => e.event === 'incident.created' && (e.data as { incident: { title: string } }).incident.title === 'large';
+    const stream = await openStream(b, (events) => events.some(isLarge));
     const description = 'x'.repeat(20_000);
     const created = await a.api('POST', '/api/v1/incidents', { title: 'large', severity: 'low', description });
     expect(created.status).toBe(201);
     const events = await stream.events;
     stream.stop();
-    expect((events.find((e) => e.event === 'incident.created')?.data as { incident: { description: string } }).incident.description).toHaveLength(20_000);
+    expect((events.find(isLarge)?.data as { incident: { description: string } }).incident.description).toHaveLength(20_000);
   });
 
   it("splits an integration's rate limit between the live replicas", async () => {

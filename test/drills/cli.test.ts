@@ -17,7 +17,7 @@ interface CliResult {
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/firebreak.js'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/firebreak.js'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 300_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -42,7 +42,7 @@ describe('firebreak drill and demo from the command line', () => {
     // No bootstrap token: the server makes one and prints it, as `npm start` does on first start.
     server = await spawnServer({ FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: '' });
     token = /shown only this once:\s+(\S+)/.exec(server.output())![1]!;
-  }, 60_000);
+  }, 300_000);
   afterAll(async () => {
     await server?.stop();
     await database?.drop();
@@ -68,7 +68,7 @@ describe('firebreak drill and demo from the command line', () => {
     expect(executions.map((e) => e.plan_id)).toEqual(['demo-failover']);
     const runs = await cli(['--server', server.url, '--token', token, 'drill', 'runs']);
     expect(runs.stdout).toMatch(/provider-outage-failover/);
-  }, 120_000);
+  }, 300_000);
 
   it('lists the shipped scenarios', async () => {
     const list = await cli(['--json', 'drill', 'list']);

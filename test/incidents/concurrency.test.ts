@@ -8,6 +8,9 @@ describeEachDatabase('concurrency', (kind) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(kind);
+    // Assignees are people Firebreak knows: here, members of a team.
+    const members = ['ana', ...Array.from({ length: 10 }, (_, i) => `user${i}`)].map((user) => ({ user }));
+    await server.api('POST', '/api/v1/teams', { id: 'responders', name: 'Responders', members });
   });
   afterAll(async () => server.close());
 

@@ -10,6 +10,9 @@ import {
 } from '../../src/llm/detect/index.ts';
 import { seededRandom } from '../support/random.ts';
 
+/** Less sensitive breakout and single-point rules than the shipped ones, for tests of other mechanisms. */
+const LESS_SENSITIVE = { breakoutRef: 0.2, pointRef: 5 };
+
 const START = Date.UTC(2024, 0, 1); // a Monday
 const STEP = 5 * 60_000;
 
@@ -50,8 +53,11 @@ describe('anomaly detector: learning period', () => {
 });
 
 describe('anomaly detector: spikes and steps', () => {
+  // The shipped configuration alone fires on about one point of plain noise in a few hundred, a new
+  // extreme (breakout); the LLM service's confirmation step removes those pages (bench/nab/noise-pages.ts).
+  // The mechanism tests here use a less sensitive breakout so noise does not interfere with what they check.
   it('flags a spike after learning, with the baseline, threshold and recent window', () => {
-    const d = createAnomalyDetector();
+    const d = createAnomalyDetector(LESS_SENSITIVE);
     const normal = feedNoise(d, 600);
     expect(normal.filter((x) => x.anomalous)).toHaveLength(0);
     const det = d.update(START + 600 * STEP, 160);
@@ -85,7 +91,7 @@ describe('anomaly detector: spikes and steps', () => {
   it('ends the cooldown after cooldownMaxMinutes of event time, so an hourly series is not silenced for days', () => {
     const HOUR = 3_600_000;
     const run = (config: Parameters<typeof createAnomalyDetector>[0]): number[] => {
-      const d = createAnomalyDetector(config);
+      const d = createAnomalyDetector({ ...LESS_SENSITIVE, ...config });
       const r = rng(9);
       const alerts: number[] = [];
       for (let i = 0; i < 700; i++) {
@@ -338,7 +344,7 @@ describe('anomaly detector: distribution shift', () => {
 describe('anomaly detector: records', () => {
   /** A detector without cooldown (so an earlier alert cannot hide a point) fed `n` noise points. */
   function afterNoise(config: Partial<AnomalyDetectorConfig>, n: number): { d: AnomalyDetector; beyond: (fraction: number) => number } {
-    const d = createAnomalyDetector({ cooldownPoints: 0, ...config });
+    const d = createAnomalyDetector({ cooldownPoints: 0, ...LESS_SENSITIVE, ...config });
     feedNoise(d, n);
     const { ctxLo, ctxHi } = d.toJSON();
     // A value beyond the highest value seen by `fraction` of the range seen.

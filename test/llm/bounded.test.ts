@@ -58,8 +58,8 @@ describe('LLM aggregation memory bounds', () => {
   });
 });
 
-// A stored detector state keeps its own configuration, except the service's decisions about its signals.
-describe('LLM detector states saved before a service decision', () => {
+// A stored detector state keeps its learned baselines and runs the one shipped configuration.
+describe('LLM detector states saved under an earlier configuration', () => {
   let database: Database;
   beforeAll(async () => {
     database = openDatabase('sqlite::memory:');
@@ -67,10 +67,10 @@ describe('LLM detector states saved before a service decision', () => {
   });
   afterAll(() => database.close());
 
-  it('follow the service: its record rule and drops silent, even where the stored config says otherwise or predates the setting', async () => {
+  it('run the shipped configuration, even where the stored config says otherwise or predates a setting', async () => {
     const key = JSON.stringify(['stored', 'p', 'm']);
     // Saved while the service ran with records off.
-    const old = createAnomalyDetector({ alertOnDrops: true, recordTolerance: 0 });
+    const old = createAnomalyDetector({ alertOnDrops: false, recordTolerance: 0, threshold: 0.65, learningPoints: 720 });
     for (let i = 0; i < 50; i++) old.update(NOW - (100 - i) * 60_000, 20);
     const state = JSON.parse(JSON.stringify(old.toJSON())) as { config: Record<string, unknown> } & Record<string, unknown>;
     // ... and before runs of records and per-channel rarity existed.
@@ -79,18 +79,20 @@ describe('LLM detector states saved before a service decision', () => {
     delete state.config.pointRarityRef;
     delete state.channelRarityHist;
     delete state.channelRarityTotal;
+    // ... and with a rule that has since been removed.
+    state.config.contextZRef = 0;
     await saveDetectorStates(database.db, [{ seriesKey: key, signal: 'ttft_p95_ms', state }], new Date(NOW - 60_000).toISOString());
     let now = NOW;
     const service = new LlmTelemetryService(database, () => new Date(now), pino({ level: 'silent' }), [], () => undefined, DEFAULT_LLM_OPTIONS);
     await service.load();
     const calls = Array.from({ length: DEFAULT_LLM_OPTIONS.minCallsPerPoint }, () => call('stored', 'm', NOW - 20_000));
     expect(service.ingest(calls, 'json').accepted).toBe(calls.length);
-    now = NOW + 5 * 60_000;
+    // Past the minute's allowed lateness (5 min), so it closes and feeds the detector.
+    now = NOW + 7 * 60_000;
     await service.maintain();
     const saved = (await loadDetectorState(database.db, key, 'ttft_p95_ms')) as { n: number; config: Record<string, unknown> };
     expect(saved.n).toBe(51);
-    expect(saved.config).toMatchObject({ recordTolerance: DEFAULT_DETECTOR_CONFIG.recordTolerance, recordPoints: 2, recordSpikeScales: DEFAULT_DETECTOR_CONFIG.recordSpikeScales });
+    expect(saved.config).toEqual({ ...DEFAULT_DETECTOR_CONFIG });
     expect(saved.config.recordTolerance).toBeGreaterThan(0);
-    expect(saved.config.alertOnDrops).toBe(false);
   });
 });

@@ -102,11 +102,14 @@ describeEachDatabase('LLM traffic replay', (kind) => {
 
   it('pages on the availability SLO during a provider outage, and resolves after recovery', async () => {
     await replay(now + 20 * MINUTE, { ...NORMAL, rateLimitProbability: 0.5, serverErrorProbability: 0.2 }, { stepMs: 5 * MINUTE });
-    expect(await raisedKeys()).toEqual(['llm-slo:chat-api:availability']);
-    const [page] = await alerts();
+    // The error-rate rule needs no SLO and sees it too; the incident is one.
+    expect((await raisedKeys()).sort()).toEqual(['llm-detector:chat-api:openai:gpt-4o:error_rate', 'llm-slo:chat-api:availability']);
+    const page = (await alerts()).find((a) => a.source === 'firebreak.slo');
     expect(page!.severity).toBe('critical');
     expect(page!.source).toBe('firebreak.slo');
-    expect(page!.decision).toBe('opened_incident');
+    const rule = (await alerts()).find((a) => a.source === 'firebreak.detector')!;
+    expect(rule.details.rule).toBe('error_rate');
+    expect(rule.incident_id).toBe(page!.incident_id);
     const incident = await server.api('GET', `/api/v1/incidents/${page!.incident_id}`);
     expect(incident.body).toMatchObject({ status: 'detected', services: ['chat-api'] });
     expect(page!.details.signal).toBe('error_ratio');
@@ -125,15 +128,17 @@ describeEachDatabase('LLM traffic replay', (kind) => {
 
     // The ticket rule (3 d and 6 h at 1×) keeps it open until the outage leaves the 6-hour window.
     await replay(now + 7 * HOUR, NORMAL);
-    expect(await resolvedKeys()).toEqual(['llm-slo:chat-api:availability']);
-    expect(await raisedKeys()).toEqual(['llm-slo:chat-api:availability']);
+    const outage = ['llm-detector:chat-api:openai:gpt-4o:error_rate', 'llm-slo:chat-api:availability'];
+    expect((await resolvedKeys()).sort()).toEqual(outage);
+    expect((await raisedKeys()).sort()).toEqual(outage);
   });
 
   it('flags the TTFT regression after a model rollout (sent as OTLP spans), then resolves after the rollback', async () => {
     const rollout = { ...NORMAL, responseModel: 'gpt-4o-2024-11-20', ttftMedianMs: 1100 };
     await replay(now + HOUR, rollout, { stepMs: 10 * MINUTE, via: 'otlp' });
-    expect((await raisedKeys()).slice(1)).toEqual(['llm-detector:chat-api:openai:gpt-4o:ttft_p95_ms']);
-    const alert = (await alerts())[1]!;
+    // TTFT is part of each call's latency: the latency rule sees the regression too.
+    expect((await raisedKeys()).slice(2).sort()).toEqual(['llm-detector:chat-api:openai:gpt-4o:latency_p95_exceedance', 'llm-detector:chat-api:openai:gpt-4o:ttft_p95_ms']);
+    const alert = (await alerts()).find((a) => a.dedup_key.endsWith(':ttft_p95_ms'))!;
     expect(alert.incident_id).not.toBeNull();
     expect(alert.details.signal).toBe('ttft_p95_ms');
     expect(alert.details.value as number).toBeGreaterThan(2 * (alert.details.baseline as number));
@@ -142,19 +147,20 @@ describeEachDatabase('LLM traffic replay', (kind) => {
 
     await replay(now + 2 * HOUR, NORMAL, { stepMs: 10 * MINUTE, via: 'otlp' });
     expect(await resolvedKeys()).toContain('llm-detector:chat-api:openai:gpt-4o:ttft_p95_ms');
-    expect(await raisedKeys()).toHaveLength(2);
+    expect(await resolvedKeys()).toContain('llm-detector:chat-api:openai:gpt-4o:latency_p95_exceedance');
+    expect(await raisedKeys()).toHaveLength(4);
   });
 
   it('flags a cost spike, then resolves when cost returns to normal', async () => {
     await replay(now + HOUR, { ...NORMAL, costFactor: 4 }, { stepMs: 10 * MINUTE });
-    expect((await raisedKeys()).slice(2)).toEqual(['llm-detector:chat-api:openai:gpt-4o:cost_per_hour']);
-    const cost = (await alerts())[2]!;
+    expect((await raisedKeys()).slice(4)).toEqual(['llm-detector:chat-api:openai:gpt-4o:cost_per_hour']);
+    const cost = (await alerts())[4]!;
     expect(cost.incident_id).not.toBeNull();
     expect(cost.details.value as number).toBeGreaterThan(2 * (cost.details.baseline as number));
     await replay(now + 2 * HOUR, NORMAL, { stepMs: 10 * MINUTE });
     expect(await resolvedKeys()).toContain('llm-detector:chat-api:openai:gpt-4o:cost_per_hour');
-    expect(await raisedKeys()).toHaveLength(3);
-    expect(await resolvedKeys()).toHaveLength(3);
+    expect(await raisedKeys()).toHaveLength(5);
+    expect(await resolvedKeys()).toHaveLength(5);
   });
 
   it('keeps detector baselines across a restart', async () => {

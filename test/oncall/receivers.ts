@@ -37,6 +37,10 @@ export async function startHttpReceiver(status: (request: ReceivedRequest, index
       res.writeHead(code, { 'content-type': 'text/plain' }).end(code < 300 ? 'ok' : 'receiver failing on purpose');
     });
   });
+  // Firebreak's sender keeps connections alive and drops an idle one after 4 s by its own timer; on a busy
+  // machine that timer can fire after this server's default 5 s close, and the reused socket is reset
+  // (the outbox then rightly retries 10 s later by the test's clock, which a test may never reach).
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

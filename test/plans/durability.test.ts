@@ -74,7 +74,7 @@ describeEachDatabase('plan durability across processes', (kind) => {
     const incident = (await api<{ id: string }>(first, 'POST', '/api/v1/incidents', { title: 'restart', severity: 'high' })).body.id;
     const idem = (await api<Execution>(first, 'POST', '/api/v1/plans/restart-idem/run', { incident_id: incident })).body;
     const once = (await api<Execution>(first, 'POST', '/api/v1/plans/restart-once/run', { incident_id: incident })).body;
-    await eventually(async () => (target.countFor('/restart-idem/slow') && target.countFor('/restart-once/slow') ? true : undefined), 15_000, 'slow steps in flight');
+    await eventually(async () => (target.countFor('/restart-idem/slow') && target.countFor('/restart-once/slow') ? true : undefined), 60_000, 'slow steps in flight');
     await first.stop('SIGKILL');
 
     const second = await start();
@@ -82,7 +82,7 @@ describeEachDatabase('plan durability across processes', (kind) => {
     const idemDone = await eventually(async () => {
       const e = await get(idem.id);
       return e.status === 'succeeded' ? e : undefined;
-    }, 20_000, 'the idempotent plan to finish');
+    }, 60_000, 'the idempotent plan to finish');
     expect(target.countFor('/restart-idem/before')).toBe(1);
     expect(target.countFor('/restart-idem/slow')).toBe(2); // interrupted attempt + retry
     expect(target.countFor('/restart-idem/after')).toBe(1);
@@ -91,7 +91,7 @@ describeEachDatabase('plan durability across processes', (kind) => {
     const waiting = await eventually(async () => {
       const e = await get(once.id);
       return e.waiting_for.length ? e : undefined;
-    }, 20_000, 'the non-idempotent step to need a decision');
+    }, 60_000, 'the non-idempotent step to need a decision');
     expect(waiting.waiting_for).toEqual([expect.objectContaining({ step_id: 'slow', kind: 'decision' })]);
     expect(target.countFor('/restart-once/slow')).toBe(1);
     const decided = await api<Execution>(second, 'POST', `/api/v1/executions/${once.id}/steps/slow/decide`, { action: 'skip', comment: 'the gateway shows it took effect' });
@@ -99,7 +99,7 @@ describeEachDatabase('plan durability across processes', (kind) => {
     const onceDone = await eventually(async () => {
       const e = await get(once.id);
       return e.status === 'succeeded' ? e : undefined;
-    }, 10_000, 'the decided plan to finish');
+    }, 60_000, 'the decided plan to finish');
     expect(onceDone.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped', 'succeeded']);
     expect(target.countFor('/restart-once/before')).toBe(1);
     expect(target.countFor('/restart-once/slow')).toBe(1);
@@ -111,7 +111,7 @@ describeEachDatabase('plan durability across processes', (kind) => {
     expect(target.byPath('/restart-idem/before')[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
     for (const server of [first, second]) expect(server.output()).not.toContain(SECRET);
     await second.stop();
-  }, 90_000);
+  }, 300_000);
 
   if (kind === 'postgres') {
     it('shares 100 executions between two servers on one database without running any step twice', async () => {
@@ -149,7 +149,7 @@ describeEachDatabase('plan durability across processes', (kind) => {
         const all: Execution[] = [];
         for (const incident of incidents) all.push(...(await api<Execution[]>(a, 'GET', `/api/v1/incidents/${incident}/executions`)).body);
         return all.every((e) => e.status === 'succeeded') ? all : undefined;
-      }, 30_000, 'every execution to succeed');
+      }, 120_000, 'every execution to succeed');
       expect(executions).toHaveLength(100);
       await new Promise((r) => setTimeout(r, 300)); // any duplicate would have arrived by now
       const counts = new Map<string, number>();
@@ -163,6 +163,6 @@ describeEachDatabase('plan durability across processes', (kind) => {
         for (const entry of entries) if (entry.data.worker) workers.add(entry.data.worker);
       }
       expect(workers.size).toBe(2);
-    }, 240_000);
+    }, 400_000);
   }
 });

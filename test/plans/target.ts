@@ -22,6 +22,8 @@ export class TestTarget {
   url = '';
 
   async start(): Promise<this> {
+    // Longer than the sender's own idle timer even on a busy machine, so a reused connection is never reset under it.
+    this.server.keepAliveTimeout = 10 * 60_000;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

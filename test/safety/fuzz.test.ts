@@ -7,7 +7,7 @@ import { call, fillPath, minimalBody, mutateBody, nestedJson, operationsOf, type
 const SEED = 15_2026;
 const MUTATIONS_PER_ROUTE = 12;
 /** Emulations of other products answer errors in those products' own formats (PagerDuty Events API v2). */
-const OWN_ERROR_FORMAT = new Set(['/v2/enqueue']);
+const OWN_ERROR_FORMAT = new Set(['/v2/enqueue', '/v2/change/enqueue']);
 const isProblem = (op: Operation, contentType: string) => OWN_ERROR_FORMAT.has(op.path) || contentType.includes('application/problem+json');
 
 describeEachDatabase('bad bodies on every route', (kind) => {

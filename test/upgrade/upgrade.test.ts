@@ -97,12 +97,36 @@ for (const fixture of fixtureNames) {
       expect(JSON.stringify(secrets.body)).toContain('provider_key');
     });
 
+    run('lists the team members as people, and lets people get accounts and sign in', async () => {
+      const teams = (await server.api('GET', '/api/v1/teams')).body as { members: { user: string }[] }[];
+      const members = [...new Set(teams.flatMap((t) => t.members.map((m) => m.user)))];
+      const people = (await server.api('GET', '/api/v1/people')).body as { handle: string; account: boolean }[];
+      expect(people.map((p) => p.handle)).toEqual(expect.arrayContaining(members));
+      const member = members[0]!;
+      const account = await server.api('POST', '/api/v1/users', { email: `${member}@example.com`, name: member, role: 'responder', password: 'after the upgrade, a passphrase', handle: member });
+      expect(account.status).toBe(201);
+      const session = await fetch(new URL('/api/v1/sessions', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `${member}@example.com`, password: 'after the upgrade, a passphrase' }),
+      });
+      expect(session.status).toBe(201);
+      expect((await server.api('GET', '/api/v1/people')).body.find((p: { handle: string }) => p.handle === member).account).toBe(true);
+    });
+
     run('takes new writes after the upgrade', async () => {
       const created = await server.api('POST', '/api/v1/incidents', { title: 'after the upgrade', severity: 'low', services: ['chat-api'] });
       expect(created.status).toBe(201);
       expect(expected!.incidents).not.toContain(created.body.id);
       const note = await server.api('POST', `/api/v1/incidents/${expected!.incident}/notes`, { text: 'read after the upgrade' });
       expect(note.status).toBeLessThan(300);
+      // Change tracking arrived after the fixture: its tables exist and rank changes for incidents made before.
+      const change = await server.api('POST', '/api/v1/changes', { service: 'chat-api', kind: 'deploy', summary: 'after the upgrade', at: new Date(Date.now() - 60_000).toISOString() });
+      expect(change.status).toBe(201);
+      const suspects = await server.api('GET', `/api/v1/incidents/${created.body.id}/changes`);
+      expect(suspects.status).toBe(200);
+      expect(suspects.body.items.map((s: { change: { id: string } }) => s.change.id)).toEqual([change.body.id]);
+      expect((await server.api('GET', `/api/v1/incidents/${expected!.incident}/changes`)).status).toBe(200);
     });
   });
 }

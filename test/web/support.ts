@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ensureConsoleBuilt } from '../../web/build.ts';
 import { REPO_ROOT } from '../support/server.ts';
 
@@ -91,7 +91,44 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** Signs in through the console's own form and waits until the role is shown. */
 export async function signIn(page: Page, serverUrl: string, token: string): Promise<void> {
   await page.goto(serverUrl);
+  await openTokenSignIn(page);
   await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in with token' }).click();
   await page.getByTestId('role').waitFor();
+}
+
+/**
+ * Collects every error the browser console shows (failed requests such as a probing GET answered 404
+ * included) and every uncaught page error, in all pages of a context, so a suite can assert none.
+ */
+export function watchConsole(context: BrowserContext): { errors: string[]; allowed: RegExp[] } {
+  // A page that opens before anyone signed in asks whether its cookie still holds a session; the browser logs the 401.
+  const watch = { errors: [] as string[], allowed: [/status of 401 \(Unauthorized\) \(http[^ ]*\/api\/v1\/me\)/] as RegExp[] };
+  const record = (text: string) => {
+    if (!watch.allowed.some((pattern) => pattern.test(text))) watch.errors.push(text);
+  };
+  context.on('console', (message) => {
+    if (message.type() === 'error') record(`${message.text()} (${message.location().url || message.page()?.url() || '?'})`);
+  });
+  context.on('weberror', (error) => record(`uncaught: ${error.error().message}`));
+  return watch;
+}
+
+/**
+ * Takes the errors a test provoked on purpose (a wrong token, a rejected field) out of the watch,
+ * asserting they happened, so that whatever remains is an error nobody meant.
+ */
+export function consumeExpectedErrors(watch: { errors: string[] }, pattern: RegExp): number {
+  const before = watch.errors.length;
+  const kept = watch.errors.filter((e) => !pattern.test(e));
+  watch.errors.length = 0;
+  watch.errors.push(...kept);
+  return before - kept.length;
+}
+
+/** The token form is the secondary way in, folded under the e-mail and password form. */
+export async function openTokenSignIn(page: Page): Promise<void> {
+  const summary = page.getByText('Use an API token instead');
+  await summary.waitFor();
+  if ((await page.locator('details.token-sign-in[open]').count()) === 0) await summary.click();
 }

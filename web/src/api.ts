@@ -1,6 +1,9 @@
 /**
- * The one place the console talks HTTP. The token lives in session storage (gone when the tab closes)
- * and only ever travels in the Authorization header.
+ * The one place the console talks HTTP. People sign in with a session: the cookie is HttpOnly (this
+ * code never sees it) and every write carries the session's CSRF token, which lives only in memory and
+ * is fetched again from `GET /api/v1/me` after a reload. An API token (automation, or a person who
+ * prefers one) lives in session storage (gone when the tab closes) and only travels in the
+ * Authorization header.
  */
 
 export interface Problem {
@@ -39,14 +42,23 @@ export function onUnauthorized(handler: (detail: string) => void): void {
   unauthorizedHandler = handler;
 }
 
+let csrfToken: string | null = null;
+/** Kept from the sign-in answer or `GET /api/v1/me`; null when signed out. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
 export function authHeaders(token: string | null = storedToken()): Record<string, string> {
-  return token ? { authorization: `Bearer ${token}` } : {};
+  if (token) return { authorization: `Bearer ${token}` };
+  return csrfToken ? { 'x-csrf-token': csrfToken } : {};
 }
 
 export interface RequestOptions {
   headers?: Record<string, string>;
   /** Use this token instead of the stored one (sign-in checks a token before storing it). */
   token?: string;
+  /** A 401 is an answer, not the end of the session (checking for a session on load, signing in). */
+  quiet?: boolean;
   signal?: AbortSignal;
 }
 
@@ -80,7 +92,7 @@ export async function request<T>(method: string, path: string, body?: unknown, o
       parsed && typeof parsed === 'object' && 'status' in parsed
         ? (parsed as Problem)
         : { title: response.statusText || 'Request failed', status: response.status, code: 'http', detail: `${method} ${path} answered ${response.status}` };
-    if (response.status === 401 && !options.token) unauthorizedHandler(problem.detail);
+    if (response.status === 401 && !options.token && !options.quiet) unauthorizedHandler(problem.detail);
     throw new ApiError(problem);
   }
   return parsed as T;

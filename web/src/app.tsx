@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, onUnauthorized, storeToken, storedToken } from './api.ts';
+import { api, onUnauthorized, setCsrfToken, storeToken, storedToken } from './api.ts';
 import { LiveStream, type StreamState } from './stream.ts';
 import { SessionContext, type Session } from './session.ts';
 import { getNavScreens, getScreens } from './registry.ts';
@@ -11,25 +11,34 @@ import type { Lifecycle, Me } from './types.ts';
 type Auth = { state: 'checking' } | { state: 'signed-out'; notice: string | null } | { state: 'signed-in'; me: Me; lifecycle: Lifecycle };
 
 export function App() {
-  const [auth, setAuth] = useState<Auth>(() => (storedToken() ? { state: 'checking' } : { state: 'signed-out', notice: null }));
+  // Always checks first: a session cookie (HttpOnly, so unseen here) may already sign this browser in.
+  const [auth, setAuth] = useState<Auth>({ state: 'checking' });
 
-  const signOut = (notice: string | null = null) => {
+  const signOut = (notice: string | null = null, endSession = false) => {
+    // Signing out ends the session on the server too, so the cookie is worthless even if it was copied.
+    if (endSession && !storedToken()) void api.delete('/api/v1/sessions/current', { quiet: true }).catch(() => undefined);
     storeToken(null);
+    setCsrfToken(null);
     setAuth({ state: 'signed-out', notice });
   };
 
   useEffect(() => {
     onUnauthorized((detail) => signOut(`Your session ended: ${detail}. Sign in again.`));
-    if (auth.state === 'checking') void loadSession();
+    if (auth.state === 'checking') void loadSession(true);
   }, []);
 
-  const loadSession = async () => {
+  const loadSession = async (firstLoad = false) => {
     try {
-      const [me, lifecycle] = await Promise.all([api.get<Me>('/api/v1/me'), api.get<Lifecycle>('/api/v1/lifecycle')]);
+      // On first load a 401 only means nobody is signed in yet, not that a session ended.
+      const me = await api.get<Me>('/api/v1/me', { quiet: firstLoad && !storedToken() });
+      setCsrfToken(me.csrf_token ?? null);
+      const lifecycle = await api.get<Lifecycle>('/api/v1/lifecycle');
       setAuth({ state: 'signed-in', me, lifecycle });
     } catch {
       // a 401 already signed us out; anything else leaves the sign-in screen with the token kept out
-      setAuth((current) => (current.state === 'signed-out' ? current : { state: 'signed-out', notice: 'The server could not be reached.' }));
+      setAuth((current) =>
+        current.state === 'signed-out' ? current : { state: 'signed-out', notice: firstLoad && !storedToken() ? null : 'The server could not be reached.' },
+      );
     }
   };
 
@@ -38,8 +47,8 @@ export function App() {
     return (
       <SignIn
         notice={auth.notice}
-        onSignedIn={(token) => {
-          storeToken(token);
+        onSignedIn={(how) => {
+          if ('token' in how) storeToken(how.token);
           setAuth({ state: 'checking' });
           void loadSession();
         }}
@@ -49,7 +58,7 @@ export function App() {
   return <Console me={auth.me} lifecycle={auth.lifecycle} signOut={signOut} />;
 }
 
-function Console({ me, lifecycle, signOut }: { me: Me; lifecycle: Lifecycle; signOut: (notice?: string | null) => void }) {
+function Console({ me, lifecycle, signOut }: { me: Me; lifecycle: Lifecycle; signOut: (notice?: string | null, endSession?: boolean) => void }) {
   const stream = useMemo(() => new LiveStream((detail) => signOut(`Your session ended: ${detail}. Sign in again.`)), []);
   const [streamState, setStreamState] = useState<StreamState>('connecting');
   const [helpOpen, setHelpOpen] = useState(false);
@@ -98,8 +107,10 @@ function Console({ me, lifecycle, signOut }: { me: Me; lifecycle: Lifecycle; sig
     }
   }
   useEffect(() => {
-    document.title = match ? `${match.screen.title} · Firebreak` : 'Firebreak';
-  }, [match?.screen.title]);
+    // A screen about one record leads with its id (the tab strip shows the start); the screen may refine it.
+    const id = match?.params.id;
+    document.title = match ? `${id ? `${id} · ` : ''}${match.screen.title} · Firebreak` : 'Firebreak';
+  }, [match?.screen.title, path]);
   // After client-side navigation, focus starts at the new content (as after a page load), not on the old link.
   const firstPath = useRef(path);
   useEffect(() => {
@@ -128,14 +139,16 @@ function Console({ me, lifecycle, signOut }: { me: Me; lifecycle: Lifecycle; sig
           </ul>
         </nav>
         <div class="who">
-          <span class="who-name">{me.name}</span>{' '}
+          <span class="who-name" title={me.kind === 'person' ? `${me.display_name} (${me.name})` : `API token ${me.name}`}>
+            {me.display_name ?? me.name}
+          </span>{' '}
           <span class={`badge role role-${me.role}`} data-testid="role">
             {me.role}
           </span>
           <button type="button" class="link-button" onClick={() => setHelpOpen(true)} aria-keyshortcuts="?">
             Shortcuts
           </button>
-          <button type="button" class="link-button" onClick={() => signOut('You signed out.')}>
+          <button type="button" class="link-button" onClick={() => signOut('You signed out.', true)}>
             Sign out
           </button>
         </div>

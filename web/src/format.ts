@@ -32,3 +32,60 @@ export function formatTimelineTime(iso: string): string {
   if (date.toDateString() === new Date().toDateString()) return time;
   return `${date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
 }
+
+const counter = new Intl.NumberFormat(undefined);
+/** A count with digit grouping: 10,000 rather than 10000. */
+export function formatCount(value: number): string {
+  return counter.format(value);
+}
+
+/** A measured number at a sensible precision (never 0.06451612903225806). */
+export function formatNumber(value: number | null | undefined, digits = 3): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  if (Number.isInteger(value)) return counter.format(value);
+  const magnitude = Math.abs(value);
+  if (magnitude >= 100) return value.toLocaleString(undefined, { maximumFractionDigits: 0 });
+  return value.toLocaleString(undefined, { maximumSignificantDigits: digits });
+}
+
+export function formatPercent(ratio: number | null | undefined, digits = 1): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '—';
+  return `${(ratio * 100).toLocaleString(undefined, { maximumFractionDigits: digits })}%`;
+}
+
+/** The viewer's time zone, named (e.g. "Europe/Berlin"), for labelling absolute times. */
+export function localZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** The short zone label for a moment ("UTC", "CET", "GMT+2"). */
+export function zoneLabel(iso: string): string {
+  const parts = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' }).formatToParts(new Date(iso));
+  return parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
+}
+
+/** Date, time and zone, unambiguous in a handover: "6 Dec 2026, 14:05:09 UTC". */
+export function formatDateTimeZone(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+    timeZoneName: 'short',
+  });
+}
+
+/** The calendar day a moment falls on in the viewer's zone, as a heading ("Sunday, 6 December 2026"). */
+export function formatDay(iso: string): string {
+  return new Date(iso).toLocaleDateString(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+}
+
+/** Seconds between two instants, or null when either is missing. */
+export function secondsBetween(from: string | null | undefined, to: string | null | undefined): number | null {
+  if (!from || !to) return null;
+  return Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000);
+}

@@ -3,13 +3,16 @@ import './styles.css';
 import './panels/index.ts';
 import { App } from './app.tsx';
 import { prefetch, storedToken } from './api.ts';
-import { ACTIVE_PAGE, CLOSED_PAGE, filtersFrom, incidentListPath } from './incidents.ts';
+import { LIST_PAGE, countsPath, filtersFrom, incidentListPath, viewFrom } from './incidents.ts';
 
-// Opening on the incident list (the usual case): fetch its first pages alongside the sign-in check.
+// Opening on the incident list (the usual case): fetch its first page and counts alongside the sign-in
+// check. "Mine" needs to know who is signed in, so it waits.
 if (storedToken() && (location.pathname === '/' || location.pathname === '/incidents')) {
-  const filters = filtersFrom(new URLSearchParams(location.search));
-  prefetch(incidentListPath(filters, true, ACTIVE_PAGE, null));
-  prefetch(incidentListPath(filters, false, CLOSED_PAGE, null));
+  const search = new URLSearchParams(location.search);
+  const filters = filtersFrom(search);
+  const view = viewFrom(search);
+  if (view !== 'mine') prefetch(incidentListPath(filters, view, '', LIST_PAGE, null));
+  prefetch(countsPath(filters));
 }
 
 render(<App />, document.getElementById('app')!);

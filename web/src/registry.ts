@@ -22,6 +22,12 @@ export interface ScreenDefinition {
 
 export interface IncidentPanelProps {
   incident: Incident;
+  /**
+   * The kinds of entry on the incident's timeline (null until it has loaded). A panel whose record may not
+   * exist asks the timeline first (`recovery_planned`, `postmortem_created`, …) instead of probing with a
+   * GET that answers 404 and logs an error in the browser console.
+   */
+  timelineKinds: ReadonlySet<string> | null;
 }
 
 /** A section of the incident page. A panel renders nothing (returns null) when its capability is absent. */
@@ -30,6 +36,8 @@ export interface IncidentPanelDefinition {
   title: string;
   order: number;
   component: ComponentType<IncidentPanelProps>;
+  /** `side` (default): the sidebar beside the timeline; `wide`: full width below it (the postmortem editor). */
+  placement?: 'side' | 'wide';
 }
 
 export interface SettingsTabDefinition {
@@ -37,6 +45,8 @@ export interface SettingsTabDefinition {
   label: string;
   order: number;
   component: ComponentType;
+  /** Shown only to admins when the API it reads is admin-only (it would answer 403). */
+  adminOnly?: boolean;
 }
 
 export interface DashboardRange {

@@ -31,6 +31,7 @@ export const SHORTCUT_HELP: readonly { keys: string; action: string }[] = [
   { keys: 'j / k', action: 'next / previous incident (list and incident page)' },
   { keys: 'Enter or o', action: 'open the selected incident' },
   { keys: 'a', action: 'acknowledge the selected or open incident' },
+  { keys: 'x', action: 'select the incident for a bulk acknowledge or resolve' },
   { keys: '/', action: 'search incidents' },
   { keys: 'g then i / d / s', action: 'go to incidents / dashboards / settings' },
   { keys: 'Esc', action: 'close a dialog' },

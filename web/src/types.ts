@@ -6,11 +6,32 @@ export type { Service, Team } from '../../src/catalog/schemas.ts';
 export type { TokenInfo } from '../../src/auth/tokens.ts';
 export type { Role } from '../../src/auth/roles.ts';
 export type { DrillRun, DrillRunSummary } from '../../src/drills/schemas.ts';
+export type { Change, Suspect, SuspectsResponse, ChangeKind } from '../../src/changes/schemas.ts';
 
 export interface Me {
+  kind: 'person' | 'token';
+  /** The person's handle or the token's name: what the timeline records. */
   name: string;
+  display_name: string;
   role: 'viewer' | 'responder' | 'admin';
-  token_id: string;
+  token_id?: string;
+  email?: string;
+  csrf_token?: string;
+}
+
+/** Someone an incident can be assigned to (`GET /api/v1/people`). */
+export interface Person {
+  handle: string;
+  name: string;
+  email: string | null;
+  role: 'viewer' | 'responder' | 'admin' | null;
+  teams: string[];
+  account: boolean;
+}
+
+export interface SignInMethods {
+  password: boolean;
+  sso: { name: string; start_url: string } | null;
 }
 
 export interface Lifecycle {

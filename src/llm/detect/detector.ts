@@ -1,63 +1,35 @@
 /**
- * Streaming anomaly detector for LLM signals without an SLO (cost, tokens, TTFT, safety-flag rate).
+ * Streaming anomaly detector for one numeric series (LLM cost, tokens/s, TTFT p95, safety-flag rate;
+ * every NAB file). Pure and synchronous: `update(timestampMs, value)` once per point, O(1) time and
+ * a fixed amount of memory per series. The configuration it ships with is `DEFAULT_DETECTOR_CONFIG`;
+ * which fields are tuned, and over what values, is `DETECTOR_TUNING_SPACE` (space.ts).
  *
- * Pure and synchronous: one `update(timestampMs, value)` per point, O(1) time and a fixed amount of
- * memory per series (three small models, a few histograms, a fixed-size context table, a few counters,
- * a bounded ring of recent points).
- *
- * Design
- * 1. Three forecasters run side by side: a fast EWMA level, an hour-of-day profile (24 buckets) and an
- *    hour-of-week profile (168 buckets). Each keeps an EW mean absolute error; the expected value
- *    (`baseline`) comes from the one that has lately been most accurate, and a seasonal profile may
- *    only be chosen after it has seen two whole periods.
- * 2. The surprise of a point is its distance from the baseline in units of the chosen model's robust
- *    scale (EW mean absolute deviation, floored so that flat series do not divide by zero).
- * 3. Short vs long: an EW short-window mean of the surprise is compared with the long-run mean and
- *    spread of the surprise, so a run of moderately odd points (a noisier or shifted regime) scores as
- *    well as a single spike. Both are z-scores of log-surprise against its own long-run mean and
- *    spread, so heavy-tailed series calibrate themselves. A third piece of evidence is a range
- *    breakout (a value beyond the slowly relaxing remembered extremes). The largest evidence,
- *    squashed into [0, 1), is the anomaly score.
- * 3a. Rarity, per channel (the spirit of HTM's anomaly likelihood, applied to each evidence channel
- *    before they are combined by max): each channel's evidence — point, short window, breakout and
- *    distribution shift (3d) — is looked up in an EW histogram of that channel's own past evidence
- *    (64 bins of 1/8, counts decayed by `rarityAlpha`, fed from half the learning period on) and capped
- *    at -log10(tail probability) / `rarityRef` (`pointRarityRef` for the single-point channel, which
- *    must be rarer). A series whose one-point spikes are routine has to spike harder than it usually
- *    does, without that making its rare sustained shifts look routine too (one histogram shared by the
- *    channels did: NAB standard 66.91 → 67.56, reward-low-FP 58.75 → 60.73 when it was split).
- * 3b. Context (in the style of CAD-OSE): the value is quantised into 2^contextBits levels over the
- *    range seen so far; a fixed-size hashed table remembers which level bit-facts have followed each
- *    history of the last 1..contextOrder levels. The share of the current facts that no history
- *    predicted (decayed over a few points) scales the evidence between `contextGate` (a pattern seen
- *    before) and `contextBoost` (a new one), so recurring shapes alert less and new ones more.
- * 3c. Calibrated novelty, combined by max: a short EW mean of the step novelty is compared with its
- *    own long-run mean and spread (as HTM's anomaly likelihood treats raw scores); the z-score over
- *    `contextZRef` is a second, pattern-only evidence, so a sustained run of never-seen shapes alerts
- *    even when no single value is far from its baseline. (Off by default since 3d subsumes it.)
- * 3d. Distribution shift (in the spirit of Numenta's relativeEntropy detector, combined by max): the
- *    value is binned into 16 levels over the range seen so far; a short EW histogram (about 60 points)
- *    is compared with a long one (about 1,000 points) by relative entropy, and that divergence is a
- *    z-score against its own long-run mean and spread. A regime change — a new level visited often, a
- *    usual level abandoned, values spread wider — alerts although no single point is extreme.
- * 3e. Record (numenta's "spatial anomaly" rule, made safe for noise): values beyond the whole
- *    history's range by `recordTolerance` of that range score 1, once the series spans two days (so a
- *    daily peak seen for the first time is not a record), but it takes `recordPoints` (2) such points
- *    in a row, judged against the range before the first of them, or one point beyond it by
- *    `recordSpikeScales` (6) scales more; a run makes one record. Plain noise keeps setting lone
- *    records just past its extremes (numenta's one-point rule adds 0.45 to 1 page per series in ten
- *    days of noise or a week of simulated TTFT p95 or cost, `bench/nab/noise-pages.ts`); this rule adds
- *    none there, and is worth about 3 NAB points (67.04 → 70.13; the one-point rule scores 70.73), so
- *    the LLM service runs it as benchmarked. With it, the single-point channel's rarity reference
- *    `pointRarityRef` went from 1.8 to 2.25 (flat from 2 to 2.8: 70.08 to 70.13).
- * 4. Poisoning: every model update is winsorised (residuals clipped at `winsorK` scales), so an
- *    anomalous value moves a baseline by a bounded amount; a genuine level shift is still absorbed,
- *    geometrically, as the clipped residuals widen the scale. NaN, infinite, negative (unless
- *    allowed) and absurd values are counted and ignored without touching the state.
- * 5. No alerts while learning; after an alert the score is damped for `cooldownPoints` points, but
- *    for no longer than `cooldownMaxMinutes`, so one incident pages once and a sparse series (hourly
- *    points) is not silenced for days (scores during the cooldown are multiplied by
- *    `cooldownDamping`, 0 by default).
+ * Per point:
+ * 1. Baseline. Three forecasters run side by side: an EWMA level, an hour-of-day and an hour-of-week
+ *    profile, each with an EW mean absolute error; the one lately most accurate gives the baseline and
+ *    its scale (a seasonal one only after two whole periods).
+ * 2. Evidence, one number per rule, each ≥ 0 where 1 means "clearly odd":
+ *    - point: the log-surprise |value − baseline| / scale, as a z-score against its own long-run
+ *      distribution (so heavy-tailed series calibrate themselves);
+ *    - short_window: the same for a short EW mean of the surprise (a run of moderately odd points);
+ *    - breakout: how far the value is beyond the slowly relaxing recent extremes;
+ *    - distribution_shift: relative entropy of a short value histogram against a long one, as a
+ *      z-score against its own history (a new regime with no single extreme point).
+ * 3. Rarity. Each rule's evidence is capped by how rare that much of it has been in this series
+ *    (-log10 of its tail share in an EW histogram of the rule's past evidence): a series whose spikes
+ *    are routine must spike harder. The single-point rule must be rarer (`pointRarityRef`).
+ * 4. Context. The largest capped evidence is scaled between `contextGate` and `contextBoost` by how
+ *    novel the recent shape is (a hashed table of which quantised level followed which short history):
+ *    recurring shapes alert less, new ones more.
+ * 5. Record: values beyond the whole history's range by `recordTolerance` of it, after two days, two
+ *    points in a row (or one beyond by `recordSpikeScales` scales more), score 1. The two-point
+ *    condition is why noise, whose lone extremes keep growing, does not page.
+ * 6. Score = evidence / (1 + evidence); anomalous at ≥ `threshold`. Nothing fires while learning;
+ *    after an alert the score is damped for `cooldownPoints` points (at most `cooldownMaxMinutes`, so an
+ *    hourly series is not silenced for days), so one incident pages once.
+ * Every model update is winsorised (residuals clipped at `winsorK` scales), so an anomaly moves a
+ * baseline by a bounded amount; NaN, infinite, negative (unless allowed) and absurd values are counted
+ * and ignored. Each rule stays because removing it costs more than one NAB point (BENCHMARKS.md).
  */
 import { AppError, validationError } from '../../shared/errors.ts';
 
@@ -108,8 +80,6 @@ export interface AnomalyDetectorConfig {
   contextBoost: number;
   /** Per-point decay of remembered novelty, so evidence that builds up over a few points still sees it. */
   contextMemory: number;
-  /** Calibrated novelty z-score (short mean against the long-run spread) that maps to evidence 1 (0 disables). */
-  contextZRef: number;
   /** Distribution shift: z-score of the short-vs-long histogram divergence that maps to evidence 1 (0 disables). */
   shiftZRef: number;
   /** Record: a value beyond the whole history's range by this fraction of the range scores 1 (0 disables). */
@@ -143,9 +113,14 @@ export interface AnomalyDetectorConfig {
   utcOffsetMinutes: number;
 }
 
+/**
+ * The one configuration: the service runs it on every LLM signal and every benchmark scores it. The
+ * tuned fields (`DETECTOR_TUNING_SPACE`) and the threshold are what `bench/nab/tune.ts --procedure`
+ * chose over the whole NAB corpus; the rest are structural constants of the algorithm.
+ */
 export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.freeze({
-  learningPoints: 300,
-  threshold: 0.59,
+  learningPoints: 200,
+  threshold: 0.6025,
   levelAlpha: 0.1,
   scaleAlpha: 0.02,
   seasonAlpha: 0.05,
@@ -154,9 +129,9 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   longAlpha: 0.0005,
   winsorK: 6,
   minRelativeScale: 0.001,
-  pointRef: 3.5,
+  pointRef: 2.5,
   shortRef: 4,
-  breakoutRef: 0.2,
+  breakoutRef: 0.1,
   extremeDecay: 0.0005,
   rarityRef: 1.15,
   pointRarityRef: 2.25,
@@ -165,16 +140,15 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   contextOrder: 6,
   contextTableBits: 13,
   contextGate: 0.75,
-  contextBoost: 1.5,
+  contextBoost: 2,
   contextMemory: 0.8,
-  contextZRef: 0,
-  shiftZRef: 2,
+  shiftZRef: 3,
   shiftShortAlpha: 0.03,
   shiftLongAlpha: 0.002,
   recordTolerance: 0.02,
   recordPoints: 2,
-  recordSpikeScales: 6,
-  cooldownPoints: 200,
+  recordSpikeScales: 12,
+  cooldownPoints: 100,
   cooldownMaxMinutes: 48 * 60,
   cooldownDamping: 0,
   recentPoints: 32,
@@ -187,6 +161,13 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
 export type RejectReason = 'nan' | 'infinite' | 'negative' | 'absurd' | 'bad_timestamp';
 
 export type Model = 'level' | 'daily' | 'weekly';
+
+/**
+ * The evidence channels, each a rule a detection can fire on: one point far from the baseline, a run of
+ * moderately odd points, a value beyond the recent extremes, a shift of the value distribution, a value
+ * beyond the whole history's range.
+ */
+export type DetectorRule = 'point' | 'short_window' | 'breakout' | 'distribution_shift' | 'record';
 
 export interface Detection {
   timestampMs: number;
@@ -202,6 +183,8 @@ export interface Detection {
   scale: number;
   /** Which forecaster supplied the baseline. */
   model: Model;
+  /** The evidence that gave the score: the rule a detection fired on. */
+  rule: DetectorRule;
   learning: boolean;
   /** Set when the input was rejected and ignored. */
   rejected?: RejectReason;
@@ -304,9 +287,6 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
 const NEVER = 1e9;
-const CTX_SHORT_ALPHA = 0.2;
-/** Standard deviation of an EW mean (weight a) of independent values, relative to theirs: sqrt(a / (2 - a)). */
-const CTX_SHORT_SD = Math.sqrt(CTX_SHORT_ALPHA / (2 - CTX_SHORT_ALPHA));
 const RARITY_BINS = 64;
 const RARITY_CHANNELS = 4;
 const RARITY_POINT = 0;
@@ -351,7 +331,6 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   contextGate: [0, 1, 'real'],
   contextBoost: [0, 1e3, 'real'],
   contextMemory: [0, 1, 'real'],
-  contextZRef: [0, 1e6, 'real'],
   shiftZRef: [0, 1e6, 'real'],
   shiftShortAlpha: [Number.MIN_VALUE, 1, 'real'],
   shiftLongAlpha: [Number.MIN_VALUE, 1, 'real'],
@@ -363,13 +342,16 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   utcOffsetMinutes: [-24 * 60, 24 * 60, 'int'],
 };
 
+/** Fields of configurations saved by earlier versions whose rule is gone: accepted from stored states, ignored. */
+const RETIRED_FIELDS = new Set(['contextZRef']);
+
 /** Merges a partial config over the defaults and validates it (AppError `validation_failed`). */
 export function resolveDetectorConfig(partial: Partial<AnomalyDetectorConfig> = {}, fieldPrefix = ''): AnomalyDetectorConfig {
   if (partial === null || typeof partial !== 'object') throw validationError(fieldPrefix || '(root)', 'must be an object');
   const config: AnomalyDetectorConfig = { ...DEFAULT_DETECTOR_CONFIG };
   for (const [key, value] of Object.entries(partial)) {
     const field = fieldPrefix ? `${fieldPrefix}.${key}` : key;
-    if (value === undefined) continue;
+    if (value === undefined || RETIRED_FIELDS.has(key)) continue;
     if (key === 'allowNegative' || key === 'alertOnDrops') {
       if (typeof value !== 'boolean') throw validationError(field, 'must be a boolean');
       config[key] = value;
@@ -425,10 +407,6 @@ class Detector implements AnomalyDetector {
   private recordRun = 0;
   private recordHi = 0;
   private recordLo = 0;
-  /** Calibrated novelty: short EW mean of the step novelty, and its long-run mean and variance. */
-  private ctxShort = 0;
-  private ctxMean = 0;
-  private ctxVar = 0;
   /** Hashed (history → bit-facts seen next) table; each slot is a mask of 2 × contextBits facts. */
   private readonly ctxTable: Uint8Array;
   /** Short and long EW histograms of the value over the context range, for the distribution shift. */
@@ -490,6 +468,7 @@ class Detector implements AnomalyDetector {
       threshold: this.config.threshold,
       scale: this.levelScale,
       model: 'level',
+      rule: 'point',
       learning: this.n < this.config.learningPoints,
       rejected: reason,
       recent: EMPTY,
@@ -577,15 +556,19 @@ class Detector implements AnomalyDetector {
     // evidence), then the channels are combined by max.
     const pointE = Math.max(pointZ / c.pointRef, 0);
     const shortE = Math.max(shortZ / c.shortRef, 0);
-    let evidence: number;
-    if (c.rarityRef > 0) {
-      evidence = Math.max(
-        this.rarityCap(RARITY_POINT, pointE, learning, c.pointRarityRef),
-        this.rarityCap(RARITY_SHORT, shortE, learning, c.rarityRef),
-        this.rarityCap(RARITY_BREAKOUT, breakout, learning, c.rarityRef),
-      );
-    } else {
-      evidence = Math.max(pointE, shortE, breakout);
+    const rare = c.rarityRef > 0;
+    const pointC = rare ? this.rarityCap(RARITY_POINT, pointE, learning, c.pointRarityRef) : pointE;
+    const shortC = rare ? this.rarityCap(RARITY_SHORT, shortE, learning, c.rarityRef) : shortE;
+    const breakoutC = rare ? this.rarityCap(RARITY_BREAKOUT, breakout, learning, c.rarityRef) : breakout;
+    let evidence = pointC;
+    let rule: DetectorRule = 'point';
+    if (shortC > evidence) {
+      evidence = shortC;
+      rule = 'short_window';
+    }
+    if (breakoutC > evidence) {
+      evidence = breakoutC;
+      rule = 'breakout';
     }
     // Record: values beyond the whole history's range by `recordTolerance` of it (numenta's spatial
     // anomaly rule), only once the series spans two days, so a daily peak seen for the first time is not
@@ -613,22 +596,15 @@ class Detector implements AnomalyDetector {
     const stepNovelty = this.contextStep(value);
     const novelty = (this.ctxNovelty = Math.max(stepNovelty, this.ctxNovelty * c.contextMemory));
     evidence *= c.contextGate + (c.contextBoost - c.contextGate) * novelty;
-    if (c.contextZRef > 0) {
-      // Calibrated novelty, a second detector combined by max: the short mean of the step novelty as a
-      // z-score against its own long-run mean and spread (as HTM's anomaly likelihood treats raw scores).
-      this.ctxShort += CTX_SHORT_ALPHA * (stepNovelty - this.ctxShort);
-      const nz = (this.ctxShort - this.ctxMean) / ((Math.sqrt(this.ctxVar) + 0.02) * CTX_SHORT_SD);
-      if (nz / c.contextZRef > evidence) evidence = nz / c.contextZRef;
-      const na = Math.max(c.longAlpha, 1 / (this.n + 1));
-      const d = stepNovelty - this.ctxMean;
-      this.ctxMean += na * d;
-      this.ctxVar = (1 - na) * (this.ctxVar + na * d * d);
-    }
     if (c.shiftZRef > 0) {
       const z = Math.max(this.shiftStep(value), 0) / c.shiftZRef;
       const shiftE = c.rarityRef > 0 ? this.rarityCap(RARITY_SHIFT, z, learning, c.rarityRef) : z;
-      if (shiftE > evidence) evidence = shiftE;
+      if (shiftE > evidence) {
+        evidence = shiftE;
+        rule = 'distribution_shift';
+      }
     }
+    if (record) rule = 'record';
     if (c.rarityRef > 0) this.rarityAdvance();
     let score = record ? 1 : evidence / (1 + evidence);
 
@@ -695,6 +671,7 @@ class Detector implements AnomalyDetector {
       threshold: c.threshold,
       scale,
       model,
+      rule,
       learning,
       recent: anomalous ? this.recent() : EMPTY,
     };
@@ -920,9 +897,6 @@ class Detector implements AnomalyDetector {
       ctxHistory: this.ctxHistory,
       ctxLength: this.ctxLength,
       ctxNovelty: this.ctxNovelty,
-      ctxShort: this.ctxShort,
-      ctxMean: this.ctxMean,
-      ctxVar: this.ctxVar,
       ctxTable: Array.from(this.ctxTable),
       shiftShort: Array.from(this.shiftShort),
       shiftLong: Array.from(this.shiftLong),
@@ -981,9 +955,6 @@ class Detector implements AnomalyDetector {
       this.ctxHistory = s.ctxHistory ?? 0;
       this.ctxLength = s.ctxLength ?? 0;
       this.ctxNovelty = s.ctxNovelty ?? 0;
-      this.ctxShort = s.ctxShort ?? 0;
-      this.ctxMean = s.ctxMean ?? 0;
-      this.ctxVar = s.ctxVar ?? 0;
     } else {
       // A state from before the context model: start it from the current level.
       this.ctxLo = this.ctxHi = s.level;

@@ -8,8 +8,11 @@ export {
   type AnomalyDetectorConfig,
   type AnomalyDetectorState,
   type Detection,
+  type DetectorRule,
   type Model,
   type RecentPoint,
   type RejectReason,
   type RejectedCounts,
 } from './detector.ts';
+export { RateDetector, RATE_RULES, type RateRule, type RateVerdict, type RateMinute, type RateDetectorState } from './rates.ts';
+export { DETECTOR_TUNING_SPACE, type TunableParameter } from './space.ts';

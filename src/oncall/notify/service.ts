@@ -1,11 +1,11 @@
 import type { EgressClient } from '../../egress/index.ts';
 import { randomBytes } from 'node:crypto';
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, isAppError, notFound } from '../../shared/errors.ts';
 import { checkVersion } from '../../shared/concurrency.ts';
 import { SecretBox } from '../../shared/crypto.ts';
-import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../../storage/index.ts';
+import { fromJson, isUniqueViolation, toJson, viewAs, JobQueue, type ClaimedJob, type Database } from '../../storage/index.ts';
 import { SEVERITIES, severityRank, type Incident, type IncidentService, type IncidentTables, type Severity } from '../../incidents/index.ts';
 import type { CatalogService } from '../../catalog/index.ts';
 import type { OnCallExecutor, OnCallTables } from '../store.ts';
@@ -57,7 +57,6 @@ type OutboxRow = Selectable<OnCallTables['notify_outbox']>;
 export const RETRY_BASE_SECONDS = 10;
 export const MAX_RETRY_DELAY_SECONDS = 15 * 60;
 export const DEFAULT_MAX_ATTEMPTS = 8;
-const LEASE_SECONDS = 120;
 const SECRET_PURPOSE = 'notify.channel';
 
 /** Exponential backoff: 10 s, 20 s, 40 s … capped at 15 minutes. */
@@ -73,14 +72,20 @@ export interface NotificationServiceOptions {
   log: Logger;
   secretKey: string | undefined;
   publicUrl: string | undefined;
+  /** Each outbox row is delivered by a job of kind DELIVERY_JOB keyed by its id. */
+  jobs: JobQueue;
   egress: EgressClient;
 }
+
+export const DELIVERY_JOB = 'oncall.delivery';
+/** Deliveries one server makes at once. */
+export const DELIVERY_CONCURRENCY = 64;
+export const DELIVERY_LEASE_MS = 120_000;
 
 export class NotificationService {
   private readonly db: Kysely<OnCallTables>;
   private readonly clock: () => Date;
   private readonly openCache = new Map<string, OpenChannel>();
-  private readonly inFlight = new Set<Promise<void>>();
   /** Called after a commit that enqueued something, so the worker delivers without waiting for its next poll. */
   onEnqueued: () => void = () => undefined;
 
@@ -239,7 +244,7 @@ export class NotificationService {
 
   private async assertTeam(team: string, field: string, db?: OnCallExecutor): Promise<void> {
     try {
-      await this.options.catalog.getTeam(team, db ? db : undefined);
+      await this.options.catalog.getTeam(team, db);
     } catch {
       throw new AppError('unprocessable', `${field}: team ${team} does not exist`, { field });
     }
@@ -387,6 +392,7 @@ export class NotificationService {
         .returning('id')
         .execute();
       ids.push(...rows.map((r) => Number(r.id)));
+      await this.options.jobs.adopt(JobQueue.in(trx), DELIVERY_JOB, ids.map((id) => ({ key: String(id), runAt: now })));
     }
     return { ids, unreachable, recipients };
   }
@@ -425,49 +431,36 @@ export class NotificationService {
 
   // ---- delivering ---------------------------------------------------------------------------
 
+  /** Outbox rows written before deliveries were jobs: pending ones, and ones a stopped server was sending. */
+  async adoptStoredDeliveries(): Promise<void> {
+    const rows = await this.db.selectFrom('notify_outbox').select(['id', 'status', 'next_attempt_at']).where('status', 'in', ['pending', 'sending']).execute();
+    await this.options.jobs.adopt(
+      this.options.jobs.db,
+      DELIVERY_JOB,
+      rows.map((r) => ({ key: String(r.id), runAt: r.next_attempt_at, interruptedOwner: r.status === 'sending' ? 'unknown' : null })),
+    );
+  }
+
   /**
-   * Claims due rows (pending and due, or sending with an expired lease after a crash) with a conditional
-   * update, so each attempt is made by exactly one process, and starts sending them. Returns at once;
-   * `settle()` waits for the sends started here.
+   * Makes one delivery attempt for a claimed job. The attempt, the outbox row's new state and the job's
+   * end (or its next attempt, with backoff) commit together, only while this claim still holds the job,
+   * so each attempt is recorded once even if a slow send outlived its lease.
    */
-  async startDueDeliveries(maxInFlight = 64): Promise<number> {
-    const room = maxInFlight - this.inFlight.size;
-    if (room <= 0) return 0;
-    const now = this.clock().toISOString();
-    const leaseUntil = new Date(Date.parse(now) + LEASE_SECONDS * 1000).toISOString();
-    const isDue = (eb: ExpressionBuilder<OnCallTables, 'notify_outbox'>) =>
-      eb.or([
-        eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
-        eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
-      ]);
-    // One conditional UPDATE claims the batch: a row another process claimed meanwhile no longer
-    // matches, so each attempt is made by exactly one process.
+  async deliver(job: ClaimedJob): Promise<void> {
+    const id = Number(job.key);
     const claimed = await this.db
       .updateTable('notify_outbox')
-      .set((eb) => ({ status: 'sending', lease_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
-      .where('id', 'in', (eb) => eb.selectFrom('notify_outbox').select('id').where(isDue).orderBy('next_attempt_at').orderBy('id').limit(room))
-      .where(isDue)
+      .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', id)
+      .where('status', 'in', ['pending', 'sending'])
       .returningAll()
-      .execute();
-    const backlog = claimed.length === room;
-    for (const row of claimed) {
-      const work = this.deliver(row).catch((error: unknown) => this.options.log.error({ err: error, notification: row.id }, 'delivery bookkeeping failed'));
-      this.inFlight.add(work);
-      void work.finally(() => {
-        this.inFlight.delete(work);
-        // More may be waiting behind a full batch: claim them as soon as there is room.
-        if (backlog) this.onEnqueued();
-      });
+      .executeTakeFirst();
+    if (!claimed) {
+      // Delivered or dead already (or gone): nothing to send.
+      await this.options.jobs.complete(this.options.jobs.db, job);
+      return;
     }
-    return claimed.length;
-  }
-
-  async settle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
-  }
-
-  private async deliver(row: OutboxRow): Promise<void> {
-    const id = Number(row.id);
+    const row: OutboxRow = claimed;
     const message = fromJson<RenderedMessage>(row.message, {} as RenderedMessage);
     const startedAt = this.clock().toISOString();
     const started = performance.now();
@@ -488,7 +481,8 @@ export class NotificationService {
     const now = this.clock();
     const dead = !result.ok && (result.permanent || row.attempts >= row.max_attempts);
     const nextAttempt = new Date(now.getTime() + retryDelaySeconds(row.attempts) * 1000).toISOString();
-    await this.db.transaction().execute(async (trx) => {
+    const recorded = await this.db.transaction().execute(async (trx) => {
+      if (!(await this.options.jobs.complete(JobQueue.in(trx), job, result.ok || dead ? undefined : { runAt: nextAttempt, error: result.detail }))) return false;
       await trx
         .insertInto('notify_attempts')
         .values({ outbox_id: id, attempt: row.attempts, started_at: startedAt, duration_ms: duration, outcome: result.ok ? 'delivered' : 'failed', detail: result.detail })
@@ -502,7 +496,12 @@ export class NotificationService {
         )
         .where('id', '=', id)
         .execute();
+      return true;
     });
+    if (!recorded) {
+      this.options.log.warn({ notification: id }, 'delivery result dropped: its job was taken over by another server');
+      return;
+    }
     if (row.incident_id) {
       const to = `${row.channel_id}${row.recipient ? ` (${row.recipient})` : ''}`;
       const summary = result.ok

@@ -1,5 +1,6 @@
 import type { Severity } from '../../incidents/index.ts';
 import { SERVICE_STATUSES, type PublicStatus, type ServiceStatus } from './schemas.ts';
+import { impactOf } from './impact.ts';
 
 /**
  * Pure computation of a public status page. Its only inputs about incidents are severity, affected
@@ -17,11 +18,7 @@ export interface PublishedIncident {
 
 export const HISTORY_DAYS = 90;
 
-export function impactOf(severity: Severity): ServiceStatus {
-  if (severity === 'critical') return 'major_outage';
-  if (severity === 'high') return 'partial_outage';
-  return 'degraded_performance';
-}
+export { impactOf };
 
 export function worst(a: ServiceStatus, b: ServiceStatus): ServiceStatus {
   return SERVICE_STATUSES.indexOf(a) >= SERVICE_STATUSES.indexOf(b) ? a : b;

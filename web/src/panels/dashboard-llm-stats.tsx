@@ -3,7 +3,7 @@ import { api, query } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { DashboardRange } from '../registry.ts';
 import { ProblemNotice } from '../components/forms.tsx';
-import { formatTime } from '../format.ts';
+import { formatDuration, formatTime } from '../format.ts';
 import type { Alert } from '../types.ts';
 
 interface Quantiles {
@@ -39,11 +39,35 @@ const DETECTOR_SOURCE = 'firebreak.detector';
 
 const seriesKey = (s: StatsSeries) => `${s.service}/${s.provider}/${s.model}`;
 
-async function load(range: DashboardRange, signal: AbortSignal): Promise<{ stats: StatsResponse; detections: Alert[] }> {
-  const seconds = (range.to.getTime() - range.from.getTime()) / 1000;
-  const step = Math.min(90 * 86_400, Math.max(60, Math.round(seconds / TARGET_POINTS / 60) * 60));
+/** A step (whole minutes, as the API requires) giving about TARGET_POINTS points over the span. */
+export function stepFor(fromMs: number, toMs: number): number {
+  const seconds = (toMs - fromMs) / 1000;
+  return Math.min(90 * 86_400, Math.max(60, Math.round(seconds / TARGET_POINTS / 60) * 60));
+}
+
+/**
+ * The stats over the range at a step that follows it; when the traffic fills only a small part of the
+ * range (a service live for a day, charted over 30 days), asked again over the part with traffic at a
+ * step that follows that part, so a day of traffic is a day of points rather than one or two.
+ */
+async function loadStats(range: DashboardRange, signal: AbortSignal, services?: readonly string[]): Promise<StatsResponse & { zoomed: { from: string; to: string } | null }> {
+  const ask = (from: number, to: number) =>
+    api.get<StatsResponse>(`/api/v1/llm/stats${query({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), step: stepFor(from, to) })}`, { signal });
+  const from = range.from.getTime();
+  const to = range.to.getTime();
+  const wide = await ask(from, to);
+  const busy = wide.series.filter((s) => !services || services.includes(s.service)).flatMap((s) => s.points.filter((p) => p.requests > 0));
+  if (!busy.length) return { ...wide, zoomed: null };
+  const first = Math.min(...busy.map((p) => Date.parse(p.start)));
+  const last = Math.max(...busy.map((p) => Date.parse(p.end)));
+  if ((last - first) * 4 >= to - from || wide.step_seconds <= 60) return { ...wide, zoomed: null };
+  const narrow = await ask(first, Math.min(to, last));
+  return { ...narrow, zoomed: { from: new Date(first).toISOString(), to: new Date(Math.min(to, last)).toISOString() } };
+}
+
+async function load(range: DashboardRange, signal: AbortSignal, services?: readonly string[]): Promise<{ stats: StatsResponse & { zoomed: { from: string; to: string } | null }; detections: Alert[] }> {
   const [stats, detections] = await Promise.all([
-    api.get<StatsResponse>(`/api/v1/llm/stats${query({ from: range.from.toISOString(), to: range.to.toISOString(), step })}`, { signal }),
+    loadStats(range, signal, services),
     api
       .get<{ items: Alert[] }>(`/api/v1/alerts${query({ source: DETECTOR_SOURCE, limit: 500 })}`, { signal })
       .then((page) => page.items.filter((a) => a.first_seen_at >= range.from.toISOString() && a.first_seen_at < range.to.toISOString()))
@@ -54,15 +78,15 @@ async function load(range: DashboardRange, signal: AbortSignal): Promise<{ stats
 }
 
 /** LLM service stats: error rate, latency and TTFT percentiles and cost, with detections marked. */
-export function LlmStatsPanel({ range }: { range: DashboardRange }) {
-  const data = useAsync((signal) => load(range, signal), [range.from.getTime(), range.to.getTime()]);
+export function LlmStatsPanel({ range, services, hideWhenQuiet }: { range: DashboardRange; services?: readonly string[]; hideWhenQuiet?: boolean }) {
+  const data = useAsync((signal) => load(range, signal, services), [range.from.getTime(), range.to.getTime(), services?.join() ?? '']);
   const [chosen, setChosen] = useState('');
   if (data.state === 'error' && data.error.status === 404) return null;
   if (data.state === 'error') return <ProblemNotice problem={data.error.problem} />;
   if (!data.data) return <p class="muted">Loading…</p>;
   const { stats, detections } = data.data;
-  const withTraffic = stats.series.filter((s) => s.points.some((p) => p.requests > 0));
-  if (!withTraffic.length) return <p class="muted">No LLM requests recorded in this range.</p>;
+  const withTraffic = stats.series.filter((s) => (!services || services.includes(s.service)) && s.points.some((p) => p.requests > 0));
+  if (!withTraffic.length) return hideWhenQuiet ? null : <p class="muted">No LLM requests recorded in this range.</p>;
   const series = withTraffic.find((s) => seriesKey(s) === chosen) ?? withTraffic[0]!;
   const marks = detections.filter((d) => d.service === series.service);
   return (
@@ -77,7 +101,11 @@ export function LlmStatsPanel({ range }: { range: DashboardRange }) {
           ))}
         </select>
       </div>
-      <LlmCharts series={series} detections={marks} />
+      <p class="muted" data-testid="llm-step">
+        {stats.zoomed ? `Traffic only from ${formatTime(stats.zoomed.from)} to ${formatTime(stats.zoomed.to)}: charted there, ` : ''}
+        one point per {formatDuration(stats.step_seconds)}.
+      </p>
+      <LlmCharts series={series} detections={marks} stepSeconds={stats.step_seconds} />
       {marks.length ? (
         <>
           <h3>Detections</h3>
@@ -96,7 +124,7 @@ export function LlmStatsPanel({ range }: { range: DashboardRange }) {
   );
 }
 
-function LlmCharts({ series, detections }: { series: StatsSeries; detections: Alert[] }) {
+function LlmCharts({ series, detections, stepSeconds }: { series: StatsSeries; detections: Alert[]; stepSeconds: number }) {
   const refs = [useRef<HTMLCanvasElement>(null), useRef<HTMLCanvasElement>(null), useRef<HTMLCanvasElement>(null), useRef<HTMLCanvasElement>(null)];
   const key = `${seriesKey(series)}:${series.points.length}:${series.points[0]?.start}:${detections.length}`;
   useEffect(() => {
@@ -104,7 +132,11 @@ function LlmCharts({ series, detections }: { series: StatsSeries; detections: Al
     const charts: { destroy(): void }[] = [];
     void import('../charts.ts').then(({ Chart }) => {
       if (disposed) return;
-      const labels = series.points.map((p) => p.start.slice(11, 16));
+      // Labels carry the date once points span more than a day, and only the date at daily steps.
+      const spanMs = series.points.length ? Date.parse(series.points[series.points.length - 1]!.end) - Date.parse(series.points[0]!.start) : 0;
+      const labels = series.points.map((p) =>
+        stepSeconds >= 86_400 ? p.start.slice(5, 10) : spanMs > 86_400_000 ? `${p.start.slice(5, 10)} ${p.start.slice(11, 16)}` : p.start.slice(11, 16),
+      );
       // The bucket each detection falls in: a triangle is drawn there on every chart.
       const marked = new Set(
         detections.map((d) => series.points.findIndex((p) => d.first_seen_at >= p.start && d.first_seen_at < p.end)).filter((i) => i >= 0),

@@ -4,6 +4,7 @@ import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
 import { canWrite, useSession } from '../session.ts';
 import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { DetectionWhy } from '../components/DetectionWhy.tsx';
 import { formatAgo, formatTime, humanise } from '../format.ts';
 import { Link } from '../router.tsx';
 import type { Alert, IncidentAlertSummary, IncidentLink, RelatedCandidate } from '../types.ts';
@@ -45,6 +46,7 @@ export function AlertsPanel({ incident }: IncidentPanelProps) {
               <div class="muted">
                 {alert.source} · {alert.service} · first {formatTime(alert.first_seen_at)} · last {formatAgo(alert.last_seen_at)}
               </div>
+              <DetectionWhy details={alert.details} />
               {alert.links.length ? (
                 <div>
                   {alert.links.map((link) =>

@@ -3,10 +3,11 @@ import { api, query, requestText, type Problem } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
 import { canWrite, useSession } from '../session.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { Field, ProblemNotice, describedBy, problemToErrors } from '../components/forms.tsx';
 import { formatTime, humanise } from '../format.ts';
 import { Link } from '../router.tsx';
-import type { ActionItem, Postmortem } from '../types.ts';
+import type { ActionItem, Incident, Postmortem } from '../types.ts';
+import { useSchemaForm } from '../components/schema-form.tsx';
 import { useIncidentReload } from './incident-recovery.tsx';
 
 const pmPath = (id: string) => `/api/v1/incidents/${encodeURIComponent(id)}/postmortem`;
@@ -29,12 +30,16 @@ async function downloadExport(incidentId: string, format: 'md' | 'html'): Promis
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-export function PostmortemPanel({ incident }: IncidentPanelProps) {
+export function PostmortemPanel({ incident, timelineKinds }: IncidentPanelProps) {
   const { me } = useSession();
   const writable = canWrite(me);
-  const postmortem = useAsync((signal) => api.get<Postmortem>(pmPath(incident.id), { signal }), [incident.id]);
-  const missing = postmortem.state === 'error' && postmortem.error.status === 404;
-  useIncidentReload(incident.id, postmortem.reload);
+  const started = timelineKinds?.has('postmortem_created') ?? false;
+  const postmortem = useAsync(
+    (signal) => (started ? api.get<Postmortem>(pmPath(incident.id), { signal }) : Promise.resolve(undefined)),
+    [incident.id, started],
+  );
+  const missing = timelineKinds !== null && !started && postmortem.data === undefined;
+  useIncidentReload(incident.id, postmortem.reload, started);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [reason, setReason] = useState('');
   const act = async (action: () => Promise<void>) => {
@@ -45,13 +50,25 @@ export function PostmortemPanel({ incident }: IncidentPanelProps) {
       setProblem(problemToErrors(error, []).form);
     }
   };
-  if (postmortem.state === 'loading' && postmortem.data === undefined) return null;
+  if (timelineKinds === null || (started && postmortem.data === undefined && postmortem.state !== 'error')) return null;
   const pm = postmortem.data;
   const next = pm ? NEXT_STATUS[pm.status] : undefined;
   return (
-    <section class="panel postmortem" aria-labelledby="postmortem-title" data-panel="postmortem">
-      <h2 id="postmortem-title">Postmortem</h2>
-      {postmortem.state === 'error' && !missing ? <ProblemNotice problem={postmortem.error.problem} /> : null}
+    <section class="panel postmortem incident-wide" aria-labelledby="postmortem-title" data-panel="postmortem">
+      <div class="panel-head">
+        <h2 id="postmortem-title">Postmortem</h2>
+        {pm ? (
+          <div class="button-row">
+            <button type="button" onClick={() => act(() => downloadExport(incident.id, 'md'))}>
+              Export Markdown
+            </button>
+            <button type="button" onClick={() => act(() => downloadExport(incident.id, 'html'))}>
+              Export HTML
+            </button>
+          </div>
+        ) : null}
+      </div>
+      {postmortem.state === 'error' ? <ProblemNotice problem={postmortem.error.problem} /> : null}
       <ProblemNotice problem={problem} />
       {missing ? (
         writable ? (
@@ -67,18 +84,10 @@ export function PostmortemPanel({ incident }: IncidentPanelProps) {
             <span class="badge">{humanise(pm.status)}</span> started by {pm.created_by} {formatTime(pm.created_at)}
             {pm.published_at ? `, published ${formatTime(pm.published_at)} by ${pm.published_by ?? '?'}` : ''}
           </p>
-          {pm.summary ? <p>{pm.summary}</p> : null}
-          <div class="button-row">
-            <button type="button" onClick={() => act(() => downloadExport(incident.id, 'md'))}>
-              Export Markdown
-            </button>
-            <button type="button" onClick={() => act(() => downloadExport(incident.id, 'html'))}>
-              Export HTML
-            </button>
-          </div>
-          {writable ? <SummaryForm incidentId={incident.id} postmortem={pm} onSaved={(p) => postmortem.set(p)} /> : null}
+          <PostmortemEditor incident={incident} postmortem={pm} writable={writable && pm.status !== 'published'} onSaved={(p) => postmortem.set(p)} />
+          <IncidentActionItems incidentId={incident.id} writable={writable} />
           {writable && next ? (
-            <div class="field">
+            <div class="field publish-row">
               {next === 'published' ? (
                 <>
                   <label for="publish-reason">Reason to publish without a root cause or action item (optional)</label>
@@ -87,6 +96,7 @@ export function PostmortemPanel({ incident }: IncidentPanelProps) {
               ) : null}
               <button
                 type="button"
+                class="primary"
                 onClick={() =>
                   act(async () =>
                     postmortem.set(
@@ -101,65 +111,125 @@ export function PostmortemPanel({ incident }: IncidentPanelProps) {
           ) : null}
         </>
       ) : null}
-      <IncidentActionItems incidentId={incident.id} writable={writable} />
     </section>
   );
 }
 
-function SummaryForm({ incidentId, postmortem, onSaved }: { incidentId: string; postmortem: Postmortem; onSaved: (p: Postmortem) => void }) {
-  const [summary, setSummary] = useState(postmortem.summary ?? '');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [problem, setProblem] = useState<Problem | null>(null);
-  if (postmortem.status === 'published') return null;
-  const submit = async (event: Event) => {
+const PM_SECTIONS = [
+  { id: 'summary', label: 'Summary', on: 'postmortem' },
+  { id: 'impact', label: 'Impact', on: 'incident' },
+  { id: 'root_cause', label: 'Root cause', on: 'incident' },
+  { id: 'resolution', label: 'Resolution', on: 'incident' },
+  { id: 'what_went_well', label: 'What went well', on: 'postmortem' },
+  { id: 'what_went_badly', label: 'What went badly', on: 'postmortem' },
+  { id: 'lessons_learned', label: 'Lessons learned', on: 'incident' },
+] as const;
+type SectionId = (typeof PM_SECTIONS)[number]['id'];
+
+function sectionValue(incident: Incident, postmortem: Postmortem, id: SectionId): string {
+  if (id === 'impact') return incident.impact.description ?? '';
+  if (id === 'summary' || id === 'what_went_well' || id === 'what_went_badly') return postmortem[id] ?? '';
+  return incident[id] ?? '';
+}
+
+/**
+ * Every section of the postmortem in one full-width editor. The narrative sections belong to the
+ * postmortem, the facts (impact, root cause, resolution, lessons) to the incident; one save writes each
+ * where it lives, checked against the server's schema for that write.
+ */
+function PostmortemEditor(props: { incident: Incident; postmortem: Postmortem; writable: boolean; onSaved: (p: Postmortem) => void }) {
+  const { incident, postmortem, writable, onSaved } = props;
+  const initial = () => Object.fromEntries(PM_SECTIONS.map((s) => [s.id, sectionValue(incident, postmortem, s.id)])) as Record<SectionId, string>;
+  const [values, setValues] = useState(initial);
+  const [saved, setSaved] = useState(false);
+  const pmForm = useSchemaForm({ method: 'patch', path: '/api/v1/incidents/{id}/postmortem' }, ['summary', 'what_went_well', 'what_went_badly']);
+  const incidentForm = useSchemaForm({ method: 'patch', path: '/api/v1/incidents/{id}' }, ['impact', 'root_cause', 'resolution', 'lessons_learned']);
+  const changed = (id: SectionId) => values[id] !== sectionValue(incident, postmortem, id);
+  const orNull = (text: string) => (text.trim() ? text.trim() : null);
+
+  if (!writable) {
+    return (
+      <div class="postmortem-sections">
+        {PM_SECTIONS.map((s) => (
+          <section key={s.id} class="pm-section">
+            <h3>{s.label}</h3>
+            <p class="pm-text">{sectionValue(incident, postmortem, s.id) || <span class="muted">not written</span>}</p>
+          </section>
+        ))}
+      </div>
+    );
+  }
+  const save = async (event: Event) => {
     event.preventDefault();
-    setProblem(null);
-    if (summary.length > 20_000) return setErrors({ summary: 'At most 20,000 characters.' });
-    setErrors({});
-    try {
-      onSaved(await api.patch<Postmortem>(pmPath(incidentId), { version: postmortem.version, summary: summary.trim() || null }));
-    } catch (error) {
-      const split = problemToErrors(error, ['summary']);
-      setErrors(split.fields);
-      setProblem(split.form);
+    setSaved(false);
+    const pmPatch: Record<string, unknown> = {};
+    for (const id of ['summary', 'what_went_well', 'what_went_badly'] as const) if (changed(id)) pmPatch[id] = orNull(values[id]);
+    const incidentPatch: Record<string, unknown> = {};
+    for (const id of ['root_cause', 'resolution', 'lessons_learned'] as const) if (changed(id)) incidentPatch[id] = orNull(values[id]);
+    if (changed('impact')) incidentPatch.impact = { description: orNull(values.impact) };
+    let ok = true;
+    if (Object.keys(pmPatch).length) {
+      const result = await pmForm.submit({ ...pmPatch, version: postmortem.version }, (body) => api.patch<Postmortem>(pmPath(incident.id), body));
+      if (result) onSaved(result);
+      ok = !!result;
     }
+    if (ok && Object.keys(incidentPatch).length) {
+      ok = !!(await incidentForm.submit({ ...incidentPatch, version: incident.version }, (body) => api.patch<Incident>(`/api/v1/incidents/${encodeURIComponent(incident.id)}`, body)));
+    }
+    setSaved(ok);
   };
+  const errors = { ...pmForm.errors, ...incidentForm.errors };
   return (
-    <form onSubmit={submit} noValidate>
-      <Field id="pm-summary" label="Summary" error={errors.summary}>
-        <textarea id="pm-summary" rows={3} value={summary} onInput={(e) => setSummary(e.currentTarget.value)} {...describedBy('pm-summary', errors.summary)} />
-      </Field>
-      <ProblemNotice problem={problem} />
-      <button type="submit">Save summary</button>
+    <form class="postmortem-sections" onSubmit={save} noValidate aria-label="Postmortem editor">
+      {PM_SECTIONS.map((s) => (
+        <Field key={s.id} id={`pm-${s.id}`} label={s.label} error={errors[s.id] ?? (s.id === 'impact' ? errors['impact.description'] : undefined)}>
+          <textarea
+            id={`pm-${s.id}`}
+            rows={s.id === 'summary' ? 4 : 3}
+            value={values[s.id]}
+            onInput={(e) => setValues({ ...values, [s.id]: e.currentTarget.value })}
+            {...describedBy(`pm-${s.id}`, errors[s.id])}
+          />
+        </Field>
+      ))}
+      <ProblemNotice problem={pmForm.problem ?? incidentForm.problem} />
+      <div class="button-row">
+        <button type="submit" class="primary" disabled={pmForm.busy || incidentForm.busy || !PM_SECTIONS.some((s) => changed(s.id))}>
+          Save postmortem
+        </button>
+        {saved ? (
+          <span role="status" class="muted">
+            Saved.
+          </span>
+        ) : null}
+      </div>
     </form>
   );
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function IncidentActionItems({ incidentId, writable }: { incidentId: string; writable: boolean }) {
   const items = useAsync((signal) => api.get<ActionItem[]>(`/api/v1/action-items${query({ incident: incidentId })}`, { signal }), [incidentId]);
   const [form, setForm] = useState({ title: '', owner: '', priority: 'p2', due_date: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const create = useSchemaForm({ method: 'post', path: '/api/v1/incidents/{id}/action-items' }, ['title', 'owner', 'priority', 'due_date']);
   const [problem, setProblem] = useState<Problem | null>(null);
+  const update = async (item: ActionItem, patch: Record<string, unknown>) => {
+    setProblem(null);
+    try {
+      const updated = await api.patch<ActionItem>(`/api/v1/action-items/${item.id}`, { ...patch, version: item.version });
+      items.set((list = []) => list.map((i) => (i.id === updated.id ? updated : i)));
+    } catch (error) {
+      setProblem(problemToErrors(error, []).form);
+      items.reload();
+    }
+  };
   const submit = async (event: Event) => {
     event.preventDefault();
-    setProblem(null);
-    const next: FieldErrors = {};
-    if (!form.title.trim()) next.title = 'Say what has to be done.';
-    if (!form.owner.trim()) next.owner = 'Name a team member or token name.';
-    if (!DATE.test(form.due_date)) next.due_date = 'A date, YYYY-MM-DD.';
-    setErrors(next);
-    if (Object.keys(next).length) return;
-    try {
-      await api.post(`/api/v1/incidents/${encodeURIComponent(incidentId)}/action-items`, { ...form, title: form.title.trim(), owner: form.owner.trim() });
-      setForm({ title: '', owner: '', priority: 'p2', due_date: '' });
-      items.reload();
-    } catch (error) {
-      const split = problemToErrors(error, ['title', 'owner', 'priority', 'due_date']);
-      setErrors(split.fields);
-      setProblem(split.form);
-    }
+    const body = { ...form, title: form.title.trim(), owner: form.owner.trim() };
+    const created = await create.submit(body, (b) => api.post<ActionItem>(`/api/v1/incidents/${encodeURIComponent(incidentId)}/action-items`, b));
+    if (!created) return;
+    setForm({ title: '', owner: '', priority: 'p2', due_date: '' });
+    items.reload();
   };
   return (
     <div class="action-items">
@@ -167,44 +237,96 @@ function IncidentActionItems({ incidentId, writable }: { incidentId: string; wri
         Action items <Link href={`/action-items?incident=${encodeURIComponent(incidentId)}`}>(all)</Link>
       </h3>
       {items.state === 'error' ? <ProblemNotice problem={items.error.problem} /> : null}
+      <ProblemNotice problem={problem} />
       {items.data?.length ? (
-        <ul>
-          {items.data.map((item) => (
-            <li key={item.id} class={item.overdue ? 'overdue' : ''}>
-              <strong>{item.title}</strong> — {item.owner}, {item.priority}, due {item.due_date}, {humanise(item.status)}
-              {item.overdue ? <strong> (overdue)</strong> : null}
-            </li>
-          ))}
-        </ul>
+        <div class="table-scroll">
+          <table data-testid="action-items-table">
+            <thead>
+              <tr>
+                <th scope="col">action</th>
+                <th scope="col">owner</th>
+                <th scope="col">priority</th>
+                <th scope="col">due</th>
+                <th scope="col">status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.data.map((item) => (
+                <tr key={item.id} class={item.overdue ? 'overdue' : ''} data-action-item={item.id}>
+                  <th scope="row">
+                    {item.title}
+                    {item.overdue ? <strong class="unacked"> (overdue)</strong> : null}
+                  </th>
+                  <td>{item.owner}</td>
+                  <td>
+                    {writable ? (
+                      <select aria-label={`Priority of ${item.title}`} value={item.priority} onChange={(e) => void update(item, { priority: e.currentTarget.value })}>
+                        {['p1', 'p2', 'p3', 'p4'].map((p) => (
+                          <option key={p}>{p}</option>
+                        ))}
+                      </select>
+                    ) : (
+                      item.priority
+                    )}
+                  </td>
+                  <td>
+                    {writable ? (
+                      <input
+                        type="date"
+                        aria-label={`Due date of ${item.title}`}
+                        value={item.due_date}
+                        onChange={(e) => e.currentTarget.value && void update(item, { due_date: e.currentTarget.value })}
+                      />
+                    ) : (
+                      item.due_date
+                    )}
+                  </td>
+                  <td>
+                    {writable ? (
+                      <select aria-label={`Status of ${item.title}`} value={item.status} onChange={(e) => void update(item, { status: e.currentTarget.value })}>
+                        {['open', 'in_progress', 'done', 'wont_do'].map((st) => (
+                          <option key={st} value={st}>
+                            {humanise(st)}
+                          </option>
+                        ))}
+                      </select>
+                    ) : (
+                      humanise(item.status)
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : (
         <p class="muted">None yet.</p>
       )}
       {writable ? (
-        <details>
-          <summary>Add an action item</summary>
-          <form onSubmit={submit} noValidate>
-            <Field id="ai-title" label="Title" error={errors.title}>
-              <input id="ai-title" value={form.title} onInput={(e) => setForm({ ...form, title: e.currentTarget.value })} {...describedBy('ai-title', errors.title)} />
-            </Field>
-            <Field id="ai-owner" label="Owner" error={errors.owner}>
-              <input id="ai-owner" value={form.owner} onInput={(e) => setForm({ ...form, owner: e.currentTarget.value })} {...describedBy('ai-owner', errors.owner)} />
-            </Field>
-            <Field id="ai-priority" label="Priority" error={errors.priority}>
-              <select id="ai-priority" value={form.priority} onChange={(e) => setForm({ ...form, priority: e.currentTarget.value })}>
-                {['p1', 'p2', 'p3', 'p4'].map((p) => (
-                  <option key={p} value={p}>
-                    {p}
-                  </option>
-                ))}
-              </select>
-            </Field>
-            <Field id="ai-due" label="Due date" error={errors.due_date}>
-              <input id="ai-due" type="date" value={form.due_date} onInput={(e) => setForm({ ...form, due_date: e.currentTarget.value })} {...describedBy('ai-due', errors.due_date)} />
-            </Field>
-            <ProblemNotice problem={problem} />
-            <button type="submit">Add action item</button>
-          </form>
-        </details>
+        <form onSubmit={submit} noValidate class="action-item-form" aria-label="Add an action item">
+          <Field id="ai-title" label="New action item" error={create.errors.title}>
+            <input id="ai-title" value={form.title} onInput={(e) => setForm({ ...form, title: e.currentTarget.value })} {...describedBy('ai-title', create.errors.title)} />
+          </Field>
+          <Field id="ai-owner" label="Owner" error={create.errors.owner}>
+            <input id="ai-owner" value={form.owner} onInput={(e) => setForm({ ...form, owner: e.currentTarget.value })} {...describedBy('ai-owner', create.errors.owner)} />
+          </Field>
+          <Field id="ai-priority" label="Priority" error={create.errors.priority}>
+            <select id="ai-priority" value={form.priority} onChange={(e) => setForm({ ...form, priority: e.currentTarget.value })}>
+              {['p1', 'p2', 'p3', 'p4'].map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field id="ai-due" label="Due date" error={create.errors.due_date}>
+            <input id="ai-due" type="date" value={form.due_date} onInput={(e) => setForm({ ...form, due_date: e.currentTarget.value })} {...describedBy('ai-due', create.errors.due_date)} />
+          </Field>
+          <ProblemNotice problem={create.problem} />
+          <button type="submit" disabled={create.busy}>
+            Add action item
+          </button>
+        </form>
       ) : null}
     </div>
   );

@@ -33,12 +33,16 @@ export function useNow(intervalMs = 1000): number {
 }
 
 /** The recovery plan: RTO clock, step graph with start/complete, verification and rollback. */
-export function RecoveryPanel({ incident }: IncidentPanelProps) {
-  const { me } = useSession();
+export function RecoveryPanel({ incident, timelineKinds }: IncidentPanelProps) {
+  const { me, lifecycle } = useSession();
   const writable = canWrite(me);
-  const plan = useAsync((signal) => api.get<RecoveryPlan>(planPath(incident.id), { signal }), [incident.id]);
-  const missing = plan.state === 'error' && plan.error.status === 404;
-  useIncidentReload(incident.id, plan.reload);
+  const planned = timelineKinds?.has('recovery_planned') ?? false;
+  const plan = useAsync(
+    (signal) => (planned ? api.get<RecoveryPlan>(planPath(incident.id), { signal }) : Promise.resolve(undefined)),
+    [incident.id, planned],
+  );
+  const missing = timelineKinds !== null && !planned && plan.data === undefined;
+  useIncidentReload(incident.id, plan.reload, planned);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [evaluation, setEvaluation] = useState<RecoveryEvaluation | null>(null);
 
@@ -51,11 +55,13 @@ export function RecoveryPanel({ incident }: IncidentPanelProps) {
     }
   };
 
-  if (plan.state === 'loading' && plan.data === undefined) return null;
+  if (timelineKinds === null || (planned && plan.data === undefined && plan.state !== 'error')) return null;
+  // A resolved incident without a plan needs none: it is over.
+  if (missing && !lifecycle.active_statuses.includes(incident.status)) return null;
   return (
     <section class="panel recovery" aria-labelledby="recovery-title" data-panel="recovery">
       <h2 id="recovery-title">Recovery</h2>
-      {plan.state === 'error' && !missing ? <ProblemNotice problem={plan.error.problem} /> : null}
+      {plan.state === 'error' ? <ProblemNotice problem={plan.error.problem} /> : null}
       <ProblemNotice problem={problem} />
       {missing ? (
         writable ? (

@@ -1,13 +1,13 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, requestText, type Problem } from '../api.ts';
+import { ApiError, api, query, requestText, type Problem } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { ScreenProps } from '../registry.ts';
 import { Link } from '../router.tsx';
 import { canWrite, useSession } from '../session.ts';
 import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
 import { formatTimelineTime, humanise } from '../format.ts';
-import type { Analysis, Cause, Evidence, FishboneBody, FiveWhysBody, TimelineEntry, Why } from '../types.ts';
+import type { Analysis, Cause, Evidence, FishboneBody, FiveWhysBody, SuspectsResponse, TimelineEntry, Why } from '../types.ts';
 
 /** Ids the editor chooses for new whys, causes and entries; the server only checks their shape and uniqueness. */
 const newId = (prefix: string) => `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -51,6 +51,8 @@ function LoadedEditor({ analysis, onSaved }: { analysis: Analysis; onSaved: (ana
     (signal) => api.get<AlertSummary[] | { items: AlertSummary[] }>(`${incidentPath}/alerts`, { signal }).then((a) => (Array.isArray(a) ? a : a.items)),
     [analysis.incident_id],
   );
+  // Changes before detection (deploys, model and prompt rollouts) can be cited where change tracking is installed.
+  const suspects = useAsync((signal) => api.get<SuspectsResponse>(`${incidentPath}/changes${query({ limit: 20 })}`, { signal }), [analysis.incident_id]);
 
   const update = (next: FiveWhysBody | FishboneBody) => {
     setBody(next);
@@ -94,6 +96,11 @@ function LoadedEditor({ analysis, onSaved }: { analysis: Analysis; onSaved: (ana
       label: `alert ${alert.id}${alert.summary || alert.title ? ` · ${alert.summary ?? alert.title}` : ''}`.slice(0, 140),
       evidence: { kind: 'alert' as const, alert_id: alert.id },
     })),
+    ...(suspects.data?.items ?? []).map((s) => ({
+      key: `c:${s.change.id}`,
+      label: `change #${s.rank} · ${s.change.kind} · ${s.change.service} · ${s.change.summary}`.slice(0, 140),
+      evidence: { kind: 'change' as const, change_id: s.change.id },
+    })),
   ];
   const describeEvidence = (evidence: Evidence) => {
     if (evidence.kind === 'timeline_entry') {
@@ -101,6 +108,10 @@ function LoadedEditor({ analysis, onSaved }: { analysis: Analysis; onSaved: (ana
       return entry ? `timeline: ${formatTimelineTime(entry.at)} ${entry.summary}` : `timeline entry ${evidence.entry_id}`;
     }
     if (evidence.kind === 'alert') return `alert ${evidence.alert_id}`;
+    if (evidence.kind === 'change') {
+      const suspect = suspects.data?.items.find((s) => s.change.id === evidence.change_id);
+      return suspect ? `change: ${suspect.change.kind} on ${suspect.change.service}, ${suspect.change.summary}` : `change ${evidence.change_id}`;
+    }
     if (evidence.kind === 'link') return evidence.title ?? evidence.url;
     if (evidence.kind === 'plan_step') return `plan step ${evidence.step_id}`;
     return `LLM stats of ${evidence.service}`;
@@ -210,7 +221,7 @@ function errorAt(ctx: EditorContext, list: string, index: number): string | unde
   return match && Number(match[1]) === index ? ctx.problemDetail : undefined;
 }
 
-const evidenceKey = (e: Evidence) => (e.kind === 'timeline_entry' ? `t:${e.entry_id}` : e.kind === 'alert' ? `a:${e.alert_id}` : JSON.stringify(e));
+const evidenceKey = (e: Evidence) => (e.kind === 'timeline_entry' ? `t:${e.entry_id}` : e.kind === 'alert' ? `a:${e.alert_id}` : e.kind === 'change' ? `c:${e.change_id}` : JSON.stringify(e));
 
 function EvidenceList({ id, evidence, ctx, onChange }: { id: string; evidence: Evidence[]; ctx: EditorContext; onChange: (evidence: Evidence[]) => void }) {
   const [choice, setChoice] = useState('');

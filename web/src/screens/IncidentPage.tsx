@@ -8,9 +8,11 @@ import { RESYNC_EVENT } from '../stream.ts';
 import { useAsync } from '../hooks.ts';
 import { SeverityBadge, StatusBadge } from '../components/badges.tsx';
 import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
-import { formatAgo, formatTime, formatTimelineTime, humanise } from '../format.ts';
+import { formatAgo, formatDateTimeZone, formatDuration, humanise, secondsBetween } from '../format.ts';
+import { Timeline } from '../components/Timeline.tsx';
+import { useEffect, useMemo } from 'preact/hooks';
 import { acknowledge, isActive } from '../incidents.ts';
-import type { Incident, TimelineEntry } from '../types.ts';
+import type { Incident, Person, TimelineEntry } from '../types.ts';
 
 export function IncidentPage({ params }: ScreenProps) {
   const id = params.id!;
@@ -50,6 +52,11 @@ export function IncidentPage({ params }: ScreenProps) {
 
   const current = incident.data;
   const writable = canWrite(me);
+  const kindsKey = timeline.data ? [...new Set(timeline.data.map((e) => e.kind))].sort().join() : null;
+  const timelineKinds = useMemo(() => (kindsKey === null ? null : new Set(kindsKey.split(','))), [kindsKey]);
+  useEffect(() => {
+    document.title = current ? `${current.id} ${current.title} · Firebreak` : `${id} · Firebreak`;
+  }, [id, current?.title]);
   const canAck = !!current && writable && !current.acknowledged_at && isActive(lifecycle, current);
 
   useShortcuts({
@@ -114,13 +121,50 @@ export function IncidentPage({ params }: ScreenProps) {
           </div>
           <div>
             <dt>Detected</dt>
-            <dd title={current.detected_at}>{formatTime(current.detected_at)}</dd>
+            <dd title={current.detected_at}>{formatDateTimeZone(current.detected_at)}</dd>
           </div>
           <div>
-            <dt>Resolved</dt>
-            <dd>{formatTime(current.resolved_at)}</dd>
+            <dt>Time to acknowledge</dt>
+            <dd data-testid="tta">{current.acknowledged_at ? formatDuration(secondsBetween(current.detected_at, current.acknowledged_at)) : 'not yet'}</dd>
           </div>
+          {current.resolved_at ? (
+            <>
+              <div>
+                <dt>Resolved</dt>
+                <dd title={current.resolved_at}>{formatDateTimeZone(current.resolved_at)}</dd>
+              </div>
+              <div>
+                <dt>Time to resolve</dt>
+                <dd data-testid="ttr">{formatDuration(secondsBetween(current.detected_at, current.resolved_at))}</dd>
+              </div>
+            </>
+          ) : (
+            <div>
+              <dt>Duration</dt>
+              <dd data-testid="duration">ongoing for {formatDuration(secondsBetween(current.detected_at, new Date().toISOString()))}</dd>
+            </div>
+          )}
         </dl>
+        {current.resolved_at || current.resolution || current.root_cause ? (
+          <dl class="resolution-facts" data-testid="resolution-facts">
+            <div>
+              <dt>Resolution</dt>
+              <dd>{current.resolution ?? '—'}</dd>
+            </div>
+            <div>
+              <dt>Root cause</dt>
+              <dd>{current.root_cause ?? 'not recorded yet'}</dd>
+            </div>
+            {current.resolved_at ? (
+              <div>
+                <dt>Duration</dt>
+                <dd data-testid="duration">
+                  {formatDuration(secondsBetween(current.detected_at, current.resolved_at))} ({formatDateTimeZone(current.detected_at)} → {formatDateTimeZone(current.resolved_at)})
+                </dd>
+              </div>
+            ) : null}
+          </dl>
+        ) : null}
         {canAck ? (
           <button type="button" class="primary" aria-keyshortcuts="a" onClick={() => void run(() => acknowledge(id)).catch(() => undefined)}>
             Acknowledge
@@ -134,21 +178,27 @@ export function IncidentPage({ params }: ScreenProps) {
       <div class="incident-columns">
         <div class="incident-primary">
           {writable ? <LifecycleControls incident={current} onChanged={(i) => incident.set(i)} /> : null}
-          <Timeline entries={timeline.data ?? []} loading={timeline.state === 'loading'} problem={timeline.state === 'error' ? timeline.error.problem : null} />
-          {writable ? (
-            <NoteForm
-              incidentId={id}
-              onAdded={addEntry}
-            />
-          ) : null}
+          <Timeline
+            entries={timeline.data ?? []}
+            loading={timeline.state === 'loading'}
+            problem={timeline.state === 'error' ? timeline.error.problem : null}
+            composer={writable ? <NoteForm incidentId={id} onAdded={addEntry} /> : null}
+          />
         </div>
         <div class="incident-secondary">
           {writable ? <DetailsForm incident={current} onChanged={(i) => incident.set(i)} /> : null}
-          {getIncidentPanels().map((panel) => (
-            <panel.component key={panel.id} incident={current} />
-          ))}
+          {getIncidentPanels()
+            .filter((panel) => panel.placement !== 'wide')
+            .map((panel) => (
+              <panel.component key={panel.id} incident={current} timelineKinds={timelineKinds} />
+            ))}
         </div>
       </div>
+      {getIncidentPanels()
+        .filter((panel) => panel.placement === 'wide')
+        .map((panel) => (
+          <panel.component key={panel.id} incident={current} timelineKinds={timelineKinds} />
+        ))}
     </article>
   );
 }
@@ -283,7 +333,6 @@ function DetailsForm({ incident, onChanged }: { incident: Incident; onChanged: (
     setSaved(false);
     const nextErrors: FieldErrors = {};
     if (team && !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(team)) nextErrors.team = 'A team id: lower-case letters, digits, dot, dash or underscore.';
-    if (assignee.length > 200) nextErrors.assignee = 'At most 200 characters.';
     setErrors(nextErrors);
     setProblem(null);
     if (Object.keys(nextErrors).length) return;
@@ -316,7 +365,7 @@ function DetailsForm({ incident, onChanged }: { incident: Incident; onChanged: (
           </select>
         </Field>
         <Field id="detail-assignee" label="Assignee" error={errors.assignee}>
-          <input id="detail-assignee" value={assignee} onInput={(e) => setAssignee(e.currentTarget.value)} {...describedBy('detail-assignee', errors.assignee)} />
+          <AssigneePicker id="detail-assignee" value={assignee} onChange={setAssignee} error={errors.assignee} />
         </Field>
         <Field id="detail-team" label="Owner team" error={errors.team}>
           <input id="detail-team" value={team} onInput={(e) => setTeam(e.currentTarget.value)} {...describedBy('detail-team', errors.team)} />
@@ -330,49 +379,6 @@ function DetailsForm({ incident, onChanged }: { incident: Incident; onChanged: (
           </span>
         ) : null}
       </form>
-    </section>
-  );
-}
-
-function Timeline({ entries, loading, problem }: { entries: TimelineEntry[]; loading: boolean; problem: Problem | null }) {
-  const [kind, setKind] = useState('');
-  const [newestFirst, setNewestFirst] = useState(true);
-  const kinds = [...new Set(entries.map((e) => e.kind))].sort();
-  const shown = entries.filter((e) => !kind || e.kind === kind);
-  if (newestFirst) shown.reverse();
-  return (
-    <section class="panel timeline" aria-labelledby="timeline-title">
-      <div class="panel-head">
-        <h2 id="timeline-title">Timeline</h2>
-        <div class="timeline-controls">
-          <label for="timeline-kind">Show</label>
-          <select id="timeline-kind" value={kind} onChange={(e) => setKind(e.currentTarget.value)}>
-            <option value="">all entries</option>
-            {kinds.map((k) => (
-              <option key={k} value={k}>
-                {humanise(k)}
-              </option>
-            ))}
-          </select>
-          <button type="button" onClick={() => setNewestFirst(!newestFirst)} aria-pressed={newestFirst}>
-            {newestFirst ? 'Newest first' : 'Oldest first'}
-          </button>
-        </div>
-      </div>
-      <ProblemNotice problem={problem} />
-      {loading && entries.length === 0 ? <p class="muted">Loading…</p> : null}
-      <ol class="timeline-list" aria-live="polite">
-        {shown.map((entry) => (
-          <li key={entry.id} class={`timeline-entry kind-${entry.kind}`} data-kind={entry.kind}>
-            <time dateTime={entry.at} title={entry.at}>
-              {formatTimelineTime(entry.at)}
-            </time>
-            <span class="timeline-kind">{humanise(entry.kind)}</span>
-            <span class="timeline-summary">{entry.summary}</span>
-            <span class="timeline-actor">— {entry.actor}</span>
-          </li>
-        ))}
-      </ol>
     </section>
   );
 }
@@ -409,17 +415,46 @@ function NoteForm({ incidentId, onAdded }: { incidentId: string; onAdded: (entry
   };
 
   return (
-    <section class="panel" aria-labelledby="note-title">
-      <h2 id="note-title">Add a note</h2>
-      <form onSubmit={submit} noValidate>
-        <Field id="text" label="Note" error={errors.text}>
-          <textarea id="text" value={text} rows={3} onInput={(e) => setText(e.currentTarget.value)} {...describedBy('text', errors.text)} />
-        </Field>
-        <ProblemNotice problem={problem} />
-        <button type="submit" class="primary" disabled={busy}>
-          Add note
-        </button>
-      </form>
-    </section>
+    <form class="note-composer" onSubmit={submit} noValidate aria-label="Add a note">
+      <Field id="text" label="Note" error={errors.text}>
+        <textarea
+          id="text"
+          value={text}
+          rows={2}
+          placeholder="What you see, what you tried, what you decided (Ctrl+Enter adds it)"
+          onInput={(e) => setText(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void submit(e);
+          }}
+          {...describedBy('text', errors.text)}
+        />
+      </Field>
+      <ProblemNotice problem={problem} />
+      <button type="submit" class="primary" disabled={busy}>
+        Add note
+      </button>
+    </form>
+  );
+}
+
+/**
+ * Assignees are people: accounts and team members from `GET /api/v1/people`. An assignee stored before
+ * people existed (free text) stays selectable, so saving other details does not drop it.
+ */
+function AssigneePicker({ id, value, onChange, error }: { id: string; value: string; onChange: (value: string) => void; error: string | undefined }) {
+  const people = useAsync((signal) => api.get<Person[]>('/api/v1/people', { signal }), []);
+  const list = people.state === 'ready' ? people.data : [];
+  const known = list.some((p) => p.handle === value);
+  return (
+    <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value)} disabled={people.state === 'loading'} {...describedBy(id, error)}>
+      <option value="">Unassigned</option>
+      {value && !known ? <option value={value}>{value}</option> : null}
+      {list.map((p) => (
+        <option key={p.handle} value={p.handle}>
+          {p.name === p.handle ? p.handle : `${p.name} (${p.handle})`}
+          {p.teams.length ? ` · ${p.teams.join(', ')}` : ''}
+        </option>
+      ))}
+    </select>
   );
 }

@@ -1,8 +1,10 @@
 import { getSettingsTabs, type ScreenProps } from '../registry.ts';
 import { Link } from '../router.tsx';
+import { useSession } from '../session.ts';
 
 export function Settings({ params }: ScreenProps) {
-  const tabs = getSettingsTabs();
+  const { me } = useSession();
+  const tabs = getSettingsTabs().filter((t) => !t.adminOnly || me.role === 'admin');
   const active = tabs.find((t) => t.id === params.tab) ?? tabs[0];
   return (
     <div class="settings">

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Compiles the server and CLI (src/ → dist/) with tsc and copies the data files they read at run time.
+// `--if-stale` skips the work when dist is newer than every source file, so `npm start` costs a few stat calls.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = path.join(root, 'dist', '.built');
+const sources = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+/** Files the compiled code reads beside itself (tsc copies imported JSON itself). */
+const assets = ['drills/scenarios'];
+
+function newestMtime(target) {
+  let stat;
+  try {
+    stat = fs.statSync(target);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of fs.readdirSync(target)) newest = Math.max(newest, newestMtime(path.join(target, entry)));
+  return newest;
+}
+
+export function serverBuildIsStale() {
+  const built = newestMtime(stamp);
+  return built === 0 || sources.some((source) => newestMtime(path.join(root, source)) > built);
+}
+
+export function buildServer() {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+  for (const asset of assets) fs.cpSync(path.join(root, 'src', asset), path.join(root, 'dist', asset), { recursive: true });
+  fs.writeFileSync(stamp, new Date().toISOString());
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--if-stale') && !serverBuildIsStale()) process.exit(0);
+  buildServer();
+}

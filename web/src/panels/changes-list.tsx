@@ -1,0 +1,127 @@
+import { useState } from 'preact/hooks';
+import { api, query } from '../api.ts';
+import { useAsync } from '../hooks.ts';
+import type { ScreenProps } from '../registry.ts';
+import { navigate } from '../router.tsx';
+import { ProblemNotice } from '../components/forms.tsx';
+import { formatTime } from '../format.ts';
+import type { Change, Page } from '../types.ts';
+
+const KINDS = ['deploy', 'model', 'prompt', 'config', 'flag', 'infra', 'other'] as const;
+const WINDOWS: { label: string; hours: number | null }[] = [
+  { label: 'last hour', hours: 1 },
+  { label: 'last 24 h', hours: 24 },
+  { label: 'last 7 days', hours: 24 * 7 },
+  { label: 'any time', hours: null },
+];
+
+/** Every recorded change (deploys, model and prompt rollouts, configuration), newest first; filters live in the URL. */
+export function ChangesScreen({ search }: ScreenProps) {
+  const service = search.get('service') ?? '';
+  const kind = search.get('kind') ?? '';
+  const hours = search.get('hours') ?? '24';
+  const [cursors, setCursors] = useState<string[]>([]);
+  const from = hours ? new Date(Date.now() - Number(hours) * 3_600_000).toISOString() : '';
+  const cursor = cursors[cursors.length - 1] ?? '';
+  const path = `/api/v1/changes${query({ service, kind, from, limit: 50, cursor })}`;
+  // The path changes with the clock through `from`; the list reloads when a filter or the page changes.
+  const page = useAsync((signal) => api.get<Page<Change>>(path, { signal }), [service, kind, hours, cursor]);
+  const setFilter = (key: string, value: string) => {
+    const next = new URLSearchParams(search);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setCursors([]);
+    const text = next.toString();
+    navigate(`/changes${text ? `?${text}` : ''}`, { replace: true });
+  };
+  return (
+    <section class="screen changes-screen" aria-labelledby="changes-title">
+      <div class="screen-head">
+        <h1 id="changes-title">Changes</h1>
+      </div>
+      <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+        <div class="field">
+          <label for="changes-service">Service</label>
+          <input id="changes-service" value={service} onChange={(e) => setFilter('service', e.currentTarget.value.trim())} />
+        </div>
+        <div class="field">
+          <label for="changes-kind">Kind</label>
+          <select id="changes-kind" value={kind} onChange={(e) => setFilter('kind', e.currentTarget.value)}>
+            <option value="">any</option>
+            {KINDS.map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="changes-window">When</label>
+          <select id="changes-window" value={hours} onChange={(e) => setFilter('hours', e.currentTarget.value)}>
+            {WINDOWS.map((w) => (
+              <option key={w.label} value={w.hours === null ? '' : String(w.hours)}>
+                {w.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      </form>
+      {page.state === 'error' ? <ProblemNotice problem={page.error.problem} /> : null}
+      {page.data?.items.length ? (
+        <div class="table-scroll">
+          <table data-testid="changes-table">
+            <caption class="visually-hidden">Changes, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">when</th>
+                <th scope="col">service</th>
+                <th scope="col">kind</th>
+                <th scope="col">change</th>
+                <th scope="col">versions</th>
+                <th scope="col">by</th>
+                <th scope="col">from</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.data.items.map((c) => (
+                <tr key={c.id} data-change-id={c.id}>
+                  <td>{formatTime(c.at)}</td>
+                  <td>{c.service}</td>
+                  <td>
+                    <span class="badge">{c.kind}</span>
+                  </td>
+                  <td>
+                    {c.links[0] ? (
+                      <a href={c.links[0].href} rel="noreferrer noopener" target="_blank">
+                        {c.summary}
+                      </a>
+                    ) : (
+                      c.summary
+                    )}
+                  </td>
+                  <td>{c.version_to ? `${c.version_from ?? '?'} → ${c.version_to}` : '—'}</td>
+                  <td>{c.author ?? '—'}</td>
+                  <td>{c.source}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : page.data ? (
+        <p class="muted">No changes match. Deploy pipelines, GitHub, Argo CD and PagerDuty change events can send them (README, “Changes”); model and prompt rollouts are noticed in LLM telemetry.</p>
+      ) : null}
+      <div class="pager">
+        {cursors.length ? (
+          <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
+            Newer
+          </button>
+        ) : null}
+        {page.data?.next_cursor ? (
+          <button type="button" onClick={() => setCursors([...cursors, page.data!.next_cursor!])}>
+            Older
+          </button>
+        ) : null}
+      </div>
+    </section>
+  );
+}
