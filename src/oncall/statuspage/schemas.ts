@@ -1,9 +1,10 @@
 import { Type, type Static } from 'typebox';
+import { SERVICE_STATUSES } from './impact.ts';
 
 const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'URL slug: /status/<slug>' });
 
 export const PUBLIC_UPDATE_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
-export const SERVICE_STATUSES = ['operational', 'degraded_performance', 'partial_outage', 'major_outage'] as const;
+export { SERVICE_STATUSES };
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 
 export const CreateStatusPageSchema = Type.Object(

@@ -3,7 +3,7 @@ import { api, query } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { ScreenProps } from '../registry.ts';
 import { navigate } from '../router.tsx';
-import { ProblemNotice } from '../components/forms.tsx';
+import { ProblemDisplay } from '../components/forms.tsx';
 import { formatTime } from '../format.ts';
 import type { Change, Page } from '../types.ts';
 
@@ -66,7 +66,7 @@ export function ChangesScreen({ search }: ScreenProps) {
           </select>
         </div>
       </form>
-      {page.state === 'error' ? <ProblemNotice problem={page.error.problem} /> : null}
+      <ProblemDisplay of={page} />
       {page.data?.items.length ? (
         <div class="table-scroll">
           <table data-testid="changes-table">

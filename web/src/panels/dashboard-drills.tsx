@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.ts';
 import { useAsync } from '../hooks.ts';
-import { ProblemNotice } from '../components/forms.tsx';
+import { ProblemDisplay } from '../components/forms.tsx';
 import { formatTime } from '../format.ts';
 import type { DrillRun, DrillRunSummary } from '../types.ts';
 
@@ -16,7 +16,7 @@ export function DrillsPanel() {
   if (runs.state === 'error' && runs.error.status === 404) return null;
   return (
     <div data-panel="drills">
-      {runs.state === 'error' ? <ProblemNotice problem={runs.error.problem} /> : null}
+      <ProblemDisplay of={runs} />
       {runs.data?.length === 0 ? (
         <p class="muted">
           No drills yet. Run one with <code>npx firebreak drill run provider-outage-failover</code> (or <code>npx firebreak demo</code>).
