@@ -21,10 +21,29 @@ function openApi(): Promise<OpenApiDocument> {
   return documentPromise;
 }
 
+/**
+ * The document is OpenAPI 3.0, which says "may be null" as `nullable: true` where the server's TypeBox
+ * schema has a union with null; the checker reads JSON Schema, so the union is put back.
+ */
+function asJsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(asJsonSchema);
+  if (!node || typeof node !== 'object') return node;
+  const { nullable, ...rest } = node as JsonSchema;
+  const converted = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, key === 'enum' || key === 'const' ? value : asJsonSchema(value)]));
+  return nullable === true ? { anyOf: [converted, { type: 'null' }] } : converted;
+}
+
+const converted = new Map<string, JsonSchema | null>();
+
 /** The body schema of an operation, e.g. `requestSchema('post', '/api/v1/incidents/{id}/page')`. */
 export async function requestSchema(method: string, pathTemplate: string): Promise<JsonSchema | null> {
   const doc = await openApi();
-  return doc.paths[pathTemplate]?.[method.toLowerCase()]?.requestBody?.content?.['application/json']?.schema ?? null;
+  const key = `${method.toLowerCase()} ${pathTemplate}`;
+  if (!converted.has(key)) {
+    const schema = doc.paths[pathTemplate]?.[method.toLowerCase()]?.requestBody?.content?.['application/json']?.schema;
+    converted.set(key, schema ? (asJsonSchema(schema) as JsonSchema) : null);
+  }
+  return converted.get(key)!;
 }
 
 /** `/users/0` → `users[0]`, `/impact/description` → `impact.description`: the form of the server's `field`. */

@@ -19,15 +19,15 @@ export function DataTable<T>(props: {
   columns: readonly Column<T>[];
   rowKey: (row: T) => string | number;
   testId?: string;
-  /** Shown instead of the table once the rows have loaded and there are none. */
+  /** Shown under the headings once the rows have loaded and there are none. */
   empty?: ComponentChildren;
   rowProps?: (row: T) => JSX.HTMLAttributes<HTMLTableRowElement> & Record<string, unknown>;
   label?: string;
 }) {
   const { rows, rowKey, testId, empty, rowProps, label } = props;
   const columns = props.columns.filter((c) => !c.hidden);
-  if (rows && rows.length === 0 && empty !== undefined) return <p class="muted">{empty}</p>;
   return (
+    <>
     <div class="table-scroll">
       <table data-testid={testId} aria-label={label}>
         <thead>
@@ -56,5 +56,7 @@ export function DataTable<T>(props: {
         </tbody>
       </table>
     </div>
+    {rows && rows.length === 0 && empty !== undefined ? <p class="muted">{empty}</p> : null}
+    </>
   );
 }

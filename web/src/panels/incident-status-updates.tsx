@@ -26,7 +26,7 @@ export function StatusUpdatesPanel({ incident }: IncidentPanelProps) {
   useIncidentReload(incident.id, updates.reload);
   const showing = (pages.data ?? []).filter((p) => p.services.some((s) => incident.services.includes(s)));
   const statuses = useAsync(
-    (signal) => Promise.all(showing.map((p) => api.get<PublicStatus>(`/status/${encodeURIComponent(p.id)}.json`, { signal }))),
+    (signal) => Promise.all(showing.map((p) => api.get<PublicStatus>(`/status/${encodeURIComponent(p.id)}.json`, { signal, fresh: true }))),
     [showing.map((p) => p.id).join(), updates.data?.length ?? 0],
   );
   const history = [...(updates.data ?? [])].reverse();
