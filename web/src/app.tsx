@@ -38,9 +38,12 @@ export function App() {
           return;
         }
       }
+      // Both are needed before the first screen: asked together, not one after the other.
+      const lifecyclePending = api.get<Lifecycle>('/api/v1/lifecycle');
+      lifecyclePending.catch(() => undefined);
       const me = await api.get<Me>('/api/v1/me');
       setCsrfToken(me.csrf_token ?? null);
-      const lifecycle = await api.get<Lifecycle>('/api/v1/lifecycle');
+      const lifecycle = await lifecyclePending;
       setAuth({ state: 'signed-in', me, lifecycle });
     } catch {
       // a 401 already signed us out; anything else leaves the sign-in screen with the token kept out
