@@ -23,13 +23,17 @@ export function DataTable<T>(props: {
   empty?: ComponentChildren;
   rowProps?: (row: T) => JSX.HTMLAttributes<HTMLTableRowElement> & Record<string, unknown>;
   label?: string;
+  /** A caption read with the table; `hiddenCaption` keeps it for screen readers only. */
+  caption?: ComponentChildren;
+  hiddenCaption?: boolean;
 }) {
-  const { rows, rowKey, testId, empty, rowProps, label } = props;
+  const { rows, rowKey, testId, empty, rowProps, label, caption, hiddenCaption } = props;
   const columns = props.columns.filter((c) => !c.hidden);
   return (
     <>
     <div class="table-scroll">
       <table data-testid={testId} aria-label={label}>
+        {caption ? <caption class={hiddenCaption ? 'visually-hidden' : undefined}>{caption}</caption> : null}
         <thead>
           <tr>
             {columns.map((c, i) => (
