@@ -237,7 +237,8 @@ describe('web console: recovery, root cause and fault trees in headless Chromium
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('link', { name: 'Plans' }).click();
     await page.getByRole('button', { name: 'Open plan Fail over', exact: true }).click();
-    await expect(page.getByTestId('plan-yaml').textContent()).resolves.toContain('type: approval');
+    // The YAML library loads when a plan is opened.
+    await expect.poll(() => page.getByTestId('plan-yaml').textContent()).toContain('type: approval');
     await page.getByRole('button', { name: 'Dry run' }).click();
     await expect(page.getByTestId('dry-run-report').textContent()).resolves.toMatch(/ok.*approval.*would wait/);
     await shot('settings-plans-1280');

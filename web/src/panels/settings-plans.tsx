@@ -74,7 +74,7 @@ function PlanView({ id, onTested }: { id: string; onTested: () => void }) {
       <details open>
         <summary>Definition (YAML)</summary>
         <pre class="yaml" data-testid="plan-yaml" tabIndex={0}>
-          {yaml.data ?? 'Loading…'}
+          {yaml.state === 'ready' ? yaml.data : 'Loading…'}
         </pre>
       </details>
       <SchemaForm
