@@ -1080,7 +1080,8 @@ function windowOf(detector: AnomalyDetector): { at: string; value: number }[] {
   return detector.recent().map((p) => ({ at: new Date(p.timestampMs).toISOString(), value: p.value }));
 }
 
-function formatNumber(value: number): string {
+/** A measured value at a readable precision (0.0645, 3.14, 250), for sentences people read. */
+export function formatNumber(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(2) : value.toPrecision(3);
 }
 
