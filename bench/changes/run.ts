@@ -5,7 +5,7 @@
  *
  *   - 200 catalogue services in layers (each depends on one or two of the layer below), and 1,000,000
  *     changes spread over the year before today across them (about 14 per service and day), every kind,
- *     written straight into the table in batches (seeding through HTTP would take hours and measure
+ *     written straight into the table in batches in time order (seeding through HTTP would take hours and measure
  *     ingestion, not ranking), then `ANALYZE` as the databases' own maintenance would do;
  *   - 100 incidents opened through the API at random times of that year on random services;
  *   - 2,000 ranking requests, one at a time, cycling over the incidents; client-side p50/p99.
@@ -17,7 +17,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { openDatabase, toJson } from '../../src/storage/index.ts';
 import type { CatalogTables } from '../../src/catalog/index.ts';
@@ -30,7 +29,8 @@ import { machineLine, writeBenchmarkSection } from '../support/report.ts';
 import { apiClient, spawnServer, type ServerProcess } from '../support/server.ts';
 
 const PG_URL = process.env.FIREBREAK_BENCH_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
-const TOKEN = `fbk_bench_${randomBytes(12).toString('hex')}`;
+// Fixed, so a kept database (BENCH_DATABASE_URL) accepts it again; the server only listens on loopback.
+const TOKEN = 'fbk_bench_changes_0123456789abcdef';
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 1_000_000);
 const SERVICES = 200;
 const INCIDENTS = 100;
@@ -90,10 +90,14 @@ async function seed(url: string, now: number): Promise<number> {
       .execute();
     const random = seededRandom(7);
     const from = now - 365 * DAY_MS;
+    // Written in time order, as changes arrive: random times, sorted.
+    const times = new Float64Array(CHANGES);
+    for (let n = 0; n < CHANGES; n++) times[n] = from + Math.floor(random() * 365 * DAY_MS);
+    times.sort();
     for (let offset = 0; offset < CHANGES; offset += BATCH) {
       const rows: ChangeTables['changes'][] = [];
       for (let n = offset; n < Math.min(CHANGES, offset + BATCH); n++) {
-        const at = new Date(from + Math.floor(random() * 365 * DAY_MS)).toISOString();
+        const at = new Date(times[n]!).toISOString();
         const kind = CHANGE_KINDS[Math.floor(random() * CHANGE_KINDS.length)]!;
         rows.push({
           id: `chg_${n.toString(16).padStart(16, '0')}`,
@@ -124,18 +128,28 @@ async function seed(url: string, now: number): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/**
+ * While profiling: BENCH_KEEP_DATABASE=1 keeps the seeded database and prints its URL; BENCH_DATABASE_URL=<url>
+ * runs against such a database again without seeding (only for one database kind at a time).
+ */
 async function benchKind(kind: Kind): Promise<KindResult> {
-  const database = await createTestDatabase(kind, PG_URL);
+  const reused = process.env.BENCH_DATABASE_URL;
+  const database = reused ? { url: reused, drop: async () => {} } : await createTestDatabase(kind, PG_URL);
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-changes-'));
   let server: ServerProcess | undefined;
   try {
     const now = Date.now();
-    // The server creates the schema; seeding then writes beside it, as another process would.
-    server = await spawnServer({ FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_CONFIG_DIR: configDir, FIREBREAK_LOG_LEVEL: 'warn' });
-    await server.stop();
-    process.stderr.write(`${kind}: seeding ${CHANGES.toLocaleString('en')} changes\n`);
-    const seedSeconds = await seed(database.url, now);
-    server = await spawnServer({ FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_CONFIG_DIR: configDir, FIREBREAK_LOG_LEVEL: 'warn' });
+    let seedSeconds = 0;
+    if (!reused) {
+      // The server creates the schema; seeding then writes beside it, as another process would.
+      server = await spawnServer({ FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_CONFIG_DIR: configDir, FIREBREAK_LOG_LEVEL: 'warn' });
+      await server.stop();
+      process.stderr.write(`${kind}: seeding ${CHANGES.toLocaleString('en')} changes\n`);
+      seedSeconds = await seed(database.url, now);
+    }
+    // BENCH_CPU_PROF=<dir>: the measured server writes a V8 CPU profile there (bench/profile/summarise.ts reads it).
+    const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    server = await spawnServer({ FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_CONFIG_DIR: configDir, FIREBREAK_LOG_LEVEL: 'warn' }, { nodeArgs });
     const api = apiClient(server.url, TOKEN);
     const random = seededRandom(11);
     const incidents: string[] = [];
@@ -171,7 +185,8 @@ async function benchKind(kind: Kind): Promise<KindResult> {
     };
   } finally {
     await server?.stop();
-    await database.drop();
+    if (process.env.BENCH_KEEP_DATABASE) process.stderr.write(`${kind}: database kept at ${database.url}\n`);
+    else await database.drop();
     fs.rmSync(configDir, { recursive: true, force: true });
   }
 }

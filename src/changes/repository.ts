@@ -110,6 +110,9 @@ export function changeFromRow(row: ChangeRow): Change {
   };
 }
 
+/** What ranking needs of a change. */
+export type ChangeCandidate = Pick<Change, 'id' | 'service' | 'kind' | 'at'>;
+
 export interface ChangeFilter {
   services?: readonly string[] | undefined;
   kinds?: readonly string[] | undefined;
@@ -159,9 +162,9 @@ export class ChangeRepository {
     return row ? changeFromRow(row) : null;
   }
 
-  async getMany(ids: readonly string[]): Promise<Change[]> {
+  async getMany(ids: readonly string[], db: ChangeDb = this.db): Promise<Change[]> {
     if (ids.length === 0) return [];
-    return (await this.db.selectFrom('changes').selectAll().where('id', 'in', [...ids]).execute()).map(changeFromRow);
+    return (await db.selectFrom('changes').selectAll().where('id', 'in', [...ids]).execute()).map(changeFromRow);
   }
 
   /** Newest first; `limit + 1` rows so the caller knows whether a next page exists. */
@@ -178,19 +181,20 @@ export class ChangeRepository {
   }
 
   /**
-   * Candidates for an incident: changes on these services within [from, to]. One indexed range scan
-   * per service (`changes_by_service_at`), each capped, so a service with a flood of changes cannot
-   * crowd out the others or make the query slow.
+   * Candidates for an incident: the ranking's columns of the changes on these services within [from, to],
+   * newest first per service. One range scan per service over `changes_by_service_at_kind`, which holds
+   * every column read (no table lookups), each capped, so a service with a flood of changes cannot crowd
+   * out the others or make the query slow.
    */
-  async inWindow(services: readonly string[], from: string, to: string, perService: number, db: ChangeDb = this.db): Promise<Change[]> {
+  async candidatesInWindow(services: readonly string[], from: string, to: string, perService: number, db: ChangeDb = this.db): Promise<ChangeCandidate[]> {
     if (services.length === 0) return [];
     const parts = services.map((service) =>
-      db.selectFrom('changes').selectAll().where('service', '=', service).where('at', '>=', from).where('at', '<=', to).orderBy('at', 'desc').limit(perService),
+      db.selectFrom('changes').select(['id', 'service', 'kind', 'at']).where('service', '=', service).where('at', '>=', from).where('at', '<=', to).orderBy('at', 'desc').limit(perService),
     );
-    // A UNION ALL of per-service scans: each arm uses the (service, at) index on both databases.
+    // A UNION ALL of per-service scans: each arm is one index range scan on both databases.
     let query = db.selectFrom(parts[0]!.as('c0')).selectAll();
     for (let i = 1; i < parts.length; i++) query = query.unionAll(db.selectFrom(parts[i]!.as(`c${i}`)).selectAll());
-    return (await query.execute()).map(changeFromRow);
+    return (await query.execute()).map((r) => ({ id: r.id, service: r.service, kind: r.kind as ChangeKind, at: r.at }));
   }
 
   /** The version a target was last deployed at, for senders that only say the new one. */

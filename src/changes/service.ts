@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CatalogTables } from '../catalog/index.ts';
 import type { Incident, IncidentService, IncidentTables } from '../incidents/index.ts';
+import type { SharedChangeEvidence } from '../ingest/index.ts';
 import { SecretBox } from '../shared/crypto.ts';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
@@ -12,9 +13,9 @@ import {
   KIND_WEIGHTS,
   PROXIMITY_WEIGHTS,
   SCORE_FORMULA,
-  affectedServices,
   dependencyDistances,
   rankChanges,
+  scoreChange,
   type ChangeDraft,
   type ServiceDistance,
 } from './domain.ts';
@@ -32,6 +33,8 @@ const MAX_FUTURE_MS = 5 * 60_000;
 /** Candidates read per service for one incident, newest first: far more than anyone reads. */
 const CANDIDATES_PER_SERVICE = 500;
 export const DEFAULT_WINDOW_HOURS = 24;
+/** Related incidents look at the incidents that followed this many of an incident's first suspects. */
+export const SHARED_CHANGE_SUSPECTS = 3;
 const WEBHOOK_SECRET_PURPOSE = 'change-webhook-secret';
 
 export interface ChangeServiceDeps {
@@ -54,7 +57,8 @@ function decodeCursor(cursor: string): { at: string; id: string } {
   return { at, id };
 }
 
-type Follower = { id: string; detected_at: string; services: string[] };
+/** An incident that followed a change; `reach` is what its own suspects would be drawn from. */
+type Follower = { id: string; detected_at: string; services: string[]; reach: ReadonlyMap<string, ServiceDistance> };
 
 /** Options for a ranking; `db` runs it inside a caller's transaction (plans read suspects while holding one). */
 export interface SuspectOptions {
@@ -140,73 +144,117 @@ export class ChangeService {
 
   // ---- suspects ---------------------------------------------------------------------------------
 
-  /** The incident's services and their dependencies, nearest first, read level by level (works inside a transaction). */
-  private async distances(services: readonly string[], db?: object, catalogue?: ReadonlyMap<string, readonly string[]>): Promise<ServiceDistance[]> {
-    if (catalogue) return dependencyDistances(services, catalogue);
+  /**
+   * `depends_on` of the services within the ranking's reach of `start`, read level by level (one query a
+   * level, a few rows each: never the whole catalogue); works inside a transaction.
+   */
+  private async dependencyMap(start: Iterable<string>, db?: object): Promise<Map<string, readonly string[]>> {
     const dependsOn = new Map<string, readonly string[]>();
-    let frontier = [...services];
+    let frontier = [...new Set(start)];
     for (let depth = 0; depth < PROXIMITY_WEIGHTS.length - 1 && frontier.length; depth++) {
       const known = await this.deps.catalog.servicesById(frontier, db ? viewAs<CatalogTables>(db) : undefined);
-      const next: string[] = [];
+      const next = new Set<string>();
       for (const id of frontier) {
         const deps = known.get(id)?.depends_on ?? [];
         dependsOn.set(id, deps);
-        for (const d of deps) if (!dependsOn.has(d)) next.push(d);
+        for (const d of deps) if (!dependsOn.has(d)) next.add(d);
       }
-      frontier = next;
+      frontier = [...next].filter((d) => !dependsOn.has(d));
     }
-    return dependencyDistances(services, dependsOn);
+    return dependsOn;
   }
 
   async suspects(incidentOrId: string | Incident, options: SuspectOptions = {}): Promise<SuspectsResponse> {
+    const { incident, window, distances, considered, ranked, followers } = await this.rank(incidentOrId, options);
+    return {
+      incident_id: incident.id,
+      detected_at: incident.detected_at,
+      window,
+      services: distances,
+      scoring: { half_life_minutes: HALF_LIFE_MINUTES, proximity: Object.fromEntries(PROXIMITY_WEIGHTS.map((w, i) => [String(i), w])), kinds: { ...KIND_WEIGHTS }, formula: SCORE_FORMULA },
+      considered,
+      items: ranked.map((r, i) => {
+        const followed = followers.get(r.change.id) ?? [];
+        return {
+          rank: i + 1,
+          score: r.score,
+          change: r.change,
+          parts: r.parts,
+          reason: r.reason,
+          followed_by: { count: followed.length, incidents: followed.slice(0, 10).map((f) => ({ id: f.id, detected_at: f.detected_at, services: f.services })) },
+        };
+      }),
+    };
+  }
+
+  /**
+   * For related incidents: the other incidents that followed one of this incident's first suspects, each
+   * with the change's suspect score for both (the lower of the two is how strongly it ties them).
+   */
+  async sharedChanges(incident: Incident): Promise<SharedChangeEvidence[]> {
+    const { ranked, followers } = await this.rank(incident, { limit: SHARED_CHANGE_SUSPECTS, withFollowers: true });
+    const out: SharedChangeEvidence[] = [];
+    for (const suspect of ranked) {
+      const { change } = suspect;
+      for (const other of followers.get(change.id) ?? []) {
+        const where = other.reach.get(change.service);
+        if (!where) continue;
+        const there = scoreChange(change, Date.parse(other.detected_at), where);
+        const version = change.version_to ? ` (${change.version_from ? `${change.version_from} → ` : ''}${change.version_to})` : '';
+        out.push({ incident_id: other.id, description: `the ${change.kind} change ${change.id} on ${change.service}${version}`, strength: Math.min(suspect.score, there.score) });
+      }
+    }
+    return out;
+  }
+
+  private async rank(incidentOrId: string | Incident, options: SuspectOptions) {
     const db = options.db ? viewAs<ChangeTables>(options.db) : undefined;
     const incident = typeof incidentOrId === 'string' ? await this.deps.incidents.get(incidentOrId, db ? viewAs<IncidentTables>(db) : undefined) : incidentOrId;
     const windowHours = options.windowHours ?? DEFAULT_WINDOW_HOURS;
     const detectedMs = Date.parse(incident.detected_at);
     const from = new Date(detectedMs - windowHours * 3_600_000).toISOString();
     const to = new Date(detectedMs).toISOString();
-    // Outside a transaction the whole catalogue is read once: the dependency walk and the followers both use it.
-    const catalogue = db ? undefined : new Map((await this.deps.catalog.listServices()).map((s) => [s.id, s.depends_on] as const));
-    const distances = await this.distances(incident.services, db, catalogue);
-    const candidates = await this.repository.inWindow(
+    const distances = dependencyDistances(incident.services, await this.dependencyMap(incident.services, db));
+    // Ranked from the indexed columns alone; only the changes shown are read whole.
+    const candidates = await this.repository.candidatesInWindow(
       distances.map((d) => d.service),
       from,
       to,
       CANDIDATES_PER_SERVICE,
       db as ChangeDb | undefined,
     );
-    const ranked = rankChanges(candidates, detectedMs, distances).slice(0, options.limit ?? 10);
-    const followers = options.withFollowers && catalogue ? await this.followers(ranked.map((r) => r.change), incident.id, windowHours, catalogue) : new Map<string, Follower[]>();
-    return {
-      incident_id: incident.id,
-      detected_at: incident.detected_at,
-      window: { from, to, hours: windowHours },
-      services: distances,
-      scoring: { half_life_minutes: HALF_LIFE_MINUTES, proximity: Object.fromEntries(PROXIMITY_WEIGHTS.map((w, i) => [String(i), w])), kinds: { ...KIND_WEIGHTS }, formula: SCORE_FORMULA },
-      considered: candidates.length,
-      items: ranked.map((r, i) => {
-        const followed = followers.get(r.change.id) ?? [];
-        return { rank: i + 1, score: r.score, change: r.change, parts: r.parts, reason: r.reason, followed_by: { count: followed.length, incidents: followed.slice(0, 10) } };
-      }),
-    };
+    const top = rankChanges(candidates, detectedMs, distances, options.limit ?? 10);
+    const whole = new Map((await this.repository.getMany(top.map((t) => t.change.id), db as ChangeDb | undefined)).map((c) => [c.id, c]));
+    const ranked = top.flatMap((t) => {
+      const change = whole.get(t.change.id);
+      return change ? [scoreChange(change, detectedMs, t.where)] : [];
+    });
+    const followers = options.withFollowers ? await this.followers(ranked.map((r) => r.change), incident.id, windowHours) : new Map<string, Follower[]>();
+    return { incident, window: { from, to, hours: windowHours }, distances, considered: candidates.length, ranked, followers };
   }
 
-  /** Incidents other than `exceptId` detected within the window after each change, on a service the change can affect. */
-  private async followers(changes: readonly Change[], exceptId: string, windowHours: number, dependsOn: ReadonlyMap<string, readonly string[]>): Promise<Map<string, Follower[]>> {
+  /**
+   * Incidents other than `exceptId` detected within the window after each change, on a service the change
+   * can affect: the change's service is within the ranking's reach of one of theirs (it would be their suspect).
+   */
+  private async followers(changes: readonly Change[], exceptId: string, windowHours: number): Promise<Map<string, Follower[]>> {
     const out = new Map<string, Follower[]>();
     if (changes.length === 0) return out;
     const windowMs = windowHours * 3_600_000;
     const first = Math.min(...changes.map((c) => Date.parse(c.at)));
     const last = Math.max(...changes.map((c) => Date.parse(c.at)));
-    const incidents = await this.deps.incidents.timesDetectedBetween(new Date(first).toISOString(), new Date(last + windowMs).toISOString());
+    const incidents = (await this.deps.incidents.timesDetectedBetween(new Date(first).toISOString(), new Date(last + windowMs + 1).toISOString())).filter((i) => i.id !== exceptId);
+    if (incidents.length === 0) return out;
+    const dependsOn = await this.dependencyMap(incidents.flatMap((i) => i.services));
+    const candidates = incidents
+      .map((i) => ({ id: i.id, detected_at: i.detected_at, detectedMs: Date.parse(i.detected_at), services: [...i.services], reach: new Map(dependencyDistances(i.services, dependsOn).map((d) => [d.service, d])) }))
+      .sort((a, b) => a.detectedMs - b.detectedMs);
     for (const change of changes) {
-      const affected = affectedServices(change.service, dependsOn);
       const atMs = Date.parse(change.at);
-      const list = incidents
-        .filter((i) => i.id !== exceptId && Date.parse(i.detected_at) >= atMs && Date.parse(i.detected_at) <= atMs + windowMs && i.services.some((s) => affected.has(s)))
-        .sort((a, b) => a.detected_at.localeCompare(b.detected_at))
-        .map((i) => ({ id: i.id, detected_at: i.detected_at, services: [...i.services] }));
-      out.set(change.id, list);
+      out.set(
+        change.id,
+        candidates.filter((i) => i.detectedMs >= atMs && i.detectedMs <= atMs + windowMs && i.reach.has(change.service)),
+      );
     }
     return out;
   }
