@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { fromJson, isUniqueViolation, toJson, type DialectMigration, type MigrationSet } from '../storage/index.ts';
+import { PreparedQuery, fromJson, isUniqueViolation, toJson, type DialectMigration, type MigrationSet, type PreparedValue } from '../storage/index.ts';
 import type { ChangeDraft } from './domain.ts';
 import type { Change, ChangeKind, ChangeSource } from './schemas.ts';
 
@@ -89,7 +89,19 @@ const createChangeTables: DialectMigration = () => ({
   },
 });
 
-export const changeMigrations: MigrationSet = { '080_changes_events': createChangeTables };
+/**
+ * Suspect ranking reads (id, service, kind, at) of the changes in a window on a few services; with `kind`
+ * in the (service, at, id) index that is one index range scan per service, without a table lookup per
+ * change (on SQLite each is a random page read). The new index serves everything the old one did.
+ */
+const coverRankingColumns: DialectMigration = () => ({
+  async up(db) {
+    await db.schema.createIndex('changes_by_service_at_kind').on('changes').columns(['service', 'at', 'id', 'kind']).execute();
+    await db.schema.dropIndex('changes_by_service_at').execute();
+  },
+});
+
+export const changeMigrations: MigrationSet = { '080_changes_events': createChangeTables, '081_changes_ranking_index': coverRankingColumns };
 
 export function changeFromRow(row: ChangeRow): Change {
   return {
@@ -112,6 +124,12 @@ export function changeFromRow(row: ChangeRow): Change {
 
 /** What ranking needs of a change. */
 export type ChangeCandidate = Pick<Change, 'id' | 'service' | 'kind' | 'at'>;
+type ChangeCandidateRow = Pick<ChangeRow, 'id' | 'service' | 'kind' | 'at'>;
+
+/** Candidates read per service for one incident, newest first: far more than anyone reads. */
+export const CANDIDATES_PER_SERVICE = 500;
+/** Statements kept compiled, one per number of services an incident reaches (an incident names a few). */
+const MAX_CACHED_SHAPES = 32;
 
 export interface ChangeFilter {
   services?: readonly string[] | undefined;
@@ -183,18 +201,41 @@ export class ChangeRepository {
   /**
    * Candidates for an incident: the ranking's columns of the changes on these services within [from, to],
    * newest first per service. One range scan per service over `changes_by_service_at_kind`, which holds
-   * every column read (no table lookups), each capped, so a service with a flood of changes cannot crowd
+   * every column read (no table lookups), each capped at CANDIDATES_PER_SERVICE, so a service with a flood of changes cannot crowd
    * out the others or make the query slow.
    */
-  async candidatesInWindow(services: readonly string[], from: string, to: string, perService: number, db: ChangeDb = this.db): Promise<ChangeCandidate[]> {
+  async candidatesInWindow(services: readonly string[], from: string, to: string, db: ChangeDb = this.db): Promise<ChangeCandidate[]> {
     if (services.length === 0) return [];
-    const parts = services.map((service) =>
-      db.selectFrom('changes').select(['id', 'service', 'kind', 'at']).where('service', '=', service).where('at', '>=', from).where('at', '<=', to).orderBy('at', 'desc').limit(perService),
-    );
-    // A UNION ALL of per-service scans: each arm is one index range scan on both databases.
-    let query = db.selectFrom(parts[0]!.as('c0')).selectAll();
-    for (let i = 1; i < parts.length; i++) query = query.unionAll(db.selectFrom(parts[i]!.as(`c${i}`)).selectAll());
-    return (await query.execute()).map((r) => ({ id: r.id, service: r.service, kind: r.kind as ChangeKind, at: r.at }));
+    const slots: Record<string, PreparedValue> = { from, to };
+    services.forEach((service, i) => (slots[`s${i}`] = service));
+    const rows = await this.candidateQueryFor(services.length).execute(db, slots);
+    return rows.map((r) => ({ id: r.id, service: r.service, kind: r.kind as ChangeKind, at: r.at }));
+  }
+
+  /** Every incident page asks for suspects: the statement is compiled once per number of services, not built each time. */
+  private readonly candidateQueries = new Map<number, PreparedQuery<string, ChangeCandidateRow>>();
+
+  private candidateQueryFor(serviceCount: number): PreparedQuery<string, ChangeCandidateRow> {
+    let query = this.candidateQueries.get(serviceCount);
+    if (!query) {
+      query = new PreparedQuery<string, ChangeCandidateRow>((slot) => {
+        const arm = (i: number) =>
+          this.db
+            .selectFrom('changes')
+            .select(['id', 'service', 'kind', 'at'])
+            .where('service', '=', slot(`s${i}`))
+            .where('at', '>=', slot('from'))
+            .where('at', '<=', slot('to'))
+            .orderBy('at', 'desc')
+            .limit(CANDIDATES_PER_SERVICE);
+        // A UNION ALL of per-service scans: each arm is one index range scan on both databases.
+        let union = this.db.selectFrom(arm(0).as('c0')).selectAll();
+        for (let i = 1; i < serviceCount; i++) union = union.unionAll(this.db.selectFrom(arm(i).as(`c${i}`)).selectAll());
+        return union;
+      });
+      if (serviceCount <= MAX_CACHED_SHAPES) this.candidateQueries.set(serviceCount, query);
+    }
+    return query;
   }
 
   /** The version a target was last deployed at, for senders that only say the new one. */

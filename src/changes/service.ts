@@ -30,8 +30,6 @@ declare module '../shared/events.ts' {
 
 /** A change more than this far ahead of the server clock is a clock or input error. */
 const MAX_FUTURE_MS = 5 * 60_000;
-/** Candidates read per service for one incident, newest first: far more than anyone reads. */
-const CANDIDATES_PER_SERVICE = 500;
 export const DEFAULT_WINDOW_HOURS = 24;
 /** Related incidents look at the incidents that followed this many of an incident's first suspects. */
 export const SHARED_CHANGE_SUSPECTS = 3;
@@ -220,7 +218,6 @@ export class ChangeService {
       distances.map((d) => d.service),
       from,
       to,
-      CANDIDATES_PER_SERVICE,
       db as ChangeDb | undefined,
     );
     const top = rankChanges(candidates, detectedMs, distances, options.limit ?? 10);
