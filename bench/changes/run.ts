@@ -53,6 +53,8 @@ interface KindResult {
   consideredMean: number;
   /** Server CPU (user + system) per request: what a ranking costs, whatever else shares the machine. */
   serverCpuMs: number;
+  /** 1-minute load average before and after the measured requests. */
+  load: [number, number];
 }
 
 /** Three layers: 0–19 depend on nothing, 20–59 on one or two of the first layer, the rest on the second layer (and so, two steps down, the first). */
@@ -164,6 +166,7 @@ async function benchKind(kind: Kind): Promise<KindResult> {
     for (let i = 0; i < 50; i++) await api('GET', `/api/v1/incidents/${incidents[i % incidents.length]}/changes`);
     const samples: number[] = [];
     let considered = 0;
+    const loadBefore = os.loadavg()[0]!;
     const cpuBefore = server.cpuMs();
     for (let i = 0; i < REQUESTS; i++) {
       const started = performance.now();
@@ -172,9 +175,11 @@ async function benchKind(kind: Kind): Promise<KindResult> {
       considered += result.considered;
     }
     const serverCpuMs = (server.cpuMs() - cpuBefore) / REQUESTS;
+    const load: [number, number] = [loadBefore, os.loadavg()[0]!];
     samples.sort((a, b) => a - b);
     return {
       serverCpuMs,
+      load,
       kind,
       changes: CHANGES,
       seedSeconds,
@@ -203,15 +208,15 @@ async function main(): Promise<void> {
   }
   const rows = results.map(
     (r) =>
-      `| ${r.kind} | ${r.changes.toLocaleString('en')} | ${r.samples.toLocaleString('en')} | ${r.p50.toFixed(1)} | **${r.p99.toFixed(1)}** | ${r.max.toFixed(1)} | ${r.consideredMean.toFixed(0)} | ${r.serverCpuMs.toFixed(2)} | ${r.seedSeconds.toFixed(0)} s | ${r.p99 < TARGET_P99_MS ? 'yes' : 'NO'} |`,
+      `| ${r.kind} | ${r.changes.toLocaleString('en')} | ${r.samples.toLocaleString('en')} | ${r.p50.toFixed(1)} | **${r.p99.toFixed(1)}** | ${r.max.toFixed(1)} | ${r.consideredMean.toFixed(0)} | ${r.serverCpuMs.toFixed(2)} | ${r.load.map((l) => l.toFixed(1)).join(' → ')} | ${r.seedSeconds.toFixed(0)} s | ${r.p99 < TARGET_P99_MS ? 'yes' : 'NO'} |`,
   );
   const markdown = `## Suspect ranking (\`src/changes\`)
 
 Run with \`npx tsx bench/changes/run.ts\` on ${machineLine()}; load average when it finished ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} (other work shared the machine).
 A real server process over a database holding ${CHANGES.toLocaleString('en')} changes (200 services in three layers, the changes spread over a year, about 14 per service and day, every kind), answering \`GET /api/v1/incidents/{id}/changes\` — the ranking with its parts and the incidents that followed each change, as the incident page asks for it — for ${INCIDENTS} incidents opened at random times of that year, ${REQUESTS.toLocaleString('en')} requests one after another, timed by the client over HTTP on loopback. The changes are seeded straight into the table in time order (then \`ANALYZE\`d; on PostgreSQL \`VACUUM ANALYZE\`d, as autovacuum does for an insert-only table); the server runs as shipped. Per request: the incident, its services' dependencies two steps down (the catalogue read level by level, a query per level), one index range scan per service over \`changes_by_service_at_kind\` (service, at, id, kind: every column the ranking needs, so no table lookups; capped at 500 per service), the 10 shown changes read whole by id, and the incidents detected in the window after them for \`followed_by\`. The server's CPU time per request (from /proc) is shown beside the latencies: on a shared machine the latencies include waiting for a core, the CPU time does not.
 
-| database | changes stored | requests | p50 ms | p99 ms | max ms | changes considered per incident | server CPU ms per request | seeding | p99 < ${TARGET_P99_MS} ms |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| database | changes stored | requests | p50 ms | p99 ms | max ms | changes considered per incident | server CPU ms per request | load average (1 min) | seeding | p99 < ${TARGET_P99_MS} ms |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${rows.join('\n')}
 `;
   if (chosen.length === 2) writeBenchmarkSection('changes', markdown);
