@@ -60,7 +60,7 @@ export const changesModule: FirebreakModule = {
     });
     ctx.services.changes = changes;
     const detector = new TelemetryChangeDetector(
-      changes.repository,
+      ctx.database.db,
       (draft) => changes.record(draft, 'telemetry', null),
       ctx.config.promptVersionAttribute ?? DEFAULT_PROMPT_VERSION_ATTRIBUTE,
       ctx.log.child({ capability: 'changes' }),
@@ -70,13 +70,13 @@ export const changesModule: FirebreakModule = {
 
     ctx.services.rca.registerEvidenceResolver('change', async (evidence) => {
       if (evidence.kind !== 'change') return null;
-      const change = await changes.repository.get(evidence.change_id);
+      const [change] = await changes.findMany([evidence.change_id]);
       return change ? null : `change ${evidence.change_id} does not exist`;
     });
     ctx.services.correlation.setSharedChangeSource((incident) => changes.sharedChanges(incident));
     ctx.services.plans.registerIncidentFact('suspect_change', async (incident, db) => suspectFact(await changes.topSuspect(incident, db)));
     ctx.services.postmortems.setChangeSource(async (incident, citedIds) => {
-      const [cited, suspects] = await Promise.all([changes.repository.getMany(citedIds), changes.suspects(incident, { limit: 3 })]);
+      const [cited, suspects] = await Promise.all([changes.findMany(citedIds), changes.suspects(incident, { limit: 3 })]);
       return { cited, suspects: suspects.items.map((s) => ({ change: s.change, rank: s.rank, score: s.score, reason: s.reason })) };
     });
   },

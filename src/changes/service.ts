@@ -7,7 +7,7 @@ import type { SharedChangeEvidence } from '../ingest/index.ts';
 import { SecretBox } from '../shared/crypto.ts';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { viewAs, type Database } from '../storage/index.ts';
+import { viewAs, type Database, type Executor } from '../storage/index.ts';
 import {
   HALF_LIFE_MINUTES,
   KIND_WEIGHTS,
@@ -19,8 +19,7 @@ import {
   type ChangeDraft,
   type ServiceDistance,
 } from './domain.ts';
-import { ChangeRepository, type ChangeDb } from './repository.ts';
-import type { ChangeTables } from './schema.ts';
+import * as repository from './repository.ts';
 import type { Change, ChangeSource, CreateChangeInput, ListChangesQuery, SuspectsResponse } from './schemas.ts';
 
 declare module '../shared/events.ts' {
@@ -69,11 +68,12 @@ export interface SuspectOptions {
 }
 
 export class ChangeService {
-  readonly repository: ChangeRepository;
+  /** The plain handle; a caller's transaction is passed instead where one is open. */
+  private readonly db: Executor;
   private box: SecretBox | undefined;
 
   constructor(private readonly deps: ChangeServiceDeps) {
-    this.repository = new ChangeRepository(deps.database.db.withTables<ChangeTables>());
+    this.db = deps.database.db;
   }
 
   private now(): Date {
@@ -88,7 +88,7 @@ export class ChangeService {
       throw new AppError('validation_failed', `at: ${draft.at} is more than 5 minutes in the future`, { field: 'at' });
     }
     const id = `chg_${randomBytes(8).toString('hex')}`;
-    const result = await this.repository.insert(id, { ...draft, at: new Date(atMs).toISOString() }, source, integrationId, this.now().toISOString());
+    const result = await repository.insertChange(this.db, id, { ...draft, at: new Date(atMs).toISOString() }, source, integrationId, this.now().toISOString());
     if (result.created) this.deps.events.emit('change.recorded', { change: result.change });
     return result;
   }
@@ -116,15 +116,20 @@ export class ChangeService {
   }
 
   async get(id: string): Promise<Change> {
-    const change = await this.repository.get(id);
+    const change = await repository.findChange(this.db, id);
     if (!change) throw notFound('change', id);
     return change;
+  }
+
+  /** The changes with these ids that exist (evidence and postmortems cite them by id). */
+  findMany(ids: readonly string[]): Promise<Change[]> {
+    return repository.findChanges(this.db, ids);
   }
 
   async list(query: ListChangesQuery): Promise<{ items: Change[]; next_cursor: string | null }> {
     const limit = query.limit ?? 50;
     if (query.from && query.to && Date.parse(query.from) > Date.parse(query.to)) throw new AppError('validation_failed', 'to: must not be before from', { field: 'to' });
-    const rows = await this.repository.list({
+    const rows = await repository.listChanges(this.db, {
       services: query.service,
       kinds: query.kind,
       from: query.from ? new Date(query.from).toISOString() : undefined,
@@ -138,7 +143,7 @@ export class ChangeService {
 
   /** The version a target (repository@environment, Argo CD application) was at before `at`. */
   previousVersion(target: string, at: string): Promise<string | null> {
-    return this.repository.lastVersionOf(target, at);
+    return repository.lastVersionOf(this.db, target, at);
   }
 
   // ---- suspects ---------------------------------------------------------------------------------
@@ -207,7 +212,7 @@ export class ChangeService {
   }
 
   private async rank(incidentOrId: string | Incident, options: SuspectOptions) {
-    const db = options.db ? viewAs<ChangeTables>(options.db) : undefined;
+    const db = options.db as Executor | undefined;
     const incident = typeof incidentOrId === 'string' ? await this.deps.incidents.get(incidentOrId, db ? viewAs<IncidentTables>(db) : undefined) : incidentOrId;
     const windowHours = options.windowHours ?? DEFAULT_WINDOW_HOURS;
     const detectedMs = Date.parse(incident.detected_at);
@@ -215,14 +220,9 @@ export class ChangeService {
     const to = new Date(detectedMs).toISOString();
     const distances = dependencyDistances(incident.services, await this.dependencyMap(incident.services, db));
     // Ranked from the indexed columns alone; only the changes shown are read whole.
-    const candidates = await this.repository.candidatesInWindow(
-      distances.map((d) => d.service),
-      from,
-      to,
-      db as ChangeDb | undefined,
-    );
+    const candidates = await repository.candidatesInWindow(db ?? this.db, distances.map((d) => d.service), from, to);
     const top = rankChanges(candidates, detectedMs, distances, options.limit ?? 10);
-    const whole = new Map((await this.repository.getMany(top.map((t) => t.change.id), db as ChangeDb | undefined)).map((c) => [c.id, c]));
+    const whole = new Map((await repository.findChanges(db ?? this.db, top.map((t) => t.change.id))).map((c) => [c.id, c]));
     const ranked = top.flatMap((t) => {
       const change = whole.get(t.change.id);
       return change ? [scoreChange(change, detectedMs, t.where)] : [];
@@ -275,12 +275,12 @@ export class ChangeService {
   async setWebhookSecret(integrationId: string, secret: string | undefined, actor: string): Promise<{ integration_id: string; secret: string; created_at: string }> {
     const value = secret ?? randomBytes(24).toString('base64url');
     const at = this.now().toISOString();
-    await this.repository.putWebhookSecret(integrationId, this.secretBox().seal(value, WEBHOOK_SECRET_PURPOSE), at, actor);
+    await repository.putWebhookSecret(this.db, integrationId, this.secretBox().seal(value, WEBHOOK_SECRET_PURPOSE), at, actor);
     return { integration_id: integrationId, secret: value, created_at: at };
   }
 
   async webhookSecret(integrationId: string): Promise<string | null> {
-    const sealed = await this.repository.webhookSecret(integrationId);
+    const sealed = await repository.webhookSecret(this.db, integrationId);
     return sealed ? this.secretBox().open(sealed, WEBHOOK_SECRET_PURPOSE) : null;
   }
 }
