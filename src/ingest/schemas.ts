@@ -387,7 +387,7 @@ export const IncidentLinkSchema = Type.Object({
 });
 export type IncidentLink = Static<typeof IncidentLinkSchema>;
 
-export const EVIDENCE_KINDS = ['time_proximity', 'shared_service', 'service_dependency', 'shared_root_cause', 'label_similarity', 'linked'] as const;
+export const EVIDENCE_KINDS = ['time_proximity', 'shared_service', 'service_dependency', 'shared_root_cause', 'shared_change', 'label_similarity', 'linked'] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 
 export const RelatedCandidateSchema = Type.Object({
