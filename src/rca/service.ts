@@ -51,13 +51,13 @@ type Row = RcaTables['rca_analyses'];
 export class RcaService {
   private readonly db: Kysely<RcaTables>;
   private readonly resolvers = new Map<EvidenceKind, EvidenceResolver>();
-  private actionItemCreator: ActionItemCreator | undefined;
-
   constructor(
     private readonly database: Database,
     private readonly incidents: IncidentService,
     private readonly catalog: CatalogService,
     private readonly clock: () => Date = () => new Date(),
+    /** Absent when no capability tracks action items; recommendations then cannot become items. */
+    private readonly actionItemCreator?: ActionItemCreator,
   ) {
     this.db = database.db.withTables<RcaTables>();
     const timeline = database.db.withTables<IncidentTables>();
@@ -78,10 +78,6 @@ export class RcaService {
   /** Capabilities that own records (alerts, plan executions) register how to check references to them. */
   registerEvidenceResolver(kind: EvidenceKind, resolver: EvidenceResolver): void {
     this.resolvers.set(kind, resolver);
-  }
-
-  setActionItemCreator(creator: ActionItemCreator): void {
-    this.actionItemCreator = creator;
   }
 
   async create(incidentId: string, input: { kind: AnalysisKind; title?: string; problem?: string; template?: string }, actor: string): Promise<Analysis> {
@@ -116,8 +112,7 @@ export class RcaService {
 
   async list(incidentId: string): Promise<Analysis[]> {
     await this.incidents.get(incidentId);
-    const rows = await this.db.selectFrom('rca_analyses').selectAll().where('incident_id', '=', incidentId).orderBy('created_at').execute();
-    return rows.map(fromRow);
+    return analysesOfIncident(this.database, incidentId);
   }
 
   async get(id: string): Promise<Analysis> {
@@ -258,6 +253,12 @@ export class RcaService {
       .values({ analysis_id: row.id, at: row.updated_at, actor, change, version: row.version, snapshot: toJson({ title: row.title, status: row.status, body: JSON.parse(row.body) }) })
       .execute();
   }
+}
+
+/** An incident's analyses, oldest first: for capabilities that report on them (postmortems) without the service. */
+export async function analysesOfIncident(database: Database, incidentId: string): Promise<Analysis[]> {
+  const rows = await database.db.withTables<RcaTables>().selectFrom('rca_analyses').selectAll().where('incident_id', '=', incidentId).orderBy('created_at').execute();
+  return rows.map(fromRow);
 }
 
 function fromRow(row: Row): Analysis {
