@@ -65,7 +65,8 @@ export class TestTarget {
 }
 
 /** Polls until `probe` returns a value that is not undefined, or fails after `ms`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, ms = 15_000, what = 'condition'): Promise<T> {
+/** Polls until the probe answers; the limit is a safety net for a loaded machine, not a speed target. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, ms = 120_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {

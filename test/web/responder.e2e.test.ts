@@ -146,7 +146,7 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
     // bob's first delivery fails; the retry after the back-off succeeds.
     now = new Date(now.getTime() + 2 * MINUTE);
     await run();
-    await expect.poll(() => panel.getByTestId('notified').textContent(), { timeout: 10_000 }).toMatch(/bob via bob-hook: 1 delivered/);
+    await expect.poll(() => panel.getByTestId('notified').textContent(), { timeout: 60_000 }).toMatch(/bob via bob-hook: 1 delivered/);
     await expect(panel.getByTestId('escalation').textContent()).resolves.toContain('level 2 of 2');
     const timeline = (await server.api('GET', `/api/v1/incidents/${ids.critical}/timeline`)).body as { kind: string }[];
     expect(timeline.some((e) => e.kind === 'escalation_requested')).toBe(true);
@@ -154,7 +154,7 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
 
   it('folds delivery attempts into one line per notification, filters by kind, and takes notes at the top', async () => {
     const folded = page.locator('.timeline-entry[data-attempts="2"]');
-    await folded.waitFor({ timeout: 10_000 });
+    await folded.waitFor({ timeout: 60_000 });
     await expect(folded.textContent()).resolves.toContain('(2 attempts)');
     await folded.locator('summary').click();
     await expect(folded.locator('.attempts li').count()).resolves.toBe(2);
