@@ -1,8 +1,8 @@
 import { defineModule } from '../app/context.ts';
 import { RcaService } from './service.ts';
-import { rcaMigrations } from './store.ts';
+import { faultTreeMigrations, rcaMigrations } from './schema.ts';
 import { rcaRoutes } from './routes.ts';
-import { FaultTreeService, faultTreeMigrations } from './fault-trees.ts';
+import { FaultTreeService } from './fault-trees.ts';
 import { faultTreeRoutes } from './fta-routes.ts';
 
 declare module '../app/context.ts' {
@@ -12,7 +12,7 @@ declare module '../app/context.ts' {
   }
 }
 
-export { RcaService, analysesOfIncident, type EvidenceResolver, type ActionItemCreator } from './service.ts';
+export { RcaService, incidentAnalyses, type EvidenceResolver, type ActionItemCreator } from './service.ts';
 export { rootCauseOf, chosenBranch, collectEvidence, validateFiveWhys, validateFishbone } from './analysis.ts';
 export { renderFishboneSvg } from './fishbone-svg.ts';
 export { FIVE_WHYS_TEMPLATES } from './templates.ts';

@@ -6,7 +6,7 @@ import { ReliabilityService } from './metrics-store.ts';
 import { registerRecoveryJobs } from './worker.ts';
 import { recoveryMigrations } from './store.ts';
 import { recoveryRoutes } from './routes.ts';
-import { analysesOfIncident, chosenBranch, collectEvidence, type ActionItemCreator } from '../rca/index.ts';
+import { incidentAnalyses, chosenBranch, collectEvidence, type ActionItemCreator } from '../rca/index.ts';
 
 export { RecoveryService, type PlanView } from './service.ts';
 export { PostmortemService, type Postmortem, type PostmortemDocument } from './postmortem.ts';
@@ -33,7 +33,7 @@ declare module '../app/context.ts' {
 
 /**
  * Comes before rca, which turns recommendations into this module's action items; postmortems read the incident's
- * analyses through rca's `analysesOfIncident`, and cite changes when change tracking is installed.
+ * analyses through rca's `incidentAnalyses`, and cite changes when change tracking is installed.
  */
 export const recoveryModule = defineModule({
   name: 'recovery',
@@ -65,7 +65,7 @@ export const recoveryModule = defineModule({
           steps: e.steps.map((s) => ({ step_id: s.step_id, phase: s.phase, status: s.status, error: s.error })),
         })),
       analyses: async (incidentId) =>
-        (await analysesOfIncident(ctx.database, incidentId)).map((a) => ({
+        (await incidentAnalyses(ctx.database, incidentId)).map((a) => ({
           title: a.title,
           kind: a.kind,
           status: a.status,
