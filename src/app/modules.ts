@@ -1,4 +1,4 @@
-import type { FirebreakModule } from './context.ts';
+import { defineModule, type FirebreakModule } from './context.ts';
 import { clusterMigrations, jobMigrations, type MigrationSet } from '../storage/index.ts';
 import { CatalogService, catalogMigrations, catalogRoutes } from '../catalog/index.ts';
 import { IncidentService, incidentMigrations, incidentRoutes } from '../incidents/index.ts';
@@ -14,12 +14,13 @@ import { onCallModule } from '../oncall/index.ts';
 import { drillsModule } from '../drills/index.ts';
 import { changesModule } from '../changes/index.ts';
 
-const core: FirebreakModule = {
+const core = defineModule({
   name: 'core',
   migrations: { ...catalogMigrations, ...incidentMigrations, ...tokenMigrations, ...peopleMigrations },
+  provides: ['catalog', 'incidents'],
   init(ctx) {
-    ctx.services.catalog = new CatalogService(ctx.database, ctx.clock);
-    ctx.services.incidents = new IncidentService(ctx.database, ctx.services.catalog, ctx.events, ctx.clock);
+    const catalog = new CatalogService(ctx.database, ctx.clock);
+    return { catalog, incidents: new IncidentService(ctx.database, catalog, ctx.events, ctx.clock) };
   },
   routes(app, ctx) {
     catalogRoutes(app, ctx);
@@ -27,10 +28,25 @@ const core: FirebreakModule = {
     tokenRoutes(app, ctx);
     peopleRoutes(app, ctx);
   },
-};
+});
 
-/** Every capability, in dependency order: a module may use the services of those before it. */
-export const MODULES: readonly FirebreakModule[] = [core, ingestModule, llmModule, secretsModule, plansModule, rcaModule, recoveryModule, changesModule, consoleModule, onCallModule, drillsModule];
+/**
+ * Every capability, in dependency order: a module gets only the services it declares (`needs`, `uses`), each
+ * provided by the server or a module before it; the server checks this at start.
+ */
+export const MODULES: readonly FirebreakModule[] = [
+  core,
+  ingestModule,
+  llmModule,
+  secretsModule,
+  onCallModule,
+  plansModule,
+  changesModule,
+  recoveryModule,
+  rcaModule,
+  consoleModule,
+  drillsModule,
+];
 
 /** Every migration a database of these modules needs: the storage layer's own (jobs, cluster) and each module's. */
 export function migrationSets(modules: readonly FirebreakModule[] = MODULES): MigrationSet[] {

@@ -9,7 +9,8 @@ import { CheckRunner } from '../checks/index.ts';
 import { EgressClient, EgressPolicy } from '../egress/index.ts';
 import { ACTIVE_STATUSES, SEVERITIES, incidentRepository } from '../incidents/index.ts';
 import { DEFAULT_CONNECTION_LIMITS, createHttpApp, type HttpApp } from '../http/app.ts';
-import type { AppContext, FirebreakModule, ModuleServices } from './context.ts';
+import type { AppContext, FirebreakModule } from './context.ts';
+import { assembleServices } from './assembly.ts';
 import { workerPollMsFromEnv, type Config } from './config.ts';
 import { MODULES, migrationSets } from './modules.ts';
 
@@ -61,28 +62,21 @@ export async function createFirebreak(options: CreateFirebreakOptions): Promise<
   const egress = new EgressClient(new EgressPolicy({ allow: config.egressAllow ?? [], deny: config.egressDeny ?? [] }));
   const jobs = new JobQueue(database, clock);
   const worker = new JobWorker(jobs, { pollMs: config.workerPollMs ?? workerPollMsFromEnv(), log: log.child({ component: 'worker' }) });
-  const ctx: AppContext = {
-    config,
-    database,
-    events,
-    clock,
-    log,
-    metrics: metrics.registry,
-    jobs,
-    worker,
-    cluster,
-    services: {
+  const base = { config, database, events, clock, log, metrics: metrics.registry, jobs, worker, cluster, egress };
+  const services = await assembleServices(
+    modules,
+    {
       tokens,
       people,
       sessions,
       signIn,
       authenticator,
-      oidc,
+      ...(oidc ? { oidc } : {}),
       checks: new CheckRunner({ egress, prometheusUrl: config.prometheusUrl, ...(options.clock ? { clock: options.clock } : {}) }),
-    } as ModuleServices,
-    egress,
-  };
-  for (const module of modules) await module.init?.(ctx);
+    },
+    base,
+  );
+  const ctx: AppContext = { ...base, services };
 
   registerOperationalRoutes(app, ctx, metrics.registry, sets);
   for (const module of modules) await module.routes?.(app, ctx);

@@ -1,4 +1,4 @@
-import type { FirebreakModule } from '../app/context.ts';
+import { defineModule } from '../app/context.ts';
 import { DEFAULT_PROMPT_VERSION_ATTRIBUTE } from '../llm/otlp.ts';
 import { ChangeService } from './service.ts';
 import { TelemetryChangeDetector } from './telemetry.ts';
@@ -42,12 +42,15 @@ function suspectFact(top: Awaited<ReturnType<ChangeService['topSuspect']>>): Rec
 }
 
 /**
- * Needs ingest (routing keys, rate limits), llm (accepted calls), and registers itself with rca
- * (change evidence), ingest's correlation (incidents that followed the same change are related), plans (`incident.suspect_change`) and recovery (postmortems cite changes).
+ * Watches llm's accepted calls for model and prompt rollouts, gives plans `incident.suspect_change` and
+ * ingest's related incidents the incidents that followed the same change. Its routes
+ * use ingest's routing keys. Recovery (postmortems cite changes) and rca (change evidence) come after it and use it.
  */
-export const changesModule: FirebreakModule = {
+export const changesModule = defineModule({
   name: 'changes',
   migrations: changeMigrations,
+  needs: ['catalog', 'incidents', 'llmTelemetry', 'plans', 'integrations', 'tokens', 'correlation'],
+  provides: ['changes', 'changeDetector'],
   init(ctx) {
     const changes = new ChangeService({
       database: ctx.database,
@@ -58,27 +61,16 @@ export const changesModule: FirebreakModule = {
       clock: ctx.clock,
       log: ctx.log.child({ capability: 'changes' }),
     });
-    ctx.services.changes = changes;
     const detector = new TelemetryChangeDetector(
       ctx.database.db,
       (draft) => changes.record(draft, 'telemetry', null),
       ctx.config.promptVersionAttribute ?? DEFAULT_PROMPT_VERSION_ATTRIBUTE,
       ctx.log.child({ capability: 'changes' }),
     );
-    ctx.services.changeDetector = detector;
     ctx.services.llmTelemetry.onAcceptedCalls((calls) => detector.observe(calls));
-
-    ctx.services.rca.registerEvidenceResolver('change', async (evidence) => {
-      if (evidence.kind !== 'change') return null;
-      const [change] = await changes.findMany([evidence.change_id]);
-      return change ? null : `change ${evidence.change_id} does not exist`;
-    });
-    ctx.services.correlation.setSharedChangeSource((incident) => changes.sharedChanges(incident));
+    ctx.services.correlation.registerSharedChangeSource((incident) => changes.sharedChanges(incident));
     ctx.services.plans.registerIncidentFact('suspect_change', async (incident, db) => suspectFact(await changes.topSuspect(incident, db)));
-    ctx.services.postmortems.setChangeSource(async (incident, citedIds) => {
-      const [cited, suspects] = await Promise.all([changes.findMany(citedIds), changes.suspects(incident, { limit: 3 })]);
-      return { cited, suspects: suspects.items.map((s) => ({ change: s.change, rank: s.rank, score: s.score, reason: s.reason })) };
-    });
+    return { changes, changeDetector: detector };
   },
   routes(app, ctx) {
     changeRoutes(app, ctx, ctx.services.changes);
@@ -86,4 +78,4 @@ export const changesModule: FirebreakModule = {
   async stop(ctx) {
     await ctx.services.changeDetector.idle();
   },
-};
+});

@@ -1,4 +1,4 @@
-import type { FirebreakModule } from '../app/context.ts';
+import { defineModule, type FirebreakModule } from '../app/context.ts';
 import { consoleStaticRoutes } from './static.ts';
 import { lifecycleRoutes } from './lifecycle.ts';
 import { streamRoutes } from './stream.ts';
@@ -12,14 +12,14 @@ export { formatSseEvent, redactSecrets } from './stream-events.ts';
  * at `/` (its catch-all route only answers paths no other module registered, so it can sit anywhere).
  */
 export function createConsoleModule(options: { heartbeatMs?: number; distDir?: string } = {}): FirebreakModule {
-  return {
+  return defineModule({
     name: 'console',
     routes(app, ctx) {
       streamRoutes(app, ctx, options.heartbeatMs);
       lifecycleRoutes(app);
       consoleStaticRoutes(app, options.distDir);
     },
-  };
+  });
 }
 
 export const consoleModule: FirebreakModule = createConsoleModule();

@@ -1,4 +1,4 @@
-import type { FirebreakModule } from '../app/context.ts';
+import { defineModule } from '../app/context.ts';
 import { drillMigrations } from './schema.ts';
 import { DrillRunService } from './service.ts';
 import { drillRoutes } from './routes.ts';
@@ -18,13 +18,14 @@ declare module '../app/context.ts' {
   }
 }
 
-export const drillsModule: FirebreakModule = {
+export const drillsModule = defineModule({
   name: 'drills',
   migrations: drillMigrations,
+  provides: ['drillRuns'],
   init(ctx) {
-    ctx.services.drillRuns = new DrillRunService(ctx.database, ctx.clock);
+    return { drillRuns: new DrillRunService(ctx.database, ctx.clock) };
   },
   routes(app, ctx) {
     drillRoutes(app, ctx);
   },
-};
+});

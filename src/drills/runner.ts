@@ -20,6 +20,18 @@ const BACKFILL_BATCH_CALLS = 8000;
 /** A one-minute bucket plus the server's default grace for late calls (`DEFAULT_LLM_OPTIONS`). */
 const BUCKET_CLOSE_MARGIN_MS = 2 * MINUTE;
 
+/**
+ * Where a drill reads the time and how it waits: real time by default. A test that runs the server in its own
+ * process passes virtual time shared with the server's injected clock, so a loaded machine's delays are not
+ * simulated minutes.
+ */
+export interface DrillTime {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const REAL_TIME: DrillTime = { now: () => Date.now(), sleep: (ms) => sleep(ms) };
+
 export interface DrillOptions {
   server: string;
   token: string;
@@ -39,6 +51,8 @@ export interface DrillOptions {
   store: boolean;
   /** Progress lines for people; silent by default. */
   progress?: (line: string) => void;
+  /** Real time unless given. */
+  time?: DrillTime;
 }
 
 interface IncidentWire {
@@ -88,6 +102,7 @@ export class DrillRunner {
   private readonly control: ControlServer;
   private clock!: SimClock;
   private runStartedAtMs = 0;
+  private readonly time: DrillTime;
   private readonly incidents = new Map<string, IncidentWire>();
   private readonly alerts = new Map<string, AlertWire>();
   private readonly executions = new Map<string, ExecutionWire>();
@@ -101,7 +116,8 @@ export class DrillRunner {
     private readonly options: DrillOptions,
   ) {
     this.api = new ApiClient({ server: options.server, token: options.token });
-    this.runTag = Math.floor(Date.now() / 1000).toString(36).slice(-5);
+    this.time = options.time ?? REAL_TIME;
+    this.runTag = Math.floor(this.time.now() / 1000).toString(36).slice(-5);
     this.control = new ControlServer((service) => this.failover(service));
   }
 
@@ -120,8 +136,8 @@ export class DrillRunner {
 
   async run(): Promise<Scorecard> {
     const s = this.scenario;
-    const startedAt = new Date().toISOString();
-    this.runStartedAtMs = Date.now();
+    this.runStartedAtMs = this.time.now();
+    const startedAt = new Date(this.runStartedAtMs).toISOString();
     const durationMinutes = durationMs(s.duration) / MINUTE;
     const baselineMinutes = Math.round((s.baseline ? durationMs(s.baseline) : 0) / MINUTE);
     const listenUrl = await this.control.start(this.options.controlListen);
@@ -132,28 +148,28 @@ export class DrillRunner {
       // The timeline ends, in simulated time, at about the moment the run is planned: everything sent is in the
       // past. Two minutes earlier still, so even the last simulated minute is past the server's bucket grace
       // when it arrives and closes at once (the detectors see every minute while the drill runs).
-      const plannedAtMs = Math.floor(Date.now() / MINUTE) * MINUTE - BUCKET_CLOSE_MARGIN_MS;
+      const plannedAtMs = Math.floor(this.time.now() / MINUTE) * MINUTE - BUCKET_CLOSE_MARGIN_MS;
       const planned = SimClock.lagging({ plannedAtMs, durationMs: durationMinutes * MINUTE, speed: this.options.speed });
       const generators = s.traffic.map((stream) => new TrafficGenerator(stream, this.options.seed, `${stream.model}#${this.runTag}`, this.name(stream.service)));
       if (baselineMinutes > 0) {
         this.say(`backfilling ${baselineMinutes} min of normal traffic`);
         await this.backfill(generators, planned.simStartMs - baselineMinutes * MINUTE, planned.simStartMs);
       }
-      this.clock = planned.startingAt(Date.now());
+      this.clock = planned.startingAt(this.time.now());
       this.say(`playing ${durationMinutes} simulated minutes at ${this.options.speed}x`);
       for (let minute = 0; minute < durationMinutes; minute++) {
         // Each minute is sent once it has passed: a minute's share of real time after the previous one was
         // sent, or at once when the drill is behind (the clock is re-anchored, so the stall is not simulated time).
         const endOfMinute = this.clock.simAtMinute(minute + 1);
-        const wait = this.clock.realAt(endOfMinute) - Date.now();
-        if (wait > 0) await sleep(wait);
-        this.clock.anchor(Date.now(), endOfMinute);
+        const wait = this.clock.realAt(endOfMinute) - this.time.now();
+        if (wait > 0) await this.time.sleep(wait);
+        this.clock.anchor(this.time.now(), endOfMinute);
         await this.playMinute(generators, minute);
         await this.observe(true);
       }
       await this.observe(false);
       const seen = await this.collect();
-      const finishedAt = new Date().toISOString();
+      const finishedAt = new Date(this.time.now()).toISOString();
       await this.cleanUp();
       const scorecard = computeScorecard(
         s,
@@ -302,7 +318,7 @@ export class DrillRunner {
     const stream = this.scenario.traffic.find((t) => t.service === id && t.backup_provider);
     if (!stream) return { ok: false, message: `the drill has no backup provider for ${service}` };
     if (!this.failedOver.has(id)) {
-      const minute = this.clock ? this.clock.minuteOfReal(Date.now()) : 0;
+      const minute = this.clock ? this.clock.minuteOfReal(this.time.now()) : 0;
       this.failedOver.set(id, { provider: stream.backup_provider!, minute });
       this.say(`  gateway: ${service} switched to ${stream.backup_provider} at minute ${minute.toFixed(1)}`);
     }
@@ -463,7 +479,7 @@ export class DrillRunner {
 
   private async respond(): Promise<void> {
     const r = this.scenario.responders!;
-    const now = this.clock.minuteOfReal(Date.now());
+    const now = this.clock.minuteOfReal(this.time.now());
     const after = (text: string | undefined) => (text === undefined ? undefined : durationMs(text) / MINUTE);
     for (const incident of [...this.incidents.values()]) {
       const opened = this.minuteOf(incident.created_at);

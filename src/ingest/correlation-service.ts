@@ -50,7 +50,7 @@ export type SharedChangeSource = (incident: Incident) => Promise<SharedChangeEvi
 export class CorrelationService {
   private readonly db: Kysely<Tables>;
   private services: { byId: Map<string, Service>; dependents: Map<string, string[]>; loadedMs: number } | null = null;
-  private sharedChangeSource: SharedChangeSource | null = null;
+  private readonly sharedChangeSources: SharedChangeSource[] = [];
 
   constructor(
     database: Database,
@@ -63,9 +63,12 @@ export class CorrelationService {
     this.db = database.db.withTables<Tables>();
   }
 
-  /** Makes incidents that followed the same change a correlation signal (`shared_change`). */
-  setSharedChangeSource(source: SharedChangeSource): void {
-    this.sharedChangeSource = source;
+  /**
+   * Registers a source of incidents that followed the same change, a correlation signal (`shared_change`). A hook
+   * like rca's evidence resolvers: change tracking loads after ingest and plugs in here when it is installed.
+   */
+  registerSharedChangeSource(source: SharedChangeSource): void {
+    this.sharedChangeSources.push(source);
   }
 
   /** Subscribes to incident changes so incidents opened or edited anywhere (API, plans, alerts) are indexed. */
@@ -264,7 +267,7 @@ export class CorrelationService {
           .execute()),
       );
     }
-    const [links, sharedChanges] = await Promise.all([this.links(incident.id), this.sharedChangeSource ? this.sharedChangeSource(incident) : []]);
+    const [links, sharedChanges] = await Promise.all([this.links(incident.id), Promise.all(this.sharedChangeSources.map((source) => source(incident))).then((lists) => lists.flat())]);
 
     const evidence = new Map<string, CandidateEvidence>();
     const candidateFor = (id: string, at: string): CandidateEvidence => {

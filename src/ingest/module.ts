@@ -1,4 +1,4 @@
-import type { FirebreakModule } from '../app/context.ts';
+import { defineModule } from '../app/context.ts';
 import type { AlertSink } from '../shared/alert-sink.ts';
 import { AlertService } from './alerts.ts';
 import { CorrelationService } from './correlation-service.ts';
@@ -19,9 +19,11 @@ declare module '../app/context.ts' {
   }
 }
 
-export const ingestModule: FirebreakModule = {
+export const ingestModule = defineModule({
   name: 'ingest',
   migrations: ingestMigrations,
+  needs: ['catalog', 'incidents', 'checks'],
+  provides: ['integrations', 'routingRules', 'correlation', 'alerts', 'alertSink'],
   async init(ctx) {
     const { catalog, incidents } = ctx.services;
     const log = ctx.log.child({ module: 'ingest' });
@@ -31,11 +33,8 @@ export const ingestModule: FirebreakModule = {
     correlation.listen();
     const alerts = new AlertService(ctx.database, incidents, catalog, routingRules, correlation, ctx.events, ctx.clock, log);
     alerts.listen();
-    ctx.services.integrations = new IntegrationService(ctx.database, catalog, ctx.clock, () => 1 / ctx.cluster.liveReplicas());
-    ctx.services.routingRules = routingRules;
-    ctx.services.correlation = correlation;
-    ctx.services.alerts = alerts;
-    ctx.services.alertSink = alerts;
+    const cluster = ctx.cluster;
+    const integrations = new IntegrationService(ctx.database, catalog, ctx.clock, () => 1 / cluster.liveReplicas());
     ctx.services.checks.register('no_firing_alerts', async (spec) => {
       const { count, alerts: open } = await alerts.openForService(spec.service, 20);
       return {
@@ -45,6 +44,7 @@ export const ingestModule: FirebreakModule = {
         detail: count === 0 ? `no alert is firing for ${spec.service}` : `${count} alert${count > 1 ? 's are' : ' is'} still firing for ${spec.service}`,
       };
     });
+    return { integrations, routingRules, correlation, alerts, alertSink: alerts };
   },
   routes: ingestRoutes,
-};
+});

@@ -1,5 +1,6 @@
 import client from 'prom-client';
-import type { FirebreakModule } from '../app/context.ts';
+import type { Logger } from 'pino';
+import { defineModule } from '../app/context.ts';
 import { compare } from '../checks/index.ts';
 import type { IntegrationService } from '../ingest/index.ts';
 import { llmMigrations } from './schema.ts';
@@ -22,8 +23,7 @@ export type { LlmRequestRecord } from './schemas.ts';
 declare module '../app/context.ts' {
   interface ModuleServices {
     llmTelemetry: LlmTelemetryService;
-    /** `grpc` is set while the OTLP/gRPC receiver listens. */
-    otlp: { receiver: OtlpReceiver; grpc: OtlpGrpcServer | null };
+    otlp: OtlpEndpoints;
   }
 }
 
@@ -52,14 +52,43 @@ const STAT_VALUES: Record<string, (s: StatsPoint) => number | null> = {
   requests_per_second: (s) => s.requests_per_second,
 };
 
-/** Per server: tests and embedders may run several in one process. */
+/** The OTLP receiver behind the HTTP routes, and the gRPC server while the module's `listen` has it open. */
+export class OtlpEndpoints {
+  #grpc: OtlpGrpcServer | null = null;
+
+  constructor(readonly receiver: OtlpReceiver) {}
+
+  get grpc(): OtlpGrpcServer | null {
+    return this.#grpc;
+  }
+
+  async openGrpc(host: string, port: number, log: Logger): Promise<void> {
+    // Loaded only when gRPC is on, so a server without it does not pay for grpc-js at start.
+    const { OtlpGrpcServer } = await import('./otlp-grpc.ts');
+    const grpc = new OtlpGrpcServer(this.receiver, log);
+    await grpc.start(host, port);
+    this.#grpc = grpc;
+  }
+
+  async closeGrpc(): Promise<void> {
+    const grpc = this.#grpc;
+    this.#grpc = null;
+    await grpc?.stop();
+  }
+}
+
 /** Every this long the telemetry closes due buckets, evaluates burn rates and resolves alerts, with or without traffic. */
 const MAINTENANCE_INTERVAL_MS = 30_000;
 
-export const llmModule: FirebreakModule = {
+export const llmModule = defineModule({
   name: 'llm',
   migrations: llmMigrations,
+  needs: ['integrations', 'checks'],
+  // Without an alert pipeline the detectors still run and say in the log that their alerts went nowhere.
+  uses: ['alertSink'],
+  provides: ['llmTelemetry', 'otlp'],
   async init(ctx) {
+    const { alertSink } = ctx.services;
     const calls = new client.Counter({
       name: 'firebreak_llm_calls_total',
       help: 'LLM calls received as OTLP spans, OTLP metric points or JSON records, by source (otlp, otlp_metrics, json) and outcome (accepted, ignored_non_genai, rejected_<reason>)',
@@ -77,8 +106,7 @@ export const llmModule: FirebreakModule = {
       ctx.clock,
       ctx.log,
       loadSloConfig(ctx.config.configDir),
-      // Looked up at use, so the pipeline installed on ctx.services is the one used.
-      () => ctx.services.alertSink,
+      () => alertSink,
       { ...DEFAULT_LLM_OPTIONS, allowedLatenessMs: ctx.config.llmAllowedLatenessMs ?? DEFAULT_LLM_OPTIONS.allowedLatenessMs },
       (source, outcome, count) => (outcome === 'late' ? late.inc({ source }, count) : calls.inc({ source, outcome }, count)),
     );
@@ -102,9 +130,7 @@ export const llmModule: FirebreakModule = {
       },
     });
     await telemetry.load();
-    ctx.services.llmTelemetry = telemetry;
-    const receiver = new OtlpReceiver(telemetry, integrationKeyVerifier(ctx.services.integrations), ctx.config.promptVersionAttribute);
-    ctx.services.otlp = { receiver, grpc: null };
+    const otlp = new OtlpEndpoints(new OtlpReceiver(telemetry, integrationKeyVerifier(ctx.services.integrations), ctx.config.promptVersionAttribute));
     // Burn rates must fall (and alerts resolve) even when traffic stops entirely. The buckets are this
     // process's memory, so every server runs its own maintenance: a periodic task, not a shared job.
     ctx.worker.every('llm.maintenance', { intervalMs: MAINTENANCE_INTERVAL_MS, run: () => telemetry.maintain() });
@@ -119,6 +145,7 @@ export const llmModule: FirebreakModule = {
       const passed = compare(value, spec.op, spec.threshold);
       return { passed, observed: { [spec.stat]: value, requests: stats!.requests }, expected, detail: `${spec.stat} is ${formatNumber(value)} over ${stats!.requests} calls` };
     });
+    return { llmTelemetry: telemetry, otlp };
   },
   routes(app, ctx) {
     llmRoutes(app, ctx, ctx.services.llmTelemetry, integrationKeyVerifier(ctx.services.integrations), ctx.services.otlp.receiver);
@@ -127,21 +154,16 @@ export const llmModule: FirebreakModule = {
     const port = ctx.config.otlpGrpcPort;
     if (port === null || port === undefined) return;
     try {
-      // Loaded only when gRPC is on, so a server without it does not pay for grpc-js at start.
-      const { OtlpGrpcServer } = await import('./otlp-grpc.ts');
-      const grpc = new OtlpGrpcServer(ctx.services.otlp.receiver, ctx.log);
-      await grpc.start(ctx.config.host, port);
-      ctx.services.otlp.grpc = grpc;
+      await ctx.services.otlp.openGrpc(ctx.config.host, port, ctx.log);
     } catch (error) {
       // HTTP ingest (and everything else) still works; the operator is told why gRPC does not.
       ctx.log.error({ err: error, port }, `the OTLP/gRPC receiver could not listen on port ${port}; OTLP/HTTP still works (set FIREBREAK_OTLP_GRPC_PORT to a free port, or 0 to turn gRPC off)`);
     }
   },
   async unlisten(ctx) {
-    await ctx.services.otlp.grpc?.stop();
-    ctx.services.otlp.grpc = null;
+    await ctx.services.otlp.closeGrpc();
   },
   async stop(ctx) {
     await ctx.services.llmTelemetry.close();
   },
-};
+});

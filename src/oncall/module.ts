@@ -1,8 +1,7 @@
-import type { AppContext, FirebreakModule } from '../app/context.ts';
+import { defineModule } from '../app/context.ts';
 import { onCallMigrations } from './store.ts';
 import { ScheduleService } from './schedules.ts';
 import { DISPATCHED_KINDS, EscalationService } from './escalations.ts';
-import { NotificationMessageSender } from './notify/plan-sender.ts';
 import { NotificationService } from './notify/service.ts';
 import { StatusPageService } from './statuspage/service.ts';
 import { DISPATCH_TASK, registerOnCallJobs } from './worker.ts';
@@ -30,10 +29,12 @@ declare module '../app/context.ts' {
   }
 }
 
-export const onCallModule: FirebreakModule = {
+export const onCallModule = defineModule({
   name: 'oncall',
   migrations: onCallMigrations,
-  async init(ctx: AppContext) {
+  needs: ['incidents', 'catalog'],
+  provides: ['notifications', 'oncall'],
+  async init(ctx) {
     const { database, clock, log, events } = ctx;
     const { incidents, catalog } = ctx.services;
     const notifications = new NotificationService({
@@ -62,18 +63,16 @@ export const onCallModule: FirebreakModule = {
     events.on('timeline.appended', ({ entry }) => {
       if (dispatched.has(entry.kind)) worker.poke(DISPATCH_TASK);
     });
-    ctx.services.notifications = notifications;
     const sealed = await notifications.sealLegacyWebhookUrls();
     if (sealed > 0) log.info({ channels: sealed }, 'sealed the URLs of webhook channels made before URLs were secret');
-    // Response plans' communicate steps reach the real channels through the outbox.
-    if (ctx.services.messageSender) ctx.services.messageSender = new NotificationMessageSender(notifications, ctx.services.messageSender);
-    ctx.services.oncall = {
+    const oncall: OnCall = {
       schedules,
       escalations,
       statusPages: new StatusPageService(database, incidents, catalog, clock),
       responders: new ResponderService(database, incidents, catalog, schedules, escalations, notifications, events, clock),
       runDueWork: () => worker.runDue(),
     };
+    return { notifications, oncall };
   },
   routes(app, ctx) {
     onCallRoutes(app, ctx);
@@ -81,4 +80,4 @@ export const onCallModule: FirebreakModule = {
     statusPageRoutes(app, ctx);
     responderRoutes(app, ctx);
   },
-};
+});

@@ -1,8 +1,9 @@
-import type { FirebreakModule } from '../app/context.ts';
+import { defineModule } from '../app/context.ts';
 import { PlanService } from './service.ts';
 import { planMigrations } from './store.ts';
 import { planRoutes } from './routes.ts';
 import { TimelineWebhookSender, type MessageSender } from './messaging.ts';
+import { NotificationMessageSender } from './notification-sender.ts';
 import { registerPlanJobs, workerSettingsFromEnv } from './worker.ts';
 
 export { PlanService, parsePlanYaml, type AssessSource } from './service.ts';
@@ -17,20 +18,22 @@ export type { Execution, PlanSummary, PlanDetail, DryRunReport } from './api.ts'
 declare module '../app/context.ts' {
   interface ModuleServices {
     plans: PlanService;
-    /**
-     * How `communicate` steps send messages. Plans install a timeline + webhook sender unless a
-     * notification capability initialised earlier already put its own here; one initialised later may
-     * simply replace it (plans look it up on every send).
-     */
+    /** How `communicate` steps send messages: the timeline and webhooks, and the notification channels when installed. */
     messageSender: MessageSender;
   }
 }
 
-export const plansModule: FirebreakModule = {
+export const plansModule = defineModule({
   name: 'plans',
   migrations: planMigrations,
+  needs: ['incidents', 'catalog', 'secrets', 'checks', 'alerts', 'llmTelemetry'],
+  uses: ['notifications'],
+  provides: ['plans', 'messageSender'],
   async init(ctx) {
-    ctx.services.messageSender ??= new TimelineWebhookSender(ctx.services.incidents, ctx.egress);
+    const { notifications } = ctx.services;
+    const timelineAndWebhooks = new TimelineWebhookSender(ctx.services.incidents, ctx.egress);
+    // Communicate steps reach the real channels through the notification outbox when on-call is installed.
+    const messageSender = notifications ? new NotificationMessageSender(notifications, timelineAndWebhooks) : timelineAndWebhooks;
     const plans = new PlanService({
       database: ctx.database,
       incidents: ctx.services.incidents,
@@ -42,7 +45,7 @@ export const plansModule: FirebreakModule = {
       clock: ctx.clock,
       log: ctx.log.child({ capability: 'plans' }),
       jobs: ctx.jobs,
-      sender: () => ctx.services.messageSender,
+      sender: messageSender,
     });
     registerPlanJobs(ctx.worker, {
       engine: plans.engine,
@@ -51,7 +54,6 @@ export const plansModule: FirebreakModule = {
       log: ctx.log.child({ capability: 'plans' }),
       settings: workerSettingsFromEnv(),
     });
-    ctx.services.plans = plans;
     const { alerts, llmTelemetry } = ctx.services;
     plans.registerAssessSource('open_alerts', async (incident) => ({
       incident_alerts: await alerts.listByIncident(incident.id),
@@ -66,10 +68,11 @@ export const plansModule: FirebreakModule = {
     };
     ctx.events.on('incident.created', ({ incident }) => trigger(incident, 'created'));
     ctx.events.on('incident.updated', ({ incident }) => trigger(incident, 'updated'));
+    return { plans, messageSender };
   },
   async routes(app, ctx) {
     // Loaded once every capability has initialised, so plan files may read incident facts registered later (`incident.suspect_change`).
     await ctx.services.plans.loadDirectory(ctx.config.configDir);
     await planRoutes(app, ctx);
   },
-};
+});

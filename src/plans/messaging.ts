@@ -3,9 +3,9 @@ import type { IncidentService } from '../incidents/index.ts';
 
 /**
  * How a `communicate` step sends a message. Plans ship a sender that writes to the incident timeline
- * and POSTs to a webhook; the notification-channels capability replaces `ctx.services.messageSender`
- * with one that knows real channels (Slack, e-mail, status page). Plan validation asks the installed
- * sender which channel names exist, so a plan naming an unknown channel is rejected.
+ * and POSTs to a webhook; when notification channels are installed, the plans module wraps it once in a
+ * sender that also reaches them (Slack, e-mail, status page): `notification-sender.ts`. Plan validation
+ * asks the sender which channel names exist, so a plan naming an unknown channel is rejected.
  */
 export interface OutgoingMessage {
   incidentId: string;

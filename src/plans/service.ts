@@ -41,8 +41,7 @@ export interface PlanServiceDeps {
   clock: () => Date;
   log: Logger;
   jobs: JobQueue;
-  /** Looked up at each use, so a notification capability that installs its own sender later is honoured. */
-  sender: () => MessageSender;
+  sender: MessageSender;
 }
 
 type PlanRow = PlanTables['plans'];
@@ -109,7 +108,7 @@ export class PlanService {
 
   async validationEnvironment(options: { secrets: boolean } = { secrets: true }): Promise<ValidationEnvironment> {
     return {
-      channelNames: new Set(this.deps.sender().channelNames()),
+      channelNames: new Set(this.deps.sender.channelNames()),
       incidentFacts: new Set(this.incidentFacts.keys()),
       egress: this.deps.egress.policy,
       ...(options.secrets ? { secretNames: await this.deps.secrets.names() } : {}),
@@ -346,7 +345,7 @@ export class PlanService {
   effects(): StepEffects {
     return {
       http: (request, timeoutMs) => sendHttp(this.deps.egress, request, timeoutMs),
-      send: (message) => this.deps.sender().send(message),
+      send: (message) => this.deps.sender.send(message),
       transition: async (incident, to, note, actor) => {
         const current = await this.deps.incidents.get(incident.id);
         if (current.status === to) return { from: current.status, to, changed: false };

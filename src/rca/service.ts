@@ -59,13 +59,13 @@ type Row = AnalysisRow;
 export class RcaService {
   private readonly db: Database['db'];
   private readonly resolvers = new Map<EvidenceKind, EvidenceResolver>();
-  private actionItemCreator: ActionItemCreator | undefined;
-
   constructor(
     private readonly database: Database,
     private readonly incidents: IncidentService,
     private readonly catalog: CatalogService,
     private readonly clock: () => Date = () => new Date(),
+    /** Absent when no capability tracks action items; recommendations then cannot become items. */
+    private readonly actionItemCreator?: ActionItemCreator,
   ) {
     this.db = database.db;
     this.registerEvidenceResolver('timeline_entry', async (evidence, incidentId) => {
@@ -85,10 +85,6 @@ export class RcaService {
   /** Capabilities that own records (alerts, plan executions) register how to check references to them. */
   registerEvidenceResolver(kind: EvidenceKind, resolver: EvidenceResolver): void {
     this.resolvers.set(kind, resolver);
-  }
-
-  setActionItemCreator(creator: ActionItemCreator): void {
-    this.actionItemCreator = creator;
   }
 
   async create(incidentId: string, input: { kind: AnalysisKind; title?: string; problem?: string; template?: string }, actor: string): Promise<Analysis> {
@@ -123,8 +119,7 @@ export class RcaService {
 
   async list(incidentId: string): Promise<Analysis[]> {
     await this.incidents.get(incidentId);
-    const rows = await analysesOfIncident(this.db, incidentId);
-    return rows.map(fromRow);
+    return incidentAnalyses(this.database, incidentId);
   }
 
   async get(id: string): Promise<Analysis> {
@@ -270,6 +265,11 @@ export class RcaService {
       snapshot: toJson({ title: row.title, status: row.status, body: JSON.parse(row.body) }),
     });
   }
+}
+
+/** An incident's analyses, oldest first: for capabilities that report on them (postmortems) without the service. */
+export async function incidentAnalyses(database: Database, incidentId: string): Promise<Analysis[]> {
+  return (await analysesOfIncident(database.db, incidentId)).map(fromRow);
 }
 
 function fromRow(row: Row): Analysis {

@@ -1,4 +1,4 @@
-import type { FirebreakModule } from '../app/context.ts';
+import { defineModule } from '../app/context.ts';
 import { KnownUsers } from './owners.ts';
 import { RecoveryService } from './service.ts';
 import { PostmortemService } from './postmortem.ts';
@@ -6,7 +6,7 @@ import { ReliabilityService } from './metrics-store.ts';
 import { registerRecoveryJobs } from './worker.ts';
 import { recoveryMigrations } from './store.ts';
 import { recoveryRoutes } from './routes.ts';
-import { chosenBranch, collectEvidence } from '../rca/index.ts';
+import { incidentAnalyses, chosenBranch, collectEvidence, type ActionItemCreator } from '../rca/index.ts';
 
 export { RecoveryService, type PlanView } from './service.ts';
 export { PostmortemService, type Postmortem, type PostmortemDocument } from './postmortem.ts';
@@ -25,15 +25,24 @@ declare module '../app/context.ts' {
     recovery: RecoveryService;
     postmortems: PostmortemService;
     reliability: ReliabilityService;
+    /** Turns a recommendation in a root-cause analysis into a tracked action item. */
+    actionItems: ActionItemCreator;
   }
 }
 
 
-export const recoveryModule: FirebreakModule = {
+/**
+ * Comes before rca, which turns recommendations into this module's action items; postmortems read the incident's
+ * analyses through rca's `incidentAnalyses`, and cite changes when change tracking is installed.
+ */
+export const recoveryModule = defineModule({
   name: 'recovery',
   migrations: recoveryMigrations,
+  needs: ['incidents', 'catalog', 'checks', 'tokens', 'correlation', 'plans'],
+  uses: ['changes'],
+  provides: ['recovery', 'postmortems', 'reliability', 'actionItems'],
   init(ctx) {
-    const correlation = ctx.services.correlation;
+    const { correlation, plans, changes } = ctx.services;
     const users = new KnownUsers(ctx.services.catalog, ctx.services.tokens);
     const recovery = new RecoveryService({
       database: ctx.database,
@@ -44,10 +53,7 @@ export const recoveryModule: FirebreakModule = {
       events: ctx.events,
       clock: ctx.clock,
     });
-    ctx.services.recovery = recovery;
-    const rca = ctx.services.rca;
-    const plans = ctx.services.plans;
-    ctx.services.postmortems = new PostmortemService({
+    const postmortems = new PostmortemService({
       executions: async (incidentId) =>
         (await plans.engine.executionsForIncident(incidentId)).map((e) => ({
           plan_id: e.plan_id,
@@ -59,7 +65,7 @@ export const recoveryModule: FirebreakModule = {
           steps: e.steps.map((s) => ({ step_id: s.step_id, phase: s.phase, status: s.status, error: s.error })),
         })),
       analyses: async (incidentId) =>
-        (await rca.list(incidentId)).map((a) => ({
+        (await incidentAnalyses(ctx.database, incidentId)).map((a) => ({
           title: a.title,
           kind: a.kind,
           status: a.status,
@@ -69,6 +75,14 @@ export const recoveryModule: FirebreakModule = {
           chain: 'whys' in a.body ? chosenBranch(a.body).map((w) => ({ question: w.question, answer: w.answer })) : [],
           cited_changes: collectEvidence(a.body).flatMap(({ evidence }) => (evidence.kind === 'change' ? [evidence.change_id] : [])),
         })),
+      ...(changes
+        ? {
+            changes: async (incident, citedIds) => {
+              const [cited, suspects] = await Promise.all([changes.findMany(citedIds), changes.suspects(incident, { limit: 3 })]);
+              return { cited, suspects: suspects.items.map((s) => ({ change: s.change, rank: s.rank, score: s.score, reason: s.reason })) };
+            },
+          }
+        : {}),
       database: ctx.database,
       incidents: ctx.services.incidents,
       recovery,
@@ -77,17 +91,16 @@ export const recoveryModule: FirebreakModule = {
       clock: ctx.clock,
     });
     // Recommendations written in a root-cause analysis become tracked action items here.
-    const postmortems = ctx.services.postmortems;
-    ctx.services.rca.setActionItemCreator(async (item) => {
+    const actionItems: ActionItemCreator = async (item) => {
       const created = await postmortems.createActionItem(
         item.incidentId,
         { title: item.title, owner: item.owner, priority: item.priority as 'p1' | 'p2' | 'p3' | 'p4', due_date: item.dueDate },
         item.actor,
       );
       return { id: String(created.id) };
-    });
-    ctx.services.reliability = new ReliabilityService(ctx.database, () => correlation.linkedPairs(), ctx.clock);
+    };
     registerRecoveryJobs(ctx.worker, recovery, postmortems, ctx.log);
+    return { recovery, postmortems, actionItems, reliability: new ReliabilityService(ctx.database, () => correlation.linkedPairs(), ctx.clock) };
   },
   routes: recoveryRoutes,
-};
+});

@@ -154,6 +154,8 @@ export interface PostmortemServiceDeps {
   executions?: (incidentId: string) => Promise<ExecutionSummary[]>;
   /** The incident's root-cause analyses, when the RCA capability is installed. */
   analyses?: (incidentId: string) => Promise<AnalysisSummary[]>;
+  /** Changes the analyses cite and the likeliest suspects, when change tracking is installed. */
+  changes?: ChangeSource;
   database: Database;
   incidents: IncidentService;
   recovery: RecoveryService;
@@ -166,15 +168,8 @@ export interface PostmortemServiceDeps {
 export class PostmortemService {
   private readonly db: Kysely<RecoveryTables>;
 
-  private changeSource: ChangeSource | undefined;
-
   constructor(private readonly deps: PostmortemServiceDeps) {
     this.db = deps.database.db.withTables<RecoveryTables>();
-  }
-
-  /** Installed by the change-tracking capability, which initialises after this one. */
-  setChangeSource(source: ChangeSource): void {
-    this.changeSource = source;
   }
 
   async create(incidentId: string, input: { summary?: string; what_went_well?: string; what_went_badly?: string }, actor: string): Promise<Postmortem> {
@@ -310,7 +305,7 @@ export class PostmortemService {
       this.deps.executions ? this.deps.executions(incidentId) : Promise.resolve(null),
       this.deps.analyses ? this.deps.analyses(incidentId) : Promise.resolve(null),
     ]);
-    const changes = this.changeSource ? await this.changeSource(incident, [...new Set((analyses ?? []).flatMap((a) => a.cited_changes ?? []))]) : null;
+    const changes = this.deps.changes ? await this.deps.changes(incident, [...new Set((analyses ?? []).flatMap((a) => a.cited_changes ?? []))]) : null;
     const brief = (c: ChangeSummary): ChangeSummary => ({ id: c.id, service: c.service, kind: c.kind, summary: c.summary, version_from: c.version_from, version_to: c.version_to, at: c.at });
     const created = timeline.find((e) => e.kind === 'created');
     const source = incident.labels.source ?? incident.labels.alert_source;

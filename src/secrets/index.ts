@@ -1,4 +1,4 @@
-import type { FirebreakModule } from '../app/context.ts';
+import { defineModule } from '../app/context.ts';
 import { SecretService } from './service.ts';
 import { secretMigrations } from './schema.ts';
 import { secretRoutes } from './routes.ts';
@@ -15,13 +15,14 @@ declare module '../app/context.ts' {
   }
 }
 
-export const secretsModule: FirebreakModule = {
+export const secretsModule = defineModule({
   name: 'secrets',
   migrations: secretMigrations,
+  provides: ['secrets'],
   init(ctx) {
-    ctx.services.secrets = new SecretService(ctx.database, ctx.config.secretKey, ctx.clock);
+    return { secrets: new SecretService(ctx.database, ctx.config.secretKey, ctx.clock) };
   },
   routes(app, ctx) {
     secretRoutes(app, ctx);
   },
-};
+});

@@ -222,6 +222,6 @@ describeEachDatabase('people and sign-in', (kind) => {
       expect(bad.code).not.toBe(0);
       expect(bad.stderr.trim().split('\n')).toHaveLength(1);
       expect(bad.stderr).toContain('email');
-    }, 300_000); // two CLI processes start cold (tsx), which takes long on a busy machine
+    }, 300_000); // a safety limit: two CLI processes start, which takes long on a busy machine
   }
 });

@@ -133,7 +133,7 @@ describeEachDatabase('suspects: changes ranked against an incident', (kind) => {
 
     const run = await server.api('POST', `/api/v1/plans/${plan.id}/run`, { incident_id: incidentId });
     expect(run.status).toBe(201);
-    const received = await eventually(async () => target.byPath(`/rollback-${kind}`), (r) => r.length > 0, 15_000);
+    const received = await eventually(async () => target.byPath(`/rollback-${kind}`), (r) => r.length > 0);
     expect(JSON.parse(received[0]!.body)).toEqual({ change: ids.model, service: 'chat-api', to: 'gpt-4o-2024-08-06' });
   });
 });

@@ -21,8 +21,9 @@ async function openStream(server: TestServer, until: (events: { event: string; d
   return { events, stop: () => controller.abort() };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 200): Promise<T> {
-  for (let i = 0; i < tries; i++) {
+/** Polls until the probe answers; the limit is a safety net for a loaded machine, not a speed target. */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
     const value = await probe();
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -108,7 +109,7 @@ describePg('replicas on one PostgreSQL database', () => {
     const integration = await a.api('POST', '/api/v1/integrations', { name: 'split', service: 'split-api', rate_limit: { per_second: 0.001, burst: 10 } });
     expect(integration.status).toBe(201);
     // Each replica learns of the other at its next heartbeat (every 5 s).
-    await until('both replicas to count each other', async () => (a.firebreak.ctx.cluster.liveReplicas() === 2 && b.firebreak.ctx.cluster.liveReplicas() === 2 ? true : undefined), 400);
+    await until('both replicas to count each other', async () => (a.firebreak.ctx.cluster.liveReplicas() === 2 && b.firebreak.ctx.cluster.liveReplicas() === 2 ? true : undefined));
     const send = (server: TestServer, i: number) =>
       server.api('POST', '/v2/enqueue', { routing_key: integration.body.routing_key, event_action: 'trigger', dedup_key: `split-${i}`, payload: { summary: `s${i}`, source: 'x', severity: 'warning' } }, { token: null });
     const statuses: number[] = [];

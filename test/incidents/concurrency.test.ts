@@ -7,7 +7,9 @@ import { ADMIN_TOKEN, spawnServer, startTestServer, type TestServer } from '../s
 describeEachDatabase('concurrency', (kind) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer(kind);
+    // Ids are numbered per UTC day: a clock that runs from noon keeps the 200 creations on one day at any hour.
+    const startedAt = Date.now();
+    server = await startTestServer(kind, { clock: () => new Date(Date.parse('2026-03-14T12:00:00Z') + (Date.now() - startedAt)) });
     // Assignees are people Firebreak knows: here, members of a team.
     const members = ['ana', ...Array.from({ length: 10 }, (_, i) => `user${i}`)].map((user) => ({ user }));
     await server.api('POST', '/api/v1/teams', { id: 'responders', name: 'Responders', members });

@@ -30,8 +30,8 @@ export async function post(server: TestServer, path: string, body: unknown, head
   return server.api('POST', path, body, { token: null, headers });
 }
 
-/** Waits for an asynchronous consequence (event listeners run after the response). */
-export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+/** Waits for an asynchronous consequence (event listeners run after the response); the limit is for a loaded machine. */
+export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

@@ -71,12 +71,15 @@ describe('matchers and rules (pure)', () => {
 
 describeEachDatabase('routing rules', (kind) => {
   let server: TestServer;
+  // The server's clock is real time plus an offset that a test moves forward instead of waiting.
+  let offsetMs = 0;
+  const now = () => new Date(Date.now() + offsetMs);
   let configDir: string;
   let key: string;
   beforeAll(async () => {
     configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-rules-'));
     fs.writeFileSync(path.join(configDir, 'routing-rules.yaml'), 'defaults:\n  open_incident_at: error\nrules:\n  - name: from-file\n    match: [\'env="staging"\']\n    drop: true\n');
-    server = await startTestServer(kind, { config: { configDir } });
+    server = await startTestServer(kind, { config: { configDir }, clock: now });
     for (const s of ['inference', 'billing', 'vector-db']) await createService(server, s);
     ({ routing_key: key } = await createIntegration(server, 'inference'));
   });
@@ -109,7 +112,7 @@ rules:
     map_severity: { warning: error }
   - name: billing-maintenance
     match: ['service="billing"']
-    suppress: { starts_at: "${new Date(Date.now() - 3_600_000).toISOString()}", ends_at: "${new Date(Date.now() + 3_600_000).toISOString()}", comment: "ledger migration" }
+    suppress: { starts_at: "${new Date(now().getTime() - 3_600_000).toISOString()}", ends_at: "${new Date(now().getTime() + 3_600_000).toISOString()}", comment: "ledger migration" }
   - name: info-only
     match: ['severity="info"']
     open_incident_at: critical
@@ -156,12 +159,12 @@ rules:
   it('a silence that has ended lets the next repeat through', async () => {
     const billing = await createIntegration(server, 'billing');
     const current = (await server.api('GET', '/api/v1/routing-rules')).body;
-    const endsAt = new Date(Date.now() + 1500).toISOString();
-    const yaml = `rules:\n  - name: short-silence\n    match: ['service="billing"']\n    suppress: { starts_at: "${new Date(Date.now() - 60_000).toISOString()}", ends_at: "${endsAt}" }\n`;
+    const endsAt = new Date(now().getTime() + 60_000).toISOString();
+    const yaml = `rules:\n  - name: short-silence\n    match: ['service="billing"']\n    suppress: { starts_at: "${new Date(now().getTime() - 60_000).toISOString()}", ends_at: "${endsAt}" }\n`;
     expect((await server.api('PUT', '/api/v1/routing-rules', { yaml, version: current.version })).status).toBe(200);
     await post(server, '/v2/enqueue', trigger(billing.routing_key, 'ledger lag again', { dedup_key: 'b2' }));
     expect(await alertOf('b2')).toMatchObject({ decision: 'suppressed', suppressed_until: endsAt, incident_id: null });
-    await new Promise((resolve) => setTimeout(resolve, Date.parse(endsAt) - Date.now() + 50));
+    offsetMs += 61_000; // the silence has ended
     const repeat = await post(server, '/v2/enqueue', trigger(billing.routing_key, 'ledger lag again', { dedup_key: 'b2' }));
     expect(repeat.status).toBe(202);
     const b2 = await alertOf('b2');

@@ -42,7 +42,7 @@ describeEachDatabase('LLM alerts resolved by a responder', (kind) => {
     const resolved = await server.api('POST', `/api/v1/incidents/${first.incident_id}/resolve`, { resolution: 'failed over to the secondary provider' });
     expect(resolved.status).toBe(200);
     // The pipeline resolves an incident's alerts after the incident's own commit.
-    await vi.waitFor(async () => expect((await sloAlerts())[0].status).toBe('resolved'), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect((await sloAlerts())[0].status).toBe('resolved'), { timeout: 60_000, interval: 50 });
 
     // The provider is still failing: the next evaluation pages again, into a new incident.
     await outageMinutes(5);

@@ -13,12 +13,15 @@ export interface RecordedRequest {
 /**
  * A real HTTP server standing in for a gateway, flag service or webhook receiver. Behaviour is chosen
  * by query parameters: `delay=<ms>`, `status=<code>`, `fail_first=<n>` (answer 500 to the first n
- * requests for that path), `echo=1` (answer the request headers and body as JSON).
+ * requests for that path), `echo=1` (answer the request headers and body as JSON), `together=<group>:<n>`
+ * (answer none of the group's requests until n of them have arrived: proves they were in flight at once,
+ * whatever the machine's speed).
  */
 export class TestTarget {
   readonly requests: RecordedRequest[] = [];
   private readonly server = http.createServer((req, res) => void this.handle(req, res));
   private readonly sockets = new Set<import('node:net').Socket>();
+  private readonly groups = new Map<string, { arrived: number; release: (() => void)[] }>();
   url = '';
 
   async start(): Promise<this> {
@@ -49,6 +52,15 @@ export class TestTarget {
     this.requests.push(record);
     const delay = Number(url.searchParams.get('delay') ?? 0);
     if (delay) await new Promise((r) => setTimeout(r, delay));
+    const together = url.searchParams.get('together');
+    if (together) {
+      const [name = '', count = '1'] = together.split(':');
+      const group = this.groups.get(name) ?? { arrived: 0, release: [] };
+      this.groups.set(name, group);
+      group.arrived++;
+      if (group.arrived >= Number(count)) for (const release of group.release.splice(0)) release();
+      else await new Promise<void>((resolve) => group.release.push(resolve));
+    }
     const failFirst = Number(url.searchParams.get('fail_first') ?? 0);
     const seen = this.countFor(url.pathname);
     let status = Number(url.searchParams.get('status') ?? 200);
@@ -65,7 +77,8 @@ export class TestTarget {
 }
 
 /** Polls until `probe` returns a value that is not undefined, or fails after `ms`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, ms = 15_000, what = 'condition'): Promise<T> {
+/** Polls until the probe answers; the limit is a safety net for a loaded machine, not a speed target. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, ms = 120_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {

@@ -175,9 +175,11 @@ describeEachDatabase('recovery: templates, objectives and bad input', (kind) => 
     expect((await api('POST', `/api/v1/incidents/${a}/links`, { to: b, kind: 'related', note: 'same deploy' })).status).toBe(201);
     expect((await api('POST', '/api/v1/plans', { id: 'restart-batch', name: 'Restart batch', steps: [{ id: 'check', type: 'verify', with: { checks: [{ kind: 'http', url: healthUrl }] } }] })).status).toBe(201);
     expect((await api('POST', '/api/v1/plans/restart-batch/run', { incident_id: a })).status).toBe(201);
-    for (let i = 0; i < 100; i++) {
+    // Polled with a generous limit: the verify step runs on the server's worker.
+    for (const deadline = Date.now() + 120_000; ; ) {
       const executions = await api('GET', `/api/v1/incidents/${a}/executions`);
       if (executions.body[0]?.finished_at) break;
+      if (Date.now() > deadline) throw new Error('the plan execution did not finish');
       await new Promise((r) => setTimeout(r, 100));
     }
     const metrics = await api('GET', '/api/v1/metrics/reliability?from=2026-07-01T00:00:00Z&to=2026-07-02T00:00:00Z');

@@ -81,7 +81,7 @@ describe('web console in headless Chromium [sqlite]', () => {
     await expect.poll(async () => (opened = (await server.api('GET', '/api/v1/alerts?service=chat-api')).body.items[0]?.incident_id ?? null)).not.toBe(null);
     incidentId = opened!;
     const row = page.locator(`[data-incident-id="${incidentId}"]`);
-    await row.waitFor({ timeout: 10_000 });
+    await row.waitFor({ timeout: 60_000 });
     await expect(row.locator('.severity').textContent()).resolves.toContain('critical');
     await expect(row.textContent()).resolves.toContain('not acknowledged');
     await expect(page.evaluate('window.__sameDocument')).resolves.toBe(true);
@@ -162,7 +162,7 @@ describe('web console in headless Chromium [sqlite]', () => {
     await page.getByRole('button', { name: 'Add note' }).click();
     await page.locator('.timeline-entry.kind-note', { hasText: 'customers notified' }).waitFor();
     await server.api('POST', `/api/v1/incidents/${incidentId}/notes`, { text: 'written by someone else over the API' });
-    await page.locator('.timeline-entry.kind-note', { hasText: 'someone else' }).waitFor({ timeout: 10_000 });
+    await page.locator('.timeline-entry.kind-note', { hasText: 'someone else' }).waitFor({ timeout: 60_000 });
     const firstKind = () => page.locator('.timeline-entry').first().getAttribute('data-kind');
     await expect(firstKind()).resolves.toBe('note');
     await page.getByRole('button', { name: 'Newest first' }).click();
@@ -322,12 +322,12 @@ describe('web console in headless Chromium [sqlite]', () => {
     await page.locator('.incident-row').nth(1).waitFor();
     const port = Number(new URL(server.url).port);
     await server.close();
-    await page.getByTestId('connection-banner').waitFor({ timeout: 10_000 });
+    await page.getByTestId('connection-banner').waitFor({ timeout: 60_000 });
     await shot('connection-lost-1280');
     server = await startTestServer('sqlite', { database, config: { port } });
     // Created while the browser is still disconnected: it must appear once the stream resyncs.
     const missed = await server.api('POST', '/api/v1/incidents', { title: 'created during the outage', severity: 'high' });
     await page.getByTestId('connection-banner').waitFor({ state: 'detached', timeout: 20_000 });
-    await page.locator(`[data-incident-id="${missed.body.id}"]`).waitFor({ timeout: 10_000 });
+    await page.locator(`[data-incident-id="${missed.body.id}"]`).waitFor({ timeout: 60_000 });
   });
 });

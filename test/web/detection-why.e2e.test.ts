@@ -52,7 +52,7 @@ describe('detection explanation in the console [sqlite]', () => {
     await signIn(page, server.url, ADMIN_TOKEN);
     await page.goto(`${server.url}/incidents/${alert.incident_id}`);
     const why = page.locator(`[data-alert-id="${alert.id}"] .detection-why`);
-    await why.waitFor({ timeout: 10_000 });
+    await why.waitFor({ timeout: 60_000 });
     await expect(why.getAttribute('data-rule')).resolves.toBe('error_rate');
     await expect(why.textContent()).resolves.toContain('rule: error rate');
     await expect(why.textContent()).resolves.toMatch(/of \d+ calls/);

@@ -60,7 +60,7 @@ describe('web console: recovery, root cause and fault trees in headless Chromium
     await clock.waitFor();
     await expect(clock.textContent()).resolves.toMatch(/of 30 min RTO \(from chat-api\)/);
     const first = await clock.locator('strong').first().textContent();
-    await expect.poll(() => clock.locator('strong').first().textContent(), { timeout: 5000 }).not.toBe(first);
+    await expect.poll(() => clock.locator('strong').first().textContent(), { timeout: 60_000 }).not.toBe(first);
 
     const steps = (await server.api('GET', `/api/v1/incidents/${incidentId}/recovery`)).body.steps as PlanStep[];
     const ready = steps.find((s) => s.depends_on.length === 0)!;
@@ -228,7 +228,7 @@ describe('web console: recovery, root cause and fault trees in headless Chromium
     await expect.poll(() => page.getByTestId('alert-counts').textContent()).toMatch(/Alerts1.*Occurrences2/);
     await page.getByLabel('Run a plan').selectOption('failover');
     await page.getByRole('button', { name: 'Run plan' }).click();
-    await page.getByRole('button', { name: 'Approve step ok' }).click({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Approve step ok' }).click({ timeout: 60_000 });
     await expect.poll(() => page.locator('[data-step="ok"]').getAttribute('data-status')).toBe('succeeded');
     await shot('incident-alerts-plans-1280');
   });

@@ -131,6 +131,8 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
   });
 
   it('shows on call now, the escalation level and its next time, and who was notified how; escalates now', async () => {
+    // The browser reads the server's clock, so "next in" is counted from the same instant however long the run took.
+    await page.clock.setFixedTime(now);
     await page.goto(`${server.url}/incidents/${ids.critical}`);
     const panel = page.locator('[data-panel="responders"]');
     await panel.getByTestId('on-call-now').waitFor();
@@ -145,8 +147,9 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
     await run();
     // bob's first delivery fails; the retry after the back-off succeeds.
     now = new Date(now.getTime() + 2 * MINUTE);
+    await page.clock.setFixedTime(now);
     await run();
-    await expect.poll(() => panel.getByTestId('notified').textContent(), { timeout: 10_000 }).toMatch(/bob via bob-hook: 1 delivered/);
+    await expect.poll(() => panel.getByTestId('notified').textContent(), { timeout: 60_000 }).toMatch(/bob via bob-hook: 1 delivered/);
     await expect(panel.getByTestId('escalation').textContent()).resolves.toContain('level 2 of 2');
     const timeline = (await server.api('GET', `/api/v1/incidents/${ids.critical}/timeline`)).body as { kind: string }[];
     expect(timeline.some((e) => e.kind === 'escalation_requested')).toBe(true);
@@ -154,7 +157,7 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
 
   it('folds delivery attempts into one line per notification, filters by kind, and takes notes at the top', async () => {
     const folded = page.locator('.timeline-entry[data-attempts="2"]');
-    await folded.waitFor({ timeout: 10_000 });
+    await folded.waitFor({ timeout: 60_000 });
     await expect(folded.textContent()).resolves.toContain('(2 attempts)');
     await folded.locator('summary').click();
     await expect(folded.locator('.attempts li').count()).resolves.toBe(2);
@@ -239,6 +242,7 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
   it('resolves: the header shows resolution, root cause, duration, TTA and TTR, and no recovery plan is offered', async () => {
     await expect(page.locator('[data-panel="recovery"] button', { hasText: 'Create recovery plan' }).count()).resolves.toBe(1);
     now = new Date(now.getTime() + 30 * MINUTE);
+    await page.clock.setFixedTime(now);
     await page.locator('[data-transition="resolved"]').click();
     await page.getByLabel('Resolution').fill('rolled back the deploy');
     await page.getByLabel('Root cause (optional)').fill('a tokenizer change broke long prompts');

@@ -51,7 +51,8 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
 export async function readSse(
   response: Response,
   until: (events: { event: string; data: unknown }[]) => boolean,
-  timeoutMs = 10_000,
+  // A safety limit on a loaded machine, not a speed target.
+  timeoutMs = 60_000,
 ): Promise<{ event: string; data: unknown }[]> {
   const events: { event: string; data: unknown }[] = [];
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();

@@ -1,5 +1,5 @@
-import type { MessageSender, OutgoingMessage, Delivery } from '../../plans/index.ts';
-import type { NotificationService } from './service.ts';
+import type { NotificationService } from '../oncall/index.ts';
+import type { MessageSender, OutgoingMessage, Delivery } from './messaging.ts';
 
 /** The channel name a plan's `communicate` step uses for Firebreak's notification channels. */
 export const NOTIFICATIONS_CHANNEL = 'notifications';
