@@ -1,5 +1,5 @@
 import type { AppContext, FirebreakModule } from '../app/context.ts';
-import { onCallMigrations } from './store.ts';
+import { onCallMigrations } from './schema.ts';
 import { ScheduleService } from './schedules.ts';
 import { DISPATCHED_KINDS, EscalationService } from './escalations.ts';
 import { NotificationMessageSender } from './notify/plan-sender.ts';
