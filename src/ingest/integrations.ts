@@ -4,7 +4,7 @@ import { AppError, notFound } from '../shared/errors.ts';
 import type { Database } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import { integrationFromRow, type IngestTables } from './store.ts';
-import type { CreatedIntegration, CreateIntegrationInput, Integration } from './schemas.ts';
+import type { CreatedIntegration, CreateIntegrationInput, Integration, IntegrationActivity, IntegrationDetail } from './schemas.ts';
 import { TokenBuckets } from './rate-limit.ts';
 
 /** PagerDuty's default limit is 120 events a minute per key; monitoring storms need more headroom here. */
@@ -64,6 +64,46 @@ export class IntegrationService {
     let q = this.db.selectFrom('integrations').selectAll().orderBy('created_at').orderBy('id');
     if (service) q = q.where('service', '=', service);
     return (await q.execute()).map(integrationFromRow);
+  }
+
+  /**
+   * Integrations with what they have received (counted from the alerts they delivered) and the URLs
+   * senders post to, so a sender that went quiet shows here.
+   */
+  async withActivity(integrations: readonly Integration[], publicUrl: string | undefined): Promise<IntegrationDetail[]> {
+    const ids = integrations.map((i) => i.id);
+    const rows = ids.length
+      ? await this.db
+          .selectFrom('alerts')
+          .select((eb) => [
+            'integration_id',
+            eb.fn.countAll().as('alerts'),
+            eb.fn.sum('occurrences').as('events'),
+            eb.fn.sum(eb.case().when('status', '<>', 'resolved').then(1).else(0).end()).as('open_alerts'),
+            eb.fn.max('last_seen_at').as('last_seen_at'),
+            eb.fn.max('resolved_at').as('last_resolved_at'),
+          ])
+          .where('integration_id', 'in', ids)
+          .groupBy('integration_id')
+          .execute()
+      : [];
+    const byId = new Map(rows.map((row) => [row.integration_id, row]));
+    const base = publicUrl ?? '';
+    return integrations.map((integration) => {
+      const row = byId.get(integration.id);
+      const last = [row?.last_seen_at, row?.last_resolved_at].filter((t): t is string => typeof t === 'string').sort().pop() ?? null;
+      const activity: IntegrationActivity = {
+        alerts: Number(row?.alerts ?? 0),
+        open_alerts: Number(row?.open_alerts ?? 0),
+        events: Number(row?.events ?? 0),
+        last_event_at: last,
+      };
+      return {
+        ...integration,
+        activity,
+        endpoints: { events_v2: `${base}/v2/enqueue`, alertmanager: `${base}/api/v1/integrations/alertmanager`, generic: `${base}/api/v1/alerts` },
+      };
+    });
   }
 
   async get(id: string): Promise<Integration> {
