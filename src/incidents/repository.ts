@@ -261,3 +261,34 @@ export async function coarseIncidentsOfServicesSince(executor: Executor, service
     .where((eb) => eb.or([eb('incidents.resolved_at', 'is', null), eb('incidents.resolved_at', '>=', horizon)]))
     .execute();
 }
+
+/** Timeline entries of the given kinds after `afterId`, in id order: what a dispatcher reads, page by page. */
+export async function timelineEntriesAfter(executor: Executor, afterId: number, kinds: readonly string[], limit: number): Promise<TimelineRow[]> {
+  return tables(executor).selectFrom('timeline_entries').selectAll().where('id', '>', afterId).where('kind', 'in', [...kinds]).orderBy('id').limit(limit).execute();
+}
+
+/** The first entry of the given kinds after `afterId` written at or after `at`, if any. */
+export async function firstTimelineEntryFrom(executor: Executor, afterId: number, kinds: readonly string[], at: string): Promise<number | undefined> {
+  const row = await tables(executor).selectFrom('timeline_entries').select('id').where('id', '>', afterId).where('kind', 'in', [...kinds]).where('at', '>=', at).orderBy('id').limit(1).executeTakeFirst();
+  return row ? Number(row.id) : undefined;
+}
+
+/** The highest entry id after `afterId` of entries written before `at`, if any. */
+export async function lastTimelineEntryBefore(executor: Executor, afterId: number, at: string): Promise<number | undefined> {
+  const row = await tables(executor)
+    .selectFrom('timeline_entries')
+    .select((eb) => eb.fn.max('id').as('max'))
+    .where('id', '>', afterId)
+    .where('at', '<', at)
+    .executeTakeFirst();
+  return row?.max == null ? undefined : Number(row.max);
+}
+
+/** The highest timeline entry id, 0 when there is none. */
+export async function lastTimelineEntryId(executor: Executor): Promise<number> {
+  const row = await tables(executor)
+    .selectFrom('timeline_entries')
+    .select((eb) => eb.fn.max('id').as('max'))
+    .executeTakeFirst();
+  return Number(row?.max ?? 0);
+}

@@ -1,25 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, isUniqueViolation, toJson, viewAs, JobQueue, type ClaimedJob, type Database } from '../storage/index.ts';
+import { fromJson, isUniqueViolation, toJson, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
-import { isActiveStatus, type IncidentService, type IncidentTables, type TimelineDraft, type TimelineEntry } from '../incidents/index.ts';
-import type { OnCallExecutor, OnCallTables } from './store.ts';
+import { incidentRepository, isActiveStatus, type IncidentService, type TimelineDraft, type TimelineEntry } from '../incidents/index.ts';
+import * as repository from './repository.ts';
+import type { EscalationRow, PolicyRow } from './repository.ts';
 import type { CreatePolicyInput, EscalationLevel, EscalationState, Policy, ReplacePolicyInput } from './schemas.ts';
 import { nextEscalationStep } from './escalation.ts';
 import type { ScheduleService } from './schedules.ts';
 import type { NotificationService, NotifyRequest } from './notify/service.ts';
 import type { NotifyEvent } from './notify/schemas.ts';
 
-type PolicyRow = OnCallTables['oncall_escalation_policies'];
 /** A timeline entry as the dispatcher reads it. */
 type DispatchedEntry = { id: number; incident_id: string; kind: string; actor: string; at: string; summary: string; data: Record<string, unknown> };
 /** What dispatching one entry did: whether it enqueued notifications, and the timeline entries it wrote. */
 type DispatchOutcome = { enqueued: boolean; entries: TimelineEntry[] };
-type EscalationRow = Omit<OnCallTables['oncall_escalations'], 'id'> & { id: number };
 
 /**
  * Timeline kinds that drive notifications and escalations. Besides the core's, these include the
@@ -30,6 +28,9 @@ type EscalationRow = Omit<OnCallTables['oncall_escalations'], 'id'> & { id: numb
 export const DISPATCHED_KINDS: readonly string[] = ['created', 'acknowledged', 'status_changed', 'escalated', 'recovery_rto_breached', 'action_item_overdue', 'postmortem_status_changed'];
 /** Entries younger than this may still be overtaken by an earlier id committing late, so the cursor waits for them. */
 const CURSOR_SETTLE_MS = 60_000;
+/** Entries dispatched per scan, and timeline entries read per page while looking for them. */
+const DISPATCH_BATCH = 200;
+const DISPATCH_PAGE = 500;
 
 export interface EscalationServiceOptions {
   database: Database;
@@ -56,11 +57,11 @@ class JobLost extends Error {}
  * dispatcher that turns incident timeline entries into notifications, escalation starts and stops.
  */
 export class EscalationService {
-  private readonly db: Kysely<OnCallTables>;
+  private readonly db: Database['db'];
   private readonly clock: () => Date;
 
   constructor(private readonly options: EscalationServiceOptions) {
-    this.db = options.database.db.withTables<OnCallTables>();
+    this.db = options.database.db;
     this.clock = options.clock;
   }
 
@@ -77,8 +78,7 @@ export class EscalationService {
         const field = `levels[${i}].targets[${j}]`;
         if ('user' in target) await this.options.schedules.assertUsers([target.user], () => `${field}.user`);
         else {
-          const schedule = await this.db.selectFrom('oncall_schedules').select('id').where('id', '=', target.schedule).executeTakeFirst();
-          if (!schedule) throw new AppError('unprocessable', `${field}.schedule: schedule ${target.schedule} does not exist`, { field: `${field}.schedule` });
+          if (!(await repository.scheduleExists(this.db, target.schedule))) throw new AppError('unprocessable', `${field}.schedule: schedule ${target.schedule} does not exist`, { field: `${field}.schedule` });
         }
       }
     }
@@ -88,13 +88,10 @@ export class EscalationService {
     await this.validatePolicy(input.team, input.levels);
     const now = this.clock().toISOString();
     try {
-      await this.db
-        .insertInto('oncall_escalation_policies')
-        .values({ id: input.id, team: input.team, name: input.name ?? input.id, repeat: input.repeat ?? 0, levels: toJson(input.levels), created_at: now, updated_at: now, version: 1 })
-        .execute();
+      await repository.insertPolicy(this.db, { id: input.id, team: input.team, name: input.name ?? input.id, repeat: input.repeat ?? 0, levels: toJson(input.levels), created_at: now, updated_at: now, version: 1 });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const existing = await this.db.selectFrom('oncall_escalation_policies').select('id').where('id', '=', input.id).executeTakeFirst();
+      const existing = await repository.findPolicy(this.db, input.id);
       if (existing) throw new AppError('conflict', `escalation policy ${input.id} already exists`, { field: 'id' });
       throw new AppError('conflict', `team ${input.team} already has an escalation policy; change that one`, { field: 'team' });
     }
@@ -106,23 +103,23 @@ export class EscalationService {
     checkVersion('escalation policy', id, current.version, expectedVersion ?? input.version, true);
     const levels = input.levels ?? fromJson<EscalationLevel[]>(current.levels, []);
     await this.validatePolicy(current.team, levels);
-    const result = await this.db
-      .updateTable('oncall_escalation_policies')
-      .set({ name: input.name ?? current.name, repeat: input.repeat ?? current.repeat, levels: toJson(levels), updated_at: this.clock().toISOString(), version: current.version + 1 })
-      .where('id', '=', id)
-      .where('version', '=', current.version)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `escalation policy ${id} was changed concurrently; reload and retry`);
+    const updated = await repository.updatePolicy(this.db, id, current.version, {
+      name: input.name ?? current.name,
+      repeat: input.repeat ?? current.repeat,
+      levels: toJson(levels),
+      updated_at: this.clock().toISOString(),
+      version: current.version + 1,
+    });
+    if (!updated) throw new AppError('version_conflict', `escalation policy ${id} was changed concurrently; reload and retry`);
     return this.getPolicy(id);
   }
 
   async deletePolicy(id: string): Promise<void> {
-    const result = await this.db.deleteFrom('oncall_escalation_policies').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('escalation policy', id);
+    if (!(await repository.deletePolicy(this.db, id))) throw notFound('escalation policy', id);
   }
 
   private async policyRow(id: string): Promise<PolicyRow> {
-    const row = await this.db.selectFrom('oncall_escalation_policies').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await repository.findPolicy(this.db, id);
     if (!row) throw notFound('escalation policy', id);
     return row;
   }
@@ -132,19 +129,19 @@ export class EscalationService {
   }
 
   async listPolicies(): Promise<Policy[]> {
-    return (await this.db.selectFrom('oncall_escalation_policies').selectAll().orderBy('team').execute()).map(policyFromRow);
+    return (await repository.listPolicies(this.db)).map(policyFromRow);
   }
 
   async escalationOf(incidentId: string): Promise<EscalationState> {
-    const row = await this.db.selectFrom('oncall_escalations').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
+    const row = await repository.findEscalation(this.db, incidentId);
     if (!row) throw new AppError('not_found', `incident ${incidentId} has no escalation (its team has no escalation policy, or it has no team)`);
-    return escalationFromRow({ ...row, id: Number(row.id) });
+    return escalationFromRow(row);
   }
 
   /** The incident's escalation, or null when none runs for it (no team, or no policy for its team). */
   async findEscalation(incidentId: string): Promise<EscalationState | null> {
-    const row = await this.db.selectFrom('oncall_escalations').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
-    return row ? escalationFromRow({ ...row, id: Number(row.id) }) : null;
+    const row = await repository.findEscalation(this.db, incidentId);
+    return row ? escalationFromRow(row) : null;
   }
 
   /**
@@ -154,7 +151,7 @@ export class EscalationService {
   async escalateNow(incidentId: string, actor: string): Promise<EscalationState> {
     const incident = await this.options.incidents.get(incidentId);
     const requested = await this.db.transaction().execute(async (trx) => {
-      const found = await trx.selectFrom('oncall_escalations').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
+      const found = await repository.findEscalation(trx, incidentId);
       if (!found) {
         throw new AppError('conflict', `incident ${incidentId} has no escalation (${incident.team ? `team ${incident.team} has no escalation policy` : 'it has no team'}); page someone instead`);
       }
@@ -162,13 +159,13 @@ export class EscalationService {
         throw new AppError('conflict', `the escalation of ${incidentId} is ${found.status}${found.stopped_reason ? ` (${found.stopped_reason})` : ''}; page someone instead`);
       }
       const now = this.clock().toISOString();
-      await trx.updateTable('oncall_escalations').set({ due_at: now, updated_at: now, version: found.version + 1 }).where('id', '=', found.id).where('version', '=', found.version).execute();
+      await repository.updateEscalation(trx, found.id, found.version, { due_at: now, updated_at: now, version: found.version + 1 });
       await this.options.jobs.schedule(JobQueue.in(trx), ESCALATION_JOB, incidentId, now);
       return this.options.incidents.appendTimeline(
         incidentId,
         [{ kind: 'escalation_requested', summary: `${actor} escalated now, without waiting for level ${found.next_level + 1}'s timer`, data: { level: found.next_level + 1 } }],
         actor,
-        viewAs<IncidentTables>(trx),
+        trx,
       );
     });
     for (const entry of requested) this.options.events.emit('timeline.appended', { entry });
@@ -198,22 +195,13 @@ export class EscalationService {
    */
   async dispatchTimeline(options: { full?: boolean } = {}): Promise<number> {
     const full = options.full ?? true;
-    const cursorRow = await this.db.selectFrom('oncall_dispatch_cursor').select('last_entry_id').where('name', '=', 'timeline').executeTakeFirst();
-    const cursor = Number(cursorRow?.last_entry_id ?? 0);
+    const cursor = await repository.dispatchCursor(this.db);
     const from = full ? cursor : Math.max(cursor, this.scannedUpTo);
-    const timeline = viewAs<OnCallTables & IncidentTables>(this.db);
-    const entries = await timeline
-      .selectFrom('timeline_entries')
-      .selectAll('timeline_entries')
-      .where('id', '>', from)
-      .where('kind', 'in', DISPATCHED_KINDS)
-      .where((eb) =>
-        eb.not(eb.exists(eb.selectFrom('oncall_dispatched_entries').select('entry_id').whereRef('oncall_dispatched_entries.entry_id', '=', 'timeline_entries.id'))),
-      )
-      .orderBy('id')
-      .limit(200)
-      .execute();
-    const pending = entries.map((raw) => ({ ...raw, id: Number(raw.id), data: fromJson<Record<string, unknown>>(raw.data, {}) }));
+    const pending: DispatchedEntry[] = [];
+    for await (const raw of this.undispatchedAfter(from)) {
+      pending.push({ ...raw, id: Number(raw.id), data: fromJson<Record<string, unknown>>(raw.data, {}) });
+      if (pending.length >= DISPATCH_BATCH) break;
+    }
     let outcomes: (DispatchOutcome | null)[] | null = null;
     if (pending.length > 1) {
       // A burst of incidents leaves many entries: one transaction (one commit) for all of them, not one
@@ -262,55 +250,47 @@ export class EscalationService {
   /** Moves the cursor past entries that are settled (old enough that no earlier id can still commit) and dispatched. */
   private async advanceCursor(cursor: number): Promise<void> {
     const settledBefore = new Date(this.clock().getTime() - CURSOR_SETTLE_MS).toISOString();
-    const timeline = viewAs<OnCallTables & IncidentTables>(this.db);
-    const firstOpen = await timeline
-      .selectFrom('timeline_entries')
-      .select('id')
-      .where('id', '>', cursor)
-      .where('kind', 'in', DISPATCHED_KINDS)
-      .where((eb) =>
-        eb.or([
-          eb('at', '>=', settledBefore),
-          eb.not(eb.exists(eb.selectFrom('oncall_dispatched_entries').select('entry_id').whereRef('oncall_dispatched_entries.entry_id', '=', 'timeline_entries.id'))),
-        ]),
-      )
-      .orderBy('id')
-      .limit(1)
-      .executeTakeFirst();
-    const upTo = firstOpen
-      ? Number(firstOpen.id) - 1
-      : Number(
-          (
-            await timeline
-              .selectFrom('timeline_entries')
-              .select((eb) => eb.fn.max('id').as('max'))
-              .where('id', '>', cursor)
-              .where('at', '<', settledBefore)
-              .executeTakeFirst()
-          )?.max ?? cursor,
-        );
+    // The first entry the cursor must not pass: one still settling, or one not dispatched yet.
+    const firstUnsettled = await incidentRepository.firstTimelineEntryFrom(this.db, cursor, DISPATCHED_KINDS, settledBefore);
+    let firstOpen = firstUnsettled;
+    for await (const entry of this.undispatchedAfter(cursor, firstUnsettled)) {
+      firstOpen = Number(entry.id);
+      break;
+    }
+    const upTo = firstOpen !== undefined ? firstOpen - 1 : ((await incidentRepository.lastTimelineEntryBefore(this.db, cursor, settledBefore)) ?? cursor);
     if (upTo <= cursor) return;
-    await this.db
-      .insertInto('oncall_dispatch_cursor')
-      .values({ name: 'timeline', last_entry_id: upTo })
-      .onConflict((oc) => oc.column('name').doUpdateSet({ last_entry_id: upTo }).where('oncall_dispatch_cursor.last_entry_id', '<', upTo))
-      .execute();
+    await repository.advanceDispatchCursor(this.db, upTo);
+  }
+
+  /**
+   * Dispatchable timeline entries after `afterId` (and before `beforeId`) not yet dispatched, in id order. Read in
+   * pages from incidents' repository and checked against this capability's own marks, so a long run of entries
+   * dispatched already never hides the ones after it.
+   */
+  private async *undispatchedAfter(afterId: number, beforeId?: number): AsyncGenerator<incidentRepository.TimelineRow> {
+    let after = afterId;
+    for (;;) {
+      const page = await incidentRepository.timelineEntriesAfter(this.db, after, DISPATCHED_KINDS, DISPATCH_PAGE);
+      const ids = page.map((entry) => Number(entry.id)).filter((id) => beforeId === undefined || id < beforeId);
+      const dispatched = await repository.dispatchedAmong(this.db, ids);
+      for (const entry of page) {
+        const id = Number(entry.id);
+        if (beforeId !== undefined && id >= beforeId) return;
+        if (!dispatched.has(id)) yield entry;
+      }
+      if (page.length < DISPATCH_PAGE) return;
+      after = Number(page[page.length - 1]!.id);
+    }
   }
 
   /** Marks the entry dispatched and acts on it; null when another process or tick marked it first. */
-  private async dispatchMarked(trx: Transaction<OnCallTables>, entry: DispatchedEntry): Promise<DispatchOutcome | null> {
-    const mark = await trx
-      .insertInto('oncall_dispatched_entries')
-      .values({ entry_id: entry.id, dispatched_at: this.clock().toISOString() })
-      .onConflict((oc) => oc.column('entry_id').doNothing())
-      .returning('entry_id')
-      .executeTakeFirst();
-    if (!mark) return null;
+  private async dispatchMarked(trx: Executor, entry: DispatchedEntry): Promise<DispatchOutcome | null> {
+    if (!(await repository.markDispatched(trx, entry.id, this.clock().toISOString()))) return null;
     return this.dispatchEntry(trx, entry);
   }
 
-  private async dispatchEntry(trx: Transaction<OnCallTables>, entry: DispatchedEntry): Promise<DispatchOutcome> {
-    const incident = await this.options.incidents.get(entry.incident_id, viewAs<IncidentTables>(trx));
+  private async dispatchEntry(trx: Executor, entry: DispatchedEntry): Promise<DispatchOutcome> {
+    const incident = await this.options.incidents.get(entry.incident_id, trx);
     let event: NotifyEvent;
     const context: Record<string, unknown> = {};
     const entries: TimelineEntry[] = [];
@@ -366,14 +346,12 @@ export class EscalationService {
   }
 
   /** Starts escalating an incident for its team's policy; idempotent (one escalation per incident). */
-  private async startInTransaction(trx: OnCallExecutor, incidentId: string, team: string | null): Promise<void> {
+  private async startInTransaction(trx: Executor, incidentId: string, team: string | null): Promise<void> {
     if (!team) return;
-    const policy = await trx.selectFrom('oncall_escalation_policies').selectAll().where('team', '=', team).executeTakeFirst();
+    const policy = await repository.findPolicyOfTeam(trx, team);
     if (!policy) return;
     const now = this.clock().toISOString();
-    await trx
-      .insertInto('oncall_escalations')
-      .values({
+    await repository.insertEscalationIfAbsent(trx, {
         incident_id: incidentId,
         policy_id: policy.id,
         team,
@@ -386,28 +364,20 @@ export class EscalationService {
         stopped_reason: null,
         created_at: now,
         updated_at: now,
-        version: 1,
-      })
-      .onConflict((oc) => oc.column('incident_id').doNothing())
-      .execute();
+      version: 1,
+    });
     await this.options.jobs.adopt(JobQueue.in(trx), ESCALATION_JOB, [{ key: incidentId, runAt: now }]);
   }
 
-  private async stopInTransaction(trx: OnCallExecutor, incidentId: string, reason: string): Promise<TimelineEntry[]> {
+  private async stopInTransaction(trx: Executor, incidentId: string, reason: string): Promise<TimelineEntry[]> {
     const now = this.clock().toISOString();
-    const result = await trx
-      .updateTable('oncall_escalations')
-      .set((eb) => ({ status: 'stopped', due_at: null, stopped_reason: reason, updated_at: now, version: eb('version', '+', 1) }))
-      .where('incident_id', '=', incidentId)
-      .where('status', '=', 'active')
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return [];
+    if (!(await repository.stopActiveEscalation(trx, incidentId, reason, now))) return [];
     await this.options.jobs.cancel(JobQueue.in(trx), ESCALATION_JOB, incidentId);
     return this.options.incidents.appendTimeline(
       incidentId,
       [{ kind: 'escalation_stopped', summary: `escalation stopped: ${reason}`, data: { reason } }],
       'firebreak',
-      viewAs<IncidentTables>(trx),
+      trx,
     );
   }
 
@@ -415,8 +385,8 @@ export class EscalationService {
 
   /** Escalations stored before their timers were jobs. */
   async adoptStoredTimers(): Promise<void> {
-    const rows = await this.db.selectFrom('oncall_escalations').select(['incident_id', 'due_at']).where('status', '=', 'active').where('due_at', 'is not', null).execute();
-    await this.options.jobs.adopt(this.options.jobs.db, ESCALATION_JOB, rows.map((r) => ({ key: r.incident_id, runAt: r.due_at! })));
+    const rows = await repository.activeEscalationTimers(this.db);
+    await this.options.jobs.adopt(this.options.jobs.db, ESCALATION_JOB, rows.map((r) => ({ key: r.incident_id, runAt: r.due_at })));
   }
 
   /**
@@ -438,16 +408,15 @@ export class EscalationService {
     return true;
   }
 
-  private async fireOne(trx: Transaction<OnCallTables>, job: ClaimedJob): Promise<{ entries: TimelineEntry[]; enqueued: boolean } | null> {
+  private async fireOne(trx: Executor, job: ClaimedJob): Promise<{ entries: TimelineEntry[]; enqueued: boolean } | null> {
     const jobs = JobQueue.in(trx);
     const nowDate = this.clock();
     const now = nowDate.toISOString();
-    const found = await trx.selectFrom('oncall_escalations').selectAll().where('incident_id', '=', job.key).executeTakeFirst();
-    if (!found || found.status !== 'active' || found.due_at === null) {
+    const row = await repository.findEscalation(trx, job.key);
+    if (!row || row.status !== 'active' || row.due_at === null) {
       await this.options.jobs.complete(jobs, job);
       return null;
     }
-    const row: EscalationRow = { ...found, id: Number(found.id) };
     if (row.due_at! > now) {
       await this.options.jobs.complete(jobs, job, { runAt: row.due_at! });
       return null;
@@ -455,21 +424,15 @@ export class EscalationService {
     const finish = async (next: string | null) => {
       if (!(await this.options.jobs.complete(jobs, job, next ? { runAt: next } : undefined))) throw new JobLost();
     };
-    const incident = await this.options.incidents.get(row.incident_id, viewAs<IncidentTables>(trx));
+    const incident = await this.options.incidents.get(row.incident_id, trx);
     const levels = fromJson<EscalationLevel[]>(row.levels, []);
 
     const advance = async (set: { status?: string; next_level?: number; cycle?: number; due_at?: string | null; stopped_reason?: string | null }) => {
-      const result = await trx
-        .updateTable('oncall_escalations')
-        .set({ ...set, updated_at: now, version: row.version + 1 })
-        .where('id', '=', row.id)
-        .where('version', '=', row.version)
-        .executeTakeFirst();
       // Changed by another transaction since it was read: roll back; the job is claimed again and re-reads it.
-      if (Number(result.numUpdatedRows) !== 1) throw new Error(`escalation of ${row.incident_id} changed while firing`);
+      if (!(await repository.updateEscalation(trx, row.id, row.version, { ...set, updated_at: now, version: row.version + 1 }))) throw new Error(`escalation of ${row.incident_id} changed while firing`);
       return true;
     };
-    const timeline = (drafts: TimelineDraft[]) => this.options.incidents.appendTimeline(row.incident_id, drafts, 'firebreak', viewAs<IncidentTables>(trx));
+    const timeline = (drafts: TimelineDraft[]) => this.options.incidents.appendTimeline(row.incident_id, drafts, 'firebreak', trx);
 
     if (incident.acknowledged_at || !isActiveStatus(incident.status)) {
       const reason = incident.acknowledged_at ? `acknowledged by ${incident.acknowledged_by}` : `incident is ${incident.status}`;

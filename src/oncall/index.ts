@@ -4,4 +4,4 @@ export { NotificationService, type NotifyRequest, type EnqueueOutcome } from './
 export { NOTIFY_EVENTS, type NotifyEvent } from './notify/schemas.ts';
 export { verifyWebhookSignature, signWebhook } from './notify/messages.ts';
 export { onCallAt, layerShiftAt, type ScheduleLayer, type OnCallShift } from './rotation.ts';
-export { type OnCallTables } from './store.ts';
+export { type OnCallTables } from './schema.ts';

@@ -1,5 +1,5 @@
 import { defineModule } from '../app/context.ts';
-import { onCallMigrations } from './store.ts';
+import { onCallMigrations } from './schema.ts';
 import { ScheduleService } from './schedules.ts';
 import { DISPATCHED_KINDS, EscalationService } from './escalations.ts';
 import { NotificationService } from './notify/service.ts';

@@ -1,10 +1,9 @@
-import type { Kysely } from 'kysely';
 import { AppError } from '../shared/errors.ts';
-import { viewAs, type Database } from '../storage/index.ts';
-import type { CatalogService, CatalogTables } from '../catalog/index.ts';
-import type { IncidentService, IncidentTables, TimelineEntry } from '../incidents/index.ts';
+import type { Database } from '../storage/index.ts';
+import { catalogRepository, type CatalogService } from '../catalog/index.ts';
+import type { IncidentService, TimelineEntry } from '../incidents/index.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import type { OnCallTables } from './store.ts';
+import * as repository from './repository.ts';
 import type { EscalationService } from './escalations.ts';
 import type { ScheduleService } from './schedules.ts';
 import type { NotificationService } from './notify/service.ts';
@@ -23,7 +22,7 @@ const ROLE_NAMES: Record<IncidentRole, string> = {
  * which role, who was notified how, and the actions that bring more people in.
  */
 export class ResponderService {
-  private readonly db: Kysely<OnCallTables>;
+  private readonly db: Database['db'];
 
   constructor(
     database: Database,
@@ -35,7 +34,7 @@ export class ResponderService {
     private readonly events: DomainEvents,
     private readonly clock: () => Date,
   ) {
-    this.db = database.db.withTables<OnCallTables>();
+    this.db = database.db;
   }
 
   async responders(incidentId: string): Promise<IncidentResponders> {
@@ -44,13 +43,7 @@ export class ResponderService {
     const teams = [...new Set([incident.team, ...[...owners.values()].map((s) => s.owner_team)].filter((t): t is string => !!t))];
     const answer = await this.schedules.whoIsOnCall(this.clock());
     const onCall = answer.teams.filter((t) => teams.includes(t.team)).flatMap((t) => t.schedules.map((s) => ({ team: t.team, ...s })));
-    const notifications = await this.db
-      .selectFrom('notify_outbox')
-      .select(['id', 'event', 'channel_id', 'recipient', 'status', 'attempts', 'created_at', 'delivered_at', 'last_error'])
-      .where('incident_id', '=', incidentId)
-      .orderBy('id', 'desc')
-      .limit(100)
-      .execute();
+    const notifications = await repository.notificationsOfIncident(this.db, incidentId, 100);
     return {
       incident_id: incidentId,
       teams,
@@ -62,7 +55,7 @@ export class ResponderService {
   }
 
   async roles(incidentId: string): Promise<IncidentRoleAssignment[]> {
-    const rows = await this.db.selectFrom('oncall_incident_roles').selectAll().where('incident_id', '=', incidentId).orderBy('assigned_at').orderBy('role').execute();
+    const rows = await repository.rolesOfIncident(this.db, incidentId);
     return rows.map((r) => ({ role: r.role as IncidentRole, user: r.user_name, assigned_by: r.assigned_by, assigned_at: r.assigned_at }));
   }
 
@@ -72,11 +65,11 @@ export class ResponderService {
     await this.assertPerson(user);
     const now = this.clock().toISOString();
     const entries = await this.db.transaction().execute(async (trx) => {
-      const holders = await trx.selectFrom('oncall_incident_roles').select('user_name').where('incident_id', '=', incidentId).where('role', '=', role).execute();
-      if (holders.some((h) => h.user_name === user)) return [];
-      if (role !== 'responder') await trx.deleteFrom('oncall_incident_roles').where('incident_id', '=', incidentId).where('role', '=', role).execute();
-      await trx.insertInto('oncall_incident_roles').values({ incident_id: incidentId, role, user_name: user, assigned_by: actor, assigned_at: now }).execute();
-      const previous = role === 'responder' ? [] : holders.map((h) => h.user_name);
+      const holders = await repository.holdersOfRole(trx, incidentId, role);
+      if (holders.includes(user)) return [];
+      if (role !== 'responder') await repository.removeRoleHolders(trx, incidentId, role);
+      await repository.insertRole(trx, { incident_id: incidentId, role, user_name: user, assigned_by: actor, assigned_at: now });
+      const previous = role === 'responder' ? [] : holders;
       return this.incidents.appendTimeline(
         incidentId,
         [
@@ -87,7 +80,7 @@ export class ResponderService {
           },
         ],
         actor,
-        viewAs<IncidentTables>(trx),
+        trx,
       );
     });
     this.emit(entries);
@@ -97,15 +90,13 @@ export class ResponderService {
   async unassignRole(incidentId: string, role: IncidentRole, user: string | undefined, actor: string): Promise<IncidentRoleAssignment[]> {
     await this.incidents.get(incidentId);
     const entries = await this.db.transaction().execute(async (trx) => {
-      let q = trx.deleteFrom('oncall_incident_roles').where('incident_id', '=', incidentId).where('role', '=', role);
-      if (user) q = q.where('user_name', '=', user);
-      const removed = await q.returning('user_name').execute();
+      const removed = await repository.removeRoleHolders(trx, incidentId, role, user);
       if (removed.length === 0) throw new AppError('not_found', `nobody${user ? ` named ${user}` : ''} holds the ${ROLE_NAMES[role]} role on ${incidentId}`, { field: user ? 'user' : 'role' });
       return this.incidents.appendTimeline(
         incidentId,
-        [{ kind: 'role_unassigned', summary: `${removed.map((r) => r.user_name).join(', ')} no longer ${role === 'responder' ? 'a responder' : `the ${ROLE_NAMES[role]}`}`, data: { role, users: removed.map((r) => r.user_name) } }],
+        [{ kind: 'role_unassigned', summary: `${removed.join(', ')} no longer ${role === 'responder' ? 'a responder' : `the ${ROLE_NAMES[role]}`}`, data: { role, users: removed } }],
         actor,
-        viewAs<IncidentTables>(trx),
+        trx,
       );
     });
     this.emit(entries);
@@ -136,11 +127,7 @@ export class ResponderService {
       });
       if (input.add_as_responder !== false) {
         for (const user of input.users) {
-          await trx
-            .insertInto('oncall_incident_roles')
-            .values({ incident_id: incidentId, role: 'responder', user_name: user, assigned_by: actor, assigned_at: now })
-            .onConflict((oc) => oc.columns(['incident_id', 'role', 'user_name']).doNothing())
-            .execute();
+          await repository.insertRoleIfAbsent(trx, { incident_id: incidentId, role: 'responder', user_name: user, assigned_by: actor, assigned_at: now });
         }
       }
       const summary = `paged ${outcome.recipients.join(', ') || 'nobody'}${outcome.unreachable.length ? `; ${outcome.unreachable.join('; ')}` : ''}${input.message ? ` — ${input.message}` : ''}`;
@@ -148,7 +135,7 @@ export class ResponderService {
         incidentId,
         [{ kind: 'paged', summary, data: { users: input.users, recipients: outcome.recipients, unreachable: outcome.unreachable, notifications: outcome.ids } }],
         actor,
-        viewAs<IncidentTables>(trx),
+        trx,
       );
       return { outcome, entries };
     });
@@ -159,8 +146,8 @@ export class ResponderService {
 
   /** People are team members (the only list of people there is); the picker offers the same list. */
   private async assertPerson(user: string, field = 'user'): Promise<void> {
-    const member = await viewAs<CatalogTables>(this.db).selectFrom('team_members').select('user_name').where('user_name', '=', user).executeTakeFirst();
-    if (!member) throw new AppError('unprocessable', `${field}: ${user} is not a member of any team`, { field });
+    const members = await catalogRepository.membershipsOf(this.db, [user]);
+    if (members.length === 0) throw new AppError('unprocessable', `${field}: ${user} is not a member of any team`, { field });
   }
 
   private emit(entries: TimelineEntry[]): void {

@@ -1,9 +1,9 @@
-import type { Kysely } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
-import { fromJson, isUniqueViolation, toJson, type Database } from '../storage/index.ts';
+import { fromJson, isUniqueViolation, toJson, type Database, type Executor } from '../storage/index.ts';
 import { catalogRepository, type CatalogService } from '../catalog/index.ts';
-import type { OnCallExecutor, OnCallTables } from './store.ts';
+import * as repository from './repository.ts';
+import type { ScheduleRow } from './repository.ts';
 import { onCallAt, validateLayers, type OnCallShift, type ScheduleLayer } from './rotation.ts';
 import type {
   EscalationLevel,
@@ -20,27 +20,26 @@ import type {
 } from './schemas.ts';
 import type { Severity } from '../incidents/index.ts';
 
-type ScheduleRow = OnCallTables['oncall_schedules'];
 
 /**
  * People (the catalogue's team members, with their contact methods and severity rules), schedules with
  * layers and overrides, and the question "who is on call".
  */
 export class ScheduleService {
-  private readonly db: Kysely<OnCallTables>;
+  private readonly db: Database['db'];
 
   constructor(
     database: Database,
     private readonly catalog: CatalogService,
     private readonly clock: () => Date,
   ) {
-    this.db = database.db.withTables<OnCallTables>();
+    this.db = database.db;
   }
 
   // ---- people -----------------------------------------------------------------------------------
 
   /** Rejects handles that are not a member of any team, naming the field. */
-  async assertUsers(users: readonly string[], field: (i: number) => string, db: OnCallExecutor = this.db): Promise<void> {
+  async assertUsers(users: readonly string[], field: (i: number) => string, db: Executor = this.db): Promise<void> {
     if (users.length === 0) return;
     const known = await catalogRepository.usersInAnyTeam(db, users);
     users.forEach((user, i) => {
@@ -52,8 +51,8 @@ export class ScheduleService {
 
   async listUsers(): Promise<OnCallUser[]> {
     const members = await catalogRepository.teamMemberships(this.db);
-    const methods = await this.db.selectFrom('oncall_contact_methods').selectAll().orderBy('id').execute();
-    const rules = await this.db.selectFrom('oncall_notification_rules').selectAll().orderBy('id').execute();
+    const methods = await repository.allContactMethods(this.db);
+    const rules = await repository.allNotificationRules(this.db);
     const users = [...new Set(members.map((m) => m.user_name))];
     return users.map((user) => ({
       user,
@@ -71,7 +70,7 @@ export class ScheduleService {
 
   async addContactMethod(user: string, input: CreateContactMethodInput): Promise<ContactMethod> {
     await this.getUser(user);
-    const channel = await this.db.selectFrom('notify_channels').select(['id', 'kind']).where('id', '=', input.channel_id).executeTakeFirst();
+    const channel = await repository.findChannel(this.db, input.channel_id);
     if (!channel) throw new AppError('unprocessable', `channel_id: channel ${input.channel_id} does not exist`, { field: 'channel_id' });
     if (channel.kind === 'email' && !input.address) {
       throw new AppError('validation_failed', `address: channel ${channel.id} sends e-mail, so the contact method needs an e-mail address`, { field: 'address' });
@@ -81,41 +80,30 @@ export class ScheduleService {
         field: 'address',
       });
     }
-    const row = await this.db
-      .insertInto('oncall_contact_methods')
-      .values({ user_name: user, channel_id: input.channel_id, address: input.address ?? null, created_at: this.clock().toISOString() })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await repository.insertContactMethod(this.db, { user_name: user, channel_id: input.channel_id, address: input.address ?? null, created_at: this.clock().toISOString() });
     return contactFromRow(row);
   }
 
   async removeContactMethod(user: string, id: number): Promise<void> {
-    const result = await this.db.deleteFrom('oncall_contact_methods').where('id', '=', id).where('user_name', '=', user).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('contact method', `${user}/${id}`);
+    if (!(await repository.deleteContactMethod(this.db, user, id))) throw notFound('contact method', `${user}/${id}`);
   }
 
   async addRule(user: string, input: { contact_method_id: number; min_severity: Severity }): Promise<NotificationRule> {
     await this.getUser(user);
-    const method = await this.db
-      .selectFrom('oncall_contact_methods')
-      .select('id')
-      .where('id', '=', input.contact_method_id)
-      .where('user_name', '=', user)
-      .executeTakeFirst();
-    if (!method) {
+    if (!(await repository.contactMethodExists(this.db, user, input.contact_method_id))) {
       throw new AppError('unprocessable', `contact_method_id: ${user} has no contact method ${input.contact_method_id}`, { field: 'contact_method_id' });
     }
-    const row = await this.db
-      .insertInto('oncall_notification_rules')
-      .values({ user_name: user, contact_method_id: input.contact_method_id, min_severity: input.min_severity, created_at: this.clock().toISOString() })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await repository.insertNotificationRule(this.db, {
+      user_name: user,
+      contact_method_id: input.contact_method_id,
+      min_severity: input.min_severity,
+      created_at: this.clock().toISOString(),
+    });
     return ruleFromRow(row);
   }
 
   async removeRule(user: string, id: number): Promise<void> {
-    const result = await this.db.deleteFrom('oncall_notification_rules').where('id', '=', id).where('user_name', '=', user).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('notification rule', `${user}/${id}`);
+    if (!(await repository.deleteNotificationRule(this.db, user, id))) throw notFound('notification rule', `${user}/${id}`);
   }
 
   // ---- schedules --------------------------------------------------------------------------------
@@ -135,10 +123,16 @@ export class ScheduleService {
     await this.validateSchedule(input.team, input.time_zone, layers);
     const now = this.clock().toISOString();
     try {
-      await this.db
-        .insertInto('oncall_schedules')
-        .values({ id: input.id, team: input.team, name: input.name ?? input.id, time_zone: input.time_zone, layers: toJson(layers), created_at: now, updated_at: now, version: 1 })
-        .execute();
+      await repository.insertSchedule(this.db, {
+        id: input.id,
+        team: input.team,
+        name: input.name ?? input.id,
+        time_zone: input.time_zone,
+        layers: toJson(layers),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('conflict', `schedule ${input.id} already exists`, { field: 'id' });
       throw error;
@@ -152,56 +146,47 @@ export class ScheduleService {
     const layers = input.layers ? input.layers.map(normaliseLayer) : fromJson<ScheduleLayer[]>(current.layers, []);
     const zone = input.time_zone ?? current.time_zone;
     await this.validateSchedule(current.team, zone, layers);
-    const result = await this.db
-      .updateTable('oncall_schedules')
-      .set({ name: input.name ?? current.name, time_zone: zone, layers: toJson(layers), updated_at: this.clock().toISOString(), version: current.version + 1 })
-      .where('id', '=', id)
-      .where('version', '=', current.version)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `schedule ${id} was changed concurrently; reload and retry`);
+    const updated = await repository.updateSchedule(this.db, id, current.version, {
+      name: input.name ?? current.name,
+      time_zone: zone,
+      layers: toJson(layers),
+      updated_at: this.clock().toISOString(),
+      version: current.version + 1,
+    });
+    if (!updated) throw new AppError('version_conflict', `schedule ${id} was changed concurrently; reload and retry`);
     return this.getSchedule(id);
   }
 
   async deleteSchedule(id: string): Promise<void> {
-    const policies = await this.db.selectFrom('oncall_escalation_policies').select(['id', 'levels']).execute();
+    const policies = await repository.policyLevels(this.db);
     const using = policies
       .filter((p) => fromJson<EscalationLevel[]>(p.levels, []).some((level) => level.targets.some((t) => 'schedule' in t && t.schedule === id)))
       .map((p) => p.id);
     if (using.length) throw new AppError('conflict', `schedule ${id} is used by escalation policies ${using.join(', ')}; change them first`);
     await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('oncall_overrides').where('schedule_id', '=', id).execute();
-      const result = await trx.deleteFrom('oncall_schedules').where('id', '=', id).executeTakeFirst();
-      if (Number(result.numDeletedRows) === 0) throw notFound('schedule', id);
+      if (!(await repository.deleteSchedule(trx, id))) throw notFound('schedule', id);
     });
   }
 
-  private async scheduleRow(id: string, db: OnCallExecutor = this.db): Promise<ScheduleRow> {
-    const row = await db.selectFrom('oncall_schedules').selectAll().where('id', '=', id).executeTakeFirst();
+  private async scheduleRow(id: string, db: Executor = this.db): Promise<ScheduleRow> {
+    const row = await repository.findSchedule(db, id);
     if (!row) throw notFound('schedule', id);
     return row;
   }
 
-  async getSchedule(id: string, db: OnCallExecutor = this.db): Promise<Schedule> {
+  async getSchedule(id: string, db: Executor = this.db): Promise<Schedule> {
     const row = await this.scheduleRow(id, db);
-    const overrides = await db.selectFrom('oncall_overrides').selectAll().where('schedule_id', '=', id).orderBy('starts_at').execute();
+    const overrides = await repository.overridesOf(db, [id]);
     return scheduleFromRow(row, overrides.map(overrideFromRow));
   }
 
-  async listSchedules(team?: string, db: OnCallExecutor = this.db): Promise<Schedule[]> {
-    let q = db.selectFrom('oncall_schedules').selectAll().orderBy('team').orderBy('id');
-    if (team) q = q.where('team', '=', team);
-    const rows = await q.execute();
+  async listSchedules(team?: string, db: Executor = this.db): Promise<Schedule[]> {
+    const rows = await repository.listSchedules(db, team);
     if (rows.length === 0) return [];
-    const overrides = await db
-      .selectFrom('oncall_overrides')
-      .selectAll()
-      .where(
-        'schedule_id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .orderBy('starts_at')
-      .execute();
+    const overrides = await repository.overridesOf(
+      db,
+      rows.map((r) => r.id),
+    );
     return rows.map((r) => scheduleFromRow(r, overrides.filter((o) => o.schedule_id === r.id).map(overrideFromRow)));
   }
 
@@ -211,17 +196,19 @@ export class ScheduleService {
     const endsAt = new Date(input.ends_at).toISOString();
     if (endsAt <= startsAt) throw new AppError('validation_failed', 'ends_at: must be after starts_at', { field: 'ends_at' });
     await this.assertUsers([input.user], () => 'user');
-    const row = await this.db
-      .insertInto('oncall_overrides')
-      .values({ schedule_id: scheduleId, user_name: input.user, starts_at: startsAt, ends_at: endsAt, created_by: actor, created_at: this.clock().toISOString() })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await repository.insertOverride(this.db, {
+      schedule_id: scheduleId,
+      user_name: input.user,
+      starts_at: startsAt,
+      ends_at: endsAt,
+      created_by: actor,
+      created_at: this.clock().toISOString(),
+    });
     return overrideFromRow(row);
   }
 
   async removeOverride(scheduleId: string, id: number): Promise<void> {
-    const result = await this.db.deleteFrom('oncall_overrides').where('id', '=', id).where('schedule_id', '=', scheduleId).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('override', `${scheduleId}/${id}`);
+    if (!(await repository.deleteOverride(this.db, scheduleId, id))) throw notFound('override', `${scheduleId}/${id}`);
   }
 
   shiftAt(schedule: Schedule, at: Date): OnCallShift | null {

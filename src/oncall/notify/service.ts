@@ -1,14 +1,14 @@
 import type { EgressClient } from '../../egress/index.ts';
 import { randomBytes } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, isAppError, notFound } from '../../shared/errors.ts';
 import { checkVersion } from '../../shared/concurrency.ts';
 import { SecretBox } from '../../shared/crypto.ts';
-import { fromJson, isUniqueViolation, toJson, viewAs, JobQueue, type ClaimedJob, type Database } from '../../storage/index.ts';
-import { SEVERITIES, severityRank, type Incident, type IncidentService, type IncidentTables, type Severity } from '../../incidents/index.ts';
+import { fromJson, isUniqueViolation, toJson, JobQueue, type ClaimedJob, type Database, type Executor } from '../../storage/index.ts';
+import { SEVERITIES, severityRank, type Incident, type IncidentService, type Severity } from '../../incidents/index.ts';
 import type { CatalogService } from '../../catalog/index.ts';
-import type { OnCallExecutor, OnCallTables } from '../store.ts';
+import * as repository from '../repository.ts';
+import type { AttemptRow, ChannelRow, OutboxRow } from '../repository.ts';
 import { DEFAULT_TEMPLATES, renderMessage, validateTemplate, type RenderedMessage, type TemplateText } from './messages.ts';
 import { sendMessage, type OpenChannel, type SendResult } from './transport.ts';
 import {
@@ -51,8 +51,6 @@ export interface EnqueueOutcome {
   recipients: string[];
 }
 
-type ChannelRow = OnCallTables['notify_channels'];
-type OutboxRow = Selectable<OnCallTables['notify_outbox']>;
 
 export const RETRY_BASE_SECONDS = 10;
 export const MAX_RETRY_DELAY_SECONDS = 15 * 60;
@@ -83,14 +81,14 @@ export const DELIVERY_CONCURRENCY = 64;
 export const DELIVERY_LEASE_MS = 120_000;
 
 export class NotificationService {
-  private readonly db: Kysely<OnCallTables>;
+  private readonly db: Database['db'];
   private readonly clock: () => Date;
   private readonly openCache = new Map<string, OpenChannel>();
   /** Called after a commit that enqueued something, so the worker delivers without waiting for its next poll. */
   onEnqueued: () => void = () => undefined;
 
   constructor(private readonly options: NotificationServiceOptions) {
-    this.db = options.database.db.withTables<OnCallTables>();
+    this.db = options.database.db;
     this.clock = options.clock;
   }
 
@@ -112,9 +110,7 @@ export class NotificationService {
     }
     const now = this.clock().toISOString();
     try {
-      await this.db
-        .insertInto('notify_channels')
-        .values({
+      await repository.insertChannel(this.db, {
           id: input.id,
           name: input.name ?? input.id,
           kind: input.kind,
@@ -127,8 +123,7 @@ export class NotificationService {
           created_at: now,
           updated_at: now,
           version: 1,
-        })
-        .execute();
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('conflict', `channel ${input.id} already exists`, { field: 'id' });
       throw error;
@@ -143,7 +138,7 @@ export class NotificationService {
    */
   async sealLegacyWebhookUrls(): Promise<number> {
     if (!this.options.secretKey) return 0;
-    const rows = await this.db.selectFrom('notify_channels').selectAll().where('kind', '=', 'webhook').execute();
+    const rows = await repository.channelsOfKind(this.db, 'webhook');
     let sealed = 0;
     for (const row of rows) {
       const { url, ...rest } = fromJson<Record<string, unknown>>(row.settings, {});
@@ -155,28 +150,26 @@ export class NotificationService {
         this.options.log.warn({ err: error, channel: row.id }, 'cannot open the secrets of a webhook channel to seal its URL; it stays as it is');
         continue;
       }
-      const result = await this.db
-        .updateTable('notify_channels')
-        .set({ settings: toJson({ ...rest, host: hostOf(url) }), sealed_secrets: this.box().seal(JSON.stringify({ ...secrets, url }), SECRET_PURPOSE), version: row.version + 1 })
-        .where('id', '=', row.id)
-        .where('version', '=', row.version)
-        .executeTakeFirst();
-      sealed += Number(result.numUpdatedRows);
+      const updated = await repository.updateChannel(this.db, row.id, row.version, {
+        settings: toJson({ ...rest, host: hostOf(url) }),
+        sealed_secrets: this.box().seal(JSON.stringify({ ...secrets, url }), SECRET_PURPOSE),
+        version: row.version + 1,
+      });
+      if (updated) sealed++;
     }
     return sealed;
   }
 
   async listChannels(): Promise<Channel[]> {
-    const rows = await this.db.selectFrom('notify_channels').selectAll().orderBy('id').execute();
-    return rows.map(channelFromRow);
+    return (await repository.listChannels(this.db)).map(channelFromRow);
   }
 
-  async getChannel(id: string, db: OnCallExecutor = this.db): Promise<Channel> {
+  async getChannel(id: string, db: Executor = this.db): Promise<Channel> {
     return channelFromRow(await this.channelRow(id, db));
   }
 
-  private async channelRow(id: string, db: OnCallExecutor = this.db): Promise<ChannelRow> {
-    const row = await db.selectFrom('notify_channels').selectAll().where('id', '=', id).executeTakeFirst();
+  private async channelRow(id: string, db: Executor = this.db): Promise<ChannelRow> {
+    const row = await repository.findChannel(db, id);
     if (!row) throw notFound('channel', id);
     return row;
   }
@@ -185,31 +178,25 @@ export class NotificationService {
     const current = await this.channelRow(id);
     checkVersion('channel', id, current.version, expectedVersion ?? patch.version, true);
     if (patch.team) await this.assertTeam(patch.team, 'team');
-    const result = await this.db
-      .updateTable('notify_channels')
-      .set({
+    const updated = await repository.updateChannel(this.db, id, current.version, {
         name: patch.name ?? current.name,
         team: patch.team === undefined ? current.team : patch.team,
         events: patch.events ? toJson(patch.events) : current.events,
         min_severity: patch.min_severity ?? current.min_severity,
         enabled: patch.enabled === undefined ? current.enabled : patch.enabled ? 1 : 0,
         updated_at: this.clock().toISOString(),
-        version: current.version + 1,
-      })
-      .where('id', '=', id)
-      .where('version', '=', current.version)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `channel ${id} was changed concurrently; reload and retry`);
+      version: current.version + 1,
+    });
+    if (!updated) throw new AppError('version_conflict', `channel ${id} was changed concurrently; reload and retry`);
     return this.getChannel(id);
   }
 
   async deleteChannel(id: string): Promise<void> {
-    const used = await this.db.selectFrom('oncall_contact_methods').select(['user_name']).where('channel_id', '=', id).execute();
+    const used = await repository.usersOfChannel(this.db, id);
     if (used.length > 0) {
-      throw new AppError('conflict', `channel ${id} is a contact method of ${[...new Set(used.map((u) => u.user_name))].join(', ')}; remove those first`);
+      throw new AppError('conflict', `channel ${id} is a contact method of ${[...new Set(used)].join(', ')}; remove those first`);
     }
-    const result = await this.db.deleteFrom('notify_channels').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('channel', id);
+    if (!(await repository.deleteChannel(this.db, id))) throw notFound('channel', id);
   }
 
   /** Sends a real test message now, outside the outbox, and reports what the receiver said. */
@@ -242,7 +229,7 @@ export class NotificationService {
     return channel;
   }
 
-  private async assertTeam(team: string, field: string, db?: OnCallExecutor): Promise<void> {
+  private async assertTeam(team: string, field: string, db?: Executor): Promise<void> {
     try {
       await this.options.catalog.getTeam(team, db);
     } catch {
@@ -253,13 +240,12 @@ export class NotificationService {
   // ---- templates ------------------------------------------------------------------------------
 
   async listTemplates(): Promise<Template[]> {
-    const rows = await this.db.selectFrom('notify_templates').selectAll().execute();
+    const rows = await repository.listTemplates(this.db);
     return NOTIFY_EVENTS.map((event) => templateView(event, rows.find((r) => r.event === event)));
   }
 
   async getTemplate(event: NotifyEvent): Promise<Template> {
-    const row = await this.db.selectFrom('notify_templates').selectAll().where('event', '=', event).executeTakeFirst();
-    return templateView(event, row);
+    return templateView(event, await repository.findTemplate(this.db, event));
   }
 
   async putTemplate(event: NotifyEvent, input: PutTemplateInput, actor: string): Promise<Template> {
@@ -267,35 +253,29 @@ export class NotificationService {
     validateTemplate(text);
     const now = this.clock().toISOString();
     await this.db.transaction().execute(async (trx) => {
-      const current = await trx.selectFrom('notify_templates').selectAll().where('event', '=', event).executeTakeFirst();
+      const current = await repository.findTemplate(trx, event);
       checkVersion('template', event, current?.version ?? 0, input.version, false);
       if (!current) {
         try {
-          await trx.insertInto('notify_templates').values({ event, ...text, updated_by: actor, updated_at: now, version: 1 }).execute();
+          await repository.insertTemplate(trx, { event, ...text, updated_by: actor, updated_at: now, version: 1 });
         } catch (error) {
           if (isUniqueViolation(error)) throw new AppError('version_conflict', `template ${event} was changed concurrently; reload and retry`);
           throw error;
         }
         return;
       }
-      const result = await trx
-        .updateTable('notify_templates')
-        .set({ ...text, updated_by: actor, updated_at: now, version: current.version + 1 })
-        .where('event', '=', event)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `template ${event} was changed concurrently; reload and retry`);
+      if (!(await repository.updateTemplate(trx, event, current.version, { ...text, updated_by: actor, updated_at: now, version: current.version + 1 }))) throw new AppError('version_conflict', `template ${event} was changed concurrently; reload and retry`);
     });
     return this.getTemplate(event);
   }
 
   async resetTemplate(event: NotifyEvent): Promise<Template> {
-    await this.db.deleteFrom('notify_templates').where('event', '=', event).execute();
+    await repository.deleteTemplate(this.db, event);
     return this.getTemplate(event);
   }
 
-  private async templateFor(event: NotifyEvent, db: OnCallExecutor): Promise<TemplateText> {
-    const row = await db.selectFrom('notify_templates').selectAll().where('event', '=', event).executeTakeFirst();
+  private async templateFor(event: NotifyEvent, db: Executor): Promise<TemplateText> {
+    const row = await repository.findTemplate(db, event);
     return row ? { title: row.title, text: row.text, html: row.html } : DEFAULT_TEMPLATES[event];
   }
 
@@ -312,13 +292,13 @@ export class NotificationService {
   }
 
   /** The same inside a caller's transaction, so the decision and its notifications commit together. Call `onEnqueued` after commit. */
-  async enqueueInTransaction(executor: OnCallExecutor, request: NotifyRequest): Promise<EnqueueOutcome> {
+  async enqueueInTransaction(executor: Executor, request: NotifyRequest): Promise<EnqueueOutcome> {
     const trx = executor;
     const preloaded = request.incident && request.incident.id === request.incidentId ? request.incident : null;
     const incident =
       preloaded ??
       (request.incidentId
-        ? await this.options.incidents.get(request.incidentId, viewAs<IncidentTables>(trx)).catch((error: unknown) => {
+        ? await this.options.incidents.get(request.incidentId, trx).catch((error: unknown) => {
             if (isAppError(error) && error.code === 'not_found') return null;
             throw error;
           })
@@ -341,15 +321,14 @@ export class NotificationService {
     const recipients: string[] = [];
     if (request.channelIds) {
       for (const [i, id] of request.channelIds.entries()) {
-        const row = await trx.selectFrom('notify_channels').select(['id']).where('id', '=', id).executeTakeFirst();
-        if (!row) throw new AppError('unprocessable', `channel_ids[${i}]: channel ${id} does not exist`, { field: `channel_ids[${i}]` });
+        if (!(await repository.findChannel(trx, id))) throw new AppError('unprocessable', `channel_ids[${i}]: channel ${id} does not exist`, { field: `channel_ids[${i}]` });
         targets.push({ channel_id: id, recipient: null, address: null });
       }
     }
     if (!request.channelIds && !request.users) {
       const team = request.team ?? incident?.team ?? null;
       if (request.team) await this.assertTeam(request.team, 'team', trx);
-      const channels = await trx.selectFrom('notify_channels').selectAll().where('enabled', '=', 1).orderBy('id').execute();
+      const channels = await repository.enabledChannels(trx);
       for (const channel of channels) {
         if (channel.team !== null && channel.team !== team) continue;
         if (!fromJson<string[]>(channel.events, []).includes(request.event)) continue;
@@ -369,10 +348,9 @@ export class NotificationService {
     if (targets.length > 0) {
       // Rendered only when someone will receive it: most incidents of a busy server reach no channel.
       const message = renderMessage(request.event, await this.templateFor(request.event, trx), view, now);
-      const rows = await trx
-        .insertInto('notify_outbox')
-        .values(
-          targets.map((t) => ({
+      const inserted = await repository.insertOutboxRows(
+        trx,
+        targets.map((t) => ({
             incident_id: incident?.id ?? null,
             event: request.event,
             channel_id: t.channel_id,
@@ -388,10 +366,8 @@ export class NotificationService {
             created_at: now,
             delivered_at: null,
           })),
-        )
-        .returning('id')
-        .execute();
-      ids.push(...rows.map((r) => Number(r.id)));
+      );
+      ids.push(...inserted);
       await this.options.jobs.adopt(JobQueue.in(trx), DELIVERY_JOB, ids.map((id) => ({ key: String(id), runAt: now })));
     }
     return { ids, unreachable, recipients };
@@ -401,9 +377,9 @@ export class NotificationService {
    * A person's contact methods for a severity. With no rules, every contact method applies; with rules,
    * only those whose minimum severity the incident reaches.
    */
-  private async contactsFor(trx: OnCallExecutor, user: string, severity: Severity | null): Promise<{ channel_id: string; address: string | null }[]> {
-    const methods = await trx.selectFrom('oncall_contact_methods').selectAll().where('user_name', '=', user).orderBy('id').execute();
-    const rules = await trx.selectFrom('oncall_notification_rules').selectAll().where('user_name', '=', user).execute();
+  private async contactsFor(trx: Executor, user: string, severity: Severity | null): Promise<{ channel_id: string; address: string | null }[]> {
+    const methods = await repository.contactMethodsOf(trx, user);
+    const rules = await repository.notificationRulesOf(trx, user);
     if (rules.length === 0) return methods;
     const rank = severity ? severityRank(severity) : SEVERITIES.length;
     const allowed = new Set(rules.filter((r) => rank >= severityRank(r.min_severity as Severity)).map((r) => Number(r.contact_method_id)));
@@ -433,7 +409,7 @@ export class NotificationService {
 
   /** Outbox rows written before deliveries were jobs: pending ones, and ones a stopped server was sending. */
   async adoptStoredDeliveries(): Promise<void> {
-    const rows = await this.db.selectFrom('notify_outbox').select(['id', 'status', 'next_attempt_at']).where('status', 'in', ['pending', 'sending']).execute();
+    const rows = await repository.undeliveredOutboxRows(this.db);
     await this.options.jobs.adopt(
       this.options.jobs.db,
       DELIVERY_JOB,
@@ -448,13 +424,7 @@ export class NotificationService {
    */
   async deliver(job: ClaimedJob): Promise<void> {
     const id = Number(job.key);
-    const claimed = await this.db
-      .updateTable('notify_outbox')
-      .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id)
-      .where('status', 'in', ['pending', 'sending'])
-      .returningAll()
-      .executeTakeFirst();
+    const claimed = await repository.startDeliveryAttempt(this.db, id);
     if (!claimed) {
       // Delivered or dead already (or gone): nothing to send.
       await this.options.jobs.complete(this.options.jobs.db, job);
@@ -464,7 +434,7 @@ export class NotificationService {
     const message = fromJson<RenderedMessage>(row.message, {} as RenderedMessage);
     const startedAt = this.clock().toISOString();
     const started = performance.now();
-    const channelRow = await this.db.selectFrom('notify_channels').selectAll().where('id', '=', row.channel_id).executeTakeFirst();
+    const channelRow = await repository.findChannel(this.db, row.channel_id);
     let result: SendResult;
     if (!channelRow) result = { ok: false, permanent: true, detail: `channel ${row.channel_id} no longer exists` };
     else if (!channelRow.enabled) result = { ok: false, permanent: true, detail: `channel ${row.channel_id} is disabled` };
@@ -483,19 +453,21 @@ export class NotificationService {
     const nextAttempt = new Date(now.getTime() + retryDelaySeconds(row.attempts) * 1000).toISOString();
     const recorded = await this.db.transaction().execute(async (trx) => {
       if (!(await this.options.jobs.complete(JobQueue.in(trx), job, result.ok || dead ? undefined : { runAt: nextAttempt, error: result.detail }))) return false;
-      await trx
-        .insertInto('notify_attempts')
-        .values({ outbox_id: id, attempt: row.attempts, started_at: startedAt, duration_ms: duration, outcome: result.ok ? 'delivered' : 'failed', detail: result.detail })
-        .execute();
-      await trx
-        .updateTable('notify_outbox')
-        .set(
-          result.ok
-            ? { status: 'delivered', delivered_at: now.toISOString(), lease_until: null, last_error: null }
-            : { status: dead ? 'dead' : 'pending', next_attempt_at: dead ? row.next_attempt_at : nextAttempt, lease_until: null, last_error: result.detail },
-        )
-        .where('id', '=', id)
-        .execute();
+      await repository.insertAttempt(trx, {
+        outbox_id: id,
+        attempt: row.attempts,
+        started_at: startedAt,
+        duration_ms: duration,
+        outcome: result.ok ? 'delivered' : 'failed',
+        detail: result.detail,
+      });
+      await repository.updateOutboxRow(
+        trx,
+        id,
+        result.ok
+          ? { status: 'delivered', delivered_at: now.toISOString(), lease_until: null, last_error: null }
+          : { status: dead ? 'dead' : 'pending', next_attempt_at: dead ? row.next_attempt_at : nextAttempt, lease_until: null, last_error: result.detail },
+      );
       return true;
     });
     if (!recorded) {
@@ -522,18 +494,14 @@ export class NotificationService {
   // ---- reading the outbox -------------------------------------------------------------------
 
   async list(query: ListNotificationsQuery): Promise<Notification[]> {
-    let q = this.db.selectFrom('notify_outbox').selectAll();
-    if (query.incident_id) q = q.where('incident_id', '=', query.incident_id);
-    if (query.channel_id) q = q.where('channel_id', '=', query.channel_id);
-    if (query.status) q = q.where('status', '=', query.status);
-    const rows = await q.orderBy('id', 'desc').limit(query.limit ?? 100).execute();
+    const rows = await repository.listOutbox(this.db, query, query.limit ?? 100);
     return rows.map((r) => notificationFromRow(r));
   }
 
   async get(id: number): Promise<Notification> {
-    const row = await this.db.selectFrom('notify_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await repository.findOutboxRow(this.db, id);
     if (!row) throw notFound('notification', String(id));
-    const attempts = await this.db.selectFrom('notify_attempts').selectAll().where('outbox_id', '=', id).orderBy('attempt').execute();
+    const attempts = await repository.attemptsOf(this.db, id);
     return notificationFromRow(row, attempts);
   }
 }
@@ -589,12 +557,12 @@ function hostOf(url: string): string {
   }
 }
 
-function templateView(event: NotifyEvent, row: OnCallTables['notify_templates'] | undefined): Template {
+function templateView(event: NotifyEvent, row: repository.TemplateRow | undefined): Template {
   if (!row) return { event, ...DEFAULT_TEMPLATES[event], customized: false, updated_by: null, updated_at: null, version: 0 };
   return { event, title: row.title, text: row.text, html: row.html, customized: true, updated_by: row.updated_by, updated_at: row.updated_at, version: row.version };
 }
 
-function notificationFromRow(row: OutboxRow, attempts?: Selectable<OnCallTables['notify_attempts']>[]): Notification {
+function notificationFromRow(row: OutboxRow, attempts?: AttemptRow[]): Notification {
   const message = fromJson<{ title?: string }>(row.message, {});
   return {
     id: Number(row.id),

@@ -1,17 +1,15 @@
-import type { Kysely } from 'kysely';
 import { AppError, notFound } from '../../shared/errors.ts';
 import { checkVersion } from '../../shared/concurrency.ts';
 import { fromJson, isUniqueViolation, toJson, type Database } from '../../storage/index.ts';
 import { incidentRepository, isActiveStatus, type IncidentService, type Severity, type IncidentStatus } from '../../incidents/index.ts';
 import type { CatalogService } from '../../catalog/index.ts';
-import type { OnCallTables } from '../store.ts';
+import * as repository from '../repository.ts';
+import type { PageRow } from '../repository.ts';
 import { computePublicStatus, HISTORY_DAYS, type PublishedIncident } from './compute.ts';
 import type { CreatePublicUpdateInput, CreateStatusPageInput, PatchStatusPageInput, PublicStatus, PublicUpdate, StatusPage } from './schemas.ts';
 
-type PageRow = OnCallTables['status_pages'];
-
 export class StatusPageService {
-  private readonly db: Kysely<OnCallTables>;
+  private readonly db: Database['db'];
 
   constructor(
     database: Database,
@@ -19,7 +17,7 @@ export class StatusPageService {
     private readonly catalog: CatalogService,
     private readonly clock: () => Date,
   ) {
-    this.db = database.db.withTables<OnCallTables>();
+    this.db = database.db;
   }
 
   private async assertServices(services: readonly string[]): Promise<void> {
@@ -33,10 +31,15 @@ export class StatusPageService {
     await this.assertServices(input.services);
     const now = this.clock().toISOString();
     try {
-      await this.db
-        .insertInto('status_pages')
-        .values({ id: input.id, title: input.title, description: input.description ?? '', services: toJson(input.services), created_at: now, updated_at: now, version: 1 })
-        .execute();
+      await repository.insertStatusPage(this.db, {
+        id: input.id,
+        title: input.title,
+        description: input.description ?? '',
+        services: toJson(input.services),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('conflict', `status page ${input.id} already exists`, { field: 'id' });
       throw error;
@@ -48,29 +51,23 @@ export class StatusPageService {
     const current = await this.row(id);
     checkVersion('status page', id, current.version, expectedVersion ?? patch.version, true);
     if (patch.services) await this.assertServices(patch.services);
-    const result = await this.db
-      .updateTable('status_pages')
-      .set({
+    const updated = await repository.updateStatusPage(this.db, id, current.version, {
         title: patch.title ?? current.title,
         description: patch.description ?? current.description,
         services: patch.services ? toJson(patch.services) : current.services,
         updated_at: this.clock().toISOString(),
-        version: current.version + 1,
-      })
-      .where('id', '=', id)
-      .where('version', '=', current.version)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `status page ${id} was changed concurrently; reload and retry`);
+      version: current.version + 1,
+    });
+    if (!updated) throw new AppError('version_conflict', `status page ${id} was changed concurrently; reload and retry`);
     return this.get(id);
   }
 
   async remove(id: string): Promise<void> {
-    const result = await this.db.deleteFrom('status_pages').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('status page', id);
+    if (!(await repository.deleteStatusPage(this.db, id))) throw notFound('status page', id);
   }
 
   private async row(id: string): Promise<PageRow> {
-    const row = await this.db.selectFrom('status_pages').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await repository.findStatusPage(this.db, id);
     if (!row) throw notFound('status page', id);
     return row;
   }
@@ -80,7 +77,7 @@ export class StatusPageService {
   }
 
   async list(): Promise<StatusPage[]> {
-    return (await this.db.selectFrom('status_pages').selectAll().orderBy('id').execute()).map(pageFromRow);
+    return (await repository.listStatusPages(this.db)).map(pageFromRow);
   }
 
   async addPublicUpdate(incidentId: string, input: CreatePublicUpdateInput, actor: string): Promise<PublicUpdate> {
@@ -92,30 +89,19 @@ export class StatusPageService {
         });
       }
     }
-    const previous = await this.db
-      .selectFrom('status_public_updates')
-      .select('title')
-      .where('incident_id', '=', incidentId)
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    const title = input.title ?? previous?.title;
+    const title = input.title ?? (await repository.latestPublicTitle(this.db, incidentId));
     if (!title) {
       throw new AppError('validation_failed', 'title: the first public update of an incident needs a public title (the internal title is never shown)', { field: 'title' });
     }
-    const row = await this.db
-      .insertInto('status_public_updates')
-      .values({
-        incident_id: incidentId,
-        title,
-        status: input.status,
-        message: input.message,
-        components: toJson(input.components ?? {}),
-        author: actor,
-        created_at: this.clock().toISOString(),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await repository.insertPublicUpdate(this.db, {
+      incident_id: incidentId,
+      title,
+      status: input.status,
+      message: input.message,
+      components: toJson(input.components ?? {}),
+      author: actor,
+      created_at: this.clock().toISOString(),
+    });
     await this.incidents.appendTimeline(
       incidentId,
       [{ kind: 'public_update', summary: `public update (${input.status}): ${input.message}`, data: { public_update_id: Number(row.id), title } }],
@@ -126,7 +112,7 @@ export class StatusPageService {
 
   async publicUpdates(incidentId: string): Promise<PublicUpdate[]> {
     await this.incidents.get(incidentId);
-    const rows = await this.db.selectFrom('status_public_updates').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute();
+    const rows = await repository.publicUpdatesOf(this.db, [incidentId]);
     return rows.map(updateFromRow);
   }
 
@@ -143,18 +129,10 @@ export class StatusPageService {
       services.map((s) => s.id),
       horizon,
     );
-    const updates = candidates.length
-      ? await this.db
-          .selectFrom('status_public_updates')
-          .select(['id', 'incident_id', 'title', 'status', 'message', 'components', 'created_at'])
-          .where(
-            'incident_id',
-            'in',
-            candidates.map((r) => r.id),
-          )
-          .orderBy('id')
-          .execute()
-      : [];
+    const updates = await repository.publicUpdatesOf(
+      this.db,
+      candidates.map((r) => r.id),
+    );
     const withUpdates = new Set(updates.map((u) => u.incident_id));
     const rows = candidates.filter((r) => withUpdates.has(r.id));
     const published: PublishedIncident[] = rows.map((r) => ({

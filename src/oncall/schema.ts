@@ -1,5 +1,6 @@
-import { sql, type Generated, type Kysely, type Transaction } from 'kysely';
+import { sql, type Generated } from 'kysely';
 import { withAutoIncrementId, type DialectMigration, type MigrationSet } from '../storage/index.ts';
+import { incidentRepository } from '../incidents/index.ts';
 
 /**
  * Tables of the on-call capability: people's contact methods, schedules, escalation policies and their
@@ -156,8 +157,6 @@ export type OnCallTables = {
   };
 };
 
-export type OnCallExecutor = Kysely<OnCallTables> | Transaction<OnCallTables>;
-
 const schedulesAndPeople: DialectMigration = (dialect) => ({
   async up(db) {
     await withAutoIncrementId(db.schema.createTable('oncall_contact_methods'), dialect)
@@ -239,8 +238,9 @@ const escalation: DialectMigration = (dialect) => ({
       .execute();
     // Start after the history that exists now: enabling on-call on a running installation must not
     // notify about, or escalate, incidents from before.
-    const { rows } = await sql<{ max: number | null }>`select max(id) as max from timeline_entries`.execute(db);
-    await sql`insert into oncall_dispatch_cursor (name, last_entry_id) values ('timeline', ${Number(rows[0]?.max ?? 0)})`.execute(db);
+    // The last entry is asked of incidents' repository, which owns the timeline (the same `max(id)` as before).
+    const last = await incidentRepository.lastTimelineEntryId(db);
+    await sql`insert into oncall_dispatch_cursor (name, last_entry_id) values ('timeline', ${last})`.execute(db);
   },
 });
 
