@@ -49,10 +49,8 @@ import {
   saveDetectorStates,
   upsertOpenAlert,
   type BucketFilter,
-  type LlmDb,
-  type LlmTables,
   type OpenAlertRow,
-} from './store.ts';
+} from './repository.ts';
 
 const MINUTE_MS = 60_000;
 /** A series without calls for this long leaves memory; its detector state stays in the database. */
@@ -193,7 +191,7 @@ export interface SloStatus {
  * into the database, feeds the detectors and evaluates burn rates, raising and resolving alerts.
  */
 export class LlmTelemetryService {
-  private readonly db: LlmDb;
+  private readonly db: Database['db'];
   private readonly open = new Map<string, Bucket>();
   /** Series seen recently, with the event time of their last call; idle ones are evicted (their detector state stays in the database). */
   private readonly series = new Map<string, LiveSeries>();
@@ -233,7 +231,7 @@ export class LlmTelemetryService {
     readonly options: LlmTelemetryOptions = DEFAULT_LLM_OPTIONS,
     private readonly observe: IngestObserver = () => undefined,
   ) {
-    this.db = database.db.withTables<LlmTables>();
+    this.db = database.db;
     for (const slo of slos) {
       const list = this.slosByService.get(slo.service) ?? [];
       list.push({ slo, counters: new MinuteCounters() });
@@ -465,7 +463,8 @@ export class LlmTelemetryService {
     if (due.length > 0) {
       due.sort((a, b) => a.startMs - b.startMs);
       try {
-        await insertBuckets(this.db, due.map(bucketToRecord), new Date(nowMs).toISOString());
+        // One transaction, so a failure leaves nothing half-written.
+        await this.db.transaction().execute((trx) => insertBuckets(trx, due.map(bucketToRecord), new Date(nowMs).toISOString()));
       } catch (error) {
         // Keep the buckets for the next attempt rather than lose them (a row may exist twice if part of the batch landed).
         for (const bucket of due) {
@@ -487,14 +486,11 @@ export class LlmTelemetryService {
           this.log.error({ err: error, series: bucket.series, minute: new Date(bucket.startMs).toISOString() }, 'LLM detector maintenance failed for one series; the others go on');
         }
       }
-      await saveDetectorStates(
-        this.db,
-        [...touched].map((id) => {
-          const [key, signal] = id.split('\u0001') as [string, string];
-          return { seriesKey: key, signal, state: (this.detectors.get(id) ?? this.rateDetectors.get(id))!.toJSON() };
-        }),
-        new Date(nowMs).toISOString(),
-      );
+      const states = [...touched].map((id) => {
+        const [key, signal] = id.split('\u0001') as [string, string];
+        return { seriesKey: key, signal, state: (this.detectors.get(id) ?? this.rateDetectors.get(id))!.toJSON() };
+      });
+      if (states.length > 0) await this.db.transaction().execute((trx) => saveDetectorStates(trx, states, new Date(nowMs).toISOString()));
     }
     this.evictIdleSeries(nowMs);
     if (force || due.length > 0 || nowMs - this.lastEvaluationMs >= 15_000) {
