@@ -20,6 +20,14 @@ const SessionSchema = Type.Object({
   csrf_token: Type.String({ description: 'send it as X-CSRF-Token with every write made with the session cookie' }),
   expires_at: Type.String({ format: 'date-time' }),
 });
+const SessionProbeSchema = Type.Object({
+  authenticated: Type.Boolean(),
+  reason: Type.Optional(Type.String({ description: 'when not: why (no session, expired, signed out)' })),
+  handle: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String()),
+  role: Type.Optional(Type.String()),
+  expires_at: Type.Optional(Type.String({ format: 'date-time' })),
+});
 const MethodsSchema = Type.Object({
   password: Type.Boolean(),
   sso: Type.Union([Type.Object({ name: Type.String(), start_url: Type.String() }), Type.Null()]),
@@ -86,6 +94,35 @@ export function peopleRoutes(app: HttpApp, ctx: AppContext): void {
       setSessionCookie(request, reply, session);
       void reply.status(201).header('cache-control', 'no-store');
       return { handle: principal.name, name: principal.kind === 'person' ? principal.displayName : principal.name, role: principal.role, csrf_token: session.csrfToken, expires_at: session.expiresAt.toISOString() };
+    },
+  );
+  app.get(
+    '/api/v1/sessions/current',
+    {
+      config: { public: true },
+      schema: {
+        tags: sessionTags,
+        summary: 'Session probe: is this browser signed in? Answers 200 either way (a page asks before anyone has signed in)',
+        description:
+          'Reads only the session cookie. Without one, or with one that expired or was signed out, answers `authenticated: false` and why; API tokens ask GET /api/v1/me instead.',
+        security: [],
+        response: { 200: SessionProbeSchema },
+      },
+    },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      const secret = request.cookies[SESSION_COOKIE];
+      if (!secret) return { authenticated: false, reason: 'no session' };
+      try {
+        const principal = await ctx.services.authenticator.authenticate({ kind: 'session', secret });
+        if (principal.kind !== 'person') return { authenticated: false, reason: 'no session' };
+        return { authenticated: true, handle: principal.name, name: principal.displayName, role: principal.role, expires_at: principal.expiresAt };
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== 'unauthorized') throw error;
+        // The cookie is worthless now; the browser may as well forget it.
+        void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return { authenticated: false, reason: error.message };
+      }
     },
   );
   app.delete(

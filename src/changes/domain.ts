@@ -71,26 +71,6 @@ export function dependencyDistances(start: readonly string[], dependsOn: Readonl
   return [...found.values()];
 }
 
-/** The services a change on `service` can affect: itself and those depending on it, up to `maxDepth` steps. */
-export function affectedServices(service: string, dependsOn: ReadonlyMap<string, readonly string[]>, maxDepth = PROXIMITY_WEIGHTS.length - 1): Set<string> {
-  const dependents = new Map<string, string[]>();
-  for (const [from, deps] of dependsOn) for (const dep of deps) dependents.set(dep, [...(dependents.get(dep) ?? []), from]);
-  const out = new Set([service]);
-  let frontier = [service];
-  for (let depth = 1; depth <= maxDepth && frontier.length; depth++) {
-    const next: string[] = [];
-    for (const s of frontier) {
-      for (const d of dependents.get(s) ?? []) {
-        if (out.has(d)) continue;
-        out.add(d);
-        next.push(d);
-      }
-    }
-    frontier = next;
-  }
-  return out;
-}
-
 export interface ScoredChange {
   change: Change;
   score: number;
@@ -104,6 +84,12 @@ function formatMinutes(minutes: number): string {
   if (minutes < 1) return `${Math.round(minutes * 60)} s`;
   if (minutes < 120) return `${Math.round(minutes)} min`;
   return `${round(minutes / 60, 1)} h`;
+}
+
+/** The score alone (see SCORE_FORMULA), for ranking many candidates before describing the first few. */
+function rawScore(kindOf: ChangeKind, at: string, detectedMs: number, distance: number): number {
+  const minutes = Math.max(0, (detectedMs - Date.parse(at)) / 60_000);
+  return 0.5 ** (minutes / HALF_LIFE_MINUTES) * (PROXIMITY_WEIGHTS[distance] ?? 0) * KIND_WEIGHTS[kindOf];
 }
 
 export function scoreChange(change: Change, detectedMs: number, where: ServiceDistance): ScoredChange {
@@ -121,15 +107,24 @@ export function scoreChange(change: Change, detectedMs: number, where: ServiceDi
   return { change, score: round(score, 6), parts: { minutes_before_detection: round(minutes, 2), time: round(time), distance: where.distance, via: where.via, proximity, kind }, reason };
 }
 
-/** Highest score first; ties go to the later change (closer to detection), then the id for a stable order. */
-export function rankChanges(changes: readonly Change[], detectedMs: number, distances: readonly ServiceDistance[]): ScoredChange[] {
+/**
+ * The first `limit` changes, highest score first; ties go to the later change (closer to detection), then
+ * the id for a stable order. Only those are described (parts and reason).
+ */
+export function rankChanges<C extends Pick<Change, 'id' | 'service' | 'kind' | 'at'>>(
+  changes: readonly C[],
+  detectedMs: number,
+  distances: readonly ServiceDistance[],
+  limit = Infinity,
+): { change: C; score: number; where: ServiceDistance }[] {
   const byService = new Map(distances.map((d) => [d.service, d]));
-  const scored: ScoredChange[] = [];
+  const scored: { change: C; score: number; where: ServiceDistance }[] = [];
   for (const change of changes) {
     const where = byService.get(change.service);
-    if (where) scored.push(scoreChange(change, detectedMs, where));
+    if (where) scored.push({ change, score: round(rawScore(change.kind, change.at, detectedMs, where.distance), 6), where });
   }
-  return scored.sort((a, b) => b.score - a.score || b.change.at.localeCompare(a.change.at) || a.change.id.localeCompare(b.change.id));
+  scored.sort((a, b) => b.score - a.score || (a.change.at < b.change.at ? 1 : a.change.at > b.change.at ? -1 : 0) || (a.change.id < b.change.id ? -1 : a.change.id > b.change.id ? 1 : 0));
+  return scored.slice(0, limit);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,7 +193,11 @@ export function draftFromGitHub(payload: GitHubDeploymentStatus, service: string
   };
 }
 
-export function draftFromArgoCd(payload: ArgoCdNotification, service: string, receivedAt: string, previousVersion: string | null): ChangeDraft {
+/** What Argo CD's Go templates print for a field the application does not have (an automated sync has no username). */
+const GO_TEMPLATE_MISSING = '<no value>';
+
+export function draftFromArgoCd(notification: ArgoCdNotification, service: string, receivedAt: string, previousVersion: string | null): ChangeDraft {
+  const payload = Object.fromEntries(Object.entries(notification).filter(([k, v]) => k === 'app' || k === 'revision' || (v !== GO_TEMPLATE_MISSING && v !== ''))) as ArgoCdNotification;
   const at = payload.finished_at ? new Date(Date.parse(payload.finished_at)).toISOString() : receivedAt;
   const links: ChangeLink[] = payload.url && /^https?:\/\//.test(payload.url) ? [{ href: payload.url, text: 'Argo CD application' }] : [];
   return {

@@ -43,7 +43,7 @@ function suspectFact(top: Awaited<ReturnType<ChangeService['topSuspect']>>): Rec
 
 /**
  * Needs ingest (routing keys, rate limits), llm (accepted calls), and registers itself with rca
- * (change evidence), plans (`incident.suspect_change`) and recovery (postmortems cite changes).
+ * (change evidence), ingest's correlation (incidents that followed the same change are related), plans (`incident.suspect_change`) and recovery (postmortems cite changes).
  */
 export const changesModule: FirebreakModule = {
   name: 'changes',
@@ -60,7 +60,7 @@ export const changesModule: FirebreakModule = {
     });
     ctx.services.changes = changes;
     const detector = new TelemetryChangeDetector(
-      changes.repository,
+      ctx.database.db,
       (draft) => changes.record(draft, 'telemetry', null),
       ctx.config.promptVersionAttribute ?? DEFAULT_PROMPT_VERSION_ATTRIBUTE,
       ctx.log.child({ capability: 'changes' }),
@@ -70,12 +70,13 @@ export const changesModule: FirebreakModule = {
 
     ctx.services.rca.registerEvidenceResolver('change', async (evidence) => {
       if (evidence.kind !== 'change') return null;
-      const change = await changes.repository.get(evidence.change_id);
+      const [change] = await changes.findMany([evidence.change_id]);
       return change ? null : `change ${evidence.change_id} does not exist`;
     });
+    ctx.services.correlation.setSharedChangeSource((incident) => changes.sharedChanges(incident));
     ctx.services.plans.registerIncidentFact('suspect_change', async (incident, db) => suspectFact(await changes.topSuspect(incident, db)));
     ctx.services.postmortems.setChangeSource(async (incident, citedIds) => {
-      const [cited, suspects] = await Promise.all([changes.repository.getMany(citedIds), changes.suspects(incident, { limit: 3 })]);
+      const [cited, suspects] = await Promise.all([changes.findMany(citedIds), changes.suspects(incident, { limit: 3 })]);
       return { cited, suspects: suspects.items.map((s) => ({ change: s.change, rank: s.rank, score: s.score, reason: s.reason })) };
     });
   },

@@ -3,23 +3,23 @@ import type { Logger } from 'pino';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CatalogTables } from '../catalog/index.ts';
 import type { Incident, IncidentService, IncidentTables } from '../incidents/index.ts';
+import type { SharedChangeEvidence } from '../ingest/index.ts';
 import { SecretBox } from '../shared/crypto.ts';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { viewAs, type Database } from '../storage/index.ts';
+import { viewAs, type Database, type Executor } from '../storage/index.ts';
 import {
   HALF_LIFE_MINUTES,
   KIND_WEIGHTS,
   PROXIMITY_WEIGHTS,
   SCORE_FORMULA,
-  affectedServices,
   dependencyDistances,
   rankChanges,
+  scoreChange,
   type ChangeDraft,
   type ServiceDistance,
 } from './domain.ts';
-import { ChangeRepository, type ChangeDb } from './repository.ts';
-import type { ChangeTables } from './schema.ts';
+import * as repository from './repository.ts';
 import type { Change, ChangeSource, CreateChangeInput, ListChangesQuery, SuspectsResponse } from './schemas.ts';
 
 declare module '../shared/events.ts' {
@@ -30,9 +30,9 @@ declare module '../shared/events.ts' {
 
 /** A change more than this far ahead of the server clock is a clock or input error. */
 const MAX_FUTURE_MS = 5 * 60_000;
-/** Candidates read per service for one incident, newest first: far more than anyone reads. */
-const CANDIDATES_PER_SERVICE = 500;
 export const DEFAULT_WINDOW_HOURS = 24;
+/** Related incidents look at the incidents that followed this many of an incident's first suspects. */
+export const SHARED_CHANGE_SUSPECTS = 3;
 const WEBHOOK_SECRET_PURPOSE = 'change-webhook-secret';
 
 export interface ChangeServiceDeps {
@@ -55,7 +55,8 @@ function decodeCursor(cursor: string): { at: string; id: string } {
   return { at, id };
 }
 
-type Follower = { id: string; detected_at: string; services: string[] };
+/** An incident that followed a change; `reach` is what its own suspects would be drawn from. */
+type Follower = { id: string; detected_at: string; services: string[]; reach: ReadonlyMap<string, ServiceDistance> };
 
 /** Options for a ranking; `db` runs it inside a caller's transaction (plans read suspects while holding one). */
 export interface SuspectOptions {
@@ -67,11 +68,12 @@ export interface SuspectOptions {
 }
 
 export class ChangeService {
-  readonly repository: ChangeRepository;
+  /** The plain handle; a caller's transaction is passed instead where one is open. */
+  private readonly db: Executor;
   private box: SecretBox | undefined;
 
   constructor(private readonly deps: ChangeServiceDeps) {
-    this.repository = new ChangeRepository(deps.database.db.withTables<ChangeTables>());
+    this.db = deps.database.db;
   }
 
   private now(): Date {
@@ -86,7 +88,7 @@ export class ChangeService {
       throw new AppError('validation_failed', `at: ${draft.at} is more than 5 minutes in the future`, { field: 'at' });
     }
     const id = `chg_${randomBytes(8).toString('hex')}`;
-    const result = await this.repository.insert(id, { ...draft, at: new Date(atMs).toISOString() }, source, integrationId, this.now().toISOString());
+    const result = await repository.insertChange(this.db, id, { ...draft, at: new Date(atMs).toISOString() }, source, integrationId, this.now().toISOString());
     if (result.created) this.deps.events.emit('change.recorded', { change: result.change });
     return result;
   }
@@ -114,15 +116,20 @@ export class ChangeService {
   }
 
   async get(id: string): Promise<Change> {
-    const change = await this.repository.get(id);
+    const change = await repository.findChange(this.db, id);
     if (!change) throw notFound('change', id);
     return change;
+  }
+
+  /** The changes with these ids that exist (evidence and postmortems cite them by id). */
+  findMany(ids: readonly string[]): Promise<Change[]> {
+    return repository.findChanges(this.db, ids);
   }
 
   async list(query: ListChangesQuery): Promise<{ items: Change[]; next_cursor: string | null }> {
     const limit = query.limit ?? 50;
     if (query.from && query.to && Date.parse(query.from) > Date.parse(query.to)) throw new AppError('validation_failed', 'to: must not be before from', { field: 'to' });
-    const rows = await this.repository.list({
+    const rows = await repository.listChanges(this.db, {
       services: query.service,
       kinds: query.kind,
       from: query.from ? new Date(query.from).toISOString() : undefined,
@@ -136,78 +143,116 @@ export class ChangeService {
 
   /** The version a target (repository@environment, Argo CD application) was at before `at`. */
   previousVersion(target: string, at: string): Promise<string | null> {
-    return this.repository.lastVersionOf(target, at);
+    return repository.lastVersionOf(this.db, target, at);
   }
 
   // ---- suspects ---------------------------------------------------------------------------------
 
-  /** The incident's services and their dependencies, nearest first, read level by level (works inside a transaction). */
-  private async distances(services: readonly string[], db?: object, catalogue?: ReadonlyMap<string, readonly string[]>): Promise<ServiceDistance[]> {
-    if (catalogue) return dependencyDistances(services, catalogue);
+  /**
+   * `depends_on` of the services within the ranking's reach of `start`, read level by level (one query a
+   * level, a few rows each: never the whole catalogue); works inside a transaction.
+   */
+  private async dependencyMap(start: Iterable<string>, db?: object): Promise<Map<string, readonly string[]>> {
     const dependsOn = new Map<string, readonly string[]>();
-    let frontier = [...services];
+    let frontier = [...new Set(start)];
     for (let depth = 0; depth < PROXIMITY_WEIGHTS.length - 1 && frontier.length; depth++) {
       const known = await this.deps.catalog.servicesById(frontier, db ? viewAs<CatalogTables>(db) : undefined);
-      const next: string[] = [];
+      const next = new Set<string>();
       for (const id of frontier) {
         const deps = known.get(id)?.depends_on ?? [];
         dependsOn.set(id, deps);
-        for (const d of deps) if (!dependsOn.has(d)) next.push(d);
+        for (const d of deps) if (!dependsOn.has(d)) next.add(d);
       }
-      frontier = next;
+      frontier = [...next].filter((d) => !dependsOn.has(d));
     }
-    return dependencyDistances(services, dependsOn);
+    return dependsOn;
   }
 
   async suspects(incidentOrId: string | Incident, options: SuspectOptions = {}): Promise<SuspectsResponse> {
-    const db = options.db ? viewAs<ChangeTables>(options.db) : undefined;
+    const { incident, window, distances, considered, ranked, followers } = await this.rank(incidentOrId, options);
+    return {
+      incident_id: incident.id,
+      detected_at: incident.detected_at,
+      window,
+      services: distances,
+      scoring: { half_life_minutes: HALF_LIFE_MINUTES, proximity: Object.fromEntries(PROXIMITY_WEIGHTS.map((w, i) => [String(i), w])), kinds: { ...KIND_WEIGHTS }, formula: SCORE_FORMULA },
+      considered,
+      items: ranked.map((r, i) => {
+        const followed = followers.get(r.change.id) ?? [];
+        return {
+          rank: i + 1,
+          score: r.score,
+          change: r.change,
+          parts: r.parts,
+          reason: r.reason,
+          followed_by: { count: followed.length, incidents: followed.slice(0, 10).map((f) => ({ id: f.id, detected_at: f.detected_at, services: f.services })) },
+        };
+      }),
+    };
+  }
+
+  /**
+   * For related incidents: the other incidents that followed one of this incident's first suspects, each
+   * with the change's suspect score for both (the lower of the two is how strongly it ties them).
+   */
+  async sharedChanges(incident: Incident): Promise<SharedChangeEvidence[]> {
+    const { ranked, followers } = await this.rank(incident, { limit: SHARED_CHANGE_SUSPECTS, withFollowers: true });
+    const out: SharedChangeEvidence[] = [];
+    for (const suspect of ranked) {
+      const { change } = suspect;
+      for (const other of followers.get(change.id) ?? []) {
+        const where = other.reach.get(change.service);
+        if (!where) continue;
+        const there = scoreChange(change, Date.parse(other.detected_at), where);
+        const version = change.version_to ? ` (${change.version_from ? `${change.version_from} → ` : ''}${change.version_to})` : '';
+        out.push({ incident_id: other.id, description: `the ${change.kind} change ${change.id} on ${change.service}${version}`, strength: Math.min(suspect.score, there.score) });
+      }
+    }
+    return out;
+  }
+
+  private async rank(incidentOrId: string | Incident, options: SuspectOptions) {
+    const db = options.db as Executor | undefined;
     const incident = typeof incidentOrId === 'string' ? await this.deps.incidents.get(incidentOrId, db ? viewAs<IncidentTables>(db) : undefined) : incidentOrId;
     const windowHours = options.windowHours ?? DEFAULT_WINDOW_HOURS;
     const detectedMs = Date.parse(incident.detected_at);
     const from = new Date(detectedMs - windowHours * 3_600_000).toISOString();
     const to = new Date(detectedMs).toISOString();
-    // Outside a transaction the whole catalogue is read once: the dependency walk and the followers both use it.
-    const catalogue = db ? undefined : new Map((await this.deps.catalog.listServices()).map((s) => [s.id, s.depends_on] as const));
-    const distances = await this.distances(incident.services, db, catalogue);
-    const candidates = await this.repository.inWindow(
-      distances.map((d) => d.service),
-      from,
-      to,
-      CANDIDATES_PER_SERVICE,
-      db as ChangeDb | undefined,
-    );
-    const ranked = rankChanges(candidates, detectedMs, distances).slice(0, options.limit ?? 10);
-    const followers = options.withFollowers && catalogue ? await this.followers(ranked.map((r) => r.change), incident.id, windowHours, catalogue) : new Map<string, Follower[]>();
-    return {
-      incident_id: incident.id,
-      detected_at: incident.detected_at,
-      window: { from, to, hours: windowHours },
-      services: distances,
-      scoring: { half_life_minutes: HALF_LIFE_MINUTES, proximity: Object.fromEntries(PROXIMITY_WEIGHTS.map((w, i) => [String(i), w])), kinds: { ...KIND_WEIGHTS }, formula: SCORE_FORMULA },
-      considered: candidates.length,
-      items: ranked.map((r, i) => {
-        const followed = followers.get(r.change.id) ?? [];
-        return { rank: i + 1, score: r.score, change: r.change, parts: r.parts, reason: r.reason, followed_by: { count: followed.length, incidents: followed.slice(0, 10) } };
-      }),
-    };
+    const distances = dependencyDistances(incident.services, await this.dependencyMap(incident.services, db));
+    // Ranked from the indexed columns alone; only the changes shown are read whole.
+    const candidates = await repository.candidatesInWindow(db ?? this.db, distances.map((d) => d.service), from, to);
+    const top = rankChanges(candidates, detectedMs, distances, options.limit ?? 10);
+    const whole = new Map((await repository.findChanges(db ?? this.db, top.map((t) => t.change.id))).map((c) => [c.id, c]));
+    const ranked = top.flatMap((t) => {
+      const change = whole.get(t.change.id);
+      return change ? [scoreChange(change, detectedMs, t.where)] : [];
+    });
+    const followers = options.withFollowers ? await this.followers(ranked.map((r) => r.change), incident.id, windowHours) : new Map<string, Follower[]>();
+    return { incident, window: { from, to, hours: windowHours }, distances, considered: candidates.length, ranked, followers };
   }
 
-  /** Incidents other than `exceptId` detected within the window after each change, on a service the change can affect. */
-  private async followers(changes: readonly Change[], exceptId: string, windowHours: number, dependsOn: ReadonlyMap<string, readonly string[]>): Promise<Map<string, Follower[]>> {
+  /**
+   * Incidents other than `exceptId` detected within the window after each change, on a service the change
+   * can affect: the change's service is within the ranking's reach of one of theirs (it would be their suspect).
+   */
+  private async followers(changes: readonly Change[], exceptId: string, windowHours: number): Promise<Map<string, Follower[]>> {
     const out = new Map<string, Follower[]>();
     if (changes.length === 0) return out;
     const windowMs = windowHours * 3_600_000;
     const first = Math.min(...changes.map((c) => Date.parse(c.at)));
     const last = Math.max(...changes.map((c) => Date.parse(c.at)));
-    const incidents = await this.deps.incidents.timesDetectedBetween(new Date(first).toISOString(), new Date(last + windowMs).toISOString());
+    const incidents = (await this.deps.incidents.timesDetectedBetween(new Date(first).toISOString(), new Date(last + windowMs + 1).toISOString())).filter((i) => i.id !== exceptId);
+    if (incidents.length === 0) return out;
+    const dependsOn = await this.dependencyMap(incidents.flatMap((i) => i.services));
+    const candidates = incidents
+      .map((i) => ({ id: i.id, detected_at: i.detected_at, detectedMs: Date.parse(i.detected_at), services: [...i.services], reach: new Map(dependencyDistances(i.services, dependsOn).map((d) => [d.service, d])) }))
+      .sort((a, b) => a.detectedMs - b.detectedMs);
     for (const change of changes) {
-      const affected = affectedServices(change.service, dependsOn);
       const atMs = Date.parse(change.at);
-      const list = incidents
-        .filter((i) => i.id !== exceptId && Date.parse(i.detected_at) >= atMs && Date.parse(i.detected_at) <= atMs + windowMs && i.services.some((s) => affected.has(s)))
-        .sort((a, b) => a.detected_at.localeCompare(b.detected_at))
-        .map((i) => ({ id: i.id, detected_at: i.detected_at, services: [...i.services] }));
-      out.set(change.id, list);
+      out.set(
+        change.id,
+        candidates.filter((i) => i.detectedMs >= atMs && i.detectedMs <= atMs + windowMs && i.reach.has(change.service)),
+      );
     }
     return out;
   }
@@ -230,12 +275,12 @@ export class ChangeService {
   async setWebhookSecret(integrationId: string, secret: string | undefined, actor: string): Promise<{ integration_id: string; secret: string; created_at: string }> {
     const value = secret ?? randomBytes(24).toString('base64url');
     const at = this.now().toISOString();
-    await this.repository.putWebhookSecret(integrationId, this.secretBox().seal(value, WEBHOOK_SECRET_PURPOSE), at, actor);
+    await repository.putWebhookSecret(this.db, integrationId, this.secretBox().seal(value, WEBHOOK_SECRET_PURPOSE), at, actor);
     return { integration_id: integrationId, secret: value, created_at: at };
   }
 
   async webhookSecret(integrationId: string): Promise<string | null> {
-    const sealed = await this.repository.webhookSecret(integrationId);
+    const sealed = await repository.webhookSecret(this.db, integrationId);
     return sealed ? this.secretBox().open(sealed, WEBHOOK_SECRET_PURPOSE) : null;
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { observeValue, type ChangeDraft, type SeenValues } from './domain.ts';
-import type { ChangeRepository } from './repository.ts';
+import type { Executor } from '../storage/index.ts';
+import { saveSeriesValues, seriesValues } from './repository.ts';
 
 /** What the detector reads of an LLM call (the llm capability's calls have these fields). */
 export interface ObservedCall {
@@ -40,7 +41,7 @@ export class TelemetryChangeDetector {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly repository: ChangeRepository,
+    private readonly db: Executor,
     private readonly record: (draft: ChangeDraft) => Promise<unknown>,
     private readonly promptVersionAttribute: string,
     private readonly log: Logger,
@@ -97,7 +98,7 @@ export class TelemetryChangeDetector {
     }
     // Values first: a crash after this write and before the change is stored loses one change event,
     // the other order would report the same transition again after a restart.
-    await this.repository.saveSeriesValues(rows);
+    await saveSeriesValues(this.db, rows);
     for (const draft of drafts) await this.record(draft);
     while (this.series.size > MAX_SERIES) this.series.delete(this.series.keys().next().value!);
   }
@@ -105,7 +106,7 @@ export class TelemetryChangeDetector {
   private async load(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.series.set(key, { values: { response_model: new Map(), prompt_version: new Map() }, persistedMs: new Map() });
     for (let i = 0; i < keys.length; i += 500) {
-      for (const row of await this.repository.seriesValues(keys.slice(i, i + 500))) {
+      for (const row of await seriesValues(this.db, keys.slice(i, i + 500))) {
         const state = this.series.get(row.series_key);
         if (!state || (row.attribute !== 'response_model' && row.attribute !== 'prompt_version')) continue;
         const ms = Date.parse(row.last_seen_at);

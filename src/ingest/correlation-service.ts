@@ -30,6 +30,18 @@ const MAX_CANDIDATE_ROWS = 5000;
 export const MIN_RELATED_SCORE = 0.15;
 
 
+/** Another incident that followed the same change as the one asked about, with how strongly it points at both. */
+export interface SharedChangeEvidence {
+  incident_id: string;
+  /** E.g. "the model change chg_… on chat-api (a → b)". */
+  description: string;
+  /** 0–1: the lower of the change's suspect scores for the two incidents. */
+  strength: number;
+}
+
+/** Registered by the change capability (which comes after this one): the incidents that followed this incident's suspect changes. */
+export type SharedChangeSource = (incident: Incident) => Promise<SharedChangeEvidence[]>;
+
 /**
  * Keeps the correlation index current and answers "which incidents belong with this one" from it.
  * Every write is incremental (the keys of one incident); every read touches the keys of one incident
@@ -38,6 +50,7 @@ export const MIN_RELATED_SCORE = 0.15;
 export class CorrelationService {
   private readonly db: Kysely<object>;
   private services: { byId: Map<string, Service>; dependents: Map<string, string[]>; loadedMs: number } | null = null;
+  private sharedChangeSource: SharedChangeSource | null = null;
 
   constructor(
     database: Database,
@@ -48,6 +61,11 @@ export class CorrelationService {
     private readonly log: Logger,
   ) {
     this.db = database.db;
+  }
+
+  /** Makes incidents that followed the same change a correlation signal (`shared_change`). */
+  setSharedChangeSource(source: SharedChangeSource): void {
+    this.sharedChangeSource = source;
   }
 
   /** Subscribes to incident changes so incidents opened or edited anywhere (API, plans, alerts) are indexed. */
@@ -196,13 +214,13 @@ export class CorrelationService {
         ...(await repository.correlationRowsNewest(this.db, rootCauseKeys, incident.id, 500)),
       );
     }
-    const links = await this.links(incident.id);
+    const [links, sharedChanges] = await Promise.all([this.links(incident.id), this.sharedChangeSource ? this.sharedChangeSource(incident) : []]);
 
     const evidence = new Map<string, CandidateEvidence>();
     const candidateFor = (id: string, at: string): CandidateEvidence => {
       let found = evidence.get(id);
       if (!found) {
-        found = { id, detectedAt: at, sharedServices: [], dependencies: [], sharedLabels: [], candidateLabelCount: 0, sharedRootCause: false, sharedCause: [], links: [] };
+        found = { id, detectedAt: at, sharedServices: [], dependencies: [], sharedLabels: [], candidateLabelCount: 0, sharedRootCause: false, sharedCause: [], sharedChanges: [], links: [] };
         evidence.set(id, found);
       }
       return found;
@@ -217,6 +235,10 @@ export class CorrelationService {
       } else if (row.key.startsWith('lbl:')) candidate.sharedLabels.push(row.key);
       else if (row.key.startsWith('rc:')) candidate.sharedRootCause = true;
       else if (row.key.startsWith('cause:')) candidate.sharedCause.push(row.key.slice(6));
+    }
+    // Incidents that followed the same change may be hours apart, beyond the index's buckets.
+    for (const shared of sharedChanges) {
+      if (shared.incident_id !== incident.id) candidateFor(shared.incident_id, '').sharedChanges.push({ description: shared.description, strength: shared.strength });
     }
     for (const link of links) {
       const other = link.from_incident === incident.id ? link.to_incident : link.from_incident;

@@ -69,6 +69,8 @@ export interface CandidateEvidence {
   candidateLabelCount: number;
   sharedRootCause: boolean;
   sharedCause: string[];
+  /** Changes both incidents followed; `strength` is the lower of the change's suspect scores for the two (0–1). */
+  sharedChanges: { description: string; strength: number }[];
   links: string[];
 }
 
@@ -78,7 +80,21 @@ export interface CandidateScore {
   reason: string;
 }
 
-const WEIGHTS = { shared_service: 0.35, service_dependency: 0.3, shared_root_cause: 0.45, label_similarity: 0.3, time_proximity: 0.2, linked: 0.5 };
+/**
+ * What each kind of evidence adds to a candidate's score (capped at 1). Label similarity is scaled by the
+ * Jaccard index of the two incidents' alert labels, time proximity by closeness within PROXIMITY_HOURS, and
+ * a shared change by the strongest shared change's `strength`.
+ */
+export const CORRELATION_WEIGHTS = {
+  shared_service: 0.35,
+  service_dependency: 0.3,
+  shared_root_cause: 0.45,
+  shared_change: 0.4,
+  label_similarity: 0.3,
+  time_proximity: 0.2,
+  linked: 0.5,
+} as const;
+const WEIGHTS = CORRELATION_WEIGHTS;
 
 function describeGap(ms: number): string {
   const minutes = Math.round(Math.abs(ms) / 60_000);
@@ -118,6 +134,17 @@ export function scoreCandidate(subject: CorrelationSubject, candidate: Candidate
       candidate.sharedCause.length > 0 ? `both caused by ${candidate.sharedCause.join(', ')}` : 'the same root cause was recorded on both',
     );
     score += WEIGHTS.shared_root_cause;
+  }
+  if (candidate.sharedChanges.length > 0) {
+    const strongest = [...candidate.sharedChanges].sort((a, b) => b.strength - a.strength);
+    evidence.push('shared_change');
+    reasons.push(
+      `both followed ${strongest
+        .slice(0, 2)
+        .map((c) => c.description)
+        .join(' and ')}${strongest.length > 2 ? ` and ${strongest.length - 2} more change${strongest.length > 3 ? 's' : ''}` : ''} (a suspect scoring at least ${strongest[0]!.strength.toFixed(2)} for each)`,
+    );
+    score += WEIGHTS.shared_change * strongest[0]!.strength;
   }
   if (candidate.sharedLabels.length > 0) {
     const union = subject.labelKeys.size + candidate.candidateLabelCount - candidate.sharedLabels.length;

@@ -5,7 +5,7 @@ import type { Database } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import { integrationFromRow, type IngestTables } from './schema.ts';
 import * as repository from './repository.ts';
-import type { CreatedIntegration, CreateIntegrationInput, Integration } from './schemas.ts';
+import type { CreatedIntegration, CreateIntegrationInput, Integration, IntegrationActivity, IntegrationDetail } from './schemas.ts';
 import { TokenBuckets } from './rate-limit.ts';
 
 /** PagerDuty's default limit is 120 events a minute per key; monitoring storms need more headroom here. */
@@ -63,6 +63,32 @@ export class IntegrationService {
 
   async list(service?: string): Promise<Integration[]> {
     return (await repository.listIntegrations(this.db, service)).map(integrationFromRow);
+  }
+
+  /**
+   * Integrations with what they have received (counted from the alerts they delivered) and the URLs
+   * senders post to, so a sender that went quiet shows here.
+   */
+  async withActivity(integrations: readonly Integration[], publicUrl: string | undefined): Promise<IntegrationDetail[]> {
+    const ids = integrations.map((i) => i.id);
+    const rows = ids.length ? await repository.alertActivityOfIntegrations(this.db, ids) : [];
+    const byId = new Map(rows.map((row) => [row.integration_id, row]));
+    const base = publicUrl ?? '';
+    return integrations.map((integration) => {
+      const row = byId.get(integration.id);
+      const last = [row?.last_seen_at, row?.last_resolved_at].filter((t): t is string => typeof t === 'string').sort().pop() ?? null;
+      const activity: IntegrationActivity = {
+        alerts: Number(row?.alerts ?? 0),
+        open_alerts: Number(row?.open_alerts ?? 0),
+        events: Number(row?.events ?? 0),
+        last_event_at: last,
+      };
+      return {
+        ...integration,
+        activity,
+        endpoints: { events_v2: `${base}/v2/enqueue`, alertmanager: `${base}/api/v1/integrations/alertmanager`, generic: `${base}/api/v1/alerts` },
+      };
+    });
   }
 
   async get(id: string): Promise<Integration> {

@@ -41,6 +41,23 @@ export async function integrationByKeyHash(executor: Executor, keyHash: string):
   return tables(executor).selectFrom('integrations').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
 }
 
+/** What each of these integrations has delivered: alerts, events (occurrences), open alerts, the last arrival and resolution. */
+export async function alertActivityOfIntegrations(executor: Executor, integrationIds: readonly string[]) {
+  return tables(executor)
+    .selectFrom('alerts')
+    .select((eb) => [
+      'integration_id',
+      eb.fn.countAll().as('alerts'),
+      eb.fn.sum('occurrences').as('events'),
+      eb.fn.sum(eb.case().when('status', '<>', 'resolved').then(1).else(0).end()).as('open_alerts'),
+      eb.fn.max('last_seen_at').as('last_seen_at'),
+      eb.fn.max('resolved_at').as('last_resolved_at'),
+    ])
+    .where('integration_id', 'in', integrationIds)
+    .groupBy('integration_id')
+    .execute();
+}
+
 // ------------------------------------------------------------------------------------------------ routing rules
 
 export async function lastRuleSetYamlFromFile(executor: Executor): Promise<string | undefined> {

@@ -27,6 +27,7 @@ import {
   IncidentAlertSummarySchema,
   IncidentLinkSchema,
   IngestOutcomeSchema,
+  IntegrationDetailSchema,
   IntegrationSchema,
   ListAlertsQuerySchema,
   MAX_ALERT_PAYLOAD_BYTES,
@@ -221,15 +222,15 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
       schema: {
         tags: integrationTags,
         querystring: Type.Object({ service: Type.Optional(Type.String()) }, { additionalProperties: false }),
-        response: { 200: Type.Array(IntegrationSchema) },
+        response: { 200: Type.Array(IntegrationDetailSchema) },
       },
     },
-    async (request) => integrations.list(request.query.service),
+    async (request) => integrations.withActivity(await integrations.list(request.query.service), ctx.config.publicUrl),
   );
   app.get(
     '/api/v1/integrations/:id',
-    { config: admin, schema: { tags: integrationTags, params: IdParams, response: { 200: IntegrationSchema, 404: ProblemResponseSchema } } },
-    async (request) => integrations.get(request.params.id),
+    { config: admin, schema: { tags: integrationTags, params: IdParams, response: { 200: IntegrationDetailSchema, 404: ProblemResponseSchema } } },
+    async (request) => (await integrations.withActivity([await integrations.get(request.params.id)], ctx.config.publicUrl))[0]!,
   );
   app.delete(
     '/api/v1/integrations/:id',

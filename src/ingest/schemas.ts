@@ -53,6 +53,29 @@ export const IntegrationSchema = Type.Object({
 });
 export type Integration = Static<typeof IntegrationSchema>;
 
+/** What an integration has received, computed from the alerts it delivered. */
+export const IntegrationActivitySchema = Type.Object({
+  alerts: Type.Integer({ description: 'alerts it has delivered' }),
+  open_alerts: Type.Integer({ description: 'of them, not resolved' }),
+  events: Type.Integer({ description: 'trigger events received: every repeat of a deduplicated alert counts' }),
+  last_event_at: Nullable(Type.String({ format: 'date-time', description: 'when it last delivered an event; null: never' })),
+});
+export type IntegrationActivity = Static<typeof IntegrationActivitySchema>;
+
+export const IntegrationDetailSchema = Type.Object({
+  ...IntegrationSchema.properties,
+  activity: IntegrationActivitySchema,
+  endpoints: Type.Object(
+    {
+      events_v2: Type.String({ description: 'PagerDuty Events API v2 (routing_key in the body)' }),
+      alertmanager: Type.String({ description: 'Alertmanager webhook (routing key as bearer token)' }),
+      generic: Type.String({ description: 'generic JSON alerts (routing key as bearer token or ?key=)' }),
+    },
+    { description: 'where senders post, absolute when FIREBREAK_PUBLIC_URL is set, else paths on this server' },
+  ),
+});
+export type IntegrationDetail = Static<typeof IntegrationDetailSchema>;
+
 export const CreatedIntegrationSchema = Type.Object({
   ...IntegrationSchema.properties,
   routing_key: Type.String({ description: 'secret; shown only once. Use it as the Events API routing_key or the Alertmanager bearer token' }),
@@ -364,7 +387,7 @@ export const IncidentLinkSchema = Type.Object({
 });
 export type IncidentLink = Static<typeof IncidentLinkSchema>;
 
-export const EVIDENCE_KINDS = ['time_proximity', 'shared_service', 'service_dependency', 'shared_root_cause', 'label_similarity', 'linked'] as const;
+export const EVIDENCE_KINDS = ['time_proximity', 'shared_service', 'service_dependency', 'shared_root_cause', 'shared_change', 'label_similarity', 'linked'] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 
 export const RelatedCandidateSchema = Type.Object({

@@ -3,7 +3,7 @@ import type { FirebreakModule } from '../app/context.ts';
 import { compare } from '../checks/index.ts';
 import type { IntegrationService } from '../ingest/index.ts';
 import { llmMigrations } from './schema.ts';
-import { LlmTelemetryService, DEFAULT_LLM_OPTIONS } from './service.ts';
+import { LlmTelemetryService, DEFAULT_LLM_OPTIONS, formatNumber } from './service.ts';
 import { loadSloConfig } from './config.ts';
 import { llmRoutes, type IngestKeyVerifier } from './routes.ts';
 import { OtlpReceiver } from './otlp-receiver.ts';
@@ -117,7 +117,7 @@ export const llmModule: FirebreakModule = {
         return { passed: false, observed: { requests: stats?.requests ?? 0 }, expected, detail: `no LLM calls from ${spec.service} in the last ${spec.window_minutes} min` };
       }
       const passed = compare(value, spec.op, spec.threshold);
-      return { passed, observed: { [spec.stat]: value, requests: stats!.requests }, expected, detail: `${spec.stat} is ${value} over ${stats!.requests} calls` };
+      return { passed, observed: { [spec.stat]: value, requests: stats!.requests }, expected, detail: `${spec.stat} is ${formatNumber(value)} over ${stats!.requests} calls` };
     });
   },
   routes(app, ctx) {

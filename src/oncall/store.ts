@@ -149,6 +149,8 @@ export type OnCallTables = {
     title: string;
     status: string;
     message: string;
+    /** JSON object of service id to component status; '{}' when the components follow the severity. */
+    components: string;
     author: string;
     created_at: string;
   };
@@ -337,10 +339,18 @@ const incidentRoles: DialectMigration = () => ({
   },
 });
 
+/** A public update may set each component's status itself, rather than leave it to the incident's severity. */
+const updateComponents: DialectMigration = () => ({
+  async up(db) {
+    await db.schema.alterTable('status_public_updates').addColumn('components', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+  },
+});
+
 export const onCallMigrations: MigrationSet = {
   '060_oncall_schedules_people': schedulesAndPeople,
   '061_oncall_escalation': escalation,
   '062_oncall_notifications': notifications,
   '063_oncall_status_pages': statusPages,
   '068_oncall_incident_roles': incidentRoles,
+  '069_oncall_update_components': updateComponents,
 };

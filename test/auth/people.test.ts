@@ -125,6 +125,24 @@ describeEachDatabase('people and sign-in', (kind) => {
     const replay = new Browser(server.url);
     replay.cookie = stolen;
     expect((await replay.call('GET', '/api/v1/me')).status).toBe(401);
+    // The console's probe answers 200 either way: signed out, and why.
+    const probe = await replay.call('GET', '/api/v1/sessions/current');
+    expect(probe.status).toBe(200);
+    expect(probe.body.authenticated).toBe(false);
+    expect(probe.body.reason).toBeTruthy();
+  });
+
+  it('the session probe answers 200: nobody signed in, then who is', async () => {
+    const browser = new Browser(server.url);
+    const before = await browser.call('GET', '/api/v1/sessions/current');
+    expect(before.status).toBe(200);
+    expect(before.body).toEqual({ authenticated: false, reason: 'no session' });
+    expect(before.headers.get('cache-control')).toBe('no-store');
+    await browser.signIn('ana@example.com', PASSWORD);
+    const after = await browser.call('GET', '/api/v1/sessions/current');
+    expect(after.status).toBe(200);
+    expect(after.body).toMatchObject({ authenticated: true, handle: 'ana', role: expect.any(String) });
+    expect(after.body.csrf_token).toBeUndefined();
   });
 
   it('sessions expire; disabling or a new password ends them at once', async () => {

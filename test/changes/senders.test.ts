@@ -261,6 +261,11 @@ describeEachDatabase('change events from senders', (kind) => {
     });
     const next = await server.api('POST', '/api/v1/integrations/argocd', { ...payload, revision: 'abc123', finished_at: new Date(Date.now() - 60_000).toISOString() }, { token: key });
     expect(next.body.change.version_from).toBe(payload.revision);
+    // An automated sync has no username: the documented template prints Go's "<no value>" for it.
+    const automated = await server.api('POST', '/api/v1/integrations/argocd', { ...payload, revision: 'def456', initiated_by: '<no value>', project: '<no value>', finished_at: new Date(Date.now() - 30_000).toISOString() }, { token: key });
+    expect(automated.status).toBe(202);
+    expect(automated.body.change).toMatchObject({ author: null, version_from: 'abc123' });
+    expect(automated.body.change.details).not.toHaveProperty('project');
     const running = await server.api('POST', '/api/v1/integrations/argocd', { ...payload, phase: 'Running' }, { token: key });
     expect(running.body.status).toBe('ignored');
     const before = (await changesOf()).length;

@@ -26,6 +26,9 @@ describeEachDatabase('PagerDuty Events API v2', (kind) => {
     const listed = list.body.find((i: { id: string }) => i.id === integrationId);
     expect(listed).toMatchObject({ service: 'chat-api', key_hint: key.slice(0, 6) });
     expect(JSON.stringify(list.body)).not.toContain(key);
+    // Nothing received yet: no last event, no counts; the URLs senders post to.
+    expect(listed.activity).toEqual({ alerts: 0, open_alerts: 0, events: 0, last_event_at: null });
+    expect(listed.endpoints).toEqual({ events_v2: '/v2/enqueue', alertmanager: '/api/v1/integrations/alertmanager', generic: '/api/v1/alerts' });
     const unknownService = await server.api('POST', '/api/v1/integrations', { name: 'x', service: 'nope' });
     expect(unknownService.status).toBe(422);
     expect(unknownService.body.field).toBe('service');
@@ -68,6 +71,11 @@ describeEachDatabase('PagerDuty Events API v2', (kind) => {
     await post(server, '/v2/enqueue', trigger(key, 'p99 latency above 2s', { dedup_key: 'latency-1' }));
     const again = await server.api('GET', `/api/v1/alerts?integration_id=${integrationId}&status=firing`);
     expect(again.body.items.filter((a: { dedup_key: string }) => a.dedup_key === 'latency-1')).toHaveLength(1);
+
+    // The integration's activity counts what it delivered: 2 alerts (the first resolved), 6 triggers, the last one now.
+    const fresh = again.body.items.find((a: { dedup_key: string }) => a.dedup_key === 'latency-1');
+    const integration = (await server.api('GET', `/api/v1/integrations/${integrationId}`)).body;
+    expect(integration.activity).toEqual({ alerts: 2, open_alerts: 1, events: 6, last_event_at: fresh.last_seen_at });
   });
 
   it('a trigger without dedup_key gets one generated from its content, so a retried request creates nothing twice', async () => {

@@ -252,6 +252,8 @@ describeEachDatabase('LLM telemetry ingest', (kind) => {
     const failing = await checks.evaluate({ kind: 'llm_stat', service: 'chat-api', stat: 'error_rate', window_minutes: 10, op: '<', threshold: 0.01 });
     expect(failing.passed).toBe(false);
     expect(failing.observed.error_rate as number).toBeGreaterThan(0.01);
+    // People read the detail: the rate at three significant digits, never a raw float like 0.06451612903225806.
+    expect(failing.detail).toMatch(/^error_rate is 0\.0*[1-9]\d{0,2} over \d+ calls$/);
     const passing = await checks.evaluate({ kind: 'llm_stat', service: 'chat-api', provider: 'anthropic', stat: 'latency_p99_ms', window_minutes: 10, op: '<=', threshold: 1000 });
     expect(passing.passed).toBe(true);
     const silent = await checks.evaluate({ kind: 'llm_stat', service: 'nobody', stat: 'cost_per_hour', window_minutes: 5, op: '<', threshold: 1 });

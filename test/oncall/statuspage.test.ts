@@ -108,6 +108,26 @@ describeEachDatabase('status page', (kind) => {
     const updates = await server.api('GET', `/api/v1/incidents/${incident.id}/public-updates`);
     expect(updates.body).toHaveLength(2);
     expect(updates.body[0].author).toBe('bootstrap-admin');
+    expect(updates.body[0].components).toEqual({});
+
+    // Responders may set a component's status themselves; it holds until a later update changes it.
+    const notAffected = await server.api('POST', `/api/v1/incidents/${incident.id}/public-updates`, { status: 'monitoring', message: 'x', components: { embeddings: 'major_outage' } });
+    expect(notAffected.status).toBe(422);
+    expect(notAffected.body.field).toBe('components.embeddings');
+    const badStatus = await server.api('POST', `/api/v1/incidents/${incident.id}/public-updates`, { status: 'monitoring', message: 'x', components: { 'chat-api': 'on_fire' } });
+    expect(badStatus.status).toBe(400);
+    expect(badStatus.body.field).toContain('components');
+    const chosen = await server.api('POST', `/api/v1/incidents/${incident.id}/public-updates`, { status: 'monitoring', message: 'A fix is rolling out.', components: { 'chat-api': 'degraded_performance' } });
+    expect(chosen.status).toBe(201);
+    expect(chosen.body.components).toEqual({ 'chat-api': 'degraded_performance' });
+    await server.api('POST', `/api/v1/incidents/${incident.id}/public-updates`, { status: 'monitoring', message: 'Still watching.' });
+    const after = (await publicJson()).body;
+    expect(after.services[0]).toEqual({ id: 'chat-api', name: 'Chat API', status: 'degraded_performance' });
+    expect(after.overall_status).toBe('degraded_performance');
+    expect(after.active_incidents[0].impact).toBe('degraded_performance');
+    now = new Date('2026-06-10T12:40:00Z');
+    await server.api('POST', `/api/v1/incidents/${incident.id}/public-updates`, { status: 'identified', message: 'The fix did not hold.', components: { 'chat-api': 'partial_outage' } });
+    expect((await publicJson()).body.services[0].status).toBe('partial_outage');
   });
 
   it('keeps 90 days of per-day worst status and clears active incidents when resolved', async () => {

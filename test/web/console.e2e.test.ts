@@ -210,10 +210,10 @@ describe('web console in headless Chromium [sqlite]', () => {
     await page.getByTestId('services-table').getByRole('rowheader', { name: 'chat-api' }).waitFor();
     await page.getByLabel('Id').fill('Bad Id');
     await page.getByRole('button', { name: 'Create service' }).click();
-    await page.locator('#id-error').waitFor();
+    await page.locator('#service-id-error').waitFor();
     await page.getByLabel('Id').fill('chat-api');
     await page.getByRole('button', { name: 'Create service' }).click();
-    await expect(page.locator('.problem, #id-error').first().textContent()).resolves.toMatch(/chat-api/);
+    await expect(page.locator('.problem, #service-id-error').first().textContent()).resolves.toMatch(/chat-api/);
     await page.getByLabel('Id').fill('embeddings');
     await page.getByLabel('Owner team').selectOption('llm-platform');
     await page.getByRole('button', { name: 'Create service' }).click();

@@ -222,6 +222,18 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
     await expect(panel.locator('[data-testid="public-history"] li').first().textContent()).resolves.toContain('monitoring');
     const status = (await server.api('GET', '/status/public.json', undefined, { token: null })).body;
     expect(status.active_incidents[0].updates[0].message).toBe('A fix is out; we are watching.');
+    expect(status.services[0].status).toBe('major_outage');
+
+    // The component's status is the responder's choice, shown in the preview before it is posted.
+    await panel.getByLabel(/^Chat API \(now major outage\)/).selectOption('degraded_performance');
+    await expect(panel.getByTestId('status-preview').textContent()).resolves.toContain('Chat API major outage → degraded performance');
+    await panel.getByLabel('Message for the public').fill('Most requests succeed again.');
+    await shot('responder-status-components-1280');
+    await panel.getByRole('button', { name: 'Post update' }).click();
+    await expect.poll(() => panel.locator('[data-testid="public-history"] li').count()).toBe(3);
+    await expect(panel.locator('[data-testid="public-history"] li').first().textContent()).resolves.toContain('chat-api: degraded performance');
+    const chosen = (await server.api('GET', '/status/public.json', undefined, { token: null })).body;
+    expect(chosen.services[0].status).toBe('degraded_performance');
   });
 
   it('resolves: the header shows resolution, root cause, duration, TTA and TTR, and no recovery plan is offered', async () => {
@@ -322,6 +334,62 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
     await page.getByTestId('status-pages-table').getByText('Acme AI status').waitFor();
     await page.goto(`${server.url}/settings/secrets`);
     await page.getByTestId('secrets-table').waitFor();
+  });
+
+  it("edits a service in place, with the server's rules at each field", async () => {
+    await page.goto(`${server.url}/settings/services`);
+    const row = page.getByTestId('services-table').locator('tr', { hasText: 'chat-api' });
+    await row.getByRole('button', { name: 'Edit service chat-api' }).click();
+    const form = page.getByRole('form', { name: 'Edit chat-api' });
+    await form.getByLabel('RTO in minutes (optional)').fill('soon');
+    await form.getByLabel('Tier').selectOption('2');
+    await form.getByRole('button', { name: 'Save service' }).click();
+    await expect(form.locator('#edit-service-rto-minutes-error').textContent()).resolves.toContain('A whole number');
+    await form.getByLabel('RTO in minutes (optional)').fill('45');
+    await form.getByLabel('Description (optional)').fill('The chat completion API');
+    await shot('settings-service-edit-1280');
+    await form.getByRole('button', { name: 'Save service' }).click();
+    await expect.poll(() => row.textContent()).toContain('45 min');
+    const service = (await server.api('GET', '/api/v1/services/chat-api')).body;
+    expect(service).toMatchObject({ tier: 2, rto_minutes: 45, description: 'The chat completion API', version: 2 });
+  });
+
+  it("shows each integration's last event, event counts and the URLs senders post to", async () => {
+    const created = (await server.api('POST', '/api/v1/integrations', { name: 'Alertmanager prod', service: 'chat-api' })).body;
+    const silent = (await server.api('POST', '/api/v1/integrations', { name: 'Grafana', service: 'chat-api' })).body;
+    for (let i = 0; i < 3; i++) {
+      const sent = await fetch(new URL('/v2/enqueue', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ routing_key: created.routing_key, event_action: 'trigger', dedup_key: 'disk-1', payload: { summary: 'disk almost full', source: 'node-7', severity: 'warning' } }),
+      });
+      expect(sent.status).toBe(202);
+    }
+    await page.goto(`${server.url}/settings/integrations`);
+    const row = page.getByTestId('integrations-table').locator('tr', { hasText: 'Alertmanager prod' });
+    await expect.poll(() => row.getByTestId('event-counts').textContent()).toBe('3 events, 1 alerts (1 open)');
+    await expect(row.getByTestId('last-event').getAttribute('datetime')).resolves.toBeTruthy();
+    const quiet = page.getByTestId('integrations-table').locator('tr', { hasText: 'Grafana' });
+    await expect(quiet.textContent()).resolves.toContain('never');
+    await expect(page.getByTestId('integration-endpoints').textContent()).resolves.toContain(`${server.url}/v2/enqueue`);
+    await expect(page.getByTestId('integration-endpoints').textContent()).resolves.toContain(`${server.url}/api/v1/integrations/alertmanager`);
+    await shot('settings-integrations-activity-1280');
+    expect(silent.id).toBeTruthy();
+  });
+
+  it('a browser nobody signed in to asks for a session without a failed request', async () => {
+    const fresh = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const freshWatch = watchConsole(fresh);
+    const visitor = await fresh.newPage();
+    const probes: number[] = [];
+    visitor.on('response', (response) => {
+      if (response.url().includes('/api/v1/sessions/current')) probes.push(response.status());
+    });
+    await visitor.goto(server.url);
+    await visitor.getByLabel('E-mail').waitFor();
+    expect(probes).toEqual([200]);
+    await fresh.close();
+    expect(freshWatch.errors).toEqual([]);
   });
 
   it('on a phone, puts the panels a responder reaches for before the whole timeline', async () => {

@@ -60,6 +60,8 @@ export interface RequestOptions {
   /** A 401 is an answer, not the end of the session (checking for a session on load, signing in). */
   quiet?: boolean;
   signal?: AbortSignal;
+  /** Bypass the browser's HTTP cache (a public page's status is cacheable for 30 s, but a responder just changed it). */
+  fresh?: boolean;
 }
 
 export async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
@@ -75,6 +77,7 @@ export async function request<T>(method: string, path: string, body?: unknown, o
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.fresh ? { cache: 'no-store' as const } : {}),
     });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;

@@ -29,10 +29,21 @@ export function App() {
 
   const loadSession = async (firstLoad = false) => {
     try {
-      // On first load a 401 only means nobody is signed in yet, not that a session ended.
-      const me = await api.get<Me>('/api/v1/me', { quiet: firstLoad && !storedToken() });
+      // On first load without a token, ask whether the cookie still holds a session: the probe answers
+      // 200 either way, so a browser nobody signed in to yet logs no failed request.
+      if (firstLoad && !storedToken()) {
+        const probe = await api.get<{ authenticated: boolean }>('/api/v1/sessions/current');
+        if (!probe.authenticated) {
+          setAuth({ state: 'signed-out', notice: null });
+          return;
+        }
+      }
+      // Both are needed before the first screen: asked together, not one after the other.
+      const lifecyclePending = api.get<Lifecycle>('/api/v1/lifecycle');
+      lifecyclePending.catch(() => undefined);
+      const me = await api.get<Me>('/api/v1/me');
       setCsrfToken(me.csrf_token ?? null);
-      const lifecycle = await api.get<Lifecycle>('/api/v1/lifecycle');
+      const lifecycle = await lifecyclePending;
       setAuth({ state: 'signed-in', me, lifecycle });
     } catch {
       // a 401 already signed us out; anything else leaves the sign-in screen with the token kept out

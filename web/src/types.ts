@@ -64,7 +64,7 @@ export type RecoveryEvaluation = Omit<Static<typeof EvaluationSchema>, 'results'
 export type Postmortem = Static<typeof PostmortemSchema>;
 export type ActionItem = Static<typeof ActionItemSchema>;
 export type Analysis = Omit<Static<typeof AnalysisSchema>, 'body'> & { body: FiveWhysBody | FishboneBody };
-export type { Alert, IncidentAlertSummary, RelatedCandidate, IncidentLink, Integration, CreatedIntegration } from '../../src/ingest/schemas.ts';
+export type { Alert, IncidentAlertSummary, RelatedCandidate, IncidentLink, Integration, IntegrationDetail, CreatedIntegration } from '../../src/ingest/schemas.ts';
 export type { Execution, StepRun, PlanSummary, PlanDetail, DryRunReport } from '../../src/plans/api.ts';
 export type { Channel } from '../../src/oncall/notify/schemas.ts';
 export type { Schedule, OnCallAnswer } from '../../src/oncall/schemas.ts';

@@ -13,7 +13,41 @@ export interface PublishedIncident {
   services: string[];
   detected_at: string;
   resolved_at: string | null;
-  updates: { id: number; title: string; status: PublicStatus['active_incidents'][number]['status']; message: string; created_at: string }[];
+  updates: {
+    id: number;
+    title: string;
+    status: PublicStatus['active_incidents'][number]['status'];
+    message: string;
+    /** Component statuses the responders chose in this update; a service not named follows the severity. */
+    components?: Partial<Record<string, ServiceStatus>>;
+    created_at: string;
+  }[];
+}
+
+/** What an incident shows for one service: the status its latest update chose, else its severity's. */
+export function componentImpact(incident: PublishedIncident, service: string): ServiceStatus {
+  for (let i = incident.updates.length - 1; i >= 0; i--) {
+    const chosen = incident.updates[i]!.components?.[service];
+    if (chosen) return chosen;
+  }
+  return impactOf(incident.severity);
+}
+
+/**
+ * What an incident showed for a service over time: its severity's status from detection, then each
+ * status an update chose, from that update on, until the incident resolved.
+ */
+function componentPeriods(incident: PublishedIncident, service: string, nowMs: number): { from: number; to: number; status: ServiceStatus }[] {
+  const end = incident.resolved_at ? Date.parse(incident.resolved_at) : nowMs;
+  const periods = [{ from: Date.parse(incident.detected_at), to: end, status: impactOf(incident.severity) }];
+  for (const update of incident.updates) {
+    const chosen = update.components?.[service];
+    if (!chosen) continue;
+    const at = Date.parse(update.created_at);
+    periods[periods.length - 1]!.to = at;
+    periods.push({ from: at, to: end, status: chosen });
+  }
+  return periods.filter((p) => p.to >= p.from);
 }
 
 export const HISTORY_DAYS = 90;
@@ -38,7 +72,7 @@ export function computePublicStatus(
 
   const current = new Map<string, ServiceStatus>(services.map((s) => [s.id, 'operational']));
   for (const incident of active) {
-    for (const service of incident.services) if (current.has(service)) current.set(service, worst(current.get(service)!, impactOf(incident.severity)));
+    for (const service of incident.services) if (current.has(service)) current.set(service, worst(current.get(service)!, componentImpact(incident, service)));
   }
 
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
@@ -51,9 +85,9 @@ export function computePublicStatus(
       let status: ServiceStatus = 'operational';
       for (const incident of relevant) {
         if (!incident.services.includes(service.id)) continue;
-        const from = Date.parse(incident.detected_at);
-        const to = incident.resolved_at ? Date.parse(incident.resolved_at) : now.getTime();
-        if (from < end && to >= start) status = worst(status, impactOf(incident.severity));
+        for (const period of componentPeriods(incident, service.id, now.getTime())) {
+          if (period.from < end && period.to >= start) status = worst(status, period.status);
+        }
       }
       days.push({ date: new Date(start).toISOString().slice(0, 10), status });
     }
@@ -72,7 +106,7 @@ export function computePublicStatus(
         id: `pi-${incident.updates[0]!.id}`,
         title: latest.title,
         status: latest.status,
-        impact: impactOf(incident.severity),
+        impact: incident.services.filter((s) => onPage.has(s)).reduce<ServiceStatus>((acc, s) => worst(acc, componentImpact(incident, s)), 'operational'),
         affected_services: incident.services.filter((s) => onPage.has(s)).map((s) => nameOf.get(s)!),
         started_at: incident.updates[0]!.created_at,
         updates: [...incident.updates].reverse().map((u) => ({ status: u.status, message: u.message, at: u.created_at })),

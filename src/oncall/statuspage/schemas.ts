@@ -1,9 +1,10 @@
 import { Type, type Static } from 'typebox';
+import { SERVICE_STATUSES } from './impact.ts';
 
 const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'URL slug: /status/<slug>' });
 
 export const PUBLIC_UPDATE_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
-export const SERVICE_STATUSES = ['operational', 'degraded_performance', 'partial_outage', 'major_outage'] as const;
+export { SERVICE_STATUSES };
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 
 export const CreateStatusPageSchema = Type.Object(
@@ -45,6 +46,13 @@ export const CreatePublicUpdateSchema = Type.Object(
     status: Type.Enum(PUBLIC_UPDATE_STATUSES),
     message: Type.String({ minLength: 1, maxLength: 5000, description: 'shown verbatim (escaped) on public status pages' }),
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'public title; required on the first update' })),
+    components: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,62}$' }), Type.Enum(SERVICE_STATUSES), {
+        maxProperties: 100,
+        description:
+          "status to show per affected service (component) from this update on; a service not named shows the incident's severity (critical: major outage, high: partial outage, else degraded performance)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -56,6 +64,7 @@ export const PublicUpdateSchema = Type.Object({
   title: Type.String(),
   status: Type.Enum(PUBLIC_UPDATE_STATUSES),
   message: Type.String(),
+  components: Type.Record(Type.String(), Type.Enum(SERVICE_STATUSES), { description: 'component statuses this update set; empty: they follow the severity' }),
   author: Type.String(),
   created_at: Type.String({ format: 'date-time' }),
 });

@@ -84,7 +84,14 @@ export class StatusPageService {
   }
 
   async addPublicUpdate(incidentId: string, input: CreatePublicUpdateInput, actor: string): Promise<PublicUpdate> {
-    await this.incidents.get(incidentId);
+    const incident = await this.incidents.get(incidentId);
+    for (const service of Object.keys(input.components ?? {})) {
+      if (!incident.services.includes(service)) {
+        throw new AppError('unprocessable', `components.${service}: ${service} is not a service of incident ${incidentId} (${incident.services.join(', ') || 'it has none'})`, {
+          field: `components.${service}`,
+        });
+      }
+    }
     const previous = await this.db
       .selectFrom('status_public_updates')
       .select('title')
@@ -98,7 +105,15 @@ export class StatusPageService {
     }
     const row = await this.db
       .insertInto('status_public_updates')
-      .values({ incident_id: incidentId, title, status: input.status, message: input.message, author: actor, created_at: this.clock().toISOString() })
+      .values({
+        incident_id: incidentId,
+        title,
+        status: input.status,
+        message: input.message,
+        components: toJson(input.components ?? {}),
+        author: actor,
+        created_at: this.clock().toISOString(),
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     await this.incidents.appendTimeline(
@@ -131,7 +146,7 @@ export class StatusPageService {
     const updates = candidates.length
       ? await this.db
           .selectFrom('status_public_updates')
-          .select(['id', 'incident_id', 'title', 'status', 'message', 'created_at'])
+          .select(['id', 'incident_id', 'title', 'status', 'message', 'components', 'created_at'])
           .where(
             'incident_id',
             'in',
@@ -150,7 +165,14 @@ export class StatusPageService {
       resolved_at: r.resolved_at,
       updates: updates
         .filter((u) => u.incident_id === r.id)
-        .map((u) => ({ id: Number(u.id), title: u.title, status: u.status as PublicUpdate['status'], message: u.message, created_at: u.created_at })),
+        .map((u) => ({
+          id: Number(u.id),
+          title: u.title,
+          status: u.status as PublicUpdate['status'],
+          message: u.message,
+          components: fromJson<PublicUpdate['components']>(u.components, {}),
+          created_at: u.created_at,
+        })),
     }));
     published.sort((a, b) => a.updates[0]!.id - b.updates[0]!.id);
     return computePublicStatus({ id: page.id, title: page.title, description: page.description }, services, published, now);
@@ -170,13 +192,14 @@ function pageFromRow(row: PageRow): StatusPage {
   };
 }
 
-function updateFromRow(row: { id: number; incident_id: string; title: string; status: string; message: string; author: string; created_at: string }): PublicUpdate {
+function updateFromRow(row: { id: number; incident_id: string; title: string; status: string; message: string; components: string; author: string; created_at: string }): PublicUpdate {
   return {
     id: Number(row.id),
     incident_id: row.incident_id,
     title: row.title,
     status: row.status as PublicUpdate['status'],
     message: row.message,
+    components: fromJson<PublicUpdate['components']>(row.components, {}),
     author: row.author,
     created_at: row.created_at,
   };

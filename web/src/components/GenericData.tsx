@@ -1,3 +1,6 @@
+import { formatNumber } from '../format.ts';
+import { DataTable } from './DataTable.tsx';
+
 /**
  * Renders whatever a capability's endpoint answered, as it is: a table for a list of records, a
  * definition list for one record. Used by incident panel slots until their capability ships a
@@ -5,6 +8,7 @@
  */
 function scalar(value: unknown): string {
   if (value === null || value === undefined) return '—';
+  if (typeof value === 'number') return formatNumber(value);
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
@@ -19,30 +23,7 @@ export function GenericData({ data }: { data: unknown }) {
     if (list.length === 0) return <p class="muted">None.</p>;
     const records = list.filter((item): item is Record<string, unknown> => !!item && typeof item === 'object');
     const columns = [...new Set(records.flatMap((r) => Object.keys(r)))].filter((key) => records.some((r) => typeof r[key] !== 'object' || r[key] === null)).slice(0, 6);
-    return (
-      <div class="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              {columns.map((c) => (
-                <th scope="col" key={c}>
-                  {c}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {records.map((record, i) => (
-              <tr key={i}>
-                {columns.map((c) => (
-                  <td key={c}>{scalar(record[c])}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    );
+    return <DataTable rows={records} rowKey={(r) => records.indexOf(r)} columns={columns.map((c) => ({ header: c, cell: (r: Record<string, unknown>) => scalar(r[c]) }))} />;
   }
   if (data && typeof data === 'object') {
     return (

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Problem } from '../api.ts';
-import { ProblemNotice } from './forms.tsx';
+import { ProblemDisplay } from './forms.tsx';
 import { formatDay, humanise, localZone } from '../format.ts';
 import type { TimelineEntry } from '../types.ts';
 
@@ -118,7 +118,7 @@ export function Timeline(props: { entries: TimelineEntry[]; loading: boolean; pr
         ))}
       </fieldset>
       <p class="muted zone-note">Times in {localZone()}.</p>
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay problem={problem} />
       {loading && entries.length === 0 ? <p class="muted">Loading…</p> : null}
       <div aria-live="polite">
         {days.map((day) => (

@@ -1,5 +1,7 @@
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import { ApiError, type Problem } from '../api.ts';
+import type { Async } from '../hooks.ts';
 
 export type FieldErrors = Record<string, string>;
 
@@ -11,7 +13,8 @@ export function problemToErrors(error: unknown, fields: readonly string[]): { fi
   if (!(error instanceof ApiError)) return { fields: {}, form: { title: 'Error', status: 0, code: 'client', detail: String(error) } };
   const field = error.problem.field;
   const top = field?.replace(/\[.*$/, '').split('.')[0];
-  const match = field && fields.includes(field) ? field : top && fields.includes(top) ? top : null;
+  const inside = field ? fields.find((f) => field.startsWith(`${f}.`) || field.startsWith(`${f}[`)) : undefined;
+  const match = field && fields.includes(field) ? field : top && fields.includes(top) ? top : field && inside ? field : null;
   if (match) return { fields: { [match]: error.problem.detail }, form: null };
   return { fields: {}, form: error.problem };
 }
@@ -41,7 +44,12 @@ export function describedBy(id: string, error?: string | undefined) {
   return error ? { 'aria-invalid': true, 'aria-describedby': `${id}-error` } : {};
 }
 
-export function ProblemNotice({ problem }: { problem: Problem | null | undefined }) {
+/**
+ * The one way the console shows a problem: the server's problem (title, status, detail) from a failed
+ * action, or the error of a load (`of`). Renders nothing when there is none.
+ */
+export function ProblemDisplay(props: { problem?: Problem | null | undefined; of?: Async<unknown> }) {
+  const problem = props.problem ?? (props.of?.state === 'error' ? props.of.error.problem : null);
   if (!problem) return null;
   return (
     <div class="problem" role="alert">
@@ -49,6 +57,30 @@ export function ProblemNotice({ problem }: { problem: Problem | null | undefined
       {problem.status ? <span class="problem-status"> ({problem.status})</span> : null}: {problem.detail}
     </div>
   );
+}
+
+/** A failure as a problem to show above a form or list. */
+export function problemOf(error: unknown): Problem {
+  return problemToErrors(error, []).form ?? { title: 'Error', status: 0, code: 'client', detail: String(error) };
+}
+
+/**
+ * Row and button actions (delete, revoke, send a test, link): runs one, keeping the problem it ended
+ * with for a `ProblemDisplay`. `run` answers whether the action succeeded.
+ */
+export function useAction() {
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const run = async (action: () => Promise<unknown>): Promise<boolean> => {
+    setProblem(null);
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      setProblem(problemOf(error));
+      return false;
+    }
+  };
+  return { problem, run, setProblem };
 }
 
 /** A secret the server shows only once (an API token, a routing key, a signing secret): its value, copy, dismiss. */

@@ -3,7 +3,8 @@ import { api, query } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { ScreenProps } from '../registry.ts';
 import { navigate } from '../router.tsx';
-import { ProblemNotice } from '../components/forms.tsx';
+import { ProblemDisplay } from '../components/forms.tsx';
+import { DataTable } from '../components/DataTable.tsx';
 import { formatTime } from '../format.ts';
 import type { Change, Page } from '../types.ts';
 
@@ -66,47 +67,35 @@ export function ChangesScreen({ search }: ScreenProps) {
           </select>
         </div>
       </form>
-      {page.state === 'error' ? <ProblemNotice problem={page.error.problem} /> : null}
+      <ProblemDisplay of={page} />
       {page.data?.items.length ? (
-        <div class="table-scroll">
-          <table data-testid="changes-table">
-            <caption class="visually-hidden">Changes, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">when</th>
-                <th scope="col">service</th>
-                <th scope="col">kind</th>
-                <th scope="col">change</th>
-                <th scope="col">versions</th>
-                <th scope="col">by</th>
-                <th scope="col">from</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.data.items.map((c) => (
-                <tr key={c.id} data-change-id={c.id}>
-                  <td>{formatTime(c.at)}</td>
-                  <td>{c.service}</td>
-                  <td>
-                    <span class="badge">{c.kind}</span>
-                  </td>
-                  <td>
-                    {c.links[0] ? (
-                      <a href={c.links[0].href} rel="noreferrer noopener" target="_blank">
-                        {c.summary}
-                      </a>
-                    ) : (
-                      c.summary
-                    )}
-                  </td>
-                  <td>{c.version_to ? `${c.version_from ?? '?'} → ${c.version_to}` : '—'}</td>
-                  <td>{c.author ?? '—'}</td>
-                  <td>{c.source}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="changes-table"
+          caption="Changes, newest first"
+          hiddenCaption
+          rows={page.data.items}
+          rowKey={(c) => c.id}
+          rowProps={(c) => ({ 'data-change-id': c.id })}
+          columns={[
+            { header: 'when', cell: (c) => formatTime(c.at) },
+            { header: 'service', cell: (c) => c.service },
+            { header: 'kind', cell: (c) => <span class="badge">{c.kind}</span> },
+            {
+              header: 'change',
+              cell: (c) =>
+                c.links[0] ? (
+                  <a href={c.links[0].href} rel="noreferrer noopener" target="_blank">
+                    {c.summary}
+                  </a>
+                ) : (
+                  c.summary
+                ),
+            },
+            { header: 'versions', cell: (c) => (c.version_to ? `${c.version_from ?? '?'} → ${c.version_to}` : '—') },
+            { header: 'by', cell: (c) => c.author ?? '—' },
+            { header: 'from', cell: (c) => c.source },
+          ]}
+        />
       ) : page.data ? (
         <p class="muted">No changes match. Deploy pipelines, GitHub, Argo CD and PagerDuty change events can send them (README, “Changes”); model and prompt rollouts are noticed in LLM telemetry.</p>
       ) : null}

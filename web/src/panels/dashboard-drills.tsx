@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.ts';
 import { useAsync } from '../hooks.ts';
-import { ProblemNotice } from '../components/forms.tsx';
+import { ProblemDisplay } from '../components/forms.tsx';
+import { DataTable } from '../components/DataTable.tsx';
 import { formatTime } from '../format.ts';
 import type { DrillRun, DrillRunSummary } from '../types.ts';
 
@@ -16,71 +17,49 @@ export function DrillsPanel() {
   if (runs.state === 'error' && runs.error.status === 404) return null;
   return (
     <div data-panel="drills">
-      {runs.state === 'error' ? <ProblemNotice problem={runs.error.problem} /> : null}
+      <ProblemDisplay of={runs} />
       {runs.data?.length === 0 ? (
         <p class="muted">
           No drills yet. Run one with <code>npx firebreak drill run provider-outage-failover</code> (or <code>npx firebreak demo</code>).
         </p>
       ) : null}
       {runs.data?.length ? (
-        <div class="table-scroll">
-          <table data-testid="drills-table">
-            <caption class="visually-hidden">Past drills, newest first; times are simulated minutes from the first fault</caption>
-            <thead>
-              <tr>
-                <th scope="col">scenario</th>
-                <th scope="col">result</th>
-                <th scope="col">expectations held</th>
-                <th scope="col">time to detect</th>
-                <th scope="col">time to recovery</th>
-                <th scope="col">finished</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.data.map((run) => (
-                <tr key={run.id}>
-                  <th scope="row">
-                    <button type="button" class="link-button" onClick={() => setPicked(run.id)} aria-current={run.id === chosen ? "true" : undefined} aria-label={`Show the scorecard of drill ${run.id}, ${run.scenario}`}>
-                      {run.scenario}
-                    </button>
-                  </th>
-                  <td>{run.passed ? 'passed' : <strong>failed</strong>}</td>
-                  <td>
-                    {run.expectations_held} of {run.expectations_total}
-                  </td>
-                  <td>{minutes(run.time_to_detect_minutes)}</td>
-                  <td>{minutes(run.time_to_recovery_minutes)}</td>
-                  <td>{formatTime(run.finished_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="drills-table"
+          caption="Past drills, newest first; times are simulated minutes from the first fault"
+          hiddenCaption
+          rows={runs.data}
+          rowKey={(run) => run.id}
+          columns={[
+            {
+              header: 'scenario',
+              rowHeader: true,
+              cell: (run) => (
+                <button type="button" class="link-button" onClick={() => setPicked(run.id)} aria-current={run.id === chosen ? 'true' : undefined} aria-label={`Show the scorecard of drill ${run.id}, ${run.scenario}`}>
+                  {run.scenario}
+                </button>
+              ),
+            },
+            { header: 'result', cell: (run) => (run.passed ? 'passed' : <strong>failed</strong>) },
+            { header: 'expectations held', cell: (run) => `${run.expectations_held} of ${run.expectations_total}` },
+            { header: 'time to detect', cell: (run) => minutes(run.time_to_detect_minutes) },
+            { header: 'time to recovery', cell: (run) => minutes(run.time_to_recovery_minutes) },
+            { header: 'finished', cell: (run) => formatTime(run.finished_at) },
+          ]}
+        />
       ) : null}
       {detail.data ? (
-        <div class="table-scroll">
-          <table data-testid="drill-expectations">
-            <caption>
-              {detail.data.scorecard.title}: each expectation
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">held</th>
-                <th scope="col">expectation</th>
-                <th scope="col">observed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {detail.data.scorecard.expectations.map((e, index) => (
-                <tr key={index}>
-                  <td>{e.held ? 'yes' : <strong>no</strong>}</td>
-                  <td>{e.expectation}</td>
-                  <td>{e.observed}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="drill-expectations"
+          caption={`${detail.data.scorecard.title}: each expectation`}
+          rows={detail.data.scorecard.expectations}
+          rowKey={(e) => detail.data!.scorecard.expectations.indexOf(e)}
+          columns={[
+            { header: 'held', cell: (e) => (e.held ? 'yes' : <strong>no</strong>) },
+            { header: 'expectation', cell: (e) => e.expectation },
+            { header: 'observed', cell: (e) => e.observed },
+          ]}
+        />
       ) : null}
     </div>
   );

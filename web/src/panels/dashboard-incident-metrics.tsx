@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { api, query } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { DashboardRange } from '../registry.ts';
-import { ProblemNotice } from '../components/forms.tsx';
+import { ProblemDisplay } from '../components/forms.tsx';
 import { formatDuration } from '../format.ts';
 import type { IncidentMetrics } from '../types.ts';
 
@@ -110,7 +110,7 @@ export function IncidentMetricsPanel({ range }: { range: DashboardRange }) {
     };
   }, [data.state, data.data]);
 
-  if (data.state === 'error') return <ProblemNotice problem={data.error.problem} />;
+  if (data.state === 'error') return <ProblemDisplay problem={data.error.problem} />;
   if (!data.data) return <p class="muted">Loading metrics…</p>;
   const { total, series } = data.data;
   const overall = total.overall;

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { DashboardRange } from '../registry.ts';
-import { ProblemNotice } from '../components/forms.tsx';
+import { ProblemDisplay } from '../components/forms.tsx';
 import { formatDuration, formatTime } from '../format.ts';
 import type { Alert } from '../types.ts';
 
@@ -82,7 +82,7 @@ export function LlmStatsPanel({ range, services, hideWhenQuiet }: { range: Dashb
   const data = useAsync((signal) => load(range, signal, services), [range.from.getTime(), range.to.getTime(), services?.join() ?? '']);
   const [chosen, setChosen] = useState('');
   if (data.state === 'error' && data.error.status === 404) return null;
-  if (data.state === 'error') return <ProblemNotice problem={data.error.problem} />;
+  if (data.state === 'error') return <ProblemDisplay problem={data.error.problem} />;
   if (!data.data) return <p class="muted">Loading…</p>;
   const { stats, detections } = data.data;
   const withTraffic = stats.series.filter((s) => (!services || services.includes(s.service)) && s.points.some((p) => p.requests > 0));

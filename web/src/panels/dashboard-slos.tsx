@@ -1,7 +1,7 @@
 import type { Static } from 'typebox';
 import { api } from '../api.ts';
 import { useAsync } from '../hooks.ts';
-import { ProblemNotice } from '../components/forms.tsx';
+import { ProblemDisplay } from '../components/forms.tsx';
 import { formatCount, formatDuration, formatNumber, formatPercent } from '../format.ts';
 import type { SloStatusSchema } from '../../../src/llm/schemas.ts';
 
@@ -15,7 +15,7 @@ const windowLabel = (minutes: number) => formatDuration(minutes * 60);
  */
 export function SloPanel({ services }: { services?: readonly string[] }) {
   const slos = useAsync((signal) => api.get<SloStatus[]>('/api/v1/slos', { signal }), []);
-  if (slos.state === 'error') return <ProblemNotice problem={slos.error.problem} />;
+  if (slos.state === 'error') return <ProblemDisplay problem={slos.error.problem} />;
   if (!slos.data) return <p class="muted">Loading…</p>;
   const shown = slos.data.filter((s) => !services || services.includes(s.service));
   if (!shown.length) return services ? null : <p class="muted">No SLOs are configured.</p>;

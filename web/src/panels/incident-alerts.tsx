@@ -1,11 +1,11 @@
-import { useState } from 'preact/hooks';
-import { api, query, type Problem } from '../api.ts';
+import { api, query } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
 import { canWrite, useSession } from '../session.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { ProblemDisplay, useAction } from '../components/forms.tsx';
+import { SchemaForm, optional } from '../components/SchemaForm.tsx';
 import { DetectionWhy } from '../components/DetectionWhy.tsx';
-import { formatAgo, formatTime, humanise } from '../format.ts';
+import { formatAgo, formatNumber, formatTime, humanise } from '../format.ts';
 import { Link } from '../router.tsx';
 import type { Alert, IncidentAlertSummary, IncidentLink, RelatedCandidate } from '../types.ts';
 import { useIncidentReload } from './incident-recovery.tsx';
@@ -25,7 +25,7 @@ export function AlertsPanel({ incident }: IncidentPanelProps) {
   return (
     <section class="panel alerts" aria-labelledby="alerts-title" data-panel="alerts">
       <h2 id="alerts-title">Alerts</h2>
-      {alerts.state === 'error' ? <ProblemNotice problem={alerts.error.problem} /> : null}
+      <ProblemDisplay of={alerts} />
       {summary ? (
         <dl class="facts compact" data-testid="alert-counts">
           <dt>Alerts</dt>
@@ -69,6 +69,7 @@ export function AlertsPanel({ incident }: IncidentPanelProps) {
 }
 
 const LINK_KINDS = ['related', 'duplicate_of', 'caused_by'] as const;
+const LINK_WORDS: Record<(typeof LINK_KINDS)[number], string> = { related: 'related to it', duplicate_of: 'a duplicate of it', caused_by: 'caused by it' };
 
 /** Incidents that likely belong with this one, with the server's reasons, and buttons to record a link. */
 export function RelatedPanel({ incident }: IncidentPanelProps) {
@@ -79,32 +80,17 @@ export function RelatedPanel({ incident }: IncidentPanelProps) {
     [incident.id],
   );
   useIncidentReload(incident.id, related.reload);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const action = useAction();
   if (related.state === 'error' && related.error.status === 404) return null;
   if (!related.data && related.state === 'loading') return null;
-  const link = async (to: string, kind: (typeof LINK_KINDS)[number]) => {
-    setProblem(null);
-    try {
-      await api.post(`${incidentPath(incident.id)}/links`, { to, kind });
-      related.reload();
-    } catch (error) {
-      setProblem(problemToErrors(error, []).form);
-    }
-  };
-  const unlink = async (linkId: number) => {
-    setProblem(null);
-    try {
-      await api.delete(`${incidentPath(incident.id)}/links/${linkId}`);
-      related.reload();
-    } catch (error) {
-      setProblem(problemToErrors(error, []).form);
-    }
-  };
+  const link = (to: string, kind: (typeof LINK_KINDS)[number]) =>
+    void action.run(() => api.post(`${incidentPath(incident.id)}/links`, { to, kind })).then((ok) => ok && related.reload());
+  const unlink = (linkId: number) => void action.run(() => api.delete(`${incidentPath(incident.id)}/links/${linkId}`)).then((ok) => ok && related.reload());
   return (
     <section class="panel related" aria-labelledby="related-title" data-panel="related">
       <h2 id="related-title">Related incidents</h2>
-      {related.state === 'error' ? <ProblemNotice problem={related.error.problem} /> : null}
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay of={related} />
+      <ProblemDisplay problem={action.problem} />
       {related.data?.links.length ? (
         <>
           <h3>Linked</h3>
@@ -117,7 +103,7 @@ export function RelatedPanel({ incident }: IncidentPanelProps) {
                   {phrase} <Link href={`/incidents/${encodeURIComponent(other)}`}>{other}</Link>
                   {l.note ? <span class="muted"> — {l.note}</span> : null}
                   {writable ? (
-                    <button type="button" class="link-button" onClick={() => void unlink(l.id)} aria-label={`Remove link to ${other}`}>
+                    <button type="button" class="link-button" onClick={() => unlink(l.id)} aria-label={`Remove link to ${other}`}>
                       unlink
                     </button>
                   ) : null}
@@ -132,12 +118,12 @@ export function RelatedPanel({ incident }: IncidentPanelProps) {
           {related.data.candidates.map((c) => (
             <li key={c.incident_id} data-related={c.incident_id}>
               <Link href={`/incidents/${encodeURIComponent(c.incident_id)}`}>{c.incident_id}</Link> {c.title}{' '}
-              <span class="badge">score {c.score.toFixed(2)}</span>
+              <span class="badge">score {formatNumber(c.score, 2)}</span>
               <div class="muted">{c.reason}</div>
               {writable ? (
                 <div class="button-row" role="group" aria-label={`Link ${c.incident_id} as`}>
                   {LINK_KINDS.filter((k) => !c.links.includes(k)).map((kind) => (
-                    <button key={kind} type="button" onClick={() => void link(c.incident_id, kind)}>
+                    <button key={kind} type="button" onClick={() => link(c.incident_id, kind)}>
                       {kind === 'related' ? 'Related' : kind === 'duplicate_of' ? 'Duplicate of it' : 'Caused by it'}
                     </button>
                   ))}
@@ -155,47 +141,25 @@ export function RelatedPanel({ incident }: IncidentPanelProps) {
 }
 
 function LinkForm({ incidentId, onLinked }: { incidentId: string; onLinked: () => void }) {
-  const [form, setForm] = useState({ to: '', kind: 'related', note: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setProblem(null);
-    const next: FieldErrors = {};
-    if (!form.to.trim()) next.to = 'Give the other incident’s id.';
-    else if (form.to.trim() === incidentId) next.to = 'An incident cannot be linked to itself.';
-    setErrors(next);
-    if (Object.keys(next).length) return;
-    try {
-      await api.post(`${incidentPath(incidentId)}/links`, { to: form.to.trim(), kind: form.kind, ...(form.note.trim() ? { note: form.note.trim() } : {}) });
-      setForm({ to: '', kind: 'related', note: '' });
-      onLinked();
-    } catch (error) {
-      const split = problemToErrors(error, ['to', 'kind', 'note']);
-      setErrors(split.fields);
-      setProblem(split.form);
-    }
-  };
   return (
     <details>
       <summary>Link another incident</summary>
-      <form onSubmit={submit} noValidate>
-        <Field id="link-to" label="Incident id" error={errors.to}>
-          <input id="link-to" value={form.to} onInput={(e) => setForm({ ...form, to: e.currentTarget.value })} {...describedBy('link-to', errors.to)} />
-        </Field>
-        <Field id="link-kind" label="This incident is" error={errors.kind}>
-          <select id="link-kind" value={form.kind} onChange={(e) => setForm({ ...form, kind: e.currentTarget.value })}>
-            <option value="related">related to it</option>
-            <option value="duplicate_of">a duplicate of it</option>
-            <option value="caused_by">caused by it</option>
-          </select>
-        </Field>
-        <Field id="link-note" label="Note (optional)" error={errors.note}>
-          <input id="link-note" value={form.note} onInput={(e) => setForm({ ...form, note: e.currentTarget.value })} />
-        </Field>
-        <ProblemNotice problem={problem} />
-        <button type="submit">Link</button>
-      </form>
+      <SchemaForm
+        id="link"
+        class="inline-form"
+        grid={false}
+        operation={{ method: 'post', path: '/api/v1/incidents/{id}/links' }}
+        fields={[
+          { name: 'to', label: 'Incident id' },
+          { name: 'kind', label: 'This incident is', kind: 'select', choiceLabel: (k) => LINK_WORDS[k as (typeof LINK_KINDS)[number]] ?? k },
+          { name: 'note', label: 'Note (optional)' },
+        ]}
+        initial={{ to: '', kind: 'related', note: '' }}
+        toBody={(v) => ({ to: v.to?.trim(), kind: v.kind, ...optional('note', v.note) })}
+        send={(body) => api.post(`${incidentPath(incidentId)}/links`, body)}
+        onDone={onLinked}
+        submitLabel="Link"
+      />
     </details>
   );
 }

@@ -1,9 +1,9 @@
-import { useState } from 'preact/hooks';
-import { api, type Problem } from '../api.ts';
+import { api } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
 import { canWrite, useSession } from '../session.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { ProblemDisplay } from '../components/forms.tsx';
+import { SchemaForm, optional } from '../components/SchemaForm.tsx';
 import { humanise } from '../format.ts';
 import { Link, navigate } from '../router.tsx';
 import type { Analysis } from '../types.ts';
@@ -14,6 +14,8 @@ interface WhyTemplate {
   title: string;
   questions: string[];
 }
+
+const KIND_LABELS: Record<string, string> = { five_whys: '5 whys', fishbone: 'Fishbone' };
 
 const analysesPath = (id: string) => `/api/v1/incidents/${encodeURIComponent(id)}/analyses`;
 
@@ -27,7 +29,7 @@ export function AnalysesPanel({ incident }: IncidentPanelProps) {
   return (
     <section class="panel analyses" aria-labelledby="analyses-title" data-panel="analyses">
       <h2 id="analyses-title">Root cause analyses</h2>
-      {analyses.state === 'error' ? <ProblemNotice problem={analyses.error.problem} /> : null}
+      <ProblemDisplay of={analyses} />
       {analyses.data?.length ? (
         <ul class="analysis-list">
           {analyses.data.map((analysis) => (
@@ -49,62 +51,32 @@ export function AnalysesPanel({ incident }: IncidentPanelProps) {
 
 function CreateAnalysisForm({ incidentId }: { incidentId: string }) {
   const templates = useAsync((signal) => api.get<WhyTemplate[]>('/api/v1/rca/templates', { signal }), []);
-  const [form, setForm] = useState({ kind: 'five_whys', title: '', problem: '', template: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setProblem(null);
-    const next: FieldErrors = {};
-    if (form.title.length > 300) next.title = 'At most 300 characters.';
-    if (form.problem.length > 4000) next.problem = 'At most 4,000 characters.';
-    setErrors(next);
-    if (Object.keys(next).length) return;
-    try {
-      const created = await api.post<Analysis>(analysesPath(incidentId), {
-        kind: form.kind,
-        ...(form.title.trim() ? { title: form.title.trim() } : {}),
-        ...(form.problem.trim() ? { problem: form.problem.trim() } : {}),
-        ...(form.kind === 'five_whys' && form.template ? { template: form.template } : {}),
-      });
-      navigate(`/analyses/${encodeURIComponent(created.id)}`);
-    } catch (error) {
-      const split = problemToErrors(error, ['kind', 'title', 'problem', 'template']);
-      setErrors(split.fields);
-      setProblem(split.form);
-    }
-  };
   return (
     <details>
       <summary>Start an analysis</summary>
-      <form onSubmit={submit} noValidate>
-        <Field id="analysis-kind" label="Method" error={errors.kind}>
-          <select id="analysis-kind" value={form.kind} onChange={(e) => setForm({ ...form, kind: e.currentTarget.value })}>
-            <option value="five_whys">5 whys</option>
-            <option value="fishbone">Fishbone</option>
-          </select>
-        </Field>
-        <Field id="analysis-title" label="Title (optional)" error={errors.title}>
-          <input id="analysis-title" value={form.title} onInput={(e) => setForm({ ...form, title: e.currentTarget.value })} {...describedBy('analysis-title', errors.title)} />
-        </Field>
-        <Field id="analysis-problem" label="Problem statement (optional)" error={errors.problem}>
-          <textarea id="analysis-problem" rows={2} value={form.problem} onInput={(e) => setForm({ ...form, problem: e.currentTarget.value })} {...describedBy('analysis-problem', errors.problem)} />
-        </Field>
-        {form.kind === 'five_whys' ? (
-          <Field id="analysis-template" label="Starter questions" error={errors.template}>
-            <select id="analysis-template" value={form.template} onChange={(e) => setForm({ ...form, template: e.currentTarget.value })}>
-              <option value="">none: start with one empty why</option>
-              {(templates.data ?? []).map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.title}
-                </option>
-              ))}
-            </select>
-          </Field>
-        ) : null}
-        <ProblemNotice problem={problem} />
-        <button type="submit">Create analysis</button>
-      </form>
+      <SchemaForm
+        id="analysis"
+        class="inline-form"
+        grid={false}
+        operation={{ method: 'post', path: '/api/v1/incidents/{id}/analyses' }}
+        fields={[
+          { name: 'kind', label: 'Method', kind: 'select', choiceLabel: (k) => KIND_LABELS[k] ?? humanise(k) },
+          { name: 'title', label: 'Title (optional)' },
+          { name: 'problem', label: 'Problem statement (optional)', kind: 'textarea', rows: 2 },
+          {
+            name: 'template',
+            label: 'Starter questions (5 whys)',
+            kind: 'select',
+            placeholder: 'none: start with one empty why',
+            choices: (templates.data ?? []).map((t) => ({ value: t.id, label: t.title })),
+          },
+        ]}
+        initial={{ kind: 'five_whys', title: '', problem: '', template: '' }}
+        toBody={(v) => ({ kind: v.kind, ...optional('title', v.title), ...optional('problem', v.problem), ...(v.kind === 'five_whys' ? optional('template', v.template) : {}) })}
+        send={(body) => api.post<Analysis>(analysesPath(incidentId), body)}
+        onDone={(created) => navigate(`/analyses/${encodeURIComponent(created.id)}`)}
+        submitLabel="Create analysis"
+      />
     </details>
   );
 }

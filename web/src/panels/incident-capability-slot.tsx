@@ -5,7 +5,7 @@ import type { IncidentPanelDefinition, IncidentPanelProps } from '../registry.ts
 import { eventMentionsIncident, useLiveEvents } from '../session.ts';
 import { RESYNC_EVENT } from '../stream.ts';
 import { GenericData } from '../components/GenericData.tsx';
-import { ProblemNotice } from '../components/forms.tsx';
+import { ProblemDisplay } from '../components/forms.tsx';
 
 export interface CapabilitySlot {
   id: string;
@@ -39,7 +39,7 @@ export function capabilitySlot(slot: CapabilitySlot): IncidentPanelDefinition {
     return (
       <section class="panel capability-slot" data-slot={slot.id} aria-labelledby={`slot-${slot.id}`}>
         <h2 id={`slot-${slot.id}`}>{slot.title}</h2>
-        {data.state === 'error' ? <ProblemNotice problem={data.error.problem} /> : <GenericData data={data.data} />}
+        {data.state === 'error' ? <ProblemDisplay problem={data.error.problem} /> : <GenericData data={data.data} />}
       </section>
     );
   }

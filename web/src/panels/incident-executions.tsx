@@ -3,7 +3,7 @@ import { api, type Problem } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
 import { canWrite, useSession } from '../session.ts';
-import { Field, ProblemNotice, problemToErrors } from '../components/forms.tsx';
+import { Field, ProblemDisplay, problemToErrors } from '../components/forms.tsx';
 import { formatTime, humanise } from '../format.ts';
 import type { Execution, PlanSummary } from '../types.ts';
 import { useIncidentReload } from './incident-recovery.tsx';
@@ -41,8 +41,8 @@ export function ExecutionsPanel({ incident }: IncidentPanelProps) {
   return (
     <section class="panel executions" aria-labelledby="executions-title" data-panel="plan-executions">
       <h2 id="executions-title">Response plans</h2>
-      {executions.state === 'error' ? <ProblemNotice problem={executions.error.problem} /> : null}
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay of={executions} />
+      <ProblemDisplay problem={problem} />
       {executions.data?.length ? (
         executions.data.map((execution) => <ExecutionView key={execution.id} execution={execution} writable={writable} onDecide={decide} />)
       ) : (
@@ -140,7 +140,7 @@ function RunPlan({ incidentId, onStarted }: { incidentId: string; onStarted: () 
             ))}
         </select>
       </Field>
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay problem={problem} />
       <button type="submit">Run plan</button>
     </form>
   );

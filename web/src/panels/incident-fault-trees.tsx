@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, type Problem } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
-import { ProblemNotice, problemToErrors } from '../components/forms.tsx';
+import { ProblemDisplay, problemToErrors } from '../components/forms.tsx';
 import { formatCount, formatDateTimeZone } from '../format.ts';
 import { useIncidentReload } from './incident-recovery.tsx';
 import type { FaultTreeAnalysis } from '../types.ts';
@@ -41,8 +41,8 @@ export function FaultTreesPanel({ incident }: IncidentPanelProps) {
   return (
     <section class="panel fault-trees-panel" aria-labelledby="incident-fault-trees-title" data-panel="fault-trees">
       <h2 id="incident-fault-trees-title">Fault trees</h2>
-      {trees.state === 'error' ? <ProblemNotice problem={trees.error.problem} /> : null}
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay of={trees} />
+      <ProblemDisplay problem={problem} />
       <ul class="plain">
         {(trees.data ?? []).map((tree) => {
           const a = analyses[tree.id];

@@ -1,9 +1,11 @@
 import { useState } from 'preact/hooks';
-import { api, query, requestText, type Problem } from '../api.ts';
+import { api, query, requestText } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
 import { canWrite, useSession } from '../session.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors } from '../components/forms.tsx';
+import { Field, ProblemDisplay, describedBy, useAction } from '../components/forms.tsx';
+import { ActionItemsTable, patchActionItem } from '../components/ActionItemsTable.tsx';
+import { SchemaForm } from '../components/SchemaForm.tsx';
 import { formatTime, humanise } from '../format.ts';
 import { Link } from '../router.tsx';
 import type { ActionItem, Incident, Postmortem } from '../types.ts';
@@ -40,16 +42,9 @@ export function PostmortemPanel({ incident, timelineKinds }: IncidentPanelProps)
   );
   const missing = timelineKinds !== null && !started && postmortem.data === undefined;
   useIncidentReload(incident.id, postmortem.reload, started);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const action = useAction();
   const [reason, setReason] = useState('');
-  const act = async (action: () => Promise<void>) => {
-    setProblem(null);
-    try {
-      await action();
-    } catch (error) {
-      setProblem(problemToErrors(error, []).form);
-    }
-  };
+  const act = (run: () => Promise<unknown>) => void action.run(run);
   if (timelineKinds === null || (started && postmortem.data === undefined && postmortem.state !== 'error')) return null;
   const pm = postmortem.data;
   const next = pm ? NEXT_STATUS[pm.status] : undefined;
@@ -68,8 +63,8 @@ export function PostmortemPanel({ incident, timelineKinds }: IncidentPanelProps)
           </div>
         ) : null}
       </div>
-      {postmortem.state === 'error' ? <ProblemNotice problem={postmortem.error.problem} /> : null}
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay of={postmortem} />
+      <ProblemDisplay problem={action.problem} />
       {missing ? (
         writable ? (
           <button type="button" onClick={() => act(async () => postmortem.set(await api.post<Postmortem>(pmPath(incident.id), {})))}>
@@ -192,7 +187,7 @@ function PostmortemEditor(props: { incident: Incident; postmortem: Postmortem; w
           />
         </Field>
       ))}
-      <ProblemNotice problem={pmForm.problem ?? incidentForm.problem} />
+      <ProblemDisplay problem={pmForm.problem ?? incidentForm.problem} />
       <div class="button-row">
         <button type="submit" class="primary" disabled={pmForm.busy || incidentForm.busy || !PM_SECTIONS.some((s) => changed(s.id))}>
           Save postmortem
@@ -210,123 +205,43 @@ function PostmortemEditor(props: { incident: Incident; postmortem: Postmortem; w
 
 function IncidentActionItems({ incidentId, writable }: { incidentId: string; writable: boolean }) {
   const items = useAsync((signal) => api.get<ActionItem[]>(`/api/v1/action-items${query({ incident: incidentId })}`, { signal }), [incidentId]);
-  const [form, setForm] = useState({ title: '', owner: '', priority: 'p2', due_date: '' });
-  const create = useSchemaForm({ method: 'post', path: '/api/v1/incidents/{id}/action-items' }, ['title', 'owner', 'priority', 'due_date']);
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const update = async (item: ActionItem, patch: Record<string, unknown>) => {
-    setProblem(null);
-    try {
-      const updated = await api.patch<ActionItem>(`/api/v1/action-items/${item.id}`, { ...patch, version: item.version });
-      items.set((list = []) => list.map((i) => (i.id === updated.id ? updated : i)));
-    } catch (error) {
-      setProblem(problemToErrors(error, []).form);
-      items.reload();
-    }
-  };
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    const body = { ...form, title: form.title.trim(), owner: form.owner.trim() };
-    const created = await create.submit(body, (b) => api.post<ActionItem>(`/api/v1/incidents/${encodeURIComponent(incidentId)}/action-items`, b));
-    if (!created) return;
-    setForm({ title: '', owner: '', priority: 'p2', due_date: '' });
-    items.reload();
-  };
+  const action = useAction();
+  const update = (item: ActionItem, patch: Record<string, unknown>) =>
+    void action.run(async () => {
+      try {
+        const updated = await patchActionItem(item, patch);
+        items.set((list = []) => list.map((i) => (i.id === updated.id ? updated : i)));
+      } catch (error) {
+        items.reload();
+        throw error;
+      }
+    });
   return (
     <div class="action-items">
       <h3>
         Action items <Link href={`/action-items?incident=${encodeURIComponent(incidentId)}`}>(all)</Link>
       </h3>
-      {items.state === 'error' ? <ProblemNotice problem={items.error.problem} /> : null}
-      <ProblemNotice problem={problem} />
-      {items.data?.length ? (
-        <div class="table-scroll">
-          <table data-testid="action-items-table">
-            <thead>
-              <tr>
-                <th scope="col">action</th>
-                <th scope="col">owner</th>
-                <th scope="col">priority</th>
-                <th scope="col">due</th>
-                <th scope="col">status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.data.map((item) => (
-                <tr key={item.id} class={item.overdue ? 'overdue' : ''} data-action-item={item.id}>
-                  <th scope="row">
-                    {item.title}
-                    {item.overdue ? <strong class="unacked"> (overdue)</strong> : null}
-                  </th>
-                  <td>{item.owner}</td>
-                  <td>
-                    {writable ? (
-                      <select aria-label={`Priority of ${item.title}`} value={item.priority} onChange={(e) => void update(item, { priority: e.currentTarget.value })}>
-                        {['p1', 'p2', 'p3', 'p4'].map((p) => (
-                          <option key={p}>{p}</option>
-                        ))}
-                      </select>
-                    ) : (
-                      item.priority
-                    )}
-                  </td>
-                  <td>
-                    {writable ? (
-                      <input
-                        type="date"
-                        aria-label={`Due date of ${item.title}`}
-                        value={item.due_date}
-                        onChange={(e) => e.currentTarget.value && void update(item, { due_date: e.currentTarget.value })}
-                      />
-                    ) : (
-                      item.due_date
-                    )}
-                  </td>
-                  <td>
-                    {writable ? (
-                      <select aria-label={`Status of ${item.title}`} value={item.status} onChange={(e) => void update(item, { status: e.currentTarget.value })}>
-                        {['open', 'in_progress', 'done', 'wont_do'].map((st) => (
-                          <option key={st} value={st}>
-                            {humanise(st)}
-                          </option>
-                        ))}
-                      </select>
-                    ) : (
-                      humanise(item.status)
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : (
-        <p class="muted">None yet.</p>
-      )}
+      <ProblemDisplay of={items} />
+      <ProblemDisplay problem={action.problem} />
+      <ActionItemsTable items={items.data} writable={writable} empty="None yet." onChange={update} />
       {writable ? (
-        <form onSubmit={submit} noValidate class="action-item-form" aria-label="Add an action item">
-          <Field id="ai-title" label="New action item" error={create.errors.title}>
-            <input id="ai-title" value={form.title} onInput={(e) => setForm({ ...form, title: e.currentTarget.value })} {...describedBy('ai-title', create.errors.title)} />
-          </Field>
-          <Field id="ai-owner" label="Owner" error={create.errors.owner}>
-            <input id="ai-owner" value={form.owner} onInput={(e) => setForm({ ...form, owner: e.currentTarget.value })} {...describedBy('ai-owner', create.errors.owner)} />
-          </Field>
-          <Field id="ai-priority" label="Priority" error={create.errors.priority}>
-            <select id="ai-priority" value={form.priority} onChange={(e) => setForm({ ...form, priority: e.currentTarget.value })}>
-              {['p1', 'p2', 'p3', 'p4'].map((p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field id="ai-due" label="Due date" error={create.errors.due_date}>
-            <input id="ai-due" type="date" value={form.due_date} onInput={(e) => setForm({ ...form, due_date: e.currentTarget.value })} {...describedBy('ai-due', create.errors.due_date)} />
-          </Field>
-          <ProblemNotice problem={create.problem} />
-          <button type="submit" disabled={create.busy}>
-            Add action item
-          </button>
-        </form>
+        <SchemaForm
+          id="ai"
+          class="action-item-form"
+          grid={false}
+          operation={{ method: 'post', path: '/api/v1/incidents/{id}/action-items' }}
+          fields={[
+            { name: 'title', label: 'New action item' },
+            { name: 'owner', label: 'Owner' },
+            { name: 'priority', label: 'Priority', kind: 'select' },
+            { name: 'due_date', label: 'Due date', kind: 'date', id: 'ai-due' },
+          ]}
+          initial={{ title: '', owner: '', priority: 'p2', due_date: '' }}
+          toBody={(v) => ({ title: v.title?.trim(), owner: v.owner?.trim(), priority: v.priority, due_date: v.due_date })}
+          send={(body) => api.post<ActionItem>(`/api/v1/incidents/${encodeURIComponent(incidentId)}/action-items`, body)}
+          onDone={() => items.reload()}
+          submitLabel="Add action item"
+        />
       ) : null}
     </div>
   );

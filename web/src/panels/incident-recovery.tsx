@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Problem } from '../api.ts';
+import { api } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
 import { canWrite, eventMentionsIncident, useLiveEvents, useSession } from '../session.ts';
 import { RESYNC_EVENT } from '../stream.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { ProblemDisplay, useAction } from '../components/forms.tsx';
+import { SchemaForm, numberOf } from '../components/SchemaForm.tsx';
 import { formatDuration, formatTime, humanise } from '../format.ts';
 import type { RecoveryEvaluation, RecoveryPlan, RecoveryStep } from '../types.ts';
 
@@ -43,17 +44,9 @@ export function RecoveryPanel({ incident, timelineKinds }: IncidentPanelProps) {
   );
   const missing = timelineKinds !== null && !planned && plan.data === undefined;
   useIncidentReload(incident.id, plan.reload, planned);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const action = useAction();
   const [evaluation, setEvaluation] = useState<RecoveryEvaluation | null>(null);
-
-  const act = async (action: () => Promise<void>) => {
-    setProblem(null);
-    try {
-      await action();
-    } catch (error) {
-      setProblem(problemToErrors(error, []).form);
-    }
-  };
+  const act = (run: () => Promise<unknown>) => void action.run(run);
 
   if (timelineKinds === null || (planned && plan.data === undefined && plan.state !== 'error')) return null;
   // A resolved incident without a plan needs none: it is over.
@@ -61,8 +54,8 @@ export function RecoveryPanel({ incident, timelineKinds }: IncidentPanelProps) {
   return (
     <section class="panel recovery" aria-labelledby="recovery-title" data-panel="recovery">
       <h2 id="recovery-title">Recovery</h2>
-      {plan.state === 'error' ? <ProblemNotice problem={plan.error.problem} /> : null}
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay of={plan} />
+      <ProblemDisplay problem={action.problem} />
       {missing ? (
         writable ? (
           <CreatePlanForm incidentId={incident.id} onCreated={(p) => plan.set(p)} />
@@ -230,24 +223,6 @@ function EvaluationResults({ evaluation }: { evaluation: RecoveryEvaluation | nu
 }
 
 function RollbackForm({ incidentId, plan, onDone }: { incidentId: string; plan: RecoveryPlan; onDone: () => void }) {
-  const [reason, setReason] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setProblem(null);
-    if (!reason.trim()) return setErrors({ reason: 'Say why the recovery is being rolled back.' });
-    setErrors({});
-    try {
-      await api.post(`${planPath(incidentId)}/rollback`, { reason: reason.trim() });
-      setReason('');
-      onDone();
-    } catch (error) {
-      const split = problemToErrors(error, ['reason']);
-      setErrors(split.fields);
-      setProblem(split.form);
-    }
-  };
   return (
     <details class="rollback">
       <summary>Roll back ({plan.rollback.count} so far)</summary>
@@ -258,58 +233,47 @@ function RollbackForm({ incidentId, plan, onDone }: { incidentId: string; plan: 
           ))}
         </ol>
       ) : null}
-      <form onSubmit={submit} noValidate>
-        <Field id="rollback-reason" label="Reason" error={errors.reason}>
-          <input id="rollback-reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} {...describedBy('rollback-reason', errors.reason)} />
-        </Field>
-        <ProblemNotice problem={problem} />
-        <button type="submit">Roll back</button>
-      </form>
+      <SchemaForm
+        id="rollback"
+        class="inline-form"
+        grid={false}
+        operation={{ method: 'post', path: '/api/v1/incidents/{id}/recovery/rollback' }}
+        fields={[{ name: 'reason', label: 'Reason', hint: 'why the recovery is being rolled back' }]}
+        initial={{ reason: '' }}
+        toBody={(v) => ({ reason: v.reason?.trim() })}
+        send={(body) => api.post(`${planPath(incidentId)}/rollback`, body)}
+        onDone={onDone}
+        submitLabel="Roll back"
+      />
     </details>
   );
 }
 
 /** Creates a plan with the tier's default steps; verification is an HTTP check and/or a human sign-off. */
 function CreatePlanForm({ incidentId, onCreated }: { incidentId: string; onCreated: (plan: RecoveryPlan) => void }) {
-  const [form, setForm] = useState({ url: '', question: '', soak: '0' });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setProblem(null);
-    const next: FieldErrors = {};
-    if (form.url && !/^https?:\/\/\S+$/.test(form.url)) next.criteria = 'The health check URL must start with http:// or https://.';
-    if (!form.url && !form.question.trim()) next.criteria = 'Give a health check URL or a sign-off question: recovery needs something to verify.';
-    const soak = Number(form.soak);
-    if (!Number.isInteger(soak) || soak < 0) next.soak_minutes = 'Whole minutes, 0 or more.';
-    setErrors(next);
-    if (Object.keys(next).length) return;
-    const criteria = [
-      ...(form.url ? [{ id: 'health', check: { kind: 'http', url: form.url } }] : []),
-      ...(form.question.trim() ? [{ id: 'sign-off', sign_off: { question: form.question.trim() } }] : []),
-    ];
-    try {
-      onCreated(await api.post<RecoveryPlan>(planPath(incidentId), { criteria, soak_minutes: soak }));
-    } catch (error) {
-      const split = problemToErrors(error, ['criteria', 'soak_minutes']);
-      setErrors(split.fields);
-      setProblem(split.form);
-    }
-  };
   return (
-    <form onSubmit={submit} noValidate class="card-form">
+    <SchemaForm
+      id="recovery"
+      grid={false}
+      operation={{ method: 'post', path: '/api/v1/incidents/{id}/recovery' }}
+      fields={[
+        { name: 'url', bodyField: 'criteria', label: 'Health check URL (optional)', kind: 'url', hint: 'give this, a sign-off question, or both: recovery needs something to verify' },
+        { name: 'question', label: 'Sign-off question (optional)' },
+        { name: 'soak', bodyField: 'soak_minutes', label: 'Soak minutes', inputMode: 'numeric' },
+      ]}
+      initial={{ url: '', question: '', soak: '0' }}
+      toBody={(v) => ({
+        criteria: [
+          ...(v.url?.trim() ? [{ id: 'health', check: { kind: 'http', url: v.url.trim() } }] : []),
+          ...(v.question?.trim() ? [{ id: 'sign-off', sign_off: { question: v.question.trim() } }] : []),
+        ],
+        soak_minutes: numberOf(v.soak ?? ''),
+      })}
+      send={(body) => api.post<RecoveryPlan>(planPath(incidentId), body)}
+      onDone={onCreated}
+      submitLabel="Create recovery plan"
+    >
       <p class="muted">No recovery plan yet. Steps come from the most critical affected service tier.</p>
-      <Field id="recovery-url" label="Health check URL (optional)" error={errors.criteria}>
-        <input id="recovery-url" type="url" value={form.url} onInput={(e) => setForm({ ...form, url: e.currentTarget.value })} {...describedBy('recovery-url', errors.criteria)} />
-      </Field>
-      <Field id="recovery-question" label="Sign-off question (optional)">
-        <input id="recovery-question" value={form.question} onInput={(e) => setForm({ ...form, question: e.currentTarget.value })} />
-      </Field>
-      <Field id="recovery-soak" label="Soak minutes" error={errors.soak_minutes}>
-        <input id="recovery-soak" inputMode="numeric" value={form.soak} onInput={(e) => setForm({ ...form, soak: e.currentTarget.value })} {...describedBy('recovery-soak', errors.soak_minutes)} />
-      </Field>
-      <ProblemNotice problem={problem} />
-      <button type="submit">Create recovery plan</button>
-    </form>
+    </SchemaForm>
   );
 }

@@ -3,7 +3,7 @@ import { api, type Problem } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
 import { canWrite, useSession } from '../session.ts';
-import { Field, ProblemNotice, problemToErrors } from '../components/forms.tsx';
+import { Field, ProblemDisplay, problemToErrors } from '../components/forms.tsx';
 import { PersonPicker } from '../components/PersonPicker.tsx';
 import { useSchemaForm } from '../components/schema-form.tsx';
 import { formatAgo, formatDateTimeZone } from '../format.ts';
@@ -74,7 +74,7 @@ export function RespondersPanel({ incident }: IncidentPanelProps) {
   return (
     <section class="panel responders" aria-labelledby="responders-title" data-panel="responders">
       <h2 id="responders-title">On call and escalation</h2>
-      {data.state === 'error' ? <ProblemNotice problem={data.error.problem} /> : null}
+      <ProblemDisplay of={data} />
       {r ? (
         <>
           <h3>On call now</h3>
@@ -146,7 +146,7 @@ export function RespondersPanel({ incident }: IncidentPanelProps) {
           <Roles incident={incident} roles={r.roles} writable={writable} onChanged={data.reload} />
         </>
       ) : null}
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay problem={problem} />
       {note ? (
         <p role="status" class="muted">
           {note}
@@ -201,7 +201,7 @@ function Roles(props: { incident: Incident; roles: IncidentResponders['roles']; 
           </div>
         ))}
       </dl>
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay problem={problem} />
       {writable ? (
         <form
           class="inline-form"
@@ -230,7 +230,7 @@ function Roles(props: { incident: Incident; roles: IncidentResponders['roles']; 
           <Field id="role-user" label="Person" error={form.errors.user}>
             <PersonPicker id="role-user" value={user} onChange={setUser} invalid={!!form.errors.user} describedBy={form.errors.user ? 'role-user-error' : undefined} />
           </Field>
-          <ProblemNotice problem={form.problem} />
+          <ProblemDisplay problem={form.problem} />
           <button type="submit" disabled={form.busy}>
             Assign
           </button>
@@ -260,7 +260,7 @@ function Reassign({ incident }: { incident: Incident }) {
       <Field id="reassign-user" label={`Assignee (now ${incident.assignee ?? 'unassigned'})`} error={form.errors.assignee}>
         <PersonPicker id="reassign-user" value={assignee} onChange={setAssignee} placeholder="unassigned" />
       </Field>
-      <ProblemNotice problem={form.problem} />
+      <ProblemDisplay problem={form.problem} />
       <button type="submit" disabled={form.busy || (assignee || null) === incident.assignee}>
         Reassign
       </button>
@@ -307,7 +307,7 @@ function PageSomeone({ incident, onPaged }: { incident: Incident; onPaged: () =>
       <Field id="page-message" label="Why (optional)" error={form.errors.message}>
         <input id="page-message" value={message} onInput={(e) => setMessage(e.currentTarget.value)} />
       </Field>
-      <ProblemNotice problem={form.problem} />
+      <ProblemDisplay problem={form.problem} />
       <button type="submit" disabled={form.busy}>
         Page and add as responder
       </button>

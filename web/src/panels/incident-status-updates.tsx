@@ -3,12 +3,12 @@ import { api } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
 import { canWrite, useSession } from '../session.ts';
-import { Field, ProblemNotice, describedBy } from '../components/forms.tsx';
+import { Field, ProblemDisplay, describedBy } from '../components/forms.tsx';
 import { useSchemaForm } from '../components/schema-form.tsx';
 import { formatDateTimeZone, humanise } from '../format.ts';
 import { useIncidentReload } from './incident-recovery.tsx';
-import { impactOf } from '../../../src/oncall/statuspage/impact.ts';
-import type { PublicStatus, PublicUpdate, StatusPage } from '../../../src/oncall/statuspage/schemas.ts';
+import { SERVICE_STATUSES, impactOf } from '../../../src/oncall/statuspage/impact.ts';
+import type { PublicStatus, PublicUpdate, ServiceStatus, StatusPage } from '../../../src/oncall/statuspage/schemas.ts';
 
 const UPDATE_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
 
@@ -26,7 +26,7 @@ export function StatusUpdatesPanel({ incident }: IncidentPanelProps) {
   useIncidentReload(incident.id, updates.reload);
   const showing = (pages.data ?? []).filter((p) => p.services.some((s) => incident.services.includes(s)));
   const statuses = useAsync(
-    (signal) => Promise.all(showing.map((p) => api.get<PublicStatus>(`/status/${encodeURIComponent(p.id)}.json`, { signal }))),
+    (signal) => Promise.all(showing.map((p) => api.get<PublicStatus>(`/status/${encodeURIComponent(p.id)}.json`, { signal, fresh: true }))),
     [showing.map((p) => p.id).join(), updates.data?.length ?? 0],
   );
   const history = [...(updates.data ?? [])].reverse();
@@ -35,14 +35,25 @@ export function StatusUpdatesPanel({ incident }: IncidentPanelProps) {
   const [title, setTitle] = useState('');
   const [status, setStatus] = useState<string>('investigating');
   const [message, setMessage] = useState('');
-  const form = useSchemaForm({ method: 'post', path: '/api/v1/incidents/{id}/public-updates' }, ['title', 'status', 'message']);
+  /** Component statuses the responder chose; a service not chosen follows the severity. */
+  const [components, setComponents] = useState<Record<string, ServiceStatus>>({});
+  const form = useSchemaForm({ method: 'post', path: '/api/v1/incidents/{id}/public-updates' }, ['title', 'status', 'message', 'components']);
   if (updates.state === 'loading' && !updates.data) return null;
 
   const publicTitle = title.trim() || latest?.title || '';
+  const shown = new Map((statuses.data ?? []).flatMap((p) => p.services.map((svc) => [svc.id, svc] as const)));
+  /** What a component shows without a choice here: the last status an update chose for it, else the severity's. */
+  const defaultStatus = (service: string): ServiceStatus => {
+    for (const update of [...(updates.data ?? [])].reverse()) {
+      const chosen = update.components[service];
+      if (chosen) return chosen;
+    }
+    return impactOf(incident.severity);
+  };
   return (
     <section class="panel status-updates" aria-labelledby="status-updates-title" data-panel="status-updates">
       <h2 id="status-updates-title">Status page</h2>
-      {updates.state === 'error' ? <ProblemNotice problem={updates.error.problem} /> : null}
+      <ProblemDisplay of={updates} />
       {showing.length ? (
         <p class="muted">
           Shown on {showing.map((p) => p.title).join(', ')}.
@@ -57,11 +68,12 @@ export function StatusUpdatesPanel({ incident }: IncidentPanelProps) {
           noValidate
           onSubmit={(e) => {
             e.preventDefault();
-            const body = { status, message: message.trim(), ...(title.trim() ? { title: title.trim() } : {}) };
+            const body = { status, message: message.trim(), ...(title.trim() ? { title: title.trim() } : {}), ...(Object.keys(components).length ? { components } : {}) };
             void form.submit(body, (b) => api.post<PublicUpdate>(path, b)).then((created) => {
               if (!created) return;
               setTitle('');
               setMessage('');
+              setComponents({});
               updates.set((list = []) => [...list.filter((u) => u.id !== created.id), created]);
             });
           }}
@@ -81,7 +93,37 @@ export function StatusUpdatesPanel({ incident }: IncidentPanelProps) {
           <Field id="public-message" label="Message for the public" error={form.errors.message} hint="No internal names or details: customers read this verbatim.">
             <textarea id="public-message" rows={3} value={message} onInput={(e) => setMessage(e.currentTarget.value)} {...describedBy('public-message', form.errors.message)} />
           </Field>
-          {message.trim() || title.trim() ? (
+          {incident.services.length ? (
+            <fieldset class="component-statuses" data-testid="component-statuses">
+              <legend>Component status on the public page</legend>
+              {incident.services.map((service) => {
+                const current = shown.get(service);
+                return (
+                  <Field key={service} id={`component-${service}`} label={`${current?.name ?? service}${current ? ` (now ${humanise(current.status)})` : ''}`} error={form.errors[`components.${service}`]}>
+                    <select
+                      id={`component-${service}`}
+                      value={components[service] ?? ''}
+                      onChange={(e) => {
+                        const value = e.currentTarget.value as ServiceStatus | '';
+                        const next = { ...components };
+                        if (value) next[service] = value;
+                        else delete next[service];
+                        setComponents(next);
+                      }}
+                    >
+                      <option value="">follow the severity ({humanise(defaultStatus(service))})</option>
+                      {SERVICE_STATUSES.map((s) => (
+                        <option key={s} value={s}>
+                          {humanise(s)}
+                        </option>
+                      ))}
+                    </select>
+                  </Field>
+                );
+              })}
+            </fieldset>
+          ) : null}
+          {message.trim() || title.trim() || Object.keys(components).length ? (
             <div class="status-preview" data-testid="status-preview" aria-label="Preview">
               <p class="muted">Preview</p>
               <strong>{publicTitle || '(no title yet)'}</strong>
@@ -93,14 +135,13 @@ export function StatusUpdatesPanel({ incident }: IncidentPanelProps) {
                   {s.page.title}:{' '}
                   {s.services
                     .filter((svc) => incident.services.includes(svc.id))
-                    .map((svc) => `${svc.name} ${humanise(svc.status)} → ${humanise(status === 'resolved' ? 'operational' : impactOf(incident.severity))}`)
-                    .join(', ')}{' '}
-                  (the component status follows the incident's {incident.severity} severity)
+                    .map((svc) => `${svc.name} ${humanise(svc.status)} → ${humanise(status === 'resolved' ? 'operational' : (components[svc.id] ?? defaultStatus(svc.id)))}`)
+                    .join(', ')}
                 </p>
               ))}
             </div>
           ) : null}
-          <ProblemNotice problem={form.problem} />
+          <ProblemDisplay problem={form.problem} />
           <button type="submit" class="primary" disabled={form.busy}>
             Post update
           </button>
@@ -113,6 +154,13 @@ export function StatusUpdatesPanel({ incident }: IncidentPanelProps) {
             <li key={u.id}>
               <time dateTime={u.created_at}>{formatDateTimeZone(u.created_at)}</time> <span class="badge">{humanise(u.status)}</span> <strong>{u.title}</strong>
               <p class="public-message">{u.message}</p>
+              {Object.keys(u.components).length ? (
+                <p class="muted">
+                  {Object.entries(u.components)
+                    .map(([service, st]) => `${service}: ${humanise(st)}`)
+                    .join(', ')}
+                </p>
+              ) : null}
               <small class="muted">by {u.author}</small>
             </li>
           ))}

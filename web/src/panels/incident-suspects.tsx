@@ -1,7 +1,7 @@
 import { api, query } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import type { IncidentPanelProps } from '../registry.ts';
-import { ProblemNotice } from '../components/forms.tsx';
+import { ProblemDisplay } from '../components/forms.tsx';
 import { formatTime } from '../format.ts';
 import { Link } from '../router.tsx';
 import type { SuspectsResponse } from '../types.ts';
@@ -25,7 +25,7 @@ export function SuspectsPanel({ incident }: IncidentPanelProps) {
   return (
     <section class="panel suspects" aria-labelledby="suspects-title" data-panel="suspects">
       <h2 id="suspects-title">What changed?</h2>
-      {suspects.state === 'error' ? <ProblemNotice problem={suspects.error.problem} /> : null}
+      <ProblemDisplay of={suspects} />
       {data ? (
         <p class="muted">
           {data.considered} change{data.considered === 1 ? '' : 's'} on {data.services.map((s) => s.service).join(', ') || 'no services'} in the {data.window.hours} h before

@@ -1,49 +1,29 @@
 import { useState } from 'preact/hooks';
-import { api, type Problem } from '../api.ts';
+import { api } from '../api.ts';
 import { useAsync } from '../hooks.ts';
-import { Field, ProblemNotice, SecretShownOnce, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
-import { formatTime } from '../format.ts';
-import type { CreatedIntegration, Integration, Service } from '../types.ts';
+import { ProblemDisplay, SecretShownOnce, useAction } from '../components/forms.tsx';
+import { DataTable } from '../components/DataTable.tsx';
+import { SchemaForm } from '../components/SchemaForm.tsx';
+import { formatAgo, formatCount, formatDateTimeZone, formatNumber, formatTime } from '../format.ts';
+import type { CreatedIntegration, IntegrationDetail, Service } from '../types.ts';
 
-/** Alert-ingestion integrations: one routing key per sender, shown once when created. */
+/** A path the server answered with, as the full URL a sender must be configured with. */
+const absolute = (url: string) => new URL(url, location.origin).href;
+
+/** Alert-ingestion integrations: what each received and when, where senders post, and one routing key per sender, shown once. */
 export function IntegrationsSettings() {
-  const integrations = useAsync((signal) => api.get<Integration[]>('/api/v1/integrations', { signal }), []);
+  const integrations = useAsync((signal) => api.get<IntegrationDetail[]>('/api/v1/integrations', { signal }), []);
   const services = useAsync((signal) => api.get<Service[]>('/api/v1/services', { signal }), []);
   const [created, setCreated] = useState<CreatedIntegration | null>(null);
-  const [form, setForm] = useState({ name: '', service: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const action = useAction();
 
   if (integrations.state === 'error' && integrations.error.status === 404) return <p class="muted">Alert ingestion is not installed.</p>;
 
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setProblem(null);
-    const next: FieldErrors = {};
-    if (!form.name.trim()) next.name = 'Name the sender, e.g. “Alertmanager prod”.';
-    if (!form.service) next.service = 'Choose the service its alerts belong to.';
-    setErrors(next);
-    if (Object.keys(next).length) return;
-    try {
-      setCreated(await api.post<CreatedIntegration>('/api/v1/integrations', { name: form.name.trim(), service: form.service }));
-      setForm({ name: '', service: '' });
-      integrations.reload();
-    } catch (error) {
-      const split = problemToErrors(error, ['name', 'service']);
-      setErrors(split.fields);
-      setProblem(split.form);
-    }
-  };
-  const remove = async (integration: Integration) => {
+  const remove = (integration: IntegrationDetail) => {
     if (!confirm(`Delete integration ${integration.name}? Its routing key stops working.`)) return;
-    setProblem(null);
-    try {
-      await api.delete(`/api/v1/integrations/${encodeURIComponent(integration.id)}`);
-      integrations.reload();
-    } catch (error) {
-      setProblem(problemToErrors(error, []).form);
-    }
+    void action.run(() => api.delete(`/api/v1/integrations/${encodeURIComponent(integration.id)}`)).then((ok) => ok && integrations.reload());
   };
+  const endpoints = integrations.data?.[0]?.endpoints;
 
   return (
     <div>
@@ -54,67 +34,89 @@ export function IntegrationsSettings() {
           <code> routing_key</code> or as the Alertmanager bearer token.
         </SecretShownOnce>
       ) : null}
-      {integrations.state === 'error' ? <ProblemNotice problem={integrations.error.problem} /> : null}
-      <ProblemNotice problem={problem} />
-      <div class="table-scroll">
-        <table data-testid="integrations-table">
-          <thead>
-            <tr>
-              <th scope="col">name</th>
-              <th scope="col">service</th>
-              <th scope="col">key starts</th>
-              <th scope="col">rate limit</th>
-              <th scope="col">created</th>
-              <th scope="col">
-                <span class="visually-hidden">actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {(integrations.data ?? []).map((i) => (
-              <tr key={i.id}>
-                <th scope="row">{i.name}</th>
-                <td>{i.service}</td>
-                <td>
-                  <code>{i.key_hint}…</code>
-                </td>
-                <td>
-                  {i.rate_limit.per_second}/s, burst {i.rate_limit.burst}
-                </td>
-                <td>
-                  {formatTime(i.created_at)} by {i.created_by}
-                </td>
-                <td>
-                  <button type="button" class="danger" onClick={() => void remove(i)} aria-label={`Delete integration ${i.name}`}>
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <form class="card-form" onSubmit={submit} noValidate aria-labelledby="new-integration-title">
-        <h3 id="new-integration-title">New integration</h3>
-        <div class="form-grid">
-          <Field id="integration-name" label="Name" error={errors.name}>
-            <input id="integration-name" value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} {...describedBy('integration-name', errors.name)} />
-          </Field>
-          <Field id="integration-service" label="Service" error={errors.service}>
-            <select id="integration-service" value={form.service} onChange={(e) => setForm({ ...form, service: e.currentTarget.value })} {...describedBy('integration-service', errors.service)}>
-              <option value="">choose…</option>
-              {(services.data ?? []).map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name} ({s.id})
-                </option>
-              ))}
-            </select>
-          </Field>
-        </div>
-        <button type="submit" class="primary">
-          Create integration
-        </button>
-      </form>
+      <ProblemDisplay of={integrations} />
+      <ProblemDisplay problem={action.problem} />
+      <DataTable
+        testId="integrations-table"
+        rows={integrations.data}
+        rowKey={(i) => i.id}
+        columns={[
+          { header: 'name', rowHeader: true, cell: (i) => i.name },
+          { header: 'service', cell: (i) => i.service },
+          {
+            header: 'last event',
+            cell: (i) =>
+              i.activity.last_event_at ? (
+                <time dateTime={i.activity.last_event_at} title={formatDateTimeZone(i.activity.last_event_at)} data-testid="last-event">
+                  {formatAgo(i.activity.last_event_at)}
+                </time>
+              ) : (
+                <span class="muted">never</span>
+              ),
+          },
+          {
+            header: 'received',
+            cell: (i) => (
+              <span data-testid="event-counts">
+                {formatCount(i.activity.events)} events, {formatCount(i.activity.alerts)} alerts ({formatCount(i.activity.open_alerts)} open)
+              </span>
+            ),
+          },
+          {
+            header: 'key starts',
+            cell: (i) => <code>{i.key_hint}…</code>,
+          },
+          { header: 'rate limit', cell: (i) => `${formatNumber(i.rate_limit.per_second)}/s, burst ${formatCount(i.rate_limit.burst)}` },
+          { header: 'created', cell: (i) => `${formatTime(i.created_at)} by ${i.created_by}` },
+          {
+            header: '',
+            cell: (i) => (
+              <button type="button" class="danger" onClick={() => remove(i)} aria-label={`Delete integration ${i.name}`}>
+                Delete
+              </button>
+            ),
+          },
+        ]}
+      />
+      {endpoints ? (
+        <dl class="facts" data-testid="integration-endpoints" aria-label="Where senders post">
+          <div>
+            <dt>PagerDuty Events API v2 (routing_key in the body)</dt>
+            <dd>
+              <code>{absolute(endpoints.events_v2)}</code>
+            </dd>
+          </div>
+          <div>
+            <dt>Alertmanager webhook (routing key as bearer token)</dt>
+            <dd>
+              <code>{absolute(endpoints.alertmanager)}</code>
+            </dd>
+          </div>
+          <div>
+            <dt>Generic JSON alerts (bearer token or ?key=)</dt>
+            <dd>
+              <code>{absolute(endpoints.generic)}</code>
+            </dd>
+          </div>
+        </dl>
+      ) : null}
+      <SchemaForm
+        id="integration"
+        title="New integration"
+        operation={{ method: 'post', path: '/api/v1/integrations' }}
+        fields={[
+          { name: 'name', label: 'Name', hint: 'the sender, e.g. “Alertmanager prod”' },
+          { name: 'service', label: 'Service', kind: 'select', placeholder: 'choose…', choices: (services.data ?? []).map((s) => ({ value: s.id, label: `${s.name} (${s.id})` })) },
+        ]}
+        initial={{ name: '', service: '' }}
+        toBody={(v) => ({ name: v.name?.trim(), service: v.service })}
+        send={(body) => api.post<CreatedIntegration>('/api/v1/integrations', body)}
+        onDone={(result) => {
+          setCreated(result);
+          integrations.reload();
+        }}
+        submitLabel="Create integration"
+      />
     </div>
   );
 }

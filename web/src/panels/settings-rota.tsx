@@ -1,10 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { useAsync } from '../hooks.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors } from '../components/forms.tsx';
-import { PersonPicker } from '../components/PersonPicker.tsx';
-import { useSchemaForm } from '../components/schema-form.tsx';
-import { formatDateTimeZone } from '../format.ts';
+import { ProblemDisplay, useAction } from '../components/forms.tsx';
+import { SchemaForm } from '../components/SchemaForm.tsx';
+import { formatDateTimeZone, localZone } from '../format.ts';
 import type { Schedule } from '../types.ts';
 import type { ScheduleLayer } from '../../../src/oncall/rotation.ts';
 
@@ -94,23 +93,14 @@ function RotaCalendar({ schedule }: { schedule: Schedule }) {
 export function RotaSettings() {
   const schedules = useAsync((signal) => api.get<Schedule[]>('/api/v1/schedules', { signal }), []);
   const [chosen, setChosen] = useState('');
-  const [form, setForm] = useState({ user: '', starts_at: '', ends_at: '' });
-  const add = useSchemaForm({ method: 'post', path: '/api/v1/schedules/{id}/overrides' }, ['user', 'starts_at', 'ends_at']);
-  const [problem, setProblem] = useState<ReturnType<typeof problemToErrors>['form']>(null);
+  const action = useAction();
   const schedule = (schedules.data ?? []).find((s) => s.id === chosen) ?? schedules.data?.[0];
-  if (schedules.state === 'error') return <ProblemNotice problem={schedules.error.problem} />;
+  if (schedules.state === 'error') return <ProblemDisplay of={schedules} />;
   if (!schedules.data) return <p class="muted">Loading…</p>;
   if (!schedule) return <p class="muted">No schedules yet: create one under Schedules.</p>;
-  const iso = (local: string) => (local ? new Date(local).toISOString() : '');
-  const remove = async (id: number) => {
-    setProblem(null);
-    try {
-      await api.delete(`/api/v1/schedules/${encodeURIComponent(schedule.id)}/overrides/${id}`);
-      schedules.reload();
-    } catch (error) {
-      setProblem(problemToErrors(error, []).form);
-    }
-  };
+  const iso = (local: string | undefined) => (local ? new Date(local).toISOString() : '');
+  const remove = (id: number) =>
+    void action.run(() => api.delete(`/api/v1/schedules/${encodeURIComponent(schedule.id)}/overrides/${id}`)).then((ok) => ok && schedules.reload());
   return (
     <div>
       <h2>Rota and overrides</h2>
@@ -125,17 +115,17 @@ export function RotaSettings() {
         </select>
       </div>
       <p class="muted">
-        Hand-offs follow the schedule's zone ({schedule.time_zone}); times shown in yours ({Intl.DateTimeFormat().resolvedOptions().timeZone}).
+        Hand-offs follow the schedule's zone ({schedule.time_zone}); times shown in yours ({localZone()}).
       </p>
       <RotaCalendar schedule={schedule} />
       <h3>Overrides</h3>
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay problem={action.problem} />
       {schedule.overrides.length ? (
         <ul class="plain" data-testid="overrides">
           {schedule.overrides.map((o) => (
             <li key={o.id}>
               <strong>{o.user}</strong> {formatDateTimeZone(o.starts_at)} → {formatDateTimeZone(o.ends_at)}{' '}
-              <button type="button" class="link-button" onClick={() => void remove(o.id)} aria-label={`Remove the override for ${o.user}`}>
+              <button type="button" class="link-button" onClick={() => remove(o.id)} aria-label={`Remove the override for ${o.user}`}>
                 remove
               </button>
             </li>
@@ -144,40 +134,21 @@ export function RotaSettings() {
       ) : (
         <p class="muted">No overrides.</p>
       )}
-      <form
-        class="card-form"
-        noValidate
-        aria-labelledby="new-override-title"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void add
-            .submit({ user: form.user, starts_at: iso(form.starts_at), ends_at: iso(form.ends_at) }, (body) =>
-              api.post(`/api/v1/schedules/${encodeURIComponent(schedule.id)}/overrides`, body),
-            )
-            .then((done) => {
-              if (!done) return;
-              setForm({ user: '', starts_at: '', ends_at: '' });
-              schedules.reload();
-            });
-        }}
-      >
-        <h3 id="new-override-title">Cover a shift</h3>
-        <div class="form-grid">
-          <Field id="override-user" label="Who covers" error={add.errors.user}>
-            <PersonPicker id="override-user" value={form.user} onChange={(user) => setForm({ ...form, user })} invalid={!!add.errors.user} describedBy={add.errors.user ? 'override-user-error' : undefined} />
-          </Field>
-          <Field id="override-start" label="From" error={add.errors.starts_at}>
-            <input id="override-start" type="datetime-local" value={form.starts_at} onInput={(e) => setForm({ ...form, starts_at: e.currentTarget.value })} {...describedBy('override-start', add.errors.starts_at)} />
-          </Field>
-          <Field id="override-end" label="Until" error={add.errors.ends_at}>
-            <input id="override-end" type="datetime-local" value={form.ends_at} onInput={(e) => setForm({ ...form, ends_at: e.currentTarget.value })} {...describedBy('override-end', add.errors.ends_at)} />
-          </Field>
-        </div>
-        <ProblemNotice problem={add.problem} />
-        <button type="submit" class="primary" disabled={add.busy}>
-          Add override
-        </button>
-      </form>
+      <SchemaForm
+        id="override"
+        title="Cover a shift"
+        operation={{ method: 'post', path: '/api/v1/schedules/{id}/overrides' }}
+        fields={[
+          { name: 'user', label: 'Who covers', kind: 'person' },
+          { name: 'starts_at', label: 'From', kind: 'datetime-local', id: 'override-start' },
+          { name: 'ends_at', label: 'Until', kind: 'datetime-local', id: 'override-end' },
+        ]}
+        initial={{ user: '', starts_at: '', ends_at: '' }}
+        toBody={(v) => ({ user: v.user, starts_at: iso(v.starts_at), ends_at: iso(v.ends_at) })}
+        send={(body) => api.post(`/api/v1/schedules/${encodeURIComponent(schedule.id)}/overrides`, body)}
+        onDone={() => schedules.reload()}
+        submitLabel="Add override"
+      />
     </div>
   );
 }

@@ -1,148 +1,141 @@
 import { useState } from 'preact/hooks';
-import { api, type Problem } from '../api.ts';
+import { api } from '../api.ts';
 import { useAsync } from '../hooks.ts';
 import { useSession } from '../session.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { ProblemDisplay, useAction } from '../components/forms.tsx';
+import { DataTable } from '../components/DataTable.tsx';
+import { SchemaForm, numberOf, optional, type FieldSpec, type Values } from '../components/SchemaForm.tsx';
+import { formatPercent } from '../format.ts';
 import type { Service, Team } from '../types.ts';
 
-const SLUG = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const servicePath = (id: string) => `/api/v1/services/${encodeURIComponent(id)}`;
 
+/** The fields a service has besides its id, as the create and the edit form show them. */
+function objectiveFields(teams: readonly Team[]): FieldSpec[] {
+  return [
+    { name: 'name', label: 'Name (optional)' },
+    { name: 'owner_team', label: 'Owner team', kind: 'select', placeholder: 'none', choices: teams.map((t) => ({ value: t.id, label: `${t.name} (${t.id})` })) },
+    { name: 'tier', label: 'Tier', kind: 'select', hint: '1 is the most critical' },
+    { name: 'rto_minutes', label: 'RTO in minutes (optional)', inputMode: 'numeric' },
+    { name: 'slo_target', label: 'SLO target (optional)', inputMode: 'decimal', hint: 'e.g. 0.999' },
+    { name: 'description', label: 'Description (optional)', kind: 'textarea', rows: 2 },
+  ];
+}
+
+/** Each service's tier and recovery objectives: listed, created, edited in place and deleted. */
 export function ServicesSettings() {
   const { me } = useSession();
+  const admin = me.role === 'admin';
   const services = useAsync((signal) => api.get<Service[]>('/api/v1/services', { signal }), []);
   const teams = useAsync((signal) => api.get<Team[]>('/api/v1/teams', { signal }), []);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const action = useAction();
+  const [editing, setEditing] = useState<string | null>(null);
+  const edited = services.data?.find((s) => s.id === editing);
 
-  const remove = async (service: Service) => {
+  const remove = (service: Service) => {
     if (!confirm(`Delete service ${service.id}?`)) return;
-    setProblem(null);
-    try {
-      await api.delete(`/api/v1/services/${encodeURIComponent(service.id)}`);
-      services.reload();
-    } catch (error) {
-      setProblem(problemToErrors(error, []).form);
-    }
+    void action.run(() => api.delete(servicePath(service.id))).then((ok) => ok && services.reload());
   };
 
   return (
     <div>
       <h2>Services</h2>
       <p class="muted">Each service's tier and recovery objectives drive ownership, routing and recovery.</p>
-      {services.state === 'error' ? <ProblemNotice problem={services.error.problem} /> : null}
-      <ProblemNotice problem={problem} />
-      <div class="table-scroll">
-        <table data-testid="services-table">
-          <thead>
-            <tr>
-              <th scope="col">id</th>
-              <th scope="col">name</th>
-              <th scope="col">owner team</th>
-              <th scope="col">tier</th>
-              <th scope="col">RTO</th>
-              <th scope="col">SLO</th>
-              {me.role === 'admin' ? <th scope="col"><span class="visually-hidden">actions</span></th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {(services.data ?? []).map((s) => (
-              <tr key={s.id}>
-                <th scope="row">{s.id}</th>
-                <td>{s.name}</td>
-                <td>{s.owner_team ?? '—'}</td>
-                <td>{s.tier}</td>
-                <td>{s.rto_minutes === null ? '—' : `${s.rto_minutes} min`}</td>
-                <td>{s.slo_target === null ? '—' : `${(s.slo_target * 100).toFixed(2)}%`}</td>
-                {me.role === 'admin' ? (
-                  <td>
-                    <button type="button" class="danger" onClick={() => void remove(s)} aria-label={`Delete service ${s.id}`}>
-                      Delete
-                    </button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {services.data?.length === 0 ? <p class="muted">No services yet.</p> : null}
-      {me.role === 'admin' ? <CreateService teams={teams.data ?? []} onCreated={() => services.reload()} /> : <p class="muted">Only admins change services.</p>}
+      <ProblemDisplay of={services} />
+      <ProblemDisplay problem={action.problem} />
+      <DataTable
+        testId="services-table"
+        rows={services.data}
+        rowKey={(s) => s.id}
+        empty="No services yet."
+        columns={[
+          { header: 'id', rowHeader: true, cell: (s) => s.id },
+          { header: 'name', cell: (s) => s.name },
+          { header: 'owner team', cell: (s) => s.owner_team ?? '—' },
+          { header: 'tier', cell: (s) => s.tier },
+          { header: 'RTO', cell: (s) => (s.rto_minutes === null ? '—' : `${s.rto_minutes} min`) },
+          { header: 'SLO', cell: (s) => (s.slo_target === null ? '—' : formatPercent(s.slo_target, 3)) },
+          {
+            header: '',
+            hidden: !admin,
+            cell: (s) => (
+              <div class="button-row">
+                <button type="button" aria-expanded={editing === s.id} onClick={() => setEditing(editing === s.id ? null : s.id)} aria-label={`Edit service ${s.id}`}>
+                  {editing === s.id ? 'Close' : 'Edit'}
+                </button>
+                <button type="button" class="danger" onClick={() => remove(s)} aria-label={`Delete service ${s.id}`}>
+                  Delete
+                </button>
+              </div>
+            ),
+          },
+        ]}
+      />
+      {admin && edited ? (
+        <EditService
+          key={`${edited.id}:${edited.version}`}
+          service={edited}
+          teams={teams.data ?? []}
+          onSaved={() => {
+            setEditing(null);
+            services.reload();
+          }}
+        />
+      ) : null}
+      {admin ? <CreateService teams={teams.data ?? []} onCreated={() => services.reload()} /> : <p class="muted">Only admins change services.</p>}
     </div>
   );
 }
 
-function CreateService({ teams, onCreated }: { teams: Team[]; onCreated: () => void }) {
-  const [form, setForm] = useState({ id: '', name: '', owner_team: '', tier: '3', rto_minutes: '', slo_target: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const set = (key: keyof typeof form) => (e: Event) => setForm({ ...form, [key]: (e.currentTarget as HTMLInputElement).value });
-
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    const next: FieldErrors = {};
-    if (!SLUG.test(form.id)) next.id = 'Lower-case letters, digits, dot, dash or underscore; starts with a letter or digit.';
-    if (form.rto_minutes && !(Number.isInteger(Number(form.rto_minutes)) && Number(form.rto_minutes) >= 1)) next.rto_minutes = 'Whole minutes, at least 1.';
-    if (form.slo_target && !(Number(form.slo_target) > 0 && Number(form.slo_target) < 1)) next.slo_target = 'A fraction between 0 and 1, e.g. 0.999.';
-    setErrors(next);
-    setProblem(null);
-    if (Object.keys(next).length) return;
-    try {
-      await api.post('/api/v1/services', {
-        id: form.id,
-        ...(form.name ? { name: form.name } : {}),
-        ...(form.owner_team ? { owner_team: form.owner_team } : {}),
-        tier: Number(form.tier),
-        ...(form.rto_minutes ? { rto_minutes: Number(form.rto_minutes) } : {}),
-        ...(form.slo_target ? { slo_target: Number(form.slo_target) } : {}),
-      });
-      setForm({ id: '', name: '', owner_team: '', tier: '3', rto_minutes: '', slo_target: '' });
-      onCreated();
-    } catch (error) {
-      const split = problemToErrors(error, ['id', 'name', 'owner_team', 'tier', 'rto_minutes', 'slo_target']);
-      setErrors(split.fields);
-      setProblem(split.form);
-    }
+/** A body from the form: blank optional fields are left out (create) or cleared (edit). */
+function objectives(values: Values, clearBlank: boolean): Record<string, unknown> {
+  const orNull = (key: string, convert: (t: string) => unknown) => (clearBlank && !values[key]?.trim() ? { [key]: null } : optional(key, values[key], convert));
+  return {
+    ...optional('name', values.name),
+    ...orNull('owner_team', (t) => t),
+    tier: numberOf(values.tier ?? ''),
+    ...orNull('rto_minutes', numberOf),
+    ...orNull('slo_target', numberOf),
+    ...(clearBlank ? { description: values.description?.trim() ?? '' } : optional('description', values.description)),
   };
+}
 
+function CreateService({ teams, onCreated }: { teams: Team[]; onCreated: () => void }) {
   return (
-    <form class="card-form" onSubmit={submit} noValidate aria-labelledby="new-service-title">
-      <h3 id="new-service-title">New service</h3>
-      <div class="form-grid">
-        <Field id="id" label="Id" error={errors.id}>
-          <input id="id" value={form.id} onInput={set('id')} {...describedBy('id', errors.id)} />
-        </Field>
-        <Field id="name" label="Name (optional)" error={errors.name}>
-          <input id="name" value={form.name} onInput={set('name')} {...describedBy('name', errors.name)} />
-        </Field>
-        <Field id="owner_team" label="Owner team" error={errors.owner_team}>
-          <select id="owner_team" value={form.owner_team} onChange={set('owner_team')} {...describedBy('owner_team', errors.owner_team)}>
-            <option value="">none</option>
-            {teams.map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name} ({t.id})
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field id="tier" label="Tier" error={errors.tier} hint="1 is the most critical">
-          <select id="tier" value={form.tier} onChange={set('tier')}>
-            {['1', '2', '3', '4'].map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field id="rto_minutes" label="RTO in minutes (optional)" error={errors.rto_minutes}>
-          <input id="rto_minutes" inputMode="numeric" value={form.rto_minutes} onInput={set('rto_minutes')} {...describedBy('rto_minutes', errors.rto_minutes)} />
-        </Field>
-        <Field id="slo_target" label="SLO target (optional)" error={errors.slo_target} hint="e.g. 0.999">
-          <input id="slo_target" inputMode="decimal" value={form.slo_target} onInput={set('slo_target')} {...describedBy('slo_target', errors.slo_target)} />
-        </Field>
-      </div>
-      <ProblemNotice problem={problem} />
-      <button type="submit" class="primary">
-        Create service
-      </button>
-    </form>
+    <SchemaForm
+      id="new-service"
+      title="New service"
+      operation={{ method: 'post', path: '/api/v1/services' }}
+      fields={[{ name: 'id', label: 'Id', id: 'service-id' }, ...objectiveFields(teams)]}
+      initial={{ id: '', name: '', owner_team: '', tier: '3', rto_minutes: '', slo_target: '', description: '' }}
+      toBody={(v) => ({ id: v.id, ...objectives(v, false) })}
+      send={(body) => api.post<Service>('/api/v1/services', body)}
+      onDone={onCreated}
+      submitLabel="Create service"
+    />
+  );
+}
+
+function EditService({ service, teams, onSaved }: { service: Service; teams: Team[]; onSaved: () => void }) {
+  return (
+    <SchemaForm
+      id="edit-service"
+      title={`Edit ${service.id}`}
+      operation={{ method: 'patch', path: '/api/v1/services/{id}' }}
+      fields={objectiveFields(teams)}
+      initial={{
+        name: service.name,
+        owner_team: service.owner_team ?? '',
+        tier: String(service.tier),
+        rto_minutes: service.rto_minutes === null ? '' : String(service.rto_minutes),
+        slo_target: service.slo_target === null ? '' : String(service.slo_target),
+        description: service.description,
+      }}
+      keepValues
+      toBody={(v) => ({ version: service.version, ...objectives(v, true) })}
+      send={(body) => api.patch<Service>(servicePath(service.id), body)}
+      onDone={onSaved}
+      submitLabel="Save service"
+    />
   );
 }

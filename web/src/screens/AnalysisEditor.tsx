@@ -5,7 +5,7 @@ import { useAsync } from '../hooks.ts';
 import type { ScreenProps } from '../registry.ts';
 import { Link } from '../router.tsx';
 import { canWrite, useSession } from '../session.ts';
-import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { Field, ProblemDisplay, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
 import { formatTimelineTime, humanise } from '../format.ts';
 import type { Analysis, Cause, Evidence, FishboneBody, FiveWhysBody, SuspectsResponse, TimelineEntry, Why } from '../types.ts';
 
@@ -31,7 +31,7 @@ interface Saved {
 export function AnalysisEditor({ params }: ScreenProps) {
   const id = params.id!;
   const loaded = useAsync((signal) => api.get<Analysis>(analysisPath(id), { signal }), [id]);
-  if (loaded.state === 'error') return <ProblemNotice problem={loaded.error.problem} />;
+  if (loaded.state === 'error') return <ProblemDisplay problem={loaded.error.problem} />;
   if (!loaded.data) return <p class="muted">Loading…</p>;
   return <LoadedEditor key={`${loaded.data.id}:${loaded.data.version}`} analysis={loaded.data} onSaved={(a) => loaded.set(a)} />;
 }
@@ -154,7 +154,7 @@ function LoadedEditor({ analysis, onSaved }: { analysis: Analysis; onSaved: (ana
         {'whys' in body ? (
           <Recommendations analysis={analysis} body={body} onChange={update} ctx={ctx} dirty={dirty} onSaved={onSaved} />
         ) : null}
-        <ProblemNotice problem={saved.problem && !isPlaced(saved.problem.field) ? saved.problem : null} />
+        <ProblemDisplay problem={saved.problem && !isPlaced(saved.problem.field) ? saved.problem : null} />
         {writable ? (
           <div class="button-row sticky-actions">
             <button type="submit" disabled={!dirty}>
@@ -516,7 +516,7 @@ function MakeActionItem({ analysisId, recommendationId, disabled, onSaved }: { a
       <Field id={`${prefix}-due`} label="Due date" error={errors.due_date}>
         <input id={`${prefix}-due`} type="date" value={form.due_date} onInput={(e) => setForm({ ...form, due_date: e.currentTarget.value })} {...describedBy(`${prefix}-due`, errors.due_date)} />
       </Field>
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay problem={problem} />
       <button type="button" onClick={() => void submit()}>
         Create action item
       </button>
@@ -537,7 +537,7 @@ function FishboneDiagram({ analysisId, version }: { analysisId: string; version:
   }, [analysisId, version]);
   return (
     <figure class="diagram" data-testid="fishbone-diagram">
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay problem={problem} />
       {/* The SVG is drawn by our own server, which escapes every text it places. */}
       {svg ? <div class="svg-box" role="img" aria-label="Fishbone diagram" dangerouslySetInnerHTML={{ __html: svg }} /> : null}
       <figcaption class="muted">Drawn from the saved version {version}.</figcaption>

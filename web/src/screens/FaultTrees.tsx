@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, requestText, type Problem } from '../api.ts';
 import { useAsync } from '../hooks.ts';
-import { Field, ProblemNotice, describedBy, type FieldErrors } from '../components/forms.tsx';
+import { Field, ProblemDisplay, describedBy, type FieldErrors } from '../components/forms.tsx';
 import type { FaultTreeAnalysis } from '../types.ts';
 
 interface Example {
@@ -107,7 +107,7 @@ export function FaultTrees() {
         <Field id="fta-max-order" label="Largest cut set to list (optional)" error={errors.max_order}>
           <input id="fta-max-order" inputMode="numeric" value={maxOrder} onInput={(e) => setMaxOrder(e.currentTarget.value)} {...describedBy('fta-max-order', errors.max_order)} />
         </Field>
-        <ProblemNotice problem={problem} />
+        <ProblemDisplay problem={problem} />
         <button type="submit" disabled={busy}>
           {busy ? 'Analysing…' : 'Analyse'}
         </button>
@@ -189,7 +189,7 @@ function FaultTreeDiagram({ source, top, highlight }: { source: Source; top: str
   }, [source, top, key]);
   return (
     <figure class="diagram fta-diagram" data-testid="fta-diagram" data-highlight={key}>
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay problem={problem} />
       {/* Drawn by our own server, which escapes every name it places. */}
       {svg ? (
         <div

@@ -6,7 +6,7 @@ import { canWrite, useLiveEvents, useSession } from '../session.ts';
 import { rememberListOrder, useShortcuts } from '../shortcuts.ts';
 import { RESYNC_EVENT } from '../stream.ts';
 import { SeverityBadge, StatusBadge } from '../components/badges.tsx';
-import { ProblemNotice } from '../components/forms.tsx';
+import { ProblemDisplay } from '../components/forms.tsx';
 import { formatAgo, formatCount, humanise } from '../format.ts';
 import {
   LIST_PAGE,
@@ -310,7 +310,7 @@ export function IncidentList({ search }: ScreenProps) {
           </button>
         ) : null}
       </form>
-      <ProblemNotice problem={actionProblem} />
+      <ProblemDisplay problem={actionProblem} />
       {writable ? (
         <div class="bulk-bar" role="group" aria-label="Bulk actions">
           <label class="field inline">
@@ -359,7 +359,7 @@ export function IncidentList({ search }: ScreenProps) {
           </span>
         </h2>
         <p class="muted order-note">{view === 'all' ? 'Newest first.' : 'Most urgent first: unacknowledged, then most severe, then oldest.'}</p>
-        <ProblemNotice problem={list.error} />
+        <ProblemDisplay problem={list.error} />
         {rows.length === 0 && !list.loading ? <p class="muted">No incidents match.</p> : null}
         <ul class="incident-list">{rows.map((incident, i) => rowFor(incident, i))}</ul>
         {list.loading ? (

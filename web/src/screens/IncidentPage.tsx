@@ -7,7 +7,7 @@ import { neighbourIncident, useShortcuts } from '../shortcuts.ts';
 import { RESYNC_EVENT } from '../stream.ts';
 import { useAsync } from '../hooks.ts';
 import { SeverityBadge, StatusBadge } from '../components/badges.tsx';
-import { Field, ProblemNotice, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
+import { Field, ProblemDisplay, describedBy, problemToErrors, type FieldErrors } from '../components/forms.tsx';
 import { formatAgo, formatDateTimeZone, formatDuration, humanise, secondsBetween } from '../format.ts';
 import { Timeline } from '../components/Timeline.tsx';
 import { useEffect, useMemo } from 'preact/hooks';
@@ -79,7 +79,7 @@ export function IncidentPage({ params }: ScreenProps) {
             <Link href="/incidents">← Incidents</Link>
           </p>
           <h1>Incident {id}</h1>
-          <ProblemNotice problem={incident.error.problem} />
+          <ProblemDisplay problem={incident.error.problem} />
         </section>
       );
     }
@@ -170,7 +170,7 @@ export function IncidentPage({ params }: ScreenProps) {
             Acknowledge
           </button>
         ) : null}
-        <ProblemNotice problem={problem} />
+        <ProblemDisplay problem={problem} />
       </header>
 
       {current.description ? <p class="description">{current.description}</p> : null}
@@ -250,7 +250,7 @@ function LifecycleControls({ incident, onChanged }: { incident: Incident; onChan
           </div>
         </>
       )}
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay problem={problem} />
       {resolving ? (
         <ResolveForm
           incident={incident}
@@ -306,7 +306,7 @@ function ResolveForm({ incident, onDone }: { incident: Incident; onDone: (incide
       <Field id="root_cause" label="Root cause (optional)" error={errors.root_cause}>
         <textarea id="root_cause" value={rootCause} maxLength={20_000} onInput={(e) => setRootCause(e.currentTarget.value)} {...describedBy('root_cause', errors.root_cause)} />
       </Field>
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay problem={problem} />
       <div class="button-row">
         <button type="submit" class="primary">
           Resolve
@@ -370,7 +370,7 @@ function DetailsForm({ incident, onChanged }: { incident: Incident; onChanged: (
         <Field id="detail-team" label="Owner team" error={errors.team}>
           <input id="detail-team" value={team} onInput={(e) => setTeam(e.currentTarget.value)} {...describedBy('detail-team', errors.team)} />
         </Field>
-        <ProblemNotice problem={problem} />
+        <ProblemDisplay problem={problem} />
         <button type="submit">Save details</button>
         {saved ? (
           <span role="status" class="muted">
@@ -429,7 +429,7 @@ function NoteForm({ incidentId, onAdded }: { incidentId: string; onAdded: (entry
           {...describedBy('text', errors.text)}
         />
       </Field>
-      <ProblemNotice problem={problem} />
+      <ProblemDisplay problem={problem} />
       <button type="submit" class="primary" disabled={busy}>
         Add note
       </button>
