@@ -101,6 +101,18 @@ export async function findIncident(executor: Executor, id: string): Promise<Inci
   return row;
 }
 
+/** A few columns of the incidents among `ids` (correlation's candidates), in one statement per 500 ids. */
+export async function incidentSummaries(
+  executor: Executor,
+  ids: readonly string[],
+): Promise<Pick<IncidentRow, 'id' | 'title' | 'status' | 'severity' | 'services' | 'detected_at'>[]> {
+  const rows: Pick<IncidentRow, 'id' | 'title' | 'status' | 'severity' | 'services' | 'detected_at'>[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    rows.push(...(await tables(executor).selectFrom('incidents').select(['id', 'title', 'status', 'severity', 'services', 'detected_at']).where('id', 'in', ids.slice(i, i + 500)).execute()));
+  }
+  return rows;
+}
+
 /** Unacknowledged first. */
 const ACK_RANK = sql<number>`(case when acknowledged_at is null then 0 else 1 end)`;
 /** Critical first, from the one list of severities. */

@@ -2,9 +2,9 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { PreparedQuery, fromJson, isUniqueViolation, viewAs, type Database, type PreparedValue } from '../storage/index.ts';
+import { fromJson, isUniqueViolation, viewAs, type Database } from '../storage/index.ts';
 import type { CatalogService, Service } from '../catalog/index.ts';
-import type { Incident, IncidentService, IncidentTables } from '../incidents/index.ts';
+import { incidentRepository, type Incident, type IncidentService, type IncidentTables } from '../incidents/index.ts';
 import {
   bucketOf,
   causeKey,
@@ -15,7 +15,8 @@ import {
   serviceKey,
   type CandidateEvidence,
 } from './correlation.ts';
-import { linkFromRow, type IngestTables } from './store.ts';
+import { linkFromRow } from './schema.ts';
+import * as repository from './repository.ts';
 import type { CreateLinkInput, IncidentLink, RelatedCandidate } from './schemas.ts';
 
 declare module '../shared/events.ts' {
@@ -28,7 +29,6 @@ const CATALOG_CACHE_MS = 5000;
 const MAX_CANDIDATE_ROWS = 5000;
 export const MIN_RELATED_SCORE = 0.15;
 
-type Tables = IngestTables & IncidentTables;
 
 /** Another incident that followed the same change as the one asked about, with how strongly it points at both. */
 export interface SharedChangeEvidence {
@@ -48,7 +48,7 @@ export type SharedChangeSource = (incident: Incident) => Promise<SharedChangeEvi
  * within a few hour buckets, so the cost does not grow with the number of stored incidents.
  */
 export class CorrelationService {
-  private readonly db: Kysely<Tables>;
+  private readonly db: Kysely<object>;
   private services: { byId: Map<string, Service>; dependents: Map<string, string[]>; loadedMs: number } | null = null;
   private readonly sharedChangeSources: SharedChangeSource[] = [];
 
@@ -60,7 +60,7 @@ export class CorrelationService {
     private readonly clock: () => Date,
     private readonly log: Logger,
   ) {
-    this.db = database.db.withTables<Tables>();
+    this.db = database.db;
   }
 
   /**
@@ -98,36 +98,12 @@ export class CorrelationService {
   /** `executor` is any capability's handle or transaction: keys are written inside the caller's transaction. */
   async addKeys(executor: object, incidentId: string, detectedAt: string, keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    const unique = [...new Set(keys)];
-    const slots: Record<string, PreparedValue> = { incident: incidentId, bucket: bucketOf(detectedAt), at: detectedAt };
-    unique.forEach((key, i) => (slots[`k${i}`] = key));
-    await this.addKeysQueryFor(unique.length).execute(viewAs<IngestTables>(executor), slots);
-  }
-
-  /** Every new alert adds its label keys: the insert is compiled once per number of keys, not built each time. */
-  private readonly addKeysQueries = new Map<number, PreparedQuery<string, never>>();
-
-  private addKeysQueryFor(keyCount: number): PreparedQuery<string, never> {
-    let query = this.addKeysQueries.get(keyCount);
-    if (!query) {
-      query = new PreparedQuery<string, never>((slot) =>
-        this.db
-          .insertInto('correlation_index')
-          .values(Array.from({ length: keyCount }, (_, i) => ({ key: slot(`k${i}`), incident_id: slot('incident'), bucket: slot('bucket') as unknown as number, at: slot('at') })))
-          .onConflict((oc) => oc.columns(['key', 'incident_id']).doNothing()),
-      );
-      this.addKeysQueries.set(keyCount, query);
-    }
-    return query;
+    await repository.addCorrelationKeys(viewAs<object>(executor), incidentId, bucketOf(detectedAt), detectedAt, [...new Set(keys)]);
   }
 
   private async reindexIncident(incident: Incident): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx
-        .deleteFrom('correlation_index')
-        .where('incident_id', '=', incident.id)
-        .where((eb) => eb.or([eb('key', 'like', 'svc:%'), eb('key', 'like', 'rc:%')]))
-        .execute();
+      await repository.deleteServiceAndRootCauseKeys(trx, incident.id);
       await this.indexIncident(trx, incident);
     });
   }
@@ -147,11 +123,7 @@ export class CorrelationService {
     let timeline;
     try {
       ({ link, timeline } = await this.db.transaction().execute(async (trx) => {
-        const row = await trx
-          .insertInto('incident_links')
-          .values({ from_incident: from.id, to_incident: to.id, kind: input.kind, note: input.note ?? '', created_by: actor, created_at: now })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const row = await repository.insertLink(trx, { from_incident: from.id, to_incident: to.id, kind: input.kind, note: input.note ?? '', created_by: actor, created_at: now });
         if (input.kind === 'caused_by') await this.addKeys(trx, from.id, from.detected_at, [causeKey(to.id)]);
         const data = { link_id: Number(row.id), kind: input.kind, from: from.id, to: to.id, ...(input.note ? { note: input.note } : {}) };
         const entries = [
@@ -170,14 +142,12 @@ export class CorrelationService {
   }
 
   async unlink(incidentId: string, linkId: number, actor: string): Promise<IncidentLink> {
-    const row = await this.db.selectFrom('incident_links').selectAll().where('id', '=', linkId).executeTakeFirst();
+    const row = await repository.findLink(this.db, linkId);
     if (!row || (row.from_incident !== incidentId && row.to_incident !== incidentId)) throw new AppError('not_found', `incident ${incidentId} has no link ${linkId}`);
     const link = linkFromRow(row);
     const entries = await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('incident_links').where('id', '=', linkId).execute();
-      if (link.kind === 'caused_by') {
-        await trx.deleteFrom('correlation_index').where('incident_id', '=', link.from_incident).where('key', '=', causeKey(link.to_incident)).execute();
-      }
+      await repository.deleteLink(trx, linkId);
+      if (link.kind === 'caused_by') await repository.deleteCorrelationKey(trx, link.from_incident, causeKey(link.to_incident));
       const data = { link_id: link.id, kind: link.kind, from: link.from_incident, to: link.to_incident };
       const summary = `link ${link.from_incident} ${link.kind} ${link.to_incident} removed`;
       return [
@@ -190,18 +160,13 @@ export class CorrelationService {
   }
 
   async links(incidentId: string): Promise<IncidentLink[]> {
-    const rows = await this.db
-      .selectFrom('incident_links')
-      .selectAll()
-      .where((eb) => eb.or([eb('from_incident', '=', incidentId), eb('to_incident', '=', incidentId)]))
-      .orderBy('id')
-      .execute();
+    const rows = await repository.linksOfIncident(this.db, incidentId);
     return rows.map(linkFromRow);
   }
 
   /** Every responder-made link as a pair of incident ids (links are few: people make them one by one). */
   async linkedPairs(): Promise<[string, string][]> {
-    const rows = await this.db.selectFrom('incident_links').select(['from_incident', 'to_incident']).orderBy('id').execute();
+    const rows = await repository.linkedPairs(this.db);
     return rows.map((r) => [r.from_incident, r.to_incident]);
   }
 
@@ -218,11 +183,11 @@ export class CorrelationService {
   /** Candidates related to an incident, best first, from the index only. */
   async related(incidentId: string, limit = 20): Promise<{ incident_id: string; candidates: RelatedCandidate[]; links: IncidentLink[] }> {
     const incident = await this.incidents.get(incidentId);
-    let ownKeys = (await this.db.selectFrom('correlation_index').select('key').where('incident_id', '=', incident.id).execute()).map((r) => r.key);
+    let ownKeys = await repository.correlationKeysOf(this.db, incident.id);
     if (ownKeys.length === 0) {
       // Not yet indexed (created before this capability, or its listener has not run yet): index it now.
       await this.indexIncident(this.db, incident);
-      ownKeys = (await this.db.selectFrom('correlation_index').select('key').where('incident_id', '=', incident.id).execute()).map((r) => r.key);
+      ownKeys = await repository.correlationKeysOf(this.db, incident.id);
     }
     const labelSet = new Set(ownKeys.filter((k) => k.startsWith('lbl:')));
     const rootCauseKeys = ownKeys.filter((k) => k.startsWith('rc:') || k.startsWith('cause:'));
@@ -243,28 +208,13 @@ export class CorrelationService {
     const rows: { key: string; incident_id: string; at: string }[] = [];
     if (nearKeys.length > 0) {
       rows.push(
-        ...(await this.db
-          .selectFrom('correlation_index')
-          .select(['key', 'incident_id', 'at'])
-          .where('key', 'in', nearKeys)
-          .where('bucket', '>=', bucket - PROXIMITY_HOURS)
-          .where('bucket', '<=', bucket + PROXIMITY_HOURS)
-          .where('incident_id', '<>', incident.id)
-          .limit(MAX_CANDIDATE_ROWS)
-          .execute()),
+        ...(await repository.correlationRowsNear(this.db, nearKeys, bucket - PROXIMITY_HOURS, bucket + PROXIMITY_HOURS, incident.id, MAX_CANDIDATE_ROWS)),
       );
     }
     if (rootCauseKeys.length > 0) {
       // A shared root cause relates incidents however far apart; the newest few hundred are enough.
       rows.push(
-        ...(await this.db
-          .selectFrom('correlation_index')
-          .select(['key', 'incident_id', 'at'])
-          .where('key', 'in', rootCauseKeys)
-          .where('incident_id', '<>', incident.id)
-          .orderBy('bucket', 'desc')
-          .limit(500)
-          .execute()),
+        ...(await repository.correlationRowsNewest(this.db, rootCauseKeys, incident.id, 500)),
       );
     }
     const [links, sharedChanges] = await Promise.all([this.links(incident.id), Promise.all(this.sharedChangeSources.map((source) => source(incident))).then((lists) => lists.flat())]);
@@ -302,25 +252,11 @@ export class CorrelationService {
     const ids = [...evidence.keys()];
     const labelled = ids.filter((id) => evidence.get(id)!.sharedLabels.length > 0);
     if (labelled.length > 0) {
-      const counts = await this.db
-        .selectFrom('correlation_index')
-        .select(['incident_id', this.db.fn.countAll<number>().as('count')])
-        .where('incident_id', 'in', labelled.slice(0, 1000))
-        .where('key', 'like', 'lbl:%')
-        .groupBy('incident_id')
-        .execute();
-      for (const c of counts) evidence.get(c.incident_id)!.candidateLabelCount = Number(c.count);
+      const counts = await repository.labelKeyCounts(this.db, labelled.slice(0, 1000));
+      for (const c of counts) evidence.get(c.incident_id)!.candidateLabelCount = c.count;
     }
     const details = new Map<string, Pick<IncidentTables['incidents'], 'id' | 'title' | 'status' | 'severity' | 'services' | 'detected_at'>>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const found = await this.db
-        .selectFrom('incidents')
-        .select(['id', 'title', 'status', 'severity', 'services', 'detected_at'])
-        .where('id', 'in', chunk)
-        .execute();
-      for (const row of found) details.set(row.id, row);
-    }
+    for (const row of await incidentRepository.incidentSummaries(this.db, ids)) details.set(row.id, row);
     const subject = { id: incident.id, services: incident.services, detectedAt: incident.detected_at, labelKeys: labelSet };
     const candidates: RelatedCandidate[] = [];
     for (const candidate of evidence.values()) {

@@ -3,6 +3,6 @@ export { AlertService, originOf, type IngestOutcome, type IngestOrigin } from '.
 export { IntegrationService } from './integrations.ts';
 export { RoutingRulesService, ROUTING_RULES_FILE } from './rules-service.ts';
 export { CorrelationService, type SharedChangeEvidence, type SharedChangeSource } from './correlation-service.ts';
-export { ingestMigrations, type IngestTables } from './store.ts';
+export { ingestMigrations, type IngestTables } from './schema.ts';
 export { registerIngestCommands } from './cli.ts';
 export * from './schemas.ts';

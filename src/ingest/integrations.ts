@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { Database } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
-import { integrationFromRow, type IngestTables } from './store.ts';
+import { integrationFromRow, type IngestTables } from './schema.ts';
+import * as repository from './repository.ts';
 import type { CreatedIntegration, CreateIntegrationInput, Integration, IntegrationActivity, IntegrationDetail } from './schemas.ts';
 import { TokenBuckets } from './rate-limit.ts';
 
@@ -56,14 +57,12 @@ export class IntegrationService {
       created_by: actor,
       updated_at: now,
     };
-    await this.db.insertInto('integrations').values(row).execute();
+    await repository.insertIntegration(this.db, row);
     return { ...integrationFromRow(row), routing_key: routingKey };
   }
 
   async list(service?: string): Promise<Integration[]> {
-    let q = this.db.selectFrom('integrations').selectAll().orderBy('created_at').orderBy('id');
-    if (service) q = q.where('service', '=', service);
-    return (await q.execute()).map(integrationFromRow);
+    return (await repository.listIntegrations(this.db, service)).map(integrationFromRow);
   }
 
   /**
@@ -72,21 +71,7 @@ export class IntegrationService {
    */
   async withActivity(integrations: readonly Integration[], publicUrl: string | undefined): Promise<IntegrationDetail[]> {
     const ids = integrations.map((i) => i.id);
-    const rows = ids.length
-      ? await this.db
-          .selectFrom('alerts')
-          .select((eb) => [
-            'integration_id',
-            eb.fn.countAll().as('alerts'),
-            eb.fn.sum('occurrences').as('events'),
-            eb.fn.sum(eb.case().when('status', '<>', 'resolved').then(1).else(0).end()).as('open_alerts'),
-            eb.fn.max('last_seen_at').as('last_seen_at'),
-            eb.fn.max('resolved_at').as('last_resolved_at'),
-          ])
-          .where('integration_id', 'in', ids)
-          .groupBy('integration_id')
-          .execute()
-      : [];
+    const rows = ids.length ? await repository.alertActivityOfIntegrations(this.db, ids) : [];
     const byId = new Map(rows.map((row) => [row.integration_id, row]));
     const base = publicUrl ?? '';
     return integrations.map((integration) => {
@@ -107,14 +92,14 @@ export class IntegrationService {
   }
 
   async get(id: string): Promise<Integration> {
-    const row = await this.db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await repository.findIntegration(this.db, id);
     if (!row) throw notFound('integration', id);
     return integrationFromRow(row);
   }
 
   async delete(id: string): Promise<Integration> {
     const integration = await this.get(id);
-    await this.db.deleteFrom('integrations').where('id', '=', id).execute();
+    await repository.deleteIntegration(this.db, id);
     this.cacheGeneration++;
     this.cache.clear();
     this.buckets.forget(id);
@@ -129,7 +114,7 @@ export class IntegrationService {
     if (cached && cached.expiresMs > nowMs) return cached.integration;
     const hash = hashKey(routingKey);
     const generation = this.cacheGeneration;
-    const row = await this.db.selectFrom('integrations').selectAll().where('key_hash', '=', hash).executeTakeFirst();
+    const row = await repository.integrationByKeyHash(this.db, hash);
     if (!row || !timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash))) {
       this.cache.delete(routingKey);
       return null;

@@ -5,7 +5,7 @@ import { CorrelationService } from './correlation-service.ts';
 import { IntegrationService } from './integrations.ts';
 import { RoutingRulesService } from './rules-service.ts';
 import { ingestRoutes } from './routes.ts';
-import { ingestMigrations } from './store.ts';
+import { ingestMigrations } from './schema.ts';
 
 declare module '../app/context.ts' {
   interface ModuleServices {

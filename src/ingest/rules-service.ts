@@ -8,7 +8,8 @@ import { isUniqueViolation, toJson, type Database } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import { EMPTY_RULE_SET, parseRoutingRulesYaml, routeAlert, type CompiledRuleSet, type RoutingDecision, type RoutingInput } from './routing.ts';
 import type { RoutingRuleSet } from './schemas.ts';
-import type { IngestTables } from './store.ts';
+import type { IngestTables } from './schema.ts';
+import * as repository from './repository.ts';
 
 export const ROUTING_RULES_FILE = 'routing-rules.yaml';
 /** Other servers' edits are picked up within this long; this server's own edits immediately. */
@@ -55,14 +56,8 @@ export class RoutingRulesService {
       const message = error instanceof Error ? error.message : String(error);
       throw new AppError('validation_failed', `${file}: ${message}`, { field: file });
     }
-    const lastFromFile = await this.db
-      .selectFrom('routing_rule_sets')
-      .select(['yaml'])
-      .where('source', '=', 'file')
-      .orderBy('version', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    if (lastFromFile?.yaml !== yaml) {
+    const lastFromFile = await repository.lastRuleSetYamlFromFile(this.db);
+    if (lastFromFile !== yaml) {
       try {
         const version = await this.store(yaml, compiled, 'file', 'file', undefined);
         this.log.info({ file, version }, 'routing rules loaded from file');
@@ -85,13 +80,13 @@ export class RoutingRulesService {
   }
 
   async get(): Promise<RoutingRuleSet> {
-    const row = await this.db.selectFrom('routing_rule_sets').selectAll().orderBy('version', 'desc').limit(1).executeTakeFirst();
+    const row = await repository.latestRuleSet(this.db);
     if (!row) return { version: 0, source: 'builtin', created_at: null, created_by: 'firebreak', yaml: '', document: EMPTY_RULE_SET.document };
     return { version: row.version, source: row.source, created_at: row.created_at, created_by: row.created_by, yaml: row.yaml, document: JSON.parse(row.rules) };
   }
 
   async history(): Promise<{ version: number; source: string; created_at: string; created_by: string }[]> {
-    return this.db.selectFrom('routing_rule_sets').select(['version', 'source', 'created_at', 'created_by']).orderBy('version', 'desc').limit(200).execute();
+    return repository.ruleSetHistory(this.db, 200);
   }
 
   async put(yaml: string, expectedVersion: number | undefined, actor: string): Promise<RoutingRuleSet> {
@@ -103,15 +98,11 @@ export class RoutingRulesService {
   }
 
   private async store(yaml: string, compiled: CompiledRuleSet, source: string, actor: string, expectedVersion: number | undefined): Promise<number> {
-    const latest = await this.db.selectFrom('routing_rule_sets').select('version').orderBy('version', 'desc').limit(1).executeTakeFirst();
-    const currentVersion = latest?.version ?? 0;
+    const currentVersion = await repository.latestRuleSetVersion(this.db);
     checkVersion('routing rules', 'set', currentVersion, expectedVersion, false);
     const version = currentVersion + 1;
     try {
-      await this.db
-        .insertInto('routing_rule_sets')
-        .values({ version, yaml, rules: toJson(compiled.document), source, created_at: this.clock().toISOString(), created_by: actor })
-        .execute();
+      await repository.insertRuleSet(this.db, { version, yaml, rules: toJson(compiled.document), source, created_at: this.clock().toISOString(), created_by: actor });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('version_conflict', 'routing rules were changed concurrently; reload and retry', { field: 'version' });
       throw error;
@@ -130,11 +121,9 @@ export class RoutingRulesService {
   private refresh(force: boolean): Promise<CurrentRules> {
     if (!force && this.refreshing) return this.refreshing;
     const work = (async () => {
-      const latest = await this.db.selectFrom('routing_rule_sets').select(['version']).orderBy('version', 'desc').limit(1).executeTakeFirst();
-      const version = latest?.version ?? 0;
+      const version = await repository.latestRuleSetVersion(this.db);
       if (version !== this.current.version) {
-        const row = await this.db.selectFrom('routing_rule_sets').select(['yaml']).where('version', '=', version).executeTakeFirstOrThrow();
-        this.current = { version, compiled: parseRoutingRulesYaml(row.yaml), checkedMs: Date.now() };
+        this.current = { version, compiled: parseRoutingRulesYaml(await repository.ruleSetYaml(this.db, version)), checkedMs: Date.now() };
       } else {
         this.current = { ...this.current, checkedMs: Date.now() };
       }

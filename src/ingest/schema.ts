@@ -200,6 +200,18 @@ export function integrationFromRow(row: IngestTables['integrations']): Integrati
   };
 }
 
+/** The columns of `alerts`, in the order a PreparedInsert takes each row's values. */
+export const ALERT_COLUMNS = [
+  'id', 'dedup_scope', 'dedup_key', 'integration_id', 'format', 'source', 'service', 'summary', 'severity', 'status', 'labels', 'details', 'links',
+  'first_seen_at', 'last_seen_at', 'signal_at', 'acknowledged_at', 'resolved_at', 'occurrences', 'raw', 'incident_id', 'decision', 'rule', 'reason',
+  'suppressed_until', 'created_at', 'updated_at',
+] as const satisfies readonly (keyof AlertRow)[];
+
+/** An alert just written, from its row and the values its JSON columns were made of (not parsed back). */
+export function alertFromWritten(row: AlertRow, labels: Record<string, string>, details: Record<string, unknown>, links: { href: string; text?: string }[]): Alert {
+  return { ...alertFromRow({ ...row, labels: '', details: '', links: '' }), labels, details, links };
+}
+
 export function alertFromRow(row: AlertRow): Alert {
   return {
     id: row.id,
