@@ -247,8 +247,6 @@ export class LlmTelemetryService {
   private readonly series = new Map<string, LiveSeries>();
   private lastEvictionMs = Number.NEGATIVE_INFINITY;
   private lastSweepMs = Number.NEGATIVE_INFINITY;
-  /** The watermark's minute per series as this process last wrote it: a new one makes the series' and service's jobs due at once. */
-  private readonly writtenMinute = new Map<string, number>();
   /** The last minute closed per series, as this process last heard (for counting late calls). */
   private readonly closedThrough = new Map<string, number>();
   /**
@@ -479,13 +477,12 @@ export class LlmTelemetryService {
       buckets.map(bucketToRecord),
       arrivals,
       nowIso,
-      async (trx) => {
+      async (trx, moved) => {
         const jobs = JobQueue.in(trx);
         await this.jobs.adopt(jobs, SERIES_JOB, arrivals.map((a) => ({ key: a.seriesKey, runAt: nowIso })));
         // Event time that reaches a new minute (live traffic, or a backfill racing through the past) may
         // close a minute and moves the burn-rate windows: the series' and its service's jobs run now,
         // not at their next turn.
-        const moved = arrivals.filter((a) => this.writtenMinute.get(a.seriesKey) !== Math.floor(Date.parse(a.watermarkIso) / MINUTE_MS));
         if (moved.length === 0) return;
         await this.jobs.hasten(jobs, SERIES_JOB, moved.map((a) => a.seriesKey), nowIso);
         const services = [...new Set(moved.map((a) => a.service))].filter((service) => this.slosByService.has(service));
@@ -498,7 +495,6 @@ export class LlmTelemetryService {
       },
     );
     for (const [key, iso] of closed) if (iso !== null) this.closedThrough.set(key, Date.parse(iso));
-    for (const a of arrivals) this.writtenMinute.set(a.seriesKey, Math.floor(Date.parse(a.watermarkIso) / MINUTE_MS));
   }
 
   /**
@@ -872,7 +868,6 @@ export class LlmTelemetryService {
       if (series.lastSeenMs >= nowMs - SERIES_IDLE_MS || this.arrivals.has(key)) continue;
       this.series.delete(key);
       this.closedThrough.delete(key);
-      this.writtenMinute.delete(key);
     }
   }
 

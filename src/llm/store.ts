@@ -241,7 +241,7 @@ export async function writePartials(
   deltas: readonly BucketRecord[],
   arrivals: readonly SeriesArrival[],
   nowIso: string,
-  within: (trx: Transaction<LlmTables>) => Promise<void>,
+  within: (trx: Transaction<LlmTables>, moved: readonly SeriesArrival[]) => Promise<void>,
   merge: (stored: BucketRecord, delta: BucketRecord) => BucketRecord,
 ): Promise<Map<string, string | null>> {
   return db.transaction().execute(async (trx) => {
@@ -271,6 +271,18 @@ export async function writePartials(
         )
         .execute();
     }
+    // Series whose stored watermark this write moves into a later minute (read from the database, so it
+    // does not matter which server took the calls).
+    const before = new Map<string, string>();
+    for (let i = 0; i < arrivals.length; i += 500) {
+      const keys = arrivals.slice(i, i + 500).map((a) => a.seriesKey);
+      for (const row of await trx.selectFrom('llm_series').select(['series_key', 'watermark_at']).where('series_key', 'in', keys).execute()) before.set(row.series_key, row.watermark_at);
+    }
+    const minuteOf = (iso: string) => Math.floor(Date.parse(iso) / 60_000);
+    const moved = arrivals.filter((a) => {
+      const stored = before.get(a.seriesKey);
+      return stored === undefined || minuteOf(a.watermarkIso) > minuteOf(stored);
+    });
     for (const a of arrivals) {
       await trx
         .insertInto('llm_series')
@@ -296,7 +308,7 @@ export async function writePartials(
         )
         .execute();
     }
-    await within(trx);
+    await within(trx, moved);
     const closed = new Map<string, string | null>();
     const keys = arrivals.map((a) => a.seriesKey);
     for (let i = 0; i < keys.length; i += 500) {
