@@ -463,8 +463,9 @@ export class LlmTelemetryService {
 
   private async flush(): Promise<void> {
     if (this.open.size === 0 && this.arrivals.size === 0) return;
-    const buckets = [...this.open.values()];
-    const arrivals = [...this.arrivals.values()];
+    // Sorted, so concurrent writers lock shared rows (jobs, series) in the same order.
+    const buckets = [...this.open.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.startMs - b.startMs));
+    const arrivals = [...this.arrivals.values()].sort((a, b) => (a.seriesKey < b.seriesKey ? -1 : a.seriesKey > b.seriesKey ? 1 : 0));
     this.open = new Map();
     this.arrivals = new Map();
     const nowIso = this.clock().toISOString();

@@ -245,6 +245,21 @@ export async function writePartials(
   merge: (stored: BucketRecord, delta: BucketRecord) => BucketRecord,
 ): Promise<Map<string, string | null>> {
   return db.transaction().execute(async (trx) => {
+    // Series whose stored watermark this write moves into a later minute (read from the database, so it
+    // does not matter which server took the calls).
+    const before = new Map<string, string>();
+    for (let i = 0; i < arrivals.length; i += 500) {
+      const keys = arrivals.slice(i, i + 500).map((a) => a.seriesKey);
+      for (const row of await trx.selectFrom('llm_series').select(['series_key', 'watermark_at']).where('series_key', 'in', keys).execute()) before.set(row.series_key, row.watermark_at);
+    }
+    const minuteOf = (iso: string) => Math.floor(Date.parse(iso) / 60_000);
+    const moved = arrivals.filter((a) => {
+      const stored = before.get(a.seriesKey);
+      return stored === undefined || minuteOf(a.watermarkIso) > minuteOf(stored);
+    });
+    // Rows are locked in one order everywhere (the series' jobs, then partial rows, then series), and keys
+    // sorted, so writers and the series' jobs never wait on each other in a cycle.
+    await within(trx, moved);
     for (let i = 0; i < deltas.length; i += 100) {
       const chunk = deltas.slice(i, i + 100);
       const keys = [...new Set(chunk.map((d) => seriesKeyOf(d)))];
@@ -271,18 +286,6 @@ export async function writePartials(
         )
         .execute();
     }
-    // Series whose stored watermark this write moves into a later minute (read from the database, so it
-    // does not matter which server took the calls).
-    const before = new Map<string, string>();
-    for (let i = 0; i < arrivals.length; i += 500) {
-      const keys = arrivals.slice(i, i + 500).map((a) => a.seriesKey);
-      for (const row of await trx.selectFrom('llm_series').select(['series_key', 'watermark_at']).where('series_key', 'in', keys).execute()) before.set(row.series_key, row.watermark_at);
-    }
-    const minuteOf = (iso: string) => Math.floor(Date.parse(iso) / 60_000);
-    const moved = arrivals.filter((a) => {
-      const stored = before.get(a.seriesKey);
-      return stored === undefined || minuteOf(a.watermarkIso) > minuteOf(stored);
-    });
     for (const a of arrivals) {
       await trx
         .insertInto('llm_series')
@@ -308,7 +311,6 @@ export async function writePartials(
         )
         .execute();
     }
-    await within(trx, moved);
     const closed = new Map<string, string | null>();
     const keys = arrivals.map((a) => a.seriesKey);
     for (let i = 0; i < keys.length; i += 500) {
