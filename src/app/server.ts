@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import client from 'prom-client';
 import { Type } from 'typebox';
-import { openDatabase, migrateToLatest, pendingMigrations, createCluster, JobQueue, JobWorker, type Database, type MigrationSet } from '../storage/index.ts';
+import { openDatabase, migrateToLatest, pendingMigrations, ping, createCluster, JobQueue, JobWorker, type Database, type MigrationSet } from '../storage/index.ts';
 import { DomainEvents } from '../shared/events.ts';
 import { Authenticator, OidcSignIn, PeopleService, SessionService, SignInService, TokenService, type SignInLimits } from '../auth/index.ts';
 import { CheckRunner } from '../checks/index.ts';
 import { EgressClient, EgressPolicy } from '../egress/index.ts';
-import { ACTIVE_STATUSES, SEVERITIES, type IncidentTables } from '../incidents/index.ts';
+import { ACTIVE_STATUSES, SEVERITIES, incidentRepository } from '../incidents/index.ts';
 import { DEFAULT_CONNECTION_LIMITS, createHttpApp, type HttpApp } from '../http/app.ts';
 import type { AppContext, FirebreakModule, ModuleServices } from './context.ts';
 import { workerPollMsFromEnv, type Config } from './config.ts';
@@ -148,20 +148,14 @@ const ReadySchema = Type.Object({
 export const READY_TIMEOUT_MS = 2_000;
 
 function registerOperationalRoutes(app: HttpApp, ctx: AppContext, registry: client.Registry, migrationSets: MigrationSet[]): void {
-  const db = ctx.database.db.withTables<IncidentTables>();
   new client.Gauge({
     name: 'firebreak_open_incidents',
     help: 'Incidents not yet resolved, by severity',
     labelNames: ['severity'] as const,
     registers: [registry],
     async collect() {
-      const rows = await db
-        .selectFrom('incidents')
-        .select(['severity', db.fn.countAll<number>().as('count')])
-        .where('status', 'in', [...ACTIVE_STATUSES])
-        .groupBy('severity')
-        .execute();
-      for (const severity of SEVERITIES) this.set({ severity }, Number(rows.find((r) => r.severity === severity)?.count ?? 0));
+      const rows = await incidentRepository.countActiveBySeverity(ctx.database.db, ACTIVE_STATUSES);
+      for (const severity of SEVERITIES) this.set({ severity }, rows.find((r) => r.severity === severity)?.count ?? 0);
     },
   });
 
@@ -186,7 +180,7 @@ function registerOperationalRoutes(app: HttpApp, ctx: AppContext, registry: clie
     },
     async (_request, reply) => {
       const check = async () => {
-        await db.selectFrom('incidents').select('id').limit(1).execute();
+        await ping(ctx.database.db);
         if (migrationsDone) return [];
         const pending = await pendingMigrations(ctx.database, migrationSets);
         migrationsDone = pending.length === 0;

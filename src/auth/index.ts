@@ -1,7 +1,6 @@
 export { ROLES, roleAllows, type Role, type Principal } from './roles.ts';
 export {
   TokenService,
-  tokenMigrations,
   hashToken,
   generateToken,
   RoleSchema,
@@ -10,14 +9,13 @@ export {
   CreatedTokenSchema,
   type TokenInfo,
 } from './tokens.ts';
+export { tokenMigrations, peopleMigrations, type PeopleTables } from './schema.ts';
 export {
   PeopleService,
-  peopleMigrations,
   CreateUserSchema,
   UpdateUserSchema,
   UserSchema,
   PersonSchema,
-  type PeopleTables,
   type User,
   type Person,
   type CreateUserInput,

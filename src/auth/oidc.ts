@@ -1,9 +1,9 @@
-import type { Kysely } from 'kysely';
 import * as client from 'openid-client';
 import { AppError } from '../shared/errors.ts';
-import type { Database } from '../storage/index.ts';
+import type { Database, Executor } from '../storage/index.ts';
 import { ROLES, type Role } from './roles.ts';
-import { handleFromEmail, type PeopleService, type PeopleTables } from './people.ts';
+import { handleFromEmail, type PeopleService } from './people.ts';
+import * as repository from './repository.ts';
 import type { SessionService, StartedSession } from './sessions.ts';
 
 export interface OidcSettings {
@@ -68,7 +68,7 @@ export function safeReturnPath(value: string | undefined): string {
  * land on any server process.
  */
 export class OidcSignIn {
-  private readonly db: Kysely<PeopleTables>;
+  private readonly db: Executor;
   private configuration: Promise<client.Configuration> | undefined;
 
   constructor(
@@ -78,7 +78,7 @@ export class OidcSignIn {
     private readonly sessions: SessionService,
     private readonly clock: () => Date,
   ) {
-    this.db = database.db.withTables<PeopleTables>();
+    this.db = database.db;
   }
 
   private discover(): Promise<client.Configuration> {
@@ -111,16 +111,13 @@ export class OidcSignIn {
     const state = client.randomState();
     const nonce = client.randomNonce();
     const verifier = client.randomPKCECodeVerifier();
-    await this.db
-      .insertInto('oidc_logins')
-      .values({
-        state,
-        nonce,
-        code_verifier: verifier,
-        return_to: safeReturnPath(returnTo),
-        expires_at: new Date(this.clock().getTime() + LOGIN_LIFETIME_MS).toISOString(),
-      })
-      .execute();
+    await repository.insertOidcLogin(this.db, {
+      state,
+      nonce,
+      code_verifier: verifier,
+      return_to: safeReturnPath(returnTo),
+      expires_at: new Date(this.clock().getTime() + LOGIN_LIFETIME_MS).toISOString(),
+    });
     return client.buildAuthorizationUrl(config, {
       redirect_uri: this.redirectUri(origin),
       scope: this.settings.scopes,
@@ -135,8 +132,7 @@ export class OidcSignIn {
   async complete(query: URLSearchParams, origin: string): Promise<{ session: StartedSession; returnTo: string }> {
     const config = await (this.configuration ?? this.discover());
     const state = query.get('state') ?? '';
-    const login = await this.db.selectFrom('oidc_logins').selectAll().where('state', '=', state).executeTakeFirst();
-    await this.db.deleteFrom('oidc_logins').where('state', '=', state).execute();
+    const login = await repository.takeOidcLogin(this.db, state);
     if (!login || login.expires_at <= this.clock().toISOString()) {
       throw new AppError('unauthorized', 'this sign-in is unknown or took longer than 10 minutes; start again');
     }

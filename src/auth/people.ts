@@ -1,94 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { Type, type Static } from 'typebox';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
-import { isUniqueViolation, viewAs, type Database, type DialectMigration } from '../storage/index.ts';
+import { isUniqueViolation, type Database, type Executor } from '../storage/index.ts';
+import { catalogRepository } from '../catalog/index.ts';
+import type { PeopleTables } from './schema.ts';
+import * as repository from './repository.ts';
 import { ROLES, type Role } from './roles.ts';
 import { checkPasswordStrength, hashPassword } from './passwords.ts';
 
-/**
- * People who sign in. A person is known everywhere by a handle (`alice`): team membership, on-call
- * schedules, assignees and the timeline name the same handle, so an account is the sign-in identity of
- * the handle the catalogue already uses. E-mail and an optional password or SSO identity say how they sign in.
- */
-export type PeopleTables = {
-  users: {
-    id: string;
-    handle: string;
-    email: string;
-    name: string;
-    role: Role;
-    password_hash: string | null;
-    oidc_issuer: string | null;
-    oidc_subject: string | null;
-    created_at: string;
-    created_by: string;
-    updated_at: string;
-    disabled_at: string | null;
-    last_sign_in_at: string | null;
-    version: number;
-  };
-  sessions: {
-    id: string;
-    token_hash: string;
-    user_id: string;
-    csrf_token: string;
-    method: string;
-    created_at: string;
-    expires_at: string;
-    last_seen_at: string;
-    revoked_at: string | null;
-  };
-  /** One row per SSO sign-in under way: state, nonce and PKCE verifier, used once at the callback. */
-  oidc_logins: { state: string; code_verifier: string; nonce: string; return_to: string; expires_at: string };
-};
-
-const createPeopleTables: DialectMigration = () => ({
-  async up(db) {
-    await db.schema
-      .createTable('users')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('handle', 'text', (c) => c.notNull().unique())
-      .addColumn('email', 'text', (c) => c.notNull().unique())
-      .addColumn('name', 'text', (c) => c.notNull())
-      .addColumn('role', 'text', (c) => c.notNull())
-      .addColumn('password_hash', 'text')
-      .addColumn('oidc_issuer', 'text')
-      .addColumn('oidc_subject', 'text')
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .addColumn('created_by', 'text', (c) => c.notNull())
-      .addColumn('updated_at', 'text', (c) => c.notNull())
-      .addColumn('disabled_at', 'text')
-      .addColumn('last_sign_in_at', 'text')
-      .addColumn('version', 'integer', (c) => c.notNull())
-      .addUniqueConstraint('users_oidc_identity', ['oidc_issuer', 'oidc_subject'])
-      .execute();
-    await db.schema
-      .createTable('sessions')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
-      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
-      .addColumn('csrf_token', 'text', (c) => c.notNull())
-      .addColumn('method', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .addColumn('expires_at', 'text', (c) => c.notNull())
-      .addColumn('last_seen_at', 'text', (c) => c.notNull())
-      .addColumn('revoked_at', 'text')
-      .execute();
-    await db.schema.createIndex('sessions_by_user').on('sessions').column('user_id').execute();
-    await db.schema
-      .createTable('oidc_logins')
-      .addColumn('state', 'text', (c) => c.primaryKey())
-      .addColumn('code_verifier', 'text', (c) => c.notNull())
-      .addColumn('nonce', 'text', (c) => c.notNull())
-      .addColumn('return_to', 'text', (c) => c.notNull())
-      .addColumn('expires_at', 'text', (c) => c.notNull())
-      .execute();
-  },
-});
-
-export const peopleMigrations = { '004_auth_people': createPeopleTables };
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 export const HandleSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,62}$', description: 'the name teams, schedules and assignees use' });
@@ -148,7 +68,6 @@ export const PersonSchema = Type.Object({
 export type Person = Static<typeof PersonSchema>;
 
 type UserRow = PeopleTables['users'];
-type TeamMembers = { team_members: { team_id: string; user_name: string } };
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -162,12 +81,12 @@ export function handleFromEmail(email: string): string {
 }
 
 export class PeopleService {
-  private readonly db: Kysely<PeopleTables>;
+  private readonly db: Executor;
   constructor(
     database: Database,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.db = database.db.withTables<PeopleTables>();
+    this.db = database.db;
   }
 
   async create(input: CreateUserInput & { oidc?: { issuer: string; subject: string } }, createdBy: string): Promise<User> {
@@ -192,10 +111,10 @@ export class PeopleService {
       version: 1,
     };
     try {
-      await this.db.insertInto('users').values(row).execute();
+      await repository.insertUser(this.db, row);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const clash = await this.db.selectFrom('users').select(['email', 'handle']).where((eb) => eb.or([eb('email', '=', email), eb('handle', '=', handle)])).executeTakeFirst();
+      const clash = await repository.findUserClash(this.db, email, handle);
       if (clash?.email === email) throw new AppError('conflict', `email: ${email} already has an account`, { field: 'email' });
       throw new AppError('conflict', `handle: ${handle} is already taken; choose another handle`, { field: 'handle' });
     }
@@ -203,7 +122,7 @@ export class PeopleService {
   }
 
   async list(): Promise<User[]> {
-    return this.present(await this.db.selectFrom('users').selectAll().orderBy('handle').execute());
+    return this.present(await repository.listUsers(this.db));
   }
 
   /** By id, handle or e-mail. */
@@ -213,21 +132,17 @@ export class PeopleService {
 
   async row(ref: string): Promise<UserRow> {
     const email = normaliseEmail(ref);
-    const row = await this.db
-      .selectFrom('users')
-      .selectAll()
-      .where((eb) => eb.or([eb('id', '=', ref), eb('handle', '=', ref), eb('email', '=', email)]))
-      .executeTakeFirst();
+    const row = await repository.findUserByRef(this.db, ref, email);
     if (!row) throw notFound('user', ref);
     return row;
   }
 
   async byEmail(email: string): Promise<UserRow | undefined> {
-    return this.db.selectFrom('users').selectAll().where('email', '=', normaliseEmail(email)).executeTakeFirst();
+    return repository.findUserByEmail(this.db, normaliseEmail(email));
   }
 
   async byOidcIdentity(issuer: string, subject: string): Promise<UserRow | undefined> {
-    return this.db.selectFrom('users').selectAll().where('oidc_issuer', '=', issuer).where('oidc_subject', '=', subject).executeTakeFirst();
+    return repository.findUserByOidcIdentity(this.db, issuer, subject);
   }
 
   async update(ref: string, input: UpdateUserInput): Promise<User> {
@@ -239,11 +154,10 @@ export class PeopleService {
     if (input.role !== undefined) set.role = input.role;
     if (input.password !== undefined) set.password_hash = input.password === null ? null : await hashPassword(input.password);
     if (input.disabled !== undefined) set.disabled_at = input.disabled ? (current.disabled_at ?? set.updated_at!) : null;
-    const result = await this.db.updateTable('users').set(set).where('id', '=', current.id).where('version', '=', current.version).executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw new AppError('version_conflict', `user ${current.handle} changed meanwhile; read it again`, { field: 'version' });
+    if (!(await repository.updateUserIfVersion(this.db, current.id, current.version, set))) throw new AppError('version_conflict', `user ${current.handle} changed meanwhile; read it again`, { field: 'version' });
     // A new password, a lost role or a disabled account ends the sessions started before.
     if (input.password !== undefined || input.disabled || (input.role !== undefined && input.role !== current.role)) {
-      await this.db.updateTable('sessions').set({ revoked_at: set.updated_at! }).where('user_id', '=', current.id).where('revoked_at', 'is', null).execute();
+      await repository.revokeSessionsOfUser(this.db, current.id, set.updated_at!);
     }
     return this.get(current.id);
   }
@@ -252,20 +166,23 @@ export class PeopleService {
   async syncFromIdentityProvider(id: string, fields: { name: string; role: Role; issuer: string; subject: string }): Promise<void> {
     const now = this.clock().toISOString();
     const current = await this.row(id);
-    await this.db
-      .updateTable('users')
-      .set({ name: fields.name, role: fields.role, oidc_issuer: fields.issuer, oidc_subject: fields.subject, updated_at: now, version: current.version + 1 })
-      .where('id', '=', id)
-      .execute();
+    await repository.updateUser(this.db, id, {
+      name: fields.name,
+      role: fields.role,
+      oidc_issuer: fields.issuer,
+      oidc_subject: fields.subject,
+      updated_at: now,
+      version: current.version + 1,
+    });
   }
 
   async markSignedIn(id: string): Promise<void> {
-    await this.db.updateTable('users').set({ last_sign_in_at: this.clock().toISOString() }).where('id', '=', id).execute();
+    await repository.updateUser(this.db, id, { last_sign_in_at: this.clock().toISOString() });
   }
 
   /** A free handle for a person created at their first SSO sign-in: `ana`, else `ana-2`, `ana-3`… */
   async freeHandle(wanted: string): Promise<string> {
-    const taken = new Set((await this.db.selectFrom('users').select('handle').where('handle', 'like', `${wanted}%`).execute()).map((r) => r.handle));
+    const taken = new Set(await repository.handlesStartingWith(this.db, wanted));
     if (!taken.has(wanted)) return wanted;
     for (let n = 2; ; n++) if (!taken.has(`${wanted}-${n}`)) return `${wanted}-${n}`;
   }
@@ -276,7 +193,7 @@ export class PeopleService {
    */
   async people(): Promise<Person[]> {
     const users = await this.list();
-    const members = await viewAs<TeamMembers>(this.db).selectFrom('team_members').select(['team_id', 'user_name']).orderBy('user_name').execute();
+    const members = await catalogRepository.teamMemberships(this.db);
     const byKey = new Map<string, User>();
     for (const user of users) {
       byKey.set(user.handle, user);
@@ -300,22 +217,17 @@ export class PeopleService {
    */
   async resolveAssignee(value: string, field = 'assignee'): Promise<string> {
     const email = normaliseEmail(value);
-    const user = await this.db
-      .selectFrom('users')
-      .select(['handle', 'disabled_at'])
-      .where((eb) => eb.or([eb('handle', '=', value), eb('email', '=', email)]))
-      .executeTakeFirst();
+    const user = await repository.findUserByHandleOrEmail(this.db, value, email);
     if (user && user.disabled_at === null) return user.handle;
     if (user) throw new AppError('unprocessable', `${field}: ${user.handle}'s account is disabled`, { field });
-    const member = await viewAs<TeamMembers>(this.db).selectFrom('team_members').select('user_name').where('user_name', '=', value).limit(1).executeTakeFirst();
-    if (member) return member.user_name;
+    if ((await catalogRepository.usersInAnyTeam(this.db, [value])).has(value)) return value;
     throw new AppError('unprocessable', `${field}: ${value} is not a person Firebreak knows; create their account (POST /api/v1/users) or add them to a team`, { field });
   }
 
   private async present(rows: UserRow[]): Promise<User[]> {
     if (rows.length === 0) return [];
     const keys = rows.flatMap((r) => [r.handle, r.email]);
-    const members = await viewAs<TeamMembers>(this.db).selectFrom('team_members').select(['team_id', 'user_name']).where('user_name', 'in', keys).execute();
+    const members = await catalogRepository.membershipsOf(this.db, keys);
     return rows.map((r) => ({
       id: r.id,
       handle: r.handle,

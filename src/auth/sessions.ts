@@ -1,9 +1,8 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { AppError } from '../shared/errors.ts';
-import type { Database } from '../storage/index.ts';
+import type { Database, Executor } from '../storage/index.ts';
 import { hashToken } from './tokens.ts';
-import type { PeopleTables } from './people.ts';
+import * as repository from './repository.ts';
 import type { Principal } from './roles.ts';
 
 export const SESSION_COOKIE = 'firebreak_session';
@@ -23,13 +22,13 @@ export interface StartedSession {
  * is not valid forever) and when the person is disabled, changes password or changes role.
  */
 export class SessionService {
-  private readonly db: Kysely<PeopleTables>;
+  private readonly db: Executor;
   constructor(
     database: Database,
     private readonly clock: () => Date,
     private readonly lifetimeMs: number,
   ) {
-    this.db = database.db.withTables<PeopleTables>();
+    this.db = database.db;
   }
 
   async start(userId: string, method: 'password' | 'oidc'): Promise<StartedSession> {
@@ -37,46 +36,26 @@ export class SessionService {
     const secret = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(24).toString('base64url');
     const expiresAt = new Date(now.getTime() + this.lifetimeMs);
-    await this.db
-      .insertInto('sessions')
-      .values({
-        id: randomUUID(),
-        token_hash: hashToken(secret),
-        user_id: userId,
-        csrf_token: csrfToken,
-        method,
-        created_at: now.toISOString(),
-        expires_at: expiresAt.toISOString(),
-        last_seen_at: now.toISOString(),
-        revoked_at: null,
-      })
-      .execute();
+    await repository.insertSession(this.db, {
+      id: randomUUID(),
+      token_hash: hashToken(secret),
+      user_id: userId,
+      csrf_token: csrfToken,
+      method,
+      created_at: now.toISOString(),
+      expires_at: expiresAt.toISOString(),
+      last_seen_at: now.toISOString(),
+      revoked_at: null,
+    });
     // Expired rows are of no use; each sign-in sweeps them so the table stays as small as the live sessions.
-    await this.db.deleteFrom('sessions').where('expires_at', '<', now.toISOString()).execute();
-    await this.db.deleteFrom('oidc_logins').where('expires_at', '<', now.toISOString()).execute();
+    await repository.deleteExpiredSessions(this.db, now.toISOString());
     return { secret, csrfToken, expiresAt };
   }
 
   /** Resolves a session cookie to the person; on writes the CSRF token must match. */
   async authenticate(secret: string, csrf: { required: boolean; presented: string | undefined }): Promise<Principal> {
     const hash = hashToken(secret);
-    const row = await this.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select([
-        'sessions.id as session_id',
-        'sessions.token_hash',
-        'sessions.csrf_token',
-        'sessions.expires_at',
-        'sessions.revoked_at',
-        'users.id as user_id',
-        'users.handle',
-        'users.name',
-        'users.role',
-        'users.disabled_at',
-      ])
-      .where('sessions.token_hash', '=', hash)
-      .executeTakeFirst();
+    const row = await repository.findSessionByTokenHash(this.db, hash);
     const now = this.clock().toISOString();
     if (!row || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash))) throw new AppError('unauthorized', 'not signed in: the session is unknown');
     if (row.revoked_at !== null) throw new AppError('unauthorized', 'the session has ended; sign in again');
@@ -101,6 +80,6 @@ export class SessionService {
   }
 
   async end(sessionId: string): Promise<void> {
-    await this.db.updateTable('sessions').set({ revoked_at: this.clock().toISOString() }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
+    await repository.revokeSession(this.db, sessionId, this.clock().toISOString());
   }
 }

@@ -1,46 +1,9 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { Type, type Static } from 'typebox';
 import { AppError, notFound } from '../shared/errors.ts';
-import { PreparedQuery, isUniqueViolation, type Database, type DialectMigration, type MigrationSet } from '../storage/index.ts';
+import { isUniqueViolation, type Database } from '../storage/index.ts';
 import { ROLES, type Principal, type Role } from './roles.ts';
-
-export type TokenTables = {
-  api_tokens: {
-    id: string;
-    name: string;
-    role: Role;
-    token_hash: string;
-    created_at: string;
-    created_by: string;
-    revoked_at: string | null;
-    last_used_at: string | null;
-  };
-  settings: { key: string; value: string };
-};
-
-const createTokenTables: DialectMigration = () => ({
-  async up(db) {
-    await db.schema
-      .createTable('api_tokens')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('name', 'text', (c) => c.notNull())
-      .addColumn('role', 'text', (c) => c.notNull())
-      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .addColumn('created_by', 'text', (c) => c.notNull())
-      .addColumn('revoked_at', 'text')
-      .addColumn('last_used_at', 'text')
-      .execute();
-    await db.schema
-      .createTable('settings')
-      .addColumn('key', 'text', (c) => c.primaryKey())
-      .addColumn('value', 'text', (c) => c.notNull())
-      .execute();
-  },
-});
-
-export const tokenMigrations: MigrationSet = { '003_auth_tokens': createTokenTables };
+import { anyTokenExists, findTokenByHash, insertSetting, insertToken, listTokens, setTokenRevokedAt } from './repository.ts';
 
 export const RoleSchema = Type.Enum(ROLES, { description: 'viewer (read), responder (write incidents), admin (everything)' });
 export const CreateTokenSchema = Type.Object(
@@ -71,12 +34,12 @@ export function generateToken(): string {
 }
 
 export class TokenService {
-  private readonly db: Kysely<TokenTables>;
+  private readonly db: Database['db'];
   constructor(
     database: Database,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.db = database.db.withTables<TokenTables>();
+    this.db = database.db;
   }
 
   async create(name: string, role: Role, createdBy: string, secret: string = generateToken()): Promise<TokenInfo & { token: string }> {
@@ -91,17 +54,13 @@ export class TokenService {
       revoked_at: null,
       last_used_at: null,
     };
-    await this.db.insertInto('api_tokens').values(row).execute();
+    await insertToken(this.db, row);
     const { token_hash: _hash, ...info } = row;
     return { ...info, token: secret };
   }
 
   async list(): Promise<TokenInfo[]> {
-    return this.db
-      .selectFrom('api_tokens')
-      .select(['id', 'name', 'role', 'created_at', 'created_by', 'revoked_at', 'last_used_at'])
-      .orderBy('created_at')
-      .execute();
+    return listTokens(this.db);
   }
 
   async revoke(idOrName: string): Promise<TokenInfo> {
@@ -112,20 +71,16 @@ export class TokenService {
     const target = active[0];
     if (!target) throw new AppError('conflict', `token ${idOrName} is already revoked`);
     const revokedAt = this.clock().toISOString();
-    await this.db.updateTable('api_tokens').set({ revoked_at: revokedAt }).where('id', '=', target.id).execute();
+    await setTokenRevokedAt(this.db, target.id, revokedAt);
     return { ...target, revoked_at: revokedAt };
   }
 
   /** Resolves a bearer token to its principal, or throws `unauthorized` without saying which part was wrong. */
-  private readonly authenticateQuery = new PreparedQuery<'hash', Pick<TokenTables['api_tokens'], 'id' | 'name' | 'role' | 'token_hash' | 'revoked_at'>>(
-    (slot) => this.db.selectFrom('api_tokens').select(['id', 'name', 'role', 'token_hash', 'revoked_at']).where('token_hash', '=', slot('hash')),
-  );
-
   async authenticate(secret: string | undefined): Promise<Principal> {
     if (!secret) throw new AppError('unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
     const hash = hashToken(secret);
     // Every request runs this (no cache: a revocation must take effect at once, in every process).
-    const [row] = await this.authenticateQuery.execute(this.db, { hash });
+    const row = await findTokenByHash(this.db, hash);
     if (!row || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash)) || row.revoked_at !== null) {
       throw new AppError('unauthorized', 'invalid or revoked token');
     }
@@ -137,10 +92,9 @@ export class TokenService {
    * row claimed with a unique key makes this happen once even when several servers start together.
    */
   async bootstrap(bootstrapSecret: string | undefined): Promise<{ created: boolean; token?: string }> {
-    const existing = await this.db.selectFrom('api_tokens').select('id').limit(1).executeTakeFirst();
-    if (existing) return { created: false };
+    if (await anyTokenExists(this.db)) return { created: false };
     try {
-      await this.db.insertInto('settings').values({ key: 'bootstrap_token_issued', value: this.clock().toISOString() }).execute();
+      await insertSetting(this.db, 'bootstrap_token_issued', this.clock().toISOString());
     } catch (error) {
       if (isUniqueViolation(error)) return { created: false };
       throw error;

@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
-import { isUniqueViolation, toJson, type Database } from '../storage/index.ts';
+import { isUniqueViolation, toJson, type Database, type Executor } from '../storage/index.ts';
 import type {
   CreateServiceInput,
   CreateTeamInput,
@@ -9,23 +8,35 @@ import type {
   Service,
   Team,
 } from './schemas.ts';
-import { loadServices, loadTeams, type CatalogExecutor, type CatalogTables } from './store.ts';
+import {
+  deleteService,
+  deleteTeam,
+  insertService,
+  insertTeam,
+  loadServices,
+  loadTeams,
+  replaceTeamMembers,
+  servicesOwnedBy,
+  teamExists,
+  updateService,
+  updateTeam,
+} from './repository.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 
 export class CatalogService {
-  private readonly db: Kysely<CatalogTables>;
+  private readonly db: Database['db'];
   constructor(
     database: Database,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.db = database.db.withTables<CatalogTables>();
+    this.db = database.db;
   }
 
   async listTeams(): Promise<Team[]> {
     return loadTeams(this.db);
   }
 
-  async getTeam(id: string, db: CatalogExecutor = this.db): Promise<Team> {
+  async getTeam(id: string, db: Executor = this.db): Promise<Team> {
     const [team] = await loadTeams(db, [id]);
     if (!team) throw notFound('team', id);
     return team;
@@ -35,7 +46,7 @@ export class CatalogService {
     const now = this.clock().toISOString();
     try {
       await this.db.transaction().execute(async (trx) => {
-        await trx.insertInto('teams').values({ id: input.id, name: input.name, created_at: now, updated_at: now, version: 1 }).execute();
+        await insertTeam(trx, { id: input.id, name: input.name, created_at: now, updated_at: now, version: 1 });
         await this.replaceMembers(trx, input.id, input.members ?? []);
       });
     } catch (error) {
@@ -49,52 +60,48 @@ export class CatalogService {
     await this.db.transaction().execute(async (trx) => {
       const current = await this.getTeam(id, trx);
       checkVersion('team', id, current.version, expectedVersion ?? patch.version, true);
-      const result = await trx
-        .updateTable('teams')
-        .set({ name: patch.name ?? current.name, updated_at: this.clock().toISOString(), version: current.version + 1 })
-        .where('id', '=', id)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `team ${id} was changed concurrently`);
+      const updated = await updateTeam(trx, id, current.version, {
+        name: patch.name ?? current.name,
+        updated_at: this.clock().toISOString(),
+        version: current.version + 1,
+      });
+      if (!updated) throw new AppError('version_conflict', `team ${id} was changed concurrently`);
       if (patch.members) await this.replaceMembers(trx, id, patch.members);
     });
     return this.getTeam(id);
   }
 
   async deleteTeam(id: string): Promise<void> {
-    const owned = await this.db.selectFrom('services').select('id').where('owner_team', '=', id).execute();
+    const owned = await servicesOwnedBy(this.db, id);
     if (owned.length > 0) {
-      throw new AppError('conflict', `team ${id} still owns services ${owned.map((s) => s.id).join(', ')}; reassign them first`);
+      throw new AppError('conflict', `team ${id} still owns services ${owned.join(', ')}; reassign them first`);
     }
-    const result = await this.db.deleteFrom('teams').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('team', id);
+    if (!(await deleteTeam(this.db, id))) throw notFound('team', id);
   }
 
-  private async replaceMembers(trx: CatalogExecutor, teamId: string, members: CreateTeamInput['members'] & object): Promise<void> {
+  private async replaceMembers(trx: Executor, teamId: string, members: CreateTeamInput['members'] & object): Promise<void> {
     const seen = new Set<string>();
     members.forEach((m, i) => {
       if (seen.has(m.user)) throw new AppError('validation_failed', `members[${i}].user: ${m.user} is listed twice`, { field: `members[${i}].user` });
       seen.add(m.user);
     });
-    await trx.deleteFrom('team_members').where('team_id', '=', teamId).execute();
-    if (members.length > 0) {
-      await trx
-        .insertInto('team_members')
-        .values(members.map((m) => ({ team_id: teamId, user_name: m.user, role: m.role ?? 'member' })))
-        .execute();
-    }
+    await replaceTeamMembers(
+      trx,
+      teamId,
+      members.map((m) => ({ user: m.user, role: m.role ?? 'member' })),
+    );
   }
 
   async listServices(): Promise<Service[]> {
     return loadServices(this.db);
   }
 
-  async servicesById(ids: readonly string[], db: CatalogExecutor = this.db): Promise<Map<string, Service>> {
+  async servicesById(ids: readonly string[], db: Executor = this.db): Promise<Map<string, Service>> {
     const rows = await loadServices(db, [...ids]);
     return new Map(rows.map((s) => [s.id, s]));
   }
 
-  async getService(id: string, db: CatalogExecutor = this.db): Promise<Service> {
+  async getService(id: string, db: Executor = this.db): Promise<Service> {
     const [service] = await loadServices(db, [id]);
     if (!service) throw notFound('service', id);
     return service;
@@ -104,24 +111,21 @@ export class CatalogService {
     const now = this.clock().toISOString();
     await this.assertReferences(input.owner_team ?? null, input.depends_on ?? [], input.id);
     try {
-      await this.db
-        .insertInto('services')
-        .values({
-          id: input.id,
-          name: input.name ?? input.id,
-          description: input.description ?? '',
-          owner_team: input.owner_team ?? null,
-          tier: input.tier ?? 3,
-          rto_minutes: input.rto_minutes ?? null,
-          rpo_minutes: input.rpo_minutes ?? null,
-          slo_target: input.slo_target ?? null,
-          data_integrity_required: input.data_integrity_required ? 1 : 0,
-          depends_on: toJson(input.depends_on ?? []),
-          created_at: now,
-          updated_at: now,
-          version: 1,
-        })
-        .execute();
+      await insertService(this.db, {
+        id: input.id,
+        name: input.name ?? input.id,
+        description: input.description ?? '',
+        owner_team: input.owner_team ?? null,
+        tier: input.tier ?? 3,
+        rto_minutes: input.rto_minutes ?? null,
+        rpo_minutes: input.rpo_minutes ?? null,
+        slo_target: input.slo_target ?? null,
+        data_integrity_required: input.data_integrity_required ? 1 : 0,
+        depends_on: toJson(input.depends_on ?? []),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('conflict', `service ${input.id} already exists`, { field: 'id' });
       throw error;
@@ -135,39 +139,32 @@ export class CatalogService {
     const ownerTeam = patch.owner_team === undefined ? current.owner_team : patch.owner_team;
     const dependsOn = patch.depends_on ?? current.depends_on;
     await this.assertReferences(ownerTeam, dependsOn, id);
-    const result = await this.db
-      .updateTable('services')
-      .set({
-        name: patch.name ?? current.name,
-        description: patch.description ?? current.description,
-        owner_team: ownerTeam,
-        tier: patch.tier ?? current.tier,
-        rto_minutes: patch.rto_minutes === undefined ? current.rto_minutes : patch.rto_minutes,
-        rpo_minutes: patch.rpo_minutes === undefined ? current.rpo_minutes : patch.rpo_minutes,
-        slo_target: patch.slo_target === undefined ? current.slo_target : patch.slo_target,
-        data_integrity_required: (patch.data_integrity_required ?? current.data_integrity_required) ? 1 : 0,
-        depends_on: toJson(dependsOn),
-        updated_at: this.clock().toISOString(),
-        version: current.version + 1,
-      })
-      .where('id', '=', id)
-      .where('version', '=', current.version)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `service ${id} was changed concurrently`);
+    const updated = await updateService(this.db, id, current.version, {
+      name: patch.name ?? current.name,
+      description: patch.description ?? current.description,
+      owner_team: ownerTeam,
+      tier: patch.tier ?? current.tier,
+      rto_minutes: patch.rto_minutes === undefined ? current.rto_minutes : patch.rto_minutes,
+      rpo_minutes: patch.rpo_minutes === undefined ? current.rpo_minutes : patch.rpo_minutes,
+      slo_target: patch.slo_target === undefined ? current.slo_target : patch.slo_target,
+      data_integrity_required: (patch.data_integrity_required ?? current.data_integrity_required) ? 1 : 0,
+      depends_on: toJson(dependsOn),
+      updated_at: this.clock().toISOString(),
+      version: current.version + 1,
+    });
+    if (!updated) throw new AppError('version_conflict', `service ${id} was changed concurrently`);
     return this.getService(id);
   }
 
   async deleteService(id: string): Promise<void> {
     const dependents = (await this.listServices()).filter((s) => s.depends_on.includes(id)).map((s) => s.id);
     if (dependents.length > 0) throw new AppError('conflict', `services ${dependents.join(', ')} depend on ${id}`);
-    const result = await this.db.deleteFrom('services').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('service', id);
+    if (!(await deleteService(this.db, id))) throw notFound('service', id);
   }
 
   private async assertReferences(ownerTeam: string | null, dependsOn: readonly string[], self: string): Promise<void> {
     if (ownerTeam !== null) {
-      const team = await this.db.selectFrom('teams').select('id').where('id', '=', ownerTeam).executeTakeFirst();
-      if (!team) throw new AppError('unprocessable', `owner_team: team ${ownerTeam} does not exist`, { field: 'owner_team' });
+      if (!(await teamExists(this.db, ownerTeam))) throw new AppError('unprocessable', `owner_team: team ${ownerTeam} does not exist`, { field: 'owner_team' });
     }
     if (dependsOn.includes(self)) throw new AppError('unprocessable', `depends_on: service ${self} cannot depend on itself`, { field: 'depends_on' });
     const known = await this.servicesById(dependsOn);

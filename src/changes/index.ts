@@ -2,11 +2,11 @@ import type { FirebreakModule } from '../app/context.ts';
 import { DEFAULT_PROMPT_VERSION_ATTRIBUTE } from '../llm/otlp.ts';
 import { ChangeService } from './service.ts';
 import { TelemetryChangeDetector } from './telemetry.ts';
-import { changeMigrations } from './repository.ts';
+import { changeMigrations } from './schema.ts';
 import { changeRoutes } from './routes.ts';
 
 export { ChangeService, DEFAULT_WINDOW_HOURS, type SuspectOptions } from './service.ts';
-export { changeMigrations, type ChangeTables } from './repository.ts';
+export { changeMigrations, type ChangeTables } from './schema.ts';
 export { TelemetryChangeDetector, type ObservedCall } from './telemetry.ts';
 export { registerChangeCommands } from './cli.ts';
 export { signGitHubBody, verifyGitHubSignature } from './signature.ts';

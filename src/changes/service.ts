@@ -18,7 +18,8 @@ import {
   type ChangeDraft,
   type ServiceDistance,
 } from './domain.ts';
-import { ChangeRepository, type ChangeDb, type ChangeTables } from './repository.ts';
+import { ChangeRepository, type ChangeDb } from './repository.ts';
+import type { ChangeTables } from './schema.ts';
 import type { Change, ChangeSource, CreateChangeInput, ListChangesQuery, SuspectsResponse } from './schemas.ts';
 
 declare module '../shared/events.ts' {

@@ -1,9 +1,9 @@
 import type { FirebreakModule } from '../app/context.ts';
-import { drillMigrations } from './store.ts';
+import { drillMigrations } from './schema.ts';
 import { DrillRunService } from './service.ts';
 import { drillRoutes } from './routes.ts';
 
-export { drillMigrations, type DrillTables } from './store.ts';
+export { drillMigrations } from './schema.ts';
 export { DrillRunService } from './service.ts';
 export { ScorecardSchema, DrillRunSchema, DrillRunSummarySchema, type Scorecard, type DrillRun, type DrillRunSummary } from './schemas.ts';
 export { parseScenario, resolveScenario, shippedScenarios, loadScenarioFile, durationMs, SHIPPED_SCENARIO_DIR, type Scenario } from './scenario.ts';

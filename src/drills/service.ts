@@ -1,50 +1,42 @@
 import { notFound } from '../shared/errors.ts';
-import { fromJson, toJson, type Database } from '../storage/index.ts';
+import { fromJson, toJson, type Database, type Executor } from '../storage/index.ts';
 import type { DrillRun, DrillRunSummary, Scorecard } from './schemas.ts';
-import type { DrillDb, DrillTables } from './store.ts';
-
-type Row = DrillTables['drill_runs'] & { id: number };
+import { findDrillRun, insertDrillRun, listDrillRuns, type DrillRunRow } from './repository.ts';
 
 /** Stored drill scorecards, so the console and the API can list past drills and a team can see its trend. */
 export class DrillRunService {
-  private readonly db: DrillDb;
+  private readonly db: Executor;
 
   constructor(
     database: Database,
     private readonly clock: () => Date,
   ) {
-    this.db = database.db.withTables<DrillTables>();
+    this.db = database.db;
   }
 
   async record(scorecard: Scorecard, actor: string): Promise<DrillRun> {
-    const row = await this.db
-      .insertInto('drill_runs')
-      .values({
-        scenario: scorecard.scenario,
-        passed: scorecard.passed ? 1 : 0,
-        started_at: scorecard.started_at,
-        finished_at: scorecard.finished_at,
-        created_by: actor,
-        created_at: this.clock().toISOString(),
-        scorecard: toJson(scorecard),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return runOf(row as Row);
+    const row = await insertDrillRun(this.db, {
+      scenario: scorecard.scenario,
+      passed: scorecard.passed ? 1 : 0,
+      started_at: scorecard.started_at,
+      finished_at: scorecard.finished_at,
+      created_by: actor,
+      created_at: this.clock().toISOString(),
+      scorecard: toJson(scorecard),
+    });
+    return runOf(row);
   }
 
   async get(id: number): Promise<DrillRun> {
-    const row = await this.db.selectFrom('drill_runs').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await findDrillRun(this.db, id);
     if (!row) throw notFound('drill run', String(id));
-    return runOf(row as Row);
+    return runOf(row);
   }
 
   /** Newest first. */
   async list(filter: { scenario?: string | undefined; limit: number }): Promise<DrillRunSummary[]> {
-    let query = this.db.selectFrom('drill_runs').selectAll().orderBy('id', 'desc').limit(filter.limit);
-    if (filter.scenario !== undefined) query = query.where('scenario', '=', filter.scenario);
-    return (await query.execute()).map((row) => {
-      const run = runOf(row as Row);
+    return (await listDrillRuns(this.db, filter)).map((row) => {
+      const run = runOf(row);
       const card = run.scorecard;
       return {
         id: run.id,
@@ -63,7 +55,7 @@ export class DrillRunService {
   }
 }
 
-function runOf(row: Row): DrillRun {
+function runOf(row: DrillRunRow): DrillRun {
   return {
     id: Number(row.id),
     scenario: row.scenario,

@@ -1,12 +1,10 @@
-import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { CommitBatcher, PreparedInsert, PreparedQuery, fromJson, toJson, viewAs, type BatchOutcome, type Database } from '../storage/index.ts';
+import { CommitBatcher, toJson, type BatchOutcome, type Database, type Executor } from '../storage/index.ts';
 import type { IncidentTimes } from './metrics.ts';
-import { chooseOwningTeam, type CatalogService, type CatalogTables, type TeamAssignment } from '../catalog/index.ts';
+import { chooseOwningTeam, type CatalogService, type TeamAssignment } from '../catalog/index.ts';
 import {
-  ACTIVE_STATUSES,
   ALLOWED_TRANSITIONS,
   isActiveStatus,
   isReopening,
@@ -28,16 +26,21 @@ import type {
   ResolveInput,
   TimelineEntry,
 } from './schemas.ts';
+import { incidentFromRow, timelineFromRow, type IncidentRow } from './schema.ts';
 import {
-  INCIDENT_COLUMNS,
-  TIMELINE_COLUMNS,
-  allocateIncidentNumbersQuery,
-  incidentFromRow,
-  timelineFromRow,
-  type IncidentExecutor,
-  type IncidentRow,
-  type IncidentTables,
-} from './store.ts';
+  allocateIncidentNumbers,
+  countIncidents,
+  findIncident,
+  incidentTimesDetectedBetween,
+  insertIncidentRows,
+  insertIncidentServiceRows,
+  insertTimelineEntries,
+  listIncidents,
+  replaceIncidentServices,
+  timelineOfIncident,
+  timelineValues,
+  updateIncident,
+} from './repository.ts';
 
 declare module '../shared/events.ts' {
   interface DomainEventMap {
@@ -86,7 +89,7 @@ const PATCHABLE = [
 ] as const satisfies readonly (keyof PatchIncidentInput & keyof IncidentRow)[];
 
 export class IncidentService {
-  private readonly db: Kysely<IncidentTables>;
+  private readonly db: Database['db'];
 
   constructor(
     database: Database,
@@ -94,28 +97,14 @@ export class IncidentService {
     private readonly events: DomainEvents,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.db = database.db.withTables<IncidentTables>();
+    this.db = database.db;
   }
 
-  // Incident creation is the API's hottest write: its statements are built and compiled once (see
-  // PreparedQuery, PreparedInsert) and concurrent creations share one transaction (see CommitBatcher).
-  private readonly allocateNumbersQuery = new PreparedQuery<'day' | 'count', { last_number: number }>((slot) =>
-    allocateIncidentNumbersQuery(this.db, slot('day'), slot('count') as unknown as number),
-  );
-  private readonly insertIncidents = new PreparedInsert<(typeof INCIDENT_COLUMNS)[number], never>(INCIDENT_COLUMNS, (rows) =>
-    this.db.insertInto('incidents').values(rows as unknown as IncidentRow[]),
-  );
-  private readonly insertIncidentServices = new PreparedInsert<'incident_id' | 'service', never>(['incident_id', 'service'], (rows) =>
-    this.db.insertInto('incident_services').values(rows),
-  );
-  private readonly insertTimelineRows = new PreparedInsert<(typeof TIMELINE_COLUMNS)[number], Selectable<IncidentTables['timeline_entries']>>(
-    TIMELINE_COLUMNS,
-    (rows) => this.db.insertInto('timeline_entries').values(rows).returningAll(),
-  );
+  // Incident creation is the API's hottest write: concurrent creations share one transaction (see CommitBatcher).
   private readonly creations = new CommitBatcher<CreationRequest, CreatedIncident>((requests) => this.writeCreations(requests));
 
   /** Runs `work` in one transaction; capabilities that must create an incident atomically with their own rows pass theirs. */
-  transaction<T>(work: (trx: IncidentExecutor) => Promise<T>): Promise<T> {
+  transaction<T>(work: (trx: Executor) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(work);
   }
 
@@ -133,7 +122,7 @@ export class IncidentService {
    * Creates an incident inside a caller's transaction (alert ingestion opens incidents atomically with
    * the alert). The caller must pass the result to `announceCreated` after committing.
    */
-  async createInTransaction(trx: IncidentExecutor, input: CreateIncidentInput, actor: string): Promise<CreatedIncident> {
+  async createInTransaction(trx: Executor, input: CreateIncidentInput, actor: string): Promise<CreatedIncident> {
     const [outcome] = await this.createManyInTransaction(trx, [{ input, actor }]);
     if (!outcome!.ok) throw outcome!.error;
     return outcome!.value;
@@ -162,9 +151,9 @@ export class IncidentService {
    * written), then writes all valid ones with one statement per table: numbers are allocated in one
    * counter upsert, so they are consecutive and in arrival order.
    */
-  private async createManyInTransaction(trx: IncidentExecutor, requests: readonly CreationRequest[]): Promise<BatchOutcome<CreatedIncident>[]> {
+  private async createManyInTransaction(trx: Executor, requests: readonly CreationRequest[]): Promise<BatchOutcome<CreatedIncident>[]> {
     const outcomes: BatchOutcome<CreatedIncident>[] = [];
-    const catalogue = await this.catalog.servicesById([...new Set(requests.flatMap((r) => r.input.services ?? []))], viewAs<CatalogTables>(trx));
+    const catalogue = await this.catalog.servicesById([...new Set(requests.flatMap((r) => r.input.services ?? []))], trx);
     const accepted: { index: number; request: CreationRequest; services: string[]; assignment: TeamAssignment }[] = [];
     for (const [index, request] of requests.entries()) {
       const { input, actor } = request;
@@ -189,8 +178,7 @@ export class IncidentService {
 
     const now = this.clock();
     const nowIso = now.toISOString();
-    const [counter] = await this.allocateNumbersQuery.execute(trx, { day: incidentDay(now), count: accepted.length });
-    const firstNumber = Number(counter!.last_number) - accepted.length + 1;
+    const firstNumber = (await allocateIncidentNumbers(trx, incidentDay(now), accepted.length)) - accepted.length + 1;
     const rows = accepted.map(({ request: { input, actor }, services, assignment }, k): IncidentRow => ({
       id: formatIncidentId(now, firstNumber + k),
       title: input.title,
@@ -217,9 +205,11 @@ export class IncidentService {
       updated_at: nowIso,
       version: 1,
     }));
-    await this.insertIncidents.execute(trx, rows.map((row) => INCIDENT_COLUMNS.map((column) => row[column])));
-    const serviceRows = accepted.flatMap(({ services }, k) => services.map((service) => [rows[k]!.id, service]));
-    if (serviceRows.length > 0) await this.insertIncidentServices.execute(trx, serviceRows);
+    await insertIncidentRows(trx, rows);
+    await insertIncidentServiceRows(
+      trx,
+      accepted.flatMap(({ services }, k) => services.map((service) => [rows[k]!.id, service] as const)),
+    );
     const entries = await this.insertTimeline(
       trx,
       nowIso,
@@ -239,41 +229,29 @@ export class IncidentService {
     for (const entry of created.entries) this.events.emit('timeline.appended', { entry });
   }
 
-  // Reads of one incident (GET, every mutation, the on-call dispatcher) run as one precompiled statement.
-  private readonly getQuery = new PreparedQuery<'id', IncidentRow>((slot) => this.db.selectFrom('incidents').selectAll().where('id', '=', slot('id')));
-
-  async get(id: string, db: IncidentExecutor = this.db): Promise<Incident> {
-    const [row] = await this.getQuery.execute(db, { id });
+  async get(id: string, db: Executor = this.db): Promise<Incident> {
+    const row = await findIncident(db, id);
     if (!row) throw notFound('incident', id);
     return incidentFromRow(row);
   }
 
   async list(query: ListIncidentsQuery): Promise<{ items: Incident[]; next_cursor: string | null }> {
     const limit = query.limit ?? 50;
+    const { cursor, limit: _limit, sort: _sort, ...filter } = query;
     const sort: IncidentSort = query.sort ?? (query.active ? 'urgency' : 'newest');
-    let q = filterIncidents(this.db.selectFrom('incidents').selectAll(), query);
-    if (query.active !== undefined) {
-      q = query.active ? q.where('status', 'in', [...ACTIVE_STATUSES]) : q.where('status', 'not in', [...ACTIVE_STATUSES]);
-    }
-    if (query.acknowledged !== undefined) q = q.where('acknowledged_at', query.acknowledged ? 'is not' : 'is', null);
-    if (query.assignee) q = q.where('assignee', '=', query.assignee);
     if (sort === 'urgency') {
-      if (query.cursor) {
-        const [ackRank, severityRank, createdAt, id] = decodeUrgencyCursor(query.cursor);
-        q = q.where(sql<boolean>`(${ACK_RANK}, ${SEVERITY_RANK}, created_at, id) > (${ackRank}, ${severityRank}, ${createdAt}, ${id})`);
-      }
-      const rows = await q.orderBy(ACK_RANK).orderBy(SEVERITY_RANK).orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit + 1).execute();
+      const after = cursor ? decodeUrgencyCursor(cursor) : undefined;
+      const rows = await listIncidents(this.db, filter, {
+        sort,
+        limit,
+        after: after && { sort, ackRank: after[0], severityRank: after[1], createdAt: after[2], id: after[3] },
+      });
       const items = rows.slice(0, limit).map(incidentFromRow);
       const last = items[items.length - 1];
       return { items, next_cursor: rows.length > limit && last ? encodeUrgencyCursor(last) : null };
     }
-    const direction = sort === 'oldest' ? 'asc' : 'desc';
-    if (query.cursor) {
-      const [createdAt, id] = decodeCursor(query.cursor);
-      const beyond = direction === 'desc' ? '<' : '>';
-      q = q.where((eb) => eb.or([eb('created_at', beyond, createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', beyond, id)])]));
-    }
-    const rows = await q.orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1).execute();
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const rows = await listIncidents(this.db, filter, { sort, limit, after: after && { sort, createdAt: after[0], id: after[1] } });
     const items = rows.slice(0, limit).map(incidentFromRow);
     const last = items[items.length - 1];
     return { items, next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null };
@@ -281,20 +259,8 @@ export class IncidentService {
 
   /** How many incidents match the filters, split the way a responder's views split them. */
   async counts(query: IncidentCountsQuery, me: string): Promise<IncidentCounts> {
-    const active = sql`status in (${sql.join([...ACTIVE_STATUSES])})`;
-    const mine = query.assignee ?? me;
-    const row = await filterIncidents(this.db.selectFrom('incidents'), query)
-      .select([
-        sql<number>`count(*)`.as('total'),
-        sql<number>`coalesce(sum(case when ${active} then 1 else 0 end), 0)`.as('active'),
-        sql<number>`coalesce(sum(case when ${active} and acknowledged_at is null then 1 else 0 end), 0)`.as('triggered'),
-        sql<number>`coalesce(sum(case when ${active} and assignee = ${mine} then 1 else 0 end), 0)`.as('mine'),
-      ])
-      .executeTakeFirstOrThrow();
-    const total = Number(row.total);
-    const activeCount = Number(row.active);
-    const triggered = Number(row.triggered);
-    return { total, active: activeCount, triggered, acknowledged: activeCount - triggered, mine: Number(row.mine), closed: total - activeCount };
+    const row = await countIncidents(this.db, query, query.assignee ?? me);
+    return { total: row.total, active: row.active, triggered: row.triggered, acknowledged: row.active - row.triggered, mine: row.mine, closed: row.total - row.active };
   }
 
   /**
@@ -425,7 +391,7 @@ export class IncidentService {
   }
 
   /** For other capabilities (alerts, plans, recovery…) to record what they did on an incident's timeline. */
-  async appendTimeline(incidentId: string, drafts: TimelineDraft[], actor: string, trx?: IncidentExecutor): Promise<TimelineEntry[]> {
+  async appendTimeline(incidentId: string, drafts: TimelineDraft[], actor: string, trx?: Executor): Promise<TimelineEntry[]> {
     const entries = await this.insertTimeline(trx ?? this.db, this.clock().toISOString(), drafts.map((d) => ({ ...d, incidentId, actor: d.actor ?? actor })));
     if (!trx) for (const entry of entries) this.events.emit('timeline.appended', { entry });
     return entries;
@@ -433,32 +399,22 @@ export class IncidentService {
 
   async timeline(id: string, options: { order?: 'asc' | 'desc'; kind?: string[] } = {}): Promise<TimelineEntry[]> {
     await this.get(id);
-    let q = this.db.selectFrom('timeline_entries').selectAll().where('incident_id', '=', id);
-    if (options.kind?.length) q = q.where('kind', 'in', options.kind);
-    const rows = await q.orderBy('id', options.order ?? 'asc').execute();
-    return rows.map(timelineFromRow);
+    return (await timelineOfIncident(this.db, id, options)).map(timelineFromRow);
   }
 
   /** The stored timestamps of incidents detected in [from, to), for metrics computed in the domain. */
   async timesDetectedBetween(from: string, to: string): Promise<IncidentTimes[]> {
-    const rows = await this.db
-      .selectFrom('incidents')
-      .select(['id', 'severity', 'status', 'team', 'services', 'detected_at', 'acknowledged_at', 'resolved_at'])
-      .where('detected_at', '>=', from)
-      .where('detected_at', '<', to)
-      .execute();
-    return rows.map((r) => ({ ...r, services: fromJson<string[]>(r.services, []) }));
+    return incidentTimesDetectedBetween(this.db, from, to);
   }
 
   /** Appends entries (of one or several incidents) in as few statements as PreparedInsert allows; returns them in the order given. */
-  private async insertTimeline(db: IncidentExecutor, at: string, drafts: (TimelineDraft & { incidentId: string; actor: string })[]): Promise<TimelineEntry[]> {
+  private async insertTimeline(db: Executor, at: string, drafts: (TimelineDraft & { incidentId: string; actor: string })[]): Promise<TimelineEntry[]> {
     if (drafts.length === 0) return [];
-    const rows = await this.insertTimelineRows.execute(
+    const rows = await insertTimelineEntries(
       db,
-      drafts.map((d) => [d.incidentId, at, d.actor, d.kind, d.summary, toJson(d.data ?? {})]),
+      drafts.map((d) => timelineValues({ ...d, at })),
     );
-    // Ids are assigned in the order the rows were given; RETURNING's own order is not promised by either database.
-    return rows.sort((a, b) => Number(a.id) - Number(b.id)).map(timelineFromRow);
+    return rows.map(timelineFromRow);
   }
 
   /**
@@ -480,17 +436,8 @@ export class IncidentService {
         const now = this.clock().toISOString();
         const { set, entries, services } = decide(current, now);
         if (entries.length === 0) return { updated: current, previous: current, entries: [] as TimelineEntry[] };
-        const result = await trx
-          .updateTable('incidents')
-          .set({ ...set, updated_at: now, version: current.version + 1 })
-          .where('id', '=', id)
-          .where('version', '=', current.version)
-          .executeTakeFirst();
-        if (Number(result.numUpdatedRows) !== 1) return null;
-        if (services) {
-          await trx.deleteFrom('incident_services').where('incident_id', '=', id).execute();
-          if (services.length) await trx.insertInto('incident_services').values(services.map((service) => ({ incident_id: id, service }))).execute();
-        }
+        if (!(await updateIncident(trx, id, current.version, { ...set, updated_at: now, version: current.version + 1 }))) return null;
+        if (services) await replaceIncidentServices(trx, id, services);
         const inserted = await this.insertTimeline(trx, now, entries.map((d) => ({ ...d, incidentId: id, actor: d.actor ?? actor })));
         return { updated: await this.get(id, trx), previous: current, entries: inserted };
       });
@@ -511,9 +458,9 @@ export class IncidentService {
     }
   }
 
-  private async assertTeamExists(team: string, field: string, trx?: IncidentExecutor): Promise<void> {
+  private async assertTeamExists(team: string, field: string, trx?: Executor): Promise<void> {
     try {
-      await this.catalog.getTeam(team, trx ? viewAs<CatalogTables>(trx) : undefined);
+      await this.catalog.getTeam(team, trx ? trx : undefined);
     } catch {
       throw new AppError('unprocessable', `${field}: team ${team} does not exist`, { field });
     }
@@ -553,14 +500,6 @@ function describe(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
-/** Unacknowledged first. */
-const ACK_RANK = sql<number>`(case when acknowledged_at is null then 0 else 1 end)`;
-/** Critical first, from the one list of severities. */
-const SEVERITY_RANK = sql<number>`(case severity ${sql.join(
-  [...SEVERITIES].reverse().map((severity, rank) => sql`when ${sql.lit(severity)} then ${sql.lit(rank)}`),
-  sql` `,
-)} else ${sql.lit(SEVERITIES.length)} end)`;
-
 function severityRank(severity: string): number {
   const index = SEVERITIES.indexOf(severity as (typeof SEVERITIES)[number]);
   return index < 0 ? SEVERITIES.length : SEVERITIES.length - 1 - index;
@@ -587,27 +526,6 @@ function decodeUrgencyCursor(cursor: string): [number, number, string, string] {
     // fall through to the validation error
   }
   throw new AppError('validation_failed', 'cursor: not a cursor returned by this API for sort=urgency', { field: 'cursor' });
-}
-
-/** The filters the list and its counts share. */
-function filterIncidents<O>(q: SelectQueryBuilder<IncidentTables, 'incidents', O>, query: IncidentCountsQuery): SelectQueryBuilder<IncidentTables, 'incidents', O> {
-  if (query.status?.length) q = q.where('status', 'in', query.status);
-  if (query.severity?.length) q = q.where('severity', 'in', query.severity);
-  if (query.team) q = q.where('team', '=', query.team);
-  if (query.service) {
-    const service = query.service;
-    q = q.where('id', 'in', (eb) => eb.selectFrom('incident_services').select('incident_id').where('service', '=', service));
-  }
-  if (query.q) {
-    const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q = q.where((eb) =>
-      eb.or([
-        eb(sql`lower(title)`, 'like', sql`${pattern} escape '\\'`),
-        eb(sql`lower(id)`, 'like', sql`${pattern} escape '\\'`),
-      ]),
-    );
-  }
-  return q;
 }
 
 function encodeCursor(createdAt: string, id: string): string {

@@ -60,12 +60,10 @@ import {
   upsertOpenAlert,
   writePartials,
   type BucketFilter,
-  type LlmDb,
-  type LlmTables,
   type OpenAlertRow,
   type SeriesArrival,
   type SeriesRow,
-} from './store.ts';
+} from './repository.ts';
 
 const MINUTE_MS = 60_000;
 /** A series without calls for this long leaves memory; its detector state stays in the database. */
@@ -231,7 +229,7 @@ export interface SloStatus {
  * into the database, feeds the detectors and evaluates burn rates, raising and resolving alerts.
  */
 export class LlmTelemetryService {
-  private readonly db: LlmDb;
+  private readonly db: Database['db'];
   private readonly postgres: boolean;
   private readonly jobs: JobQueue;
   /**
@@ -281,7 +279,7 @@ export class LlmTelemetryService {
     private readonly observe: IngestObserver = () => undefined,
     jobs?: { queue: JobQueue; owner: string },
   ) {
-    this.db = database.db.withTables<LlmTables>();
+    this.db = database.db;
     this.postgres = database.dialect === 'postgres';
     this.jobs = jobs?.queue ?? new JobQueue(database, clock);
     this.writer = jobs?.owner ?? `llm:${randomUUID()}`;
@@ -471,14 +469,15 @@ export class LlmTelemetryService {
     const nowIso = this.clock().toISOString();
     // Not kept for a retry on failure: the requests that carried these calls are answered with the error
     // and their senders retry them, so keeping them too would count them twice.
-    const closed = await writePartials(
-      this.db,
+    const closed = await this.db.transaction().execute((trx) =>
+      writePartials(
+      trx,
       this.postgres,
       this.writer,
       buckets.map(bucketToRecord),
       arrivals,
       nowIso,
-      async (trx, moved) => {
+      async (moved) => {
         const jobs = JobQueue.in(trx);
         await this.jobs.adopt(jobs, SERIES_JOB, arrivals.map((a) => ({ key: a.seriesKey, runAt: nowIso })));
         // Event time that reaches a new minute (live traffic, or a backfill racing through the past) may
@@ -494,7 +493,7 @@ export class LlmTelemetryService {
         merged.merge(bucketFromRecord(delta));
         return bucketToRecord(merged);
       },
-    );
+    ));
     for (const [key, iso] of closed) if (iso !== null) this.closedThrough.set(key, Date.parse(iso));
   }
 

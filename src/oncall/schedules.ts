@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
-import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
-import type { CatalogService, CatalogTables } from '../catalog/index.ts';
+import { fromJson, isUniqueViolation, toJson, type Database } from '../storage/index.ts';
+import { catalogRepository, type CatalogService } from '../catalog/index.ts';
 import type { OnCallExecutor, OnCallTables } from './store.ts';
 import { onCallAt, validateLayers, type OnCallShift, type ScheduleLayer } from './rotation.ts';
 import type {
@@ -42,15 +42,7 @@ export class ScheduleService {
   /** Rejects handles that are not a member of any team, naming the field. */
   async assertUsers(users: readonly string[], field: (i: number) => string, db: OnCallExecutor = this.db): Promise<void> {
     if (users.length === 0) return;
-    const known = new Set(
-      (
-        await viewAs<CatalogTables>(db)
-          .selectFrom('team_members')
-          .select('user_name')
-          .where('user_name', 'in', [...new Set(users)])
-          .execute()
-      ).map((r) => r.user_name),
-    );
+    const known = await catalogRepository.usersInAnyTeam(db, users);
     users.forEach((user, i) => {
       if (!known.has(user)) {
         throw new AppError('unprocessable', `${field(i)}: ${user} is not a member of any team; add them to a team first`, { field: field(i) });
@@ -59,7 +51,7 @@ export class ScheduleService {
   }
 
   async listUsers(): Promise<OnCallUser[]> {
-    const members = await viewAs<CatalogTables>(this.db).selectFrom('team_members').select(['user_name', 'team_id']).orderBy('user_name').execute();
+    const members = await catalogRepository.teamMemberships(this.db);
     const methods = await this.db.selectFrom('oncall_contact_methods').selectAll().orderBy('id').execute();
     const rules = await this.db.selectFrom('oncall_notification_rules').selectAll().orderBy('id').execute();
     const users = [...new Set(members.map((m) => m.user_name))];

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../shared/errors.ts';
-import { fromJson, toJson, type Database, type DialectMigration, type MigrationSet } from '../storage/index.ts';
+import { fromJson, toJson, type Database } from '../storage/index.ts';
+import { faultTreesOfIncident, findFaultTree, insertFaultTree, updateFaultTree, type FaultTreeRow } from './repository.ts';
 import type { IncidentService } from '../incidents/index.ts';
 import {
   analyzeFaultTree,
@@ -14,38 +14,6 @@ import {
   type FaultTreeAnalysis,
   type FaultTreeModel,
 } from './fta/index.ts';
-
-export type FaultTreeTables = {
-  rca_fault_trees: {
-    id: string;
-    incident_id: string;
-    name: string;
-    model: string;
-    created_by: string;
-    created_at: string;
-    updated_at: string;
-    version: number;
-  };
-};
-
-const createFaultTreeTable: DialectMigration = () => ({
-  async up(db) {
-    await db.schema
-      .createTable('rca_fault_trees')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('incident_id', 'text', (c) => c.notNull().references('incidents.id'))
-      .addColumn('name', 'text', (c) => c.notNull())
-      .addColumn('model', 'text', (c) => c.notNull())
-      .addColumn('created_by', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .addColumn('updated_at', 'text', (c) => c.notNull())
-      .addColumn('version', 'integer', (c) => c.notNull())
-      .execute();
-    await db.schema.createIndex('rca_fault_trees_incident_idx').on('rca_fault_trees').column('incident_id').execute();
-  },
-});
-
-export const faultTreeMigrations: MigrationSet = { '041_rca_fault_trees': createFaultTreeTable };
 
 /** Where a model comes from in a request: exactly one of these. */
 export const ModelSourceSchema = {
@@ -115,13 +83,13 @@ export interface IncidentFaultTree {
 
 /** Fault trees a responder copies into an incident (often from an example) and fills with probabilities. */
 export class FaultTreeService {
-  private readonly db: Kysely<FaultTreeTables>;
+  private readonly db: Database['db'];
   constructor(
     database: Database,
     private readonly incidents: IncidentService,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.db = database.db.withTables<FaultTreeTables>();
+    this.db = database.db;
   }
 
   async create(incidentId: string, input: ModelSource & { name?: string }, actor: string): Promise<IncidentFaultTree> {
@@ -138,18 +106,18 @@ export class FaultTreeService {
       updated_at: now,
       version: 1,
     };
-    await this.db.insertInto('rca_fault_trees').values(row).execute();
+    await insertFaultTree(this.db, row);
     await this.incidents.appendTimeline(incidentId, [{ kind: 'fault_tree_added', summary: `${actor} added fault tree ${row.name}`, data: { fault_tree_id: row.id } }], actor);
     return fromRow(row);
   }
 
   async list(incidentId: string): Promise<IncidentFaultTree[]> {
     await this.incidents.get(incidentId);
-    return (await this.db.selectFrom('rca_fault_trees').selectAll().where('incident_id', '=', incidentId).orderBy('created_at').execute()).map(fromRow);
+    return (await faultTreesOfIncident(this.db, incidentId)).map(fromRow);
   }
 
   async get(id: string): Promise<IncidentFaultTree> {
-    const row = await this.db.selectFrom('rca_fault_trees').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await findFaultTree(this.db, id);
     if (!row) throw notFound('fault tree', id);
     return fromRow(row);
   }
@@ -160,13 +128,13 @@ export class FaultTreeService {
       throw new AppError('version_conflict', `fault tree ${id} is at version ${current.version}, not ${input.version}`, { field: 'version' });
     }
     const model = modelFromSource({ model: input.model });
-    const result = await this.db
-      .updateTable('rca_fault_trees')
-      .set({ name: input.name ?? current.name, model: toJson(model), updated_at: this.clock().toISOString(), version: current.version + 1 })
-      .where('id', '=', id)
-      .where('version', '=', current.version)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `fault tree ${id} was changed concurrently`);
+    const updated = await updateFaultTree(this.db, id, current.version, {
+      name: input.name ?? current.name,
+      model: toJson(model),
+      updated_at: this.clock().toISOString(),
+      version: current.version + 1,
+    });
+    if (!updated) throw new AppError('version_conflict', `fault tree ${id} was changed concurrently`);
     return this.get(id);
   }
 
@@ -175,6 +143,6 @@ export class FaultTreeService {
   }
 }
 
-function fromRow(row: FaultTreeTables['rca_fault_trees']): IncidentFaultTree {
+function fromRow(row: FaultTreeRow): IncidentFaultTree {
   return { ...row, model: fromJson<FaultTreeModel>(row.model, { format: 'firebreak.fault-tree/v1' } as FaultTreeModel) };
 }

@@ -1,8 +1,8 @@
 import type { FirebreakModule } from '../app/context.ts';
 import { RcaService } from './service.ts';
-import { rcaMigrations } from './store.ts';
+import { faultTreeMigrations, rcaMigrations } from './schema.ts';
 import { rcaRoutes } from './routes.ts';
-import { FaultTreeService, faultTreeMigrations } from './fault-trees.ts';
+import { FaultTreeService } from './fault-trees.ts';
 import { faultTreeRoutes } from './fta-routes.ts';
 
 declare module '../app/context.ts' {

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import { parseWithSchema } from '../shared/validation.ts';
-import { fromJson, toJson, viewAs, type Database } from '../storage/index.ts';
-import type { IncidentService, IncidentTables } from '../incidents/index.ts';
+import { fromJson, toJson, type Database, type Executor } from '../storage/index.ts';
+import { incidentRepository, type IncidentService } from '../incidents/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import {
   collectEvidence,
@@ -24,7 +23,16 @@ import {
   type FishboneBody,
   type FiveWhysBody,
 } from './schemas.ts';
-import type { RcaTables } from './store.ts';
+import {
+  analysesOfIncident,
+  analysisHistory,
+  findAnalysis,
+  insertAnalysis,
+  insertAnalysisHistory,
+  setAcceptedAnalysis,
+  updateAnalysis,
+  type AnalysisRow,
+} from './repository.ts';
 
 declare module '../shared/events.ts' {
   interface DomainEventMap {
@@ -46,10 +54,10 @@ export type ActionItemCreator = (input: {
   actor: string;
 }) => Promise<{ id: string }>;
 
-type Row = RcaTables['rca_analyses'];
+type Row = AnalysisRow;
 
 export class RcaService {
-  private readonly db: Kysely<RcaTables>;
+  private readonly db: Database['db'];
   private readonly resolvers = new Map<EvidenceKind, EvidenceResolver>();
   private actionItemCreator: ActionItemCreator | undefined;
 
@@ -59,12 +67,11 @@ export class RcaService {
     private readonly catalog: CatalogService,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.db = database.db.withTables<RcaTables>();
-    const timeline = database.db.withTables<IncidentTables>();
+    this.db = database.db;
     this.registerEvidenceResolver('timeline_entry', async (evidence, incidentId) => {
       if (evidence.kind !== 'timeline_entry') return null;
-      const entry = await timeline.selectFrom('timeline_entries').select('incident_id').where('id', '=', evidence.entry_id).executeTakeFirst();
-      return entry?.incident_id === incidentId ? null : `timeline entry ${evidence.entry_id} is not on incident ${incidentId}`;
+      const entryIncident = await incidentRepository.incidentOfTimelineEntry(this.db, evidence.entry_id);
+      return entryIncident === incidentId ? null : `timeline entry ${evidence.entry_id} is not on incident ${incidentId}`;
     });
     this.registerEvidenceResolver('llm_stats_window', async (evidence) => {
       if (evidence.kind !== 'llm_stats_window') return null;
@@ -107,7 +114,7 @@ export class RcaService {
       version: 1,
     };
     await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('rca_analyses').values(row).execute();
+      await insertAnalysis(trx, row);
       await this.recordHistory(trx, row, actor, 'created');
     });
     await this.incidents.appendTimeline(incidentId, [{ kind: 'rca_started', summary: `${actor} started ${row.title}`, data: { analysis_id: row.id, kind: row.kind } }], actor);
@@ -116,12 +123,12 @@ export class RcaService {
 
   async list(incidentId: string): Promise<Analysis[]> {
     await this.incidents.get(incidentId);
-    const rows = await this.db.selectFrom('rca_analyses').selectAll().where('incident_id', '=', incidentId).orderBy('created_at').execute();
+    const rows = await analysesOfIncident(this.db, incidentId);
     return rows.map(fromRow);
   }
 
   async get(id: string): Promise<Analysis> {
-    const row = await this.db.selectFrom('rca_analyses').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await findAnalysis(this.db, id);
     if (!row) throw notFound('analysis', id);
     return fromRow(row);
   }
@@ -155,8 +162,7 @@ export class RcaService {
       }
     }
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('rca_analyses').set({ accepted: 0 }).where('incident_id', '=', current.incident_id).where('id', '!=', id).execute();
-      await trx.updateTable('rca_analyses').set({ accepted: 1, updated_at: this.clock().toISOString(), version: current.version + 1 }).where('id', '=', id).execute();
+      await setAcceptedAnalysis(trx, current.incident_id, id, { updated_at: this.clock().toISOString(), version: current.version + 1 });
       await this.recordHistory(trx, { ...toRow(current), accepted: 1, version: current.version + 1 }, actor, `accepted root cause: ${rootCause}`);
     });
     await this.incidents.appendTimeline(
@@ -176,7 +182,7 @@ export class RcaService {
 
   async history(id: string): Promise<{ id: number; analysis_id: string; at: string; actor: string; change: string; version: number; snapshot: unknown }[]> {
     await this.get(id);
-    const rows = await this.db.selectFrom('rca_analysis_history').selectAll().where('analysis_id', '=', id).orderBy('id').execute();
+    const rows = await analysisHistory(this.db, id);
     return rows.map((r) => ({ ...r, id: Number(r.id), snapshot: fromJson<unknown>(r.snapshot, null) }));
   }
 
@@ -240,23 +246,29 @@ export class RcaService {
     next.root_cause = rootCauseOf(next.body);
     const row = toRow(next);
     await this.db.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('rca_analyses')
-        .set({ title: row.title, status: row.status, body: row.body, root_cause: row.root_cause, updated_at: row.updated_at, version: row.version })
-        .where('id', '=', current.id)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `analysis ${current.id} was changed concurrently; reload and retry`);
+      const updated = await updateAnalysis(trx, current.id, current.version, {
+        title: row.title,
+        status: row.status,
+        body: row.body,
+        root_cause: row.root_cause,
+        updated_at: row.updated_at,
+        version: row.version,
+      });
+      if (!updated) throw new AppError('version_conflict', `analysis ${current.id} was changed concurrently; reload and retry`);
       await this.recordHistory(trx, row, actor, change);
     });
     return next;
   }
 
-  private async recordHistory(trx: Kysely<RcaTables>, row: Row, actor: string, change: string): Promise<void> {
-    await viewAs<RcaTables>(trx)
-      .insertInto('rca_analysis_history')
-      .values({ analysis_id: row.id, at: row.updated_at, actor, change, version: row.version, snapshot: toJson({ title: row.title, status: row.status, body: JSON.parse(row.body) }) })
-      .execute();
+  private async recordHistory(trx: Executor, row: Row, actor: string, change: string): Promise<void> {
+    await insertAnalysisHistory(trx, {
+      analysis_id: row.id,
+      at: row.updated_at,
+      actor,
+      change,
+      version: row.version,
+      snapshot: toJson({ title: row.title, status: row.status, body: JSON.parse(row.body) }),
+    });
   }
 }
 

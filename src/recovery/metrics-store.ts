@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { AppError } from '../shared/errors.ts';
 import { fromJson, type Database } from '../storage/index.ts';
-import type { IncidentTables } from '../incidents/index.ts';
+import { incidentRepository } from '../incidents/index.ts';
 import { computeReliability, type ReliabilityMetrics, type ReliabilityRecord } from './reliability.ts';
 import type { RecoveryTables } from './store.ts';
 
@@ -9,7 +9,7 @@ const CHUNK = 500;
 
 /** Loads the stored facts the reliability metrics are computed from (`reliability.ts` does the arithmetic). */
 export class ReliabilityService {
-  private readonly db: Kysely<IncidentTables & RecoveryTables>;
+  private readonly db: Kysely<RecoveryTables>;
 
   constructor(
     database: Database,
@@ -17,20 +17,14 @@ export class ReliabilityService {
     private readonly linkedPairs: () => Promise<[string, string][]>,
     private readonly clock: () => Date,
   ) {
-    this.db = database.db.withTables<IncidentTables & RecoveryTables>();
+    this.db = database.db.withTables<RecoveryTables>();
   }
 
   async compute(fromInput: string, toInput: string): Promise<ReliabilityMetrics> {
     const from = new Date(fromInput).toISOString();
     const to = new Date(toInput).toISOString();
     if (from >= to) throw new AppError('validation_failed', 'to: must be after from', { field: 'to' });
-    const incidents = await this.db
-      .selectFrom('incidents')
-      .select(['id', 'severity', 'team', 'services', 'detected_at', 'created_at', 'acknowledged_at', 'resolved_at', 'root_cause'])
-      .where('detected_at', '>=', from)
-      .where('detected_at', '<', to)
-      .orderBy('detected_at')
-      .execute();
+    const incidents = await incidentRepository.incidentsDetectedBetween(this.db, from, to);
     const ids = incidents.map((i) => i.id);
     const changes = new Map<string, { at: string; from: string; to: string }[]>();
     const plans = new Map<string, { rto_due_at: string | null; verified_at: string | null }>();
@@ -38,13 +32,7 @@ export class ReliabilityService {
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
       const [timeline, planRows, itemRows] = await Promise.all([
-        this.db
-          .selectFrom('timeline_entries')
-          .select(['incident_id', 'at', 'data'])
-          .where('incident_id', 'in', chunk)
-          .where('kind', '=', 'status_changed')
-          .orderBy('id')
-          .execute(),
+        incidentRepository.timelineEntriesOfKind(this.db, chunk, 'status_changed'),
         this.db.selectFrom('recovery_plans').select(['incident_id', 'rto_due_at', 'verified_at']).where('incident_id', 'in', chunk).execute(),
         this.db.selectFrom('action_items').select(['incident_id', 'status']).where('incident_id', 'in', chunk).execute(),
       ]);

@@ -1,10 +1,10 @@
 import type { FirebreakModule } from '../app/context.ts';
 import { SecretService } from './service.ts';
-import { secretMigrations } from './store.ts';
+import { secretMigrations } from './schema.ts';
 import { secretRoutes } from './routes.ts';
 
 export { SecretService } from './service.ts';
-export { secretMigrations, type SecretTables } from './store.ts';
+export { secretMigrations } from './schema.ts';
 export { SECRET_NAME_PATTERN, SecretInfoSchema, type SecretInfo } from './schemas.ts';
 export { secretRoutes } from './routes.ts';
 

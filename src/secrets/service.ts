@@ -1,9 +1,8 @@
-import type { Kysely } from 'kysely';
 import { SecretBox } from '../shared/crypto.ts';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { Database } from '../storage/index.ts';
 import type { SecretInfo } from './schemas.ts';
-import type { SecretTables } from './store.ts';
+import { deleteSecret, findSecretCreatedAt, insertSecret, listSecrets, sealedSecrets, secretNames, updateSecret } from './repository.ts';
 
 const PURPOSE = 'named-secret';
 
@@ -12,7 +11,7 @@ const PURPOSE = 'named-secret';
  * sealed with FIREBREAK_SECRET_KEY; only the names and timestamps are ever listed.
  */
 export class SecretService {
-  private readonly db: Kysely<SecretTables>;
+  private readonly db: Database['db'];
   private box: SecretBox | undefined;
 
   constructor(
@@ -20,7 +19,7 @@ export class SecretService {
     private readonly secretKey: string | undefined,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.db = database.db.withTables<SecretTables>();
+    this.db = database.db;
   }
 
   /** Built on first use, so a server without FIREBREAK_SECRET_KEY still starts and only secret operations fail. */
@@ -33,35 +32,33 @@ export class SecretService {
     const sealed = this.secretBox().seal(value, PURPOSE);
     const now = this.clock().toISOString();
     return this.db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('named_secrets').select('created_at').where('name', '=', name).executeTakeFirst();
+      const existing = await findSecretCreatedAt(trx, name);
       if (existing) {
-        await trx.updateTable('named_secrets').set({ sealed, updated_at: now, updated_by: actor }).where('name', '=', name).execute();
+        await updateSecret(trx, name, { sealed, updated_at: now, updated_by: actor });
         return { secret: { name, created_at: existing.created_at, updated_at: now, updated_by: actor }, created: false };
       }
-      await trx.insertInto('named_secrets').values({ name, sealed, created_at: now, updated_at: now, updated_by: actor }).execute();
+      await insertSecret(trx, { name, sealed, created_at: now, updated_at: now, updated_by: actor });
       return { secret: { name, created_at: now, updated_at: now, updated_by: actor }, created: true };
     });
   }
 
   async list(): Promise<SecretInfo[]> {
-    return this.db.selectFrom('named_secrets').select(['name', 'created_at', 'updated_at', 'updated_by']).orderBy('name').execute();
+    return listSecrets(this.db);
   }
 
   async names(): Promise<Set<string>> {
-    const rows = await this.db.selectFrom('named_secrets').select('name').execute();
-    return new Set(rows.map((r) => r.name));
+    return new Set(await secretNames(this.db));
   }
 
   async delete(name: string): Promise<void> {
-    const result = await this.db.deleteFrom('named_secrets').where('name', '=', name).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('secret', name);
+    if (!(await deleteSecret(this.db, name))) throw notFound('secret', name);
   }
 
   /** Decrypts the named secrets; a missing one is an error naming it, never an empty string sent to a target. */
   async reveal(names: readonly string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (names.length === 0) return out;
-    const rows = await this.db.selectFrom('named_secrets').select(['name', 'sealed']).where('name', 'in', [...names]).execute();
+    const rows = await sealedSecrets(this.db, names);
     for (const name of names) {
       const row = rows.find((r) => r.name === name);
       if (!row) throw new AppError('unprocessable', `secret ${name} does not exist; create it with PUT /api/v1/secrets/${name}`, { secret: name });

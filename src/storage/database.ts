@@ -185,9 +185,21 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * One transaction spans every table, but each capability types its queries with its own tables only.
- * This views a caller's executor (Kysely or Transaction) through another capability's table types.
+ * The database handle or an open transaction, whatever tables its holder typed it with. Services pass one to
+ * repository functions: the plain handle outside a transaction, the transaction inside one (on SQLite a query on
+ * the plain handle inside a transaction waits for that transaction forever).
  */
-export function viewAs<T>(executor: object): Kysely<T> {
+export type Executor = Pick<Kysely<object>, 'isTransaction' | 'getExecutor' | 'executeQuery'>;
+
+/**
+ * One transaction spans every table, but each repository types its queries with its own capability's tables only.
+ * This views a caller's executor (Kysely or Transaction) through those table types.
+ */
+export function viewAs<T>(executor: Executor | object): Kysely<T> {
   return executor as Kysely<T>;
+}
+
+/** Round-trips the cheapest statement: the database answers (readiness probes). */
+export async function ping(executor: Executor): Promise<void> {
+  await sql`select 1`.execute(viewAs<object>(executor));
 }

@@ -6,6 +6,8 @@ export {
   withAutoIncrementId,
   isUniqueViolation,
   viewAs,
+  ping,
+  type Executor,
   DEFAULT_SQLITE_PATH,
   type Database,
   type DialectName,

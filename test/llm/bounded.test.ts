@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobMigrations, migrateToLatest, openDatabase, type Database } from '../../src/storage/index.ts';
-import { LlmTelemetryService, llmMigrations, type LlmTables } from '../../src/llm/index.ts';
+import { LlmTelemetryService, llmMigrations } from '../../src/llm/index.ts';
 import { DEFAULT_DETECTOR_CONFIG, createAnomalyDetector } from '../../src/llm/detect/index.ts';
 import { DEFAULT_LLM_OPTIONS } from '../../src/llm/service.ts';
-import { loadDetectorState, saveDetectorStates } from '../../src/llm/store.ts';
+import { loadDetectorState, saveDetectorStates } from '../../src/llm/repository.ts';
 import type { LlmCall } from '../../src/llm/records.ts';
 
 const NOW = Date.parse('2026-11-24T12:00:30Z');
@@ -82,7 +82,7 @@ describe('LLM detector states saved under an earlier configuration', () => {
     delete state.channelRarityTotal;
     // ... and with a rule that has since been removed.
     state.config.contextZRef = 0;
-    await saveDetectorStates(database.db.withTables<LlmTables>(), [{ seriesKey: key, signal: 'ttft_p95_ms', state }], new Date(NOW - 60_000).toISOString());
+    await saveDetectorStates(database.db, [{ seriesKey: key, signal: 'ttft_p95_ms', state }], new Date(NOW - 60_000).toISOString());
     let now = NOW;
     const service = new LlmTelemetryService(database, () => new Date(now), pino({ level: 'silent' }), [], () => undefined, DEFAULT_LLM_OPTIONS);
     await service.load();
@@ -91,7 +91,7 @@ describe('LLM detector states saved under an earlier configuration', () => {
     // Past the minute's allowed lateness (5 min), so it closes and feeds the detector.
     now = NOW + 7 * 60_000;
     await service.maintain();
-    const saved = (await loadDetectorState(database.db.withTables<LlmTables>(), key, 'ttft_p95_ms')) as { n: number; config: Record<string, unknown> };
+    const saved = (await loadDetectorState(database.db, key, 'ttft_p95_ms')) as { n: number; config: Record<string, unknown> };
     expect(saved.n).toBe(51);
     expect(saved.config).toEqual({ ...DEFAULT_DETECTOR_CONFIG });
     expect(saved.config.recordTolerance).toBeGreaterThan(0);

@@ -59,6 +59,8 @@ async function fill(server: TestServer) {
   );
   if (alertResponse.status !== 202) throw new Error(`enqueue: ${alertResponse.status}`);
 
+  // Change tracking exists from round 14 on: the fixtures made since then carry a change (older ones have none).
+  const change = await ok<{ id: string }>(server, 'POST', '/api/v1/changes', { service: 'chat-api', kind: 'model', summary: 'gpt-4o-mini to gpt-4.1-mini', version_from: 'gpt-4o-mini', version_to: 'gpt-4.1-mini' });
   const incident = await ok(server, 'POST', '/api/v1/incidents', { title: 'Latency spike on chat-api', severity: 'high', services: ['chat-api'] });
   await ok(server, 'POST', `/api/v1/incidents/${incident.id}/acknowledge`, {});
   await ok(server, 'POST', `/api/v1/incidents/${incident.id}/notes`, { text: 'looking at the provider dashboard' });
@@ -95,6 +97,7 @@ async function fill(server: TestServer) {
     analyses: 1,
     fault_trees: 1,
     drill_runs: 1,
+    changes: [change.id],
   };
 }
 

@@ -7,7 +7,7 @@ import { checkVersion } from '../../shared/concurrency.ts';
 import { SecretBox } from '../../shared/crypto.ts';
 import { fromJson, isUniqueViolation, toJson, viewAs, JobQueue, type ClaimedJob, type Database } from '../../storage/index.ts';
 import { SEVERITIES, severityRank, type Incident, type IncidentService, type IncidentTables, type Severity } from '../../incidents/index.ts';
-import type { CatalogService, CatalogTables } from '../../catalog/index.ts';
+import type { CatalogService } from '../../catalog/index.ts';
 import type { OnCallExecutor, OnCallTables } from '../store.ts';
 import { DEFAULT_TEMPLATES, renderMessage, validateTemplate, type RenderedMessage, type TemplateText } from './messages.ts';
 import { sendMessage, type OpenChannel, type SendResult } from './transport.ts';
@@ -244,7 +244,7 @@ export class NotificationService {
 
   private async assertTeam(team: string, field: string, db?: OnCallExecutor): Promise<void> {
     try {
-      await this.options.catalog.getTeam(team, db ? viewAs<CatalogTables>(db) : undefined);
+      await this.options.catalog.getTeam(team, db);
     } catch {
       throw new AppError('unprocessable', `${field}: team ${team} does not exist`, { field });
     }

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { AppError, notFound } from '../../shared/errors.ts';
 import { checkVersion } from '../../shared/concurrency.ts';
-import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../../storage/index.ts';
-import { isActiveStatus, type IncidentService, type IncidentTables, type Severity, type IncidentStatus } from '../../incidents/index.ts';
+import { fromJson, isUniqueViolation, toJson, type Database } from '../../storage/index.ts';
+import { incidentRepository, isActiveStatus, type IncidentService, type Severity, type IncidentStatus } from '../../incidents/index.ts';
 import type { CatalogService } from '../../catalog/index.ts';
 import type { OnCallTables } from '../store.ts';
 import { computePublicStatus, HISTORY_DAYS, type PublishedIncident } from './compute.ts';
@@ -122,38 +122,26 @@ export class StatusPageService {
     const catalogue = await this.catalog.servicesById(page.services);
     const services = page.services.filter((s) => catalogue.has(s)).map((s) => ({ id: s, name: catalogue.get(s)!.name }));
     const horizon = new Date(now.getTime() - HISTORY_DAYS * 86_400_000).toISOString();
-    const db = viewAs<OnCallTables & IncidentTables>(this.db);
-    // Only the columns the public may learn from are selected: never title, description, labels or timeline.
-    const rows = services.length
-      ? await db
-          .selectFrom('incidents')
-          .select(['incidents.id', 'incidents.severity', 'incidents.status', 'incidents.services', 'incidents.detected_at', 'incidents.resolved_at'])
-          .where('incidents.id', 'in', (eb) =>
-            eb
-              .selectFrom('incident_services')
-              .select('incident_services.incident_id')
-              .where(
-                'incident_services.service',
-                'in',
-                services.map((s) => s.id),
-              ),
-          )
-          .where('incidents.id', 'in', (eb) => eb.selectFrom('status_public_updates').select('status_public_updates.incident_id'))
-          .where((eb) => eb.or([eb('incidents.resolved_at', 'is', null), eb('incidents.resolved_at', '>=', horizon)]))
-          .execute()
-      : [];
-    const updates = rows.length
+    // Only incidents with at least one public update are shown, and only coarse facts about them.
+    const candidates = await incidentRepository.coarseIncidentsOfServicesSince(
+      this.db,
+      services.map((s) => s.id),
+      horizon,
+    );
+    const updates = candidates.length
       ? await this.db
           .selectFrom('status_public_updates')
           .select(['id', 'incident_id', 'title', 'status', 'message', 'created_at'])
           .where(
             'incident_id',
             'in',
-            rows.map((r) => r.id),
+            candidates.map((r) => r.id),
           )
           .orderBy('id')
           .execute()
       : [];
+    const withUpdates = new Set(updates.map((u) => u.incident_id));
+    const rows = candidates.filter((r) => withUpdates.has(r.id));
     const published: PublishedIncident[] = rows.map((r) => ({
       severity: r.severity as Severity,
       active: isActiveStatus(r.status as IncidentStatus),

@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Transaction } from 'kysely';
+import type { Generated } from 'kysely';
 import { makeAppendOnly, withAutoIncrementId, fromJson, type DialectMigration, type MigrationSet } from '../storage/index.ts';
 import type { IncidentStatus, Severity } from './lifecycle.ts';
 import type { Incident, TimelineEntry } from './schemas.ts';
@@ -43,7 +43,6 @@ export type IncidentTables = {
   };
 };
 
-export type IncidentExecutor = Kysely<IncidentTables> | Transaction<IncidentTables>;
 export type IncidentRow = IncidentTables['incidents'];
 
 const createIncidentTables: DialectMigration = (dialect) => ({
@@ -140,48 +139,3 @@ export function incidentFromRow(row: IncidentRow): Incident {
 export function timelineFromRow(row: Omit<IncidentTables['timeline_entries'], 'id'> & { id: number }): TimelineEntry {
   return { ...row, id: Number(row.id), data: fromJson<Record<string, unknown>>(row.data, {}) };
 }
-
-/**
- * Allocates the day's next `count` incident numbers atomically: the counter row is created at `count`
- * or incremented by it, and RETURNING gives the last number allocated. The upsert takes a row lock
- * (PostgreSQL) or the write lock (SQLite) until commit, so concurrent creators, in one process or
- * several, never share a number.
- */
-export function allocateIncidentNumbersQuery(db: IncidentExecutor, day: string, count: number) {
-  return db
-    .insertInto('incident_counters')
-    .values({ day, last_number: count })
-    .onConflict((oc) => oc.column('day').doUpdateSet((eb) => ({ last_number: eb('incident_counters.last_number', '+', count) })))
-    .returning('last_number');
-}
-
-/** Every column of an incident row, in one fixed order, for the prepared insert of incident creation. */
-export const INCIDENT_COLUMNS = [
-  'id',
-  'title',
-  'description',
-  'severity',
-  'status',
-  'impact_users_affected',
-  'impact_revenue',
-  'impact_description',
-  'services',
-  'team',
-  'assignee',
-  'detected_at',
-  'acknowledged_at',
-  'acknowledged_by',
-  'resolved_at',
-  'actions_taken',
-  'root_cause',
-  'resolution',
-  'lessons_learned',
-  'labels',
-  'created_by',
-  'created_at',
-  'updated_at',
-  'version',
-] as const satisfies readonly (keyof IncidentRow)[];
-
-/** The columns a timeline append writes (the id is generated), in the order PreparedInsert rows give them. */
-export const TIMELINE_COLUMNS = ['incident_id', 'at', 'actor', 'kind', 'summary', 'data'] as const satisfies readonly (keyof IncidentTables['timeline_entries'])[];

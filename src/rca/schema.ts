@@ -59,3 +59,35 @@ const createRcaTables: DialectMigration = (dialect) => ({
 });
 
 export const rcaMigrations: MigrationSet = { '040_rca_analyses': createRcaTables };
+
+export type FaultTreeTables = {
+  rca_fault_trees: {
+    id: string;
+    incident_id: string;
+    name: string;
+    model: string;
+    created_by: string;
+    created_at: string;
+    updated_at: string;
+    version: number;
+  };
+};
+
+const createFaultTreeTable: DialectMigration = () => ({
+  async up(db) {
+    await db.schema
+      .createTable('rca_fault_trees')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('incident_id', 'text', (c) => c.notNull().references('incidents.id'))
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('rca_fault_trees_incident_idx').on('rca_fault_trees').column('incident_id').execute();
+  },
+});
+
+export const faultTreeMigrations: MigrationSet = { '041_rca_fault_trees': createFaultTreeTable };

@@ -1,4 +1,3 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { DialectMigration, MigrationSet } from '../storage/index.ts';
 
 export type SecretTables = {
@@ -11,8 +10,6 @@ export type SecretTables = {
     updated_by: string;
   };
 };
-
-export type SecretExecutor = Kysely<SecretTables> | Transaction<SecretTables>;
 
 const createSecretTables: DialectMigration = () => ({
   async up(db) {

@@ -1,4 +1,4 @@
-import type { Generated, Kysely } from 'kysely';
+import type { Generated } from 'kysely';
 import { withAutoIncrementId, type DialectMigration, type MigrationSet } from '../storage/index.ts';
 
 export type DrillTables = {
@@ -16,7 +16,6 @@ export type DrillTables = {
   };
 };
 
-export type DrillDb = Kysely<DrillTables>;
 
 const createDrillTables: DialectMigration = (dialect) => ({
   async up(db) {
