@@ -21,27 +21,17 @@ import path from 'node:path';
 import { DEFAULT_DETECTOR_CONFIG } from '../../src/llm/detect/index.ts';
 import { detectCorpus, loadDataCorpus, type DataSeries } from './corpus-run.ts';
 import { loadProfiles, loadWindows, nabDir, repoRoot, scoreSeries } from './corpus.ts';
-import { GRID, RADIUS_STEPS, curveOf, normalized, robustChoice, tune, type Curve } from './tuning.ts';
+import { FOLDS, GRID, RADIUS_STEPS, curveOf, foldsOf, normalized, robustChoice, tune, type Curve } from './tuning.ts';
 import { PROFILE_NAMES, type ProfileName } from './scorer.ts';
 
-const K = 3;
+const K = FOLDS;
 const gridIndex = (t: number) => Math.round((t - (GRID[0] as number)) / ((GRID[1] as number) - (GRID[0] as number)));
 const writeBench = !process.argv.includes('--no-write');
 const corpus = loadDataCorpus();
 const windows = loadWindows();
 const profiles = loadProfiles();
 
-function foldOf(): Map<string, number> {
-  const byCategory = new Map<string, string[]>();
-  for (const s of corpus) {
-    const [category] = s.dataPath.split('/') as [string];
-    byCategory.set(category, [...(byCategory.get(category) ?? []), s.dataPath]);
-  }
-  const out = new Map<string, number>();
-  for (const files of byCategory.values()) files.sort().forEach((f, i) => out.set(f, i % K));
-  return out;
-}
-const folds = foldOf();
+const folds = foldsOf(corpus);
 
 interface FoldOutcome {
   fold: number;
@@ -114,7 +104,7 @@ const md = [
   '<!-- bench:nab-heldout:start -->',
   '## NAB held out: the shipped detector scored on files it was not tuned on',
   '',
-  `Run with \`nice npx tsx bench/nab/heldout.ts\` on ${new Date().toISOString().slice(0, 10)} (${minutes.toFixed(1)} min). ${K}-fold cross-validation by file, stratified by NAB category (within each category, files sorted by name, file i in fold i mod ${K}). In each fold the project's tuning procedure (\`bench/nab/tuning.ts\`: a seeded random sample of the grid in \`src/llm/detect/space.ts\`, then coordinate descent; each configuration judged by its worst standard score within ±0.03 of its best threshold) chose every tunable parameter and each profile's threshold on the other folds' files; the fold's files were then scored with that choice. Held-out scores pool the three folds' raw scores and normalise over the corpus. The in-sample rows are the shipped configuration (\`DEFAULT_DETECTOR_CONFIG\`, chosen by the same procedure over the whole corpus with \`bench/nab/tune.ts --procedure\`) scored on the same corpus it was chosen on, like every published score.`,
+  `Run with \`nice npx tsx bench/nab/heldout.ts\` on ${new Date().toISOString().slice(0, 10)} (${minutes.toFixed(1)} min). ${K}-fold cross-validation by file, stratified by NAB category (within each category, files sorted by name, file i in fold i mod ${K}). In each fold the project's tuning procedure (\`bench/nab/tuning.ts\`: a seeded random sample of the grid in \`src/llm/detect/space.ts\`, then coordinate descent, each configuration judged by its worst standard score within ±0.03 of its best threshold; then the detector's own threshold, which starts its cooldown, fed back a few times, keeping the one whose own stream scores best there) chose every tunable parameter and each profile's threshold on the other folds' files; the fold's files were then scored with that choice. Held-out scores pool the three folds' raw scores and normalise over the corpus. robust_min moves every fold's scoring threshold by the same amount within ±0.03 over the fixed score stream, as NAB's scorer does. The in-sample rows are the shipped configuration (\`DEFAULT_DETECTOR_CONFIG\`, chosen by the same procedure over the whole corpus with \`bench/nab/tune.ts --procedure\`) scored on the same corpus it was chosen on, like every published score.`,
   '',
   '| what was scored | standard | reward low FP | reward low FN | worst standard within ±0.03 of the threshold |',
   '| --- | ---: | ---: | ---: | ---: |',

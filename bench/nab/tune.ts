@@ -5,13 +5,19 @@
  *   npx tsx bench/nab/tune.ts '{"cooldownPoints":200}' [--per-file]   scores one configuration (JSON
  *                                                overrides of the shipped one), NAB's optimised thresholds
  *                                                and the robust choice; one configuration for every file
+ *   --train-fold F   either mode on the training files of held-out fold F only (heldout.ts's split), for
+ *                    trying a change to the detector without looking at the files that fold holds out
  */
 import { detectCorpus, loadDataCorpus } from './corpus-run.ts';
 import { loadProfiles, loadWindows, scoreSeries } from './corpus.ts';
 import { PROFILE_NAMES } from './scorer.ts';
-import { curveOf, robustChoice, tune } from './tuning.ts';
+import { curveOf, foldsOf, robustChoice, tune } from './tuning.ts';
 
-const corpus = loadDataCorpus();
+const foldArg = process.argv.indexOf('--train-fold');
+const trainFold = foldArg >= 0 ? Number(process.argv[foldArg + 1]) : null;
+const everything = loadDataCorpus();
+const folds = foldsOf(everything);
+const corpus = trainFold === null ? everything : everything.filter((s) => folds.get(s.dataPath) !== trainFold);
 const profiles = loadProfiles();
 const windows = loadWindows();
 if (process.argv.includes('--procedure')) {
@@ -21,7 +27,7 @@ if (process.argv.includes('--procedure')) {
     `chosen over all ${corpus.length} files: ${JSON.stringify({ ...result.config, threshold: result.threshold })} robust=${result.robust.toFixed(2)} at-threshold=${result.score.toFixed(2)} (${result.evaluations} configurations, ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
   );
 } else {
-  const arg = JSON.parse(process.argv[2] ?? '{}') as Record<string, number> | Record<string, number>[];
+  const arg = JSON.parse(process.argv.slice(2).find((a) => a.startsWith('{') || a.startsWith('[')) ?? '{}') as Record<string, number> | Record<string, number>[];
   for (const overrides of Array.isArray(arg) ? arg : [arg]) {
     const t0 = performance.now();
     const series = detectCorpus(corpus, overrides);

@@ -5,7 +5,9 @@
  *   2. coordinate descent from the best sample, one parameter at a time over its candidates, until a
  *      pass changes nothing;
  *   3. the threshold, chosen on the same files for every candidate; the detector then runs at the
- *      chosen threshold (its cooldown starts there), and the choice is repeated until it is stable.
+ *      chosen threshold (its cooldown starts there), which changes its stream, so the choice is fed
+ *      back a few times, and of the detector thresholds tried the one whose own stream scores best
+ *      there (robustly, as below) is kept.
  * A configuration is judged by its robust standard score: the threshold is the one whose worst
  * standard score within ±ROBUST_RADIUS is highest, and that worst score is the objective. A peak that
  * falls away a little to either side loses to a plateau, because a threshold chosen on some files only
@@ -16,6 +18,24 @@ import type { AnomalyDetectorConfig } from '../../src/llm/detect/index.ts';
 import { detectCorpus, type DataSeries } from './corpus-run.ts';
 import type { LoadedSeries, Profiles, WindowsByFile } from './corpus.ts';
 import { calcScoreByThreshold, calcSweepScore, concatSweeps, nullScore, type ProfileName, type SweepRows, type WindowLimits } from './scorer.ts';
+
+/** Folds of the held-out benchmark. */
+export const FOLDS = 3;
+
+/**
+ * The fixed split, stratified by NAB category: within each category the files are sorted by name and
+ * file i goes to fold i mod FOLDS.
+ */
+export function foldsOf(files: readonly { dataPath: string }[]): Map<string, number> {
+  const byCategory = new Map<string, string[]>();
+  for (const s of files) {
+    const [category] = s.dataPath.split('/') as [string];
+    byCategory.set(category, [...(byCategory.get(category) ?? []), s.dataPath]);
+  }
+  const out = new Map<string, number>();
+  for (const names of byCategory.values()) names.sort().forEach((f, i) => out.set(f, i % FOLDS));
+  return out;
+}
 
 export const ROBUST_RADIUS = 0.03;
 /** Threshold grid the robust choice is made on. */
@@ -157,18 +177,29 @@ export function tune(
     options.log?.(`  pass ${pass + 1} robust=${best.robust.toFixed(2)} score=${best.score.toFixed(2)} ${JSON.stringify(bestConfig)}`);
     if (!changed) break;
   }
-  for (let round = 0; round < 4 && best.threshold !== internal; round++) {
+  // The threshold is fed back: the detector runs at the threshold chosen for its stream, which changes
+  // the stream. Each detector threshold tried is judged consistently (scored at that same threshold),
+  // and the best of them is the choice: the iteration need not settle, and its last step need not be best.
+  let chosen = consistent(internal);
+  const tried = new Set([internal]);
+  for (let round = 0; round < 4 && !tried.has(best.threshold); round++) {
     internal = best.threshold;
+    tried.add(internal);
     best = evaluate(bestConfig);
-    options.log?.(`  detector threshold ${internal.toFixed(4)}: robust=${best.robust.toFixed(2)} score=${best.score.toFixed(2)} at ${best.threshold.toFixed(4)}`);
+    const here = consistent(internal);
+    options.log?.(
+      `  detector threshold ${internal.toFixed(4)}: robust=${here.robust.toFixed(2)} score=${here.score.toFixed(2)} there (its stream's best threshold ${best.threshold.toFixed(4)}, robust ${best.robust.toFixed(2)})`,
+    );
+    if (better(here, chosen)) chosen = here;
   }
-  // The stream the choice is judged on is the one the detector produces at the chosen threshold.
-  if (best.threshold !== internal) {
-    const curve = curveOf(detectCorpus(files, { ...bestConfig, threshold: internal }), windows, profiles, 'standard');
-    const g = Math.round((internal - (GRID[0] as number)) / GRID_STEP);
+  return { config: { ...bestConfig, threshold: chosen.threshold }, threshold: chosen.threshold, robust: chosen.robust, score: chosen.score, evaluations: seen.size };
+
+  /** The chosen configuration run at detector threshold `t` and scored at `t`: worst within ±ROBUST_RADIUS and at `t`. */
+  function consistent(t: number): { threshold: number; robust: number; score: number } {
+    const curve = curveOf(detectCorpus(files, { ...bestConfig, threshold: t }), windows, profiles, 'standard');
+    const g = Math.round((t - (GRID[0] as number)) / GRID_STEP);
     let worst = Number.POSITIVE_INFINITY;
-    for (let d = -RADIUS_STEPS; d <= RADIUS_STEPS; d++) worst = Math.min(worst, curve.raw[g + d] as number);
-    best = { threshold: internal, robust: normalized(worst, curve.nullRaw, curve.perfect), score: normalized(curve.raw[g] as number, curve.nullRaw, curve.perfect) };
+    for (let d = -RADIUS_STEPS; d <= RADIUS_STEPS; d++) worst = Math.min(worst, curve.raw[Math.min(GRID.length - 1, Math.max(0, g + d))] as number);
+    return { threshold: t, robust: normalized(worst, curve.nullRaw, curve.perfect), score: normalized(curve.raw[g] as number, curve.nullRaw, curve.perfect) };
   }
-  return { config: { ...bestConfig, threshold: internal }, threshold: internal, robust: best.robust, score: best.score, evaluations: seen.size };
 }

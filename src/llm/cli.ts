@@ -71,7 +71,7 @@ export function registerLlmCommands(program: Command, context: CliContext): void
       const detectors = await context.client().request<DetectorStatus[]>('GET', `/api/v1/llm/detectors${opts.service ? `?service=${encodeURIComponent(opts.service)}` : ''}`);
       context.output(detectors, () =>
         printTable(
-          detectors.map((d) => ({ ...d, series: `${d.service} ${d.provider} ${d.model}`, state: d.alert_open ? 'ALERT' : d.learning ? 'learning' : 'watching', last_value: number(d.last_value, 3) })),
+          detectors.map((d) => ({ ...d, series: `${d.service} ${d.provider} ${d.model}`, state: d.alert_open ? 'ALERT' : d.firing ? 'firing' : d.learning ? 'learning' : 'watching', last_value: number(d.last_value, 3) })),
           ['series', 'signal', 'points', 'state', 'last_value', 'last_at'],
         ),
       );

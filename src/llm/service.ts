@@ -198,13 +198,19 @@ export interface DetectorStatus {
   service: string;
   provider: string;
   model: string;
-  signal: DetectedSignal;
+  signal: DetectedSignal | RateRule;
+  /** `anomaly`: the streaming detector of a signal; `rate`: the error-rate or latency rule of a series. */
+  kind: 'anomaly' | 'rate';
   points: number;
   learning: boolean;
   threshold: number;
   last_value: number | null;
   last_at: string | null;
   alert_open: boolean;
+  /** Rate rules: whether the latest minute's verdict fired, the baseline share, and (latency) the usual p95. */
+  firing: boolean | null;
+  baseline_share: number | null;
+  slower_than_ms: number | null;
 }
 
 export interface SloStatus {
@@ -1193,12 +1199,44 @@ export class LlmTelemetryService {
     return out;
   }
 
-  /** Every detector of the live series: its series, signal, points seen and whether it is still learning or has an open alert. */
+  /**
+   * Every detector of the live series (as stored), the signals' anomaly detectors and the series' error-rate and
+   * latency rules: its series, points (minutes) learned, whether it is still learning, its latest value, and its open alert.
+   */
   async detectorStatuses(service?: string): Promise<DetectorStatus[]> {
     const out: DetectorStatus[] = [];
     const openAlerts = new Set((await loadOpenAlerts(this.db)).map((a) => a.dedupKey));
     const since = new Date(this.clock().getTime() - SERIES_IDLE_MS).toISOString();
     for (const { seriesKey: key, signal: stored, state } of await loadDetectorStates(this.db, since)) {
+      if ((RATE_RULES as readonly string[]).includes(stored)) {
+        const [seriesService, provider, model] = JSON.parse(key) as [string, string, string];
+        if (service !== undefined && seriesService !== service) continue;
+        let rule: RateDetector;
+        try {
+          rule = RateDetector.restore(state);
+        } catch {
+          continue;
+        }
+        const status = rule.status();
+        const last = status.lastMinute;
+        out.push({
+          service: seriesService,
+          provider,
+          model,
+          signal: status.rule,
+          kind: 'rate',
+          points: status.learnedMinutes,
+          learning: status.learning,
+          threshold: status.minLog10P,
+          last_value: last && last.calls > 0 ? last.bad / last.calls : null,
+          last_at: last ? new Date(last.atMs).toISOString() : null,
+          alert_open: openAlerts.has(detectorDedupKey({ service: seriesService, provider, model }, status.rule)),
+          firing: status.firing,
+          baseline_share: status.baselineShare,
+          slower_than_ms: status.slowerThanMs,
+        });
+        continue;
+      }
       if (!(DETECTED_SIGNALS as readonly string[]).includes(stored)) continue;
       const signal = stored as DetectedSignal;
       const [seriesService, provider, model] = JSON.parse(key) as [string, string, string];
@@ -1221,6 +1259,10 @@ export class LlmTelemetryService {
         last_value: recent.length > 0 ? recent[recent.length - 1]!.value : null,
         last_at: recent.length > 0 ? new Date(recent[recent.length - 1]!.timestampMs).toISOString() : null,
         alert_open: openAlerts.has(`llm-detector:${seriesService}:${provider}:${model}:${signal}`),
+        kind: 'anomaly',
+        firing: null,
+        baseline_share: null,
+        slower_than_ms: null,
       });
     }
     return out.sort((a, b) => `${a.service}/${a.provider}/${a.model}/${a.signal}`.localeCompare(`${b.service}/${b.provider}/${b.model}/${b.signal}`));
@@ -1257,7 +1299,6 @@ const RULE_MEANINGS: Record<Detection['rule'], string> = {
   point: 'one point far from the baseline',
   short_window: 'a run of points unusually far from the baseline',
   breakout: 'a value beyond the recent extremes',
-  distribution_shift: 'the recent values are distributed unlike the long run',
   record: 'values beyond the whole history of the series',
 };
 

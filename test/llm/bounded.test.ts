@@ -82,6 +82,8 @@ describe('LLM detector states saved under an earlier configuration', () => {
     delete state.channelRarityTotal;
     // ... and with a rule that has since been removed.
     state.config.contextZRef = 0;
+    state.config.shiftZRef = 3;
+    state.config.recordSpikeScales = 12;
     await saveDetectorStates(database.db, [{ seriesKey: key, signal: 'ttft_p95_ms', state }], new Date(NOW - 60_000).toISOString());
     let now = NOW;
     const service = new LlmTelemetryService(database, () => new Date(now), pino({ level: 'silent' }), [], () => undefined, DEFAULT_LLM_OPTIONS);

@@ -128,13 +128,29 @@ describeEachDatabase('LLM outage without SLOs, over the OpenTelemetry SDK', (kin
     // The rest of the outage: the baselines do not learn it, so the alerts stay open throughout.
     await replay(start + 28 * MINUTE, outage, 2 * MINUTE);
     expect((await alerts()).filter((a) => a.status === 'firing').map((a) => a.dedup_key).sort()).toEqual(paged.map((a) => a.dedup_key).sort());
-    const detectors = await server.api('GET', '/api/v1/llm/detectors?service=chat-api');
+    // The listing shows the rate rules beside the signals' detectors, firing, with their alerts open and
+    // the baseline they learned before the outage (it learned none of the outage's minutes).
+    const detectors = await server.api<{ signal: string; kind: string; firing: boolean | null; alert_open: boolean; learning: boolean; baseline_share: number | null; last_value: number | null; slower_than_ms: number | null }[]>(
+      'GET',
+      '/api/v1/llm/detectors?service=chat-api',
+    );
     expect(detectors.status).toBe(200);
+    const rates = detectors.body.filter((d) => d.kind === 'rate');
+    expect(rates.map((d) => d.signal).sort()).toEqual(['error_rate', 'latency_p95_exceedance']);
+    for (const rule of rates) {
+      expect(rule).toMatchObject({ firing: true, alert_open: true, learning: false });
+      expect(rule.last_value!).toBeGreaterThan(rule.baseline_share! + 0.2);
+    }
+    expect(rates.find((d) => d.signal === 'error_rate')!.baseline_share!).toBeLessThan(0.01);
+    expect(rates.find((d) => d.signal === 'latency_p95_exceedance')!.slower_than_ms!).toBeLessThan(outage.latencyMedianMs);
+    expect(detectors.body.filter((d) => d.kind === 'anomaly').map((d) => d.signal).sort()).toEqual(['cost_per_hour', 'safety_flag_rate', 'tokens_per_second', 'ttft_p95_ms']);
 
     // Recovery resolves both, and nothing else was raised.
     await replay(now + 30 * MINUTE, NORMAL, 5 * MINUTE);
     const after = await alerts();
     expect(after.every((a) => a.status === 'resolved')).toBe(true);
+    const recovered = (await server.api<{ kind: string; firing: boolean | null; alert_open: boolean }[]>('GET', '/api/v1/llm/detectors?service=chat-api')).body;
+    expect(recovered.filter((d) => d.kind === 'rate').every((d) => d.firing === false && !d.alert_open)).toBe(true);
     expect(after.map((a) => a.dedup_key).sort()).toEqual(paged.map((a) => a.dedup_key).sort());
   });
 });

@@ -165,7 +165,7 @@ describeEachDatabase('LLM traffic replay', (kind) => {
 
   it('keeps detector baselines across a restart', async () => {
     const before = await server.api('GET', '/api/v1/llm/detectors?service=chat-api');
-    expect(before.body.map((d: { signal: string }) => d.signal).sort()).toEqual(['cost_per_hour', 'safety_flag_rate', 'tokens_per_second', 'ttft_p95_ms']);
+    expect(before.body.map((d: { signal: string }) => d.signal).sort()).toEqual(['cost_per_hour', 'error_rate', 'latency_p95_exceedance', 'safety_flag_rate', 'tokens_per_second', 'ttft_p95_ms']);
     expect(before.body.every((d: { learning: boolean; points: number }) => !d.learning && d.points > 1000)).toBe(true);
     await server.close();
     server = await startTestServer(kind, { database, clock: () => new Date(now), config: { configDir } });

@@ -124,6 +124,18 @@ for (const fixture of fixtureNames) {
       expect((await server.api('GET', '/api/v1/people')).body.find((p: { handle: string }) => p.handle === member).account).toBe(true);
     });
 
+    run("keeps the LLM detectors' baselines, saved by earlier versions of the detector", async () => {
+      // Restored at start with the current algorithm (a state it cannot read would be dropped and relearned).
+      const detectors = (await server.api('GET', '/api/v1/llm/detectors')).body as { kind: string; service: string; provider: string; model: string; points: number }[];
+      const anomaly = detectors.filter((d) => d.kind === 'anomaly');
+      const series = new Set(anomaly.map((d) => `${d.service}/${d.provider}/${d.model}`));
+      expect(series.size).toBeGreaterThan(0);
+      // Four signals a series, none dropped; the rate rules (in fixtures made since they exist) too.
+      expect(anomaly.length).toBe(4 * series.size);
+      expect(anomaly.every((d) => d.points > 0)).toBe(true);
+      expect(detectors.filter((d) => d.kind === 'rate').every((d) => d.points > 0)).toBe(true);
+    });
+
     run('takes new writes after the upgrade', async () => {
       const created = await server.api('POST', '/api/v1/incidents', { title: 'after the upgrade', severity: 'low', services: ['chat-api'] });
       expect(created.status).toBe(201);

@@ -1,35 +1,34 @@
 /**
  * Streaming anomaly detector for one numeric series (LLM cost, tokens/s, TTFT p95, safety-flag rate;
- * every NAB file). Pure and synchronous: `update(timestampMs, value)` once per point, O(1) time and
- * a fixed amount of memory per series. The configuration it ships with is `DEFAULT_DETECTOR_CONFIG`;
- * which fields are tuned, and over what values, is `DETECTOR_TUNING_SPACE` (space.ts).
+ * every NAB file). Pure and synchronous: `update(timestampMs, value)` once per point, O(1) time and a
+ * fixed amount of memory per series. It ships as `DEFAULT_DETECTOR_CONFIG`; the fields a tuning
+ * procedure may move, and over what values, are `DETECTOR_TUNING_SPACE` (space.ts).
  *
  * Per point:
- * 1. Baseline. Three forecasters run side by side: an EWMA level, an hour-of-day and an hour-of-week
- *    profile, each with an EW mean absolute error; the one lately most accurate gives the baseline and
- *    its scale (a seasonal one only after two whole periods).
- * 2. Evidence, one number per rule, each ≥ 0 where 1 means "clearly odd":
- *    - point: the log-surprise |value − baseline| / scale, as a z-score against its own long-run
- *      distribution (so heavy-tailed series calibrate themselves);
- *    - short_window: the same for a short EW mean of the surprise (a run of moderately odd points);
- *    - breakout: how far the value is beyond the slowly relaxing recent extremes;
- *    - distribution_shift: relative entropy of a short value histogram against a long one, as a
- *      z-score against its own history (a new regime with no single extreme point).
+ * 1. Forecast. An EWMA level, an hour-of-day and an hour-of-week profile run side by side, each with
+ *    an EW mean absolute error; the one lately most accurate gives the baseline and its scale (a
+ *    seasonal one only once the series spans two of its periods).
+ * 2. Evidence, one number per rule, where 1 means "clearly odd":
+ *    - point: the log-surprise ln(1 + |value − baseline| / scale) as a z-score against its own long-run
+ *      distribution, so a heavy-tailed series calibrates itself;
+ *    - short_window: the same for a short EW mean of the log-surprise (a run of moderately odd points);
+ *    - breakout: how far the value is beyond the slowly relaxing recent extremes.
  * 3. Rarity. Each rule's evidence is capped by how rare that much of it has been in this series
- *    (-log10 of its tail share in an EW histogram of the rule's past evidence): a series whose spikes
- *    are routine must spike harder. The single-point rule must be rarer (`pointRarityRef`).
- * 4. Context. The largest capped evidence is scaled between `contextGate` and `contextBoost` by how
+ *    (−log10 of its tail share in an EW histogram of the rule's past evidence): a series whose spikes
+ *    are routine must spike harder to alert, and a lone point harder than a run (`pointRarityRef`).
+ * 4. Context. The strongest capped evidence is scaled between `contextGate` and `contextBoost` by how
  *    novel the recent shape is (a hashed table of which quantised level followed which short history):
- *    recurring shapes alert less, new ones more.
- * 5. Record: values beyond the whole history's range by `recordTolerance` of it, after two days, two
- *    points in a row (or one beyond by `recordSpikeScales` scales more), score 1. The two-point
- *    condition is why noise, whose lone extremes keep growing, does not page.
- * 6. Score = evidence / (1 + evidence); anomalous at ≥ `threshold`. Nothing fires while learning;
- *    after an alert the score is damped for `cooldownPoints` points (at most `cooldownMaxMinutes`, so an
- *    hourly series is not silenced for days), so one incident pages once.
- * Every model update is winsorised (residuals clipped at `winsorK` scales), so an anomaly moves a
- * baseline by a bounded amount; NaN, infinite, negative (unless allowed) and absurd values are counted
- * and ignored. Each rule stays because removing it costs more than one NAB point (BENCHMARKS.md).
+ *    a recurring shape alerts less, a new one more.
+ * 5. Record. `recordPoints` (2) values in a row beyond the whole history's range by `recordTolerance` of it score 1
+ *    once the series spans two days. A lone record does not: noise keeps setting them just past its
+ *    extremes, while a new regime or a real spike does not stop at one point.
+ * 6. Decision. Score = evidence / (1 + evidence), anomalous at ≥ `threshold`. Nothing fires while
+ *    learning; after an alert the score is damped for `cooldownPoints` points (at most
+ *    `cooldownMaxMinutes`, so an hourly series is not muted for days): one incident, one page.
+ * 7. Learning. Every model update is winsorised (residuals clipped at `winsorK` scales), so an anomaly
+ *    moves a baseline by a bounded amount. NaN, infinite, negative (unless allowed) and absurd values
+ *    are counted and ignored.
+ * Each rule stays because removing it costs at least one NAB standard point (BENCHMARKS.md).
  */
 import { AppError, validationError } from '../../shared/errors.ts';
 
@@ -80,18 +79,10 @@ export interface AnomalyDetectorConfig {
   contextBoost: number;
   /** Per-point decay of remembered novelty, so evidence that builds up over a few points still sees it. */
   contextMemory: number;
-  /** Distribution shift: z-score of the short-vs-long histogram divergence that maps to evidence 1 (0 disables). */
-  shiftZRef: number;
   /** Record: a value beyond the whole history's range by this fraction of the range scores 1 (0 disables). */
   recordTolerance: number;
   /** Record: consecutive points beyond the range seen before the first of them that make a record (1: any point beyond it). */
   recordPoints: number;
-  /** Record: a single point beyond that range by this many scales more is a record on its own (0: only runs of `recordPoints`). */
-  recordSpikeScales: number;
-  /** EW weight of the short value histogram (about 2/alpha points). */
-  shiftShortAlpha: number;
-  /** EW weight of the long value histogram. */
-  shiftLongAlpha: number;
   /** Points after an alert during which the score is damped. */
   cooldownPoints: number;
   /** The cooldown also ends this many minutes (event time) after the alert, whichever comes first (0: no limit). */
@@ -120,7 +111,7 @@ export interface AnomalyDetectorConfig {
  */
 export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.freeze({
   learningPoints: 200,
-  threshold: 0.6025,
+  threshold: 0.55,
   levelAlpha: 0.1,
   scaleAlpha: 0.02,
   seasonAlpha: 0.05,
@@ -129,12 +120,12 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   longAlpha: 0.0005,
   winsorK: 6,
   minRelativeScale: 0.001,
-  pointRef: 2.5,
-  shortRef: 4,
-  breakoutRef: 0.1,
+  pointRef: 5,
+  shortRef: 5.5,
+  breakoutRef: 0.2,
   extremeDecay: 0.0005,
   rarityRef: 1.15,
-  pointRarityRef: 2.25,
+  pointRarityRef: 3,
   rarityAlpha: 0.001,
   contextBits: 3,
   contextOrder: 6,
@@ -142,13 +133,9 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<AnomalyDetectorConfig> = Object.f
   contextGate: 0.75,
   contextBoost: 2,
   contextMemory: 0.8,
-  shiftZRef: 3,
-  shiftShortAlpha: 0.03,
-  shiftLongAlpha: 0.002,
   recordTolerance: 0.02,
   recordPoints: 2,
-  recordSpikeScales: 12,
-  cooldownPoints: 100,
+  cooldownPoints: 200,
   cooldownMaxMinutes: 48 * 60,
   cooldownDamping: 0,
   recentPoints: 32,
@@ -164,10 +151,9 @@ export type Model = 'level' | 'daily' | 'weekly';
 
 /**
  * The evidence channels, each a rule a detection can fire on: one point far from the baseline, a run of
- * moderately odd points, a value beyond the recent extremes, a shift of the value distribution, a value
- * beyond the whole history's range.
+ * moderately odd points, a value beyond the recent extremes, values beyond the whole history's range.
  */
-export type DetectorRule = 'point' | 'short_window' | 'breakout' | 'distribution_shift' | 'record';
+export type DetectorRule = 'point' | 'short_window' | 'breakout' | 'record';
 
 export interface Detection {
   timestampMs: number;
@@ -229,8 +215,9 @@ export interface AnomalyDetectorState {
   longMean: number;
   longVar: number;
   /**
-   * Per-channel evidence histograms for rarity (point, short, breakout, shift; 64 bins apiece), their
-   * totals and the shared gain. Absent in older states: they start empty.
+   * Per-channel evidence histograms for rarity (point, short, breakout; 64 bins apiece), their totals
+   * and the shared gain. Absent in older states: they start empty. States saved while the detector had a
+   * fourth channel (distribution shift) carry its histogram last: it is dropped on restore.
    */
   channelRarityHist?: number[];
   channelRarityTotal?: number[];
@@ -248,13 +235,6 @@ export interface AnomalyDetectorState {
   ctxMean?: number;
   ctxVar?: number;
   ctxTable?: number[];
-  /** Distribution-shift histograms and divergence statistics (absent in older states: start empty). */
-  shiftShort?: number[];
-  shiftLong?: number[];
-  shiftMean?: number;
-  shiftVar?: number;
-  shiftLo?: number;
-  shiftHi?: number;
   /** Record run and the bounds it is judged against (absent in older states: no run under way). */
   recordRun?: number;
   recordHi?: number;
@@ -288,20 +268,37 @@ const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
 const NEVER = 1e9;
 const RARITY_BINS = 64;
-const RARITY_CHANNELS = 4;
+const RARITY_CHANNELS = 3;
+/** Channels of states saved when the distribution-shift rule still had one. */
+const LEGACY_RARITY_CHANNELS = 4;
 const RARITY_POINT = 0;
 const RARITY_SHORT = 1;
 const RARITY_BREAKOUT = 2;
-const RARITY_SHIFT = 3;
-const SHIFT_BINS = 16;
-/** Floor added to the long histogram's shares, so a bin never seen before counts as rare, not impossible. */
-const SHIFT_FLOOR = 0.01;
-/** Share below which a bin of the short histogram is left out of the divergence (its term is below 1e-3). */
-const SHIFT_FADED = 1e-4;
 const RARITY_PER_UNIT = 8;
 const EMPTY: readonly RecentPoint[] = Object.freeze([]);
 /** Epoch day 0 (1970-01-01) was a Thursday; shifting by 3 days makes bucket 0 Monday 00:00. */
 const WEEK_SHIFT_MS = 3 * DAY_MS;
+
+/** The forecasters' predictions for one point and the baseline chosen among them. */
+interface Forecast {
+  hour: number;
+  weekHour: number;
+  /** Scale floor for this point. */
+  floor: number;
+  levelPred: number;
+  levelScale: number;
+  dayPred: number;
+  weekPred: number;
+  model: Model;
+  baseline: number;
+  scale: number;
+}
+
+/** Log-surprise of one point and the long-run spread it is standardised by. */
+interface Surprise {
+  u: number;
+  sd: number;
+}
 
 type NumericKey = Exclude<keyof AnomalyDetectorConfig, 'allowNegative' | 'alertOnDrops'>;
 const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
@@ -323,7 +320,6 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   pointRarityRef: [Number.MIN_VALUE, 1e9, 'real'],
   recordTolerance: [0, 1e6, 'real'],
   recordPoints: [1, 1000, 'int'],
-  recordSpikeScales: [0, 1e6, 'real'],
   rarityAlpha: [Number.MIN_VALUE, 1, 'real'],
   contextBits: [1, 4, 'int'],
   contextOrder: [1, 7, 'int'],
@@ -331,9 +327,6 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
   contextGate: [0, 1, 'real'],
   contextBoost: [0, 1e3, 'real'],
   contextMemory: [0, 1, 'real'],
-  shiftZRef: [0, 1e6, 'real'],
-  shiftShortAlpha: [Number.MIN_VALUE, 1, 'real'],
-  shiftLongAlpha: [Number.MIN_VALUE, 1, 'real'],
   cooldownPoints: [0, 1e9, 'int'],
   cooldownMaxMinutes: [0, 1e9, 'real'],
   cooldownDamping: [0, 1, 'real'],
@@ -343,7 +336,7 @@ const RANGES: Record<NumericKey, [number, number, 'int' | 'real']> = {
 };
 
 /** Fields of configurations saved by earlier versions whose rule is gone: accepted from stored states, ignored. */
-const RETIRED_FIELDS = new Set(['contextZRef']);
+const RETIRED_FIELDS = new Set(['contextZRef', 'shiftZRef', 'shiftShortAlpha', 'shiftLongAlpha', 'recordSpikeScales']);
 
 /** Merges a partial config over the defaults and validates it (AppError `validation_failed`). */
 export function resolveDetectorConfig(partial: Partial<AnomalyDetectorConfig> = {}, fieldPrefix = ''): AnomalyDetectorConfig {
@@ -391,7 +384,7 @@ class Detector implements AnomalyDetector {
   private shortSurprise = 0;
   private longMean = 0;
   private longVar = 0;
-  /** One evidence histogram per channel (point, short, breakout, shift), RARITY_BINS apiece. */
+  /** One evidence histogram per channel (point, short, breakout), RARITY_BINS apiece. */
   private readonly rarityHist = new Float64Array(RARITY_CHANNELS * RARITY_BINS);
   private readonly rarityTotal = new Float64Array(RARITY_CHANNELS);
   /** Scale of the stored counts (true count = stored / gain). */
@@ -409,14 +402,6 @@ class Detector implements AnomalyDetector {
   private recordLo = 0;
   /** Hashed (history → bit-facts seen next) table; each slot is a mask of 2 × contextBits facts. */
   private readonly ctxTable: Uint8Array;
-  /** Short and long EW histograms of the value over the context range, for the distribution shift. */
-  private readonly shiftShort = new Float64Array(SHIFT_BINS);
-  private readonly shiftLong = new Float64Array(SHIFT_BINS);
-  private shiftMean = 0;
-  private shiftVar = 0;
-  /** The range the histograms' bins were laid over (they are re-projected when the context range widens). */
-  private shiftLo = 0;
-  private shiftHi = 0;
   private sinceAlert = NEVER;
   private alertScore = 0;
   private alertTs = Number.NaN;
@@ -477,185 +462,24 @@ class Detector implements AnomalyDetector {
 
   update(timestampMs: number, value: number): Detection {
     const c = this.config;
-    if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) return this.reject(timestampMs, value, 'bad_timestamp');
-    if (typeof value !== 'number' || Number.isNaN(value)) return this.reject(timestampMs, value, 'nan');
-    if (!Number.isFinite(value)) return this.reject(timestampMs, value, 'infinite');
-    if (value < 0 && !c.allowNegative) return this.reject(timestampMs, value, 'negative');
-    if (Math.abs(value) > c.maxAbsValue) return this.reject(timestampMs, value, 'absurd');
-
-    // Ring of recent points.
-    const cap = this.recentTs.length;
-    this.recentTs[this.recentHead] = timestampMs;
-    this.recentValues[this.recentHead] = value;
-    this.recentHead = (this.recentHead + 1) % cap;
-    if (this.recentSize < cap) this.recentSize++;
-
-    const local = timestampMs + this.offsetMs;
-    const hourIndex = Math.floor(local / HOUR_MS);
-    const h = ((hourIndex % 24) + 24) % 24;
-    const w = (((Math.floor((local + WEEK_SHIFT_MS) / HOUR_MS) % 168) + 168) % 168);
-
-    if (this.n === 0) {
-      this.firstTs = timestampMs;
-      this.level = value;
-      this.magnitude = Math.abs(value);
-      this.hi = value;
-      this.lo = value;
-      this.ctxLo = value;
-      this.ctxHi = value;
-      this.shiftLo = value;
-      this.shiftHi = value;
-    }
+    const reason = this.rejectReason(timestampMs, value);
+    if (reason) return this.reject(timestampMs, value, reason);
+    this.remember(timestampMs, value);
+    if (this.n === 0) this.start(timestampMs, value);
     const span = timestampMs - this.firstTs;
     this.lastTs = timestampMs;
-
-    // --- Forecasts (before updating with this point) ---
-    const floor = c.minRelativeScale * this.magnitude + 1e-12;
-    const levelPred = this.level;
-    const levelScale = Math.max(this.levelScale, floor);
-    const dv = this.dayVisits[h] as number;
-    const wv = this.weekVisits[w] as number;
-    const dayPred = dv > 0 ? (this.dayMean[h] as number) : levelPred;
-    const weekPred = wv > 0 ? (this.weekMean[w] as number) : dayPred;
-    const dayScale = dv > 0 ? Math.max(this.dayScale[h] as number, floor) : levelScale;
-    const weekScale = wv > 0 ? Math.max(this.weekScale[w] as number, floor) : dayScale;
-
-    let model: Model = 'level';
-    let baseline = levelPred;
-    let scale = levelScale;
-    let bestErr = this.errLevel;
-    if (span >= 2 * DAY_MS && dv > 0 && this.errDay < bestErr) {
-      model = 'daily';
-      baseline = dayPred;
-      scale = dayScale;
-      bestErr = this.errDay;
-    }
-    if (span >= 2 * WEEK_MS && wv > 0 && this.errWeek < bestErr) {
-      model = 'weekly';
-      baseline = weekPred;
-      scale = weekScale;
-    }
-
-    // --- Surprise and score ---
     const learning = this.n < c.learningPoints;
-    const surprise = this.n === 0 ? 0 : Math.min(Math.abs(value - baseline) / scale, 1e3);
-    // Standardise log-surprise against its own long-run distribution, so a heavy-tailed series
-    // calibrates itself and one threshold fits every series.
-    const u = Math.log1p(surprise);
-    const sd = Math.sqrt(this.longVar) + 0.05;
-    this.shortSurprise += c.shortAlpha * (u - this.shortSurprise);
-    const pointZ = (u - this.longMean) / sd;
-    const shortZ = (this.shortSurprise - this.longMean) / (sd * this.shortSdFactor);
-    let breakout = 0;
-    if (c.breakoutRef > 0 && this.n > 0) {
-      const range = this.hi - this.lo + floor;
-      if (value > this.hi) breakout = (value - this.hi) / range / c.breakoutRef;
-      else if (value < this.lo) breakout = (this.lo - value) / range / c.breakoutRef;
-    }
-    // Each channel is capped by its own rarity (how often the series has produced that much of that
-    // evidence), then the channels are combined by max.
-    const pointE = Math.max(pointZ / c.pointRef, 0);
-    const shortE = Math.max(shortZ / c.shortRef, 0);
-    const rare = c.rarityRef > 0;
-    const pointC = rare ? this.rarityCap(RARITY_POINT, pointE, learning, c.pointRarityRef) : pointE;
-    const shortC = rare ? this.rarityCap(RARITY_SHORT, shortE, learning, c.rarityRef) : shortE;
-    const breakoutC = rare ? this.rarityCap(RARITY_BREAKOUT, breakout, learning, c.rarityRef) : breakout;
-    let evidence = pointC;
-    let rule: DetectorRule = 'point';
-    if (shortC > evidence) {
-      evidence = shortC;
-      rule = 'short_window';
-    }
-    if (breakoutC > evidence) {
-      evidence = breakoutC;
-      rule = 'breakout';
-    }
-    // Record: values beyond the whole history's range by `recordTolerance` of it (numenta's spatial
-    // anomaly rule), only once the series spans two days, so a daily peak seen for the first time is not
-    // a record. A run is judged against the range before its first point widened it; it takes
-    // `recordPoints` points in a row, or one point beyond by `recordSpikeScales` scales more, because
-    // noise keeps setting lone records just past its extremes, and a new regime or a real spike does not
-    // stop there.
-    const rangeSeen = this.ctxHi - this.ctxLo;
-    let record = false;
-    if (c.recordTolerance > 0 && rangeSeen > 0 && span >= 2 * DAY_MS) {
-      if (this.recordRun === 0) {
-        this.recordHi = this.ctxHi + c.recordTolerance * rangeSeen;
-        this.recordLo = this.ctxLo - c.recordTolerance * rangeSeen;
-      }
-      const side = value > this.recordHi ? 1 : value < this.recordLo ? -1 : 0;
-      const before = side !== 0 && Math.sign(this.recordRun) === side ? Math.abs(this.recordRun) : 0;
-      const spike = c.recordSpikeScales * scale;
-      const spiking = c.recordSpikeScales > 0 && (value > this.recordHi + spike || value < this.recordLo - spike);
-      // A run makes one record: its later points (counted up to recordPoints + 1) are past it.
-      record = side !== 0 && before < c.recordPoints && (before + 1 >= c.recordPoints || spiking);
-      this.recordRun = side * (record ? c.recordPoints : Math.min(before + 1, c.recordPoints + 1));
-    } else {
-      this.recordRun = 0;
-    }
-    const stepNovelty = this.contextStep(value);
-    const novelty = (this.ctxNovelty = Math.max(stepNovelty, this.ctxNovelty * c.contextMemory));
-    evidence *= c.contextGate + (c.contextBoost - c.contextGate) * novelty;
-    if (c.shiftZRef > 0) {
-      const z = Math.max(this.shiftStep(value), 0) / c.shiftZRef;
-      const shiftE = c.rarityRef > 0 ? this.rarityCap(RARITY_SHIFT, z, learning, c.rarityRef) : z;
-      if (shiftE > evidence) {
-        evidence = shiftE;
-        rule = 'distribution_shift';
-      }
-    }
-    if (record) rule = 'record';
+
+    const forecast = this.forecast(timestampMs, span);
+    const surprise = this.surprise(value, forecast.baseline, forecast.scale);
+    const strongest = this.strongestEvidence(value, surprise, forecast.floor, learning);
+    const record = this.recordStep(value, span);
+    const evidence = strongest.evidence * this.contextFactor(value);
     if (c.rarityRef > 0) this.rarityAdvance();
-    let score = record ? 1 : evidence / (1 + evidence);
+    this.learn(value, forecast, surprise);
 
-    // Long-run statistics of log-surprise, winsorised.
-    {
-      const capU = this.longMean + c.winsorK * sd;
-      const ul = u > capU ? capU : u;
-      const d = ul - this.longMean;
-      const a = Math.max(c.longAlpha, 1 / (this.n + 1));
-      this.longMean += a * d;
-      this.longVar = (1 - a) * (this.longVar + a * d * d);
-    }
-
-    // --- Model updates, winsorised ---
-    const early = this.n < 10;
-    const a0 = early ? 1 / (this.n + 1) : 0;
-    // Accuracy of each forecaster (absolute error, clipped).
-    if (this.n > 0) {
-      const clipAbs = c.winsorK * levelScale;
-      const eL = Math.min(Math.abs(value - levelPred), clipAbs);
-      const eD = Math.min(Math.abs(value - dayPred), clipAbs);
-      const eW = Math.min(Math.abs(value - weekPred), clipAbs);
-      const aa = Math.max(c.accuracyAlpha, 1 / this.n);
-      this.errLevel += aa * (eL - this.errLevel);
-      this.errDay += aa * (eD - this.errDay);
-      this.errWeek += aa * (eW - this.errWeek);
-    }
-    this.magnitude += Math.max(c.longAlpha, a0) * (Math.abs(value) - this.magnitude);
-    {
-      const r = value - levelPred;
-      const lim = early ? Number.POSITIVE_INFINITY : c.winsorK * levelScale;
-      const rc = r > lim ? lim : r < -lim ? -lim : r;
-      this.level += Math.max(c.levelAlpha, a0) * rc;
-      const ar = Math.abs(rc);
-      this.levelScale += Math.max(c.scaleAlpha, a0) * (ar - this.levelScale);
-    }
-    // Remembered extremes: widened by new values at once, relaxed slowly towards the level.
-    this.hi = value > this.hi ? value : this.hi - c.extremeDecay * (this.hi - this.level);
-    this.lo = value < this.lo ? value : this.lo + c.extremeDecay * (this.level - this.lo);
-    this.updateBucket(this.dayMean, this.dayScale, this.dayVisits, h, value, floor);
-    this.updateBucket(this.weekMean, this.weekScale, this.weekVisits, w, value, floor);
-    this.n++;
-
-    // --- Decision ---
-    if (learning) score = 0;
-    if (this.sinceAlert < NEVER) this.sinceAlert++;
-    if (this.sinceAlert <= c.cooldownPoints) {
-      if (c.cooldownMaxMinutes > 0 && timestampMs - this.alertTs > c.cooldownMaxMinutes * 60_000) this.sinceAlert = c.cooldownPoints + 1;
-      else score *= c.cooldownDamping;
-    }
-    const anomalous = score >= c.threshold && (c.alertOnDrops || value > baseline);
+    const score = this.damped(learning ? 0 : record ? 1 : evidence / (1 + evidence), timestampMs);
+    const anomalous = score >= c.threshold && (c.alertOnDrops || value > forecast.baseline);
     if (anomalous) {
       this.sinceAlert = 0;
       this.alertTs = timestampMs;
@@ -667,14 +491,179 @@ class Detector implements AnomalyDetector {
       value,
       score,
       anomalous,
-      baseline,
+      baseline: forecast.baseline,
       threshold: c.threshold,
-      scale,
-      model,
-      rule,
+      scale: forecast.scale,
+      model: forecast.model,
+      rule: record ? 'record' : strongest.rule,
       learning,
       recent: anomalous ? this.recent() : EMPTY,
     };
+  }
+
+  private rejectReason(timestampMs: number, value: number): RejectReason | null {
+    if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) return 'bad_timestamp';
+    if (typeof value !== 'number' || Number.isNaN(value)) return 'nan';
+    if (!Number.isFinite(value)) return 'infinite';
+    if (value < 0 && !this.config.allowNegative) return 'negative';
+    if (Math.abs(value) > this.config.maxAbsValue) return 'absurd';
+    return null;
+  }
+
+  /** Adds the point to the ring of recent points an explanation shows. */
+  private remember(timestampMs: number, value: number): void {
+    const cap = this.recentTs.length;
+    this.recentTs[this.recentHead] = timestampMs;
+    this.recentValues[this.recentHead] = value;
+    this.recentHead = (this.recentHead + 1) % cap;
+    if (this.recentSize < cap) this.recentSize++;
+  }
+
+  private start(timestampMs: number, value: number): void {
+    this.firstTs = timestampMs;
+    this.level = value;
+    this.magnitude = Math.abs(value);
+    this.hi = value;
+    this.lo = value;
+    this.ctxLo = value;
+    this.ctxHi = value;
+  }
+
+  /** Step 1: each forecaster's prediction for this point, and the baseline of the one lately most accurate. */
+  private forecast(timestampMs: number, span: number): Forecast {
+    const local = timestampMs + this.offsetMs;
+    const hour = (((Math.floor(local / HOUR_MS) % 24) + 24) % 24);
+    const weekHour = (((Math.floor((local + WEEK_SHIFT_MS) / HOUR_MS) % 168) + 168) % 168);
+    const floor = this.config.minRelativeScale * this.magnitude + 1e-12;
+    const levelPred = this.level;
+    const levelScale = Math.max(this.levelScale, floor);
+    const dv = this.dayVisits[hour] as number;
+    const wv = this.weekVisits[weekHour] as number;
+    const dayPred = dv > 0 ? (this.dayMean[hour] as number) : levelPred;
+    const weekPred = wv > 0 ? (this.weekMean[weekHour] as number) : dayPred;
+    const dayScale = dv > 0 ? Math.max(this.dayScale[hour] as number, floor) : levelScale;
+    const weekScale = wv > 0 ? Math.max(this.weekScale[weekHour] as number, floor) : dayScale;
+    const f: Forecast = { hour, weekHour, floor, levelPred, levelScale, dayPred, weekPred, model: 'level', baseline: levelPred, scale: levelScale };
+    let bestErr = this.errLevel;
+    if (span >= 2 * DAY_MS && dv > 0 && this.errDay < bestErr) {
+      f.model = 'daily';
+      f.baseline = dayPred;
+      f.scale = dayScale;
+      bestErr = this.errDay;
+    }
+    if (span >= 2 * WEEK_MS && wv > 0 && this.errWeek < bestErr) {
+      f.model = 'weekly';
+      f.baseline = weekPred;
+      f.scale = weekScale;
+    }
+    return f;
+  }
+
+  /** Log-surprise of the value against the baseline, with the long-run spread it is standardised by. */
+  private surprise(value: number, baseline: number, scale: number): Surprise {
+    const ratio = this.n === 0 ? 0 : Math.min(Math.abs(value - baseline) / scale, 1e3);
+    const u = Math.log1p(ratio);
+    this.shortSurprise += this.config.shortAlpha * (u - this.shortSurprise);
+    return { u, sd: Math.sqrt(this.longVar) + 0.05 };
+  }
+
+  /** Steps 2 and 3: each rule's evidence, capped by its rarity in this series; the strongest wins. */
+  private strongestEvidence(value: number, s: Surprise, floor: number, learning: boolean): { evidence: number; rule: DetectorRule } {
+    const c = this.config;
+    const pointZ = (s.u - this.longMean) / s.sd;
+    const shortZ = (this.shortSurprise - this.longMean) / (s.sd * this.shortSdFactor);
+    let breakout = 0;
+    if (c.breakoutRef > 0 && this.n > 0) {
+      const range = this.hi - this.lo + floor;
+      if (value > this.hi) breakout = (value - this.hi) / range / c.breakoutRef;
+      else if (value < this.lo) breakout = (this.lo - value) / range / c.breakoutRef;
+    }
+    const candidates: [DetectorRule, number, number, number][] = [
+      ['point', RARITY_POINT, Math.max(pointZ / c.pointRef, 0), c.pointRarityRef],
+      ['short_window', RARITY_SHORT, Math.max(shortZ / c.shortRef, 0), c.rarityRef],
+      ['breakout', RARITY_BREAKOUT, breakout, c.rarityRef],
+    ];
+    let best = { evidence: 0, rule: 'point' as DetectorRule };
+    for (const [rule, channel, raw, ref] of candidates) {
+      const capped = c.rarityRef > 0 ? this.rarityCap(channel, raw, learning, ref) : raw;
+      if (capped > best.evidence || (rule === 'point' && best.evidence === 0)) best = { evidence: capped, rule };
+    }
+    return best;
+  }
+
+  /**
+   * Step 5: a record is the `recordPoints`-th value in a row beyond the whole history's range (widened
+   * by `recordTolerance` of it), judged against the range before the run's first point widened it.
+   */
+  private recordStep(value: number, span: number): boolean {
+    const c = this.config;
+    const rangeSeen = this.ctxHi - this.ctxLo;
+    if (!(c.recordTolerance > 0 && rangeSeen > 0 && span >= 2 * DAY_MS)) {
+      this.recordRun = 0;
+      return false;
+    }
+    if (this.recordRun === 0) {
+      this.recordHi = this.ctxHi + c.recordTolerance * rangeSeen;
+      this.recordLo = this.ctxLo - c.recordTolerance * rangeSeen;
+    }
+    const side = value > this.recordHi ? 1 : value < this.recordLo ? -1 : 0;
+    const before = side !== 0 && Math.sign(this.recordRun) === side ? Math.abs(this.recordRun) : 0;
+    // A run makes one record: its later points (counted up to recordPoints + 1) are past it.
+    const record = side !== 0 && before + 1 === c.recordPoints;
+    this.recordRun = side * Math.min(before + 1, c.recordPoints + 1);
+    return record;
+  }
+
+  /** Step 4: the evidence factor, from `contextGate` (a shape seen before) to `contextBoost` (a new one). */
+  private contextFactor(value: number): number {
+    const c = this.config;
+    const novelty = (this.ctxNovelty = Math.max(this.contextStep(value), this.ctxNovelty * c.contextMemory));
+    return c.contextGate + (c.contextBoost - c.contextGate) * novelty;
+  }
+
+  /** Step 7: the point updates the surprise statistics, the forecasters and their accuracy, winsorised. */
+  private learn(value: number, f: Forecast, s: Surprise): void {
+    const c = this.config;
+    {
+      const capU = this.longMean + c.winsorK * s.sd;
+      const d = (s.u > capU ? capU : s.u) - this.longMean;
+      const a = Math.max(c.longAlpha, 1 / (this.n + 1));
+      this.longMean += a * d;
+      this.longVar = (1 - a) * (this.longVar + a * d * d);
+    }
+    const early = this.n < 10;
+    const a0 = early ? 1 / (this.n + 1) : 0;
+    if (this.n > 0) {
+      const clipAbs = c.winsorK * f.levelScale;
+      const aa = Math.max(c.accuracyAlpha, 1 / this.n);
+      this.errLevel += aa * (Math.min(Math.abs(value - f.levelPred), clipAbs) - this.errLevel);
+      this.errDay += aa * (Math.min(Math.abs(value - f.dayPred), clipAbs) - this.errDay);
+      this.errWeek += aa * (Math.min(Math.abs(value - f.weekPred), clipAbs) - this.errWeek);
+    }
+    this.magnitude += Math.max(c.longAlpha, a0) * (Math.abs(value) - this.magnitude);
+    const r = value - f.levelPred;
+    const lim = early ? Number.POSITIVE_INFINITY : c.winsorK * f.levelScale;
+    const rc = r > lim ? lim : r < -lim ? -lim : r;
+    this.level += Math.max(c.levelAlpha, a0) * rc;
+    this.levelScale += Math.max(c.scaleAlpha, a0) * (Math.abs(rc) - this.levelScale);
+    // Remembered extremes: widened by new values at once, relaxed slowly towards the level.
+    this.hi = value > this.hi ? value : this.hi - c.extremeDecay * (this.hi - this.level);
+    this.lo = value < this.lo ? value : this.lo + c.extremeDecay * (this.level - this.lo);
+    this.updateBucket(this.dayMean, this.dayScale, this.dayVisits, f.hour, value, f.floor);
+    this.updateBucket(this.weekMean, this.weekScale, this.weekVisits, f.weekHour, value, f.floor);
+    this.n++;
+  }
+
+  /** Step 6: the cooldown after an alert, which ends after `cooldownPoints` points or `cooldownMaxMinutes`. */
+  private damped(score: number, timestampMs: number): number {
+    const c = this.config;
+    if (this.sinceAlert < NEVER) this.sinceAlert++;
+    if (this.sinceAlert > c.cooldownPoints) return score;
+    if (c.cooldownMaxMinutes > 0 && timestampMs - this.alertTs > c.cooldownMaxMinutes * 60_000) {
+      this.sinceAlert = c.cooldownPoints + 1;
+      return score;
+    }
+    return score * c.cooldownDamping;
   }
 
   /**
@@ -687,7 +676,7 @@ class Detector implements AnomalyDetector {
     const hist = this.rarityHist;
     const o = channel * RARITY_BINS;
     if (evidence <= 0) {
-      // The most common case (breakout and shift are mostly 0): counted in bin 0, capped at 0 anyway.
+      // The most common case (breakout is mostly 0): counted in bin 0, capped at 0 anyway.
       if (2 * this.n >= this.config.learningPoints) {
         const gain = this.rarityGain / (1 - this.config.rarityAlpha);
         hist[o] = (hist[o] as number) + gain;
@@ -767,85 +756,6 @@ class Detector implements AnomalyDetector {
     return orders > 0 ? missed / (orders * bits) : 0;
   }
 
-  /**
-   * Distribution shift: relative entropy of the short histogram against the long one (both EW, over
-   * the context model's range, which `contextStep` has just widened to include this value), returned
-   * as a z-score against the divergence's own long-run mean and spread, then folded into the stats.
-   */
-  private shiftStep(value: number): number {
-    const c = this.config;
-    if (this.ctxLo !== this.shiftLo || this.ctxHi !== this.shiftHi) this.shiftRebin();
-    const range = this.ctxHi - this.ctxLo;
-    let b = range > 0 ? Math.floor(((value - this.ctxLo) / range) * SHIFT_BINS) : 0;
-    if (b >= SHIFT_BINS) b = SHIFT_BINS - 1;
-    const first = 1 / (this.n + 1);
-    const aS = Math.max(c.shiftShortAlpha, first);
-    const aL = Math.max(c.shiftLongAlpha, first);
-    const short = this.shiftShort;
-    const long = this.shiftLong;
-    let divergence = 0;
-    const keepS = 1 - aS;
-    const keepL = 1 - aL;
-    for (let k = 0; k < SHIFT_BINS; k++) {
-      let p = (short[k] as number) * keepS;
-      let l = (long[k] as number) * keepL;
-      if (k === b) {
-        p += aS;
-        l += aL;
-      }
-      // Bins that have faded from the short window add next to nothing (p·log p → 0): skip their
-      // logarithm, and flush them to zero before they decay into slow subnormal numbers.
-      if (p > SHIFT_FADED) divergence += p * Math.log(p / (long[k] as number + SHIFT_FLOOR));
-      else if (p < 1e-30) p = 0;
-      if (l < 1e-30) l = 0;
-      short[k] = p;
-      long[k] = l;
-    }
-    const z = (divergence - this.shiftMean) / (Math.sqrt(this.shiftVar) + 0.01);
-    const a = Math.max(c.longAlpha, first);
-    const d = divergence - this.shiftMean;
-    this.shiftMean += a * d;
-    this.shiftVar = (1 - a) * (this.shiftVar + a * d * d);
-    return z;
-  }
-
-  /**
-   * The range has widened: re-project both histograms onto the new bins (each old bin's share spread
-   * uniformly over its interval), so the wider grid alone does not read as a shift of distribution.
-   */
-  private shiftRebin(): void {
-    const oldLo = this.shiftLo;
-    const oldWidth = (this.shiftHi - oldLo) / SHIFT_BINS;
-    const lo = this.ctxLo;
-    const width = (this.ctxHi - lo) / SHIFT_BINS;
-    this.shiftLo = this.ctxLo;
-    this.shiftHi = this.ctxHi;
-    if (!(width > 0)) return;
-    for (const hist of [this.shiftShort, this.shiftLong]) {
-      const old = Float64Array.from(hist);
-      hist.fill(0);
-      for (let k = 0; k < SHIFT_BINS; k++) {
-        const share = old[k] as number;
-        if (share === 0) continue;
-        if (!(oldWidth > 0)) {
-          // A degenerate old range (one value so far): its whole share sits at that value.
-          const j = Math.min(SHIFT_BINS - 1, Math.max(0, Math.floor((oldLo - lo) / width)));
-          hist[j] = (hist[j] as number) + share;
-          continue;
-        }
-        const a = oldLo + k * oldWidth;
-        const b = a + oldWidth;
-        let j = Math.max(0, Math.floor((a - lo) / width));
-        for (; j < SHIFT_BINS; j++) {
-          const ja = lo + j * width;
-          if (ja >= b) break;
-          const overlap = Math.min(b, ja + width) - Math.max(a, ja);
-          if (overlap > 0) hist[j] = (hist[j] as number) + (share * overlap) / oldWidth;
-        }
-      }
-    }
-  }
-
   private updateBucket(mean: Float64Array, scale: Float64Array, visits: Float64Array, b: number, value: number, floor: number): void {
     const v = visits[b] as number;
     if (v === 0) {
@@ -898,12 +808,6 @@ class Detector implements AnomalyDetector {
       ctxLength: this.ctxLength,
       ctxNovelty: this.ctxNovelty,
       ctxTable: Array.from(this.ctxTable),
-      shiftShort: Array.from(this.shiftShort),
-      shiftLong: Array.from(this.shiftLong),
-      shiftMean: this.shiftMean,
-      shiftVar: this.shiftVar,
-      shiftLo: this.shiftLo,
-      shiftHi: this.shiftHi,
       recordRun: this.recordRun,
       recordHi: this.recordHi,
       recordLo: this.recordLo,
@@ -942,8 +846,8 @@ class Detector implements AnomalyDetector {
     this.longMean = s.longMean;
     this.longVar = s.longVar;
     if (s.channelRarityHist && s.channelRarityTotal) {
-      this.rarityHist.set(s.channelRarityHist);
-      this.rarityTotal.set(s.channelRarityTotal);
+      this.rarityHist.set(s.channelRarityHist.slice(0, RARITY_CHANNELS * RARITY_BINS));
+      this.rarityTotal.set(s.channelRarityTotal.slice(0, RARITY_CHANNELS));
       this.rarityGain = s.rarityGain ?? 1;
     }
     // A state from before per-channel rarity: its single histogram mixed the channels, so the channels'
@@ -958,14 +862,6 @@ class Detector implements AnomalyDetector {
     } else {
       // A state from before the context model: start it from the current level.
       this.ctxLo = this.ctxHi = s.level;
-    }
-    if (s.shiftShort && s.shiftLong) {
-      this.shiftShort.set(s.shiftShort);
-      this.shiftLong.set(s.shiftLong);
-      this.shiftMean = s.shiftMean ?? 0;
-      this.shiftVar = s.shiftVar ?? 0;
-      this.shiftLo = s.shiftLo ?? this.ctxLo;
-      this.shiftHi = s.shiftHi ?? this.ctxHi;
     }
     // Clamped: a service may restore a state under a different recordPoints than it was saved with.
     this.recordRun = Math.max(-this.config.recordPoints - 1, Math.min(this.config.recordPoints + 1, s.recordRun ?? 0));
@@ -1043,13 +939,13 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
     ['channelRarityHist', RARITY_CHANNELS * RARITY_BINS, Number.MAX_VALUE],
     ['channelRarityTotal', RARITY_CHANNELS, Number.MAX_VALUE],
     ['ctxTable', 1 << config.contextTableBits, (1 << (2 * config.contextBits)) - 1],
-    ['shiftShort', SHIFT_BINS, 1],
-    ['shiftLong', SHIFT_BINS, 1],
   ];
   for (const [f, len, max] of optionalArrays) {
     const a = s[f];
     if (a === undefined) continue;
-    if (!Array.isArray(a) || a.length !== len || !a.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= max)) {
+    // A state saved while there was a fourth rarity channel: accepted, that channel is dropped on load.
+    const legacy = f.startsWith('channelRarity') && Array.isArray(a) && a.length === (len / RARITY_CHANNELS) * LEGACY_RARITY_CHANNELS;
+    if (!Array.isArray(a) || (a.length !== len && !legacy) || !a.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= max)) {
       throw validationError(f, `must be an array of ${len} numbers between 0 and ${max}`);
     }
   }
@@ -1057,11 +953,10 @@ export function restoreAnomalyDetector(state: unknown): AnomalyDetector {
     throw validationError('rarityGain', 'must be a number between 1 and 1e101');
   }
   if (s.ctxVar !== undefined && !((s.ctxVar as number) >= 0)) throw validationError('ctxVar', 'must be a non-negative number');
-  if (s.shiftVar !== undefined && !((s.shiftVar as number) >= 0)) throw validationError('shiftVar', 'must be a non-negative number');
   if (s.recordRun !== undefined && !(Number.isInteger(s.recordRun) && Math.abs(s.recordRun as number) <= RANGES.recordPoints[1] + 1)) {
     throw validationError('recordRun', `must be an integer of magnitude at most ${RANGES.recordPoints[1] + 1}`);
   }
-  for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar', 'shiftMean', 'shiftVar', 'shiftLo', 'shiftHi', 'recordHi', 'recordLo'] as const) {
+  for (const f of ['rarityTotal', 'ctxLo', 'ctxHi', 'ctxNovelty', 'ctxShort', 'ctxMean', 'ctxVar', 'recordHi', 'recordLo'] as const) {
     if (s[f] !== undefined && (typeof s[f] !== 'number' || !Number.isFinite(s[f]))) throw validationError(f, 'must be a finite number');
   }
   for (const [f, max] of [

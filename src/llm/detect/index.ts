@@ -14,5 +14,5 @@ export {
   type RejectReason,
   type RejectedCounts,
 } from './detector.ts';
-export { RateDetector, RATE_RULES, type RateRule, type RateVerdict, type RateMinute, type RateDetectorState } from './rates.ts';
+export { RateDetector, RATE_RULES, type RateRule, type RateVerdict, type RateMinute, type RateDetectorState, type RateStatus } from './rates.ts';
 export { DETECTOR_TUNING_SPACE, type TunableParameter } from './space.ts';

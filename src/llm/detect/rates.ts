@@ -71,6 +71,20 @@ export interface RateVerdict {
   description: string;
 }
 
+export interface RateStatus {
+  rule: RateRule;
+  /** Minutes the baseline has learned from (outage minutes are not among them). */
+  learnedMinutes: number;
+  learning: boolean;
+  /** Whether the latest minute's verdict fired. */
+  firing: boolean;
+  baselineShare: number;
+  slowerThanMs: number | null;
+  /** The rule fires at p ≤ 10^-minLog10P. */
+  minLog10P: number;
+  lastMinute: RateMinute | null;
+}
+
 export interface RateDetectorState {
   version: 1;
   rule: RateRule;
@@ -122,6 +136,25 @@ export class RateDetector {
     return this.p95Minutes >= LEARN_MINUTES / 2 ? Math.exp(this.logP95) : null;
   }
 
+  /** What the rule knows now, for a listing: no side effects. */
+  status(): RateStatus {
+    const last = this.recentMinutes[this.recentMinutes.length - 1];
+    return {
+      rule: this.rule,
+      learnedMinutes: this.learnedMinutes,
+      learning: this.isLearning(),
+      firing: this.firing,
+      baselineShare: this.a / (this.a + this.b),
+      slowerThanMs: this.rule === 'latency_p95_exceedance' ? this.slowThresholdMs() : null,
+      minLog10P: MIN_LOG10_P,
+      lastMinute: last ? { ...last } : null,
+    };
+  }
+
+  private isLearning(): boolean {
+    return this.learnedMinutes < LEARN_MINUTES || this.learnedCalls < LEARN_CALLS || (this.rule === 'latency_p95_exceedance' && this.slowThresholdMs() === null);
+  }
+
   /**
    * Judges one minute. `minuteP95Ms` (latency only) is the minute's own p95, used to learn the usual p95
    * when the minute is unremarkable; `bad` must then count calls slower than `slowThresholdMs()`.
@@ -133,7 +166,7 @@ export class RateDetector {
     this.recentMinutes.push(minute);
     const mean = this.a / (this.a + this.b);
     const slowerThanMs = this.rule === 'latency_p95_exceedance' ? this.slowThresholdMs() : null;
-    const learning = this.learnedMinutes < LEARN_MINUTES || this.learnedCalls < LEARN_CALLS || (this.rule === 'latency_p95_exceedance' && slowerThanMs === null);
+    const learning = this.isLearning();
     // Two looks, the latest minute alone (a sudden outage) and the window pooled (a quieter series or a
     // slower onset); the stronger one is reported.
     const looks = [this.recentMinutes.slice(-1), this.recentMinutes].map((minutes) => {

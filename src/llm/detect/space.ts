@@ -17,9 +17,7 @@ export type TunableParameter =
   | 'pointRarityRef'
   | 'contextGate'
   | 'contextBoost'
-  | 'shiftZRef'
   | 'recordTolerance'
-  | 'recordSpikeScales'
   | 'cooldownPoints';
 
 export const DETECTOR_TUNING_SPACE: Readonly<Record<TunableParameter, readonly number[]>> = Object.freeze({
@@ -31,8 +29,6 @@ export const DETECTOR_TUNING_SPACE: Readonly<Record<TunableParameter, readonly n
   pointRarityRef: [1.6, 2.25, 3],
   contextGate: [0.5, 0.75, 1],
   contextBoost: [1.25, 1.5, 2],
-  shiftZRef: [1.5, 2, 3],
   recordTolerance: [0.01, 0.02, 0.04],
-  recordSpikeScales: [3, 6, 12],
   cooldownPoints: [100, 200, 400],
 });
