@@ -1070,7 +1070,9 @@ export class LlmTelemetryService {
    * alert by hand): forget it, so a condition that is still true raises a fresh alert and incident.
    */
   forgetResolved(dedupKey: string): void {
-    if (!dedupKey.startsWith('llm-')) return;
+    // Not when this server itself just resolved it (it forgot it first): the event must not drop an alert raised
+    // again under the same key right after (a ticket escalated to a page).
+    if (!this.openAlerts.has(dedupKey)) return;
     this.maintenance = this.maintenance
       .then(async () => {
         this.openAlerts.delete(dedupKey);
