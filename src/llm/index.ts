@@ -109,6 +109,8 @@ export const llmModule = defineModule({
       () => alertSink,
       { ...DEFAULT_LLM_OPTIONS, allowedLatenessMs: ctx.config.llmAllowedLatenessMs ?? DEFAULT_LLM_OPTIONS.allowedLatenessMs },
       (source, outcome, count) => (outcome === 'late' ? late.inc({ source }, count) : calls.inc({ source, outcome }, count)),
+      // Series and burn-rate jobs are leased with the storage job primitive: one server judges each at a time.
+      { queue: ctx.worker.queue, owner: ctx.worker.owner },
     );
     let failuresSeen = 0;
     new client.Counter({
@@ -123,16 +125,16 @@ export const llmModule = defineModule({
     });
     new client.Gauge({
       name: 'firebreak_llm_open_buckets',
-      help: 'LLM aggregation buckets held in memory',
+      help: 'Open LLM aggregation minutes in the database, one per (series, minute, server that took calls for it)',
       registers: [ctx.metrics],
-      collect() {
-        this.set(telemetry.openBucketCount);
+      async collect() {
+        this.set(await telemetry.openPartialCount());
       },
     });
     await telemetry.load();
     const otlp = new OtlpEndpoints(new OtlpReceiver(telemetry, integrationKeyVerifier(ctx.services.integrations), ctx.config.promptVersionAttribute));
-    // Burn rates must fall (and alerts resolve) even when traffic stops entirely. The buckets are this
-    // process's memory, so every server runs its own maintenance: a periodic task, not a shared job.
+    // Burn rates must fall (and alerts resolve) even when traffic stops entirely. Every server looks for the
+    // series and burn-rate jobs that are due; each runs on the one server whose claim holds its lease.
     ctx.worker.every('llm.maintenance', { intervalMs: MAINTENANCE_INTERVAL_MS, run: () => telemetry.maintain() });
     ctx.events.on('alert.resolved', ({ alert }) => telemetry.forgetResolved(alert.dedup_key));
     ctx.services.checks.register('llm_stat', async (spec) => {

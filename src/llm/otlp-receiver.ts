@@ -47,7 +47,9 @@ export class OtlpReceiver {
     const { calls, ignoredSpans } = callsFromOtlp(request, sender.service, this.promptVersionAttribute);
     const outcome = this.telemetry.ingest(calls, 'otlp', sender.service);
     if (ignoredSpans > 0) this.telemetry.observeIgnored(ignoredSpans);
-    // The calls are accepted once aggregated; a failing flush is logged and retried, not the sender's problem.
+    // Accepted once written to the database (a failure is answered as such, and the exporter retries);
+    // the detectors' and burn rates' own failures are logged and retried, not the sender's problem.
+    await this.telemetry.persist();
     await this.telemetry.maintain().catch(() => undefined);
     const rejected = outcome.rejections.length;
     if (rejected === 0 && ignoredSpans === 0) return {};
@@ -66,6 +68,7 @@ export class OtlpReceiver {
     const conversion = samplesFromOtlpMetrics(request, sender.service, this.streams);
     const outcome = this.telemetry.ingestAggregates(conversion.samples, sender.service);
     if (conversion.ignoredPoints > 0) this.telemetry.observeIgnored(conversion.ignoredPoints, 'otlp_metrics');
+    await this.telemetry.persist();
     await this.telemetry.maintain().catch(() => undefined);
     const rejected = conversion.rejectedPoints + outcome.rejected;
     if (rejected === 0 && conversion.ignoredPoints === 0) return {};

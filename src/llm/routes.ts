@@ -138,6 +138,8 @@ export function llmRoutes(app: HttpApp, ctx: AppContext, telemetry: LlmTelemetry
       async (request) => {
         const sender = await authenticateSender(request, keys);
         const outcome = telemetry.ingest(request.body.requests.map((record) => callFromRecord(record, sender.service)), 'json', sender.service);
+        // Answered only once written: a call this server acknowledged survives its crash.
+        await telemetry.persist();
         await telemetry.maintain().catch(() => undefined);
         return { accepted: outcome.accepted, rejected: outcome.rejections.length, rejections: outcome.rejections.slice(0, 100) };
       },

@@ -1,5 +1,6 @@
 import type { Generated } from 'kysely';
 import { withAutoIncrementId, type DialectMigration, type MigrationSet } from '../storage/index.ts';
+import { ERROR_KINDS } from './records.ts';
 
 export type LlmTables = {
   /** Closed aggregation buckets. A (series, bucket) may have several rows (late data, several servers): readers merge them. */
@@ -34,6 +35,32 @@ export type LlmTables = {
     state: string;
     updated_at: string;
   };
+  /**
+   * Open minutes, as each writer (a server process since its start) has aggregated them so far: one row per
+   * (series, minute, writer), cumulative, merged by whoever reads the minute. The series' job moves a minute
+   * into `llm_buckets` once the series' watermark is the allowed lateness past it, in one transaction with the
+   * rows locked, so a minute is counted once whichever servers took its calls and whichever of them died.
+   */
+  llm_partials: Omit<BucketColumns, 'id' | 'created_at'> & { series_key: string; writer: string; updated_at: string };
+  /**
+   * A series across servers: its event-time watermark (the newest call time and when it arrived), the
+   * integration its telemetry came through, the last minute closed into the rollups, and the state its
+   * detectors keep between minutes (the point being gathered, detections awaiting confirmation, rule runs).
+   * Written by the holder of the series' job lease, `version` guarding each write (compare and set).
+   */
+  llm_series: {
+    series_key: string;
+    service: string;
+    provider: string;
+    model: string;
+    watermark_at: string;
+    arrived_at: string;
+    via: string | null;
+    closed_through: string | null;
+    state: string;
+    version: number;
+    updated_at: string;
+  };
   /** Alerts Firebreak raised from LLM telemetry and has not yet resolved. */
   llm_open_alerts: {
     dedup_key: string;
@@ -44,6 +71,8 @@ export type LlmTables = {
     updated_at: string;
   };
 };
+
+type BucketColumns = LlmTables['llm_buckets'];
 
 const createLlmTables: DialectMigration = (dialect) => ({
   async up(db) {
@@ -97,4 +126,53 @@ const createLlmTables: DialectMigration = (dialect) => ({
   },
 });
 
-export const llmMigrations: MigrationSet = { '020_llm_telemetry': createLlmTables };
+const createReplicaTables: DialectMigration = () => ({
+  async up(db) {
+    let partials = db.schema
+      .createTable('llm_partials')
+      .addColumn('series_key', 'text', (c) => c.notNull())
+      .addColumn('bucket_start', 'text', (c) => c.notNull())
+      .addColumn('writer', 'text', (c) => c.notNull())
+      .addColumn('service', 'text', (c) => c.notNull())
+      .addColumn('provider', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('bucket_seconds', 'integer', (c) => c.notNull())
+      .addColumn('requests', 'integer', (c) => c.notNull());
+    for (const kind of ERROR_KINDS) partials = partials.addColumn(`err_${kind}`, 'integer', (c) => c.notNull());
+    await partials
+      .addColumn('input_tokens', 'double precision', (c) => c.notNull())
+      .addColumn('output_tokens', 'double precision', (c) => c.notNull())
+      .addColumn('cost_usd', 'double precision', (c) => c.notNull())
+      .addColumn('cost_count', 'integer', (c) => c.notNull())
+      .addColumn('safety_flags', 'integer', (c) => c.notNull())
+      .addColumn('latency_sketch', 'text', (c) => c.notNull())
+      .addColumn('ttft_sketch', 'text', (c) => c.notNull())
+      .addColumn('latency_within', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('llm_partials_pk', ['series_key', 'bucket_start', 'writer'])
+      .execute();
+    await db.schema.createIndex('llm_partials_service_idx').on('llm_partials').columns(['service', 'bucket_start']).execute();
+    await db.schema
+      .createTable('llm_series')
+      .addColumn('series_key', 'text', (c) => c.primaryKey())
+      .addColumn('service', 'text', (c) => c.notNull())
+      .addColumn('provider', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('watermark_at', 'text', (c) => c.notNull())
+      .addColumn('arrived_at', 'text', (c) => c.notNull())
+      .addColumn('via', 'text')
+      .addColumn('closed_through', 'text')
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('llm_series_service_idx').on('llm_series').columns(['service']).execute();
+  },
+  async down(db) {
+    await db.schema.dropTable('llm_series').execute();
+    await db.schema.dropTable('llm_partials').execute();
+  },
+});
+
+export const llmMigrations: MigrationSet = { '020_llm_telemetry': createLlmTables, '021_llm_replicas': createReplicaTables };
+

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.ts';
 import type { AlertSink, InternalAlert } from '../shared/alert-sink.ts';
-import type { Database } from '../storage/index.ts';
+import { JobQueue, type ClaimedJob, type Database } from '../storage/index.ts';
 import {
   DEFAULT_DETECTOR_CONFIG,
   RATE_RULES,
@@ -22,11 +23,12 @@ import {
   seriesKey,
   statsOf,
   successes,
+  type BucketRecord,
   type BucketTotals,
   type SeriesId,
   type StatsPoint,
 } from './buckets.ts';
-import { AVAILABILITY_BAD_KINDS, LIMITS, cleanLabel, rejectionReason, type LlmCall, type RejectionReason } from './records.ts';
+import { LIMITS, cleanLabel, rejectionReason, type LlmCall, type RejectionReason } from './records.ts';
 import type { LlmMetricSample } from './otlp-metrics.ts';
 import {
   LONGEST_RULE_MINUTES,
@@ -39,22 +41,42 @@ import {
 } from './slo.ts';
 import {
   countBuckets,
+  countPartials,
   deleteOpenAlert,
+  deletePartials,
   insertBuckets,
   loadBuckets,
-  loadDetectorState,
   loadDetectorStates,
   loadOpenAlerts,
+  loadOpenPartials,
+  loadSeries,
+  loadSeriesDetectorStates,
   loadServiceCounts,
+  loadServiceSeries,
+  lockPartials,
   saveDetectorStates,
+  seriesWithPartialsBefore,
+  updateSeries,
   upsertOpenAlert,
+  writePartials,
   type BucketFilter,
   type OpenAlertRow,
+  type SeriesArrival,
+  type SeriesRow,
 } from './repository.ts';
 
 const MINUTE_MS = 60_000;
 /** A series without calls for this long leaves memory; its detector state stays in the database. */
 const SERIES_IDLE_MS = 24 * 3_600_000;
+/** Job kinds: one job per series (merges its minutes, runs its detectors) and one per SLO'd service (burn rates). */
+export const SERIES_JOB = 'llm.series';
+export const SLO_JOB = 'llm.slo';
+/** How often a series' job and a service's burn rates run (by the injected clock); the lease outlasts a run by far. */
+const SERIES_INTERVAL_MS = 15_000;
+const IDLE_SERIES_INTERVAL_MS = 60_000;
+const SLO_INTERVAL_MS = 15_000;
+const JOB_LEASE_MS = 60_000;
+const JOBS_PER_CLAIM = 100;
 /** Rollup rows one statistics query may merge (each holds two sketches): about a month of one series. */
 export const MAX_ROWS_PER_QUERY = 50_000;
 
@@ -71,7 +93,7 @@ export interface LlmTelemetryOptions {
    * the roll-ups, as an extra row, and are counted as late; the detectors have had that minute already.
    */
   allowedLatenessMs: number;
-  /** In-memory buckets; beyond this the oldest are flushed early (memory stays bounded). */
+  /** Kept for configuration compatibility: calls are written to the database before each request is answered, so memory holds only a request's worth. */
   maxOpenBuckets: number;
   /** Distinct (service, provider, model) series; calls for new series beyond this are refused. */
   maxSeries: number;
@@ -141,6 +163,22 @@ interface PendingPoint {
   outage: boolean;
 }
 
+/** A rule's judgement of one minute: on closed minutes and, before they close, on open ones. */
+interface JudgedMinute {
+  minuteMs: number;
+  firing: boolean;
+}
+
+/** What a series keeps between runs of its job, in `llm_series.state`. */
+interface SeriesState extends Record<string, unknown> {
+  /** Minutes closed into the rollups and not yet fed to the detectors (a run that died between the two). */
+  unjudged?: number[];
+  pending?: { totals: BucketRecord; startMs: number; endMs: number; outage: boolean };
+  unconfirmed?: Record<string, UnconfirmedDetection>;
+  /** Recent judgements per rate-rule alert key, oldest first. */
+  rateRuns?: Record<string, JudgedMinute[]>;
+}
+
 /** A detection waiting for the points after it to stay above the normal band before it raises an alert. */
 interface UnconfirmedDetection {
   alert: InternalAlert;
@@ -198,35 +236,44 @@ export interface SloStatus {
  */
 export class LlmTelemetryService {
   private readonly db: Database['db'];
-  private readonly open = new Map<string, Bucket>();
+  private readonly postgres: boolean;
+  private readonly jobs: JobQueue;
+  /**
+   * This process's partial rows are written under this id (random per start), so rows of several servers
+   * never overwrite each other and a restarted server never adds to rows it may already have counted.
+   */
+  readonly writer: string;
+  /** Calls accepted and not yet written to the database, per series and minute (a request's worth). */
+  private open = new Map<string, Bucket>();
+  /** The series those calls moved, with their watermarks, to write with them. */
+  private arrivals = new Map<string, SeriesArrival>();
   /** Series seen recently, with the event time of their last call; idle ones are evicted (their detector state stays in the database). */
   private readonly series = new Map<string, LiveSeries>();
   private lastEvictionMs = Number.NEGATIVE_INFINITY;
-  private readonly lastClosedStart = new Map<string, number>();
+  private lastSweepMs = Number.NEGATIVE_INFINITY;
+  /** The last minute closed per series, as this process last heard (for counting late calls). */
+  private readonly closedThrough = new Map<string, number>();
+  /**
+   * Per run of a series' job, the detectors and state of that series, loaded from the database at the start
+   * and written back (compare and set) at the end: whichever server holds the series' lease judges it.
+   */
   private readonly pending = new Map<string, PendingPoint>();
   private readonly detectors = new Map<string, AnomalyDetector>();
   /** Error-rate and latency rules per series (`key \u0001 rule`), on every series without configuration. */
   private readonly rateDetectors = new Map<string, RateDetector>();
-  /** Minutes in a row an error-rate or latency rule has fired without an alert yet, by dedup key. */
-  private readonly rateRuns = new Map<string, number>();
-  private readonly openAlerts = new Map<string, OpenAlertRow>();
-  /** Detections not yet confirmed by the points after them, by dedup key (kept in memory only: a restart drops them). */
+  /** Recent judgements of the error-rate and latency rules by dedup key (a page needs `confirmAfterPoints` firing minutes in a row). */
+  private readonly rateRuns = new Map<string, JudgedMinute[]>();
+  private openAlerts = new Map<string, OpenAlertRow>();
+  /** Detections not yet confirmed by the points after them, by dedup key (stored with the series). */
   private readonly unconfirmed = new Map<string, UnconfirmedDetection>();
-  private readonly slosByService = new Map<string, { slo: SloDefinition; counters: MinuteCounters }[]>();
+  private readonly slosByService = new Map<string, { slo: SloDefinition }[]>();
   private readonly latencyThresholds = new Map<string, number[]>();
-  /**
-   * Per service, the newest call time accepted (never beyond the wall clock) and when it arrived. Burn
-   * rates and `llm_stat` windows are judged as of this event time, so telemetry that arrives late (an
-   * exporter's batch, a backfill, a drill replaying the past) is judged at its own time, not at arrival.
-   */
-  private readonly watermarks = new Map<string, { eventMs: number; arrivedMs: number }>();
   /** Other capabilities watching the accepted calls (change tracking reads the response model and prompt version). */
   private readonly acceptedListeners: ((calls: readonly LlmCall[]) => void)[] = [];
   private maintenance: Promise<void> = Promise.resolve();
-  private lastEvaluationMs = Number.NEGATIVE_INFINITY;
+  private flushChain: Promise<void> = Promise.resolve();
+  private nextFlush: Promise<void> | null = null;
   readonly counts = { outagePointsJudged: 0, latePartialBuckets: 0, lateCalls: 0, unconfirmedDetections: 0, seriesMaintenanceFailures: 0 };
-  /** Per service, the integration service its telemetry last came through (SLO alerts of uncatalogued services go there). */
-  private readonly viaByService = new Map<string, string>();
 
   constructor(
     database: Database,
@@ -236,11 +283,15 @@ export class LlmTelemetryService {
     private readonly alertSink: () => AlertSink | undefined,
     readonly options: LlmTelemetryOptions = DEFAULT_LLM_OPTIONS,
     private readonly observe: IngestObserver = () => undefined,
+    jobs?: { queue: JobQueue; owner: string },
   ) {
     this.db = database.db;
+    this.postgres = database.dialect === 'postgres';
+    this.jobs = jobs?.queue ?? new JobQueue(database, clock);
+    this.writer = jobs?.owner ?? `llm:${randomUUID()}`;
     for (const slo of slos) {
       const list = this.slosByService.get(slo.service) ?? [];
-      list.push({ slo, counters: new MinuteCounters() });
+      list.push({ slo });
       this.slosByService.set(slo.service, list);
       if (slo.kind === 'latency' && slo.thresholdMs !== null) {
         const thresholds = this.latencyThresholds.get(slo.service) ?? [];
@@ -250,50 +301,26 @@ export class LlmTelemetryService {
     }
   }
 
-  /** Restores detector baselines, open alerts and the SLO windows from the database. */
+  /** Makes sure every SLO'd service has its burn-rate job (series get theirs when their first calls are written). */
   async load(): Promise<void> {
-    const nowMs = this.clock().getTime();
-    for (const { seriesKey: key, signal, state } of await loadDetectorStates(this.db, new Date(nowMs - SERIES_IDLE_MS).toISOString())) {
-      try {
-        if ((RATE_RULES as readonly string[]).includes(signal)) this.rateDetectors.set(`${key}\u0001${signal}`, RateDetector.restore(state));
-        else this.detectors.set(`${key}\u0001${signal}`, this.restoreDetectorState(state));
-      } catch (error) {
-        this.log.warn({ err: error, series: key, signal }, 'stored LLM detector state is unusable; relearning');
-      }
-    }
-    for (const alert of await loadOpenAlerts(this.db)) this.openAlerts.set(alert.dedupKey, alert);
-    const fromIso = new Date(nowMs - (LONGEST_RULE_MINUTES + 1) * MINUTE_MS).toISOString();
-    const toIso = new Date(nowMs + MINUTE_MS).toISOString();
-    for (const [service, slos] of this.slosByService) {
-      for (const row of await loadServiceCounts(this.db, service, fromIso, toIso)) {
-        for (const { slo, counters } of slos) this.addCounts(slo, counters, row.bucketStartMs, row);
-      }
-    }
-  }
-
-  private addCounts(
-    slo: SloDefinition,
-    counters: MinuteCounters,
-    atMs: number,
-    totals: { requests: number; errors: Record<string, number>; latencyWithin: Record<string, number> },
-  ): void {
-    const errors = totals.errors as BucketTotals['errors'];
-    if (slo.kind === 'availability') counters.add(atMs, totals.requests, availabilityBad(errors));
-    else {
-      const population = successes({ requests: totals.requests, errors });
-      counters.add(atMs, population, population - (totals.latencyWithin[String(slo.thresholdMs)] ?? 0));
-    }
+    const nowIso = this.clock().toISOString();
+    await this.jobs.adopt(
+      this.jobs.db,
+      SLO_JOB,
+      [...this.slosByService.keys()].map((service) => ({ key: service, runAt: nowIso })),
+    );
   }
 
   /**
-   * The event time a service's windows end at: its watermark, moved on by the wall-clock time since that
-   * call arrived (so burn rates still fall and alerts resolve when traffic stops), never past the wall
-   * clock. A service without telemetry since this process started is judged at the wall clock.
+   * The event time a service's windows end at: the newest watermark of its series, moved on by the
+   * wall-clock time since that call arrived (so burn rates still fall and alerts resolve when traffic
+   * stops), never past the wall clock. A service without telemetry is judged at the wall clock.
    */
-  eventTimeOf(service: string, nowMs = this.clock().getTime()): number {
-    const watermark = this.watermarks.get(service);
-    if (!watermark) return nowMs;
-    return Math.min(nowMs, watermark.eventMs + Math.max(0, nowMs - watermark.arrivedMs));
+  async eventTimeOf(service: string, nowMs = this.clock().getTime()): Promise<{ eventMs: number; via: string | undefined }> {
+    let best: SeriesRow | undefined;
+    for (const row of await loadServiceSeries(this.db, service)) if (!best || row.watermarkMs > best.watermarkMs) best = row;
+    if (!best) return { eventMs: nowMs, via: undefined };
+    return { eventMs: watermarkAt(best, nowMs), via: best.via ?? undefined };
   }
 
   /** Calls `listener` with each batch of accepted calls, after they are aggregated. */
@@ -314,10 +341,7 @@ export class LlmTelemetryService {
       known = { ...labels, lastSeenMs: Math.min(atMs, nowMs), arrivedMs: nowMs, via };
       this.series.set(key, known);
     }
-    if (via !== undefined) {
-      known.via = via;
-      if (this.viaByService.get(labels.service) !== via) this.viaByService.set(labels.service, via);
-    }
+    if (via !== undefined) known.via = via;
     const bucketMs = this.options.bucketSeconds * 1000;
     const startMs = Math.floor(atMs / bucketMs) * bucketMs;
     const bucketId = `${key}\u0001${startMs}`;
@@ -331,9 +355,18 @@ export class LlmTelemetryService {
       known.lastSeenMs = eventMs;
       known.arrivedMs = nowMs;
     }
-    const watermark = this.watermarks.get(labels.service);
-    if (!watermark || atMs > watermark.eventMs) this.watermarks.set(labels.service, { eventMs: eventMs, arrivedMs: nowMs });
-    const closed = this.lastClosedStart.get(key);
+    const arrival = this.arrivals.get(key);
+    if (!arrival || eventMs > Date.parse(arrival.watermarkIso) || arrival.via !== (known.via ?? null)) {
+      const newer = !arrival || eventMs > Date.parse(arrival.watermarkIso);
+      this.arrivals.set(key, {
+        seriesKey: key,
+        ...labels,
+        watermarkIso: newer ? new Date(eventMs).toISOString() : arrival.watermarkIso,
+        arrivedIso: newer ? new Date(nowMs).toISOString() : arrival.arrivedIso,
+        via: known.via ?? null,
+      });
+    }
+    const closed = this.closedThrough.get(key);
     return { bucket, late: closed !== undefined && startMs <= closed };
   }
 
@@ -360,13 +393,6 @@ export class LlmTelemetryService {
       }
       if (target.late) late++;
       target.bucket.add(call, this.latencyThresholds.get(call.service) ?? []);
-      const slos = this.slosByService.get(call.service);
-      if (slos) {
-        for (const { slo, counters } of slos) {
-          if (slo.kind === 'availability') counters.add(call.startedAtMs, 1, call.errorKind && AVAILABILITY_BAD_KINDS.has(call.errorKind) ? 1 : 0);
-          else if (call.errorKind === null) counters.add(call.startedAtMs, 1, call.latencyMs > slo.thresholdMs! ? 1 : 0);
-        }
-      }
       accepted++;
       acceptedCalls?.push(call);
     }
@@ -403,17 +429,6 @@ export class LlmTelemetryService {
       }
       if (target.late) lateCalls += sample.requests;
       target.bucket.addAggregate(sample, this.latencyThresholds.get(labels.service) ?? []);
-      const slos = this.slosByService.get(labels.service);
-      if (slos && sample.requests > 0) {
-        for (const { slo, counters } of slos) {
-          if (slo.kind === 'availability') counters.add(sample.atMs, sample.requests, sample.errorKind && AVAILABILITY_BAD_KINDS.has(sample.errorKind) ? sample.requests : 0);
-          else if (sample.errorKind === null) {
-            let slow = 0;
-            for (const { valueMs, count } of sample.latencies) if (valueMs > slo.thresholdMs!) slow += count;
-            counters.add(sample.atMs, sample.requests, slow);
-          }
-        }
-      }
       accepted += sample.requests;
     }
     if (accepted > 0) this.observe('otlp_metrics', 'accepted', accepted);
@@ -433,90 +448,269 @@ export class LlmTelemetryService {
     this.observe(source, 'ignored_non_genai', count);
   }
 
-  /** Closes due buckets, feeds detectors, evaluates burn rates. Serialised; safe to call after every request. */
-  maintain(force = false): Promise<void> {
-    const run = this.maintenance.then(() => this.runMaintenance(force));
+  /**
+   * Writes the calls accepted so far to this writer's partial rows, with their series' watermarks, and makes
+   * sure each series has its job. Requests await it before they answer, so an acknowledged call is in the
+   * database: a server killed after answering loses nothing, and the exporter retries what was not answered.
+   * Requests arriving while a write is under way share the next one.
+   */
+  persist(): Promise<void> {
+    if (this.nextFlush) return this.nextFlush;
+    const run = this.flushChain.then(() => {
+      this.nextFlush = null;
+      return this.flush();
+    });
+    this.nextFlush = run;
+    this.flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.open.size === 0 && this.arrivals.size === 0) return;
+    // Sorted, so concurrent writers lock shared rows (jobs, series) in the same order.
+    const buckets = [...this.open.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.startMs - b.startMs));
+    const arrivals = [...this.arrivals.values()].sort((a, b) => (a.seriesKey < b.seriesKey ? -1 : a.seriesKey > b.seriesKey ? 1 : 0));
+    this.open = new Map();
+    this.arrivals = new Map();
+    const nowIso = this.clock().toISOString();
+    // Not kept for a retry on failure: the requests that carried these calls are answered with the error
+    // and their senders retry them, so keeping them too would count them twice.
+    const closed = await this.db.transaction().execute((trx) =>
+      writePartials(
+      trx,
+      this.postgres,
+      this.writer,
+      buckets.map(bucketToRecord),
+      arrivals,
+      nowIso,
+      async (moved) => {
+        const jobs = JobQueue.in(trx);
+        await this.jobs.adopt(jobs, SERIES_JOB, arrivals.map((a) => ({ key: a.seriesKey, runAt: nowIso })));
+        // Event time that reaches a new minute (live traffic, or a backfill racing through the past) may
+        // close a minute and moves the burn-rate windows: the series' and its service's jobs run now,
+        // not at their next turn.
+        if (moved.length === 0) return;
+        await this.jobs.hasten(jobs, SERIES_JOB, moved.map((a) => a.seriesKey), nowIso);
+        const services = [...new Set(moved.map((a) => a.service))].filter((service) => this.slosByService.has(service));
+        if (services.length > 0) await this.jobs.hasten(jobs, SLO_JOB, services, nowIso);
+      },
+      (stored, delta) => {
+        const merged = bucketFromRecord(stored);
+        merged.merge(bucketFromRecord(delta));
+        return bucketToRecord(merged);
+      },
+    ));
+    for (const [key, iso] of closed) if (iso !== null) this.closedThrough.set(key, Date.parse(iso));
+  }
+
+  /**
+   * Writes pending calls, then runs the series and burn-rate jobs that are due and that no other server
+   * holds. Serialised; safe to call after every request.
+   */
+  maintain(): Promise<void> {
+    const run = this.maintenance.then(() => this.runMaintenance());
     this.maintenance = run.catch((error: unknown) => this.log.error({ err: error }, 'LLM telemetry maintenance failed'));
     return run;
   }
 
-  private async runMaintenance(force: boolean): Promise<void> {
+  private async runMaintenance(): Promise<void> {
+    await this.persist();
     const nowMs = this.clock().getTime();
-    const due: Bucket[] = [];
-    // A minute closes once its series' event-time watermark is the allowed lateness past its end. The
-    // watermark moves with the wall clock while no newer call arrives, so minutes still close when
-    // traffic stops; a backfill of the past closes its minutes as its own event time passes them.
-    const watermarks = new Map<string, number>();
-    for (const [id, bucket] of this.open) {
-      let watermark = watermarks.get(bucket.key);
-      if (watermark === undefined) {
-        const series = this.series.get(bucket.key);
-        watermark = series ? Math.min(nowMs, series.lastSeenMs + Math.max(0, nowMs - series.arrivedMs)) : nowMs;
-        watermarks.set(bucket.key, watermark);
-      }
-      if (force || bucket.startMs + bucket.seconds * 1000 + this.options.allowedLatenessMs <= watermark) {
-        due.push(bucket);
-        this.open.delete(id);
-      }
+    this.openAlerts = new Map((await loadOpenAlerts(this.db)).map((a) => [a.dedupKey, a]));
+    if (nowMs - this.lastSweepMs >= IDLE_SERIES_INTERVAL_MS) {
+      // A series whose job was removed while a server wrote to it (the race is narrow) gets it back here.
+      this.lastSweepMs = nowMs;
+      const stale = await seriesWithPartialsBefore(this.db, new Date(nowMs - this.options.allowedLatenessMs - 2 * MINUTE_MS).toISOString(), 1000);
+      if (stale.length > 0) await this.jobs.adopt(this.jobs.db, SERIES_JOB, stale.map((key) => ({ key, runAt: new Date(nowMs).toISOString() })));
     }
-    if (this.open.size > this.options.maxOpenBuckets) {
-      const oldest = [...this.open.entries()].sort((a, b) => a[1].startMs - b[1].startMs);
-      for (const [id, bucket] of oldest.slice(0, this.open.size - this.options.maxOpenBuckets)) {
-        due.push(bucket);
-        this.open.delete(id);
-      }
+    for (let round = 0; round < 50; round++) {
+      const claimed = await this.jobs.claim(SERIES_JOB, this.writer, JOBS_PER_CLAIM, JOB_LEASE_MS);
+      for (const job of claimed) await this.runJob(job, () => this.runSeries(job));
+      if (claimed.length < JOBS_PER_CLAIM) break;
     }
-    if (due.length > 0) {
-      due.sort((a, b) => a.startMs - b.startMs);
-      try {
-        // One transaction, so a failure leaves nothing half-written.
-        await this.db.transaction().execute((trx) => insertBuckets(trx, due.map(bucketToRecord), new Date(nowMs).toISOString()));
-      } catch (error) {
-        // Keep the buckets for the next attempt rather than lose them (a row may exist twice if part of the batch landed).
-        for (const bucket of due) {
-          const id = `${bucket.key}\u0001${bucket.startMs}`;
-          const newer = this.open.get(id);
-          if (newer) bucket.merge(newer);
-          this.open.set(id, bucket);
-        }
-        throw error;
-      }
-      const touched = new Set<string>();
-      for (const bucket of due) {
-        // Each series on its own: one that fails (its alert cannot be delivered, its state cannot be
-        // read) is logged and counted, and the other series' minutes still reach their detectors.
-        try {
-          await this.feedDetectors(bucket, touched);
-        } catch (error) {
-          this.counts.seriesMaintenanceFailures++;
-          this.log.error({ err: error, series: bucket.series, minute: new Date(bucket.startMs).toISOString() }, 'LLM detector maintenance failed for one series; the others go on');
-        }
-      }
-      const states = [...touched].map((id) => {
-        const [key, signal] = id.split('\u0001') as [string, string];
-        return { seriesKey: key, signal, state: (this.detectors.get(id) ?? this.rateDetectors.get(id))!.toJSON() };
-      });
-      if (states.length > 0) await this.db.transaction().execute((trx) => saveDetectorStates(trx, states, new Date(nowMs).toISOString()));
-    }
+    for (const job of await this.jobs.claim(SLO_JOB, this.writer, JOBS_PER_CLAIM, JOB_LEASE_MS)) await this.runJob(job, () => this.runSlo(job));
     this.evictIdleSeries(nowMs);
-    if (force || due.length > 0 || nowMs - this.lastEvaluationMs >= 15_000) {
-      this.lastEvaluationMs = nowMs;
-      await this.evaluateSlos(nowMs);
+  }
+
+  /** Runs one claimed job; one that fails is logged, counted and retried later, and the others go on. */
+  private async runJob(job: ClaimedJob, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.counts.seriesMaintenanceFailures++;
+      this.log.error({ err: error, job: job.id }, 'LLM maintenance failed for one series or service; the others go on');
+      const retryAt = new Date(this.clock().getTime() + Math.min(SERIES_INTERVAL_MS * 2 ** Math.min(job.attempts, 4), 5 * MINUTE_MS));
+      await this.jobs.complete(this.jobs.db, job, { runAt: retryAt, error: (error as Error).message, keepAttempts: true }).catch(() => undefined);
+    } finally {
+      this.forgetSeriesState(job.key);
     }
   }
 
-  private async feedDetectors(bucket: Bucket, touched: Set<string>): Promise<void> {
-    const key = bucket.key;
-    const last = this.lastClosedStart.get(key);
-    if (last !== undefined && bucket.startMs <= last) {
-      // A late partial bucket: its minute already fed the detectors; it is stored for the statistics only.
-      this.counts.latePartialBuckets++;
+  /**
+   * One run of a series' job, on whichever server holds its lease: closes the minutes its watermark has
+   * passed by the allowed lateness (merging every writer's partial rows into the rollups, in one transaction
+   * with those rows locked), feeds them to the detectors, and judges the open minutes with the error-rate
+   * and latency rules, so an outage pages before its minutes close.
+   */
+  private async runSeries(job: ClaimedJob): Promise<void> {
+    const key = job.key;
+    const nowMs = this.clock().getTime();
+    const nowIso = new Date(nowMs).toISOString();
+    let series = await loadSeries(this.db, key);
+    if (!series) {
+      await this.jobs.complete(this.jobs.db, job);
       return;
     }
-    this.lastClosedStart.set(key, bucket.startMs);
+    const bucketMs = this.options.bucketSeconds * 1000;
+    const watermark = watermarkAt(series, nowMs);
+    const throughIso = new Date(watermark - this.options.allowedLatenessMs - bucketMs).toISOString();
+    const state = series.state as SeriesState;
+    const closedMinutes = new Map<number, Bucket>();
+    let closedThroughMs = series.closedThroughMs;
+    let unjudged = [...(state.unjudged ?? [])];
+    const version = series.version;
+    const lost = () => new AppError('conflict', `the lease of LLM series ${key} was lost; another server runs it now`);
+    // 1. Merge: the due minutes of every writer become rollup rows, once.
+    const merged = await this.db.transaction().execute(async (trx) => {
+      if (!(await this.jobs.holds(JobQueue.in(trx), job))) throw lost();
+      const rows = await lockPartials(trx, this.postgres, key, throughIso);
+      if (rows.length === 0) return false;
+      const byMinute = new Map<number, Bucket>();
+      for (const { record } of rows) {
+        const bucket = byMinute.get(record.bucketStartMs);
+        if (bucket) bucket.merge(bucketFromRecord(record));
+        else byMinute.set(record.bucketStartMs, bucketFromRecord(record));
+      }
+      const minutes = [...byMinute.values()].sort((a, b) => a.startMs - b.startMs);
+      await insertBuckets(trx, minutes.map(bucketToRecord), nowIso);
+      await deletePartials(trx, key, rows.map((r) => ({ writer: r.writer, bucketStartIso: new Date(r.record.bucketStartMs).toISOString() })));
+      for (const minute of minutes) {
+        if (closedThroughMs !== null && minute.startMs <= closedThroughMs) {
+          // Calls later than the allowed lateness: in the rollups, not fed to the detectors again.
+          this.counts.latePartialBuckets++;
+          continue;
+        }
+        closedMinutes.set(minute.startMs, minute);
+        unjudged.push(minute.startMs);
+        closedThroughMs = minute.startMs;
+      }
+      if (!(await updateSeries(trx, key, version, { closedThroughMs, state: { ...state, unjudged } }, nowIso))) throw lost();
+      return true;
+    });
+    if (closedThroughMs !== null) this.closedThrough.set(key, closedThroughMs);
+    const openRecords = await loadOpenPartials(this.db, key, closedThroughMs === null ? null : new Date(closedThroughMs).toISOString());
+    if (!merged && unjudged.length === 0 && openRecords.length === 0) {
+      const idle = nowMs - series.arrivedMs > SERIES_IDLE_MS;
+      await this.jobs.complete(this.jobs.db, job, idle ? undefined : { runAt: new Date(nowMs + IDLE_SERIES_INTERVAL_MS) });
+      return;
+    }
+    series = { ...series, version: merged ? version + 1 : version, closedThroughMs };
+    // 2. Judge: this series' detectors and state, as stored.
+    await this.loadSeriesState(series);
+    const touched = new Set<string>();
+    unjudged = [...new Set(unjudged)].sort((a, b) => a - b);
+    for (const minuteMs of unjudged) {
+      let bucket = closedMinutes.get(minuteMs);
+      if (!bucket) {
+        // Closed by a run that died before judging it: read it back from the rollups.
+        bucket = new Bucket(series, minuteMs, this.options.bucketSeconds);
+        for (const record of await loadBuckets(this.db, { fromIso: new Date(minuteMs).toISOString(), toIso: new Date(minuteMs + 1).toISOString(), service: series.service, provider: series.provider, model: series.model })) {
+          bucket.merge(bucketFromRecord(record));
+        }
+      }
+      await this.feedDetectors(bucket, series, touched);
+    }
+    await this.judgeOpenMinutes(series, openRecords);
+    // 3. Save, only while the lease holds and nobody else wrote the series meanwhile.
+    await this.db.transaction().execute(async (trx) => {
+      if (!(await this.jobs.holds(JobQueue.in(trx), job))) throw lost();
+      await saveDetectorStates(
+        trx,
+        [...touched].map((id) => {
+          const [seriesKey, signal] = id.split('\u0001') as [string, string];
+          return { seriesKey, signal, state: (this.detectors.get(id) ?? this.rateDetectors.get(id))!.toJSON() };
+        }),
+        nowIso,
+      );
+      if (!(await updateSeries(trx, key, series.version, { closedThroughMs, state: this.seriesStateOf(series) }, nowIso))) throw lost();
+      if (!(await this.jobs.complete(JobQueue.in(trx), job, { runAt: new Date(nowMs + SERIES_INTERVAL_MS) }))) throw lost();
+    });
+  }
+
+  /** Loads a series' detectors, rules and pending state into the per-run maps. */
+  private async loadSeriesState(series: SeriesRow): Promise<void> {
+    const key = series.seriesKey;
+    const state = series.state as SeriesState;
+    for (const [signal, stored] of await loadSeriesDetectorStates(this.db, key)) {
+      try {
+        if ((RATE_RULES as readonly string[]).includes(signal)) this.rateDetectors.set(`${key}\u0001${signal}`, RateDetector.restore(stored));
+        else this.detectors.set(`${key}\u0001${signal}`, this.restoreDetectorState(stored));
+      } catch (error) {
+        this.log.warn({ err: error, series: key, signal }, 'stored LLM detector state is unusable; relearning');
+      }
+    }
+    if (state.pending) {
+      this.pending.set(key, { totals: bucketFromRecord(state.pending.totals), startMs: state.pending.startMs, endMs: state.pending.endMs, outage: state.pending.outage });
+    }
+    for (const [dedupKey, waiting] of Object.entries(state.unconfirmed ?? {})) this.unconfirmed.set(dedupKey, waiting);
+    for (const [dedupKey, judged] of Object.entries(state.rateRuns ?? {})) this.rateRuns.set(dedupKey, judged);
+  }
+
+  private seriesStateOf(series: SeriesId & { seriesKey: string }): SeriesState {
+    const pending = this.pending.get(series.seriesKey);
+    const unconfirmed: Record<string, UnconfirmedDetection> = {};
+    const rateRuns: Record<string, JudgedMinute[]> = {};
+    for (const signal of DETECTED_SIGNALS) {
+      const waiting = this.unconfirmed.get(detectorDedupKey(series, signal));
+      if (waiting) unconfirmed[detectorDedupKey(series, signal)] = waiting;
+    }
+    for (const rule of RATE_RULES) {
+      const judged = this.rateRuns.get(detectorDedupKey(series, rule));
+      if (judged?.length) rateRuns[detectorDedupKey(series, rule)] = judged;
+    }
+    return {
+      unjudged: [],
+      ...(pending ? { pending: { totals: bucketToRecord(pending.totals), startMs: pending.startMs, endMs: pending.endMs, outage: pending.outage } } : {}),
+      unconfirmed,
+      rateRuns,
+    };
+  }
+
+  /** Drops a series' per-run state from memory (it is in the database). */
+  private forgetSeriesState(key: string): void {
+    this.pending.delete(key);
+    let labels: SeriesId | undefined;
+    try {
+      const [service, provider, model] = JSON.parse(key) as [string, string, string];
+      labels = { service, provider, model };
+    } catch {
+      labels = undefined;
+    }
+    for (const signal of DETECTED_SIGNALS) {
+      this.detectors.delete(`${key}\u0001${signal}`);
+      if (labels) this.unconfirmed.delete(detectorDedupKey(labels, signal));
+    }
+    for (const rule of RATE_RULES) {
+      this.rateDetectors.delete(`${key}\u0001${rule}`);
+      if (labels) this.rateRuns.delete(detectorDedupKey(labels, rule));
+    }
+  }
+
+  private rateDetectorOf(key: string, rule: RateRule): RateDetector {
+    const id = `${key}\u0001${rule}`;
+    let detector = this.rateDetectors.get(id);
+    if (!detector) {
+      detector = new RateDetector(rule);
+      this.rateDetectors.set(id, detector);
+    }
+    return detector;
+  }
+
+  private async feedDetectors(bucket: Bucket, series: SeriesRow, touched: Set<string>): Promise<void> {
+    const key = bucket.key;
     // Every minute is judged by the error-rate and latency rules first; a minute they flag is an outage,
     // which the other detectors judge without learning from it.
-    const outage = await this.feedRateRules(bucket, key, touched);
+    const outage = await this.feedRateRules(bucket, series, touched);
     let point = this.pending.get(key);
     if (!point) {
       point = { totals: new Bucket(bucket.series, bucket.startMs, bucket.seconds), startMs: bucket.startMs, endMs: bucket.startMs, outage: false };
@@ -538,7 +732,7 @@ export class LlmTelemetryService {
       const value = values[signal];
       if (value === null) continue;
       const id = `${key}\u0001${signal}`;
-      let detector = this.detectors.get(id) ?? (await this.restoreDetector(key, signal));
+      let detector = this.detectors.get(id);
       if (!detector) {
         detector = createAnomalyDetector(this.options.detector);
         this.detectors.set(id, detector);
@@ -551,46 +745,71 @@ export class LlmTelemetryService {
       } else touched.add(id);
       const detection = judge.update(point.endMs, value);
       if (detection.rejected) continue;
-      await this.onDetection(bucket.series, signal, point.endMs, detection, judge);
+      await this.onDetection(series, signal, point.endMs, detection, judge);
     }
   }
 
-  /** Feeds one minute to the series' error-rate and latency rules and raises or resolves their alerts; true when either fires. */
-  private async feedRateRules(bucket: Bucket, key: string, touched: Set<string>): Promise<boolean> {
+  /** The bad and all calls of a minute for a rule, and the minute's p95 (latency). */
+  private static rateInput(detector: RateDetector, bucket: BucketTotals): { bad: number; calls: number; p95: number | null } {
+    if (detector.rule === 'error_rate') return { bad: availabilityBad(bucket.errors), calls: bucket.requests, p95: null };
+    const slow = detector.slowThresholdMs();
+    return { bad: slow === null ? 0 : bucket.latency.countAbove(slow), calls: bucket.requests, p95: bucket.latency.quantile(0.95) };
+  }
+
+  /** Feeds one closed minute to the series' error-rate and latency rules and raises or resolves their alerts; true when either fires. */
+  private async feedRateRules(bucket: Bucket, series: SeriesRow, touched: Set<string>): Promise<boolean> {
     const atMs = bucket.startMs + bucket.seconds * 1000;
     let outage = false;
     for (const rule of RATE_RULES) {
-      const id = `${key}\u0001${rule}`;
-      let detector = this.rateDetectors.get(id);
-      if (!detector) {
-        const stored = await loadDetectorState(this.db, key, rule);
-        try {
-          detector = stored === undefined ? new RateDetector(rule) : RateDetector.restore(stored);
-        } catch (error) {
-          this.log.warn({ err: error, series: key, signal: rule }, 'stored LLM rate rule state is unusable; relearning');
-          detector = new RateDetector(rule);
-        }
-        this.rateDetectors.set(id, detector);
-      }
-      let verdict: RateVerdict;
-      if (rule === 'error_rate') verdict = detector.update(atMs, availabilityBad(bucket.errors), bucket.requests);
-      else {
-        const slow = detector.slowThresholdMs();
-        verdict = detector.update(atMs, slow === null ? 0 : bucket.latency.countAbove(slow), bucket.requests, bucket.latency.quantile(0.95));
-      }
-      touched.add(id);
+      const detector = this.rateDetectorOf(series.seriesKey, rule);
+      const input = LlmTelemetryService.rateInput(detector, bucket);
+      const verdict = detector.update(atMs, input.bad, input.calls, input.p95);
+      touched.add(`${series.seriesKey}\u0001${rule}`);
       outage ||= verdict.firing;
-      await this.onRateVerdict(bucket.series, verdict, atMs);
+      await this.onRateVerdict(series, verdict, bucket.startMs, atMs, true);
     }
     return outage;
   }
 
-  private async onRateVerdict(series: SeriesId, verdict: RateVerdict, atMs: number): Promise<void> {
+  /**
+   * Judges the minutes not closed yet (every writer's partial rows, merged) with copies of the rules, so an
+   * outage pages within a minute or two however long the allowed lateness is. The copies are dropped: the
+   * rules learn only from closed minutes.
+   */
+  private async judgeOpenMinutes(series: SeriesRow, records: readonly BucketRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const byMinute = new Map<number, Bucket>();
+    for (const record of records) {
+      const bucket = byMinute.get(record.bucketStartMs);
+      if (bucket) bucket.merge(bucketFromRecord(record));
+      else byMinute.set(record.bucketStartMs, bucketFromRecord(record));
+    }
+    const minutes = [...byMinute.values()].sort((a, b) => a.startMs - b.startMs);
+    for (const rule of RATE_RULES) {
+      const judge = RateDetector.restore(this.rateDetectorOf(series.seriesKey, rule).toJSON());
+      for (const minute of minutes) {
+        const input = LlmTelemetryService.rateInput(judge, minute);
+        const atMs = minute.startMs + minute.seconds * 1000;
+        await this.onRateVerdict(series, judge.update(atMs, input.bad, input.calls, input.p95), minute.startMs, atMs, false);
+      }
+    }
+  }
+
+  /**
+   * Records a rule's judgement of a minute and raises its alert once it fired on `confirmAfterPoints` minutes
+   * in a row; closed minutes also count the calm ones that resolve it.
+   */
+  private async onRateVerdict(series: SeriesRow, verdict: RateVerdict, minuteMs: number, atMs: number, closed: boolean): Promise<void> {
     const dedupKey = detectorDedupKey(series, verdict.rule);
     const open = this.openAlerts.get(dedupKey);
     const at = new Date(atMs).toISOString();
     const values = verdict.recent.map((m) => ({ at: new Date(m.atMs).toISOString(), bad: m.bad, calls: m.calls, value: m.calls > 0 ? m.bad / m.calls : null }));
+    const judged = (this.rateRuns.get(dedupKey) ?? []).filter((j) => j.minuteMs !== minuteMs && j.minuteMs > minuteMs - 30 * MINUTE_MS);
+    judged.push({ minuteMs, firing: verdict.firing });
+    judged.sort((a, b) => a.minuteMs - b.minuteMs);
+    this.rateRuns.set(dedupKey, judged);
     if (open) {
+      if (!closed) return;
       const state = open.state as DetectorAlertState;
       state.calm_points = verdict.firing ? 0 : state.calm_points + 1;
       if (state.calm_points >= this.options.resolveAfterPoints) {
@@ -598,17 +817,12 @@ export class LlmTelemetryService {
       } else await upsertOpenAlert(this.db, open, at);
       return;
     }
-    if (!verdict.firing) {
-      this.rateRuns.delete(dedupKey);
-      return;
-    }
-    // As with the other detectors, a page needs the rule to fire on `confirmAfterPoints` minutes in a row.
-    const run = (this.rateRuns.get(dedupKey) ?? 0) + 1;
-    if (run < this.options.confirmAfterPoints) {
-      this.rateRuns.set(dedupKey, run);
-      return;
-    }
-    this.rateRuns.delete(dedupKey);
+    if (!verdict.firing) return;
+    // As with the other detectors, a page needs the rule to fire on `confirmAfterPoints` minutes in a row
+    // (judged minutes: closed ones, and open ones as they stand).
+    let run = 0;
+    for (let i = judged.length - 1; i >= 0 && judged[i]!.minuteMs <= minuteMs && judged[i]!.firing; i--) run++;
+    if (run < this.options.confirmAfterPoints) return;
     const state: DetectorAlertState = { signal: verdict.rule, baseline: verdict.baselineShare, scale: 0, normal_upper: verdict.bandUpper, calm_points: 0 };
     const title = verdict.rule === 'error_rate' ? 'Error rate' : `Calls slower than the usual p95 (${Math.round(verdict.slowerThanMs ?? 0)} ms)`;
     const alert: InternalAlert = {
@@ -620,7 +834,7 @@ export class LlmTelemetryService {
       labels: { signal: verdict.rule, provider: series.provider, model: series.model },
       details: {
         signal: verdict.rule,
-        series,
+        series: { service: series.service, provider: series.provider, model: series.model },
         rule: verdict.rule,
         why: verdict.description,
         value: verdict.share,
@@ -632,10 +846,11 @@ export class LlmTelemetryService {
         surprise: verdict.surprise,
         slower_than_ms: verdict.slowerThanMs,
         normal_upper: verdict.bandUpper,
+        minute_closed: closed,
       },
       at,
     };
-    await this.raise(alert, { dedupKey, kind: 'detector', service: series.service, state, raisedAt: at });
+    await this.raise(alert, { dedupKey, kind: 'detector', service: series.service, state, raisedAt: at }, series.via ?? undefined);
   }
 
   /**
@@ -651,44 +866,19 @@ export class LlmTelemetryService {
     return restoreAnomalyDetector({ ...stored, config: { ...DEFAULT_DETECTOR_CONFIG, ...this.options.detector, allowNegative, recentPoints } });
   }
 
-  /** A series that comes back after being evicted gets its detector baselines back from the database. */
-  private async restoreDetector(key: string, signal: DetectedSignal): Promise<AnomalyDetector | undefined> {
-    const stored = await loadDetectorState(this.db, key, signal);
-    if (stored === undefined) return undefined;
-    try {
-      const detector = this.restoreDetectorState(stored);
-      this.detectors.set(`${key}\u0001${signal}`, detector);
-      return detector;
-    } catch (error) {
-      this.log.warn({ err: error, series: key, signal }, 'stored LLM detector state is unusable; relearning');
-      return undefined;
-    }
-  }
-
-  /** Forgets series without calls for a day (and no open bucket), so memory follows the live series, not every series ever seen. */
+  /** Forgets series without calls for a day (and no calls waiting to be written), so memory follows the live series, not every series ever seen. */
   private evictIdleSeries(nowMs: number): void {
     if (nowMs - this.lastEvictionMs < 3_600_000) return;
     this.lastEvictionMs = nowMs;
-    const busy = new Set<string>();
-    for (const bucket of this.open.values()) busy.add(bucket.key);
     for (const [key, series] of this.series) {
-      if (series.lastSeenMs >= nowMs - SERIES_IDLE_MS || busy.has(key)) continue;
+      if (series.lastSeenMs >= nowMs - SERIES_IDLE_MS || this.arrivals.has(key)) continue;
       this.series.delete(key);
-      this.lastClosedStart.delete(key);
-      this.pending.delete(key);
-      for (const signal of DETECTED_SIGNALS) {
-        this.detectors.delete(`${key}\u0001${signal}`);
-        this.unconfirmed.delete(detectorDedupKey(series, signal));
-      }
-      for (const rule of RATE_RULES) {
-        this.rateDetectors.delete(`${key}\u0001${rule}`);
-        this.rateRuns.delete(detectorDedupKey(series, rule));
-      }
+      this.closedThrough.delete(key);
     }
   }
 
   private async onDetection(
-    series: SeriesId,
+    series: SeriesRow,
     signal: DetectedSignal,
     atMs: number,
     detection: Detection,
@@ -726,7 +916,7 @@ export class LlmTelemetryService {
       if (waiting.pointsAbove < this.options.confirmAfterPoints) return;
       this.unconfirmed.delete(dedupKey);
       const alert: InternalAlert = { ...waiting.alert, details: { ...waiting.alert.details, values: windowOf(detector), confirmed_by_value: detection.value }, at };
-      await this.raise(alert, { dedupKey, kind: 'detector', service: series.service, state: waiting.state, raisedAt: at });
+      await this.raise(alert, { dedupKey, kind: 'detector', service: series.service, state: waiting.state, raisedAt: at }, series.via ?? undefined);
       return;
     }
     // Every watched signal is harmful only when it rises: a drop in cost or tokens is not an incident
@@ -745,7 +935,7 @@ export class LlmTelemetryService {
       labels: { signal, provider: series.provider, model: series.model },
       details: {
         signal,
-        series,
+        series: { service: series.service, provider: series.provider, model: series.model },
         rule: detection.rule,
         why: `${RULE_MEANINGS[detection.rule]}: ${formatNumber(detection.value)} against a baseline of ${formatNumber(detection.baseline)} (${detection.model} model), normal band ${formatNumber(normalLower)} to ${formatNumber(normalUpper)}; score ${detection.score.toFixed(2)} ≥ ${detection.threshold}`,
         value: detection.value,
@@ -766,14 +956,43 @@ export class LlmTelemetryService {
       this.unconfirmed.set(dedupKey, { alert, state, pointsAbove: 1 });
       return;
     }
-    await this.raise(alert, { dedupKey, kind: 'detector', service: series.service, state, raisedAt: at });
+    await this.raise(alert, { dedupKey, kind: 'detector', service: series.service, state, raisedAt: at }, series.via ?? undefined);
   }
 
-  private async evaluateSlos(wallMs: number): Promise<void> {
-    for (const [service, slos] of this.slosByService) {
-      const nowMs = this.eventTimeOf(service, wallMs);
+  /** Per-minute good/bad counts of each of a service's SLOs over the alerting windows: closed minutes and open ones, every writer's. */
+  private async sloCounters(service: string, slos: readonly { slo: SloDefinition }[], eventMs: number): Promise<MinuteCounters[]> {
+    const counters = slos.map(() => new MinuteCounters());
+    const fromIso = new Date(eventMs - LONGEST_RULE_MINUTES * MINUTE_MS).toISOString();
+    const toIso = new Date(eventMs + MINUTE_MS).toISOString();
+    for (const row of await loadServiceCounts(this.db, service, fromIso, toIso)) {
+      slos.forEach(({ slo }, i) => addCounts(slo, counters[i]!, row.bucketStartMs, row));
+    }
+    return counters;
+  }
+
+  /** One run of a service's burn-rate job, on whichever server holds its lease. */
+  private async runSlo(job: ClaimedJob): Promise<void> {
+    const service = job.key;
+    const wallMs = this.clock().getTime();
+    const slos = this.slosByService.get(service);
+    if (!slos) {
+      // An SLO removed from the configuration.
+      await this.jobs.complete(this.jobs.db, job);
+      return;
+    }
+    await this.evaluateSlos(service, slos, wallMs);
+    if (!(await this.jobs.complete(this.jobs.db, job, { runAt: new Date(wallMs + SLO_INTERVAL_MS) }))) {
+      this.log.warn({ service }, 'the burn-rate job of an LLM service was taken over mid-run');
+    }
+  }
+
+  private async evaluateSlos(service: string, slos: readonly { slo: SloDefinition }[], wallMs: number): Promise<void> {
+    {
+      const { eventMs: nowMs, via } = await this.eventTimeOf(service, wallMs);
       const at = new Date(nowMs).toISOString();
-      for (const { slo, counters } of slos) {
+      const allCounters = await this.sloCounters(service, slos, nowMs);
+      for (const [index, { slo }] of slos.entries()) {
+        const counters = allCounters[index]!;
         const evaluations = evaluateBurnRates(counters, nowMs, slo.objective, slo.minBadEvents);
         const level = alertLevel(evaluations);
         const dedupKey = `llm-slo:${service}:${slo.name}`;
@@ -813,12 +1032,12 @@ export class LlmTelemetryService {
           },
           at,
         };
-        await this.raise(alert, { dedupKey, kind: 'slo', service, state: { level }, raisedAt });
+        await this.raise(alert, { dedupKey, kind: 'slo', service, state: { level }, raisedAt }, via);
       }
     }
   }
 
-  private async raise(alert: InternalAlert, row: OpenAlertRow): Promise<void> {
+  private async raise(alert: InternalAlert, row: OpenAlertRow, via: string | undefined): Promise<void> {
     const sink = this.alertSink();
     if (!sink) {
       this.log.warn({ dedupKey: alert.dedupKey, summary: alert.summary }, 'no alert sink installed; LLM alert not delivered');
@@ -826,7 +1045,6 @@ export class LlmTelemetryService {
     }
     // Telemetry may name a service the catalogue does not have (a resource's service.name): its alerts
     // then go to the service of the integration whose key sent that telemetry.
-    const via = this.viaByService.get(alert.service);
     await sink.raise(via !== undefined && via !== alert.service ? { ...alert, fallbackService: via } : alert);
     this.openAlerts.set(row.dedupKey, row);
     await upsertOpenAlert(this.db, row, alert.at);
@@ -852,18 +1070,20 @@ export class LlmTelemetryService {
    * alert by hand): forget it, so a condition that is still true raises a fresh alert and incident.
    */
   forgetResolved(dedupKey: string): void {
+    // Not when this server itself just resolved it (it forgot it first): the event must not drop an alert raised
+    // again under the same key right after (a ticket escalated to a page).
     if (!this.openAlerts.has(dedupKey)) return;
     this.maintenance = this.maintenance
       .then(async () => {
-        if (!this.openAlerts.delete(dedupKey)) return;
+        this.openAlerts.delete(dedupKey);
         await deleteOpenAlert(this.db, dedupKey);
       })
       .catch((error: unknown) => this.log.error({ err: error, dedupKey }, 'forgetting a resolved LLM alert failed'));
   }
 
   /** Open alerts raised from LLM telemetry (what the pipeline was told and not yet told to resolve). */
-  openAlertKeys(): string[] {
-    return [...this.openAlerts.keys()].sort();
+  async openAlertKeys(): Promise<string[]> {
+    return (await loadOpenAlerts(this.db)).map((a) => a.dedupKey).sort();
   }
 
   /** Merged statistics per series over [from, to) in steps: database rollups plus still-open buckets. */
@@ -895,10 +1115,7 @@ export class LlmTelemetryService {
       }
       point.merge(totals);
     };
-    for (const record of stored) addTotals(record, record.bucketStartMs, bucketFromRecord(record));
-    for (const bucket of this.open.values()) {
-      if (bucket.startMs >= fromMs && bucket.startMs < toMs && matches(bucket.series)) addTotals(bucket.series, bucket.startMs, bucket);
-    }
+    for (const record of stored) if (matches(record)) addTotals(record, record.bucketStartMs, bucketFromRecord(record));
     return [...grouped.values()]
       .sort((a, b) => seriesKey(a.series).localeCompare(seriesKey(b.series)))
       .map(({ series, points }) => ({
@@ -926,7 +1143,7 @@ export class LlmTelemetryService {
   /** Statistics over the last `windowMinutes`, all matching series merged (the `llm_stat` check); null without traffic. */
   async statOverWindow(filter: { service: string; provider?: string | undefined; model?: string | undefined }, windowMinutes: number): Promise<StatsPoint | null> {
     // The window ends at the service's event time: late telemetry is judged at its own time.
-    const toMs = this.eventTimeOf(filter.service) + 1;
+    const toMs = (await this.eventTimeOf(filter.service)).eventMs + 1;
     const fromMs = toMs - windowMinutes * MINUTE_MS;
     // Merge raw totals across series (never average per-series figures), so quantiles keep the sketch's guarantee.
     const merged = new Bucket({ service: filter.service, provider: filter.provider ?? '*', model: filter.model ?? '*' }, fromMs, windowMinutes * 60);
@@ -934,11 +1151,6 @@ export class LlmTelemetryService {
     await this.ensureQueryable(range);
     const stored = await loadBuckets(this.db, range);
     for (const record of stored) merged.merge(bucketFromRecord(record));
-    for (const bucket of this.open.values()) {
-      const s = bucket.series;
-      const matches = s.service === filter.service && (filter.provider === undefined || s.provider === filter.provider) && (filter.model === undefined || s.model === filter.model);
-      if (matches && bucket.startMs >= fromMs && bucket.startMs < toMs) merged.merge(bucket);
-    }
     return merged.requests > 0 ? statsOf(merged, windowMinutes * 60) : null;
   }
 
@@ -949,10 +1161,10 @@ export class LlmTelemetryService {
       if (service !== undefined && name !== service) continue;
       const longest = Math.max(...slos.map((s) => s.slo.windowDays));
       const rows = await loadServiceCounts(this.db, name, new Date(nowMs - longest * 86_400_000).toISOString(), new Date(nowMs + MINUTE_MS).toISOString());
-      for (const bucket of this.open.values()) {
-        if (bucket.series.service === name) rows.push({ bucketStartMs: bucket.startMs, requests: bucket.requests, errors: bucket.errors, latencyWithin: bucket.latencyWithin });
-      }
-      for (const { slo, counters } of slos) {
+      const eventMs = (await this.eventTimeOf(name, nowMs)).eventMs;
+      const allCounters = await this.sloCounters(name, slos, eventMs);
+      for (const [index, { slo }] of slos.entries()) {
+        const counters = allCounters[index]!;
         const since = nowMs - slo.windowDays * 86_400_000;
         let total = 0;
         let bad = 0;
@@ -968,7 +1180,7 @@ export class LlmTelemetryService {
             bad += population - (row.latencyWithin[String(slo.thresholdMs)] ?? 0);
           }
         }
-        const burnRates = evaluateBurnRates(counters, this.eventTimeOf(name, nowMs), slo.objective, slo.minBadEvents);
+        const burnRates = evaluateBurnRates(counters, eventMs, slo.objective, slo.minBadEvents);
         out.push({
           service: name,
           name: slo.name,
@@ -990,38 +1202,53 @@ export class LlmTelemetryService {
   }
 
   /**
-   * Every detector, the signals' anomaly detectors and the series' error-rate and latency rules: its
-   * series, points (minutes) learned, whether it is still learning, its latest value, and its open alert.
+   * Every detector of the live series (as stored), the signals' anomaly detectors and the series' error-rate and
+   * latency rules: its series, points (minutes) learned, whether it is still learning, its latest value, and its open alert.
    */
-  detectorStatuses(service?: string): DetectorStatus[] {
+  async detectorStatuses(service?: string): Promise<DetectorStatus[]> {
     const out: DetectorStatus[] = [];
-    for (const [id, rule] of this.rateDetectors) {
-      const [key] = id.split('\u0001') as [string];
+    const openAlerts = new Set((await loadOpenAlerts(this.db)).map((a) => a.dedupKey));
+    const since = new Date(this.clock().getTime() - SERIES_IDLE_MS).toISOString();
+    for (const { seriesKey: key, signal: stored, state } of await loadDetectorStates(this.db, since)) {
+      if ((RATE_RULES as readonly string[]).includes(stored)) {
+        const [seriesService, provider, model] = JSON.parse(key) as [string, string, string];
+        if (service !== undefined && seriesService !== service) continue;
+        let rule: RateDetector;
+        try {
+          rule = RateDetector.restore(state);
+        } catch {
+          continue;
+        }
+        const status = rule.status();
+        const last = status.lastMinute;
+        out.push({
+          service: seriesService,
+          provider,
+          model,
+          signal: status.rule,
+          kind: 'rate',
+          points: status.learnedMinutes,
+          learning: status.learning,
+          threshold: status.minLog10P,
+          last_value: last && last.calls > 0 ? last.bad / last.calls : null,
+          last_at: last ? new Date(last.atMs).toISOString() : null,
+          alert_open: openAlerts.has(detectorDedupKey({ service: seriesService, provider, model }, status.rule)),
+          firing: status.firing,
+          baseline_share: status.baselineShare,
+          slower_than_ms: status.slowerThanMs,
+        });
+        continue;
+      }
+      if (!(DETECTED_SIGNALS as readonly string[]).includes(stored)) continue;
+      const signal = stored as DetectedSignal;
       const [seriesService, provider, model] = JSON.parse(key) as [string, string, string];
       if (service !== undefined && seriesService !== service) continue;
-      const status = rule.status();
-      const last = status.lastMinute;
-      out.push({
-        service: seriesService,
-        provider,
-        model,
-        signal: status.rule,
-        kind: 'rate',
-        points: status.learnedMinutes,
-        learning: status.learning,
-        threshold: status.minLog10P,
-        last_value: last && last.calls > 0 ? last.bad / last.calls : null,
-        last_at: last ? new Date(last.atMs).toISOString() : null,
-        alert_open: this.openAlerts.has(detectorDedupKey({ service: seriesService, provider, model }, status.rule)),
-        firing: status.firing,
-        baseline_share: status.baselineShare,
-        slower_than_ms: status.slowerThanMs,
-      });
-    }
-    for (const [id, detector] of this.detectors) {
-      const [key, signal] = id.split('\u0001') as [string, DetectedSignal];
-      const [seriesService, provider, model] = JSON.parse(key) as [string, string, string];
-      if (service !== undefined && seriesService !== service) continue;
+      let detector: AnomalyDetector;
+      try {
+        detector = this.restoreDetectorState(state);
+      } catch {
+        continue;
+      }
       const recent = detector.recent();
       out.push({
         service: seriesService,
@@ -1033,7 +1260,7 @@ export class LlmTelemetryService {
         threshold: detector.config.threshold,
         last_value: recent.length > 0 ? recent[recent.length - 1]!.value : null,
         last_at: recent.length > 0 ? new Date(recent[recent.length - 1]!.timestampMs).toISOString() : null,
-        alert_open: this.openAlerts.has(`llm-detector:${seriesService}:${provider}:${model}:${signal}`),
+        alert_open: openAlerts.has(`llm-detector:${seriesService}:${provider}:${model}:${signal}`),
         kind: 'anomaly',
         firing: null,
         baseline_share: null,
@@ -1048,13 +1275,18 @@ export class LlmTelemetryService {
     return this.series.size;
   }
 
-  /** Buckets held in memory now (bounded by `maxOpenBuckets` plus one flush interval). */
+  /** Buckets held in memory now: calls accepted and not yet written (each request writes its own before it answers). */
   get openBucketCount(): number {
     return this.open.size;
   }
 
+  /** Open minutes in the database, one row per (series, minute, writing server). */
+  openPartialCount(): Promise<number> {
+    return countPartials(this.db);
+  }
+
   async close(): Promise<void> {
-    await this.maintain(true);
+    await this.maintain();
   }
 }
 
@@ -1071,6 +1303,25 @@ const RULE_MEANINGS: Record<Detection['rule'], string> = {
   breakout: 'a value beyond the recent extremes',
   record: 'values beyond the whole history of the series',
 };
+
+function addCounts(
+  slo: SloDefinition,
+  counters: MinuteCounters,
+  atMs: number,
+  totals: { requests: number; errors: Record<string, number>; latencyWithin: Record<string, number> },
+): void {
+  const errors = totals.errors as BucketTotals['errors'];
+  if (slo.kind === 'availability') counters.add(atMs, totals.requests, availabilityBad(errors));
+  else {
+    const population = successes({ requests: totals.requests, errors });
+    counters.add(atMs, population, population - (totals.latencyWithin[String(slo.thresholdMs)] ?? 0));
+  }
+}
+
+/** A series' event-time watermark now: its newest call time, moved on by the wall-clock time since it arrived, never past the wall clock. */
+function watermarkAt(series: { watermarkMs: number; arrivedMs: number }, nowMs: number): number {
+  return Math.min(nowMs, series.watermarkMs + Math.max(0, nowMs - series.arrivedMs));
+}
 
 function detectorDedupKey(series: SeriesId, signal: DetectedSignal | RateRule): string {
   return `llm-detector:${series.service}:${series.provider}:${series.model}:${signal}`;

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateToLatest, openDatabase, type Database } from '../../src/storage/index.ts';
+import { jobMigrations, migrateToLatest, openDatabase, type Database } from '../../src/storage/index.ts';
 import { LlmTelemetryService, llmMigrations } from '../../src/llm/index.ts';
 import { DEFAULT_DETECTOR_CONFIG, createAnomalyDetector } from '../../src/llm/detect/index.ts';
 import { DEFAULT_LLM_OPTIONS } from '../../src/llm/service.ts';
@@ -18,11 +18,11 @@ describe('LLM aggregation memory bounds', () => {
   let database: Database;
   beforeAll(async () => {
     database = openDatabase('sqlite::memory:');
-    await migrateToLatest(database, [llmMigrations]);
+    await migrateToLatest(database, [jobMigrations, llmMigrations]);
   });
   afterAll(() => database.close());
 
-  it('flushes the oldest buckets beyond maxOpenBuckets and refuses series beyond maxSeries', async () => {
+  it('writes accepted calls to the database, holding none in memory after, and refuses series beyond maxSeries', async () => {
     const service = new LlmTelemetryService(database, () => new Date(NOW), pino({ level: 'silent' }), [], () => undefined, {
       ...DEFAULT_LLM_OPTIONS,
       maxOpenBuckets: 10,
@@ -35,9 +35,10 @@ describe('LLM aggregation memory bounds', () => {
     expect(outcome.rejections).toHaveLength(10);
     expect(new Set(outcome.rejections.map((r) => r.reason))).toEqual(new Set(['too_many_series']));
     expect(service.openBucketCount).toBe(50);
-    await service.maintain();
-    expect(service.openBucketCount).toBe(10);
-    // Nothing is lost: the flushed buckets are in the database and the stats merge both.
+    await service.persist();
+    expect(service.openBucketCount).toBe(0);
+    expect(await service.openPartialCount()).toBe(50);
+    // Nothing is lost: the open minutes are in the database and the stats read them.
     const stats = await service.stats({ fromMs: NOW - 60_000, toMs: NOW + 60_000, stepSeconds: 120, service: 'svc' });
     expect(stats).toHaveLength(50);
     expect(stats.reduce((sum, s) => sum + s.points[0]!.requests, 0)).toBe(50);
@@ -63,7 +64,7 @@ describe('LLM detector states saved under an earlier configuration', () => {
   let database: Database;
   beforeAll(async () => {
     database = openDatabase('sqlite::memory:');
-    await migrateToLatest(database, [llmMigrations]);
+    await migrateToLatest(database, [jobMigrations, llmMigrations]);
   });
   afterAll(() => database.close());
 

@@ -22,8 +22,8 @@ describe('detection explanation in the console [sqlite]', () => {
     fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await buildConsoleOnce();
     database = await createTestDatabase('sqlite');
-    // No allowed lateness, so the outage minutes reach the rules as soon as they end (the default waits 5 minutes).
-    server = await startTestServer('sqlite', { database, clock: () => new Date(now), config: { llmAllowedLatenessMs: 0 } });
+    // The shipped allowed lateness: the rules judge the outage's minutes before they close.
+    server = await startTestServer('sqlite', { database, clock: () => new Date(now) });
     await server.api('POST', '/api/v1/services', { id: 'chat-api', tier: 1 });
     const key = (await server.api('POST', '/api/v1/integrations', { name: 'telemetry', service: 'chat-api' })).body.routing_key as string;
     const send = async (until: number, conditions: Conditions, stepMs: number) => {
