@@ -11,7 +11,7 @@ import { CSRF_HEADER, SESSION_COOKIE, roleAllows, type Authenticator, type Princ
 import { sendProblem, toAppError } from './problem.ts';
 import { createHttpMetrics, type HttpMetrics } from './observability.ts';
 import { LazyRequestLogger } from './request-logger.ts';
-import { MAX_BODY_DEPTH, assertObjectBody, jsonTextDepth, tooDeep } from '../shared/bodies.ts';
+import { MAX_BODY_DEPTH, assertObjectBody, jsonTextDepth, pathOfNulString, tooDeep } from '../shared/bodies.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -115,7 +115,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<{ app: Htt
     parseJson(request, text, (error, value) => {
       if (error) return done(error, undefined);
       try {
-        done(null, assertObjectBody(value));
+        const object = assertObjectBody(value);
+        // Only JSON's \u0000 escape can put a NUL in a parsed string, so most bodies skip the walk.
+        const nulField = text.includes('\\u0000') ? pathOfNulString(object) : null;
+        if (nulField !== null) throw new AppError('validation_failed', 'text may not contain the NUL character (\\u0000)', { field: nulField });
+        done(null, object);
       } catch (refused) {
         done(refused as Error, undefined);
       }

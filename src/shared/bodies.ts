@@ -60,6 +60,29 @@ export function tooDeep(): AppError {
   return new AppError('malformed_input', `the request body nests deeper than ${MAX_BODY_DEPTH} levels`, { field: '(root)', max_depth: MAX_BODY_DEPTH });
 }
 
+/**
+ * The path of the first string (value or key) holding a NUL character, or null. PostgreSQL's text cannot store
+ * NUL, so a body holding one would fail there at write time; it is refused at the edge on both databases instead.
+ */
+export function pathOfNulString(value: unknown): string | null {
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop()!;
+    if (typeof node === 'string') {
+      if (node.includes('\u0000')) return path || '(root)';
+      continue;
+    }
+    if (node === null || typeof node !== 'object') continue;
+    const entries: [string, unknown][] = Array.isArray(node) ? node.map((child, i) => [String(i), child]) : Object.entries(node);
+    for (const [key, child] of entries) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (key.includes('\u0000')) return childPath;
+      stack.push([child, childPath]);
+    }
+  }
+  return null;
+}
+
 /** Every request body Firebreak reads is a JSON object (or a YAML mapping): anything else is refused by name. */
 export function assertObjectBody(value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -45,6 +45,18 @@ describeEachDatabase('bad bodies on every route', (kind) => {
     expect((await call(server, 'GET', '/healthz')).status).toBe(200);
   }, 300_000);
 
+  it('refuses text holding a NUL character with 400 naming the field, on every database, and stores nothing', async () => {
+    const before = (await server.api('GET', '/api/v1/incidents?limit=200')).body.items.length;
+    const answer = await call(server, 'POST', '/api/v1/incidents', JSON.stringify({ title: 'nul', severity: 'low', description: 'a\u0000b' }));
+    expect(answer.status).toBe(400);
+    expect(answer.contentType).toContain('application/problem+json');
+    expect(JSON.parse(answer.text).field).toBe('description');
+    const nested = await call(server, 'PATCH', `/api/v1/incidents/${incidentId}/postmortem`, JSON.stringify({ version: 1, what_went_badly: ['x', 'y\u0000'] }));
+    expect(nested.status).toBe(400);
+    expect(JSON.parse(nested.text).field).toBe('what_went_badly.1');
+    expect((await server.api('GET', '/api/v1/incidents?limit=200')).body.items.length).toBe(before);
+  });
+
   it('refuses deeply nested YAML plans and YAML that is not a mapping with 400', async () => {
     for (const text of ['['.repeat(100_000) + ']'.repeat(100_000), Array.from({ length: 70 }, (_, i) => `${' '.repeat(i)}- `).join('\n') + 'x', '- a\n- b', 'null']) {
       const response = await fetch(new URL('/api/v1/plans/validate', server.url), {
