@@ -213,7 +213,8 @@ describe('web console in headless Chromium [sqlite]', () => {
     await page.locator('#service-id-error').waitFor();
     await page.getByLabel('Id').fill('chat-api');
     await page.getByRole('button', { name: 'Create service' }).click();
-    await expect(page.locator('.problem, #service-id-error').first().textContent()).resolves.toMatch(/chat-api/);
+    // The field's earlier message ("Bad Id") stays until the server's 409 replaces it, so wait for the new one.
+    await expect.poll(() => page.locator('.problem, #service-id-error').first().textContent()).toMatch(/chat-api/);
     await page.getByLabel('Id').fill('embeddings');
     await page.getByLabel('Owner team').selectOption('llm-platform');
     await page.getByRole('button', { name: 'Create service' }).click();
