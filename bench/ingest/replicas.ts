@@ -9,10 +9,9 @@
  * postgres://postgres:postgres@127.0.0.1:5432/postgres; fresh databases are created and dropped).
  * BENCH_REPLICAS_SECONDS sets the load time per replica count (default 20). Writes its section of BENCHMARKS.md.
  */
-import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from '../../test/support/database-factory.ts';
-import { apiClient, processCpuMs, spawnServer, type ServerProcess } from '../support/server.ts';
+import { apiClient, postgresCpuMs, spawnServer, type ServerProcess } from '../support/server.ts';
 import { machineLine, runLoadProcess, writeBenchmarkSection } from '../support/report.ts';
 import type { LoadResult } from '../support/load.ts';
 
@@ -20,22 +19,6 @@ const PG_URL = process.env.FIREBREAK_BENCH_PG_URL ?? 'postgres://postgres:postgr
 const SECONDS = Number(process.env.BENCH_REPLICAS_SECONDS ?? 20);
 const TOTAL_CONCURRENCY = 16;
 const REPLICA_COUNTS = [1, 2, 3];
-
-/** CPU ms of every PostgreSQL process on the machine (postmaster, backends, WAL writer, checkpointer). */
-function postgresCpuMs(): number {
-  let total = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (name === 'postgres' || name.startsWith('postgres:')) total += processCpuMs(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return total;
-}
 
 interface Row {
   replicas: number;

@@ -101,6 +101,22 @@ export function processCpuMs(pid: number): number {
   }
 }
 
+/** CPU ms of every PostgreSQL process on the machine (postmaster, backends, WAL writer, checkpointer). */
+export function postgresCpuMs(): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (name === 'postgres' || name.startsWith('postgres:')) total += processCpuMs(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
+}
+
 export type ApiCall = <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>;
 
 /** A small JSON client for a benchmark's set-up calls: bearer token, JSON in and out (text when the answer is not JSON), throws on an error status. */
