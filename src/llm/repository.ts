@@ -36,29 +36,7 @@ function columnsOf(r: BucketRecord) {
 
 export async function insertBuckets(executor: Executor, records: readonly BucketRecord[], nowIso: string): Promise<void> {
   if (records.length === 0) return;
-  const rows = records.map((r) => ({
-    service: r.service,
-    provider: r.provider,
-    model: r.model,
-    bucket_start: new Date(r.bucketStartMs).toISOString(),
-    bucket_seconds: r.bucketSeconds,
-    requests: r.requests,
-    err_server_error: r.errors.server_error,
-    err_rate_limit: r.errors.rate_limit,
-    err_timeout: r.errors.timeout,
-    err_content_filter: r.errors.content_filter,
-    err_client_error: r.errors.client_error,
-    err_other: r.errors.other,
-    input_tokens: r.inputTokens,
-    output_tokens: r.outputTokens,
-    cost_usd: r.costUsd,
-    cost_count: r.costCount,
-    safety_flags: r.safetyFlags,
-    latency_sketch: toJson(r.latency),
-    ttft_sketch: toJson(r.ttft),
-    latency_within: toJson(r.latencyWithin),
-    created_at: nowIso,
-  }));
+  const rows = records.map((r) => ({ ...columnsOf(r), created_at: nowIso }));
   // Keep each statement under both drivers' parameter limits; callers pass a transaction so a failure leaves nothing half-written.
   for (let i = 0; i < rows.length; i += 200) await tables(executor).insertInto('llm_buckets').values(rows.slice(i, i + 200)).execute();
 }
