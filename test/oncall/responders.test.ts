@@ -54,7 +54,15 @@ describeEachDatabase('incident responders: on call, escalate now, page someone, 
     expect(answer.body.teams.sort()).toEqual(['core', 'edge']);
     expect(answer.body.on_call.map((s: { schedule: string; on_call: { user: string } }) => `${s.schedule}:${s.on_call.user}`).sort()).toEqual(['core-primary:alice', 'edge-primary:dave']);
     expect(answer.body.escalation).toMatchObject({ policy_id: 'core-policy', status: 'active', next_level: 1, due_at: new Date(now.getTime() + 5 * MINUTE).toISOString() });
-    expect(answer.body.notifications.find((n: { recipient: string }) => n.recipient === 'alice')).toMatchObject({ event: 'incident.escalated', channel_id: 'alice-hook', status: 'delivered' });
+    expect(answer.body.notifications.find((n: { recipient: string }) => n.recipient === 'alice')).toMatchObject({ event: 'incident.escalated', channel_id: 'alice-hook' });
+    // The server's own worker may hold the delivery's lease when the test runs due work, so wait for it to land.
+    await expect
+      .poll(async () => {
+        await run();
+        const notifications = (await server.api('GET', `/api/v1/incidents/${incident.id}/responders`)).body.notifications as { recipient: string; status: string }[];
+        return notifications.find((n) => n.recipient === 'alice')?.status;
+      })
+      .toBe('delivered');
   });
 
   it('answers with a null escalation, not a 404, when no policy covers the incident', async () => {
