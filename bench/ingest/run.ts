@@ -187,11 +187,14 @@ interface KindResult {
   related?: { incidents: number; seedSeconds: number; samples: number; p50: number; p99: number; candidatesMean: number };
 }
 
+/** The server the bench is running now, so the overall time bound can stop it. */
+let runningServer: ServerProcess | undefined;
+
 async function benchKind(kind: Kind): Promise<KindResult> {
   const database = await createTestDatabase(kind, PG_URL);
   let server: ServerProcess | undefined;
   try {
-    server = await spawnServer(
+    server = runningServer = await spawnServer(
       { FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: TOKEN, FIREBREAK_CONFIG_DIR: path.join(REPO_ROOT, 'bench/ingest') },
       { nodeArgs: SERVER_NODE_ARGS },
     );
@@ -322,7 +325,8 @@ const kinds = (process.argv.slice(2).filter((a) => a === 'sqlite' || a === 'post
 const selected: Kind[] = kinds.length ? kinds : ['sqlite', 'postgres'];
 const timer = setTimeout(() => {
   console.error('benchmark exceeded its time bound');
-  process.exit(2);
+  // Stop the server it started, or it outlives the bench and keeps loading the machine.
+  void (runningServer?.stop() ?? Promise.resolve()).finally(() => process.exit(2));
 }, OVERALL_TIMEOUT_MS);
 const results: KindResult[] = [];
 for (const kind of selected) results.push(await benchKind(kind));
