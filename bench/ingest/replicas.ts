@@ -9,9 +9,7 @@
  * postgres://postgres:postgres@127.0.0.1:5432/postgres; fresh databases are created and dropped).
  * BENCH_REPLICAS_SECONDS sets the load time per replica count (default 20). Writes its section of BENCHMARKS.md.
  */
-import { randomBytes } from 'node:crypto';
-import { createTestDatabase } from '../../test/support/database-factory.ts';
-import { apiClient, postgresCpuMs, spawnServer, type ServerProcess } from '../support/server.ts';
+import { apiClient, postgresCpuMs, withReplicas } from '../support/server.ts';
 import { machineLine, runLoadProcess, writeBenchmarkSection } from '../support/report.ts';
 import type { LoadResult } from '../support/load.ts';
 
@@ -30,14 +28,7 @@ interface Row {
 }
 
 async function measure(replicas: number): Promise<Row> {
-  const database = await createTestDatabase('postgres', PG_URL);
-  const token = `fbk_bench_${randomBytes(12).toString('hex')}`;
-  const servers: ServerProcess[] = [];
-  try {
-    // One at a time: the first runs the migrations.
-    for (let i = 0; i < replicas; i++) {
-      servers.push(await spawnServer({ FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: token, FIREBREAK_LOG_LEVEL: 'warn' }));
-    }
+  return withReplicas(PG_URL, replicas, {}, async (servers, token) => {
     const api = apiClient(servers[0]!.url, token);
     await api('POST', '/api/v1/services', { id: 'chat-api', owner_team: null, tier: 1 });
     const routingKeys: string[] = [];
@@ -69,10 +60,7 @@ async function measure(replicas: number): Promise<Row> {
       postgresCpuMsPerEvent: pgCpu / accepted,
       errors: results.reduce((sum, r) => sum + r.errors, 0),
     };
-  } finally {
-    for (const server of servers) await server.stop();
-    await database.drop();
-  }
+  });
 }
 
 const rows: Row[] = [];

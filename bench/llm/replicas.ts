@@ -8,13 +8,11 @@
  * usage: npx tsx bench/llm/replicas.ts [--spans 60000] [--no-write]   (PostgreSQL at FIREBREAK_BENCH_PG_URL)
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createTestDatabase } from '../../test/support/database-factory.ts';
 import { machineLine, writeBenchmarkSection, REPO_ROOT } from '../support/report.ts';
-import { apiClient, postgresCpuMs, spawnServer, type ServerProcess } from '../support/server.ts';
+import { apiClient, postgresCpuMs, withReplicas } from '../support/server.ts';
 
 const exec = promisify(execFile);
 const args = process.argv.slice(2);
@@ -33,14 +31,7 @@ interface Row {
 }
 
 async function measure(replicas: number): Promise<Row> {
-  const database = await createTestDatabase('postgres', PG_URL);
-  const token = `fbk_bench_${randomBytes(12).toString('hex')}`;
-  const servers: ServerProcess[] = [];
-  try {
-    // One at a time: the first runs the migrations.
-    for (let i = 0; i < replicas; i++) {
-      servers.push(await spawnServer({ FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: token, FIREBREAK_OTLP_GRPC_PORT: '0', FIREBREAK_LOG_LEVEL: 'warn' }));
-    }
+  return withReplicas(PG_URL, replicas, { FIREBREAK_OTLP_GRPC_PORT: '0' }, async (servers, token) => {
     const api = apiClient(servers[0]!.url, token);
     await api('POST', '/api/v1/services', { id: 'bench-llm' });
     const key = ((await api('POST', '/api/v1/integrations', { name: 'otel-bench', service: 'bench-llm', rate_limit: { per_second: 100_000, burst: 100_000 } })) as { routing_key: string }).routing_key;
@@ -75,10 +66,7 @@ async function measure(replicas: number): Promise<Row> {
       aggregated: stats.series.reduce((n, s) => n + s.points.reduce((m, p) => m + p.requests, 0), 0),
       sent: spans - failures,
     };
-  } finally {
-    for (const server of servers) await server.stop();
-    await database.drop();
-  }
+  });
 }
 
 const rows: Row[] = [];

@@ -3,9 +3,11 @@
  * benchmarks use this directly, and test/support/server.ts re-exports it for the suite.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { createTestDatabase } from '../../test/support/database-factory.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 /** Keeps the captured server output bounded over a long benchmark run; tests never come near this. */
@@ -115,6 +117,30 @@ export function postgresCpuMs(): number {
     }
   }
   return total;
+}
+
+/**
+ * Runs `work` against `count` server processes on one fresh PostgreSQL database (created at `pgUrl`, dropped after),
+ * sharing a random bootstrap token. They start one at a time, so the first alone runs the migrations.
+ */
+export async function withReplicas<T>(
+  pgUrl: string,
+  count: number,
+  env: Record<string, string>,
+  work: (servers: ServerProcess[], token: string) => Promise<T>,
+): Promise<T> {
+  const database = await createTestDatabase('postgres', pgUrl);
+  const token = `fbk_bench_${randomBytes(12).toString('hex')}`;
+  const servers: ServerProcess[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      servers.push(await spawnServer({ FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: token, FIREBREAK_LOG_LEVEL: 'warn', ...env }));
+    }
+    return await work(servers, token);
+  } finally {
+    for (const server of servers) await server.stop();
+    await database.drop();
+  }
 }
 
 export type ApiCall = <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>;
