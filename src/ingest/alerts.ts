@@ -104,6 +104,58 @@ function newAlertId(): string {
   return `alt_${Date.now().toString(36)}${random}`;
 }
 
+/**
+ * The stored row of a newly firing alert. `expired` is the silenced alert of the same key that it takes over, whose
+ * first sighting, signal time, occurrences and creation carry on; the batch and one-by-one paths both write this.
+ */
+function firingAlertRow(
+  a: {
+    id: string;
+    scope: string;
+    origin: IngestOrigin;
+    signal: AlertSignal;
+    service: string;
+    labels: Record<string, string>;
+    signalAt: string;
+    decision: ReturnType<typeof routeAlert>;
+    placement: Awaited<ReturnType<AlertService['place']>>;
+    reason: string;
+    nowIso: string;
+  },
+  expired?: Pick<AlertRow, 'first_seen_at' | 'signal_at' | 'occurrences' | 'created_at'>,
+): AlertRow {
+  const { signal, decision, placement, nowIso } = a;
+  return {
+    id: a.id,
+    dedup_scope: a.scope,
+    dedup_key: signal.dedupKey,
+    integration_id: a.origin.integration?.id ?? null,
+    format: signal.format,
+    source: signal.source,
+    service: a.service,
+    summary: signal.summary,
+    severity: decision.severity,
+    status: 'firing',
+    labels: toJson(a.labels),
+    details: toJson(signal.details),
+    links: toJson(signal.links),
+    first_seen_at: expired?.first_seen_at ?? nowIso,
+    last_seen_at: nowIso,
+    signal_at: expired?.signal_at ?? a.signalAt,
+    acknowledged_at: null,
+    resolved_at: null,
+    occurrences: (expired ? Number(expired.occurrences) : 0) + 1,
+    raw: signal.raw,
+    incident_id: placement.incidentId,
+    decision: placement.decision,
+    rule: decision.rule,
+    reason: a.reason,
+    suppressed_until: placement.decision === 'suppressed' ? (decision.suppressedUntil ?? null) : null,
+    created_at: expired?.created_at ?? nowIso,
+    updated_at: nowIso,
+  };
+}
+
 function scopeOf(origin: IngestOrigin): string {
   return origin.scope;
 }
@@ -421,35 +473,7 @@ export class AlertService implements AlertSink {
         if (placement.incidentId) placements.set(memoKey, placement);
       }
       reason = placement.reason ?? reason;
-      const row: AlertRow = {
-        id: alertId,
-        dedup_scope: scope,
-        dedup_key: signal.dedupKey,
-        integration_id: origin.integration?.id ?? null,
-        format: signal.format,
-        source: signal.source,
-        service,
-        summary: signal.summary,
-        severity: decision.severity,
-        status: 'firing',
-        labels: toJson(labels),
-        details: toJson(signal.details),
-        links: toJson(signal.links),
-        first_seen_at: nowIso,
-        last_seen_at: nowIso,
-        signal_at: signalAt,
-        acknowledged_at: null,
-        resolved_at: null,
-        occurrences: 1,
-        raw: signal.raw,
-        incident_id: placement.incidentId,
-        decision: placement.decision,
-        rule: decision.rule,
-        reason,
-        suppressed_until: placement.decision === 'suppressed' ? (decision.suppressedUntil ?? null) : null,
-        created_at: nowIso,
-        updated_at: nowIso,
-      };
+      const row = firingAlertRow({ id: alertId, scope, origin, signal, service, labels, signalAt, decision, placement, reason, nowIso });
       rows.push(row);
       const alert = alertFromWritten(row, labels, signal.details, signal.links);
       received.events.push(() => this.events.emit('alert.received', { alert }));
@@ -630,35 +654,7 @@ export class AlertService implements AlertSink {
     }
     reason = placement.reason ?? reason;
 
-    const row: AlertRow = {
-      id: alertId,
-      dedup_scope: scope,
-      dedup_key: signal.dedupKey,
-      integration_id: origin.integration?.id ?? null,
-      format: signal.format,
-      source: signal.source,
-      service,
-      summary: signal.summary,
-      severity: decision.severity,
-      status: 'firing',
-      labels: toJson(labels),
-      details: toJson(signal.details),
-      links: toJson(signal.links),
-      first_seen_at: expired?.first_seen_at ?? nowIso,
-      last_seen_at: nowIso,
-      signal_at: expired?.signal_at ?? signalAt,
-      acknowledged_at: null,
-      resolved_at: null,
-      occurrences: (expired ? Number(expired.occurrences) : 0) + 1,
-      raw: signal.raw,
-      incident_id: placement.incidentId,
-      decision: placement.decision,
-      rule: decision.rule,
-      reason,
-      suppressed_until: placement.decision === 'suppressed' ? (decision.suppressedUntil ?? null) : null,
-      created_at: expired?.created_at ?? nowIso,
-      updated_at: nowIso,
-    };
+    const row = firingAlertRow({ id: alertId, scope, origin, signal, service, labels, signalAt, decision, placement, reason, nowIso }, expired);
     if (expired) {
       const { id: _id, occurrences: _occurrences, ...changes } = row;
       if (!(await repository.rerouteExpiredAlert(trx, alertId, { suppressed_until: expired.suppressed_until, status: expired.status }, changes))) {
