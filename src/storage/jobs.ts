@@ -89,6 +89,10 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number): numbe
 
 const jobId = (kind: string, key: string) => `${kind}:${key}`;
 
+/** A job is due when its time has come, or when the lease of the server running it expired. */
+const dueAt = (nowIso: string) => (eb: ExpressionBuilder<JobTables, 'storage_jobs'>) =>
+  eb.or([eb.and([eb('status', '=', 'scheduled'), eb('run_at', '<=', nowIso)]), eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', nowIso)])]);
+
 export class JobQueue {
   readonly db: Kysely<JobTables>;
   private readonly postgres: boolean;
@@ -197,21 +201,39 @@ export class JobQueue {
    * row claimed by another server meanwhile no longer matches (on PostgreSQL, rows locked by another
    * claim are skipped rather than waited for).
    */
-  async claim(kind: string, owner: string, limit: number, leaseMs: number, key?: string): Promise<ClaimedJob[]> {
+  /**
+   * Which of `kinds` have a job due now (or a lease expired), in one statement: an idle worker's poll costs one
+   * read however many kinds it handles, rather than one per kind on every replica.
+   */
+  async dueKinds(kinds: readonly string[]): Promise<Set<string>> {
+    if (kinds.length === 0) return new Set();
+    const nowIso = this.clock().toISOString();
+    // One LIMIT 1 probe per kind (each an index lookup however long a backlog is), wrapped so SQLite accepts the UNION.
+    const probe = (kind: string, i: number) =>
+      this.db.selectFrom((db) => db.selectFrom('storage_jobs').select('kind').where('kind', '=', kind).where(dueAt(nowIso)).limit(1).as(`k${i}`)).select('kind');
+    let query = probe(kinds[0]!, 0);
+    kinds.slice(1).forEach((kind, i) => {
+      query = query.unionAll(probe(kind, i + 1));
+    });
+    const rows = await query.execute();
+    return new Set(rows.map((r) => r.kind));
+  }
+
+  async claim(kind: string, owner: string, limit: number, leaseMs: number, key?: string, knownDue = false): Promise<ClaimedJob[]> {
     if (limit <= 0) return [];
     const now = this.clock();
     const nowIso = now.toISOString();
     const due = (eb: ExpressionBuilder<JobTables, 'storage_jobs'>) => {
-      const timing = eb.or([
-        eb.and([eb('status', '=', 'scheduled'), eb('run_at', '<=', nowIso)]),
-        eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', nowIso)]),
-      ]);
+      const timing = dueAt(nowIso)(eb);
       // A request that made one job due now (an escalation a responder asked for) claims that job only.
       return key === undefined ? timing : eb.and([eb('job_key', '=', key), timing]);
     };
-    // A plain read first: an idle server polling must not take SQLite's write lock for nothing.
-    const any = await this.db.selectFrom('storage_jobs').select('id').where('kind', '=', kind).where(due).limit(1).executeTakeFirst();
-    if (!any) return [];
+    // A plain read first: an idle server polling must not take SQLite's write lock for nothing (the worker's
+    // poll did that read already for all its kinds).
+    if (!knownDue) {
+      const any = await this.db.selectFrom('storage_jobs').select('id').where('kind', '=', kind).where(due).limit(1).executeTakeFirst();
+      if (!any) return [];
+    }
     const token = randomUUID();
     const claim = (executor: JobExecutor, ids: string[] | null) =>
       executor
@@ -493,12 +515,20 @@ export class JobWorker {
         this.options.log.error({ err: error, task: name }, 'periodic task failed');
       }
     }
+    const open = [...this.kinds].filter(([, state]) => state.handler.concurrency > state.inFlight.size).map(([kind]) => kind);
+    let due: Set<string>;
+    try {
+      due = await this.queue.dueKinds(open);
+    } catch (error) {
+      this.options.log.error({ err: error }, 'looking for due jobs failed');
+      return total;
+    }
     for (const [kind, state] of this.kinds) {
       const free = state.handler.concurrency - state.inFlight.size;
-      if (free <= 0) continue;
+      if (free <= 0 || !due.has(kind)) continue;
       let claimed: ClaimedJob[];
       try {
-        claimed = await this.queue.claim(kind, this.owner, free, state.handler.leaseMs);
+        claimed = await this.queue.claim(kind, this.owner, free, state.handler.leaseMs, undefined, true);
       } catch (error) {
         this.options.log.error({ err: error, kind }, 'claiming jobs failed');
         continue;

@@ -33,6 +33,19 @@ describeEachDatabase('storage jobs', (kind) => {
     expect(await queue.claim('other', 'w2', 10, 30_000)).toEqual([]);
   });
 
+  it('finds which kinds have due work (time come or lease expired) in one poll', async () => {
+    expect(await queue.dueKinds(['k', 'other', 'late'])).toEqual(new Set());
+    await queue.schedule(queue.db, 'k', 'a', clock.now());
+    await queue.schedule(queue.db, 'k', 'b', clock.now());
+    await queue.schedule(queue.db, 'late', 'a', new Date(clock.now().getTime() + 60_000));
+    await queue.schedule(queue.db, 'held', 'a', clock.now());
+    await queue.claim('held', 'w1', 1, 10_000);
+    expect(await queue.dueKinds(['k', 'other', 'late', 'held'])).toEqual(new Set(['k']));
+    clock.advance(60_000);
+    expect(await queue.dueKinds(['k', 'other', 'late', 'held'])).toEqual(new Set(['k', 'late', 'held']));
+    expect(await queue.dueKinds(['late'])).toEqual(new Set(['late']));
+  });
+
   it('completes exactly once: a claim that lost its lease cannot record, and rescheduling keeps one row', async () => {
     await queue.schedule(queue.db, 'k', 'a', clock.now());
     const [first] = (await queue.claim('k', 'w1', 1, 10_000)) as [ClaimedJob];
