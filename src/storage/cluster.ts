@@ -55,7 +55,11 @@ export const HEARTBEAT_MS = 5_000;
 export const MEMBER_TTL_MS = 3 * HEARTBEAT_MS;
 /** Relayed rows are read within a second; older ones are only kept for a reconnecting replica to catch up. */
 const EVENT_RETENTION_MS = 10 * 60_000;
-const FLUSH_DELAY_MS = 25;
+/**
+ * How long changes gather before one batch is relayed. Every batch is an insert and a NOTIFY that wakes each other
+ * replica's listening backend, so the window sets that cost per replica; 100 ms keeps it well inside the 1 s promise.
+ */
+const FLUSH_DELAY_MS = 100;
 const MAX_BATCH = 500;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5_000;
@@ -104,7 +108,9 @@ class PostgresCluster implements Cluster {
   private readonly db: Kysely<ClusterTables>;
   private readonly remoteListeners = new Set<(name: string, payload: unknown) => void>();
   private readonly resyncListeners = new Set<() => void>();
-  private pending: Pending[] = [];
+  /** In publish order; a coalesced change is moved to the end (a Map keeps insertion order). */
+  private pending = new Map<string | number, Pending>();
+  private sequence = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private listener: pg.Client | undefined;
@@ -125,12 +131,10 @@ class PostgresCluster implements Cluster {
 
   publish(name: string, payload: unknown, coalesceKey?: string): void {
     if (this.stopped) return;
-    if (coalesceKey !== undefined) {
-      const index = this.pending.findIndex((p) => p.name === name && p.coalesceKey === coalesceKey);
-      if (index >= 0) this.pending.splice(index, 1);
-    }
-    this.pending.push({ name, payload: JSON.stringify(payload ?? null), coalesceKey });
-    if (this.pending.length >= MAX_BATCH) this.scheduleFlush(0);
+    const key = coalesceKey === undefined ? this.sequence++ : `${name}\u0000${coalesceKey}`;
+    this.pending.delete(key);
+    this.pending.set(key, { name, payload: JSON.stringify(payload ?? null), coalesceKey });
+    if (this.pending.size >= MAX_BATCH) this.scheduleFlush(0);
     else this.scheduleFlush(FLUSH_DELAY_MS);
   }
 
@@ -187,17 +191,25 @@ class PostgresCluster implements Cluster {
   }
 
   private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, MAX_BATCH);
+    while (this.pending.size > 0) {
+      const batch: Pending[] = [];
+      for (const [key, change] of this.pending) {
+        if (batch.length >= MAX_BATCH) break;
+        batch.push(change);
+        this.pending.delete(key);
+      }
       const now = this.options.clock();
       try {
-        const rows = await this.db
+        // The rows and the NOTIFY of their id range in one statement (one round trip; the NOTIFY is sent at its commit).
+        const inserted = this.db
           .insertInto('cluster_events')
           .values(batch.map((p) => ({ origin: this.replicaId, name: p.name, payload: p.payload, created_at: now.toISOString() })))
-          .returning('id')
+          .returning('id');
+        await this.db
+          .with('inserted', () => inserted)
+          .selectFrom('inserted')
+          .select((eb) => sql`pg_notify(${CLUSTER_CHANNEL}, ${this.replicaId} || ' ' || ${eb.fn.min('id')} || ' ' || ${eb.fn.max('id')})`.as('notified'))
           .execute();
-        const ids = rows.map((r) => Number(r.id));
-        await sql`select pg_notify(${CLUSTER_CHANNEL}, ${`${this.replicaId} ${Math.min(...ids)} ${Math.max(...ids)}`})`.execute(this.db);
         if (now.getTime() - this.lastPruneMs > 60_000) {
           this.lastPruneMs = now.getTime();
           await this.db.deleteFrom('cluster_events').where('created_at', '<', new Date(now.getTime() - EVENT_RETENTION_MS).toISOString()).execute();
