@@ -9,7 +9,8 @@
  * postgres://postgres:postgres@127.0.0.1:5432/postgres; fresh databases are created and dropped).
  * BENCH_REPLICAS_SECONDS sets the load time per replica count (default 20). Writes its section of BENCHMARKS.md.
  */
-import { apiClient, postgresCpuMs, withReplicas } from '../support/server.ts';
+import os from 'node:os';
+import { apiClient, startPostgresCpuMeter, withReplicas } from '../support/server.ts';
 import { machineLine, runLoadProcess, writeBenchmarkSection } from '../support/report.ts';
 import type { LoadResult } from '../support/load.ts';
 
@@ -17,6 +18,7 @@ const PG_URL = process.env.FIREBREAK_BENCH_PG_URL ?? 'postgres://postgres:postgr
 const SECONDS = Number(process.env.BENCH_REPLICAS_SECONDS ?? 20);
 const TOTAL_CONCURRENCY = 16;
 const REPLICA_COUNTS = [1, 2, 3];
+const IDLE_SECONDS = 10;
 
 interface Row {
   replicas: number;
@@ -24,11 +26,15 @@ interface Row {
   p99Ms: number;
   serverCpuMsPerEvent: number;
   postgresCpuMsPerEvent: number;
+  /** CPU the replicas (all together) and the database's backends use per second with no requests at all. */
+  idleServerCpuMsPerSecond: number;
+  idlePostgresCpuMsPerSecond: number;
   errors: number;
+  loadAverage: number;
 }
 
 async function measure(replicas: number): Promise<Row> {
-  return withReplicas(PG_URL, replicas, {}, async (servers, token) => {
+  return withReplicas(PG_URL, replicas, {}, async (servers, token, databaseName) => {
     const api = apiClient(servers[0]!.url, token);
     await api('POST', '/api/v1/services', { id: 'chat-api', owner_team: null, tier: 1 });
     const routingKeys: string[] = [];
@@ -42,14 +48,22 @@ async function measure(replicas: number): Promise<Row> {
     }
     // Warm up every replica (caches, prepared statements, JIT) before measuring.
     await Promise.all(servers.map((s) => runLoadProcess({ url: s.url, token, concurrency: 4, durationMs: 2000, request: 'pagerduty-mix', routingKeys })));
+    // What the replicas cost doing nothing (workers' polls, heartbeats), so the loaded rows can be read net of it.
+    const idleServerBefore = servers.map((s) => s.cpuMs());
+    const idlePg = startPostgresCpuMeter(databaseName);
+    const idleStarted = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    const idleSeconds = (performance.now() - idleStarted) / 1000;
+    const idleServerCpu = servers.reduce((sum, s, i) => sum + (s.cpuMs() - idleServerBefore[i]!), 0);
+    const idlePgCpu = idlePg.stop();
     const serverCpuBefore = servers.map((s) => s.cpuMs());
-    const pgCpuBefore = postgresCpuMs();
+    const pgMeter = startPostgresCpuMeter(databaseName);
     const shares = servers.map((_, i) => Math.floor(TOTAL_CONCURRENCY / replicas) + (i < TOTAL_CONCURRENCY % replicas ? 1 : 0));
     const results: LoadResult[] = await Promise.all(
       servers.map((s, i) => runLoadProcess({ url: s.url, token, concurrency: shares[i]!, durationMs: SECONDS * 1000, request: 'pagerduty-mix', routingKeys })),
     );
     const serverCpu = servers.reduce((sum, s, i) => sum + (s.cpuMs() - serverCpuBefore[i]!), 0);
-    const pgCpu = postgresCpuMs() - pgCpuBefore;
+    const pgCpu = pgMeter.stop();
     const accepted = results.reduce((sum, r) => sum + (r.statusCounts['202'] ?? 0), 0);
     const seconds = Math.max(...results.map((r) => r.seconds));
     return {
@@ -58,7 +72,10 @@ async function measure(replicas: number): Promise<Row> {
       p99Ms: Math.max(...results.map((r) => r.p99Ms)),
       serverCpuMsPerEvent: serverCpu / accepted,
       postgresCpuMsPerEvent: pgCpu / accepted,
+      idleServerCpuMsPerSecond: idleServerCpu / idleSeconds,
+      idlePostgresCpuMsPerSecond: idlePgCpu / idleSeconds,
       errors: results.reduce((sum, r) => sum + r.errors, 0),
+      loadAverage: os.loadavg()[0]!,
     };
   });
 }
@@ -69,31 +86,43 @@ for (const replicas of REPLICA_COUNTS) {
   rows.push(row);
   console.log(JSON.stringify(row));
 }
+const seconds = SECONDS;
+/** CPU an event costs beyond what the replicas spend idle over the same time. */
+const net = (perEvent: number, idlePerSecond: number, r: Row) => perEvent - (idlePerSecond * seconds) / (r.eventsPerSecond * seconds);
 const table = rows
   .map(
     (r) =>
-      `| ${r.replicas} | ${Math.round(r.eventsPerSecond).toLocaleString('en')} | ${r.p99Ms.toFixed(0)} | ${r.serverCpuMsPerEvent.toFixed(3)} | ${r.postgresCpuMsPerEvent.toFixed(3)} | ${r.errors} |`,
+      `| ${r.replicas} | ${Math.round(r.eventsPerSecond).toLocaleString('en')} | ${r.p99Ms.toFixed(0)} | ${r.serverCpuMsPerEvent.toFixed(3)} | ${net(r.serverCpuMsPerEvent, r.idleServerCpuMsPerSecond, r).toFixed(3)} | ` +
+      `${r.postgresCpuMsPerEvent.toFixed(3)} | ${net(r.postgresCpuMsPerEvent, r.idlePostgresCpuMsPerSecond, r).toFixed(3)} | ${r.idleServerCpuMsPerSecond.toFixed(0)} / ${r.idlePostgresCpuMsPerSecond.toFixed(0)} | ${r.errors} | ${r.loadAverage.toFixed(1)} |`,
   )
   .join('\n');
 const single = rows[0]!;
-const share = single.postgresCpuMsPerEvent / (single.postgresCpuMsPerEvent + single.serverCpuMsPerEvent);
+const pgNet = net(single.postgresCpuMsPerEvent, single.idlePostgresCpuMsPerSecond, single);
+const serverNet = net(single.serverCpuMsPerEvent, single.idleServerCpuMsPerSecond, single);
+const idlePerReplica = rows.map((r) => r.idleServerCpuMsPerSecond / r.replicas);
+const idlePgPerReplica = rows.map((r) => r.idlePostgresCpuMsPerSecond / r.replicas);
+const range = (values: number[]) => `${Math.min(...values).toFixed(0)}-${Math.max(...values).toFixed(0)}`;
 writeBenchmarkSection(
   'ingest-replicas',
   `## Ingest with several replicas on one PostgreSQL
 
-\`npx tsx bench/ingest/replicas.ts\` on ${machineLine()}. 1, 2 and 3 \`firebreak serve\` processes on one fresh
-PostgreSQL database; Events API v2 triggers (90% repeats of 50 open dedup keys, 10% new keys) from separate load
-processes, 16 connections in all spread evenly over the replicas, ${SECONDS} s per row after a warm-up. Server CPU is
-all replicas together; PostgreSQL CPU is every \`postgres\` process of the machine.
+\`npx tsx bench/ingest/replicas.ts\` on ${machineLine()}; the last column is the machine's 1-minute load average at the
+end of the row (other work shares the machine, and every figure moves with it). 1, 2 and 3 \`firebreak serve\`
+processes on one fresh PostgreSQL database; Events API v2 triggers (90% repeats of 50 open dedup keys, 10% new keys)
+from separate load processes, 16 connections in all spread evenly over the replicas, ${SECONDS} s per row after a
+warm-up. Server CPU is all replicas together; PostgreSQL CPU is the backends serving the bench database (the shared
+WAL writer and checkpointer are left out: other databases use them too). "net" subtracts what the same replicas and
+backends spent per second idle (measured for ${IDLE_SECONDS} s before the load, shown as server / PostgreSQL ms/s).
 
-| replicas | accepted events/s | p99 ms | server CPU ms/event | PostgreSQL CPU ms/event | errors |
-| ---: | ---: | ---: | ---: | ---: | ---: |
+| replicas | accepted events/s | p99 ms | server CPU ms/event | net | PostgreSQL CPU ms/event | net | idle CPU ms/s | errors | load |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${table}
 
-Where PostgreSQL becomes the limit: with one replica PostgreSQL spends ${(share * 100).toFixed(0)}% of the CPU an event costs
-in all. Everything here shares 2 cores, so added replicas cannot add throughput on this machine; they show what a
-replica costs (its share of the relay, heartbeats and the per-replica caches) and that nothing is lost. On machines of
-their own, replicas scale ingest until the database host's CPU is saturated: at
-${(1000 / single.postgresCpuMsPerEvent).toFixed(0)} events/s per PostgreSQL core at this event mix, which is then the limit.`,
+An idle replica costs ${range(idlePerReplica)} ms of its own CPU and ${range(idlePgPerReplica)} ms of PostgreSQL's per second
+(its job worker's poll for due work every 200 ms, the timeline dispatcher and recovery deadline scans, the heartbeat).
+Where PostgreSQL becomes the limit: with one replica an event costs PostgreSQL ${pgNet.toFixed(3)} ms net, so a
+database core carries about ${Math.round(1000 / pgNet).toLocaleString('en')} events/s at this mix, less ${range(idlePgPerReplica)} ms/s for each
+replica; the server side needs ${serverNet.toFixed(3)} ms net per event, so one PostgreSQL core keeps
+${(serverNet / pgNet).toFixed(1)} server cores busy before it saturates.`,
 );
 process.exit(0);

@@ -120,6 +120,47 @@ export function postgresCpuMs(): number {
 }
 
 /**
+ * Measures the CPU of the PostgreSQL backends serving `database` (not other databases' work on a shared server, nor
+ * the WAL writer and checkpointer every database shares) over a span in which they come and go (a pool closes idle
+ * connections): /proc is read every 200 ms, and each backend counts from its first reading (from 0 if it started
+ * inside the span) to its last, so a backend that exits loses at most its last 200 ms.
+ */
+export function startPostgresCpuMeter(database: string): { stop(): number } {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  const read = (initial: boolean) => {
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (name !== 'postgres' && !name.startsWith('postgres:')) continue;
+        const title = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        if (!title.split(' ').includes(database)) continue;
+        const pid = Number(entry);
+        const cpu = processCpuMs(pid);
+        if (Number.isNaN(cpu)) continue;
+        if (!first.has(pid)) first.set(pid, initial ? cpu : 0);
+        last.set(pid, cpu);
+      } catch {
+        // the process ended while we looked
+      }
+    }
+  };
+  read(true);
+  const timer = setInterval(() => read(false), 200);
+  return {
+    stop() {
+      clearInterval(timer);
+      read(false);
+      let total = 0;
+      for (const [pid, at] of last) total += at - first.get(pid)!;
+      return total;
+    },
+  };
+}
+
+/**
  * Runs `work` against `count` server processes on one fresh PostgreSQL database (created at `pgUrl`, dropped after),
  * sharing a random bootstrap token. They start one at a time, so the first alone runs the migrations.
  */
@@ -127,7 +168,7 @@ export async function withReplicas<T>(
   pgUrl: string,
   count: number,
   env: Record<string, string>,
-  work: (servers: ServerProcess[], token: string) => Promise<T>,
+  work: (servers: ServerProcess[], token: string, databaseName: string) => Promise<T>,
 ): Promise<T> {
   const database = await createTestDatabase('postgres', pgUrl);
   const token = `fbk_bench_${randomBytes(12).toString('hex')}`;
@@ -136,7 +177,7 @@ export async function withReplicas<T>(
     for (let i = 0; i < count; i++) {
       servers.push(await spawnServer({ FIREBREAK_DATABASE_URL: database.url, FIREBREAK_BOOTSTRAP_TOKEN: token, FIREBREAK_LOG_LEVEL: 'warn', ...env }));
     }
-    return await work(servers, token);
+    return await work(servers, token, new URL(database.url).pathname.slice(1));
   } finally {
     for (const server of servers) await server.stop();
     await database.drop();
