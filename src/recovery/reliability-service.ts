@@ -1,15 +1,14 @@
-import type { Kysely } from 'kysely';
 import { AppError } from '../shared/errors.ts';
 import { fromJson, type Database } from '../storage/index.ts';
 import { incidentRepository } from '../incidents/index.ts';
 import { computeReliability, type ReliabilityMetrics, type ReliabilityRecord } from './reliability.ts';
-import type { RecoveryTables } from './store.ts';
+import { actionItemStatuses, planDeadlines } from './repository.ts';
 
 const CHUNK = 500;
 
 /** Loads the stored facts the reliability metrics are computed from (`reliability.ts` does the arithmetic). */
 export class ReliabilityService {
-  private readonly db: Kysely<RecoveryTables>;
+  private readonly db: Database['db'];
 
   constructor(
     database: Database,
@@ -17,7 +16,7 @@ export class ReliabilityService {
     private readonly linkedPairs: () => Promise<[string, string][]>,
     private readonly clock: () => Date,
   ) {
-    this.db = database.db.withTables<RecoveryTables>();
+    this.db = database.db;
   }
 
   async compute(fromInput: string, toInput: string): Promise<ReliabilityMetrics> {
@@ -33,8 +32,8 @@ export class ReliabilityService {
       const chunk = ids.slice(i, i + CHUNK);
       const [timeline, planRows, itemRows] = await Promise.all([
         incidentRepository.timelineEntriesOfKind(this.db, chunk, 'status_changed'),
-        this.db.selectFrom('recovery_plans').select(['incident_id', 'rto_due_at', 'verified_at']).where('incident_id', 'in', chunk).execute(),
-        this.db.selectFrom('action_items').select(['incident_id', 'status']).where('incident_id', 'in', chunk).execute(),
+        planDeadlines(this.db, chunk),
+        actionItemStatuses(this.db, chunk),
       ]);
       for (const entry of timeline) {
         const data = fromJson<{ from?: string; to?: string }>(entry.data, {});
