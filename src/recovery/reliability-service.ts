@@ -3,8 +3,11 @@ import { fromJson, type Database } from '../storage/index.ts';
 import { incidentRepository } from '../incidents/index.ts';
 import { computeReliability, type ReliabilityMetrics, type ReliabilityRecord } from './reliability.ts';
 import { actionItemStatuses, planDeadlines } from './repository.ts';
+import type { PlanRow } from './schema.ts';
 
 const CHUNK = 500;
+
+type PlanDeadline = Pick<PlanRow, 'rto_due_at' | 'verified_at'>;
 
 /** Loads the stored facts the reliability metrics are computed from (`reliability.ts` does the arithmetic). */
 export class ReliabilityService {
@@ -26,7 +29,7 @@ export class ReliabilityService {
     const incidents = await incidentRepository.incidentsDetectedBetween(this.db, from, to);
     const ids = incidents.map((i) => i.id);
     const changes = new Map<string, { at: string; from: string; to: string }[]>();
-    const plans = new Map<string, { rto_due_at: string | null; verified_at: string | null }>();
+    const plans = new Map<string, PlanDeadline>();
     const items = new Map<string, { status: string }[]>();
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
@@ -62,7 +65,7 @@ export class ReliabilityService {
   }
 }
 
-function rtoOutcome(plan: { rto_due_at: string | null; verified_at: string | null } | undefined, nowIso: string): ReliabilityRecord['rto'] {
+function rtoOutcome(plan: PlanDeadline | undefined, nowIso: string): ReliabilityRecord['rto'] {
   if (!plan) return 'no_plan';
   if (!plan.rto_due_at) return 'not_tracked';
   if (plan.verified_at) return plan.verified_at <= plan.rto_due_at ? 'met' : 'missed';

@@ -53,7 +53,7 @@ export async function updatePlan(executor: Executor, incidentId: string, expecte
 }
 
 /** The deadline and verification time of each of these incidents' plans (incidents without a plan are absent). */
-export async function planDeadlines(executor: Executor, incidentIds: readonly string[]): Promise<{ incident_id: string; rto_due_at: string | null; verified_at: string | null }[]> {
+export async function planDeadlines(executor: Executor, incidentIds: readonly string[]): Promise<Pick<PlanRow, 'incident_id' | 'rto_due_at' | 'verified_at'>[]> {
   if (incidentIds.length === 0) return [];
   return tables(executor).selectFrom('recovery_plans').select(['incident_id', 'rto_due_at', 'verified_at']).where('incident_id', 'in', incidentIds).execute();
 }
@@ -250,7 +250,7 @@ export async function listActionItems(executor: Executor, filter: ActionItemFilt
 }
 
 /** The status of every action item of these incidents. */
-export async function actionItemStatuses(executor: Executor, incidentIds: readonly string[]): Promise<{ incident_id: string; status: string }[]> {
+export async function actionItemStatuses(executor: Executor, incidentIds: readonly string[]): Promise<Pick<ActionItemRow, 'incident_id' | 'status'>[]> {
   if (incidentIds.length === 0) return [];
   return tables(executor).selectFrom('action_items').select(['incident_id', 'status']).where('incident_id', 'in', incidentIds).execute();
 }
