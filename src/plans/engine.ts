@@ -8,7 +8,7 @@ import type { IncidentService, IncidentTables, Incident, TimelineDraft, Timeline
 import { advance, failedCondition, failurePolicy, retryDelayMs, ACTIVE_EXECUTION, type ExecutionStatus, type StepStatus } from './domain.ts';
 import type { PlanDefinition, PlanStep } from './schemas.ts';
 import type { StepView } from './steps.ts';
-import type { ExecutionRow, PlanExecutor, PlanTables, StepRunRow } from './store.ts';
+import type { ExecutionRow, PlanExecutor, PlanTables, StepRunRow } from './schema.ts';
 import type { Execution, StepRun } from './api.ts';
 
 export interface EngineDeps {

@@ -17,7 +17,7 @@ import { ExecutionEngine, planActor } from './engine.ts';
 import type { MessageSender } from './messaging.ts';
 import type { PlanDefinition } from './schemas.ts';
 import { sendHttp, type StepEffects } from './steps.ts';
-import type { PlanExecutor, PlanTables } from './store.ts';
+import type { PlanExecutor, PlanRow, PlanTables } from './schema.ts';
 import { checkPlan, parsePlanDefinition, referencedSecrets, validatePlan, type PlanProblem, type ValidationEnvironment } from './validate.ts';
 import type { Execution, PlanDetail, PlanSummary, PlanVersion } from './api.ts';
 
@@ -43,8 +43,6 @@ export interface PlanServiceDeps {
   jobs: JobQueue;
   sender: MessageSender;
 }
-
-type PlanRow = PlanTables['plans'];
 
 export class PlanService {
   readonly db: Kysely<PlanTables>;

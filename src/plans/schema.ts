@@ -68,6 +68,8 @@ export type PlanTables = {
 };
 
 export type PlanExecutor = Kysely<PlanTables> | Transaction<PlanTables>;
+export type PlanRow = PlanTables['plans'];
+export type PlanVersionRow = PlanTables['plan_versions'];
 export type ExecutionRow = PlanTables['plan_executions'];
 export type StepRunRow = PlanTables['plan_step_runs'];
 
