@@ -52,6 +52,7 @@ export const recoveryModule = defineModule({
       users,
       events: ctx.events,
       clock: ctx.clock,
+      jobs: ctx.jobs,
     });
     const postmortems = new PostmortemService({
       executions: async (incidentId) =>

@@ -82,29 +82,10 @@ export async function claimRtoBreach(executor: Executor, incidentId: string, now
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Soaking plans whose soak period has ended and that no process holds right now. */
-export async function dueSoaks(executor: Executor, nowIso: string, limit: number): Promise<PlanRow[]> {
-  return tables(executor)
-    .selectFrom('recovery_plans')
-    .selectAll()
-    .where('status', '=', 'soaking')
-    .where('soak_due_at', '<=', nowIso)
-    .where((eb) => eb.or([eb('soak_claimed_until', 'is', null), eb('soak_claimed_until', '<', nowIso)]))
-    .limit(limit)
-    .execute();
-}
-
-/** Holds a soaking plan read at `version` until `claimedUntil`; false when it changed or another process holds it. */
-export async function claimSoak(executor: Executor, incidentId: string, version: number, nowIso: string, claimedUntil: string): Promise<boolean> {
-  const result = await tables(executor)
-    .updateTable('recovery_plans')
-    .set({ soak_claimed_until: claimedUntil })
-    .where('incident_id', '=', incidentId)
-    .where('status', '=', 'soaking')
-    .where('version', '=', version)
-    .where((eb) => eb.or([eb('soak_claimed_until', 'is', null), eb('soak_claimed_until', '<', nowIso)]))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+/** Every soaking plan with the end of its soak. */
+export async function soakingPlans(executor: Executor): Promise<{ incident_id: string; soak_due_at: string }[]> {
+  const rows = await tables(executor).selectFrom('recovery_plans').select(['incident_id', 'soak_due_at']).where('status', '=', 'soaking').where('soak_due_at', 'is not', null).execute();
+  return rows.map((r) => ({ incident_id: r.incident_id, soak_due_at: r.soak_due_at! }));
 }
 
 // ---- steps ---------------------------------------------------------------------------------------
