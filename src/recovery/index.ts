@@ -90,6 +90,7 @@ export const recoveryModule = defineModule({
       users,
       events: ctx.events,
       clock: ctx.clock,
+      jobs: ctx.jobs,
     });
     // Recommendations written in a root-cause analysis become tracked action items here.
     const actionItems: ActionItemCreator = async (item) => {
@@ -100,7 +101,7 @@ export const recoveryModule = defineModule({
       );
       return { id: String(created.id) };
     };
-    registerRecoveryJobs(ctx.worker, recovery, postmortems, ctx.log);
+    registerRecoveryJobs(ctx.worker, recovery, postmortems);
     return { recovery, postmortems, actionItems, reliability: new ReliabilityService(ctx.database, () => correlation.linkedPairs(), ctx.clock) };
   },
   routes: recoveryRoutes,

@@ -31,6 +31,8 @@ declare module '../shared/events.ts' {
 const MINUTE_MS = 60_000;
 /** The end of a plan's soak period: a storage job keyed by incident id, due at `soak_due_at`. */
 export const SOAK_END_JOB = 'recovery.soak_end';
+/** The RTO deadline of a plan: a storage job keyed by incident id, due at `rto_due_at`, cancelled by a verification. */
+export const RTO_BREACH_JOB = 'recovery.rto_breach';
 const SYSTEM_ACTOR = 'firebreak';
 
 export interface PlanView {
@@ -92,7 +94,7 @@ export interface RecoveryServiceDeps {
   users: KnownUsers;
   events: DomainEvents;
   clock: () => Date;
-  /** Deadline jobs (soak ends) are scheduled in the same transaction as the state that makes them due. */
+  /** Deadline jobs (soak ends, RTO breaches) are scheduled in the same transaction as the state that makes them due. */
   jobs: JobQueue;
 }
 
@@ -238,6 +240,7 @@ export class RecoveryService {
         if (isUniqueViolation(error)) throw new AppError('conflict', `incident ${incidentId} already has a recovery plan`);
         throw error;
       }
+      if (rtoDueAt) await this.deps.jobs.schedule(JobQueue.in(trx), RTO_BREACH_JOB, incidentId, rtoDueAt);
       await repository.insertSteps(
         trx,
         steps.map(
@@ -561,6 +564,8 @@ export class RecoveryService {
         if (current.rto_due_at && nowIso > current.rto_due_at && current.rto_breach_recorded_at === null) {
           breach = (await repository.claimRtoBreach(trx, current.incident_id, nowIso)) ? current : null;
         }
+        // Recovered: in time the deadline no longer applies, late the breach is on record (here or by the job).
+        if (current.rto_due_at) await this.deps.jobs.cancel(JobQueue.in(trx), RTO_BREACH_JOB, current.incident_id);
       }
       const entries = await this.appendTimeline(trx, plan.incident_id, actor, drafts);
       const breachEntries = breach ? await this.appendTimeline(trx, plan.incident_id, SYSTEM_ACTOR, [breachDraft(breach)]) : [];
@@ -629,6 +634,10 @@ export class RecoveryService {
       });
       if (!reset) throw new AppError('version_conflict', `the recovery plan of ${incidentId} was changed concurrently; retry`);
       if (plan.status === 'soaking') await this.deps.jobs.cancel(JobQueue.in(trx), SOAK_END_JOB, incidentId);
+      // The RTO clock runs on for a recovery verified in time and rolled back; a job still pending stays as it is.
+      if (plan.rto_due_at && plan.rto_breach_recorded_at === null) {
+        await this.deps.jobs.adopt(JobQueue.in(trx), RTO_BREACH_JOB, [{ key: incidentId, runAt: plan.rto_due_at }]);
+      }
       const procedure = fromJson<string[]>(plan.rollback_steps, []);
       const row = await repository.insertRollback(trx, {
         incident_id: incidentId,
@@ -794,22 +803,48 @@ export class RecoveryService {
 
   // ---- background work (called by the worker) --------------------------------------------------
 
-  /** Records each passed RTO deadline exactly once across processes; returns how many were recorded. */
-  async recordDueBreaches(limit = 50): Promise<number> {
-    const nowIso = this.now().toISOString();
-    const due = await repository.plansPastRto(this.db, nowIso, limit);
-    let recorded = 0;
-    for (const plan of due) {
-      const entries = await this.transaction(async (trx) => {
-        if (!(await repository.claimRtoBreach(trx, plan.incident_id, nowIso))) return null;
-        return this.appendTimeline(trx, plan.incident_id, SYSTEM_ACTOR, [breachDraft(plan)]);
+  /** Plans whose RTO deadline is still open since before it was a job (a database made by earlier code). */
+  async adoptStoredRtoDeadlines(): Promise<void> {
+    const rows = await repository.openRtoDeadlines(this.db);
+    await this.deps.jobs.adopt(this.deps.jobs.db, RTO_BREACH_JOB, rows.map((r) => ({ key: r.incident_id, runAt: r.rto_due_at })));
+  }
+
+  /**
+   * Runs the claimed RTO-breach job: puts the breach on record if the deadline passed without a
+   * verified recovery, in one transaction with the job's completion (exactly once, whichever server
+   * claims it). Returns whether a breach was recorded.
+   */
+  async recordBreach(job: ClaimedJob): Promise<boolean> {
+    let breach: { plan: PlanRow; entries: TimelineEntry[]; nowIso: string } | null;
+    try {
+      breach = await this.transaction(async (trx) => {
+        const jobs = JobQueue.in(trx);
+        const nowIso = this.now().toISOString();
+        const plan = await repository.findPlan(trx, job.key);
+        const open = plan && plan.rto_due_at !== null && plan.rto_breach_recorded_at === null && (plan.verified_at === null || plan.verified_at > plan.rto_due_at);
+        if (!open) {
+          await this.deps.jobs.complete(jobs, job);
+          return null;
+        }
+        if (plan.rto_due_at! > nowIso) {
+          await this.deps.jobs.complete(jobs, job, { runAt: plan.rto_due_at! });
+          return null;
+        }
+        if (!(await repository.claimRtoBreach(trx, plan.incident_id, nowIso))) {
+          await this.deps.jobs.complete(jobs, job);
+          return null;
+        }
+        if (!(await this.deps.jobs.complete(jobs, job))) throw new JobLost();
+        return { plan, entries: await this.appendTimeline(trx, plan.incident_id, SYSTEM_ACTOR, [breachDraft(plan)]), nowIso };
       });
-      if (!entries) continue;
-      recorded++;
-      this.announce(entries);
-      this.emitBreach(plan, nowIso);
+    } catch (error) {
+      if (error instanceof JobLost) return false;
+      throw error;
     }
-    return recorded;
+    if (!breach) return false;
+    this.announce(breach.entries);
+    this.emitBreach(breach.plan, breach.nowIso);
+    return true;
   }
 
   private emitBreach(plan: PlanRow, nowIso: string): void {
