@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 import { toJson, withAutoIncrementId, type DialectMigration, type MigrationSet } from '../storage/index.ts';
 import type { TemplateStep } from './schemas.ts';
 
@@ -112,12 +112,14 @@ export type RecoveryTables = {
   };
 };
 
-export type RecoveryExecutor = Kysely<RecoveryTables> | Transaction<RecoveryTables>;
 export type PlanRow = RecoveryTables['recovery_plans'];
 export type StepRow = RecoveryTables['recovery_steps'];
 export type EvaluationRow = Selectable<RecoveryTables['recovery_verifications']>;
+export type SignoffRow = Selectable<RecoveryTables['recovery_signoffs']>;
 export type RollbackRow = Selectable<RecoveryTables['recovery_rollbacks']>;
 export type ActionItemRow = Selectable<RecoveryTables['action_items']>;
+export type TemplateRow = RecoveryTables['recovery_tier_templates'];
+export type PostmortemRow = RecoveryTables['postmortems'];
 
 /**
  * The step lists a plan starts from, per service tier. Seeded once; admins edit them through
