@@ -52,6 +52,7 @@ export const recoveryModule = defineModule({
       users,
       events: ctx.events,
       clock: ctx.clock,
+      jobs: ctx.jobs,
     });
     const postmortems = new PostmortemService({
       executions: async (incidentId) =>
@@ -89,6 +90,7 @@ export const recoveryModule = defineModule({
       users,
       events: ctx.events,
       clock: ctx.clock,
+      jobs: ctx.jobs,
     });
     // Recommendations written in a root-cause analysis become tracked action items here.
     const actionItems: ActionItemCreator = async (item) => {
@@ -99,7 +101,7 @@ export const recoveryModule = defineModule({
       );
       return { id: String(created.id) };
     };
-    registerRecoveryJobs(ctx.worker, recovery, postmortems, ctx.log);
+    registerRecoveryJobs(ctx.worker, recovery, postmortems);
     return { recovery, postmortems, actionItems, reliability: new ReliabilityService(ctx.database, () => correlation.linkedPairs(), ctx.clock) };
   },
   routes: recoveryRoutes,

@@ -3,7 +3,7 @@ import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import { secondsBetween } from '../shared/stats.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, toJson, type Database, type Executor } from '../storage/index.ts';
+import { fromJson, toJson, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
 import type { Incident, IncidentService, TimelineDraft, TimelineEntry } from '../incidents/index.ts';
 import type { KnownUsers } from './owners.ts';
 import type { RecoveryService } from './service.ts';
@@ -29,6 +29,16 @@ declare module '../shared/events.ts' {
 
 const SYSTEM_ACTOR = 'firebreak';
 const OPEN_STATUSES = repository.OPEN_ACTION_ITEM_STATUSES;
+/** An open action item becoming overdue: a storage job keyed by item id, due when its due date has passed. */
+export const ITEM_OVERDUE_JOB = 'recovery.item_overdue';
+
+/** An item is overdue once its due date (a UTC day) is over: from the start of the next day. */
+export function overdueAt(dueDate: string): string {
+  return new Date(Date.parse(`${dueDate}T00:00:00.000Z`) + 86_400_000).toISOString();
+}
+
+/** A job's claim was lost while its effect was being written: the transaction rolls back. */
+class JobLost extends Error {}
 
 export interface PostmortemDocument {
   generated_at: string;
@@ -163,6 +173,8 @@ export interface PostmortemServiceDeps {
   users: KnownUsers;
   events: DomainEvents;
   clock: () => Date;
+  /** Overdue notices are jobs, scheduled in the same transaction as the item's due date. */
+  jobs: JobQueue;
 }
 
 /** Postmortems assembled from the incident's own records, and the action items that come out of them. */
@@ -379,6 +391,7 @@ export class PostmortemService {
         overdue_notified_at: null,
         version: 1,
       });
+      await this.deps.jobs.schedule(JobQueue.in(trx), ITEM_OVERDUE_JOB, String(row.id), overdueAt(row.due_date));
       const item = this.itemFromRow(row);
       const entries = await this.appendTimeline(trx, incidentId, actor, [
         {
@@ -422,6 +435,15 @@ export class PostmortemService {
         throw new AppError('version_conflict', `action item ${id} was changed concurrently; reload and retry`);
       }
       const updated = (await repository.findActionItem(trx, id))!;
+      if (set.due_date !== undefined || set.status !== undefined) {
+        // A new due date moves the notice; an item done or dropped (or already noticed for this date) needs none.
+        const jobs = JobQueue.in(trx);
+        if (OPEN_STATUSES.includes(updated.status) && updated.overdue_notified_at === null) {
+          await this.deps.jobs.schedule(jobs, ITEM_OVERDUE_JOB, String(id), overdueAt(updated.due_date));
+        } else {
+          await this.deps.jobs.cancel(jobs, ITEM_OVERDUE_JOB, String(id));
+        }
+      }
       const entries = await this.appendTimeline(trx, current.incident_id, actor, [
         { kind: 'action_item_updated', summary: `action item #${id}: ${changes.join(', ')}`, data: { action_item_id: id, ...patch } },
       ]);
@@ -441,28 +463,53 @@ export class PostmortemService {
     return rows.map((r) => this.itemFromRow(r));
   }
 
-  /** Marks each newly overdue item once (conditional update), notes it on its incident and emits `action_item.overdue`. */
-  async notifyOverdue(limit = 100): Promise<number> {
-    const today = this.today();
-    const rows = await repository.unnotifiedOverdueActionItems(this.db, today, limit);
-    let notified = 0;
-    for (const row of rows) {
-      const entries = await this.transaction(async (trx) => {
-        if (!(await repository.claimOverdueNotice(trx, row.id, row.due_date, this.deps.clock().toISOString()))) return null;
-        return this.appendTimeline(trx, row.incident_id, SYSTEM_ACTOR, [
+  /** Open items stored before their overdue notices were jobs (a database made by earlier code). */
+  async adoptStoredOverdueNotices(): Promise<void> {
+    const rows = await repository.unnotifiedOpenActionItems(this.db);
+    await this.deps.jobs.adopt(this.deps.jobs.db, ITEM_OVERDUE_JOB, rows.map((r) => ({ key: String(r.id), runAt: overdueAt(r.due_date) })));
+  }
+
+  /**
+   * Runs the claimed overdue job: marks the item overdue (once), notes it on its incident and emits
+   * `action_item.overdue`, in one transaction with the job's completion. Returns whether it did.
+   */
+  async notifyOverdue(job: ClaimedJob): Promise<boolean> {
+    let notice: { row: ActionItemRow; entries: TimelineEntry[] } | null;
+    try {
+      notice = await this.transaction(async (trx) => {
+        const jobs = JobQueue.in(trx);
+        const row = await repository.findActionItem(trx, Number(job.key));
+        if (!row || !OPEN_STATUSES.includes(row.status) || row.overdue_notified_at !== null) {
+          await this.deps.jobs.complete(jobs, job);
+          return null;
+        }
+        const due = overdueAt(row.due_date);
+        if (due > this.deps.clock().toISOString()) {
+          await this.deps.jobs.complete(jobs, job, { runAt: due });
+          return null;
+        }
+        if (!(await repository.claimOverdueNotice(trx, row.id, row.due_date, this.deps.clock().toISOString()))) {
+          await this.deps.jobs.complete(jobs, job);
+          return null;
+        }
+        if (!(await this.deps.jobs.complete(jobs, job))) throw new JobLost();
+        const entries = await this.appendTimeline(trx, row.incident_id, SYSTEM_ACTOR, [
           {
             kind: 'action_item_overdue',
             summary: `action item #${row.id} is overdue (due ${row.due_date}, owner ${row.owner}): ${row.title}`,
             data: { action_item_id: Number(row.id), owner: row.owner, due_date: row.due_date },
           },
         ]);
+        return { row, entries };
       });
-      if (!entries) continue;
-      notified++;
-      this.announce(entries);
-      this.deps.events.emit('action_item.overdue', { item: this.itemFromRow(row) });
+    } catch (error) {
+      if (error instanceof JobLost) return false;
+      throw error;
     }
-    return notified;
+    if (!notice) return false;
+    this.announce(notice.entries);
+    this.deps.events.emit('action_item.overdue', { item: this.itemFromRow(notice.row) });
+    return true;
   }
 
   // ---- helpers ---------------------------------------------------------------------------------

@@ -58,17 +58,16 @@ export async function planDeadlines(executor: Executor, incidentIds: readonly st
   return tables(executor).selectFrom('recovery_plans').select(['incident_id', 'rto_due_at', 'verified_at']).where('incident_id', 'in', incidentIds).execute();
 }
 
-/** Plans whose RTO passed without a verified recovery in time and whose breach is not on record yet, earliest first. */
-export async function plansPastRto(executor: Executor, nowIso: string, limit: number): Promise<PlanRow[]> {
-  return tables(executor)
+/** Plans with an RTO deadline whose breach is not on record and that were not verified in time. */
+export async function openRtoDeadlines(executor: Executor): Promise<{ incident_id: string; rto_due_at: string }[]> {
+  const rows = await tables(executor)
     .selectFrom('recovery_plans')
-    .selectAll()
-    .where('rto_due_at', '<=', nowIso)
+    .select(['incident_id', 'rto_due_at'])
+    .where('rto_due_at', 'is not', null)
     .where('rto_breach_recorded_at', 'is', null)
     .where((eb) => eb.or([eb('verified_at', 'is', null), eb('verified_at', '>', eb.ref('rto_due_at'))]))
-    .orderBy('rto_due_at')
-    .limit(limit)
     .execute();
+  return rows.map((r) => ({ incident_id: r.incident_id, rto_due_at: r.rto_due_at! }));
 }
 
 /** Puts the breach on record unless it already is: true only for the one caller that flipped the null column. */
@@ -82,29 +81,10 @@ export async function claimRtoBreach(executor: Executor, incidentId: string, now
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Soaking plans whose soak period has ended and that no process holds right now. */
-export async function dueSoaks(executor: Executor, nowIso: string, limit: number): Promise<PlanRow[]> {
-  return tables(executor)
-    .selectFrom('recovery_plans')
-    .selectAll()
-    .where('status', '=', 'soaking')
-    .where('soak_due_at', '<=', nowIso)
-    .where((eb) => eb.or([eb('soak_claimed_until', 'is', null), eb('soak_claimed_until', '<', nowIso)]))
-    .limit(limit)
-    .execute();
-}
-
-/** Holds a soaking plan read at `version` until `claimedUntil`; false when it changed or another process holds it. */
-export async function claimSoak(executor: Executor, incidentId: string, version: number, nowIso: string, claimedUntil: string): Promise<boolean> {
-  const result = await tables(executor)
-    .updateTable('recovery_plans')
-    .set({ soak_claimed_until: claimedUntil })
-    .where('incident_id', '=', incidentId)
-    .where('status', '=', 'soaking')
-    .where('version', '=', version)
-    .where((eb) => eb.or([eb('soak_claimed_until', 'is', null), eb('soak_claimed_until', '<', nowIso)]))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+/** Every soaking plan with the end of its soak. */
+export async function soakingPlans(executor: Executor): Promise<{ incident_id: string; soak_due_at: string }[]> {
+  const rows = await tables(executor).selectFrom('recovery_plans').select(['incident_id', 'soak_due_at']).where('status', '=', 'soaking').where('soak_due_at', 'is not', null).execute();
+  return rows.map((r) => ({ incident_id: r.incident_id, soak_due_at: r.soak_due_at! }));
 }
 
 // ---- steps ---------------------------------------------------------------------------------------
@@ -255,16 +235,13 @@ export async function actionItemStatuses(executor: Executor, incidentIds: readon
   return tables(executor).selectFrom('action_items').select(['incident_id', 'status']).where('incident_id', 'in', incidentIds).execute();
 }
 
-/** Open items due before `today` not yet notified as overdue, oldest first. */
-export async function unnotifiedOverdueActionItems(executor: Executor, today: string, limit: number): Promise<ActionItemRow[]> {
+/** Open items not yet notified as overdue. */
+export async function unnotifiedOpenActionItems(executor: Executor): Promise<Pick<ActionItemRow, 'id' | 'due_date'>[]> {
   return tables(executor)
     .selectFrom('action_items')
-    .selectAll()
+    .select(['id', 'due_date'])
     .where('status', 'in', OPEN_ACTION_ITEM_STATUSES)
-    .where('due_date', '<', today)
     .where('overdue_notified_at', 'is', null)
-    .orderBy('id')
-    .limit(limit)
     .execute();
 }
 

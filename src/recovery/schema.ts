@@ -18,7 +18,11 @@ export type RecoveryTables = {
     soak_minutes: number;
     soak_started_at: string | null;
     soak_due_at: string | null;
-    /** A worker re-evaluating the soak holds the plan until this time, so only one process does it. */
+    /**
+     * Unused since the soak end became a storage job (`recovery.soak_end`, whose lease replaced this
+     * hand-written one). Left in place: nothing reads it, so no migration is needed to stop using it;
+     * new plans store null.
+     */
     soak_claimed_until: string | null;
     verified_at: string | null;
     consecutive_failures: number;

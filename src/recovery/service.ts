@@ -1,7 +1,7 @@
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, isUniqueViolation, toJson, type Database, type Executor } from '../storage/index.ts';
+import { fromJson, isUniqueViolation, toJson, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
 import { isActiveStatus, type IncidentService, type TimelineDraft, type TimelineEntry } from '../incidents/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
@@ -29,8 +29,10 @@ declare module '../shared/events.ts' {
 }
 
 const MINUTE_MS = 60_000;
-/** How long a worker holds a soak re-evaluation before another process may take it over. */
-const SOAK_CLAIM_MS = 60_000;
+/** The end of a plan's soak period: a storage job keyed by incident id, due at `soak_due_at`. */
+export const SOAK_END_JOB = 'recovery.soak_end';
+/** The RTO deadline of a plan: a storage job keyed by incident id, due at `rto_due_at`, cancelled by a verification. */
+export const RTO_BREACH_JOB = 'recovery.rto_breach';
 const SYSTEM_ACTOR = 'firebreak';
 
 export interface PlanView {
@@ -92,7 +94,12 @@ export interface RecoveryServiceDeps {
   users: KnownUsers;
   events: DomainEvents;
   clock: () => Date;
+  /** Deadline jobs (soak ends, RTO breaches) are scheduled in the same transaction as the state that makes them due. */
+  jobs: JobQueue;
 }
+
+/** A job's claim was lost while its effect was being written: the transaction rolls back. */
+class JobLost extends Error {}
 
 /** Recovery plans: objectives from the catalogue, a step graph, real verification, rollbacks and the report. */
 export class RecoveryService {
@@ -233,6 +240,7 @@ export class RecoveryService {
         if (isUniqueViolation(error)) throw new AppError('conflict', `incident ${incidentId} already has a recovery plan`);
         throw error;
       }
+      if (rtoDueAt) await this.deps.jobs.schedule(JobQueue.in(trx), RTO_BREACH_JOB, incidentId, rtoDueAt);
       await repository.insertSteps(
         trx,
         steps.map(
@@ -462,7 +470,8 @@ export class RecoveryService {
     return this.evaluateAndRecord(plan, actor, plan.status === 'soaking' ? 'soak' : 'verification');
   }
 
-  private async evaluateAndRecord(plan: PlanRow, actor: string, phase: string): Promise<Evaluation> {
+  /** With `job` (the soak-end job), the evaluation is recorded only while that claim still holds the job, in one transaction with its completion. */
+  private async evaluateAndRecord(plan: PlanRow, actor: string, phase: string, job?: ClaimedJob): Promise<Evaluation> {
     const criteria = fromJson<Criterion[]>(plan.criteria, []);
     const signoffs = await repository.signoffsOfEpoch(this.db, plan.incident_id, plan.verification_epoch);
     const results: CriterionResult[] = await Promise.all(
@@ -507,12 +516,10 @@ export class RecoveryService {
           set.status = 'soaking';
           set.soak_started_at = nowIso;
           set.soak_due_at = new Date(now.getTime() + current.soak_minutes * MINUTE_MS).toISOString();
-          set.soak_claimed_until = null;
         }
         if (verdict === 'verified') {
           set.status = 'verified';
           set.verified_at = nowIso;
-          set.soak_claimed_until = null;
         }
       } else {
         verdict = current.status === 'soaking' ? 'soak_broken' : 'failed';
@@ -520,7 +527,6 @@ export class RecoveryService {
         set.status = 'in_progress';
         set.soak_started_at = null;
         set.soak_due_at = null;
-        set.soak_claimed_until = null;
         if (current.rollback_after_failures !== null && set.consecutive_failures >= current.rollback_after_failures) autoRollback = true;
       }
       const inserted = await repository.insertEvaluation(trx, {
@@ -536,6 +542,7 @@ export class RecoveryService {
       if (!(await repository.updatePlan(trx, plan.incident_id, current.version, { ...set, updated_at: nowIso, version: current.version + 1 }))) {
         throw new AppError('conflict', `the recovery of ${plan.incident_id} changed while its criteria were evaluated; evaluate again`);
       }
+      await this.followSoak(trx, current, verdict, set.soak_due_at ?? current.soak_due_at, job);
       const failing = results.filter((r) => !r.passed);
       drafts.push({
         kind: 'recovery_verification',
@@ -557,6 +564,8 @@ export class RecoveryService {
         if (current.rto_due_at && nowIso > current.rto_due_at && current.rto_breach_recorded_at === null) {
           breach = (await repository.claimRtoBreach(trx, current.incident_id, nowIso)) ? current : null;
         }
+        // Recovered: in time the deadline no longer applies, late the breach is on record (here or by the job).
+        if (current.rto_due_at) await this.deps.jobs.cancel(JobQueue.in(trx), RTO_BREACH_JOB, current.incident_id);
       }
       const entries = await this.appendTimeline(trx, plan.incident_id, actor, drafts);
       const breachEntries = breach ? await this.appendTimeline(trx, plan.incident_id, SYSTEM_ACTOR, [breachDraft(breach)]) : [];
@@ -618,13 +627,17 @@ export class RecoveryService {
         verified_at: null,
         soak_started_at: null,
         soak_due_at: null,
-        soak_claimed_until: null,
         consecutive_failures: 0,
         verification_epoch: plan.verification_epoch + 1,
         updated_at: nowIso,
         version: plan.version + 1,
       });
       if (!reset) throw new AppError('version_conflict', `the recovery plan of ${incidentId} was changed concurrently; retry`);
+      if (plan.status === 'soaking') await this.deps.jobs.cancel(JobQueue.in(trx), SOAK_END_JOB, incidentId);
+      // The RTO clock runs on for a recovery verified in time and rolled back; a job still pending stays as it is.
+      if (plan.rto_due_at && plan.rto_breach_recorded_at === null) {
+        await this.deps.jobs.adopt(JobQueue.in(trx), RTO_BREACH_JOB, [{ key: incidentId, runAt: plan.rto_due_at }]);
+      }
       const procedure = fromJson<string[]>(plan.rollback_steps, []);
       const row = await repository.insertRollback(trx, {
         incident_id: incidentId,
@@ -790,22 +803,48 @@ export class RecoveryService {
 
   // ---- background work (called by the worker) --------------------------------------------------
 
-  /** Records each passed RTO deadline exactly once across processes; returns how many were recorded. */
-  async recordDueBreaches(limit = 50): Promise<number> {
-    const nowIso = this.now().toISOString();
-    const due = await repository.plansPastRto(this.db, nowIso, limit);
-    let recorded = 0;
-    for (const plan of due) {
-      const entries = await this.transaction(async (trx) => {
-        if (!(await repository.claimRtoBreach(trx, plan.incident_id, nowIso))) return null;
-        return this.appendTimeline(trx, plan.incident_id, SYSTEM_ACTOR, [breachDraft(plan)]);
+  /** Plans whose RTO deadline is still open since before it was a job (a database made by earlier code). */
+  async adoptStoredRtoDeadlines(): Promise<void> {
+    const rows = await repository.openRtoDeadlines(this.db);
+    await this.deps.jobs.adopt(this.deps.jobs.db, RTO_BREACH_JOB, rows.map((r) => ({ key: r.incident_id, runAt: r.rto_due_at })));
+  }
+
+  /**
+   * Runs the claimed RTO-breach job: puts the breach on record if the deadline passed without a
+   * verified recovery, in one transaction with the job's completion (exactly once, whichever server
+   * claims it). Returns whether a breach was recorded.
+   */
+  async recordBreach(job: ClaimedJob): Promise<boolean> {
+    let breach: { plan: PlanRow; entries: TimelineEntry[]; nowIso: string } | null;
+    try {
+      breach = await this.transaction(async (trx) => {
+        const jobs = JobQueue.in(trx);
+        const nowIso = this.now().toISOString();
+        const plan = await repository.findPlan(trx, job.key);
+        const open = plan && plan.rto_due_at !== null && plan.rto_breach_recorded_at === null && (plan.verified_at === null || plan.verified_at > plan.rto_due_at);
+        if (!open) {
+          await this.deps.jobs.complete(jobs, job);
+          return null;
+        }
+        if (plan.rto_due_at! > nowIso) {
+          await this.deps.jobs.complete(jobs, job, { runAt: plan.rto_due_at! });
+          return null;
+        }
+        if (!(await repository.claimRtoBreach(trx, plan.incident_id, nowIso))) {
+          await this.deps.jobs.complete(jobs, job);
+          return null;
+        }
+        if (!(await this.deps.jobs.complete(jobs, job))) throw new JobLost();
+        return { plan, entries: await this.appendTimeline(trx, plan.incident_id, SYSTEM_ACTOR, [breachDraft(plan)]), nowIso };
       });
-      if (!entries) continue;
-      recorded++;
-      this.announce(entries);
-      this.emitBreach(plan, nowIso);
+    } catch (error) {
+      if (error instanceof JobLost) return false;
+      throw error;
     }
-    return recorded;
+    if (!breach) return false;
+    this.announce(breach.entries);
+    this.emitBreach(breach.plan, breach.nowIso);
+    return true;
   }
 
   private emitBreach(plan: PlanRow, nowIso: string): void {
@@ -818,24 +857,56 @@ export class RecoveryService {
     });
   }
 
-  /** Re-evaluates plans whose soak period has ended; a lease keeps two processes from doing the same one. */
-  async finishDueSoaks(limit = 20): Promise<number> {
-    const now = this.now();
-    const nowIso = now.toISOString();
-    const due = await repository.dueSoaks(this.db, nowIso, limit);
-    let finished = 0;
-    for (const plan of due) {
-      const claimedUntil = new Date(now.getTime() + SOAK_CLAIM_MS).toISOString();
-      if (!(await repository.claimSoak(this.db, plan.incident_id, plan.version, nowIso, claimedUntil))) continue;
-      try {
-        await this.evaluateAndRecord({ ...plan, soak_claimed_until: claimedUntil }, SYSTEM_ACTOR, 'soak_end');
-        finished++;
-      } catch (error) {
-        // A rollback or a manual verification got there first; nothing is left to do for this plan.
-        if (!(error instanceof AppError && error.code === 'conflict')) throw error;
-      }
+  /** Plans soaking since before the soak end was a job (a database made by earlier code). */
+  async adoptStoredSoaks(): Promise<void> {
+    const rows = await repository.soakingPlans(this.db);
+    await this.deps.jobs.adopt(this.deps.jobs.db, SOAK_END_JOB, rows.map((r) => ({ key: r.incident_id, runAt: r.soak_due_at })));
+  }
+
+  /**
+   * Runs the claimed soak-end job: re-evaluates the plan if it is still soaking and its soak is over.
+   * The evaluation commits together with the job's completion, so a retried or taken-over job records
+   * nothing twice. Returns whether an evaluation was recorded.
+   */
+  async finishSoak(job: ClaimedJob): Promise<boolean> {
+    const plan = await repository.findPlan(this.db, job.key);
+    const nowIso = this.now().toISOString();
+    if (!plan || plan.status !== 'soaking' || plan.soak_due_at === null) {
+      await this.deps.jobs.complete(this.deps.jobs.db, job);
+      return false;
     }
-    return finished;
+    if (plan.soak_due_at > nowIso) {
+      await this.deps.jobs.complete(this.deps.jobs.db, job, { runAt: plan.soak_due_at });
+      return false;
+    }
+    try {
+      await this.evaluateAndRecord(plan, SYSTEM_ACTOR, 'soak_end', job);
+      return true;
+    } catch (error) {
+      if (error instanceof JobLost) return false;
+      // Rolled back, verified or changed while the checks ran: look again now (a rollback or verification
+      // has already cancelled the job, so this finds nothing to do).
+      if (error instanceof AppError && error.code === 'conflict') {
+        await this.deps.jobs.complete(this.deps.jobs.db, job, { runAt: this.now() });
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Keeps the soak-end job in step with an evaluation's verdict, in its transaction: scheduled when a
+   * soak starts, gone when the plan stops soaking, and (for the job's own evaluation) completed only
+   * while its claim holds.
+   */
+  private async followSoak(trx: Executor, before: PlanRow, verdict: string, soakDueAt: string | null, job: ClaimedJob | undefined): Promise<void> {
+    const jobs = JobQueue.in(trx);
+    if (job && !(await this.deps.jobs.complete(jobs, job))) throw new JobLost();
+    if (verdict === 'soak_started' || (job && verdict === 'still_passing')) {
+      await this.deps.jobs.schedule(jobs, SOAK_END_JOB, before.incident_id, soakDueAt!);
+    } else if (before.status === 'soaking' && verdict !== 'still_passing') {
+      await this.deps.jobs.cancel(jobs, SOAK_END_JOB, before.incident_id);
+    }
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
