@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { AppError } from '../shared/errors.ts';
-import { ROLES, parseRoleMap, type OidcSettings, type Role } from '../auth/index.ts';
-import { parseEgressList } from '../egress/index.ts';
+// Narrow imports: every CLI call reads the configuration, and the capabilities' index files load their libraries.
+import { ROLES, type Role } from '../auth/roles.ts';
+import { parseRoleMap, type OidcSettings } from '../auth/settings.ts';
+import { parseEgressList } from '../egress/policy.ts';
 import type { ConnectionLimits } from '../http/app.ts';
 
 export interface Config {

@@ -115,19 +115,38 @@ export async function openAlert(executor: Executor, scope: string, key: string):
   return row;
 }
 
-/** The open alerts among these dedup keys (a delivery's), in one statement per 500 keys. */
+/** Keys per open-alert lookup: a delivery's keys are looked up in chunks of at most this many. */
+const OPEN_LOOKUP_CHUNK = 512;
+
+/**
+ * The open-alert lookup of a delivery, compiled once per power-of-two key count (so at most ten shapes):
+ * Kysely building and compiling a fresh IN list on every delivery cost more than the lookup itself.
+ */
+const openLookups = new Map<number, PreparedQuery<string, Pick<AlertRow, 'dedup_key' | 'suppressed_until'>>>();
+
+function openLookupFor(size: number) {
+  let query = openLookups.get(size);
+  if (!query) {
+    const keySlots = (slot: (name: string) => string) => Array.from({ length: size }, (_, i) => slot(`k${i}`));
+    query = new PreparedQuery<string, Pick<AlertRow, 'dedup_key' | 'suppressed_until'>>((slot, executor) =>
+      tables(executor).selectFrom('alerts').select(['dedup_key', 'suppressed_until']).where('dedup_scope', '=', slot('scope')).where('dedup_key', 'in', keySlots(slot)).where('status', '<>', 'resolved'),
+    );
+    openLookups.set(size, query);
+  }
+  return query;
+}
+
+/** The open alerts among these dedup keys (a delivery's), in one statement per 512 keys. */
 export async function openAlertsOfKeys(executor: Executor, scope: string, keys: readonly string[]): Promise<Pick<AlertRow, 'dedup_key' | 'suppressed_until'>[]> {
   const rows: Pick<AlertRow, 'dedup_key' | 'suppressed_until'>[] = [];
-  for (let i = 0; i < keys.length; i += 500) {
-    rows.push(
-      ...(await tables(executor)
-        .selectFrom('alerts')
-        .select(['dedup_key', 'suppressed_until'])
-        .where('dedup_scope', '=', scope)
-        .where('dedup_key', 'in', keys.slice(i, i + 500))
-        .where('status', '<>', 'resolved')
-        .execute()),
-    );
+  for (let i = 0; i < keys.length; i += OPEN_LOOKUP_CHUNK) {
+    const chunk = keys.slice(i, i + OPEN_LOOKUP_CHUNK);
+    let size = 1;
+    while (size < chunk.length) size <<= 1;
+    // The list is padded with its last key up to the shape's size: a key named twice in IN matches once.
+    const values: Record<string, PreparedValue> = { scope };
+    for (let k = 0; k < size; k++) values[`k${k}`] = chunk[Math.min(k, chunk.length - 1)]!;
+    rows.push(...(await openLookupFor(size).execute(executor, values)));
   }
   return rows;
 }

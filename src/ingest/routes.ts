@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { HttpApp } from '../http/app.ts';
 import { actorOf } from '../http/app.ts';
@@ -72,8 +72,10 @@ function requireTriggerFields(body: EventsV2Event): void {
 }
 
 /** Ingest bodies must be objects: `null` (which the shared validator reads as `{}`), arrays and scalars are 400, never a 5xx. */
-async function bodyMustBeObject(request: FastifyRequest): Promise<void> {
+function bodyMustBeObject(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+  // Callback-style (a throw here reaches Fastify as the hook's error): no promise per ingest request.
   requireObjectBody(request.body);
+  done();
 }
 
 export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
@@ -82,8 +84,7 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
 
   // A refused body is a sender losing data: say so, with the integration (when its key is in the
   // header or the URL; the Events API's is inside the refused body) and the size.
-  app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode !== 413) return;
+  const warnTooLarge = async (request: FastifyRequest): Promise<void> => {
     const query = request.query as { key?: unknown } | undefined;
     const key = bearerOrQueryKey(request, { key: typeof query?.key === 'string' ? query.key : undefined });
     const integration = key ? await integrations.authenticate(key).catch(() => null) : null;
@@ -97,6 +98,11 @@ export function ingestRoutes(app: HttpApp, ctx: AppContext): void {
       },
       `request body refused as too large (413)${integration ? ` from integration ${integration.name}` : ''}: ${request.headers['content-length'] ?? 'unknown'} bytes, limit ${request.routeOptions.bodyLimit ?? '?'}`,
     );
+  };
+  // Callback-style: every ingest request runs this hook, and only a 413 has anything to do.
+  app.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode !== 413) return done();
+    void warnTooLarge(request).then(() => done(), done);
   });
 
   const authenticate = async (key: string | undefined): Promise<Integration> => {

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../shared/errors.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, toJson, viewAs, JobQueue, type ClaimedJob, type Database } from '../storage/index.ts';
-import type { IncidentService, IncidentTables, Incident, TimelineDraft, TimelineEntry } from '../incidents/index.ts';
+import { fromJson, toJson, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
+import type { IncidentService, Incident, TimelineDraft, TimelineEntry } from '../incidents/index.ts';
 import { advance, failedCondition, failurePolicy, retryDelayMs, ACTIVE_EXECUTION, type ExecutionStatus, type StepStatus } from './domain.ts';
 import type { PlanDefinition, PlanStep } from './schemas.ts';
 import type { StepView } from './steps.ts';
-import type { ExecutionRow, PlanExecutor, PlanTables, StepRunRow } from './store.ts';
+import * as repository from './repository.ts';
+import type { ExecutionRow, StepRunRow } from './schema.ts';
 import type { Execution, StepRun } from './api.ts';
 
 export interface EngineDeps {
@@ -20,7 +20,7 @@ export interface EngineDeps {
   /** Runnable steps and timed pauses are jobs of kinds STEP_JOB and PAUSE_JOB. */
   jobs: JobQueue;
   /** Immutable plan versions, cached by the service. */
-  definition(planId: string, seq: number, db?: PlanExecutor): Promise<PlanDefinition>;
+  definition(planId: string, seq: number, db?: Executor): Promise<PlanDefinition>;
   /** Facts other capabilities add to the incident templates read (`incident.suspect_change`). */
   facts?(incident: Incident, db?: object): Promise<Record<string, unknown>>;
 }
@@ -50,7 +50,7 @@ export function stepRunFromRow(row: StepRunRow): StepRun {
 }
 
 /** What one change to an execution did: timeline entries to append inside the same transaction. */
-type Work = (trx: PlanExecutor, execution: ExecutionRow) => Promise<TimelineDraft[]>;
+type Work = (trx: Executor, execution: ExecutionRow) => Promise<TimelineDraft[]>;
 
 /**
  * The durable core. Every change to an execution (a step claimed, finished, approved, decided, timed
@@ -59,12 +59,13 @@ type Work = (trx: PlanExecutor, execution: ExecutionRow) => Promise<TimelineDraf
  * a database therefore never take conflicting decisions about one execution.
  */
 export class ExecutionEngine {
-  readonly db: Kysely<PlanTables>;
+  /** The plain handle; inside a change, the change's transaction is used instead. */
+  private readonly db: Database['db'];
   /** Called after a commit that made steps runnable, so this server's worker looks at once. */
   onRunnable: () => void = () => undefined;
 
   constructor(readonly deps: EngineDeps) {
-    this.db = deps.database.db.withTables<PlanTables>();
+    this.db = deps.database.db;
   }
 
   now(): string {
@@ -74,21 +75,16 @@ export class ExecutionEngine {
   /** Runs `work` on a locked execution, advances it and writes the timeline, all in one transaction. */
   async withExecution(executionId: string, work: Work): Promise<ExecutionRow> {
     const { execution, entries } = await this.db.transaction().execute(async (trx) => {
-      const locked = await trx
-        .updateTable('plan_executions')
-        .set({ updated_at: this.now() })
-        .where('id', '=', executionId)
-        .returningAll()
-        .executeTakeFirst();
+      const locked = await repository.lockExecution(trx, executionId, this.now());
       if (!locked) throw notFound('execution', executionId);
       const drafts = await work(trx, locked);
       drafts.push(...(await this.advanceInTransaction(trx, executionId)));
       await this.scheduleJobs(trx, executionId);
       const actor = planActor(locked.plan_id);
       const written = drafts.length
-        ? await this.deps.incidents.appendTimeline(locked.incident_id, drafts, actor, viewAs<IncidentTables>(trx))
+        ? await this.deps.incidents.appendTimeline(locked.incident_id, drafts, actor, trx)
         : [];
-      const current = await trx.selectFrom('plan_executions').selectAll().where('id', '=', executionId).executeTakeFirstOrThrow();
+      const current = await this.executionRow(executionId, trx);
       return { execution: current, entries: written };
     });
     this.announce(entries);
@@ -100,14 +96,21 @@ export class ExecutionEngine {
     for (const entry of entries) this.deps.events.emit('timeline.appended', { entry });
   }
 
-  async steps(executionId: string, db: PlanExecutor = this.db): Promise<StepRunRow[]> {
-    return db.selectFrom('plan_step_runs').selectAll().where('execution_id', '=', executionId).orderBy('phase').orderBy('position').execute();
+  /** The stored execution (what workers and templates read); not found is an error. */
+  async executionRow(executionId: string, db: Executor = this.db): Promise<ExecutionRow> {
+    const row = await repository.findExecution(db, executionId);
+    if (!row) throw notFound('execution', executionId);
+    return row;
+  }
+
+  async steps(executionId: string, db: Executor = this.db): Promise<StepRunRow[]> {
+    return repository.stepRunsOfExecution(db, executionId);
   }
 
   /** What templates and `when` conditions read: the incident as it is now and every step's stored result. */
-  async view(execution: ExecutionRow, plan: PlanDefinition, db: PlanExecutor = this.db, incident?: Incident): Promise<StepView> {
+  async view(execution: ExecutionRow, plan: PlanDefinition, db: Executor = this.db, incident?: Incident): Promise<StepView> {
     const rows = await this.steps(execution.id, db);
-    const current = incident ?? (await this.deps.incidents.get(execution.incident_id, viewAs<IncidentTables>(db)));
+    const current = incident ?? (await this.deps.incidents.get(execution.incident_id, db));
     return {
       incident: { ...current, ...(await this.deps.facts?.(current, db)) },
       plan: { id: execution.plan_id, name: plan.name, version: execution.plan_version },
@@ -116,8 +119,8 @@ export class ExecutionEngine {
     };
   }
 
-  private async advanceInTransaction(trx: PlanExecutor, executionId: string): Promise<TimelineDraft[]> {
-    const execution = await trx.selectFrom('plan_executions').selectAll().where('id', '=', executionId).executeTakeFirstOrThrow();
+  private async advanceInTransaction(trx: Executor, executionId: string): Promise<TimelineDraft[]> {
+    const execution = await this.executionRow(executionId, trx);
     if (!ACTIVE_EXECUTION.has(execution.status)) return [];
     const plan = await this.deps.definition(execution.plan_id, Number(execution.plan_seq), trx);
     const rows = await this.steps(executionId, trx);
@@ -135,15 +138,11 @@ export class ExecutionEngine {
     const byStep = new Map(rows.map((r) => [r.step_id, r]));
     for (const change of decision.steps) {
       const row = byStep.get(change.step_id)!;
-      await trx
-        .updateTable('plan_step_runs')
-        .set({
-          status: change.status,
-          updated_at: now,
-          ...(change.status === 'ready' ? { due_at: now } : { finished_at: now, due_at: null, decision: toJson({ reason: change.reason ?? null }) }),
-        })
-        .where('id', '=', row.id)
-        .execute();
+      await repository.updateStepRun(trx, row.id, {
+        status: change.status,
+        updated_at: now,
+        ...(change.status === 'ready' ? { due_at: now } : { finished_at: now, due_at: null, decision: toJson({ reason: change.reason ?? null }) }),
+      });
       if (change.status === 'skipped') {
         drafts.push(stepEntry('plan_step_skipped', execution, row, `step ${row.step_id} skipped: ${change.reason}`));
       } else if (change.status === 'cancelled' && row.status !== 'pending') {
@@ -153,11 +152,7 @@ export class ExecutionEngine {
     if (decision.execution) {
       const next = decision.execution.status;
       const finished = !ACTIVE_EXECUTION.has(next);
-      await trx
-        .updateTable('plan_executions')
-        .set({ status: next, reason: decision.execution.reason, updated_at: now, ...(finished ? { finished_at: now } : {}) })
-        .where('id', '=', executionId)
-        .execute();
+      await repository.updateExecution(trx, executionId, { status: next, reason: decision.execution.reason, updated_at: now, ...(finished ? { finished_at: now } : {}) });
       drafts.push({
         kind: next === 'rolling_back' ? 'plan_rolling_back' : 'plan_finished',
         summary: `plan ${execution.plan_id} v${execution.plan_version} ${next.replace('_', ' ')}: ${decision.execution.reason}`,
@@ -169,7 +164,7 @@ export class ExecutionEngine {
 
   /** Creates an execution with a row per step, makes its first steps runnable and records the start. */
   async create(
-    trx: PlanExecutor,
+    trx: Executor,
     input: { planId: string; seq: number; version: string; plan: PlanDefinition; incidentId: string; trigger: string; actor: string },
   ): Promise<{ execution: ExecutionRow; drafts: TimelineDraft[] }> {
     const now = this.now();
@@ -187,7 +182,7 @@ export class ExecutionEngine {
       finished_at: null,
       reason: null,
     };
-    await trx.insertInto('plan_executions').values(execution).execute();
+    await repository.insertExecution(trx, execution);
     const rows: StepRunRow[] = [
       ...input.plan.steps.map((s, i) => ({ s, i, phase: 'main' as const })),
       ...(input.plan.rollback ?? []).map((s, i) => ({ s, i, phase: 'rollback' as const })),
@@ -210,7 +205,7 @@ export class ExecutionEngine {
       decision: null,
       updated_at: now,
     }));
-    await trx.insertInto('plan_step_runs').values(rows).execute();
+    await repository.insertStepRuns(trx, rows);
     const drafts: TimelineDraft[] = [
       {
         kind: 'plan_started',
@@ -225,17 +220,14 @@ export class ExecutionEngine {
   }
 
   async execution(executionId: string): Promise<Execution> {
-    const row = await this.db.selectFrom('plan_executions').selectAll().where('id', '=', executionId).executeTakeFirst();
-    if (!row) throw notFound('execution', executionId);
+    const row = await this.executionRow(executionId);
     return this.present(row, await this.steps(executionId));
   }
 
   async executionsForIncident(incidentId: string): Promise<Execution[]> {
     await this.deps.incidents.get(incidentId);
-    const rows = await this.db.selectFrom('plan_executions').selectAll().where('incident_id', '=', incidentId).orderBy('started_at').orderBy('id').execute();
-    const steps = rows.length
-      ? await this.db.selectFrom('plan_step_runs').selectAll().where('execution_id', 'in', rows.map((r) => r.id)).orderBy('phase').orderBy('position').execute()
-      : [];
+    const rows = await repository.executionsOfIncident(this.db, incidentId);
+    const steps = await repository.stepRunsOfExecutions(this.db, rows.map((r) => r.id));
     return rows.map((r) => this.present(r, steps.filter((s) => s.execution_id === r.id)));
   }
 
@@ -286,19 +278,19 @@ export class ExecutionEngine {
       }
       const now = this.now();
       const decision = { decision: approve ? 'approved' : 'rejected', by: approver.name, at: now, ...(comment ? { comment } : {}) };
-      await trx
-        .updateTable('plan_step_runs')
-        .set({
+      await repository.updateStepRun(
+        trx,
+        row.id,
+        {
           status: approve ? 'succeeded' : 'failed',
           decision: toJson(decision),
           finished_at: now,
           updated_at: now,
           due_at: null,
           ...(approve ? {} : { error: `rejected by ${approver.name}${comment ? `: ${comment}` : ''}` }),
-        })
-        .where('id', '=', row.id)
-        .where('status', '=', 'waiting')
-        .execute();
+        },
+        'waiting',
+      );
       return [
         stepEntry(
           approve ? 'plan_approval_granted' : 'plan_approval_rejected',
@@ -318,19 +310,19 @@ export class ExecutionEngine {
       if (row.status !== 'needs_decision') throw new AppError('conflict', `step ${stepId} is ${row.status}; only steps interrupted mid-flight need a decision`);
       const now = this.now();
       const status: StepStatus = action === 'retry' ? 'ready' : action === 'skip' ? 'skipped' : 'failed';
-      await trx
-        .updateTable('plan_step_runs')
-        .set({
+      await repository.updateStepRun(
+        trx,
+        row.id,
+        {
           status,
           decision: toJson({ decision: action, by: actor, at: now, ...(comment ? { comment } : {}) }),
           updated_at: now,
           due_at: action === 'retry' ? now : null,
           ...(action === 'retry' ? {} : { finished_at: now }),
           ...(action === 'fail' ? { error: `failed by ${actor} after it was interrupted${comment ? `: ${comment}` : ''}` } : {}),
-        })
-        .where('id', '=', row.id)
-        .where('status', '=', 'needs_decision')
-        .execute();
+        },
+        'needs_decision',
+      );
       const verb = { retry: 'will be retried', skip: 'skipped', fail: 'marked failed' }[action];
       return [stepEntry('plan_step_decided', execution, row, `step ${stepId} ${verb} by ${actor}${comment ? `: ${comment}` : ''}`, actor)];
     });
@@ -341,17 +333,14 @@ export class ExecutionEngine {
     await this.withExecution(executionId, async (trx, execution) => {
       if (!ACTIVE_EXECUTION.has(execution.status)) throw new AppError('conflict', `execution ${executionId} is already ${execution.status}`);
       const now = this.now();
-      await trx
-        .updateTable('plan_step_runs')
-        .set({ status: 'cancelled', finished_at: now, updated_at: now, due_at: null, decision: toJson({ reason: `execution cancelled by ${actor}` }) })
-        .where('execution_id', '=', executionId)
-        .where('status', 'in', ['pending', 'ready', 'waiting', 'needs_decision'])
-        .execute();
-      await trx
-        .updateTable('plan_executions')
-        .set({ status: 'cancelled', finished_at: now, updated_at: now, reason: `cancelled by ${actor}` })
-        .where('id', '=', executionId)
-        .execute();
+      await repository.updateStepRunsOfExecution(trx, executionId, ['pending', 'ready', 'waiting', 'needs_decision'], {
+        status: 'cancelled',
+        finished_at: now,
+        updated_at: now,
+        due_at: null,
+        decision: toJson({ reason: `execution cancelled by ${actor}` }),
+      });
+      await repository.updateExecution(trx, executionId, { status: 'cancelled', finished_at: now, updated_at: now, reason: `cancelled by ${actor}` });
       return [
         {
           kind: 'plan_cancelled',
@@ -364,22 +353,24 @@ export class ExecutionEngine {
     return this.execution(executionId);
   }
 
-  private async requireStep(trx: PlanExecutor, executionId: string, stepId: string): Promise<StepRunRow> {
-    const row = await trx.selectFrom('plan_step_runs').selectAll().where('id', '=', stepRunId(executionId, stepId)).executeTakeFirst();
+  private async requireStep(trx: Executor, executionId: string, stepId: string): Promise<StepRunRow> {
+    const row = await repository.findStepRun(trx, stepRunId(executionId, stepId));
     if (!row) throw notFound('step', `${stepId} of execution ${executionId}`);
+    return row;
+  }
+
+  /** The step run a claimed job stands for, read inside its execution's change (the row cannot vanish there). */
+  private async stepRun(trx: Executor, id: string): Promise<StepRunRow> {
+    const row = await repository.findStepRun(trx, id);
+    if (!row) throw new AppError('internal', `step run ${id} vanished while its execution was locked`);
     return row;
   }
 
   // ---- changes made by workers ------------------------------------------------------------------
 
   /** Makes sure every runnable step and every timed pause of an execution has its job (inside the change's transaction). */
-  private async scheduleJobs(trx: PlanExecutor, executionId: string): Promise<void> {
-    const rows = await trx
-      .selectFrom('plan_step_runs')
-      .select(['id', 'status', 'due_at'])
-      .where('execution_id', '=', executionId)
-      .where((eb) => eb.or([eb('status', '=', 'ready'), eb.and([eb('status', '=', 'waiting'), eb('due_at', 'is not', null)])]))
-      .execute();
+  private async scheduleJobs(trx: Executor, executionId: string): Promise<void> {
+    const rows = await repository.schedulableStepRuns(trx, executionId);
     const jobs = JobQueue.in(trx);
     const steps = rows.filter((r) => r.status === 'ready');
     const pauses = rows.filter((r) => r.status === 'waiting');
@@ -392,11 +383,7 @@ export class ExecutionEngine {
    * runnable ones, ones in flight (taken over as interrupted), and timed pauses.
    */
   async adoptStoredWork(): Promise<void> {
-    const rows = await this.db
-      .selectFrom('plan_step_runs')
-      .select(['id', 'status', 'due_at', 'lease_owner'])
-      .where((eb) => eb.or([eb('status', 'in', ['ready', 'running']), eb.and([eb('status', '=', 'waiting'), eb('due_at', 'is not', null)])]))
-      .execute();
+    const rows = await repository.unfinishedStepRuns(this.db);
     const now = this.now();
     await this.deps.jobs.adopt(
       this.deps.jobs.db,
@@ -412,34 +399,34 @@ export class ExecutionEngine {
    * it is retried if idempotent and otherwise left for a person to decide.
    */
   async start(job: ClaimedJob, owner: string, isIdempotent: (plan: PlanDefinition, stepId: string) => boolean): Promise<StepRunRow | null> {
-    const found = await this.db.selectFrom('plan_step_runs').select(['execution_id']).where('id', '=', job.key).executeTakeFirst();
-    if (!found) {
+    const executionId = await repository.executionIdOfStepRun(this.db, job.key);
+    if (executionId === undefined) {
       await this.deps.jobs.complete(this.deps.jobs.db, job);
       return null;
     }
     let started: StepRunRow | null = null;
-    await this.withExecution(found.execution_id, async (trx, execution) => {
+    await this.withExecution(executionId, async (trx, execution) => {
       const jobs = JobQueue.in(trx);
-      const row = await trx.selectFrom('plan_step_runs').selectAll().where('id', '=', job.key).executeTakeFirstOrThrow();
+      const row = await this.stepRun(trx, job.key);
       const now = this.now();
       if (row.status === 'running') {
         // The attempt before this claim never recorded its end: its server stopped (or lost the database).
         if (!(await this.deps.jobs.complete(jobs, job))) return [];
         const plan = await this.deps.definition(execution.plan_id, Number(execution.plan_seq), trx);
         const retry = isIdempotent(plan, row.step_id) && ACTIVE_EXECUTION.has(execution.status);
-        await trx
-          .updateTable('plan_step_runs')
-          .set({
+        await repository.updateStepRun(
+          trx,
+          row.id,
+          {
             status: retry ? 'ready' : 'needs_decision',
             due_at: retry ? now : null,
             lease_owner: null,
             lease_expires_at: null,
             updated_at: now,
             error: `interrupted: the server running attempt ${row.attempt} stopped (${job.interruptedOwner ?? row.lease_owner ?? owner})`,
-          })
-          .where('id', '=', row.id)
-          .where('status', '=', 'running')
-          .execute();
+          },
+          'running',
+        );
         return [
           retry
             ? stepEntry('plan_step_interrupted', execution, row, `step ${row.step_id} was interrupted when its server stopped; retrying it because it is idempotent`)
@@ -460,13 +447,7 @@ export class ExecutionEngine {
         return [];
       }
       if (!(await this.deps.jobs.holds(jobs, job))) return [];
-      const updated = await trx
-        .updateTable('plan_step_runs')
-        .set((eb) => ({ status: 'running', lease_owner: owner, lease_expires_at: null, attempt: eb('attempt', '+', 1), started_at: now, updated_at: now }))
-        .where('id', '=', row.id)
-        .where('status', '=', 'ready')
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const updated = await repository.startStepRun(trx, row.id, owner, now);
       started = updated;
       return [
         withData(stepEntry('plan_step_started', execution, updated, `step ${updated.step_id} (${updated.type}) started${Number(updated.attempt) > 1 ? `, attempt ${updated.attempt}` : ''}`), {
@@ -526,8 +507,7 @@ export class ExecutionEngine {
           `step ${row.step_id} failed: ${result.error ?? result.summary}; on_failure: ${row.phase === 'rollback' ? 'continue rollback' : failurePolicy(step)}`,
         );
       }
-      const updated = await trx.updateTable('plan_step_runs').set(set).where('id', '=', row.id).where('status', '=', 'running').executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) {
+      if (!(await repository.updateStepRun(trx, row.id, set, 'running'))) {
         lost = true;
         return [];
       }
@@ -538,14 +518,14 @@ export class ExecutionEngine {
 
   /** A wait that ended or an approval whose timeout passed (the job of a timed pause). */
   async finishPause(job: ClaimedJob, defaultOutcome: (plan: PlanDefinition, stepId: string) => 'approve' | 'reject'): Promise<void> {
-    const found = await this.db.selectFrom('plan_step_runs').select(['execution_id']).where('id', '=', job.key).executeTakeFirst();
-    if (!found) {
+    const executionId = await repository.executionIdOfStepRun(this.db, job.key);
+    if (executionId === undefined) {
       await this.deps.jobs.complete(this.deps.jobs.db, job);
       return;
     }
-    await this.withExecution(found.execution_id, async (trx, execution) => {
+    await this.withExecution(executionId, async (trx, execution) => {
       const jobs = JobQueue.in(trx);
-      const row = await trx.selectFrom('plan_step_runs').selectAll().where('id', '=', job.key).executeTakeFirstOrThrow();
+      const row = await this.stepRun(trx, job.key);
       const now = this.now();
       // Decided by a person meanwhile: nothing left to time out.
       if (row.status !== 'waiting' || row.due_at === null) {
@@ -566,19 +546,19 @@ export class ExecutionEngine {
         decision = { decision: succeeded ? 'approved' : 'rejected', by: 'timeout', at: now };
         summary = `step ${row.step_id} ${succeeded ? 'approved' : 'rejected'} by default: nobody decided before the timeout`;
       }
-      await trx
-        .updateTable('plan_step_runs')
-        .set({
+      await repository.updateStepRun(
+        trx,
+        row.id,
+        {
           status: succeeded ? 'succeeded' : 'failed',
           finished_at: now,
           updated_at: now,
           due_at: null,
           ...(decision ? { decision: toJson(decision) } : {}),
           ...(succeeded ? {} : { error: 'approval timed out; default outcome is reject' }),
-        })
-        .where('id', '=', row.id)
-        .where('status', '=', 'waiting')
-        .execute();
+        },
+        'waiting',
+      );
       return [stepEntry(row.type === 'approval' ? 'plan_approval_timed_out' : 'plan_step_succeeded', execution, row, summary)];
     });
   }

@@ -1,13 +1,13 @@
 import { defineModule } from '../app/context.ts';
 import { PlanService } from './service.ts';
-import { planMigrations } from './store.ts';
+import { planMigrations } from './schema.ts';
 import { planRoutes } from './routes.ts';
 import { TimelineWebhookSender, type MessageSender } from './messaging.ts';
 import { NotificationMessageSender } from './notification-sender.ts';
 import { registerPlanJobs, workerSettingsFromEnv } from './worker.ts';
 
 export { PlanService, parsePlanYaml, type AssessSource } from './service.ts';
-export { planMigrations, type PlanTables } from './store.ts';
+export { planMigrations, type PlanTables } from './schema.ts';
 export { planRoutes, PLAN_JSON_SCHEMA } from './routes.ts';
 export { TimelineWebhookSender, type MessageSender, type OutgoingMessage, type Delivery } from './messaging.ts';
 export { PlanDefinitionSchema, type PlanDefinition, type PlanStep } from './schemas.ts';

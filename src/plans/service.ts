@@ -1,23 +1,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { AppError, notFound } from '../shared/errors.ts';
 import { MAX_BODY_DEPTH, assertObjectBody, tooDeep, valueDepth } from '../shared/bodies.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Database, type JobQueue } from '../storage/index.ts';
+import { fromJson, isUniqueViolation, toJson, type Database, type Executor, type JobQueue } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
 import type { EgressClient } from '../egress/index.ts';
-import type { Incident, IncidentService, IncidentStatus, IncidentTables } from '../incidents/index.ts';
+import type { Incident, IncidentService, IncidentStatus } from '../incidents/index.ts';
 import type { SecretService } from '../secrets/index.ts';
 import { matchingTrigger, versionLabel, type IncidentChange } from './domain.ts';
 import { ExecutionEngine, planActor } from './engine.ts';
 import type { MessageSender } from './messaging.ts';
 import type { PlanDefinition } from './schemas.ts';
 import { sendHttp, type StepEffects } from './steps.ts';
-import type { PlanExecutor, PlanTables } from './store.ts';
+import * as repository from './repository.ts';
+import type { PlanRow } from './schema.ts';
 import { checkPlan, parsePlanDefinition, referencedSecrets, validatePlan, type PlanProblem, type ValidationEnvironment } from './validate.ts';
 import type { Execution, PlanDetail, PlanSummary, PlanVersion } from './api.ts';
 
@@ -44,17 +44,16 @@ export interface PlanServiceDeps {
   sender: MessageSender;
 }
 
-type PlanRow = PlanTables['plans'];
-
 export class PlanService {
-  readonly db: Kysely<PlanTables>;
+  /** The plain handle; a transaction the service or engine opened is passed instead where one is open. */
+  private readonly db: Database['db'];
   readonly engine: ExecutionEngine;
   private readonly definitions = new Map<string, PlanDefinition>();
   private readonly assessSources = new Map<string, AssessSource>();
   private readonly incidentFacts = new Map<string, IncidentFact>();
 
   constructor(private readonly deps: PlanServiceDeps) {
-    this.db = deps.database.db.withTables<PlanTables>();
+    this.db = deps.database.db;
     this.engine = new ExecutionEngine({
       database: deps.database,
       incidents: deps.incidents,
@@ -95,13 +94,13 @@ export class PlanService {
 
   // ---- definitions -----------------------------------------------------------------------------
 
-  async definition(planId: string, seq: number, db: PlanExecutor = this.db): Promise<PlanDefinition> {
+  async definition(planId: string, seq: number, db: Executor = this.db): Promise<PlanDefinition> {
     const key = `${planId}@${seq}`;
     const cached = this.definitions.get(key);
     if (cached) return cached;
-    const row = await db.selectFrom('plan_versions').select('definition').where('plan_id', '=', planId).where('seq', '=', seq).executeTakeFirst();
-    if (!row) throw notFound('plan version', `${planId} ${versionLabel(seq)}`);
-    const plan = JSON.parse(row.definition) as PlanDefinition;
+    const definition = await repository.versionDefinition(db, planId, seq);
+    if (definition === undefined) throw notFound('plan version', `${planId} ${versionLabel(seq)}`);
+    const plan = JSON.parse(definition) as PlanDefinition;
     this.definitions.set(key, plan);
     return plan;
   }
@@ -152,7 +151,7 @@ export class PlanService {
     const now = this.deps.clock().toISOString();
     try {
       return await this.db.transaction().execute(async (trx) => {
-        const existing = await trx.selectFrom('plans').selectAll().where('id', '=', plan.id).executeTakeFirst();
+        const existing = await repository.findPlan(trx, plan.id);
         if (existing && mode === 'create') throw new AppError('conflict', `plan ${plan.id} already exists; PUT /api/v1/plans/${plan.id} makes a new version`, { field: 'id' });
         if (!existing && mode === 'update') throw notFound('plan', plan.id);
         if (existing) {
@@ -162,17 +161,9 @@ export class PlanService {
         const seq = existing ? Number(existing.current_seq) + 1 : 1;
         const version = versionLabel(seq);
         await (existing
-          ? trx
-              .updateTable('plans')
-              .set({ name: plan.name, current_seq: seq, enabled: plan.enabled === false ? 0 : 1, source, updated_at: now })
-              .where('id', '=', plan.id)
-              .where('current_seq', '=', existing.current_seq)
-              .execute()
-          : trx
-              .insertInto('plans')
-              .values({ id: plan.id, name: plan.name, current_seq: seq, enabled: plan.enabled === false ? 0 : 1, source, created_at: now, updated_at: now, last_tested_at: null, last_test: null })
-              .execute());
-        await trx.insertInto('plan_versions').values({ plan_id: plan.id, seq, version, definition: toJson(plan), created_at: now, created_by: actor }).execute();
+          ? repository.advancePlan(trx, plan.id, existing.current_seq, { name: plan.name, current_seq: seq, enabled: plan.enabled === false ? 0 : 1, source, updated_at: now })
+          : repository.insertPlan(trx, { id: plan.id, name: plan.name, current_seq: seq, enabled: plan.enabled === false ? 0 : 1, source, created_at: now, updated_at: now, last_tested_at: null, last_test: null }));
+        await repository.insertPlanVersion(trx, { plan_id: plan.id, seq, version, definition: toJson(plan), created_at: now, created_by: actor });
         return { changed: true, version };
       });
     } catch (error) {
@@ -209,13 +200,13 @@ export class PlanService {
   }
 
   async list(): Promise<PlanSummary[]> {
-    const rows = await this.db.selectFrom('plans').selectAll().orderBy('id').execute();
+    const rows = await repository.listPlans(this.db);
     const env = await this.validationEnvironment();
     return Promise.all(rows.map(async (row) => this.summary(row, await this.definition(row.id, Number(row.current_seq)), env)));
   }
 
   async get(id: string): Promise<PlanDetail> {
-    const row = await this.db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await repository.findPlan(this.db, id);
     if (!row) throw notFound('plan', id);
     const definition = await this.definition(id, Number(row.current_seq));
     return { ...this.summary(row, definition, await this.validationEnvironment()), definition: definition as unknown as Record<string, unknown> };
@@ -223,21 +214,21 @@ export class PlanService {
 
   async versions(id: string): Promise<PlanVersion[]> {
     await this.get(id);
-    const rows = await this.db.selectFrom('plan_versions').selectAll().where('plan_id', '=', id).orderBy('seq').execute();
+    const rows = await repository.versionsOfPlan(this.db, id);
     return rows.map((r) => ({ plan_id: r.plan_id, version: r.version, created_at: r.created_at, created_by: r.created_by, definition: JSON.parse(r.definition) as Record<string, unknown> }));
   }
 
   async version(id: string, version: string | undefined): Promise<{ seq: number; version: string; plan: PlanDefinition }> {
-    const row = await this.db.selectFrom('plans').select('current_seq').where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('plan', id);
-    if (version === undefined) return { seq: Number(row.current_seq), version: versionLabel(Number(row.current_seq)), plan: await this.definition(id, Number(row.current_seq)) };
-    const found = await this.db.selectFrom('plan_versions').select('seq').where('plan_id', '=', id).where('version', '=', version).executeTakeFirst();
-    if (!found) throw new AppError('not_found', `plan ${id} has no version ${version}`, { field: 'version' });
-    return { seq: Number(found.seq), version, plan: await this.definition(id, Number(found.seq)) };
+    const current = await repository.currentSeqOfPlan(this.db, id);
+    if (current === undefined) throw notFound('plan', id);
+    if (version === undefined) return { seq: current, version: versionLabel(current), plan: await this.definition(id, current) };
+    const seq = await repository.seqOfVersion(this.db, id, version);
+    if (seq === undefined) throw new AppError('not_found', `plan ${id} has no version ${version}`, { field: 'version' });
+    return { seq, version, plan: await this.definition(id, seq) };
   }
 
   async recordTest(id: string, testedAt: string, summary: { version: string; problem_count: number; recommendations: string[] }): Promise<void> {
-    await this.db.updateTable('plans').set({ last_tested_at: testedAt, last_test: toJson(summary) }).where('id', '=', id).execute();
+    await repository.recordPlanTest(this.db, id, testedAt, toJson(summary));
   }
 
   private summary(row: PlanRow, definition: PlanDefinition, env: ValidationEnvironment): PlanSummary {
@@ -279,7 +270,7 @@ export class PlanService {
     }
     const { execution, entries } = await this.db.transaction().execute(async (trx) => {
       const created = await this.engine.create(trx, { planId, seq: chosen.seq, version: chosen.version, plan: chosen.plan, incidentId, trigger: 'manual', actor });
-      const written = await this.deps.incidents.appendTimeline(incidentId, created.drafts, planActor(planId), viewAs<IncidentTables>(trx));
+      const written = await this.deps.incidents.appendTimeline(incidentId, created.drafts, planActor(planId), trx);
       return { execution: created.execution, entries: written };
     });
     this.engine.announce(entries);
@@ -288,21 +279,15 @@ export class PlanService {
   }
 
   /** Starts every enabled plan whose trigger matches, at most once per (plan, incident), across all servers. */
-  /** Runs after every incident creation and update, so it is built and compiled once. */
-  private readonly enabledPlansQuery = new PreparedQuery<never, { id: string; current_seq: number }>(() =>
-    this.db.selectFrom('plans').select(['id', 'current_seq']).where('enabled', '=', 1),
-  );
-
   async onIncidentChange(incident: Incident, change: IncidentChange): Promise<string[]> {
-    const rows = await this.enabledPlansQuery.execute(this.db, {});
+    const rows = await repository.enabledPlans(this.db);
     const started: string[] = [];
     for (const row of rows) {
       const seq = Number(row.current_seq);
       const plan = await this.definition(row.id, seq);
       const trigger = matchingTrigger(plan, incident, change);
       if (trigger < 0) continue;
-      const already = await this.db.selectFrom('plan_trigger_claims').select('execution_id').where('plan_id', '=', row.id).where('incident_id', '=', incident.id).executeTakeFirst();
-      if (already) continue;
+      if (await repository.triggerClaimExists(this.db, row.id, incident.id)) continue;
       const missing = await this.missingSecrets(plan);
       if (missing.length) {
         this.deps.log.warn({ plan: row.id, incident: incident.id, missing }, 'plan matched but not started: secrets missing');
@@ -324,9 +309,9 @@ export class PlanService {
             trigger: `incident.${change}`,
             actor: planActor(row.id),
           });
-          await trx.insertInto('plan_trigger_claims').values({ plan_id: row.id, incident_id: incident.id, execution_id: created.execution.id, claimed_at: this.deps.clock().toISOString() }).execute();
+          await repository.insertTriggerClaim(trx, { plan_id: row.id, incident_id: incident.id, execution_id: created.execution.id, claimed_at: this.deps.clock().toISOString() });
           created.drafts[0]!.summary += ` — trigger ${trigger + 1} matched`;
-          return this.deps.incidents.appendTimeline(incident.id, created.drafts, planActor(row.id), viewAs<IncidentTables>(trx));
+          return this.deps.incidents.appendTimeline(incident.id, created.drafts, planActor(row.id), trx);
         });
         this.engine.announce(entries);
         started.push(row.id);

@@ -67,7 +67,7 @@ async function runStep(deps: WorkerDeps, owner: string, job: ClaimedJob): Promis
   if (!row) return;
   let secretValues: string[] = [];
   try {
-    const execution = await engine.db.selectFrom('plan_executions').selectAll().where('id', '=', row.execution_id).executeTakeFirstOrThrow();
+    const execution = await engine.executionRow(row.execution_id);
     const plan = await engine.deps.definition(execution.plan_id, Number(execution.plan_seq));
     const step = findStep(plan, row.step_id);
     const view = await engine.view(execution, plan);

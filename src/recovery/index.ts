@@ -2,21 +2,21 @@ import { defineModule } from '../app/context.ts';
 import { KnownUsers } from './owners.ts';
 import { RecoveryService } from './service.ts';
 import { PostmortemService } from './postmortem.ts';
-import { ReliabilityService } from './metrics-store.ts';
+import { ReliabilityService } from './reliability-service.ts';
 import { registerRecoveryJobs } from './worker.ts';
-import { recoveryMigrations } from './store.ts';
+import { recoveryMigrations } from './schema.ts';
 import { recoveryRoutes } from './routes.ts';
 import { incidentAnalyses, chosenBranch, collectEvidence, type ActionItemCreator } from '../rca/index.ts';
 
 export { RecoveryService, type PlanView } from './service.ts';
 export { PostmortemService, type Postmortem, type PostmortemDocument } from './postmortem.ts';
-export { ReliabilityService } from './metrics-store.ts';
+export { ReliabilityService } from './reliability-service.ts';
 export { computeReliability, normaliseRootCause, timeInStates, type ReliabilityMetrics, type ReliabilityRecord } from './reliability.ts';
 export { assertStepGraph, findCycle, projectCompletion } from './graph.ts';
 export { objectivesFromServices, type RecoveryObjectives } from './objectives.ts';
 export { buildRecoveryReport, type RecoveryReport } from './report.ts';
 export { renderMarkdown, renderHtml } from './render.ts';
-export { recoveryMigrations, type RecoveryTables } from './store.ts';
+export { recoveryMigrations, type RecoveryTables } from './schema.ts';
 export type { ActionItem } from './schemas.ts';
 export { registerRecoveryCommands } from './cli.ts';
 
@@ -52,6 +52,7 @@ export const recoveryModule = defineModule({
       users,
       events: ctx.events,
       clock: ctx.clock,
+      jobs: ctx.jobs,
     });
     const postmortems = new PostmortemService({
       executions: async (incidentId) =>
@@ -89,6 +90,7 @@ export const recoveryModule = defineModule({
       users,
       events: ctx.events,
       clock: ctx.clock,
+      jobs: ctx.jobs,
     });
     // Recommendations written in a root-cause analysis become tracked action items here.
     const actionItems: ActionItemCreator = async (item) => {
@@ -99,7 +101,7 @@ export const recoveryModule = defineModule({
       );
       return { id: String(created.id) };
     };
-    registerRecoveryJobs(ctx.worker, recovery, postmortems, ctx.log);
+    registerRecoveryJobs(ctx.worker, recovery, postmortems);
     return { recovery, postmortems, actionItems, reliability: new ReliabilityService(ctx.database, () => correlation.linkedPairs(), ctx.clock) };
   },
   routes: recoveryRoutes,

@@ -1,10 +1,10 @@
-import type { Kysely, Updateable } from 'kysely';
+import type { Updateable } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import { secondsBetween } from '../shared/stats.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, toJson, viewAs, type Database } from '../storage/index.ts';
-import type { Incident, IncidentService, IncidentTables, TimelineDraft, TimelineEntry } from '../incidents/index.ts';
+import { fromJson, toJson, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
+import type { Incident, IncidentService, TimelineDraft, TimelineEntry } from '../incidents/index.ts';
 import type { KnownUsers } from './owners.ts';
 import type { RecoveryService } from './service.ts';
 import type { RecoveryReport } from './report.ts';
@@ -16,7 +16,8 @@ import type {
   PatchPostmortemInput,
   PostmortemStatus,
 } from './schemas.ts';
-import type { ActionItemRow, RecoveryExecutor, RecoveryTables } from './store.ts';
+import type { ActionItemRow, PostmortemRow } from './schema.ts';
+import * as repository from './repository.ts';
 
 declare module '../shared/events.ts' {
   interface DomainEventMap {
@@ -27,7 +28,17 @@ declare module '../shared/events.ts' {
 }
 
 const SYSTEM_ACTOR = 'firebreak';
-const OPEN_STATUSES = ['open', 'in_progress'];
+const OPEN_STATUSES = repository.OPEN_ACTION_ITEM_STATUSES;
+/** An open action item becoming overdue: a storage job keyed by item id, due when its due date has passed. */
+export const ITEM_OVERDUE_JOB = 'recovery.item_overdue';
+
+/** An item is overdue once its due date (a UTC day) is over: from the start of the next day. */
+export function overdueAt(dueDate: string): string {
+  return new Date(Date.parse(`${dueDate}T00:00:00.000Z`) + 86_400_000).toISOString();
+}
+
+/** A job's claim was lost while its effect was being written: the transaction rolls back. */
+class JobLost extends Error {}
 
 export interface PostmortemDocument {
   generated_at: string;
@@ -162,41 +173,40 @@ export interface PostmortemServiceDeps {
   users: KnownUsers;
   events: DomainEvents;
   clock: () => Date;
+  /** Overdue notices are jobs, scheduled in the same transaction as the item's due date. */
+  jobs: JobQueue;
 }
 
 /** Postmortems assembled from the incident's own records, and the action items that come out of them. */
 export class PostmortemService {
-  private readonly db: Kysely<RecoveryTables>;
+  private readonly db: Database['db'];
 
   constructor(private readonly deps: PostmortemServiceDeps) {
-    this.db = deps.database.db.withTables<RecoveryTables>();
+    this.db = deps.database.db;
   }
 
   async create(incidentId: string, input: { summary?: string; what_went_well?: string; what_went_badly?: string }, actor: string): Promise<Postmortem> {
     await this.deps.incidents.get(incidentId);
     const now = this.deps.clock().toISOString();
     const entries = await this.transaction(async (trx) => {
-      const existing = await trx.selectFrom('postmortems').select('status').where('incident_id', '=', incidentId).executeTakeFirst();
+      const existing = await repository.findPostmortem(trx, incidentId);
       if (existing) throw new AppError('conflict', `incident ${incidentId} already has a postmortem (${existing.status})`);
-      await trx
-        .insertInto('postmortems')
-        .values({
-          incident_id: incidentId,
-          status: 'draft',
-          summary: input.summary ?? null,
-          what_went_well: input.what_went_well ?? null,
-          what_went_badly: input.what_went_badly ?? null,
-          publish_reason: null,
-          document: null,
-          created_by: actor,
-          created_at: now,
-          updated_at: now,
-          review_requested_at: null,
-          published_at: null,
-          published_by: null,
-          version: 1,
-        })
-        .execute();
+      await repository.insertPostmortem(trx, {
+        incident_id: incidentId,
+        status: 'draft',
+        summary: input.summary ?? null,
+        what_went_well: input.what_went_well ?? null,
+        what_went_badly: input.what_went_badly ?? null,
+        publish_reason: null,
+        document: null,
+        created_by: actor,
+        created_at: now,
+        updated_at: now,
+        review_requested_at: null,
+        published_at: null,
+        published_by: null,
+        version: 1,
+      });
       return this.appendTimeline(trx, incidentId, actor, [{ kind: 'postmortem_created', summary: `postmortem draft started by ${actor}`, data: {} }]);
     });
     this.announce(entries);
@@ -215,7 +225,7 @@ export class PostmortemService {
       const current = await this.row(incidentId, trx);
       checkVersion('postmortem', incidentId, current.version, expectedVersion ?? patch.version, true);
       if (current.status === 'published') throw new AppError('conflict', `the postmortem of ${incidentId} is published and can no longer change`);
-      const set: Partial<RecoveryTables['postmortems']> = {};
+      const set: Partial<PostmortemRow> = {};
       const changed: string[] = [];
       for (const field of ['summary', 'what_went_well', 'what_went_badly'] as const) {
         if (patch[field] === undefined || patch[field] === current[field]) continue;
@@ -223,13 +233,8 @@ export class PostmortemService {
         changed.push(field);
       }
       if (changed.length === 0) return [];
-      const result = await trx
-        .updateTable('postmortems')
-        .set({ ...set, updated_at: this.deps.clock().toISOString(), version: current.version + 1 })
-        .where('incident_id', '=', incidentId)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `the postmortem of ${incidentId} was changed concurrently; reload and retry`);
+      const updated = await repository.updatePostmortem(trx, incidentId, current.version, { ...set, updated_at: this.deps.clock().toISOString(), version: current.version + 1 });
+      if (!updated) throw new AppError('version_conflict', `the postmortem of ${incidentId} was changed concurrently; reload and retry`);
       return this.appendTimeline(trx, incidentId, actor, [
         { kind: 'postmortem_updated', summary: `postmortem edited: ${changed.join(', ')}`, data: { fields: changed } },
       ]);
@@ -269,19 +274,14 @@ export class PostmortemService {
       document = await this.assemble(incidentId, { ...current, publish_reason: options.reason ?? null }, now);
     }
     const entries = await this.transaction(async (trx) => {
-      const result = await trx
-        .updateTable('postmortems')
-        .set({
-          status: to,
-          updated_at: now,
-          version: current.version + 1,
-          ...(to === 'in_review' ? { review_requested_at: now } : {}),
-          ...(to === 'published' ? { published_at: now, published_by: actor, publish_reason: options.reason ?? null, document: toJson(document) } : {}),
-        })
-        .where('incident_id', '=', incidentId)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `the postmortem of ${incidentId} was changed concurrently; reload and retry`);
+      const moved = await repository.updatePostmortem(trx, incidentId, current.version, {
+        status: to,
+        updated_at: now,
+        version: current.version + 1,
+        ...(to === 'in_review' ? { review_requested_at: now } : {}),
+        ...(to === 'published' ? { published_at: now, published_by: actor, publish_reason: options.reason ?? null, document: toJson(document) } : {}),
+      });
+      if (!moved) throw new AppError('version_conflict', `the postmortem of ${incidentId} was changed concurrently; reload and retry`);
       return this.appendTimeline(trx, incidentId, actor, [
         {
           kind: 'postmortem_status_changed',
@@ -296,7 +296,7 @@ export class PostmortemService {
   }
 
   /** Builds the document from the incident, its timeline, its recovery and its action items as they are now. */
-  private async assemble(incidentId: string, row: RecoveryTables['postmortems'], at?: string): Promise<PostmortemDocument> {
+  private async assemble(incidentId: string, row: PostmortemRow, at?: string): Promise<PostmortemDocument> {
     const incident = await this.deps.incidents.get(incidentId);
     const [timeline, report, items, executions, analyses] = await Promise.all([
       this.deps.incidents.timeline(incidentId),
@@ -376,25 +376,22 @@ export class PostmortemService {
     await this.deps.users.assertKnown([{ owner: input.owner, field: 'owner' }]);
     const now = this.deps.clock().toISOString();
     const { item, entries } = await this.transaction(async (trx) => {
-      const row = await trx
-        .insertInto('action_items')
-        .values({
-          incident_id: incidentId,
-          title: input.title,
-          owner: input.owner,
-          priority: input.priority,
-          due_date: input.due_date,
-          status: 'open',
-          link: input.link ?? null,
-          created_by: actor,
-          created_at: now,
-          updated_at: now,
-          completed_at: null,
-          overdue_notified_at: null,
-          version: 1,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await repository.insertActionItem(trx, {
+        incident_id: incidentId,
+        title: input.title,
+        owner: input.owner,
+        priority: input.priority,
+        due_date: input.due_date,
+        status: 'open',
+        link: input.link ?? null,
+        created_by: actor,
+        created_at: now,
+        updated_at: now,
+        completed_at: null,
+        overdue_notified_at: null,
+        version: 1,
+      });
+      await this.deps.jobs.schedule(JobQueue.in(trx), ITEM_OVERDUE_JOB, String(row.id), overdueAt(row.due_date));
       const item = this.itemFromRow(row);
       const entries = await this.appendTimeline(trx, incidentId, actor, [
         {
@@ -410,7 +407,7 @@ export class PostmortemService {
   }
 
   async getActionItem(id: number): Promise<ActionItem> {
-    const row = await this.db.selectFrom('action_items').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await repository.findActionItem(this.db, id);
     if (!row) throw notFound('action item', String(id));
     return this.itemFromRow(row);
   }
@@ -418,11 +415,11 @@ export class PostmortemService {
   async updateActionItem(id: number, patch: PatchActionItemInput, expectedVersion: number | undefined, actor: string): Promise<ActionItem> {
     if (patch.owner) await this.deps.users.assertKnown([{ owner: patch.owner, field: 'owner' }]);
     const { item, entries } = await this.transaction(async (trx) => {
-      const current = await trx.selectFrom('action_items').selectAll().where('id', '=', id).executeTakeFirst();
+      const current = await repository.findActionItem(trx, id);
       if (!current) throw notFound('action item', String(id));
       checkVersion('action item', String(id), current.version, expectedVersion ?? patch.version, true);
       const now = this.deps.clock().toISOString();
-      const set: Updateable<RecoveryTables['action_items']> = {};
+      const set: Updateable<ActionItemRow> = {};
       const changes: string[] = [];
       for (const field of ['title', 'owner', 'priority', 'due_date', 'status', 'link'] as const) {
         const next = patch[field];
@@ -434,14 +431,19 @@ export class PostmortemService {
       if (set.status !== undefined) set.completed_at = set.status === 'done' ? now : null;
       // A new due date is a new promise: it may become overdue (and be notified) again.
       if (set.due_date !== undefined) set.overdue_notified_at = null;
-      const result = await trx
-        .updateTable('action_items')
-        .set({ ...set, updated_at: now, version: current.version + 1 })
-        .where('id', '=', id)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `action item ${id} was changed concurrently; reload and retry`);
-      const updated = await trx.selectFrom('action_items').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      if (!(await repository.updateActionItem(trx, id, current.version, { ...set, updated_at: now, version: current.version + 1 }))) {
+        throw new AppError('version_conflict', `action item ${id} was changed concurrently; reload and retry`);
+      }
+      const updated = (await repository.findActionItem(trx, id))!;
+      if (set.due_date !== undefined || set.status !== undefined) {
+        // A new due date moves the notice; an item done or dropped (or already noticed for this date) needs none.
+        const jobs = JobQueue.in(trx);
+        if (OPEN_STATUSES.includes(updated.status) && updated.overdue_notified_at === null) {
+          await this.deps.jobs.schedule(jobs, ITEM_OVERDUE_JOB, String(id), overdueAt(updated.due_date));
+        } else {
+          await this.deps.jobs.cancel(jobs, ITEM_OVERDUE_JOB, String(id));
+        }
+      }
       const entries = await this.appendTimeline(trx, current.incident_id, actor, [
         { kind: 'action_item_updated', summary: `action item #${id}: ${changes.join(', ')}`, data: { action_item_id: id, ...patch } },
       ]);
@@ -452,57 +454,62 @@ export class PostmortemService {
   }
 
   async listActionItems(query: ListActionItemsQuery): Promise<ActionItem[]> {
-    let q = this.db.selectFrom('action_items').selectAll();
-    if (query.status?.length) q = q.where('status', 'in', query.status);
-    if (query.owner) q = q.where('owner', '=', query.owner);
-    if (query.incident) q = q.where('incident_id', '=', query.incident);
-    if (query.overdue !== undefined) {
-      const today = this.today();
-      q = query.overdue
-        ? q.where('status', 'in', OPEN_STATUSES).where('due_date', '<', today)
-        : q.where((eb) => eb.or([eb('status', 'not in', OPEN_STATUSES), eb('due_date', '>=', today)]));
-    }
-    const rows = await q.orderBy('due_date').orderBy('id').execute();
+    const rows = await repository.listActionItems(this.db, {
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.owner ? { owner: query.owner } : {}),
+      ...(query.incident ? { incident: query.incident } : {}),
+      ...(query.overdue !== undefined ? { overdue: { overdue: query.overdue, today: this.today() } } : {}),
+    });
     return rows.map((r) => this.itemFromRow(r));
   }
 
-  /** Marks each newly overdue item once (conditional update), notes it on its incident and emits `action_item.overdue`. */
-  async notifyOverdue(limit = 100): Promise<number> {
-    const today = this.today();
-    const rows = await this.db
-      .selectFrom('action_items')
-      .selectAll()
-      .where('status', 'in', OPEN_STATUSES)
-      .where('due_date', '<', today)
-      .where('overdue_notified_at', 'is', null)
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    let notified = 0;
-    for (const row of rows) {
-      const entries = await this.transaction(async (trx) => {
-        const claim = await trx
-          .updateTable('action_items')
-          .set({ overdue_notified_at: this.deps.clock().toISOString() })
-          .where('id', '=', row.id)
-          .where('overdue_notified_at', 'is', null)
-          .where('due_date', '=', row.due_date)
-          .executeTakeFirst();
-        if (Number(claim.numUpdatedRows) !== 1) return null;
-        return this.appendTimeline(trx, row.incident_id, SYSTEM_ACTOR, [
+  /** Open items stored before their overdue notices were jobs (a database made by earlier code). */
+  async adoptStoredOverdueNotices(): Promise<void> {
+    const rows = await repository.unnotifiedOpenActionItems(this.db);
+    await this.deps.jobs.adopt(this.deps.jobs.db, ITEM_OVERDUE_JOB, rows.map((r) => ({ key: String(r.id), runAt: overdueAt(r.due_date) })));
+  }
+
+  /**
+   * Runs the claimed overdue job: marks the item overdue (once), notes it on its incident and emits
+   * `action_item.overdue`, in one transaction with the job's completion. Returns whether it did.
+   */
+  async notifyOverdue(job: ClaimedJob): Promise<boolean> {
+    let notice: { row: ActionItemRow; entries: TimelineEntry[] } | null;
+    try {
+      notice = await this.transaction(async (trx) => {
+        const jobs = JobQueue.in(trx);
+        const row = await repository.findActionItem(trx, Number(job.key));
+        if (!row || !OPEN_STATUSES.includes(row.status) || row.overdue_notified_at !== null) {
+          await this.deps.jobs.complete(jobs, job);
+          return null;
+        }
+        const due = overdueAt(row.due_date);
+        if (due > this.deps.clock().toISOString()) {
+          await this.deps.jobs.complete(jobs, job, { runAt: due });
+          return null;
+        }
+        if (!(await repository.claimOverdueNotice(trx, row.id, row.due_date, this.deps.clock().toISOString()))) {
+          await this.deps.jobs.complete(jobs, job);
+          return null;
+        }
+        if (!(await this.deps.jobs.complete(jobs, job))) throw new JobLost();
+        const entries = await this.appendTimeline(trx, row.incident_id, SYSTEM_ACTOR, [
           {
             kind: 'action_item_overdue',
             summary: `action item #${row.id} is overdue (due ${row.due_date}, owner ${row.owner}): ${row.title}`,
             data: { action_item_id: Number(row.id), owner: row.owner, due_date: row.due_date },
           },
         ]);
+        return { row, entries };
       });
-      if (!entries) continue;
-      notified++;
-      this.announce(entries);
-      this.deps.events.emit('action_item.overdue', { item: this.itemFromRow(row) });
+    } catch (error) {
+      if (error instanceof JobLost) return false;
+      throw error;
     }
-    return notified;
+    if (!notice) return false;
+    this.announce(notice.entries);
+    this.deps.events.emit('action_item.overdue', { item: this.itemFromRow(notice.row) });
+    return true;
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -530,21 +537,21 @@ export class PostmortemService {
     };
   }
 
-  private async row(incidentId: string, db: RecoveryExecutor = this.db): Promise<RecoveryTables['postmortems']> {
-    const row = await db.selectFrom('postmortems').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
+  private async row(incidentId: string, db: Executor = this.db): Promise<PostmortemRow> {
+    const row = await repository.findPostmortem(db, incidentId);
     if (!row) {
-      await this.deps.incidents.get(incidentId, viewAs<IncidentTables>(db));
+      await this.deps.incidents.get(incidentId, db);
       throw new AppError('not_found', `incident ${incidentId} has no postmortem; start one with POST /api/v1/incidents/${incidentId}/postmortem`);
     }
     return row;
   }
 
-  private transaction<T>(work: (trx: RecoveryExecutor) => Promise<T>): Promise<T> {
+  private transaction<T>(work: (trx: Executor) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(work);
   }
 
-  private appendTimeline(trx: RecoveryExecutor, incidentId: string, actor: string, drafts: TimelineDraft[]): Promise<TimelineEntry[]> {
-    return this.deps.incidents.appendTimeline(incidentId, drafts, actor, viewAs<IncidentTables>(trx));
+  private appendTimeline(trx: Executor, incidentId: string, actor: string, drafts: TimelineDraft[]): Promise<TimelineEntry[]> {
+    return this.deps.incidents.appendTimeline(incidentId, drafts, actor, trx);
   }
 
   private announce(entries: readonly TimelineEntry[]): void {

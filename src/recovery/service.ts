@@ -1,9 +1,8 @@
-import type { Kysely } from 'kysely';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, isUniqueViolation, toJson, viewAs, type Database } from '../storage/index.ts';
-import { isActiveStatus, type IncidentService, type IncidentTables, type TimelineDraft, type TimelineEntry } from '../incidents/index.ts';
+import { fromJson, isUniqueViolation, toJson, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
+import { isActiveStatus, type IncidentService, type TimelineDraft, type TimelineEntry } from '../incidents/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
 import { assertStepGraph, openDependencies, projectCompletion, type StepStatus } from './graph.ts';
@@ -11,7 +10,8 @@ import { objectivesFromServices, type RecoveryObjectives } from './objectives.ts
 import { buildRecoveryReport, type CriterionResult, type DataLoss, type Evaluation, type RecoveryReport, type RollbackRecord } from './report.ts';
 import type { KnownUsers } from './owners.ts';
 import type { CreatePlanInput, Criterion, DataLossInput, PatchStepInput, PutTemplateInput, Template, TemplateStep } from './schemas.ts';
-import type { EvaluationRow, PlanRow, RecoveryExecutor, RecoveryTables, RollbackRow, StepRow } from './store.ts';
+import type { EvaluationRow, PlanRow, RollbackRow, StepRow } from './schema.ts';
+import * as repository from './repository.ts';
 
 declare module '../shared/events.ts' {
   interface DomainEventMap {
@@ -29,8 +29,10 @@ declare module '../shared/events.ts' {
 }
 
 const MINUTE_MS = 60_000;
-/** How long a worker holds a soak re-evaluation before another process may take it over. */
-const SOAK_CLAIM_MS = 60_000;
+/** The end of a plan's soak period: a storage job keyed by incident id, due at `soak_due_at`. */
+export const SOAK_END_JOB = 'recovery.soak_end';
+/** The RTO deadline of a plan: a storage job keyed by incident id, due at `rto_due_at`, cancelled by a verification. */
+export const RTO_BREACH_JOB = 'recovery.rto_breach';
 const SYSTEM_ACTOR = 'firebreak';
 
 export interface PlanView {
@@ -92,14 +94,19 @@ export interface RecoveryServiceDeps {
   users: KnownUsers;
   events: DomainEvents;
   clock: () => Date;
+  /** Deadline jobs (soak ends, RTO breaches) are scheduled in the same transaction as the state that makes them due. */
+  jobs: JobQueue;
 }
+
+/** A job's claim was lost while its effect was being written: the transaction rolls back. */
+class JobLost extends Error {}
 
 /** Recovery plans: objectives from the catalogue, a step graph, real verification, rollbacks and the report. */
 export class RecoveryService {
-  private readonly db: Kysely<RecoveryTables>;
+  private readonly db: Database['db'];
 
   constructor(private readonly deps: RecoveryServiceDeps) {
-    this.db = deps.database.db.withTables<RecoveryTables>();
+    this.db = deps.database.db;
   }
 
   private now(): Date {
@@ -109,12 +116,12 @@ export class RecoveryService {
   // ---- templates -------------------------------------------------------------------------------
 
   async listTemplates(): Promise<Template[]> {
-    const rows = await this.db.selectFrom('recovery_tier_templates').selectAll().orderBy('tier').execute();
+    const rows = await repository.listTemplates(this.db);
     return rows.map((r) => ({ ...r, steps: fromJson<TemplateStep[]>(r.steps, []) }));
   }
 
-  async getTemplate(tier: number, db: RecoveryExecutor = this.db): Promise<Template> {
-    const row = await db.selectFrom('recovery_tier_templates').selectAll().where('tier', '=', tier).executeTakeFirst();
+  async getTemplate(tier: number, db: Executor = this.db): Promise<Template> {
+    const row = await repository.findTemplate(db, tier);
     if (!row) throw notFound('recovery step template for tier', String(tier));
     return { ...row, steps: fromJson<TemplateStep[]>(row.steps, []) };
   }
@@ -126,10 +133,10 @@ export class RecoveryService {
     const now = this.now().toISOString();
     const version = expectedVersion ?? input.version;
     await this.db.transaction().execute(async (trx) => {
-      const current = await trx.selectFrom('recovery_tier_templates').selectAll().where('tier', '=', tier).executeTakeFirst();
+      const current = await repository.findTemplate(trx, tier);
       if (!current) {
         try {
-          await trx.insertInto('recovery_tier_templates').values({ tier, steps: toJson(steps), updated_at: now, updated_by: actor, version: 1 }).execute();
+          await repository.insertTemplate(trx, { tier, steps: toJson(steps), updated_at: now, updated_by: actor, version: 1 });
         } catch (error) {
           if (isUniqueViolation(error)) throw new AppError('version_conflict', `the tier ${tier} template was created concurrently; reload and retry`);
           throw error;
@@ -137,13 +144,8 @@ export class RecoveryService {
         return;
       }
       checkVersion('recovery template for tier', String(tier), current.version, version, true);
-      const result = await trx
-        .updateTable('recovery_tier_templates')
-        .set({ steps: toJson(steps), updated_at: now, updated_by: actor, version: current.version + 1 })
-        .where('tier', '=', tier)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `the tier ${tier} template was changed concurrently; reload and retry`);
+      const updated = await repository.updateTemplate(trx, tier, current.version, { steps: toJson(steps), updated_at: now, updated_by: actor, version: current.version + 1 });
+      if (!updated) throw new AppError('version_conflict', `the tier ${tier} template was changed concurrently; reload and retry`);
     });
     return this.getTemplate(tier);
   }
@@ -233,15 +235,16 @@ export class RecoveryService {
     };
     const entries = await this.transaction(async (trx) => {
       try {
-        await trx.insertInto('recovery_plans').values(row).execute();
+        await repository.insertPlan(trx, row);
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppError('conflict', `incident ${incidentId} already has a recovery plan`);
         throw error;
       }
-      await trx
-        .insertInto('recovery_steps')
-        .values(
-          steps.map((s, position) => ({
+      if (rtoDueAt) await this.deps.jobs.schedule(JobQueue.in(trx), RTO_BREACH_JOB, incidentId, rtoDueAt);
+      await repository.insertSteps(
+        trx,
+        steps.map(
+          (s, position): StepRow => ({
             incident_id: incidentId,
             step_id: s.id,
             position,
@@ -250,14 +253,14 @@ export class RecoveryService {
             owner: s.owner,
             owner_role: s.owner_role,
             estimate_minutes: s.estimate_minutes,
-            status: 'pending' as const,
+            status: 'pending',
             started_at: null,
             completed_at: null,
             started_by: null,
             completed_by: null,
-          })),
-        )
-        .execute();
+          }),
+        ),
+      );
       const rtoText = rto.value === null ? `no RTO tracking: ${rto.note}` : `RTO ${rto.value} min from ${rto.source_service}, due ${rtoDueAt}`;
       return this.appendTimeline(trx, incidentId, actor, [
         {
@@ -275,10 +278,10 @@ export class RecoveryService {
     const plan = await this.planRow(incidentId);
     const [steps, lastEvaluation, rollbackCount] = await Promise.all([
       this.stepRows(incidentId),
-      this.db.selectFrom('recovery_verifications').selectAll().where('incident_id', '=', incidentId).orderBy('id', 'desc').limit(1).executeTakeFirst(),
-      this.db.selectFrom('recovery_rollbacks').select((eb) => eb.fn.countAll<number>().as('count')).where('incident_id', '=', incidentId).executeTakeFirst(),
+      repository.lastEvaluation(this.db, incidentId),
+      repository.countRollbacks(this.db, incidentId),
     ]);
-    return this.view(plan, steps, lastEvaluation ? evaluationFromRow(lastEvaluation) : null, Number(rollbackCount?.count ?? 0));
+    return this.view(plan, steps, lastEvaluation ? evaluationFromRow(lastEvaluation) : null, rollbackCount);
   }
 
   private view(plan: PlanRow, steps: StepRow[], lastEvaluation: Evaluation | null, rollbackCount: number): PlanView {
@@ -352,7 +355,7 @@ export class RecoveryService {
   }
 
   async hasPlan(incidentId: string): Promise<boolean> {
-    return (await this.db.selectFrom('recovery_plans').select('incident_id').where('incident_id', '=', incidentId).executeTakeFirst()) !== undefined;
+    return repository.planExists(this.db, incidentId);
   }
 
   // ---- steps -----------------------------------------------------------------------------------
@@ -373,7 +376,7 @@ export class RecoveryService {
         changes.push(`estimate ${step.estimate_minutes} → ${patch.estimate_minutes} min`);
       }
       if (changes.length === 0) return [];
-      await trx.updateTable('recovery_steps').set(set).where('incident_id', '=', incidentId).where('step_id', '=', stepId).execute();
+      await repository.updateStep(trx, incidentId, stepId, set);
       await this.bumpPlan(trx, plan);
       return this.appendTimeline(trx, incidentId, actor, [
         { kind: 'recovery_step_updated', summary: `recovery step ${stepId}: ${changes.join(', ')}`, data: { step: stepId, ...patch } },
@@ -419,14 +422,7 @@ export class RecoveryService {
         to === 'in_progress'
           ? { status: 'in_progress', started_at: now, started_by: actor }
           : { status: 'done', completed_at: now, completed_by: actor, ...(step.started_at ? {} : { started_at: now, started_by: actor }) };
-      const result = await trx
-        .updateTable('recovery_steps')
-        .set(set)
-        .where('incident_id', '=', incidentId)
-        .where('step_id', '=', stepId)
-        .where('status', '=', step.status)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `step ${stepId} was changed concurrently; reload and retry`);
+      if (!(await repository.updateStep(trx, incidentId, stepId, set, step.status))) throw new AppError('version_conflict', `step ${stepId} was changed concurrently; reload and retry`);
       await this.bumpPlan(trx, plan);
       const elapsed = to === 'done' ? ` after ${Math.round((Date.parse(now) - Date.parse(step.started_at ?? now)) / 1000)} s` : '';
       return this.appendTimeline(trx, incidentId, actor, [
@@ -453,10 +449,7 @@ export class RecoveryService {
         throw new AppError('forbidden', `criterion ${criterionId} must be signed off by ${criterion.sign_off.by}, not ${actor}`);
       }
       const now = this.now().toISOString();
-      await trx
-        .insertInto('recovery_signoffs')
-        .values({ incident_id: incidentId, criterion_id: criterionId, epoch: plan.verification_epoch, signed_by: actor, signed_at: now, note: note ?? null })
-        .execute();
+      await repository.insertSignoff(trx, { incident_id: incidentId, criterion_id: criterionId, epoch: plan.verification_epoch, signed_by: actor, signed_at: now, note: note ?? null });
       await this.bumpPlan(trx, plan);
       return this.appendTimeline(trx, incidentId, actor, [
         {
@@ -477,15 +470,10 @@ export class RecoveryService {
     return this.evaluateAndRecord(plan, actor, plan.status === 'soaking' ? 'soak' : 'verification');
   }
 
-  private async evaluateAndRecord(plan: PlanRow, actor: string, phase: string): Promise<Evaluation> {
+  /** With `job` (the soak-end job), the evaluation is recorded only while that claim still holds the job, in one transaction with its completion. */
+  private async evaluateAndRecord(plan: PlanRow, actor: string, phase: string, job?: ClaimedJob): Promise<Evaluation> {
     const criteria = fromJson<Criterion[]>(plan.criteria, []);
-    const signoffs = await this.db
-      .selectFrom('recovery_signoffs')
-      .selectAll()
-      .where('incident_id', '=', plan.incident_id)
-      .where('epoch', '=', plan.verification_epoch)
-      .orderBy('id', 'desc')
-      .execute();
+    const signoffs = await repository.signoffsOfEpoch(this.db, plan.incident_id, plan.verification_epoch);
     const results: CriterionResult[] = await Promise.all(
       criteria.map(async (criterion): Promise<CriterionResult> => {
         if ('check' in criterion) {
@@ -528,12 +516,10 @@ export class RecoveryService {
           set.status = 'soaking';
           set.soak_started_at = nowIso;
           set.soak_due_at = new Date(now.getTime() + current.soak_minutes * MINUTE_MS).toISOString();
-          set.soak_claimed_until = null;
         }
         if (verdict === 'verified') {
           set.status = 'verified';
           set.verified_at = nowIso;
-          set.soak_claimed_until = null;
         }
       } else {
         verdict = current.status === 'soaking' ? 'soak_broken' : 'failed';
@@ -541,32 +527,22 @@ export class RecoveryService {
         set.status = 'in_progress';
         set.soak_started_at = null;
         set.soak_due_at = null;
-        set.soak_claimed_until = null;
         if (current.rollback_after_failures !== null && set.consecutive_failures >= current.rollback_after_failures) autoRollback = true;
       }
-      const inserted = await trx
-        .insertInto('recovery_verifications')
-        .values({
-          incident_id: plan.incident_id,
-          epoch: current.verification_epoch,
-          phase,
-          evaluated_at: nowIso,
-          passed: passed ? 1 : 0,
-          results: toJson(results),
-          actor,
-          outcome: verdict,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const updated = await trx
-        .updateTable('recovery_plans')
-        .set({ ...set, updated_at: nowIso, version: current.version + 1 })
-        .where('incident_id', '=', plan.incident_id)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) {
+      const inserted = await repository.insertEvaluation(trx, {
+        incident_id: plan.incident_id,
+        epoch: current.verification_epoch,
+        phase,
+        evaluated_at: nowIso,
+        passed: passed ? 1 : 0,
+        results: toJson(results),
+        actor,
+        outcome: verdict,
+      });
+      if (!(await repository.updatePlan(trx, plan.incident_id, current.version, { ...set, updated_at: nowIso, version: current.version + 1 }))) {
         throw new AppError('conflict', `the recovery of ${plan.incident_id} changed while its criteria were evaluated; evaluate again`);
       }
+      await this.followSoak(trx, current, verdict, set.soak_due_at ?? current.soak_due_at, job);
       const failing = results.filter((r) => !r.passed);
       drafts.push({
         kind: 'recovery_verification',
@@ -586,8 +562,10 @@ export class RecoveryService {
         });
         // Verified late before the worker noticed the deadline: the breach still goes on record, once.
         if (current.rto_due_at && nowIso > current.rto_due_at && current.rto_breach_recorded_at === null) {
-          breach = (await this.claimBreach(trx, current, nowIso)) ? current : null;
+          breach = (await repository.claimRtoBreach(trx, current.incident_id, nowIso)) ? current : null;
         }
+        // Recovered: in time the deadline no longer applies, late the breach is on record (here or by the job).
+        if (current.rto_due_at) await this.deps.jobs.cancel(JobQueue.in(trx), RTO_BREACH_JOB, current.incident_id);
       }
       const entries = await this.appendTimeline(trx, plan.incident_id, actor, drafts);
       const breachEntries = breach ? await this.appendTimeline(trx, plan.incident_id, SYSTEM_ACTOR, [breachDraft(breach)]) : [];
@@ -617,7 +595,7 @@ export class RecoveryService {
 
   async evaluations(incidentId: string): Promise<Evaluation[]> {
     await this.planRow(incidentId);
-    const rows = await this.db.selectFrom('recovery_verifications').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute();
+    const rows = await repository.evaluationsOfPlan(this.db, incidentId);
     return rows.map(evaluationFromRow);
   }
 
@@ -643,49 +621,35 @@ export class RecoveryService {
         .filter((s) => s.status !== 'pending')
         .map((s) => ({ id: s.step_id, status: s.status, started_at: s.started_at, completed_at: s.completed_at }));
       const nowIso = this.now().toISOString();
-      if (reverted.length > 0) {
-        await trx
-          .updateTable('recovery_steps')
-          .set({ status: 'pending', started_at: null, completed_at: null, started_by: null, completed_by: null })
-          .where('incident_id', '=', incidentId)
-          .where('status', '!=', 'pending')
-          .execute();
+      if (reverted.length > 0) await repository.resetStartedSteps(trx, incidentId);
+      const reset = await repository.updatePlan(trx, incidentId, plan.version, {
+        status: 'in_progress',
+        verified_at: null,
+        soak_started_at: null,
+        soak_due_at: null,
+        consecutive_failures: 0,
+        verification_epoch: plan.verification_epoch + 1,
+        updated_at: nowIso,
+        version: plan.version + 1,
+      });
+      if (!reset) throw new AppError('version_conflict', `the recovery plan of ${incidentId} was changed concurrently; retry`);
+      if (plan.status === 'soaking') await this.deps.jobs.cancel(JobQueue.in(trx), SOAK_END_JOB, incidentId);
+      // The RTO clock runs on for a recovery verified in time and rolled back; a job still pending stays as it is.
+      if (plan.rto_due_at && plan.rto_breach_recorded_at === null) {
+        await this.deps.jobs.adopt(JobQueue.in(trx), RTO_BREACH_JOB, [{ key: incidentId, runAt: plan.rto_due_at }]);
       }
-      await trx
-        .updateTable('recovery_plans')
-        .set({
-          status: 'in_progress',
-          verified_at: null,
-          soak_started_at: null,
-          soak_due_at: null,
-          soak_claimed_until: null,
-          consecutive_failures: 0,
-          verification_epoch: plan.verification_epoch + 1,
-          updated_at: nowIso,
-          version: plan.version + 1,
-        })
-        .where('incident_id', '=', incidentId)
-        .where('version', '=', plan.version)
-        .executeTakeFirst()
-        .then((result) => {
-          if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `the recovery plan of ${incidentId} was changed concurrently; retry`);
-        });
       const procedure = fromJson<string[]>(plan.rollback_steps, []);
-      const row = await trx
-        .insertInto('recovery_rollbacks')
-        .values({
-          incident_id: incidentId,
-          started_at: nowIso,
-          trigger,
-          reason,
-          actor,
-          procedure_steps: toJson(procedure),
-          reverted_steps: toJson(reverted),
-          incident_status_before: incident.status,
-          incident_moved_to: movedTo,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await repository.insertRollback(trx, {
+        incident_id: incidentId,
+        started_at: nowIso,
+        trigger,
+        reason,
+        actor,
+        procedure_steps: toJson(procedure),
+        reverted_steps: toJson(reverted),
+        incident_status_before: incident.status,
+        incident_moved_to: movedTo,
+      });
       const entries = await this.appendTimeline(trx, incidentId, actor, [
         {
           kind: 'recovery_rolled_back',
@@ -782,13 +746,8 @@ export class RecoveryService {
     }
     const entries = await this.transaction(async (trx) => {
       const plan = await this.planRow(incidentId, trx);
-      const updated = await trx
-        .updateTable('recovery_plans')
-        .set({ data_loss: toJson(loss), updated_at: nowIso, version: plan.version + 1 })
-        .where('incident_id', '=', incidentId)
-        .where('version', '=', plan.version)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) throw new AppError('version_conflict', `the recovery plan of ${incidentId} was changed concurrently; retry`);
+      const updated = await repository.updatePlan(trx, incidentId, plan.version, { data_loss: toJson(loss), updated_at: nowIso, version: plan.version + 1 });
+      if (!updated) throw new AppError('version_conflict', `the recovery plan of ${incidentId} was changed concurrently; retry`);
       const rpo = plan.objectives ? fromJson<RecoveryObjectives>(plan.objectives, {} as RecoveryObjectives).rpo_minutes : null;
       const verdict =
         rpo && rpo.value !== null ? (loss.window_minutes <= rpo.value ? `within the RPO of ${rpo.value} min` : `beyond the RPO of ${rpo.value} min`) : 'no RPO tracked';
@@ -808,8 +767,8 @@ export class RecoveryService {
     const plan = await this.planRow(incidentId);
     const [steps, evaluations, rollbacks] = await Promise.all([
       this.stepRows(incidentId),
-      this.db.selectFrom('recovery_verifications').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute(),
-      this.db.selectFrom('recovery_rollbacks').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute(),
+      repository.evaluationsOfPlan(this.db, incidentId),
+      repository.rollbacksOfPlan(this.db, incidentId),
     ]);
     return buildRecoveryReport(
       {
@@ -838,47 +797,54 @@ export class RecoveryService {
 
   async rollbacks(incidentId: string): Promise<RollbackRecord[]> {
     await this.planRow(incidentId);
-    const rows = await this.db.selectFrom('recovery_rollbacks').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute();
+    const rows = await repository.rollbacksOfPlan(this.db, incidentId);
     return rows.map(rollbackFromRow);
   }
 
   // ---- background work (called by the worker) --------------------------------------------------
 
-  /** Records each passed RTO deadline exactly once across processes; returns how many were recorded. */
-  async recordDueBreaches(limit = 50): Promise<number> {
-    const nowIso = this.now().toISOString();
-    const due = await this.db
-      .selectFrom('recovery_plans')
-      .selectAll()
-      .where('rto_due_at', '<=', nowIso)
-      .where('rto_breach_recorded_at', 'is', null)
-      .where((eb) => eb.or([eb('verified_at', 'is', null), eb('verified_at', '>', eb.ref('rto_due_at'))]))
-      .orderBy('rto_due_at')
-      .limit(limit)
-      .execute();
-    let recorded = 0;
-    for (const plan of due) {
-      const entries = await this.transaction(async (trx) => {
-        if (!(await this.claimBreach(trx, plan, nowIso))) return null;
-        return this.appendTimeline(trx, plan.incident_id, SYSTEM_ACTOR, [breachDraft(plan)]);
-      });
-      if (!entries) continue;
-      recorded++;
-      this.announce(entries);
-      this.emitBreach(plan, nowIso);
-    }
-    return recorded;
+  /** Plans whose RTO deadline is still open since before it was a job (a database made by earlier code). */
+  async adoptStoredRtoDeadlines(): Promise<void> {
+    const rows = await repository.openRtoDeadlines(this.db);
+    await this.deps.jobs.adopt(this.deps.jobs.db, RTO_BREACH_JOB, rows.map((r) => ({ key: r.incident_id, runAt: r.rto_due_at })));
   }
 
-  /** The conditional update that makes a breach fire once: only the transaction that flips the null column writes. */
-  private async claimBreach(trx: RecoveryExecutor, plan: PlanRow, nowIso: string): Promise<boolean> {
-    const result = await trx
-      .updateTable('recovery_plans')
-      .set({ rto_breach_recorded_at: nowIso })
-      .where('incident_id', '=', plan.incident_id)
-      .where('rto_breach_recorded_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  /**
+   * Runs the claimed RTO-breach job: puts the breach on record if the deadline passed without a
+   * verified recovery, in one transaction with the job's completion (exactly once, whichever server
+   * claims it). Returns whether a breach was recorded.
+   */
+  async recordBreach(job: ClaimedJob): Promise<boolean> {
+    let breach: { plan: PlanRow; entries: TimelineEntry[]; nowIso: string } | null;
+    try {
+      breach = await this.transaction(async (trx) => {
+        const jobs = JobQueue.in(trx);
+        const nowIso = this.now().toISOString();
+        const plan = await repository.findPlan(trx, job.key);
+        const open = plan && plan.rto_due_at !== null && plan.rto_breach_recorded_at === null && (plan.verified_at === null || plan.verified_at > plan.rto_due_at);
+        if (!open) {
+          await this.deps.jobs.complete(jobs, job);
+          return null;
+        }
+        if (plan.rto_due_at! > nowIso) {
+          await this.deps.jobs.complete(jobs, job, { runAt: plan.rto_due_at! });
+          return null;
+        }
+        if (!(await repository.claimRtoBreach(trx, plan.incident_id, nowIso))) {
+          await this.deps.jobs.complete(jobs, job);
+          return null;
+        }
+        if (!(await this.deps.jobs.complete(jobs, job))) throw new JobLost();
+        return { plan, entries: await this.appendTimeline(trx, plan.incident_id, SYSTEM_ACTOR, [breachDraft(plan)]), nowIso };
+      });
+    } catch (error) {
+      if (error instanceof JobLost) return false;
+      throw error;
+    }
+    if (!breach) return false;
+    this.announce(breach.entries);
+    this.emitBreach(breach.plan, breach.nowIso);
+    return true;
   }
 
   private emitBreach(plan: PlanRow, nowIso: string): void {
@@ -891,78 +857,90 @@ export class RecoveryService {
     });
   }
 
-  /** Re-evaluates plans whose soak period has ended; a lease keeps two processes from doing the same one. */
-  async finishDueSoaks(limit = 20): Promise<number> {
-    const now = this.now();
-    const nowIso = now.toISOString();
-    const due = await this.db
-      .selectFrom('recovery_plans')
-      .selectAll()
-      .where('status', '=', 'soaking')
-      .where('soak_due_at', '<=', nowIso)
-      .where((eb) => eb.or([eb('soak_claimed_until', 'is', null), eb('soak_claimed_until', '<', nowIso)]))
-      .limit(limit)
-      .execute();
-    let finished = 0;
-    for (const plan of due) {
-      const claimedUntil = new Date(now.getTime() + SOAK_CLAIM_MS).toISOString();
-      const claim = await this.db
-        .updateTable('recovery_plans')
-        .set({ soak_claimed_until: claimedUntil })
-        .where('incident_id', '=', plan.incident_id)
-        .where('status', '=', 'soaking')
-        .where('version', '=', plan.version)
-        .where((eb) => eb.or([eb('soak_claimed_until', 'is', null), eb('soak_claimed_until', '<', nowIso)]))
-        .executeTakeFirst();
-      if (Number(claim.numUpdatedRows) !== 1) continue;
-      try {
-        await this.evaluateAndRecord({ ...plan, soak_claimed_until: claimedUntil }, SYSTEM_ACTOR, 'soak_end');
-        finished++;
-      } catch (error) {
-        // A rollback or a manual verification got there first; nothing is left to do for this plan.
-        if (!(error instanceof AppError && error.code === 'conflict')) throw error;
-      }
+  /** Plans soaking since before the soak end was a job (a database made by earlier code). */
+  async adoptStoredSoaks(): Promise<void> {
+    const rows = await repository.soakingPlans(this.db);
+    await this.deps.jobs.adopt(this.deps.jobs.db, SOAK_END_JOB, rows.map((r) => ({ key: r.incident_id, runAt: r.soak_due_at })));
+  }
+
+  /**
+   * Runs the claimed soak-end job: re-evaluates the plan if it is still soaking and its soak is over.
+   * The evaluation commits together with the job's completion, so a retried or taken-over job records
+   * nothing twice. Returns whether an evaluation was recorded.
+   */
+  async finishSoak(job: ClaimedJob): Promise<boolean> {
+    const plan = await repository.findPlan(this.db, job.key);
+    const nowIso = this.now().toISOString();
+    if (!plan || plan.status !== 'soaking' || plan.soak_due_at === null) {
+      await this.deps.jobs.complete(this.deps.jobs.db, job);
+      return false;
     }
-    return finished;
+    if (plan.soak_due_at > nowIso) {
+      await this.deps.jobs.complete(this.deps.jobs.db, job, { runAt: plan.soak_due_at });
+      return false;
+    }
+    try {
+      await this.evaluateAndRecord(plan, SYSTEM_ACTOR, 'soak_end', job);
+      return true;
+    } catch (error) {
+      if (error instanceof JobLost) return false;
+      // Rolled back, verified or changed while the checks ran: look again now (a rollback or verification
+      // has already cancelled the job, so this finds nothing to do).
+      if (error instanceof AppError && error.code === 'conflict') {
+        await this.deps.jobs.complete(this.deps.jobs.db, job, { runAt: this.now() });
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Keeps the soak-end job in step with an evaluation's verdict, in its transaction: scheduled when a
+   * soak starts, gone when the plan stops soaking, and (for the job's own evaluation) completed only
+   * while its claim holds.
+   */
+  private async followSoak(trx: Executor, before: PlanRow, verdict: string, soakDueAt: string | null, job: ClaimedJob | undefined): Promise<void> {
+    const jobs = JobQueue.in(trx);
+    if (job && !(await this.deps.jobs.complete(jobs, job))) throw new JobLost();
+    if (verdict === 'soak_started' || (job && verdict === 'still_passing')) {
+      await this.deps.jobs.schedule(jobs, SOAK_END_JOB, before.incident_id, soakDueAt!);
+    } else if (before.status === 'soaking' && verdict !== 'still_passing') {
+      await this.deps.jobs.cancel(jobs, SOAK_END_JOB, before.incident_id);
+    }
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
 
-  private transaction<T>(work: (trx: RecoveryExecutor) => Promise<T>): Promise<T> {
+  private transaction<T>(work: (trx: Executor) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(work);
   }
 
-  private async planRow(incidentId: string, db: RecoveryExecutor = this.db): Promise<PlanRow> {
-    const row = await db.selectFrom('recovery_plans').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
+  private async planRow(incidentId: string, db: Executor = this.db): Promise<PlanRow> {
+    const row = await repository.findPlan(db, incidentId);
     if (!row) {
-      await this.deps.incidents.get(incidentId, viewAs<IncidentTables>(db));
+      await this.deps.incidents.get(incidentId, db);
       throw new AppError('not_found', `incident ${incidentId} has no recovery plan; create one with POST /api/v1/incidents/${incidentId}/recovery`);
     }
     return row;
   }
 
-  private async stepRows(incidentId: string, db: RecoveryExecutor = this.db): Promise<StepRow[]> {
-    return db.selectFrom('recovery_steps').selectAll().where('incident_id', '=', incidentId).orderBy('position').execute();
+  private async stepRows(incidentId: string, db: Executor = this.db): Promise<StepRow[]> {
+    return repository.stepsOfPlan(db, incidentId);
   }
 
-  private async stepRow(db: RecoveryExecutor, incidentId: string, stepId: string): Promise<StepRow> {
-    const row = await db.selectFrom('recovery_steps').selectAll().where('incident_id', '=', incidentId).where('step_id', '=', stepId).executeTakeFirst();
+  private async stepRow(db: Executor, incidentId: string, stepId: string): Promise<StepRow> {
+    const row = await repository.findStep(db, incidentId, stepId);
     if (!row) throw notFound('recovery step', stepId);
     return row;
   }
 
-  private async bumpPlan(trx: RecoveryExecutor, plan: PlanRow): Promise<void> {
-    const result = await trx
-      .updateTable('recovery_plans')
-      .set({ updated_at: this.now().toISOString(), version: plan.version + 1 })
-      .where('incident_id', '=', plan.incident_id)
-      .where('version', '=', plan.version)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new AppError('version_conflict', `the recovery plan of ${plan.incident_id} was changed concurrently; retry`);
+  private async bumpPlan(trx: Executor, plan: PlanRow): Promise<void> {
+    const bumped = await repository.updatePlan(trx, plan.incident_id, plan.version, { updated_at: this.now().toISOString(), version: plan.version + 1 });
+    if (!bumped) throw new AppError('version_conflict', `the recovery plan of ${plan.incident_id} was changed concurrently; retry`);
   }
 
-  private appendTimeline(trx: RecoveryExecutor, incidentId: string, actor: string, drafts: TimelineDraft[]): Promise<TimelineEntry[]> {
-    return this.deps.incidents.appendTimeline(incidentId, drafts, actor, viewAs<IncidentTables>(trx));
+  private appendTimeline(trx: Executor, incidentId: string, actor: string, drafts: TimelineDraft[]): Promise<TimelineEntry[]> {
+    return this.deps.incidents.appendTimeline(incidentId, drafts, actor, trx);
   }
 
   /** Timeline entries written inside our transactions are announced only after the commit. */

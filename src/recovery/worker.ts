@@ -1,33 +1,40 @@
-import type { Logger } from 'pino';
 import type { JobWorker } from '../storage/index.ts';
-import type { RecoveryService } from './service.ts';
-import type { PostmortemService } from './postmortem.ts';
-
-/** How often every server looks for passed deadlines; a breach is on the timeline within this long. */
-export const DEADLINE_SCAN_MS = 500;
+import { RTO_BREACH_JOB, SOAK_END_JOB, type RecoveryService } from './service.ts';
+import { ITEM_OVERDUE_JOB, type PostmortemService } from './postmortem.ts';
 
 /**
- * Notices deadlines when they pass, whether or not anyone is looking: RTO breaches, soak periods that
- * have ended, overdue action items. What is due lives in the database (`rto_due_at`, `soak_due_at`,
- * `due_date`) and each firing is claimed with a conditional update, so several servers sharing one
- * database record each event once and a restart loses nothing. The scan is a periodic task of the
- * server's one worker.
+ * Recovery deadlines are storage jobs, scheduled in the transaction that sets them and cancelled or
+ * moved when they stop applying: the end of a soak period (`recovery.soak_end`, at `soak_due_at`), the
+ * RTO deadline (`recovery.rto_breach`, at `rto_due_at`) and an action item's due date
+ * (`recovery.item_overdue`, from the next UTC day). The queue's lease decides which server fires each,
+ * and each handler records its event in one transaction with the job's completion, so several servers
+ * sharing a database record it once and a restart loses nothing. Deadlines stored by earlier versions
+ * (without jobs) are adopted at start.
  */
-export function registerRecoveryJobs(worker: JobWorker, recovery: RecoveryService, postmortems: PostmortemService, log: Logger): void {
-  worker.every('recovery.deadlines', {
-    intervalMs: DEADLINE_SCAN_MS,
-    async run() {
-      for (const [name, job] of [
-        ['rto breaches', () => recovery.recordDueBreaches()],
-        ['soak periods', () => recovery.finishDueSoaks()],
-        ['overdue action items', () => postmortems.notifyOverdue()],
-      ] as const) {
-        try {
-          await job();
-        } catch (error) {
-          log.error({ err: error, job: name }, 'recovery deadline scan failed');
-        }
-      }
+export function registerRecoveryJobs(worker: JobWorker, recovery: RecoveryService, postmortems: PostmortemService): void {
+  worker.handle(SOAK_END_JOB, {
+    // Re-evaluating runs the plan's checks (HTTP, Prometheus); the worker renews the lease while they run.
+    leaseMs: 60_000,
+    concurrency: 4,
+    adopt: () => recovery.adoptStoredSoaks(),
+    run: async (job) => {
+      await recovery.finishSoak(job);
+    },
+  });
+  worker.handle(RTO_BREACH_JOB, {
+    leaseMs: 30_000,
+    concurrency: 4,
+    adopt: () => recovery.adoptStoredRtoDeadlines(),
+    run: async (job) => {
+      await recovery.recordBreach(job);
+    },
+  });
+  worker.handle(ITEM_OVERDUE_JOB, {
+    leaseMs: 30_000,
+    concurrency: 4,
+    adopt: () => postmortems.adoptStoredOverdueNotices(),
+    run: async (job) => {
+      await postmortems.notifyOverdue(job);
     },
   });
 }

@@ -19,13 +19,6 @@ const RAW_SQL_FUNCTIONS = new Set(['raw', 'table', 'id', 'ref', 'lit', 'join', '
 /** Tables named inside raw SQL text. */
 const SQL_TABLE_WORDS = /\b(?:from|join|into|update|table|on)\s+"?([a-z_][a-z0-9_]*)/gi;
 
-/**
- * Capabilities whose queries have not moved into a repository yet (issue #16 part 1 is done capability by
- * capability). Their files are exempt from the checks below; remove a capability from this list when its
- * repository is done: the last test fails while a listed capability has nothing left to move.
- */
-const NOT_YET_IN_REPOSITORIES = new Set(['plans', 'recovery']);
-
 export function isRepositoryFile(file: string): boolean {
   return /(^|\/)(repository|[a-z0-9-]+\.repository)\.ts$/.test(file);
 }
@@ -144,7 +137,6 @@ describe('repositories own their tables', () => {
 
   it('has no query-builder call or raw SQL outside repository files', () => {
     const outside = scanned
-      .filter(({ file }) => !NOT_YET_IN_REPOSITORIES.has(capabilityOf(file)))
       .filter(({ file }) => !isRepositoryFile(file) && !isSchemaFile(file) && !isStorageInfrastructure(file))
       .flatMap(({ queries }) => queries)
       .map((use) => `${use.file}:${use.line} ${use.what}${use.tables.length ? ` (${use.tables.join(', ')})` : ''}`);
@@ -154,7 +146,6 @@ describe('repositories own their tables', () => {
   it('has each repository and migration name only tables its capability creates', () => {
     const foreign: string[] = [];
     for (const { file, queries, schema } of scanned) {
-      if (NOT_YET_IN_REPOSITORIES.has(capabilityOf(file))) continue;
       if (!isRepositoryFile(file) && !isSchemaFile(file) && !isStorageInfrastructure(file)) continue;
       for (const use of [...queries, ...schema]) {
         for (const table of use.tables) {
@@ -166,12 +157,5 @@ describe('repositories own their tables', () => {
       }
     }
     expect(foreign).toEqual([]);
-  });
-
-  it('lists as not yet moved only capabilities that still query outside a repository', () => {
-    const stillOutside = new Set(
-      scanned.filter(({ file, queries }) => queries.length > 0 && !isRepositoryFile(file) && !isSchemaFile(file)).map(({ file }) => capabilityOf(file)),
-    );
-    expect([...NOT_YET_IN_REPOSITORIES].filter((capability) => !stillOutside.has(capability))).toEqual([]);
   });
 });

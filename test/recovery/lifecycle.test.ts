@@ -211,7 +211,7 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
       const entries = ok<Body[]>(await api('GET', `/api/v1/incidents/${id}/timeline?kind=recovery_rto_breached`));
       return entries.length > 0 ? entries : undefined;
     });
-    // Both workers run their deadline scans again after the breach was recorded: neither records it twice.
+    // Both workers run what is due again after the breach was recorded: neither records it twice.
     await server.firebreak.ctx.worker.runDue();
     await other.firebreak.ctx.worker.runDue();
     await other.close();

@@ -93,6 +93,14 @@ for (const fixture of fixtureNames) {
       expect(runs.body).toHaveLength(1);
       const recovery = await server.api('GET', `/api/v1/incidents/${expected!.drill_incident}/recovery`);
       expect([200, 404]).toContain(recovery.status);
+      // Deadlines stored before they were jobs are adopted at start: the open item's overdue notice is due
+      // the day after its due date; a recovery verified in time leaves no RTO deadline to fire.
+      const openItem = (items.body as { id: number; title: string; due_date: string }[]).find((i) => i.title === 'Alert on provider queue time')!;
+      const notice = await server.firebreak.ctx.jobs.get('recovery.item_overdue', String(openItem.id));
+      expect(notice).toMatchObject({ status: 'scheduled', run_at: new Date(Date.parse(`${openItem.due_date}T00:00:00.000Z`) + 86_400_000).toISOString() });
+      if (recovery.status === 200 && recovery.body.status === 'verified' && recovery.body.rto.breached === false) {
+        expect(await server.firebreak.ctx.jobs.get('recovery.rto_breach', expected!.drill_incident)).toBeUndefined();
+      }
       const tokens = await server.api('GET', '/api/v1/tokens');
       expect(JSON.stringify(tokens.body)).toContain('ci-bot');
       const secrets = await server.api('GET', '/api/v1/secrets');

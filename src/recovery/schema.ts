@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 import { toJson, withAutoIncrementId, type DialectMigration, type MigrationSet } from '../storage/index.ts';
 import type { TemplateStep } from './schemas.ts';
 
@@ -18,7 +18,11 @@ export type RecoveryTables = {
     soak_minutes: number;
     soak_started_at: string | null;
     soak_due_at: string | null;
-    /** A worker re-evaluating the soak holds the plan until this time, so only one process does it. */
+    /**
+     * Unused since the soak end became a storage job (`recovery.soak_end`, whose lease replaced this
+     * hand-written one). Left in place: nothing reads it, so no migration is needed to stop using it;
+     * new plans store null.
+     */
     soak_claimed_until: string | null;
     verified_at: string | null;
     consecutive_failures: number;
@@ -112,12 +116,14 @@ export type RecoveryTables = {
   };
 };
 
-export type RecoveryExecutor = Kysely<RecoveryTables> | Transaction<RecoveryTables>;
 export type PlanRow = RecoveryTables['recovery_plans'];
 export type StepRow = RecoveryTables['recovery_steps'];
 export type EvaluationRow = Selectable<RecoveryTables['recovery_verifications']>;
+export type SignoffRow = Selectable<RecoveryTables['recovery_signoffs']>;
 export type RollbackRow = Selectable<RecoveryTables['recovery_rollbacks']>;
 export type ActionItemRow = Selectable<RecoveryTables['action_items']>;
+export type TemplateRow = RecoveryTables['recovery_tier_templates'];
+export type PostmortemRow = RecoveryTables['postmortems'];
 
 /**
  * The step lists a plan starts from, per service tier. Seeded once; admins edit them through

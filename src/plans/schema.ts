@@ -1,4 +1,3 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { DialectMigration, MigrationSet } from '../storage/index.ts';
 import type { ExecutionStatus, StepStatus } from './domain.ts';
 
@@ -67,7 +66,8 @@ export type PlanTables = {
   };
 };
 
-export type PlanExecutor = Kysely<PlanTables> | Transaction<PlanTables>;
+export type PlanRow = PlanTables['plans'];
+export type PlanVersionRow = PlanTables['plan_versions'];
 export type ExecutionRow = PlanTables['plan_executions'];
 export type StepRunRow = PlanTables['plan_step_runs'];
 

@@ -1,15 +1,17 @@
-import type { Kysely } from 'kysely';
 import { AppError } from '../shared/errors.ts';
 import { fromJson, type Database } from '../storage/index.ts';
 import { incidentRepository } from '../incidents/index.ts';
 import { computeReliability, type ReliabilityMetrics, type ReliabilityRecord } from './reliability.ts';
-import type { RecoveryTables } from './store.ts';
+import { actionItemStatuses, planDeadlines } from './repository.ts';
+import type { PlanRow } from './schema.ts';
 
 const CHUNK = 500;
 
+type PlanDeadline = Pick<PlanRow, 'rto_due_at' | 'verified_at'>;
+
 /** Loads the stored facts the reliability metrics are computed from (`reliability.ts` does the arithmetic). */
 export class ReliabilityService {
-  private readonly db: Kysely<RecoveryTables>;
+  private readonly db: Database['db'];
 
   constructor(
     database: Database,
@@ -17,7 +19,7 @@ export class ReliabilityService {
     private readonly linkedPairs: () => Promise<[string, string][]>,
     private readonly clock: () => Date,
   ) {
-    this.db = database.db.withTables<RecoveryTables>();
+    this.db = database.db;
   }
 
   async compute(fromInput: string, toInput: string): Promise<ReliabilityMetrics> {
@@ -27,14 +29,14 @@ export class ReliabilityService {
     const incidents = await incidentRepository.incidentsDetectedBetween(this.db, from, to);
     const ids = incidents.map((i) => i.id);
     const changes = new Map<string, { at: string; from: string; to: string }[]>();
-    const plans = new Map<string, { rto_due_at: string | null; verified_at: string | null }>();
+    const plans = new Map<string, PlanDeadline>();
     const items = new Map<string, { status: string }[]>();
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
       const [timeline, planRows, itemRows] = await Promise.all([
         incidentRepository.timelineEntriesOfKind(this.db, chunk, 'status_changed'),
-        this.db.selectFrom('recovery_plans').select(['incident_id', 'rto_due_at', 'verified_at']).where('incident_id', 'in', chunk).execute(),
-        this.db.selectFrom('action_items').select(['incident_id', 'status']).where('incident_id', 'in', chunk).execute(),
+        planDeadlines(this.db, chunk),
+        actionItemStatuses(this.db, chunk),
       ]);
       for (const entry of timeline) {
         const data = fromJson<{ from?: string; to?: string }>(entry.data, {});
@@ -63,7 +65,7 @@ export class ReliabilityService {
   }
 }
 
-function rtoOutcome(plan: { rto_due_at: string | null; verified_at: string | null } | undefined, nowIso: string): ReliabilityRecord['rto'] {
+function rtoOutcome(plan: PlanDeadline | undefined, nowIso: string): ReliabilityRecord['rto'] {
   if (!plan) return 'no_plan';
   if (!plan.rto_due_at) return 'not_tracked';
   if (plan.verified_at) return plan.verified_at <= plan.rto_due_at ? 'met' : 'missed';
