@@ -45,6 +45,8 @@ export interface Config {
   alertmanagerBodyLimitBytes?: number | undefined;
   /** How long an LLM telemetry minute waits for late calls, in event time (FIREBREAK_LLM_ALLOWED_LATENESS_SECONDS, default 300). */
   llmAllowedLatenessMs?: number | undefined;
+  /** How long `/readyz` waits for the database before answering 503 (FIREBREAK_READY_TIMEOUT_MS, default 10,000). */
+  readyTimeoutMs?: number | undefined;
 }
 
 function oidcFromEnv(env: NodeJS.ProcessEnv): OidcSettings | undefined {
@@ -94,6 +96,13 @@ function numberFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, c
   return value;
 }
 
+/**
+ * `/readyz` gives the database this long. A healthy database on a machine whose cores are all busy answered a ping
+ * in over 2 s; a probe's own timeout (often shorter) still takes the replica out of rotation sooner, this one only
+ * bounds how long the answer waits and gives it its reason.
+ */
+export const DEFAULT_READY_TIMEOUT_MS = 10_000;
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.FIREBREAK_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -130,6 +139,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     otlpGrpcPort: numberFromEnv(env, 'FIREBREAK_OTLP_GRPC_PORT', 4317, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a TCP port (0 turns OTLP/gRPC off)') || null,
     alertmanagerBodyLimitBytes: Math.round(numberFromEnv(env, 'FIREBREAK_ALERTMANAGER_BODY_LIMIT_MB', 16, (n) => n >= 1 && n <= 1024, 'a size in MiB between 1 and 1024') * 1024 * 1024),
     llmAllowedLatenessMs: numberFromEnv(env, 'FIREBREAK_LLM_ALLOWED_LATENESS_SECONDS', 300, (n) => n >= 0 && n <= 86_400, 'a number of seconds between 0 and 86400') * 1000,
+    readyTimeoutMs: numberFromEnv(env, 'FIREBREAK_READY_TIMEOUT_MS', DEFAULT_READY_TIMEOUT_MS, (n) => Number.isInteger(n) && n >= 1 && n <= 600_000, 'a whole number of milliseconds between 1 and 600000'),
   };
 }
 

@@ -11,7 +11,7 @@ import { ACTIVE_STATUSES, SEVERITIES, incidentRepository } from '../incidents/in
 import { DEFAULT_CONNECTION_LIMITS, createHttpApp, type HttpApp } from '../http/app.ts';
 import type { AppContext, FirebreakModule } from './context.ts';
 import { assembleServices } from './assembly.ts';
-import { workerPollMsFromEnv, type Config } from './config.ts';
+import { DEFAULT_READY_TIMEOUT_MS, workerPollMsFromEnv, type Config } from './config.ts';
 import { MODULES, migrationSets } from './modules.ts';
 
 export interface Firebreak {
@@ -138,8 +138,6 @@ const ReadySchema = Type.Object({
   detail: Type.Optional(Type.String()),
   pending_migrations: Type.Optional(Type.Array(Type.String())),
 });
-/** A load balancer's probe must get an answer even when the database hangs. */
-export const READY_TIMEOUT_MS = 2_000;
 
 function registerOperationalRoutes(app: HttpApp, ctx: AppContext, registry: client.Registry, migrationSets: MigrationSet[]): void {
   new client.Gauge({
@@ -168,7 +166,7 @@ function registerOperationalRoutes(app: HttpApp, ctx: AppContext, registry: clie
       config: { public: true },
       schema: {
         tags: ['operations'],
-        summary: 'Readiness: the database answers within 2 s and no migration is pending (503 otherwise)',
+        summary: 'Readiness: the database answers within FIREBREAK_READY_TIMEOUT_MS (default 10 s) and no migration is pending (503 otherwise)',
         response: { '2xx': ReadySchema, 503: ReadySchema },
       },
     },
@@ -180,9 +178,11 @@ function registerOperationalRoutes(app: HttpApp, ctx: AppContext, registry: clie
         migrationsDone = pending.length === 0;
         return pending;
       };
+      // A load balancer's probe must get an answer even when the database hangs.
+      const timeoutMs = ctx.config.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the database did not answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new Error(`the database did not answer within ${timeoutMs} ms`)), timeoutMs);
       });
       try {
         const pending = await Promise.race([check(), timeout]);

@@ -109,7 +109,7 @@ export class IntegrationService {
   /** Resolves a routing key to its integration, or null when no integration has it. */
   async authenticate(routingKey: string | undefined): Promise<Integration | null> {
     if (!routingKey) return null;
-    const nowMs = Date.now();
+    const nowMs = this.clock().getTime();
     const cached = this.cache.get(routingKey);
     if (cached && cached.expiresMs > nowMs) return cached.integration;
     const hash = hashKey(routingKey);
@@ -132,7 +132,7 @@ export class IntegrationService {
    */
   checkRate(integration: Integration, count = 1): void {
     const share = this.limitShare();
-    const verdict = this.buckets.take(integration.id, integration.rate_limit.per_second * share, Math.max(1, integration.rate_limit.burst * share), Date.now(), count);
+    const verdict = this.buckets.take(integration.id, integration.rate_limit.per_second * share, Math.max(1, integration.rate_limit.burst * share), this.clock().getTime(), count);
     if (!verdict.allowed) {
       throw new AppError('rate_limited', `integration ${integration.name} sends faster than ${integration.rate_limit.per_second} events/s; retry later`, {
         retry_after_seconds: verdict.retryAfterSeconds,

@@ -390,6 +390,8 @@ export class JobWorker {
   private wakeRequested = false;
   private loop: Promise<void> | undefined;
   private tickChain: Promise<void> = Promise.resolve();
+  /** Job attempts finished in this process, so `runDue` sees work that ended between its claims and its settling. */
+  private attemptsFinished = 0;
 
   constructor(
     readonly queue: JobQueue,
@@ -449,12 +451,15 @@ export class JobWorker {
     // Rounds until one finds nothing to do: what a round made due (a notification enqueued by an
     // escalation, the dispatch of the entry it wrote) runs in the next; this server's own loop may have
     // claimed some of it meanwhile, which the settling waits for.
+    // A job the loop claimed before this round may finish during it, after this round's claims ran: what it
+    // enqueued was not there to claim, and settling finds nothing in flight; the count of finished attempts shows it.
     for (let round = 0; round < 20; round++) {
+      const finishedBefore = this.attemptsFinished;
       const claimed = await this.serialTick(all);
       all = false;
       const waited = await this.settle();
       const poked = [...this.tasks.values()].some((t) => t.poked);
-      if (claimed === 0 && !waited && !poked) return;
+      if (claimed === 0 && !waited && !poked && this.attemptsFinished === finishedBefore) return;
     }
   }
 
@@ -537,6 +542,7 @@ export class JobWorker {
       for (const job of claimed) {
         const attempt = this.attempt(state.handler, job).finally(() => {
           state.inFlight.delete(attempt);
+          this.attemptsFinished++;
           // A slot is free: more may be waiting behind a full batch.
           if (claimed.length === free) this.poke();
         });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { configFromEnv } from '../../src/app/config.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { readSse } from '../web/support.ts';
 
@@ -41,6 +42,14 @@ describeEachDatabase('health for load balancers', (kind) => {
   it('answers /healthz and /readyz without a token', async () => {
     expect(await server.api('GET', '/healthz', undefined, { token: null })).toMatchObject({ status: 200, body: { status: 'ok', database: kind } });
     expect(await server.api('GET', '/readyz', undefined, { token: null })).toMatchObject({ status: 200, body: { status: 'ok' } });
+  });
+
+  it('waits FIREBREAK_READY_TIMEOUT_MS for the database, 10 s unless set', () => {
+    expect(configFromEnv({}).readyTimeoutMs).toBe(10_000);
+    expect(configFromEnv({ FIREBREAK_READY_TIMEOUT_MS: '500' }).readyTimeoutMs).toBe(500);
+    for (const bad of ['0', '-5', '1.5', 'soon']) {
+      expect(() => configFromEnv({ FIREBREAK_READY_TIMEOUT_MS: bad })).toThrow(expect.objectContaining({ code: 'validation_failed', details: expect.objectContaining({ field: 'FIREBREAK_READY_TIMEOUT_MS' }) }));
+    }
   });
 
   it('is not ready while a migration is pending', async () => {
@@ -158,15 +167,20 @@ describePg('a replica whose database goes away', () => {
   });
 
   it('is not ready, but alive, while the database hangs', async () => {
+    // A short readiness timeout of its own: a database that never answers misses any timeout, so the test need not wait out the default.
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    const impatient = await startTestServer('postgres', { database: { ...database, url: viaProxy.toString() }, config: { readyTimeoutMs: 300 } });
     proxy.freeze();
     try {
-      const ready = await server.api('GET', '/readyz', undefined, { token: null });
+      const ready = await impatient.api('GET', '/readyz', undefined, { token: null });
       expect(ready.status).toBe(503);
-      expect(ready.body.detail).toContain('did not answer');
-      expect((await server.api('GET', '/healthz', undefined, { token: null })).status).toBe(200);
+      expect(ready.body.detail).toBe('the database did not answer within 300 ms');
+      expect((await impatient.api('GET', '/healthz', undefined, { token: null })).status).toBe(200);
     } finally {
       await proxy.cut();
       await proxy.restore();
+      await impatient.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { ManualClock } from '../support/clock.ts';
 import { createIntegration, createService, post, trigger } from './helpers.ts';
 
 describeEachDatabase('PagerDuty Events API v2', (kind) => {
@@ -117,24 +118,34 @@ describeEachDatabase('PagerDuty Events API v2', (kind) => {
     expect((await server.api('GET', '/api/v1/incidents?limit=500')).body.items.length).toBe(incidentsBefore);
   });
 
-  it('a flooding integration gets 429 with Retry-After while another keeps working', async () => {
-    await createService(server, 'noisy');
-    const noisy = await createIntegration(server, 'noisy', { per_second: 1, burst: 5 });
-    const quiet = await createIntegration(server, 'noisy');
-    const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await post(server, '/v2/enqueue', trigger(noisy.routing_key, 'flood', { dedup_key: 'flood' }))).status);
-    expect(statuses.slice(0, 5)).toEqual([202, 202, 202, 202, 202]);
-    expect(statuses.slice(5)).toContain(429);
-    const limited = await post(server, '/v2/enqueue', trigger(noisy.routing_key, 'flood', { dedup_key: 'flood' }));
-    expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(limited.body.status).toBe('throttle event');
-    expect((await post(server, '/v2/enqueue', trigger(quiet.routing_key, 'unrelated'))).status).toBe(202);
-    // Generic JSON and Alertmanager share the bucket and answer with problem+json.
-    const generic = await post(server, '/api/v1/alerts', { summary: 'x', source: 'y', severity: 'info' }, { authorization: `Bearer ${noisy.routing_key}` });
-    expect(generic.status).toBe(429);
-    expect(generic.headers.get('retry-after')).toBeTruthy();
-    expect(generic.body.code).toBe('rate_limited');
+  it('a flooding integration gets 429 with Retry-After while another keeps working, and is admitted again as its bucket refills', async () => {
+    // The bucket refills by the server's clock, which stands still here: however slow the machine, no token comes back until the test moves it.
+    const clock = new ManualClock('2026-03-01T12:00:00.000Z');
+    const flooded = await startTestServer(kind, { clock: clock.now });
+    try {
+      await createService(flooded, 'noisy');
+      const noisy = await createIntegration(flooded, 'noisy', { per_second: 1, burst: 5 });
+      const quiet = await createIntegration(flooded, 'noisy');
+      const flood = () => post(flooded, '/v2/enqueue', trigger(noisy.routing_key, 'flood', { dedup_key: 'flood' }));
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push((await flood()).status);
+      expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429, 429]);
+      const limited = await flood();
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('1');
+      expect(limited.body.status).toBe('throttle event');
+      expect((await post(flooded, '/v2/enqueue', trigger(quiet.routing_key, 'unrelated'))).status).toBe(202);
+      // Generic JSON and Alertmanager share the bucket and answer with problem+json.
+      const generic = await post(flooded, '/api/v1/alerts', { summary: 'x', source: 'y', severity: 'info' }, { authorization: `Bearer ${noisy.routing_key}` });
+      expect(generic.status).toBe(429);
+      expect(generic.headers.get('retry-after')).toBe('1');
+      expect(generic.body.code).toBe('rate_limited');
+      // One token a second: after 2 s two events pass and the third waits again.
+      clock.advance(2000);
+      expect([(await flood()).status, (await flood()).status, (await flood()).status]).toEqual([202, 202, 429]);
+    } finally {
+      await flooded.close();
+    }
   });
 
   it('a deleted integration\u2019s routing key stops working at once, though it was just used (and cached)', async () => {

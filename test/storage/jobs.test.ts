@@ -149,4 +149,59 @@ describeEachDatabase('storage jobs', (kind) => {
     await worker.runDue();
     expect(scans).toBe(2);
   });
+  it('runDue also runs what a job the loop held enqueued, when that job finished between runDue\u2019s claims and its settling', async () => {
+    // The interleaving is forced, not hoped for: the loop's first tick claims job a and holds it until runDue's
+    // tick (the second to claim kind 'last') has claimed every kind, but before runDue settles.
+    let lastClaims = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let aClaimed!: () => void;
+    const aRunning = new Promise<void>((resolve) => (aClaimed = resolve));
+    let aFinished!: () => void;
+    const aDone = new Promise<void>((resolve) => (aFinished = resolve));
+    class GatedQueue extends JobQueue {
+      override async claim(kind: string, owner: string, limit: number, leaseMs: number, key?: string): Promise<ClaimedJob[]> {
+        if (kind === 'last' && ++lastClaims === 2) {
+          release();
+          await aDone;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return super.claim(kind, owner, limit, leaseMs, key);
+      }
+    }
+    const gated = new GatedQueue(database, clock.now);
+    const worker = new JobWorker(gated, { pollMs: 60_000, log: silent });
+    const ran: string[] = [];
+    worker.handle('first', {
+      leaseMs: 10_000,
+      concurrency: 1,
+      async run(job) {
+        aClaimed();
+        await gate;
+        await gated.schedule(gated.db, 'second', 'b', clock.now());
+        await gated.complete(gated.db, job);
+        ran.push(job.key);
+        worker.poke();
+        aFinished();
+      },
+    });
+    worker.handle('second', {
+      leaseMs: 10_000,
+      concurrency: 1,
+      async run(job) {
+        ran.push(job.key);
+        await gated.complete(gated.db, job);
+      },
+    });
+    worker.handle('last', { leaseMs: 10_000, concurrency: 1, run: async () => undefined });
+    await gated.schedule(gated.db, 'first', 'a', clock.now());
+    await worker.start();
+    try {
+      await aRunning;
+      await worker.runDue();
+      expect(ran).toEqual(['a', 'b']);
+    } finally {
+      await worker.stop();
+    }
+  });
 });

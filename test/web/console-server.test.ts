@@ -93,9 +93,14 @@ describeEachDatabase('web console serving and live stream', (kind) => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-    const reading = readSse(response, (events) => events.some((e) => e.event === 'incident.updated'));
-    // The stream is subscribed before the ready event is written, so anything after this is seen.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    let ready!: () => void;
+    const isReady = new Promise<void>((resolve) => (ready = resolve));
+    const reading = readSse(response, (events) => {
+      if (events.some((e) => e.event === 'ready')) ready();
+      return events.some((e) => e.event === 'incident.updated');
+    });
+    // The stream is subscribed before the ready event is written, so anything after it is seen (a fixed wait was not enough on a busy machine).
+    await isReady;
     const created = await server.api('POST', '/api/v1/incidents', { title: 'stream check', severity: 'high' });
     expect(created.status).toBe(201);
     expect((await server.api('POST', `/api/v1/incidents/${created.body.id}/acknowledge`, {})).status).toBe(200);

@@ -39,7 +39,8 @@ describe('web console: LLM health and fault trees on the incident in headless Ch
       expect(sent.body.rejected).toBe(0);
     }
     let opened: string | undefined;
-    for (const deadline = Date.now() + 20_000; !opened && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
+    // The limit is a safety net for a busy machine (the SLO job runs on the server's worker), not a speed target.
+    for (const deadline = Date.now() + 120_000; !opened && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
       const alerts = (await server.api('GET', '/api/v1/alerts?service=chat-api')).body.items as { source: string; incident_id: string | null }[];
       opened = alerts.find((a) => a.source === 'firebreak.slo' && a.incident_id)?.incident_id ?? undefined;
     }
