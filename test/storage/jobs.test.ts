@@ -150,9 +150,10 @@ describeEachDatabase('storage jobs', (kind) => {
     expect(scans).toBe(2);
   });
   it('runDue also runs what a job the loop held enqueued, when that job finished between runDue\u2019s claims and its settling', async () => {
-    // The interleaving is forced, not hoped for: the loop's first tick claims job a and holds it until runDue's
-    // tick (the second to claim kind 'last') has claimed every kind, but before runDue settles.
-    let lastClaims = 0;
+    // The interleaving is forced, not hoped for: the loop's tick claims job a and holds it until runDue's first
+    // tick has looked for due work (finding none: a is held, b not yet made), and a finishes before runDue settles.
+    let runDueStarted = false;
+    let released = false;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let aClaimed!: () => void;
@@ -160,13 +161,15 @@ describeEachDatabase('storage jobs', (kind) => {
     let aFinished!: () => void;
     const aDone = new Promise<void>((resolve) => (aFinished = resolve));
     class GatedQueue extends JobQueue {
-      override async claim(kind: string, owner: string, limit: number, leaseMs: number, key?: string): Promise<ClaimedJob[]> {
-        if (kind === 'last' && ++lastClaims === 2) {
+      override async dueKinds(kinds: readonly string[]): Promise<Set<string>> {
+        const due = await super.dueKinds(kinds);
+        if (runDueStarted && !released) {
+          released = true;
           release();
           await aDone;
           await new Promise((resolve) => setImmediate(resolve));
         }
-        return super.claim(kind, owner, limit, leaseMs, key);
+        return due;
       }
     }
     const gated = new GatedQueue(database, clock.now);
@@ -193,11 +196,11 @@ describeEachDatabase('storage jobs', (kind) => {
         await gated.complete(gated.db, job);
       },
     });
-    worker.handle('last', { leaseMs: 10_000, concurrency: 1, run: async () => undefined });
     await gated.schedule(gated.db, 'first', 'a', clock.now());
     await worker.start();
     try {
       await aRunning;
+      runDueStarted = true;
       await worker.runDue();
       expect(ran).toEqual(['a', 'b']);
     } finally {
