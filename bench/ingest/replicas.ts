@@ -125,7 +125,7 @@ backends spent per second idle (measured for ${IDLE_SECONDS} s before the load, 
 ${table}
 
 An idle replica costs ${range(idlePerReplica)} ms of its own CPU and ${range(idlePgPerReplica)} ms of PostgreSQL's per second
-(its job worker's poll for due work every 200 ms, the timeline dispatcher and recovery deadline scans, the heartbeat).
+(its job worker's poll for due work every 200 ms, the timeline dispatcher, the heartbeat).
 Where PostgreSQL becomes the limit: with one replica an event costs PostgreSQL ${pgNet.toFixed(3)} ms net, so a
 database core carries about ${Math.round(1000 / pgNet).toLocaleString('en')} events/s at this mix, less ${range(idlePgPerReplica)} ms/s for each
 replica; the server side needs ${serverNet.toFixed(3)} ms net per event, so one PostgreSQL core keeps
