@@ -95,22 +95,8 @@ export interface PostmortemDocument {
   publish_reason: string | null;
 }
 
-export interface Postmortem {
-  incident_id: string;
-  status: PostmortemStatus;
-  summary: string | null;
-  what_went_well: string | null;
-  what_went_badly: string | null;
-  publish_reason: string | null;
-  created_by: string;
-  created_at: string;
-  updated_at: string;
-  review_requested_at: string | null;
-  published_at: string | null;
-  published_by: string | null;
-  version: number;
-  document: PostmortemDocument;
-}
+/** A postmortem as stored, with its document parsed. */
+export type Postmortem = Omit<PostmortemRow, 'status' | 'document'> & { status: PostmortemStatus; document: PostmortemDocument };
 
 const ALLOWED: Record<PostmortemStatus, readonly PostmortemStatus[]> = {
   draft: ['in_review'],
