@@ -1,7 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.ts';
+import { startHealthTarget, type HealthTarget } from '../support/health-target.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const SOAK_END_JOB = 'recovery.soak_end';
@@ -15,24 +14,20 @@ const ITEM_OVERDUE_JOB = 'recovery.item_overdue';
  */
 describeEachDatabase('recovery: deadlines as jobs', (kind) => {
   let server: TestServer;
-  let service: http.Server;
-  let healthUrl = '';
-  let healthy = true;
+  let target: HealthTarget;
   let now = Date.parse('2026-06-01T08:00:00.000Z');
   const clock = () => new Date(now);
 
   beforeAll(async () => {
     server = await startTestServer(kind, { clock });
-    service = http.createServer((_req, res) => res.writeHead(healthy ? 200 : 500).end(healthy ? 'ok' : 'down'));
-    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
-    healthUrl = `http://127.0.0.1:${(service.address() as AddressInfo).port}/`;
+    target = await startHealthTarget();
     await server.api('POST', '/api/v1/services', { id: 'ledger', tier: 3 });
     await server.api('POST', '/api/v1/services', { id: 'billing', tier: 2, rto_minutes: 30 });
     await server.api('POST', '/api/v1/teams', { id: 'money', name: 'Money', members: [{ user: 'dana' }] });
   });
   afterAll(async () => {
     await server?.close();
-    await new Promise((resolve) => service?.close(resolve));
+    await target?.close();
   });
 
   const soakingPlan = async (soakMinutes: number) => {
@@ -40,8 +35,8 @@ describeEachDatabase('recovery: deadlines as jobs', (kind) => {
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     const path = `/api/v1/incidents/${id}/recovery`;
-    expect((await server.api('POST', path, { criteria: [{ id: 'ok', check: { kind: 'http', url: healthUrl } }], soak_minutes: soakMinutes })).status).toBe(201);
-    healthy = true;
+    expect((await server.api('POST', path, { criteria: [{ id: 'ok', check: { kind: 'http', url: target.url } }], soak_minutes: soakMinutes })).status).toBe(201);
+    target.healthy = true;
     expect((await server.api('POST', `${path}/verify`, {})).body.outcome).toBe('soak_started');
     return { id, path };
   };
@@ -51,7 +46,7 @@ describeEachDatabase('recovery: deadlines as jobs', (kind) => {
     const broken = await soakingPlan(10);
     const plan = (await server.api('GET', broken.path)).body;
     expect(await soakJob(broken.id)).toMatchObject({ status: 'scheduled', run_at: plan.verification.soak_due_at });
-    healthy = false;
+    target.healthy = false;
     expect((await server.api('POST', `${broken.path}/verify`, {})).body.outcome).toBe('soak_broken');
     expect(await soakJob(broken.id)).toBeUndefined();
 
@@ -113,10 +108,10 @@ describeEachDatabase('recovery: deadlines as jobs', (kind) => {
     const jobs = server.firebreak.ctx.jobs;
     const inTime = (await server.api('POST', '/api/v1/incidents', { title: 'billing slow', severity: 'low', services: ['billing'] })).body.id as string;
     const inTimePath = `/api/v1/incidents/${inTime}/recovery`;
-    expect((await server.api('POST', inTimePath, { criteria: [{ id: 'ok', check: { kind: 'http', url: healthUrl } }] })).status).toBe(201);
+    expect((await server.api('POST', inTimePath, { criteria: [{ id: 'ok', check: { kind: 'http', url: target.url } }] })).status).toBe(201);
     const dueAt = (await server.api('GET', inTimePath)).body.rto.due_at as string;
     expect(await jobs.get(RTO_BREACH_JOB, inTime)).toMatchObject({ status: 'scheduled', run_at: dueAt });
-    healthy = true;
+    target.healthy = true;
     expect((await server.api('POST', `${inTimePath}/verify`, {})).body.outcome).toBe('verified');
     expect(await jobs.get(RTO_BREACH_JOB, inTime)).toBeUndefined();
     // Rolled back after a verification in time: the RTO clock runs on.
@@ -124,7 +119,7 @@ describeEachDatabase('recovery: deadlines as jobs', (kind) => {
     expect(await jobs.get(RTO_BREACH_JOB, inTime)).toMatchObject({ status: 'scheduled', run_at: dueAt });
 
     const late = (await server.api('POST', '/api/v1/incidents', { title: 'billing down', severity: 'low', services: ['billing'] })).body.id as string;
-    expect((await server.api('POST', `/api/v1/incidents/${late}/recovery`, { criteria: [{ id: 'ok', check: { kind: 'http', url: healthUrl } }] })).status).toBe(201);
+    expect((await server.api('POST', `/api/v1/incidents/${late}/recovery`, { criteria: [{ id: 'ok', check: { kind: 'http', url: target.url } }] })).status).toBe(201);
     // What earlier code left behind for one of them: an open deadline and no job, adopted by the second server's start.
     await jobs.cancel(jobs.db, RTO_BREACH_JOB, late);
     const other = await startTestServer(kind, { clock, database: server.database });

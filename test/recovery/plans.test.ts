@@ -2,27 +2,24 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.ts';
+import { startHealthTarget, type HealthTarget } from '../support/health-target.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 describeEachDatabase('recovery: templates, objectives and bad input', (kind) => {
   let server: TestServer;
-  let healthy = true;
-  let service: http.Server;
-  let healthUrl = '';
+  let target: HealthTarget;
   let now = Date.parse('2026-05-01T08:00:00.000Z');
   const clock = () => new Date(now);
 
   beforeAll(async () => {
     server = await startTestServer(kind, { clock });
-    service = http.createServer((_req, res) => res.writeHead(healthy ? 200 : 500).end(healthy ? 'ok' : 'down'));
-    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
-    healthUrl = `http://127.0.0.1:${(service.address() as AddressInfo).port}/`;
+    target = await startHealthTarget();
     await server.api('POST', '/api/v1/teams', { id: 'core', name: 'Core', members: [{ user: 'carol' }] });
     await server.api('POST', '/api/v1/services', { id: 'batch', tier: 3, owner_team: 'core' });
   });
   afterAll(async () => {
     await server?.close();
-    await new Promise((resolve) => service?.close(resolve));
+    await target?.close();
   });
 
   const open = async (services: string[]) => {
@@ -72,7 +69,7 @@ describeEachDatabase('recovery: templates, objectives and bad input', (kind) => 
 
     // A plan for a tier-3 service starts from the edited list; the service declares no RTO, and the plan says so.
     const id = await open(['batch']);
-    const plan = await api('POST', `/api/v1/incidents/${id}/recovery`, { criteria: [{ id: 'ok', check: { kind: 'http', url: healthUrl } }] });
+    const plan = await api('POST', `/api/v1/incidents/${id}/recovery`, { criteria: [{ id: 'ok', check: { kind: 'http', url: target.url } }] });
     expect(plan.status).toBe(201);
     expect(plan.body.steps.map((s: { id: string }) => s.id)).toEqual(['drain', 'replay']);
     expect(plan.body.rto).toMatchObject({ tracked: false, due_at: null, remaining_seconds: null, breached: false });
@@ -92,7 +89,7 @@ describeEachDatabase('recovery: templates, objectives and bad input', (kind) => 
     const { api } = server;
     const id = await open(['batch']);
     const path = `/api/v1/incidents/${id}/recovery`;
-    const criteria = [{ id: 'ok', check: { kind: 'http', url: healthUrl } }];
+    const criteria = [{ id: 'ok', check: { kind: 'http', url: target.url } }];
     const loop = await api('POST', path, {
       criteria,
       steps: [
@@ -123,11 +120,11 @@ describeEachDatabase('recovery: templates, objectives and bad input', (kind) => 
     const { api } = server;
     const id = await open(['batch']);
     const path = `/api/v1/incidents/${id}/recovery`;
-    expect((await api('POST', path, { criteria: [{ id: 'ok', check: { kind: 'http', url: healthUrl } }], soak_minutes: 5 })).status).toBe(201);
-    healthy = true;
+    expect((await api('POST', path, { criteria: [{ id: 'ok', check: { kind: 'http', url: target.url } }], soak_minutes: 5 })).status).toBe(201);
+    target.healthy = true;
     expect((await api('POST', `${path}/verify`, {})).body.outcome).toBe('soak_started');
     now += 60_000;
-    healthy = false;
+    target.healthy = false;
     const broken = await api('POST', `${path}/verify`, {});
     expect(broken.body).toMatchObject({ passed: false, outcome: 'soak_broken' });
     expect(broken.body.results[0].observed.status).toBe(500);
@@ -143,7 +140,7 @@ describeEachDatabase('recovery: templates, objectives and bad input', (kind) => 
     expect(decided.body.reverted_steps.map((s: { id: string }) => s.id)).toEqual(['drain']);
     const timeline = await api('GET', `/api/v1/incidents/${id}/timeline?kind=recovery_rolled_back`);
     expect(timeline.body[0].summary).toContain('the replay corrupts rows');
-    healthy = true;
+    target.healthy = true;
   });
 
   it('publishes without a root cause or action items only with a reason, and only once resolved', async () => {
@@ -173,7 +170,7 @@ describeEachDatabase('recovery: templates, objectives and bad input', (kind) => 
     const a = await open(['batch']);
     const b = await open(['batch']);
     expect((await api('POST', `/api/v1/incidents/${a}/links`, { to: b, kind: 'related', note: 'same deploy' })).status).toBe(201);
-    expect((await api('POST', '/api/v1/plans', { id: 'restart-batch', name: 'Restart batch', steps: [{ id: 'check', type: 'verify', with: { checks: [{ kind: 'http', url: healthUrl }] } }] })).status).toBe(201);
+    expect((await api('POST', '/api/v1/plans', { id: 'restart-batch', name: 'Restart batch', steps: [{ id: 'check', type: 'verify', with: { checks: [{ kind: 'http', url: target.url }] } }] })).status).toBe(201);
     expect((await api('POST', '/api/v1/plans/restart-batch/run', { incident_id: a })).status).toBe(201);
     // Polled with a generous limit: the verify step runs on the server's worker.
     for (const deadline = Date.now() + 120_000; ; ) {
@@ -215,7 +212,7 @@ describeEachDatabase('recovery: templates, objectives and bad input', (kind) => 
       await api('POST', '/api/v1/services', { id: 'ledger', tier: 2, rpo_minutes: 5 });
       const id = await open(['ledger']);
       const path = `/api/v1/incidents/${id}/recovery`;
-      await api('POST', path, { criteria: [{ id: 'ok', check: { kind: 'http', url: healthUrl } }] });
+      await api('POST', path, { criteria: [{ id: 'ok', check: { kind: 'http', url: target.url } }] });
       const query = 'time() - ledger_last_replicated_write_timestamp_seconds';
       const both = await api('POST', `${path}/data-loss`, { data_loss_minutes: 1, measure_with_prometheus: { query, unit: 'seconds', url } });
       expect(both.body.field).toBe('measure_with_prometheus');
