@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, isUniqueViolation, toJson, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
+import { fromJson, isUniqueViolation, toJson, JobLeaseLost, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import { incidentRepository, isActiveStatus, type IncidentService, type TimelineDraft, type TimelineEntry } from '../incidents/index.ts';
 import * as repository from './repository.ts';
@@ -49,8 +49,6 @@ export const ESCALATION_JOB = 'oncall.escalation';
 /** The lease of a level fired by a responder's request: it only has to outlast one transaction. */
 const ESCALATE_NOW_LEASE_MS = 60_000;
 
-/** Rolls back a transaction whose job was taken over by another claim. */
-class JobLost extends Error {}
 
 /**
  * Escalation policies, the escalations they run (timers stored as rows with `due_at`), and the
@@ -399,7 +397,7 @@ export class EscalationService {
     try {
       outcome = await this.db.transaction().execute((trx) => this.fireOne(trx, job));
     } catch (error) {
-      if (error instanceof JobLost) return false;
+      if (error instanceof JobLeaseLost) return false;
       throw error;
     }
     if (!outcome) return false;
@@ -422,7 +420,7 @@ export class EscalationService {
       return null;
     }
     const finish = async (next: string | null) => {
-      if (!(await this.options.jobs.complete(jobs, job, next ? { runAt: next } : undefined))) throw new JobLost();
+      await this.options.jobs.completeWithEffect(jobs, job, next ? { runAt: next } : undefined);
     };
     const incident = await this.options.incidents.get(row.incident_id, trx);
     const levels = fromJson<EscalationLevel[]>(row.levels, []);

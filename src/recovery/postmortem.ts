@@ -3,7 +3,7 @@ import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import { secondsBetween } from '../shared/stats.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, toJson, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
+import { fromJson, toJson, JobLeaseLost, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
 import type { Incident, IncidentService, TimelineDraft, TimelineEntry } from '../incidents/index.ts';
 import type { KnownUsers } from './owners.ts';
 import type { RecoveryService } from './service.ts';
@@ -37,8 +37,6 @@ export function overdueAt(dueDate: string): string {
   return new Date(Date.parse(`${dueDate}T00:00:00.000Z`) + 86_400_000).toISOString();
 }
 
-/** A job's claim was lost while its effect was being written: the transaction rolls back. */
-class JobLost extends Error {}
 
 export interface PostmortemDocument {
   generated_at: string;
@@ -478,7 +476,7 @@ export class PostmortemService {
           await this.deps.jobs.complete(jobs, job);
           return null;
         }
-        if (!(await this.deps.jobs.complete(jobs, job))) throw new JobLost();
+        await this.deps.jobs.completeWithEffect(jobs, job);
         const entries = await this.appendTimeline(trx, row.incident_id, SYSTEM_ACTOR, [
           {
             kind: 'action_item_overdue',
@@ -489,7 +487,7 @@ export class PostmortemService {
         return { row, entries };
       });
     } catch (error) {
-      if (error instanceof JobLost) return false;
+      if (error instanceof JobLeaseLost) return false;
       throw error;
     }
     if (!notice) return false;

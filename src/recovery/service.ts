@@ -1,7 +1,7 @@
 import { AppError, notFound } from '../shared/errors.ts';
 import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
-import { fromJson, isUniqueViolation, toJson, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
+import { fromJson, isUniqueViolation, toJson, JobLeaseLost, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
 import { isActiveStatus, type IncidentService, type TimelineDraft, type TimelineEntry } from '../incidents/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { CheckRunner } from '../checks/index.ts';
@@ -98,8 +98,6 @@ export interface RecoveryServiceDeps {
   jobs: JobQueue;
 }
 
-/** A job's claim was lost while its effect was being written: the transaction rolls back. */
-class JobLost extends Error {}
 
 /** Recovery plans: objectives from the catalogue, a step graph, real verification, rollbacks and the report. */
 export class RecoveryService {
@@ -834,11 +832,11 @@ export class RecoveryService {
           await this.deps.jobs.complete(jobs, job);
           return null;
         }
-        if (!(await this.deps.jobs.complete(jobs, job))) throw new JobLost();
+        await this.deps.jobs.completeWithEffect(jobs, job);
         return { plan, entries: await this.appendTimeline(trx, plan.incident_id, SYSTEM_ACTOR, [breachDraft(plan)]), nowIso };
       });
     } catch (error) {
-      if (error instanceof JobLost) return false;
+      if (error instanceof JobLeaseLost) return false;
       throw error;
     }
     if (!breach) return false;
@@ -883,7 +881,7 @@ export class RecoveryService {
       await this.evaluateAndRecord(plan, SYSTEM_ACTOR, 'soak_end', job);
       return true;
     } catch (error) {
-      if (error instanceof JobLost) return false;
+      if (error instanceof JobLeaseLost) return false;
       // Rolled back, verified or changed while the checks ran: look again now (a rollback or verification
       // has already cancelled the job, so this finds nothing to do).
       if (error instanceof AppError && error.code === 'conflict') {
@@ -901,7 +899,7 @@ export class RecoveryService {
    */
   private async followSoak(trx: Executor, before: PlanRow, verdict: string, soakDueAt: string | null, job: ClaimedJob | undefined): Promise<void> {
     const jobs = JobQueue.in(trx);
-    if (job && !(await this.deps.jobs.complete(jobs, job))) throw new JobLost();
+    if (job) await this.deps.jobs.completeWithEffect(jobs, job);
     if (verdict === 'soak_started' || (job && verdict === 'still_passing')) {
       await this.deps.jobs.schedule(jobs, SOAK_END_JOB, before.incident_id, soakDueAt!);
     } else if (before.status === 'soaking' && verdict !== 'still_passing') {

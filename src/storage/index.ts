@@ -18,6 +18,6 @@ export { toJson, fromJson, nowIso } from './values.ts';
 export { PreparedQuery, PreparedInsert, type PreparedValue } from './prepared.ts';
 export { CommitBatcher, type BatchOutcome } from './commit-batcher.ts';
 export { GroupCommit, type GroupWork, type GroupCommitOptions } from './group-commit.ts';
-export { JobQueue, JobWorker, jobMigrations, backoffMs, type JobTables, type JobRow, type ClaimedJob, type JobExecutor, type JobHandler, type PeriodicTask } from './jobs.ts';
+export { JobQueue, JobLeaseLost, JobWorker, jobMigrations, backoffMs, type JobTables, type JobRow, type ClaimedJob, type JobExecutor, type JobHandler, type PeriodicTask } from './jobs.ts';
 export { createCluster, clusterMigrations, type Cluster, type ClusterTables } from './cluster.ts';
 export { isDatabaseUnavailable } from './unavailable.ts';

@@ -93,6 +93,9 @@ const jobId = (kind: string, key: string) => `${kind}:${key}`;
 const dueAt = (nowIso: string) => (eb: ExpressionBuilder<JobTables, 'storage_jobs'>) =>
   eb.or([eb.and([eb('status', '=', 'scheduled'), eb('run_at', '<=', nowIso)]), eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', nowIso)])]);
 
+/** Thrown by `completeWithEffect` inside a transaction whose job another claim has taken: it rolls the transaction back. */
+export class JobLeaseLost extends Error {}
+
 export class JobQueue {
   readonly db: Kysely<JobTables>;
   private readonly postgres: boolean;
@@ -293,6 +296,14 @@ export class JobQueue {
       .where('lease_token', '=', job.leaseToken)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * `complete` for a job whose effect is written in the same transaction: throws `JobLeaseLost` when the claim
+   * was lost, which rolls the effect back with the transaction; the caller catches it outside and reports nothing done.
+   */
+  async completeWithEffect(executor: JobExecutor, job: ClaimedJob, next?: { runAt: Date | string }): Promise<void> {
+    if (!(await this.complete(executor, job, next))) throw new JobLeaseLost();
   }
 
   /**
