@@ -200,11 +200,6 @@ export class JobQueue {
   }
 
   /**
-   * Claims up to `limit` jobs of `kind` (only the one of `key`, when given) that are due, or whose lease expired. One conditional UPDATE: a
-   * row claimed by another server meanwhile no longer matches (on PostgreSQL, rows locked by another
-   * claim are skipped rather than waited for).
-   */
-  /**
    * Which of `kinds` have a job due now (or a lease expired), in one statement: an idle worker's poll costs one
    * read however many kinds it handles, rather than one per kind on every replica.
    */
@@ -222,6 +217,12 @@ export class JobQueue {
     return new Set(rows.map((r) => r.kind));
   }
 
+  /**
+   * Claims up to `limit` jobs of `kind` (only the one of `key`, when given) that are due, or whose lease expired. One conditional UPDATE: a
+   * row claimed by another server meanwhile no longer matches (on PostgreSQL, rows locked by another
+   * claim are skipped rather than waited for). `knownDue` skips the plain read that finds nothing to do, when
+   * the caller's `dueKinds` just found this kind due.
+   */
   async claim(kind: string, owner: string, limit: number, leaseMs: number, key?: string, knownDue = false): Promise<ClaimedJob[]> {
     if (limit <= 0) return [];
     const now = this.clock();
