@@ -101,6 +101,14 @@ export async function findIncident(executor: Executor, id: string): Promise<Inci
   return row;
 }
 
+/** The incidents among `ids` (in no particular order), in one statement per 500 ids: a dispatcher's burst reads its incidents at once. */
+export async function findIncidents(executor: Executor, ids: readonly string[]): Promise<IncidentRow[]> {
+  if (ids.length === 1) return findIncident(executor, ids[0]!).then((row) => (row ? [row] : []));
+  const rows: IncidentRow[] = [];
+  for (let i = 0; i < ids.length; i += 500) rows.push(...(await tables(executor).selectFrom('incidents').selectAll().where('id', 'in', ids.slice(i, i + 500)).execute()));
+  return rows;
+}
+
 /** A few columns of the incidents among `ids` (correlation's candidates), in one statement per 500 ids. */
 export async function incidentSummaries(
   executor: Executor,
@@ -274,9 +282,27 @@ export async function coarseIncidentsOfServicesSince(executor: Executor, service
     .execute();
 }
 
+/** The dispatcher's page read, compiled once per list of kinds (a capability passes one constant list). */
+const timelinePageQueries = new Map<string, PreparedQuery<'after' | 'limit', TimelineRow>>();
+
 /** Timeline entries of the given kinds after `afterId`, in id order: what a dispatcher reads, page by page. */
 export async function timelineEntriesAfter(executor: Executor, afterId: number, kinds: readonly string[], limit: number): Promise<TimelineRow[]> {
-  return tables(executor).selectFrom('timeline_entries').selectAll().where('id', '>', afterId).where('kind', 'in', [...kinds]).orderBy('id').limit(limit).execute();
+  const key = kinds.join('\u0000');
+  let query = timelinePageQueries.get(key);
+  if (!query) {
+    const fixedKinds = [...kinds];
+    query = new PreparedQuery<'after' | 'limit', TimelineRow>((slot, builder) =>
+      tables(builder)
+        .selectFrom('timeline_entries')
+        .selectAll()
+        .where('id', '>', slot('after') as unknown as number)
+        .where('kind', 'in', fixedKinds)
+        .orderBy('id')
+        .limit(slot('limit') as unknown as number),
+    );
+    timelinePageQueries.set(key, query);
+  }
+  return query.execute(executor, { after: afterId, limit });
 }
 
 /** The first entry of the given kinds after `afterId` written at or after `at`, if any. */

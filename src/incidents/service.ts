@@ -31,6 +31,7 @@ import {
   allocateIncidentNumbers,
   countIncidents,
   findIncident,
+  findIncidents,
   incidentTimesDetectedBetween,
   insertIncidentRows,
   insertIncidentServiceRows,
@@ -233,6 +234,12 @@ export class IncidentService {
     const row = await findIncident(db, id);
     if (!row) throw notFound('incident', id);
     return incidentFromRow(row);
+  }
+
+  /** The incidents of these ids that exist, by id: one read for a batch (a dispatcher's burst of entries). */
+  async getMany(ids: readonly string[], db: Executor = this.db): Promise<Map<string, Incident>> {
+    const rows = await findIncidents(db, [...new Set(ids)]);
+    return new Map(rows.map((row) => [row.id, incidentFromRow(row)]));
   }
 
   async list(query: ListIncidentsQuery): Promise<{ items: Incident[]; next_cursor: string | null }> {

@@ -5,9 +5,9 @@ import { checkVersion } from '../shared/concurrency.ts';
 import type { DomainEvents } from '../shared/events.ts';
 import { fromJson, isUniqueViolation, toJson, JobLeaseLost, JobQueue, type ClaimedJob, type Database, type Executor } from '../storage/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
-import { incidentRepository, isActiveStatus, type IncidentService, type TimelineDraft, type TimelineEntry } from '../incidents/index.ts';
+import { incidentRepository, isActiveStatus, type Incident, type IncidentService, type TimelineDraft, type TimelineEntry } from '../incidents/index.ts';
 import * as repository from './repository.ts';
-import type { EscalationRow, PolicyRow } from './repository.ts';
+import type { ChannelRow, EscalationRow, PolicyRow } from './repository.ts';
 import type { CreatePolicyInput, EscalationLevel, EscalationState, Policy, ReplacePolicyInput } from './schemas.ts';
 import { nextEscalationStep } from './escalation.ts';
 import type { ScheduleService } from './schedules.ts';
@@ -205,11 +205,7 @@ export class EscalationService {
       // A burst of incidents leaves many entries: one transaction (one commit) for all of them, not one
       // each. Marks and effects still commit together, so each entry is still acted on exactly once.
       try {
-        outcomes = await this.db.transaction().execute(async (trx) => {
-          const results: (DispatchOutcome | null)[] = [];
-          for (const entry of pending) results.push(await this.dispatchMarked(trx, entry));
-          return results;
-        });
+        outcomes = await this.db.transaction().execute((trx) => this.dispatchMarked(trx, pending));
       } catch (error) {
         this.options.log.warn({ err: error, entries: pending.length }, 'dispatching timeline entries together failed; dispatching them one by one');
       }
@@ -220,7 +216,7 @@ export class EscalationService {
       outcomes = [];
       for (const entry of pending) {
         try {
-          outcomes.push(await this.db.transaction().execute((trx) => this.dispatchMarked(trx, entry)));
+          outcomes.push(...(await this.db.transaction().execute((trx) => this.dispatchMarked(trx, [entry]))));
         } catch (error) {
           this.options.log.error({ err: error, entry: entry.id }, 'dispatching a timeline entry failed; will retry');
           outcomes.push(null);
@@ -269,8 +265,9 @@ export class EscalationService {
     let after = afterId;
     for (;;) {
       const page = await incidentRepository.timelineEntriesAfter(this.db, after, DISPATCHED_KINDS, DISPATCH_PAGE);
-      const ids = page.map((entry) => Number(entry.id)).filter((id) => beforeId === undefined || id < beforeId);
-      const dispatched = await repository.dispatchedAmong(this.db, ids);
+      const last = page[page.length - 1];
+      // One range read of the marks: ids in it that are not of dispatched kinds were never marked.
+      const dispatched = last ? await repository.dispatchedBetween(this.db, after, Number(last.id)) : new Set<number>();
       for (const entry of page) {
         const id = Number(entry.id);
         if (beforeId !== undefined && id >= beforeId) return;
@@ -281,14 +278,38 @@ export class EscalationService {
     }
   }
 
-  /** Marks the entry dispatched and acts on it; null when another process or tick marked it first. */
-  private async dispatchMarked(trx: Executor, entry: DispatchedEntry): Promise<DispatchOutcome | null> {
-    if (!(await repository.markDispatched(trx, entry.id, this.clock().toISOString()))) return null;
-    return this.dispatchEntry(trx, entry);
+  /**
+   * Marks the entries dispatched and acts on each this call marked; null for one another process or tick marked
+   * first. A burst costs a few statements, not a few per entry: one multi-row mark, one read of its incidents,
+   * one of the enabled channels (dispatching changes neither incidents nor channels).
+   */
+  private async dispatchMarked(trx: Executor, entries: readonly DispatchedEntry[]): Promise<(DispatchOutcome | null)[]> {
+    const marked = await repository.markDispatched(
+      trx,
+      entries.map((entry) => entry.id),
+      this.clock().toISOString(),
+    );
+    const mine = entries.filter((entry) => marked.has(entry.id));
+    if (mine.length === 0) return entries.map(() => null);
+    const incidents = await this.options.incidents.getMany(
+      mine.map((entry) => entry.incident_id),
+      trx,
+    );
+    const channels = await this.options.notifications.enabledChannels(trx);
+    const outcomes: (DispatchOutcome | null)[] = [];
+    for (const entry of entries) {
+      if (!marked.has(entry.id)) {
+        outcomes.push(null);
+        continue;
+      }
+      const incident = incidents.get(entry.incident_id);
+      if (!incident) throw notFound('incident', entry.incident_id);
+      outcomes.push(await this.dispatchEntry(trx, entry, incident, channels));
+    }
+    return outcomes;
   }
 
-  private async dispatchEntry(trx: Executor, entry: DispatchedEntry): Promise<DispatchOutcome> {
-    const incident = await this.options.incidents.get(entry.incident_id, trx);
+  private async dispatchEntry(trx: Executor, entry: DispatchedEntry, incident: Incident, channels: readonly ChannelRow[]): Promise<DispatchOutcome> {
     let event: NotifyEvent;
     const context: Record<string, unknown> = {};
     const entries: TimelineEntry[] = [];
@@ -339,7 +360,7 @@ export class EscalationService {
         return { enqueued: false, entries };
     }
     const request: NotifyRequest = { event, incidentId: incident.id, incident, context, actor: entry.actor };
-    const outcome = await this.options.notifications.enqueueInTransaction(trx, request);
+    const outcome = await this.options.notifications.enqueueInTransaction(trx, request, channels);
     return { enqueued: outcome.ids.length > 0, entries };
   }
 

@@ -1,5 +1,5 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import { viewAs, type Executor } from '../storage/index.ts';
+import { PreparedInsert, PreparedQuery, viewAs, type Executor } from '../storage/index.ts';
 import type { OnCallTables } from './schema.ts';
 
 const tables = (executor: Executor) => viewAs<OnCallTables>(executor);
@@ -113,8 +113,13 @@ export async function activeEscalationTimers(executor: Executor): Promise<{ inci
 
 // ---- the timeline dispatcher's own bookkeeping ---------------------------------------------------
 
+// The dispatcher runs these for every burst of new timeline entries, so they are built and compiled once.
+const dispatchCursorQuery = new PreparedQuery<never, { last_entry_id: number }>((_slot, executor) =>
+  tables(executor).selectFrom('oncall_dispatch_cursor').select('last_entry_id').where('name', '=', 'timeline'),
+);
+
 export async function dispatchCursor(executor: Executor): Promise<number> {
-  const row = await tables(executor).selectFrom('oncall_dispatch_cursor').select('last_entry_id').where('name', '=', 'timeline').executeTakeFirst();
+  const [row] = await dispatchCursorQuery.execute(executor, {});
   return Number(row?.last_entry_id ?? 0);
 }
 
@@ -127,22 +132,34 @@ export async function advanceDispatchCursor(executor: Executor, upTo: number): P
     .execute();
 }
 
-/** Which of these timeline entry ids were dispatched already. */
-export async function dispatchedAmong(executor: Executor, entryIds: readonly number[]): Promise<Set<number>> {
-  if (entryIds.length === 0) return new Set();
-  const rows = await tables(executor).selectFrom('oncall_dispatched_entries').select('entry_id').where('entry_id', 'in', [...entryIds]).execute();
+const dispatchedBetweenQuery = new PreparedQuery<'after' | 'upTo', { entry_id: number }>((slot, executor) =>
+  tables(executor)
+    .selectFrom('oncall_dispatched_entries')
+    .select('entry_id')
+    .where('entry_id', '>', slot('after') as unknown as number)
+    .where('entry_id', '<=', slot('upTo') as unknown as number),
+);
+
+/** The timeline entry ids in (afterId, upToId] that were dispatched already: one range read for a page of entries. */
+export async function dispatchedBetween(executor: Executor, afterId: number, upToId: number): Promise<Set<number>> {
+  if (upToId <= afterId) return new Set();
+  const rows = await dispatchedBetweenQuery.execute(executor, { after: afterId, upTo: upToId });
   return new Set(rows.map((r) => Number(r.entry_id)));
 }
 
-/** Marks an entry dispatched; false when it was marked already (by another process or tick). */
-export async function markDispatched(executor: Executor, entryId: number, at: string): Promise<boolean> {
-  const mark = await tables(executor)
+const insertDispatchMarks = new PreparedInsert<'entry_id' | 'dispatched_at', { entry_id: number }>(['entry_id', 'dispatched_at'], (rows, executor) =>
+  tables(executor)
     .insertInto('oncall_dispatched_entries')
-    .values({ entry_id: entryId, dispatched_at: at })
+    .values(rows as unknown as OnCallTables['oncall_dispatched_entries'][])
     .onConflict((oc) => oc.column('entry_id').doNothing())
-    .returning('entry_id')
-    .executeTakeFirst();
-  return !!mark;
+    .returning('entry_id'),
+);
+
+/** Marks entries dispatched; returns the ids this call marked (not those marked already by another process or tick). */
+export async function markDispatched(executor: Executor, entryIds: readonly number[], at: string): Promise<Set<number>> {
+  if (entryIds.length === 0) return new Set();
+  const marked = await insertDispatchMarks.execute(executor, entryIds.map((id) => [id, at]));
+  return new Set(marked.map((r) => Number(r.entry_id)));
 }
 
 // ---- the notification outbox, as responders see it -----------------------------------------------
@@ -254,8 +271,13 @@ export async function listChannels(executor: Executor): Promise<ChannelRow[]> {
   return tables(executor).selectFrom('notify_channels').selectAll().orderBy('id').execute();
 }
 
+// Read for every incident event the dispatcher notifies about.
+const enabledChannelsQuery = new PreparedQuery<never, ChannelRow>((_slot, executor) =>
+  tables(executor).selectFrom('notify_channels').selectAll().where('enabled', '=', 1).orderBy('id'),
+);
+
 export async function enabledChannels(executor: Executor): Promise<ChannelRow[]> {
-  return tables(executor).selectFrom('notify_channels').selectAll().where('enabled', '=', 1).orderBy('id').execute();
+  return enabledChannelsQuery.execute(executor, {});
 }
 
 export async function findChannel(executor: Executor, id: string): Promise<ChannelRow | undefined> {

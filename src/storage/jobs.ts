@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Database, MigrationSet } from './database.ts';
+import { PreparedQuery } from './prepared.ts';
 
 /**
  * Durable background work: a row per job in `storage_jobs`, claimed with a lease. Any number of
@@ -99,6 +100,7 @@ export class JobLeaseLost extends Error {}
 export class JobQueue {
   readonly db: Kysely<JobTables>;
   private readonly postgres: boolean;
+  private readonly dueKindsQueries = new Map<string, PreparedQuery<'now', { kind: string }>>();
 
   constructor(
     database: Database,
@@ -205,15 +207,25 @@ export class JobQueue {
    */
   async dueKinds(kinds: readonly string[]): Promise<Set<string>> {
     if (kinds.length === 0) return new Set();
-    const nowIso = this.clock().toISOString();
-    // One LIMIT 1 probe per kind (each an index lookup however long a backlog is), wrapped so SQLite accepts the UNION.
-    const probe = (kind: string, i: number) =>
-      this.db.selectFrom((db) => db.selectFrom('storage_jobs').select('kind').where('kind', '=', kind).where(dueAt(nowIso)).limit(1).as(`k${i}`)).select('kind');
-    let query = probe(kinds[0]!, 0);
-    kinds.slice(1).forEach((kind, i) => {
-      query = query.unionAll(probe(kind, i + 1));
-    });
-    const rows = await query.execute();
+    // Every tick of every server runs this; the set of kinds it asks about rarely changes, so each set is compiled once.
+    const key = kinds.join('\u0000');
+    let query = this.dueKindsQueries.get(key);
+    if (!query) {
+      const fixedKinds = [...kinds];
+      query = new PreparedQuery<'now', { kind: string }>((slot, builder) => {
+        const db = builder as unknown as Kysely<JobTables>;
+        // One LIMIT 1 probe per kind (each an index lookup however long a backlog is), wrapped so SQLite accepts the UNION.
+        const probe = (kind: string, i: number) =>
+          db.selectFrom((inner) => inner.selectFrom('storage_jobs').select('kind').where('kind', '=', kind).where(dueAt(slot('now'))).limit(1).as(`k${i}`)).select('kind');
+        let union = probe(fixedKinds[0]!, 0);
+        fixedKinds.slice(1).forEach((kind, i) => {
+          union = union.unionAll(probe(kind, i + 1));
+        });
+        return union;
+      });
+      this.dueKindsQueries.set(key, query);
+    }
+    const rows = await query.execute(this.db, { now: this.clock().toISOString() });
     return new Set(rows.map((r) => r.kind));
   }
 
@@ -367,6 +379,12 @@ export interface JobHandler {
 /** Work that is not a stored job: it runs in every server on a cadence (and when poked), e.g. scans of due rows. */
 export interface PeriodicTask {
   intervalMs: number;
+  /**
+   * Pokes within this long of the task's last start wait for its end, and all of them run as one: under a stream
+   * of pokes (a burst of incidents, each poking the dispatcher) one run takes the whole burst, instead of a run and
+   * a wake of the loop per poke. A poke after a quiet spell runs at once. `runDue` does not wait.
+   */
+  pokeGapMs?: number;
   run(reason: 'poll' | 'poke'): Promise<unknown>;
 }
 
@@ -383,9 +401,17 @@ interface KindState {
 
 interface TaskState {
   task: PeriodicTask;
+  /** When the last poll run started (performance.now()). */
   lastRunMs: number;
+  /** When the last run of any reason started. */
+  lastStartMs: number;
   poked: boolean;
+  /** Wakes the loop when a poke's gap ends. */
+  gapTimer: NodeJS.Timeout | undefined;
 }
+
+/** `all`: every periodic task runs; `poked`: poked tasks run at once (runDue); `loop`: poked tasks wait out their poke gap. */
+type TickMode = 'all' | 'poked' | 'loop';
 
 /**
  * The one background loop of a server: claims due jobs of every registered kind (up to each kind's
@@ -421,18 +447,40 @@ export class JobWorker {
 
   every(name: string, task: PeriodicTask): void {
     if (this.tasks.has(name)) throw new Error(`periodic task ${name} is registered twice`);
-    this.tasks.set(name, { task, lastRunMs: Number.NEGATIVE_INFINITY, poked: false });
+    this.tasks.set(name, { task, lastRunMs: Number.NEGATIVE_INFINITY, lastStartMs: Number.NEGATIVE_INFINITY, poked: false, gapTimer: undefined });
   }
 
-  /** Wakes the loop now; with a task name, that task runs in the next tick (poked ticks of many pokes coalesce). */
+  /**
+   * Wakes the loop now; with a task name, that task runs in the next tick (poked ticks of many pokes coalesce),
+   * or when its poke gap ends.
+   */
   poke(task?: string): void {
     if (task) {
       const state = this.tasks.get(task);
-      if (state) state.poked = true;
+      if (state) {
+        state.poked = true;
+        if (this.inPokeGap(state)) {
+          this.wakeAfterGap(state);
+          return;
+        }
+      }
     }
     if (this.stopped) return;
     this.wakeRequested = true;
     this.wake?.();
+  }
+
+  private inPokeGap(state: TaskState): boolean {
+    return state.task.pokeGapMs !== undefined && performance.now() - state.lastStartMs < state.task.pokeGapMs;
+  }
+
+  private wakeAfterGap(state: TaskState): void {
+    if (this.stopped || state.gapTimer) return;
+    const wait = Math.max(0, state.lastStartMs + state.task.pokeGapMs! - performance.now());
+    state.gapTimer = setTimeout(() => {
+      state.gapTimer = undefined;
+      this.poke();
+    }, wait);
   }
 
   async start(): Promise<void> {
@@ -450,6 +498,10 @@ export class JobWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const state of this.tasks.values()) {
+      clearTimeout(state.gapTimer);
+      state.gapTimer = undefined;
+    }
     this.wake?.();
     await this.loop;
     await this.tickChain;
@@ -467,7 +519,7 @@ export class JobWorker {
     // enqueued was not there to claim, and settling finds nothing in flight; the count of finished attempts shows it.
     for (let round = 0; round < 20; round++) {
       const finishedBefore = this.attemptsFinished;
-      const claimed = await this.serialTick(all);
+      const claimed = await this.serialTick(all ? 'all' : 'poked');
       all = false;
       const waited = await this.settle();
       const poked = [...this.tasks.values()].some((t) => t.poked);
@@ -488,7 +540,7 @@ export class JobWorker {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      await this.serialTick(false);
+      await this.serialTick('loop');
       if (this.stopped) break;
       if (this.wakeRequested) {
         this.wakeRequested = false;
@@ -507,8 +559,8 @@ export class JobWorker {
   }
 
   /** Ticks never overlap within a process (the loop and runDue share one chain). */
-  private serialTick(all: boolean): Promise<number> {
-    const run = this.tickChain.then(() => this.tick(all));
+  private serialTick(mode: TickMode): Promise<number> {
+    const run = this.tickChain.then(() => this.tick(mode));
     this.tickChain = run.then(
       () => undefined,
       () => undefined,
@@ -516,15 +568,22 @@ export class JobWorker {
     return run;
   }
 
-  /** Runs the periodic tasks that are due (all of them with `all`) and claims due jobs; returns how many were claimed. */
-  private async tick(all: boolean): Promise<number> {
+  /** Runs the periodic tasks that are due (see TickMode) and claims due jobs; returns how many were claimed. */
+  private async tick(mode: TickMode): Promise<number> {
     let total = 0;
     const nowMs = performance.now();
     for (const [name, state] of this.tasks) {
       const due = nowMs - state.lastRunMs >= state.task.intervalMs;
-      if (!due && !state.poked && !all) continue;
+      if (!due && mode !== 'all') {
+        if (!state.poked) continue;
+        if (mode === 'loop' && this.inPokeGap(state)) {
+          this.wakeAfterGap(state);
+          continue;
+        }
+      }
       const reason = due ? 'poll' : 'poke';
       state.poked = false;
+      state.lastStartMs = nowMs;
       if (due) state.lastRunMs = nowMs;
       try {
         await state.task.run(reason);

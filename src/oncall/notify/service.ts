@@ -291,8 +291,16 @@ export class NotificationService {
     return outcome;
   }
 
-  /** The same inside a caller's transaction, so the decision and its notifications commit together. Call `onEnqueued` after commit. */
-  async enqueueInTransaction(executor: Executor, request: NotifyRequest): Promise<EnqueueOutcome> {
+  /** The enabled channels, for a caller that enqueues many notifications in one transaction (`enqueueInTransaction`'s `channels`). */
+  enabledChannels(executor: Executor): Promise<ChannelRow[]> {
+    return repository.enabledChannels(executor);
+  }
+
+  /**
+   * The same inside a caller's transaction, so the decision and its notifications commit together. Call `onEnqueued` after commit.
+   * `channels`: the enabled channels read earlier in the same transaction, so a burst reads them once.
+   */
+  async enqueueInTransaction(executor: Executor, request: NotifyRequest, channels?: readonly ChannelRow[]): Promise<EnqueueOutcome> {
     const trx = executor;
     const preloaded = request.incident && request.incident.id === request.incidentId ? request.incident : null;
     const incident =
@@ -328,8 +336,7 @@ export class NotificationService {
     if (!request.channelIds && !request.users) {
       const team = request.team ?? incident?.team ?? null;
       if (request.team) await this.assertTeam(request.team, 'team', trx);
-      const channels = await repository.enabledChannels(trx);
-      for (const channel of channels) {
+      for (const channel of channels ?? (await repository.enabledChannels(trx))) {
         if (channel.team !== null && channel.team !== team) continue;
         if (!fromJson<string[]>(channel.events, []).includes(request.event)) continue;
         if (severity && severityRank(severity) < severityRank(channel.min_severity as Severity)) continue;
