@@ -207,4 +207,70 @@ describeEachDatabase('storage jobs', (kind) => {
       await worker.stop();
     }
   });
+
+  it('takes pokes within a task’s poke gap together in one later run, while jobs run at once; runDue does not wait for the gap', async () => {
+    const worker = new JobWorker(queue, { pollMs: 60_000, log: silent });
+    let runs = 0;
+    let firstRun!: () => void;
+    const firstRan = new Promise<void>((resolve) => (firstRun = resolve));
+    worker.every('dispatch', {
+      intervalMs: 3_600_000,
+      pokeGapMs: 3_600_000,
+      run: async () => {
+        runs++;
+        firstRun();
+      },
+    });
+    let jobRan!: () => void;
+    const jobDone = new Promise<void>((resolve) => (jobRan = resolve));
+    worker.handle('k', {
+      leaseMs: 10_000,
+      concurrency: 1,
+      async run(job) {
+        await queue.complete(queue.db, job);
+        jobRan();
+      },
+    });
+    await worker.start();
+    try {
+      await firstRan;
+      worker.poke('dispatch');
+      worker.poke('dispatch');
+      // A job enqueued meanwhile wakes the loop at once; that tick claims it but leaves the poked task to its gap.
+      await queue.schedule(queue.db, 'k', 'a', clock.now());
+      worker.poke();
+      await jobDone;
+      expect(runs).toBe(1);
+      await worker.runDue();
+      expect(runs).toBe(2);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('runs a task poked within its gap once the gap ends, without another poke', async () => {
+    const worker = new JobWorker(queue, { pollMs: 60_000, log: silent });
+    let runs = 0;
+    let wake: (() => void) | undefined;
+    const ranTimes = (n: number) => new Promise<void>((resolve) => (wake = () => runs >= n && resolve()));
+    worker.every('dispatch', {
+      intervalMs: 3_600_000,
+      pokeGapMs: 200,
+      run: async () => {
+        runs++;
+        wake?.();
+      },
+    });
+    const first = ranTimes(1);
+    await worker.start();
+    try {
+      await first;
+      const second = ranTimes(2);
+      worker.poke('dispatch');
+      await second;
+      expect(runs).toBe(2);
+    } finally {
+      await worker.stop();
+    }
+  });
 });
