@@ -305,6 +305,31 @@ export async function timelineEntriesAfter(executor: Executor, afterId: number, 
   return query.execute(executor, { after: afterId, limit });
 }
 
+const timelineTallyQueries = new Map<string, PreparedQuery<'after' | 'upTo', { entries: number | string; id_sum: number | string | null }>>();
+
+/**
+ * How many entries of the given kinds have ids in (afterId, upToId], and the sum of those ids: with the same tally of
+ * the marks a dispatcher keeps, it shows that every entry of a range was dispatched without reading the entries.
+ */
+export async function timelineTally(executor: Executor, afterId: number, upToId: number, kinds: readonly string[]): Promise<{ count: number; idSum: number }> {
+  const key = kinds.join('\u0000');
+  let query = timelineTallyQueries.get(key);
+  if (!query) {
+    const fixedKinds = [...kinds];
+    query = new PreparedQuery((slot, builder) =>
+      tables(builder)
+        .selectFrom('timeline_entries')
+        .select((eb) => [eb.fn.countAll<number | string>().as('entries'), eb.fn.sum<number | string | null>('id').as('id_sum')])
+        .where('id', '>', slot('after') as unknown as number)
+        .where('id', '<=', slot('upTo') as unknown as number)
+        .where('kind', 'in', fixedKinds),
+    );
+    timelineTallyQueries.set(key, query);
+  }
+  const [row] = await query.execute(executor, { after: afterId, upTo: upToId });
+  return { count: Number(row?.entries ?? 0), idSum: Number(row?.id_sum ?? 0) };
+}
+
 /** The first entry of the given kinds after `afterId` written at or after `at`, if any. */
 export async function firstTimelineEntryFrom(executor: Executor, afterId: number, kinds: readonly string[], at: string): Promise<number | undefined> {
   const row = await tables(executor).selectFrom('timeline_entries').select('id').where('id', '>', afterId).where('kind', 'in', [...kinds]).where('at', '>=', at).orderBy('id').limit(1).executeTakeFirst();

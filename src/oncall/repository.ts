@@ -147,6 +147,20 @@ export async function dispatchedBetween(executor: Executor, afterId: number, upT
   return new Set(rows.map((r) => Number(r.entry_id)));
 }
 
+const dispatchedTallyQuery = new PreparedQuery<'after' | 'upTo', { marks: number | string; id_sum: number | string | null }>((slot, executor) =>
+  tables(executor)
+    .selectFrom('oncall_dispatched_entries')
+    .select((eb) => [eb.fn.countAll<number | string>().as('marks'), eb.fn.sum<number | string | null>('entry_id').as('id_sum')])
+    .where('entry_id', '>', slot('after') as unknown as number)
+    .where('entry_id', '<=', slot('upTo') as unknown as number),
+);
+
+/** How many entries with ids in (afterId, upToId] are marked dispatched, and the sum of their ids (see incidents' timelineTally). */
+export async function dispatchedTally(executor: Executor, afterId: number, upToId: number): Promise<{ count: number; idSum: number }> {
+  const [row] = await dispatchedTallyQuery.execute(executor, { after: afterId, upTo: upToId });
+  return { count: Number(row?.marks ?? 0), idSum: Number(row?.id_sum ?? 0) };
+}
+
 const insertDispatchMarks = new PreparedInsert<'entry_id' | 'dispatched_at', { entry_id: number }>(['entry_id', 'dispatched_at'], (rows, executor) =>
   tables(executor)
     .insertInto('oncall_dispatched_entries')

@@ -252,4 +252,22 @@ describeEachDatabase('escalation', (kind) => {
     expect(createdNotices().sort()).toEqual(burst.map((i) => i.id).sort());
     expect(pages(receiver, 'alice').map((r) => String(r.json.incident_id)).sort()).toEqual(burst.filter((i) => i.team).map((i) => i.id).sort());
   });
+
+  it('a full scan still finds an entry left undispatched below where this process scanned (a late commit)', async () => {
+    now = new Date('2026-03-27T10:00:00Z');
+    const server = await startTestServer(kind, { clock, config: { workers: false } });
+    servers.push(server);
+    await configure(server, receiver.url);
+    const { escalations } = server.firebreak.ctx.services.oncall;
+    const burst = await createBurst([server], 3);
+    expect(await escalations.dispatchTimeline({ full: false })).toBe(3);
+    // The first incident's entry loses its mark: as if it had committed late, below this process's scan position.
+    const [entry] = (await server.api('GET', `/api/v1/incidents/${burst[0]!.id}/timeline?kind=created`)).body as { id: number }[];
+    const marks = server.firebreak.ctx.database.db.withTables<{ oncall_dispatched_entries: { entry_id: number; dispatched_at: string } }>();
+    await marks.deleteFrom('oncall_dispatched_entries').where('entry_id', '=', entry!.id).execute();
+    // A poked scan starts where this process last found everything dispatched; the full scan re-checks from the cursor.
+    expect(await escalations.dispatchTimeline({ full: false })).toBe(0);
+    expect(await escalations.dispatchTimeline({ full: true })).toBe(1);
+    expect(await escalations.dispatchTimeline({ full: true })).toBe(0);
+  });
 });
