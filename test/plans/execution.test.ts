@@ -129,7 +129,7 @@ describeEachDatabase('plan execution', (kind) => {
     const p = `/fail-${kind}`;
     const planId = await plan([
       httpStep('unreachable', `http://127.0.0.1:${await closedPort()}/nothing`, { on_failure: 'continue' }),
-      httpStep('slow', `${target.url}${p}/slow?delay=2000`, { timeout: '200ms', on_failure: 'continue' }),
+      httpStep('slow', `${target.url}${p}/slow?hold=1`, { timeout: '200ms', on_failure: 'continue' }),
       httpStep('teapot', `${target.url}${p}/teapot?status=418`, { on_failure: 'continue' }, { expect_status: [200] }),
       httpStep('last', `${target.url}${p}/last`, { needs: ['unreachable', 'slow', 'teapot'] }),
     ]);
