@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.ts';
-import { ADMIN_TOKEN, spawnServer, type ServerProcess } from '../support/server.ts';
+import { ADMIN_TOKEN, SERVER_START_LIMIT_MS, spawnServer, type ServerProcess } from '../support/server.ts';
 import { TestTarget, eventually } from './target.ts';
 
 interface Execution {
@@ -123,7 +123,8 @@ describeEachDatabase('plan durability across processes', (kind) => {
     expect(target.byPath('/restart-idem/before')[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
     for (const server of [first, second]) expect(server.output()).not.toContain(SECRET);
     await second.stop();
-  }, 300_000);
+    // Two servers start one after the other, and each of four conditions is waited for up to a minute.
+  }, 2 * SERVER_START_LIMIT_MS + 4 * 60_000 + 60_000);
 
   if (kind === 'postgres') {
     it('shares 20 executions between two servers on one database without running any step twice', async () => {
@@ -179,6 +180,7 @@ describeEachDatabase('plan durability across processes', (kind) => {
       for (const r of target.byPath('/shared/')) counts.set(r.path, (counts.get(r.path) ?? 0) + 1);
       expect(counts.size).toBe(80);
       expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    }, 400_000);
+      // Two servers start one after the other, and each of two conditions is waited for up to two minutes.
+    }, 2 * SERVER_START_LIMIT_MS + 2 * 120_000 + 60_000);
   }
 });
