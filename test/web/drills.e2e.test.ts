@@ -36,9 +36,9 @@ expectations:
     );
     await runDrill(scenario, { server: server.url, token: ADMIN_TOKEN, speed: 120, seed: 1, prefix: 'drill-', responders: true, keepOpen: false, store: true });
     chromium = await launchChromium();
-    page = await (await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    page = await (await chromium.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     await signIn(page, server.url, ADMIN_TOKEN);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await chromium?.close();
