@@ -40,7 +40,10 @@ describe('the build removes output whose source is gone', () => {
       'examples/tree.json': '',
       '.built': '',
     });
-    execFileSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(BUILD_SCRIPT)}).then((m) => m.removeOrphanedOutput(${JSON.stringify(dist)}, ${JSON.stringify(src)}))`]);
+    execFileSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(BUILD_SCRIPT)}).then((m) => m.removeOrphanedOutput(${JSON.stringify(dist)}, ${JSON.stringify(src)}))`], {
+      // A synchronous call cannot be stopped by the test's own limit: this one is a safety limit for a busy machine.
+      timeout: 60_000,
+    });
     expect(listFiles(dist)).toEqual(['.built', 'drills/scenarios/a.yaml', 'examples/tree.json', 'main.js', 'main.js.map', 'plans/schema.js'].sort());
   });
 });
