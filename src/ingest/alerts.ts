@@ -283,23 +283,6 @@ export class AlertService implements AlertSink {
     }
   }
 
-  /**
-   * Several events of one delivery (an Alertmanager group), in order. Grouped, they are submitted at
-   * once so they share one commit; otherwise one after another, as concurrent ones would only contend
-   * for the same new incident. Every event settles before this returns; the first failure is thrown.
-   */
-  async ingestAll(origin: IngestOrigin, signals: readonly AlertSignal[]): Promise<IngestOutcome[]> {
-    if (!this.commits.grouped) {
-      const outcomes: IngestOutcome[] = [];
-      for (const signal of signals) outcomes.push(await this.ingest(origin, signal));
-      return outcomes;
-    }
-    const settled = await Promise.allSettled(signals.map((signal) => this.ingest(origin, signal)));
-    const failed = settled.find((outcome) => outcome.status === 'rejected');
-    if (failed) throw failed.reason;
-    return settled.map((outcome) => (outcome as PromiseFulfilledResult<IngestOutcome>).value);
-  }
-
   /** The coalesced delivery of each sender being written now (see `ingestCoalesced`); it never rejects. */
   private readonly coalescedWriting = new Map<string, Promise<void>>();
 
