@@ -31,10 +31,30 @@ export function serverBuildIsStale() {
   return built === 0 || sources.some((source) => newestMtime(path.join(root, source)) > built);
 }
 
+/**
+ * tsc never deletes: output of a source file since renamed or removed would stay in dist/ and could
+ * still be imported by mistake. Removed here rather than by emptying dist/ first, so a server running
+ * from dist/ during a rebuild never finds its files missing.
+ */
+export function removeOrphanedOutput(outDir, srcDir) {
+  for (const entry of fs.readdirSync(outDir, { withFileTypes: true })) {
+    const output = path.join(outDir, entry.name);
+    const source = path.join(srcDir, entry.name);
+    if (entry.isDirectory()) {
+      removeOrphanedOutput(output, source);
+      if (fs.readdirSync(output).length === 0) fs.rmdirSync(output);
+      continue;
+    }
+    const compiled = /^(.*)\.js(\.map)?$/.exec(entry.name);
+    if (compiled && !fs.existsSync(`${path.join(srcDir, compiled[1])}.ts`)) fs.rmSync(output);
+  }
+}
+
 export function buildServer() {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
   for (const asset of assets) fs.cpSync(path.join(root, 'src', asset), path.join(root, 'dist', asset), { recursive: true });
+  removeOrphanedOutput(path.join(root, 'dist'), path.join(root, 'src'));
   fs.writeFileSync(stamp, new Date().toISOString());
 }
 

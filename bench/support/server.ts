@@ -12,6 +12,8 @@ import { createTestDatabase } from '../../test/support/database-factory.ts';
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 /** Keeps the captured server output bounded over a long benchmark run; tests never come near this. */
 const MAX_OUTPUT_CHARS = 1_000_000;
+/** How long a server may take to answer /healthz after it was spawned: a safety limit for a busy machine, not a speed target. */
+export const SERVER_START_LIMIT_MS = 180_000;
 
 export interface ServerProcess {
   url: string;
@@ -60,8 +62,7 @@ export async function spawnServer(env: Record<string, string>, options: SpawnOpt
   child.stdout!.on('data', capture);
   child.stderr!.on('data', capture);
   const url = `http://127.0.0.1:${port}`;
-  // Generous: a safety limit for a machine busy with other work, not a speed target.
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + SERVER_START_LIMIT_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     try {

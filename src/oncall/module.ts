@@ -47,12 +47,12 @@ export const onCallModule = defineModule({
       publicUrl: ctx.config.publicUrl,
       jobs: ctx.jobs,
       egress: ctx.egress,
+      wakeWorker: () => ctx.worker.poke(),
     });
     const schedules = new ScheduleService(database, catalog, clock);
     const escalations = new EscalationService({ database, incidents, catalog, schedules, notifications, events, clock, log, jobs: ctx.jobs });
     const worker = ctx.worker;
     registerOnCallJobs(worker, escalations, notifications);
-    notifications.onEnqueued = () => worker.poke();
     // Incident events only wake the worker: what to do is read from the committed timeline, so nothing
     // depends on this process having seen the event.
     events.on('incident.created', () => worker.poke(DISPATCH_TASK));

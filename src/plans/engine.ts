@@ -19,6 +19,8 @@ export interface EngineDeps {
   log: Logger;
   /** Runnable steps and timed pauses are jobs of kinds STEP_JOB and PAUSE_JOB. */
   jobs: JobQueue;
+  /** Wakes this server's job worker (steps and pauses are its jobs). */
+  wakeWorker(): void;
   /** Immutable plan versions, cached by the service. */
   definition(planId: string, seq: number, db?: Executor): Promise<PlanDefinition>;
   /** Facts other capabilities add to the incident templates read (`incident.suspect_change`). */
@@ -61,11 +63,13 @@ type Work = (trx: Executor, execution: ExecutionRow) => Promise<TimelineDraft[]>
 export class ExecutionEngine {
   /** The plain handle; inside a change, the change's transaction is used instead. */
   private readonly db: Database['db'];
-  /** Called after a commit that made steps runnable, so this server's worker looks at once. */
-  onRunnable: () => void = () => undefined;
-
   constructor(readonly deps: EngineDeps) {
     this.db = deps.database.db;
+  }
+
+  /** Call after a commit that made steps runnable, so this server's worker looks at once. */
+  onRunnable(): void {
+    this.deps.wakeWorker();
   }
 
   now(): string {

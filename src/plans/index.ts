@@ -45,6 +45,7 @@ export const plansModule = defineModule({
       clock: ctx.clock,
       log: ctx.log.child({ capability: 'plans' }),
       jobs: ctx.jobs,
+      wakeWorker: () => ctx.worker.poke(),
       sender: messageSender,
     });
     registerPlanJobs(ctx.worker, {

@@ -41,6 +41,8 @@ export interface PlanServiceDeps {
   clock: () => Date;
   log: Logger;
   jobs: JobQueue;
+  /** Wakes this server's job worker (steps and pauses are its jobs). */
+  wakeWorker(): void;
   sender: MessageSender;
 }
 
@@ -61,6 +63,7 @@ export class PlanService {
       clock: deps.clock,
       log: deps.log,
       jobs: deps.jobs,
+      wakeWorker: deps.wakeWorker,
       definition: (planId, seq, db) => this.definition(planId, seq, db),
       facts: (incident, db) => this.factsOf(incident, db),
     });

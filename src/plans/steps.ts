@@ -104,7 +104,8 @@ export async function performStep(step: PlanStep, view: StepView, effects: StepE
       try {
         response = await effects.http(request, context.timeoutMs);
       } catch (error) {
-        const why = describeFetchError(error);
+        // A timeout names the step's limit, so a responder sees which one applied (the step's own, or the default).
+        const why = (error as Error).name === 'TimeoutError' ? `timed out after ${context.timeoutMs} ms` : describeFetchError(error);
         return { status: 'failed', output: { request }, summary: `${request.method} ${request.url} failed: ${why}`, error: `${request.method} ${request.url}: ${why}` };
       }
       if ('preview' in response) return { status: 'succeeded', output: { request, preview: true }, summary: `would send ${request.method} ${request.url}` };

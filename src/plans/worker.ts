@@ -43,7 +43,6 @@ export interface WorkerDeps {
  */
 export function registerPlanJobs(worker: JobWorker, deps: WorkerDeps): void {
   const { engine, settings } = deps;
-  engine.onRunnable = () => worker.poke();
   worker.handle(STEP_JOB, {
     leaseMs: settings.leaseMs,
     concurrency: settings.concurrency,

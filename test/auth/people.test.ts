@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { cliTimeout, runFirebreak } from '../support/cli.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -201,27 +200,16 @@ describeEachDatabase('people and sign-in', (kind) => {
 
   if (kind === 'sqlite') {
     it('firebreak user create makes an account on the database, password from standard input', async () => {
-      const env = { ...process.env, FIREBREAK_DATABASE_URL: server.database.url };
-      const output = await new Promise<string>((resolve, reject) => {
-        const child = execFile(
-          process.execPath,
-          [path.join(REPO_ROOT, 'bin/firebreak.js'), 'user', 'create', '--email', 'cy@example.com', '--name', 'Cy Ops', '--role', 'admin', '--password-stdin'],
-          { cwd: REPO_ROOT, env },
-          (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout)),
-        );
-        child.stdin?.end(`${PASSWORD}\n`);
-      });
-      expect(output).toContain('created cy <cy@example.com> (admin)');
+      const env = { FIREBREAK_DATABASE_URL: server.database.url };
+      const created = await runFirebreak(['user', 'create', '--email', 'cy@example.com', '--name', 'Cy Ops', '--role', 'admin', '--password-stdin'], { env, stdin: `${PASSWORD}\n` });
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stdout).toContain('created cy <cy@example.com> (admin)');
       const browser = new Browser(server.url);
       expect((await browser.signIn('cy@example.com', PASSWORD)).body).toMatchObject({ handle: 'cy', role: 'admin' });
-      const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        execFile(process.execPath, [path.join(REPO_ROOT, 'bin/firebreak.js'), 'user', 'create', '--email', 'nope', '--name', 'N', '--role', 'viewer'], { cwd: REPO_ROOT, env }, (error, _stdout, stderr) =>
-          resolve({ code: error ? (error.code as number) : 0, stderr }),
-        );
-      });
+      const bad = await runFirebreak(['user', 'create', '--email', 'nope', '--name', 'N', '--role', 'viewer'], { env });
       expect(bad.code).not.toBe(0);
       expect(bad.stderr.trim().split('\n')).toHaveLength(1);
       expect(bad.stderr).toContain('email');
-    }, 300_000); // a safety limit: two CLI processes start, which takes long on a busy machine
+    }, cliTimeout(2));
   }
 });

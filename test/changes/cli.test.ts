@@ -1,28 +1,13 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliTimeout, runFirebreak } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { ADMIN_TOKEN, REPO_ROOT, spawnServer, type ServerProcess } from '../support/server.ts';
-
-const run = promisify(execFile);
+import { ADMIN_TOKEN, spawnServer, type ServerProcess } from '../support/server.ts';
 
 describe('firebreak change commands against a running server', () => {
   let database: TestDatabase;
   let server: ServerProcess;
 
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/firebreak.js'), ...args], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, FIREBREAK_SERVER: server.url, FIREBREAK_TOKEN: ADMIN_TOKEN },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const cli = (args: string[]) => runFirebreak(args, { env: { FIREBREAK_SERVER: server.url, FIREBREAK_TOKEN: ADMIN_TOKEN } });
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
@@ -33,7 +18,7 @@ describe('firebreak change commands against a running server', () => {
       body: JSON.stringify({ id: 'chat-api' }),
     });
     expect(created.status).toBe(201);
-  }, 120_000);
+  });
   afterAll(async () => {
     await server?.stop();
     await database?.drop();
@@ -65,6 +50,5 @@ describe('firebreak change commands against a running server', () => {
     expect(bad.stderr).toContain('service: nope is not a catalogue service');
     const badKind = await cli(['change', 'record', '--service', 'chat-api', '--kind', 'rollout', '--summary', 'x']);
     expect(badKind.code).not.toBe(0);
-    // Seven CLI processes: slow only on a loaded machine, so the limit is generous.
-  }, 300_000);
+  }, cliTimeout(7));
 });

@@ -1,33 +1,14 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliTimeout, runFirebreak, type CliResult } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { ADMIN_TOKEN, REPO_ROOT, spawnServer, type ServerProcess } from '../support/server.ts';
-
-const run = promisify(execFile);
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { ADMIN_TOKEN, SERVER_START_LIMIT_MS, spawnServer, type ServerProcess } from '../support/server.ts';
 
 describe('firebreak CLI against a running server', () => {
   let database: TestDatabase;
   let server: ServerProcess;
 
-  async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/firebreak.js'), ...args], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, FIREBREAK_SERVER: server.url, FIREBREAK_TOKEN: ADMIN_TOKEN, FIREBREAK_DATABASE_URL: database.url, ...env },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
+  function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+    return runFirebreak(args, { env: { FIREBREAK_SERVER: server.url, FIREBREAK_TOKEN: ADMIN_TOKEN, FIREBREAK_DATABASE_URL: database.url, ...env } });
   }
 
   beforeAll(async () => {
@@ -58,7 +39,7 @@ describe('firebreak CLI against a running server', () => {
     const shown = await cli(['incident', 'show', id]);
     expect(shown.stdout).toContain('moved from investigating to identified: new model build');
     expect(shown.stdout).toContain('rolling back to previous build');
-  });
+  }, cliTimeout(8));
 
   it('fails with one line and a non-zero exit on bad input', async () => {
     const invalid = await cli(['incident', 'transition', 'INC-20200101-0001', 'identified']);
@@ -77,7 +58,7 @@ describe('firebreak CLI against a running server', () => {
     const unreachable = await cli(['incident', 'list'], { FIREBREAK_SERVER: 'http://127.0.0.1:9' });
     expect(unreachable.code).toBe(6);
     expect(unreachable.stderr).toMatch(/^firebreak: cannot reach http:\/\/127\.0\.0\.1:9/);
-  });
+  }, cliTimeout(4));
 
   it('manages tokens directly on the database and through the server', async () => {
     const created = await cli(['token', 'create', '--role', 'viewer', '--name', 'grafana']);
@@ -94,7 +75,7 @@ describe('firebreak CLI against a running server', () => {
     expect(listed.stdout).not.toContain(secret);
     expect((await cli(['token', 'revoke', 'grafana'])).stdout).toContain('revoked grafana');
     expect((await cli(['incident', 'list'], { FIREBREAK_TOKEN: secret })).code).toBe(3);
-  });
+  }, cliTimeout(7));
 });
 
 describe('first start', () => {
@@ -116,5 +97,5 @@ describe('first start', () => {
     } finally {
       await database.drop();
     }
-  });
+  }, 2 * SERVER_START_LIMIT_MS + 60_000);
 });

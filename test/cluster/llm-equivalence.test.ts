@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { ADMIN_TOKEN } from '../support/server.ts';
+import { ADMIN_TOKEN, SERVER_START_LIMIT_MS } from '../support/server.ts';
 import { forkClockedServer, type ClockedServer } from '../support/replicas.ts';
 import { NORMAL, generateCalls, seededRandom, type SyntheticCall } from '../llm/traffic.ts';
 
@@ -112,7 +112,8 @@ describePg('LLM telemetry and alerts over three replicas equal one server', () =
       deployment.telemetryKey = (await deployment.api<{ routing_key: string }>(server, 'POST', '/api/v1/integrations', { name: 'telemetry', service: 'chat-api' })).routing_key;
       deployment.alertKey = (await deployment.api<{ routing_key: string }>(server, 'POST', '/api/v1/integrations', { name: 'node-exporter', service: 'chat-api' })).routing_key;
     }
-  }, 300_000);
+    // Four servers start one after the other, each within its limit.
+  }, 4 * SERVER_START_LIMIT_MS + 60_000);
   afterAll(async () => {
     for (const deployment of [single, cluster]) {
       for (const server of deployment?.servers ?? []) await server?.close();

@@ -74,7 +74,7 @@ describePg('replicas on one PostgreSQL database', () => {
     database = await createTestDatabase('postgres');
     a = await startTestServer('postgres', { database });
     b = await startTestServer('postgres', { database });
-  }, 60_000);
+  });
   afterAll(async () => {
     await a?.close();
     await b?.close();
@@ -141,7 +141,7 @@ describePg('a replica whose database goes away', () => {
     const viaProxy = new URL(database.url);
     viaProxy.port = String(proxy.port);
     server = await startTestServer('postgres', { database: { ...database, url: viaProxy.toString() } });
-  }, 60_000);
+  });
   afterAll(async () => {
     await server?.close().catch(() => {});
     await proxy?.close();

@@ -43,7 +43,7 @@ describeEachDatabase('every shipped drill scenario', (kind) => {
     const [results, alone] = await Promise.all([Promise.all(attended.map((run) => run())), watching()]);
     results.forEach((card) => scorecards.set(card.scenario, card));
     unattended = alone;
-  }, 240_000);
+  });
   afterAll(async () => {
     await server?.close();
   });

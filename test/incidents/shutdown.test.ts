@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/databases.ts';
-import { ADMIN_TOKEN, spawnServer } from '../support/server.ts';
+import { ADMIN_TOKEN, SERVER_START_LIMIT_MS, spawnServer } from '../support/server.ts';
 
 describe('graceful shutdown', () => {
   it('finishes in-flight requests on SIGTERM, loses nothing and exits 0', async () => {
@@ -40,5 +40,6 @@ describe('graceful shutdown', () => {
       await server.stop('SIGKILL');
       await database.drop();
     }
-  });
+    // Two servers start one after the other.
+  }, 2 * SERVER_START_LIMIT_MS + 60_000);
 });

@@ -48,7 +48,7 @@ describeEachDatabase('grouping', (kind) => {
     expect(incidents.body.items).toHaveLength(1);
     const summary = (await server.api('GET', `/api/v1/incidents/${incidents.body.items[0].id}/alerts?limit=1`)).body.summary;
     expect(summary).toMatchObject({ alerts: 500, open: 500, occurrences: 10_000 });
-  }, 120_000);
+  });
 
   it('concurrent first alerts of one failure open exactly one incident', async () => {
     await createService(server, 'reranker');
@@ -61,7 +61,7 @@ describeEachDatabase('grouping', (kind) => {
     expect(summary).toMatchObject({ alerts: 100, occurrences: 400 });
     const opened = await server.api('GET', '/api/v1/alerts?service=reranker&decision=opened_incident');
     expect(opened.body.items).toHaveLength(1);
-  }, 60_000);
+  });
 
   it('groups by service within the window, by grouping labels across services, and not into a resolved incident', async () => {
     const current = (await server.api('GET', '/api/v1/routing-rules')).body;

@@ -169,7 +169,10 @@ describeEachDatabase('plan definitions, secrets and dry runs', (kind) => {
     expect(report.body.recommendations.join('\n')).toContain('no rollback step undoes it');
     expect(report.body.recommendations.join('\n')).toContain('Nothing verifies the effect of switch');
     expect(JSON.stringify(report.body)).not.toContain('dry-run-secret-9999');
-    await new Promise((r) => setTimeout(r, 200));
+    // A step's effects are awaited before the step ends, so whatever the dry run sent has arrived by its answer;
+    // work it left for later (a real execution, a queued message) runs with the server's due background work.
+    expect(target.byPath(p)).toHaveLength(0);
+    await server.firebreak.ctx.worker.runDue();
     expect(target.byPath(p)).toHaveLength(0);
     const stored = (await server.api<{ last_tested_at: string | null; last_test: { problem_count: number } }>('GET', `/api/v1/plans/${plan.id}`)).body;
     expect(stored.last_tested_at).not.toBeNull();

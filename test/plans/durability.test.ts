@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.ts';
-import { ADMIN_TOKEN, spawnServer, type ServerProcess } from '../support/server.ts';
+import { ADMIN_TOKEN, SERVER_START_LIMIT_MS, spawnServer, type ServerProcess } from '../support/server.ts';
 import { TestTarget, eventually } from './target.ts';
 
 interface Execution {
@@ -23,11 +23,17 @@ async function api<T = unknown>(server: ServerProcess, method: string, path: str
 }
 
 /**
- * Short leases and a fast poll make the restart test quick; the shared-work test uses long leases, so a stall under
- * load is not taken for a crash, and the default poll: each server is poked for its own work, and two servers
- * polling every 50 ms spent a busy machine's CPU on empty claims.
+ * A lease is how long a stalled server may go without renewing before its work is taken for a crashed one's. Servers
+ * that are never killed get a lease no stall on a loaded machine comes near, so only a real crash hands work over.
+ * The server that is killed gets a lease short enough that the restart test need not wait long for it to expire,
+ * yet several times its renewal period (a third of it), so that a stall before the kill is not taken for a crash.
+ * The shared-work test uses the default poll: each server is poked for its own work, and two servers polling every
+ * 50 ms spent a busy machine's CPU on empty claims.
  */
-function serverEnv(database: TestDatabase, leaseMs = 3000, pollMs = 50): Record<string, string> {
+const CRASHING_LEASE_MS = 10_000;
+const SURVIVING_LEASE_MS = 300_000;
+
+function serverEnv(database: TestDatabase, leaseMs: number, pollMs = 50): Record<string, string> {
   return {
     FIREBREAK_DATABASE_URL: database.url,
     FIREBREAK_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
@@ -54,21 +60,22 @@ describeEachDatabase('plan durability across processes', (kind) => {
     await database?.drop();
   });
 
-  async function start(leaseMs?: number, pollMs?: number): Promise<ServerProcess> {
+  async function start(leaseMs: number, pollMs?: number): Promise<ServerProcess> {
     const server = await spawnServer(serverEnv(database, leaseMs, pollMs));
     servers.push(server);
     return server;
   }
 
   it('resumes after the server is killed mid-step: completed steps never rerun, idempotent steps retry, others wait for a decision', async () => {
-    const first = await start();
+    const first = await start(CRASHING_LEASE_MS);
     expect((await api(first, 'PUT', '/api/v1/secrets/durable_token', { value: SECRET })).status).toBe(201);
     const slowPlan = (id: string, idempotent: boolean) => ({
       id,
       name: id,
       steps: [
         { id: 'before', type: 'http', with: { method: 'POST', url: `${target.url}/${id}/before`, headers: { Authorization: 'Bearer {{secrets.durable_token}}' } } },
-        { id: 'slow', type: 'http', needs: ['before'], idempotent, timeout: '20s', with: { method: 'PUT', url: `${target.url}/${id}/slow?delay=2500` } },
+        // The first attempt is held unanswered, so it is in flight when the server dies however long that takes; the retry is answered.
+        { id: 'slow', type: 'http', needs: ['before'], idempotent, timeout: '10m', with: { method: 'PUT', url: `${target.url}/${id}/slow?hold_first=1` } },
         { id: 'after', type: 'http', needs: ['slow'], with: { method: 'POST', url: `${target.url}/${id}/after` } },
       ],
     });
@@ -81,7 +88,8 @@ describeEachDatabase('plan durability across processes', (kind) => {
     await eventually(async () => (target.countFor('/restart-idem/slow') && target.countFor('/restart-once/slow') ? true : undefined), 60_000, 'slow steps in flight');
     await first.stop('SIGKILL');
 
-    const second = await start();
+    // It takes over once the killed server's leases expire (CRASHING_LEASE_MS after its last renewal).
+    const second = await start(SURVIVING_LEASE_MS);
     const get = async (id: string) => (await api<Execution>(second, 'GET', `/api/v1/executions/${id}`)).body;
     const idemDone = await eventually(async () => {
       const e = await get(idem.id);
@@ -115,13 +123,14 @@ describeEachDatabase('plan durability across processes', (kind) => {
     expect(target.byPath('/restart-idem/before')[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
     for (const server of [first, second]) expect(server.output()).not.toContain(SECRET);
     await second.stop();
-  }, 300_000);
+    // Two servers start one after the other, and each of four conditions is waited for up to a minute.
+  }, 2 * SERVER_START_LIMIT_MS + 4 * 60_000 + 60_000);
 
   if (kind === 'postgres') {
     it('shares 20 executions between two servers on one database without running any step twice', async () => {
       // One after the other: the first one migrates the fresh database.
-      const a = await start(15_000, 200);
-      const b = await start(15_000, 200);
+      const a = await start(SURVIVING_LEASE_MS, 200);
+      const b = await start(SURVIVING_LEASE_MS, 200);
       const plan = {
         id: 'shared-work',
         name: 'shared work',
@@ -171,6 +180,7 @@ describeEachDatabase('plan durability across processes', (kind) => {
       for (const r of target.byPath('/shared/')) counts.set(r.path, (counts.get(r.path) ?? 0) + 1);
       expect(counts.size).toBe(80);
       expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    }, 400_000);
+      // Two servers start one after the other, and each of two conditions is waited for up to two minutes.
+    }, 2 * SERVER_START_LIMIT_MS + 2 * 120_000 + 60_000);
   }
 });

@@ -12,10 +12,12 @@ export interface RecordedRequest {
 
 /**
  * A real HTTP server standing in for a gateway, flag service or webhook receiver. Behaviour is chosen
- * by query parameters: `delay=<ms>`, `status=<code>`, `fail_first=<n>` (answer 500 to the first n
- * requests for that path), `echo=1` (answer the request headers and body as JSON), `together=<group>:<n>`
- * (answer none of the group's requests until n of them have arrived: proves they were in flight at once,
- * whatever the machine's speed).
+ * by query parameters: `status=<code>`, `fail_first=<n>` (answer 500 to the first n requests for that
+ * path), `echo=1` (answer the request headers and body as JSON), `together=<group>:<n>` (answer none of
+ * the group's requests until n of them have arrived: proves they were in flight at once, whatever the
+ * machine's speed), `hold=1` (never answer: the request ends only when its sender gives up, by its
+ * timeout or by dying) and `hold_first=<n>` (hold the first n requests for that path, answer the rest).
+ * Holding, not a delay, keeps a request in flight for as long as a test needs, however slow the machine.
  */
 export class TestTarget {
   readonly requests: RecordedRequest[] = [];
@@ -50,8 +52,11 @@ export class TestTarget {
     for await (const chunk of req) body += String(chunk);
     const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body, at: Date.now() };
     this.requests.push(record);
-    const delay = Number(url.searchParams.get('delay') ?? 0);
-    if (delay) await new Promise((r) => setTimeout(r, delay));
+    if (url.searchParams.get('hold') || this.countFor(url.pathname) <= Number(url.searchParams.get('hold_first') ?? 0)) {
+      // Nothing is sent; the response closes with its connection (the sender's abort, its death, or close()).
+      await new Promise<void>((resolve) => res.once('close', resolve));
+      return;
+    }
     const together = url.searchParams.get('together');
     if (together) {
       const [name = '', count = '1'] = together.split(':');
@@ -76,8 +81,7 @@ export class TestTarget {
   }
 }
 
-/** Polls until `probe` returns a value that is not undefined, or fails after `ms`. */
-/** Polls until the probe answers; the limit is a safety net for a loaded machine, not a speed target. */
+/** Polls until `probe` returns a value that is not undefined, or fails after `ms`; the limit is a safety net for a loaded machine, not a speed target. */
 export async function eventually<T>(probe: () => Promise<T | undefined>, ms = 120_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;

@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliTimeout, runFirebreak as cli } from '../support/cli.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.ts';
-
-const run = promisify(execFile);
+import { startTestServer, type TestServer } from '../support/server.ts';
 
 // (a AND b) OR c with P = 0.1, 0.2, 0.3: cut sets {c} and {a,b}; P(top) = 1 - (1 - 0.02)(1 - 0.3) = 0.314.
 const smallModel = {
@@ -100,16 +97,6 @@ describe('firebreak fta (local CLI)', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const cli = async (args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/firebreak.js'), ...args], { cwd: REPO_ROOT });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
-
   it('analyses a MEF file and prints JSON or tables', async () => {
     const json = await cli(['--json', 'fta', 'analyze', path.join(dir, 'pump.xml')]);
     expect(json.code).toBe(0);
@@ -117,7 +104,7 @@ describe('firebreak fta (local CLI)', () => {
     const table = await cli(['fta', 'analyze', path.join(dir, 'pump.xml'), '--order', '2', '--cutoff', '0.001']);
     expect(table.stdout).toContain('minimal cut sets: 3');
     expect(table.stdout).toMatch(/FUSSELL_VESELY/);
-  });
+  }, cliTimeout(2));
 
   it('fails with one line naming the problem', async () => {
     const broken = await cli(['fta', 'analyze', path.join(dir, 'broken.xml')]);
@@ -127,5 +114,5 @@ describe('firebreak fta (local CLI)', () => {
     const badCutoff = await cli(['fta', 'analyze', path.join(dir, 'pump.xml'), '--cutoff', '2']);
     expect(badCutoff.code).not.toBe(0);
     expect(badCutoff.stderr).toContain('--cutoff');
-  });
+  }, cliTimeout(2));
 });

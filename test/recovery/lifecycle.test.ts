@@ -1,10 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { cliTimeout, runFirebreak } from '../support/cli.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-import { ADMIN_TOKEN, REPO_ROOT, startTestServer, type TestServer } from '../support/server.ts';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
 
 /** A real service whose health the test breaks and restores. */
 async function startHealthService(): Promise<{ url: string; setHealthy(ok: boolean): void; hits(): number; close(): Promise<void> }> {
@@ -28,7 +27,8 @@ async function startHealthService(): Promise<{ url: string; setHealthy(ok: boole
 }
 
 /** Polls until the probe answers; the limit is a safety net for a loaded machine, not a speed target. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+const WAIT_LIMIT_MS = 120_000;
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_LIMIT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -36,17 +36,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(REPO_ROOT, 'bin/firebreak.js'), ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 300_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
 }
 
 /** Response bodies are checked field by field below; their full shapes live in the OpenAPI schemas. */
@@ -72,8 +61,9 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     await health?.close();
   });
 
-  // One long story on purpose (each step builds on the stored state of the last); generous time for loaded CI machines.
-  it('tracks recovery against catalogue objectives, verifies for real, rolls back, reports and publishes', { timeout: 240_000 }, async () => {
+  // One long story on purpose (each step builds on the stored state of the last): it may wait up to its limit for
+  // each of three conditions and three CLI commands, and a minute for everything else on a loaded machine.
+  it('tracks recovery against catalogue objectives, verifies for real, rolls back, reports and publishes', { timeout: 3 * WAIT_LIMIT_MS + cliTimeout(3) }, async () => {
     const { api } = server;
     const ok = <T>(r: { status: number; body: T }, status = 200): T => {
       expect(r.status, JSON.stringify(r.body)).toBe(status);
@@ -405,13 +395,12 @@ describeEachDatabase('recovery: a whole incident from detection to a published p
     // ---- the CLI, against the same server (once: it does not depend on the database) ------------
     if (kind !== 'sqlite') return;
     const env = { FIREBREAK_SERVER: server.url, FIREBREAK_TOKEN: ADMIN_TOKEN };
-    // One at a time: three tsx start-ups at once on two loaded cores can starve each other.
-    const exported = await runCli(['postmortem', 'export', id, '--format', 'md'], env);
+    const exported = await runFirebreak(['postmortem', 'export', id, '--format', 'md'], { env });
     expect(exported, exported.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(exported.stdout).toBe(md);
-    const listed = await runCli(['--json', 'action-items', 'list', '--overdue'], env);
+    const listed = await runFirebreak(['--json', 'action-items', 'list', '--overdue'], { env });
     expect(listed.code, listed.stderr).toBe(0);
-    const shown = await runCli(['recovery', 'show', id], env);
+    const shown = await runFirebreak(['recovery', 'show', id], { env });
     expect(shown.code, shown.stderr).toBe(0);
     expect(JSON.parse(listed.stdout).map((i: { id: number }) => i.id)).toEqual([alertOnPool.id]);
     expect(shown.stdout).toContain('recovery verified at 2026-03-02T10:53:00.000Z');

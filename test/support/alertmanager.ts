@@ -29,7 +29,8 @@ export async function startAlertmanager(configYaml: string): Promise<RealAlertma
   );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const deadline = Date.now() + 30_000;
+  // A safety limit for a busy machine, not a speed target.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`alertmanager exited (${child.exitCode}): ${stderr}`);
     const ready = await fetch(`${url}/-/ready`).then((r) => r.ok).catch(() => false);

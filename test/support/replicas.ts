@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { SERVER_START_LIMIT_MS } from './server.ts';
 
 /** A server process with a test-set clock (test/support/clocked-server.ts). */
 export interface ClockedServer {
@@ -27,9 +28,20 @@ export async function forkClockedServer(env: { databaseUrl: string; adminToken: 
   let nextId = 1;
   const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`clocked server exited with ${code} before listening`)));
+    // A safety limit for a busy machine, as for every server a test spawns.
+    const limit = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`clocked server did not start within ${SERVER_START_LIMIT_MS / 1000} s`));
+    }, SERVER_START_LIMIT_MS);
+    child.once('exit', (code) => {
+      clearTimeout(limit);
+      reject(new Error(`clocked server exited with ${code} before listening`));
+    });
     child.on('message', (message: { id: number; url?: string; error?: string }) => {
-      if (message.id === 0 && message.url) return resolve(message.url);
+      if (message.id === 0 && message.url) {
+        clearTimeout(limit);
+        return resolve(message.url);
+      }
       const pending = waiting.get(message.id);
       waiting.delete(message.id);
       if (message.error) pending?.reject(new Error(message.error));

@@ -85,4 +85,4 @@ export async function startTestServer(kind: DatabaseKind, options: StartOptions 
   };
 }
 
-export { freePort, spawnServer, type ServerProcess } from '../../bench/support/server.ts';
+export { freePort, SERVER_START_LIMIT_MS, spawnServer, type ServerProcess } from '../../bench/support/server.ts';

@@ -57,7 +57,7 @@ for (const fixture of fixtureNames) {
     beforeAll(async () => {
       if (!expected) return;
       server = await startTestServer(kind, { database: await restore(kind, fixture) });
-    }, 120_000);
+    });
     afterAll(async () => {
       if (!server) return;
       await server.close();

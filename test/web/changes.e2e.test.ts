@@ -33,10 +33,10 @@ describe('web console: changes and suspects in headless Chromium [sqlite]', () =
     }
     incidentId = (await server.api('POST', '/api/v1/incidents', { title: 'answers got worse', severity: 'high', services: ['chat-api'], detected_at: new Date(detected).toISOString() })).body.id;
     chromium = await launchChromium();
-    context = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    context = await chromium.newContext({ viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
     await signIn(page, server.url, ADMIN_TOKEN);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await chromium?.close();

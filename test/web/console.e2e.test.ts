@@ -27,10 +27,10 @@ describe('web console in headless Chromium [sqlite]', () => {
     await server.api('POST', '/api/v1/teams', { id: 'llm-platform', name: 'LLM platform', members: [{ user: 'alice', role: 'lead' }] });
     await server.api('POST', '/api/v1/services', { id: 'chat-api', name: 'Chat API', owner_team: 'llm-platform', tier: 1, rto_minutes: 30 });
     chromium = await launchChromium();
-    desktop = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    desktop = await chromium.newContext({ viewport: { width: 1280, height: 860 } });
     consoleWatch = watchConsole(desktop);
     page = await desktop.newPage();
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await chromium?.close();
@@ -239,7 +239,7 @@ describe('web console in headless Chromium [sqlite]', () => {
   });
 
   it('works at phone width (375 px)', async () => {
-    const phone = await chromium.browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    const phone = await chromium.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     const small = await phone.newPage();
     const phoneWatch = watchConsole(phone);
     await signIn(small, ADMIN_TOKEN);
@@ -289,7 +289,7 @@ describe('web console in headless Chromium [sqlite]', () => {
   });
 
   it('returns to sign-in when the token is revoked', async () => {
-    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const context = await chromium.newContext({ viewport: { width: 1280, height: 860 } });
     const otherWatch = watchConsole(context);
     const other = await context.newPage();
     const token = await server.tokenFor('viewer');
@@ -303,9 +303,10 @@ describe('web console in headless Chromium [sqlite]', () => {
     const me = await server.api('GET', '/api/v1/me', undefined, { token });
     await server.api('DELETE', `/api/v1/tokens/${me.body.token_id}`);
     // Whichever request meets the 401 first (the stream reconnecting, a panel refetching, or this click)
-    // returns the page to sign-in, so the link may already be gone.
-    await other.getByRole('link', { name: 'Dashboards' }).click({ timeout: 3000 }).catch(() => undefined);
-    await other.getByText('Use an API token instead').waitFor();
+    // returns the page to sign-in, so the link may already be gone: the click ends when the sign-in shows.
+    const signInShown = other.getByText('Use an API token instead').waitFor();
+    await Promise.race([other.getByRole('link', { name: 'Dashboards' }).click().catch(() => signInShown), signInShown]);
+    await signInShown;
     await expect(other.locator('.notice').textContent()).resolves.toContain('invalid or revoked token');
     await expect(other.evaluate('sessionStorage.getItem("firebreak.token")')).resolves.toBe(null);
     await context.close();
@@ -328,7 +329,7 @@ describe('web console in headless Chromium [sqlite]', () => {
     server = await startTestServer('sqlite', { database, config: { port } });
     // Created while the browser is still disconnected: it must appear once the stream resyncs.
     const missed = await server.api('POST', '/api/v1/incidents', { title: 'created during the outage', severity: 'high' });
-    await page.getByTestId('connection-banner').waitFor({ state: 'detached', timeout: 20_000 });
+    await page.getByTestId('connection-banner').waitFor({ state: 'detached' });
     await page.locator(`[data-incident-id="${missed.body.id}"]`).waitFor({ timeout: 60_000 });
   });
 });

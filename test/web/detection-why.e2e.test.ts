@@ -37,8 +37,8 @@ describe('detection explanation in the console [sqlite]', () => {
     await send(T0 + 60 * MINUTE, NORMAL, 10 * MINUTE);
     await send(now + 5 * MINUTE, { ...NORMAL, serverErrorProbability: 0.5 }, MINUTE);
     chromium = await launchChromium();
-    page = await (await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
-  }, 120_000);
+    page = await (await chromium.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  });
 
   afterAll(async () => {
     await chromium?.close();

@@ -49,11 +49,11 @@ describe('web console: LLM health and fault trees on the incident in headless Ch
     const tree = await server.api('POST', `/api/v1/incidents/${incidentId}/fault-trees`, { example: (await server.api('GET', '/api/v1/fta/examples')).body[0].name, name: 'Chat outage tree' });
     expect(tree.status).toBe(201);
     chromium = await launchChromium();
-    desktop = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    desktop = await chromium.newContext({ viewport: { width: 1280, height: 860 } });
     watch = watchConsole(desktop);
     page = await desktop.newPage();
     await signIn(page, server.url, ADMIN_TOKEN);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await chromium?.close();

@@ -43,9 +43,9 @@ describe('signing in to the console as a person, in headless Chromium [sqlite]',
     await server.api('POST', '/api/v1/users', { email: 'ana@example.com', name: 'Ana Silva', role: 'responder', password: PASSWORD });
     incidentId = (await server.api('POST', '/api/v1/incidents', { title: 'TTFT regression on chat-api', severity: 'high', team: 'llm-platform' })).body.id;
     chromium = await launchChromium();
-    context = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    context = await chromium.newContext({ viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await chromium?.close();

@@ -43,10 +43,10 @@ describe('web console: recovery, root cause and fault trees in headless Chromium
     });
     expect(plan.status).toBe(201);
     chromium = await launchChromium();
-    desktop = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    desktop = await chromium.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
     page = await desktop.newPage();
     await signIn(page);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await chromium?.close();
@@ -281,7 +281,7 @@ describe('web console: recovery, root cause and fault trees in headless Chromium
   });
 
   it('fits a phone-sized screen (375 px)', async () => {
-    const phone = await chromium.browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    const phone = await chromium.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     const small = await phone.newPage();
     await signIn(small);
     await small.goto(`${server.url}/incidents/${incidentId}`);

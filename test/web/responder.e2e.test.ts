@@ -77,11 +77,11 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
     await server.api('POST', `/api/v1/incidents/${ids.lowAcked}/acknowledge`, {});
     await run();
     chromium = await launchChromium();
-    desktop = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    desktop = await chromium.newContext({ viewport: { width: 1280, height: 860 } });
     watch = watchConsole(desktop);
     page = await desktop.newPage();
     await signInWith(page, server.url, ADMIN_TOKEN);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await chromium?.close();
@@ -382,7 +382,7 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
   });
 
   it('a browser nobody signed in to asks for a session without a failed request', async () => {
-    const fresh = await chromium.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const fresh = await chromium.newContext({ viewport: { width: 1280, height: 860 } });
     const freshWatch = watchConsole(fresh);
     const visitor = await fresh.newPage();
     const probes: number[] = [];
@@ -397,7 +397,7 @@ describe('web console: a responder runs an incident in headless Chromium [sqlite
   });
 
   it('on a phone, puts the panels a responder reaches for before the whole timeline', async () => {
-    const phone = await chromium.browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    const phone = await chromium.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     const phoneWatch = watchConsole(phone);
     const small = await phone.newPage();
     await signInWith(small, server.url, ADMIN_TOKEN);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { ensureConsoleBuilt } from '../../web/build.ts';
 import { REPO_ROOT } from '../support/server.ts';
 
@@ -12,8 +12,16 @@ export async function buildConsoleOnce(): Promise<void> {
   await ensureConsoleBuilt();
 }
 
+/**
+ * How long a browser action (click, waitFor, goto) waits for what it needs: a safety limit for a loaded
+ * machine, not a speed target. Playwright's own default (30 s) is half of what `expect.poll` allows here.
+ */
+export const BROWSER_ACTION_LIMIT_MS = 60_000;
+
 export interface LaunchedBrowser {
   browser: Browser;
+  /** A fresh context (cookies, storage) whose actions wait up to BROWSER_ACTION_LIMIT_MS. */
+  newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
   close(): Promise<void>;
 }
 
@@ -40,6 +48,11 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
   });
   return {
     browser,
+    async newContext(options) {
+      const context = await browser.newContext(options);
+      context.setDefaultTimeout(BROWSER_ACTION_LIMIT_MS);
+      return context;
+    },
     async close() {
       await browser.close();
       fs.rmSync(profile, { recursive: true, force: true });

@@ -73,6 +73,8 @@ export interface NotificationServiceOptions {
   /** Each outbox row is delivered by a job of kind DELIVERY_JOB keyed by its id. */
   jobs: JobQueue;
   egress: EgressClient;
+  /** Wakes this server's job worker (deliveries are its jobs). */
+  wakeWorker(): void;
 }
 
 export const DELIVERY_JOB = 'oncall.delivery';
@@ -84,12 +86,14 @@ export class NotificationService {
   private readonly db: Database['db'];
   private readonly clock: () => Date;
   private readonly openCache = new Map<string, OpenChannel>();
-  /** Called after a commit that enqueued something, so the worker delivers without waiting for its next poll. */
-  onEnqueued: () => void = () => undefined;
-
   constructor(private readonly options: NotificationServiceOptions) {
     this.db = options.database.db;
     this.clock = options.clock;
+  }
+
+  /** Call after a commit that enqueued something, so the worker delivers without waiting for its next poll. */
+  onEnqueued(): void {
+    this.options.wakeWorker();
   }
 
   private box(): SecretBox {
