@@ -187,7 +187,8 @@ export class EscalationService {
    *
    * A full scan starts at the durable cursor, which trails by CURSOR_SETTLE_MS so that entries
    * committed late with lower ids (PostgreSQL) are not skipped; under a stream of new incidents that
-   * is every entry of the last minute, on every tick. Other scans start where this process last found
+   * is every entry of the last minute, so it reads them only when a tally shows one of them undispatched
+   * (see allDispatched). Other scans start where this process last found
    * everything dispatched (`scannedUpTo`): the worker runs those on pokes and a full scan on its poll,
    * so a late or failed entry waits at most one poll interval.
    */
@@ -195,8 +196,6 @@ export class EscalationService {
     const full = options.full ?? true;
     const cursor = await repository.dispatchCursor(this.db);
     let from = full ? cursor : Math.max(cursor, this.scannedUpTo);
-    // Under a stream of incidents the window a full scan re-reads holds a minute of entries, nearly all dispatched:
-    // when the tallies say all up to this process's scan position are, the scan starts there instead of reading them.
     if (full && this.scannedUpTo > cursor && (await this.allDispatched(cursor, this.scannedUpTo))) from = this.scannedUpTo;
     const pending: DispatchedEntry[] = [];
     for await (const raw of this.undispatchedAfter(from)) {
