@@ -2,7 +2,7 @@
  * Starts `firebreak serve` as a separate OS process and talks to it over HTTP. No vitest here: the
  * benchmarks use this directly, and test/support/server.ts re-exports it for the suite.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -41,12 +41,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+let checkedBuild = false;
+
+/**
+ * Benchmarks start servers without the test suite's global setup, so a dist/ older than the sources would
+ * silently measure old code: rebuilt here, once per process (a few stat calls when it is current).
+ */
+function rebuildIfStale(): void {
+  if (checkedBuild) return;
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts/build.mjs'), '--if-stale'], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 600_000 });
+  checkedBuild = true;
+}
+
 /** Starts `firebreak serve` as a separate OS process (CLI tests, restarts, several servers on one database, benchmarks). */
 export async function spawnServer(env: Record<string, string>, options: SpawnOptions = {}): Promise<ServerProcess> {
   const port = env.FIREBREAK_PORT ?? String(await freePort());
   // The compiled server, as `npm start` runs it (the test suite's global setup rebuilds it when a source
   // changed); from the TypeScript sources only in a tree that was never built.
   const compiled = path.join(REPO_ROOT, 'dist/main.js');
+  if (fs.existsSync(compiled)) rebuildIfStale();
   const entry = fs.existsSync(compiled) ? [compiled] : ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts')];
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry, 'serve'], {
     cwd: REPO_ROOT,
