@@ -12,7 +12,7 @@
  *      nowhere: its CPU per alert, measured until its API lists them all.
  *
  * Prints the CPU-per-alert ratio and writes the section bench:ingest-alertmanager of BENCHMARKS.md.
- * usage: npx tsx bench/ingest/alertmanager.ts [--groups 25] [--enqueue 5000] [--no-write]
+ * usage: npx tsx bench/ingest/alertmanager.ts [--groups 25] [--enqueue 5000] [--enqueue-warm-up 3000] [--no-write]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,7 +29,7 @@ const GROUPS = option('groups', 25);
 const GROUP_SIZE = 2000;
 const ENQUEUE = option('enqueue', 5000);
 const ENQUEUE_SEQUENTIAL = Math.max(1, Math.round(ENQUEUE / 5));
-const ENQUEUE_WARM_UP = 3000;
+const ENQUEUE_WARM_UP = option('enqueue-warm-up', 3000);
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 const token = 'fbk_bench_admin_token_0123456789';
 
