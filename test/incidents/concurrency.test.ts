@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { INCIDENT_ID_PATTERN } from '../../src/incidents/index.ts';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.ts';
+import { rejectInserts } from '../support/reject-inserts.ts';
 import { ADMIN_TOKEN, spawnServer, startTestServer, type TestServer } from '../support/server.ts';
 
 describeEachDatabase('concurrency', (kind) => {
@@ -53,14 +53,7 @@ describeEachDatabase('concurrency', (kind) => {
   });
 
   it('a creation whose write fails fails alone; the others sent with it are created', async () => {
-    // A trigger makes the database itself reject one title, as a constraint or disk error would.
-    const db = server.firebreak.ctx.database.db;
-    if (kind === 'sqlite') {
-      await sql`CREATE TRIGGER test_poison BEFORE INSERT ON incidents WHEN NEW.title = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`.execute(db);
-    } else {
-      await sql`CREATE FUNCTION test_poison() RETURNS trigger AS $$ BEGIN IF NEW.title = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql`.execute(db);
-      await sql`CREATE TRIGGER test_poison BEFORE INSERT ON incidents FOR EACH ROW EXECUTE FUNCTION test_poison()`.execute(db);
-    }
+    const undo = await rejectInserts(server.firebreak.ctx.database.db, kind, 'incidents', 'title', 'poison');
     try {
       await openConnections(20);
       const titles = Array.from({ length: 20 }, (_, i) => (i === 7 || i === 13 ? 'poison' : `healthy ${i}`));
@@ -70,7 +63,7 @@ describeEachDatabase('concurrency', (kind) => {
       const listed = await server.api('GET', '/api/v1/incidents?q=poison');
       expect(listed.body.items).toEqual([]);
     } finally {
-      await sql`DROP TRIGGER test_poison${sql.raw(kind === 'postgres' ? ' ON incidents' : '')}`.execute(db);
+      await undo();
     }
   });
 

@@ -1,7 +1,7 @@
 import net from 'node:net';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.ts';
+import { rejectInserts } from '../support/reject-inserts.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { createIntegration, createService, post, trigger } from './helpers.ts';
 
@@ -124,14 +124,7 @@ describeEachDatabase('Events API events sent together', (kind) => {
   });
 
   it('an event whose write fails fails alone; the events sent with it are stored', async () => {
-    // A trigger makes the database itself reject one alert, as a constraint or disk error would.
-    const db = server.firebreak.ctx.database.db;
-    if (kind === 'sqlite') {
-      await sql`CREATE TRIGGER test_poison_alert BEFORE INSERT ON alerts WHEN NEW.dedup_key = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`.execute(db);
-    } else {
-      await sql`CREATE FUNCTION test_poison_alert() RETURNS trigger AS $$ BEGIN IF NEW.dedup_key = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql`.execute(db);
-      await sql`CREATE TRIGGER test_poison_alert BEFORE INSERT ON alerts FOR EACH ROW EXECUTE FUNCTION test_poison_alert()`.execute(db);
-    }
+    const undo = await rejectInserts(server.firebreak.ctx.database.db, kind, 'alerts', 'dedup_key', 'poison');
     try {
       expect((await post(server, '/v2/enqueue', trigger(key, 'inventory sync lagging', { dedup_key: 'inventory' }))).status).toBe(202);
       const events = [
@@ -152,7 +145,7 @@ describeEachDatabase('Events API events sent together', (kind) => {
       expect(await alertsOfKey('cart')).toEqual([expect.objectContaining({ status: 'firing', occurrences: 1 })]);
       expect(await alertsOfKey('inventory')).toEqual([expect.objectContaining({ status: 'resolved', occurrences: 2 })]);
     } finally {
-      await sql`DROP TRIGGER test_poison_alert${sql.raw(kind === 'postgres' ? ' ON alerts' : '')}`.execute(db);
+      await undo();
     }
   });
 });
