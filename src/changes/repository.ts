@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { PreparedQuery, fromJson, isUniqueViolation, toJson, viewAs, type Executor, type PreparedValue } from '../storage/index.ts';
+import { PreparedQuery, preparedPerShape, fromJson, isUniqueViolation, toJson, viewAs, type Executor, type PreparedValue } from '../storage/index.ts';
 import type { ChangeDraft } from './domain.ts';
 import type { Change, ChangeKind, ChangeSource } from './schemas.ts';
 import type { ChangeTables } from './schema.ts';
@@ -105,30 +105,32 @@ export async function listChanges(executor: Executor, filter: ChangeFilter): Pro
   return rows.map(changeFromRow);
 }
 
-/** Every incident page asks for suspects: the statement is compiled once per number of services, not built each time. */
-const candidateQueries = new Map<number, PreparedQuery<string, ChangeCandidateRow>>();
+function buildCandidateQuery(serviceCount: number): PreparedQuery<string, ChangeCandidateRow> {
+  return new PreparedQuery<string, ChangeCandidateRow>((slot, executor) => {
+    const arm = (i: number) =>
+      tables(executor)
+        .selectFrom('changes')
+        .select(['id', 'service', 'kind', 'at'])
+        .where('service', '=', slot(`s${i}`))
+        .where('at', '>=', slot('from'))
+        .where('at', '<=', slot('to'))
+        .orderBy('at', 'desc')
+        .limit(CANDIDATES_PER_SERVICE);
+    // A UNION ALL of per-service scans: each arm is one index range scan on both databases.
+    let union = tables(executor).selectFrom(arm(0).as('c0')).selectAll();
+    for (let i = 1; i < serviceCount; i++) union = union.unionAll(tables(executor).selectFrom(arm(i).as(`c${i}`)).selectAll());
+    return union;
+  });
+}
 
+const cachedCandidateQuery = preparedPerShape(buildCandidateQuery);
+
+/**
+ * Every incident page asks for suspects: the statement is compiled once per number of services, not built each time
+ * (up to MAX_CACHED_SHAPES services; a rare larger incident builds its own).
+ */
 function candidateQueryFor(serviceCount: number): PreparedQuery<string, ChangeCandidateRow> {
-  let query = candidateQueries.get(serviceCount);
-  if (!query) {
-    query = new PreparedQuery<string, ChangeCandidateRow>((slot, executor) => {
-      const arm = (i: number) =>
-        tables(executor)
-          .selectFrom('changes')
-          .select(['id', 'service', 'kind', 'at'])
-          .where('service', '=', slot(`s${i}`))
-          .where('at', '>=', slot('from'))
-          .where('at', '<=', slot('to'))
-          .orderBy('at', 'desc')
-          .limit(CANDIDATES_PER_SERVICE);
-      // A UNION ALL of per-service scans: each arm is one index range scan on both databases.
-      let union = tables(executor).selectFrom(arm(0).as('c0')).selectAll();
-      for (let i = 1; i < serviceCount; i++) union = union.unionAll(tables(executor).selectFrom(arm(i).as(`c${i}`)).selectAll());
-      return union;
-    });
-    if (serviceCount <= MAX_CACHED_SHAPES) candidateQueries.set(serviceCount, query);
-  }
-  return query;
+  return serviceCount <= MAX_CACHED_SHAPES ? cachedCandidateQuery(serviceCount) : buildCandidateQuery(serviceCount);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
-import { PreparedInsert, PreparedQuery, fromJson, toJson, viewAs, type Executor, type PreparedValue } from '../storage/index.ts';
+import { PreparedInsert, PreparedQuery, preparedPerShape, fromJson, toJson, viewAs, type Executor, type PreparedValue } from '../storage/index.ts';
 import type { IncidentCountsQuery, IncidentSort, ListIncidentsQuery } from './schemas.ts';
 import { ACTIVE_STATUSES as ACTIVE, SEVERITIES, type IncidentStatus } from './lifecycle.ts';
 import type { IncidentRow, IncidentTables } from './schema.ts';
@@ -283,50 +283,42 @@ export async function coarseIncidentsOfServicesSince(executor: Executor, service
 }
 
 /** The dispatcher's page read, compiled once per list of kinds (a capability passes one constant list). */
-const timelinePageQueries = new Map<string, PreparedQuery<'after' | 'limit', TimelineRow>>();
+const timelinePageQuery = preparedPerShape((kinds: readonly string[]) => {
+  const fixedKinds = [...kinds];
+  return new PreparedQuery<'after' | 'limit', TimelineRow>((slot, builder) =>
+    tables(builder)
+      .selectFrom('timeline_entries')
+      .selectAll()
+      .where('id', '>', slot('after') as unknown as number)
+      .where('kind', 'in', fixedKinds)
+      .orderBy('id')
+      .limit(slot('limit') as unknown as number),
+  );
+});
 
 /** Timeline entries of the given kinds after `afterId`, in id order: what a dispatcher reads, page by page. */
 export async function timelineEntriesAfter(executor: Executor, afterId: number, kinds: readonly string[], limit: number): Promise<TimelineRow[]> {
-  const key = kinds.join('\u0000');
-  let query = timelinePageQueries.get(key);
-  if (!query) {
-    const fixedKinds = [...kinds];
-    query = new PreparedQuery<'after' | 'limit', TimelineRow>((slot, builder) =>
-      tables(builder)
-        .selectFrom('timeline_entries')
-        .selectAll()
-        .where('id', '>', slot('after') as unknown as number)
-        .where('kind', 'in', fixedKinds)
-        .orderBy('id')
-        .limit(slot('limit') as unknown as number),
-    );
-    timelinePageQueries.set(key, query);
-  }
-  return query.execute(executor, { after: afterId, limit });
+  return timelinePageQuery(kinds).execute(executor, { after: afterId, limit });
 }
 
-const timelineTallyQueries = new Map<string, PreparedQuery<'after' | 'upTo', { entries: number | string; id_sum: number | string | null }>>();
+const timelineTallyQuery = preparedPerShape((kinds: readonly string[]) => {
+  const fixedKinds = [...kinds];
+  return new PreparedQuery<'after' | 'upTo', { entries: number | string; id_sum: number | string | null }>((slot, builder) =>
+    tables(builder)
+      .selectFrom('timeline_entries')
+      .select((eb) => [eb.fn.countAll<number | string>().as('entries'), eb.fn.sum<number | string | null>('id').as('id_sum')])
+      .where('id', '>', slot('after') as unknown as number)
+      .where('id', '<=', slot('upTo') as unknown as number)
+      .where('kind', 'in', fixedKinds),
+  );
+});
 
 /**
  * How many entries of the given kinds have ids in (afterId, upToId], and the sum of those ids: with the same tally of
  * the marks a dispatcher keeps, it shows that every entry of a range was dispatched without reading the entries.
  */
 export async function timelineTally(executor: Executor, afterId: number, upToId: number, kinds: readonly string[]): Promise<{ count: number; idSum: number }> {
-  const key = kinds.join('\u0000');
-  let query = timelineTallyQueries.get(key);
-  if (!query) {
-    const fixedKinds = [...kinds];
-    query = new PreparedQuery((slot, builder) =>
-      tables(builder)
-        .selectFrom('timeline_entries')
-        .select((eb) => [eb.fn.countAll<number | string>().as('entries'), eb.fn.sum<number | string | null>('id').as('id_sum')])
-        .where('id', '>', slot('after') as unknown as number)
-        .where('id', '<=', slot('upTo') as unknown as number)
-        .where('kind', 'in', fixedKinds),
-    );
-    timelineTallyQueries.set(key, query);
-  }
-  const [row] = await query.execute(executor, { after: afterId, upTo: upToId });
+  const [row] = await timelineTallyQuery(kinds).execute(executor, { after: afterId, upTo: upToId });
   return { count: Number(row?.entries ?? 0), idSum: Number(row?.id_sum ?? 0) };
 }
 

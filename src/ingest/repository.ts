@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
-import { PreparedInsert, PreparedQuery, viewAs, type Executor, type PreparedValue } from '../storage/index.ts';
+import { PreparedInsert, PreparedQuery, preparedPerShape, viewAs, type Executor, type PreparedValue } from '../storage/index.ts';
 import { ALERT_COLUMNS, type AlertRow, type IngestTables } from './schema.ts';
 import type { AlertStatus, ListAlertsQuery } from './schemas.ts';
 
@@ -122,19 +122,12 @@ const OPEN_LOOKUP_CHUNK = 512;
  * The open-alert lookup of a delivery, compiled once per power-of-two key count (so at most ten shapes):
  * Kysely building and compiling a fresh IN list on every delivery cost more than the lookup itself.
  */
-const openLookups = new Map<number, PreparedQuery<string, Pick<AlertRow, 'dedup_key' | 'suppressed_until'>>>();
-
-function openLookupFor(size: number) {
-  let query = openLookups.get(size);
-  if (!query) {
-    const keySlots = (slot: (name: string) => string) => Array.from({ length: size }, (_, i) => slot(`k${i}`));
-    query = new PreparedQuery<string, Pick<AlertRow, 'dedup_key' | 'suppressed_until'>>((slot, executor) =>
-      tables(executor).selectFrom('alerts').select(['dedup_key', 'suppressed_until']).where('dedup_scope', '=', slot('scope')).where('dedup_key', 'in', keySlots(slot)).where('status', '<>', 'resolved'),
-    );
-    openLookups.set(size, query);
-  }
-  return query;
-}
+const openLookupFor = preparedPerShape((size: number) => {
+  const keySlots = (slot: (name: string) => string) => Array.from({ length: size }, (_, i) => slot(`k${i}`));
+  return new PreparedQuery<string, Pick<AlertRow, 'dedup_key' | 'suppressed_until'>>((slot, executor) =>
+    tables(executor).selectFrom('alerts').select(['dedup_key', 'suppressed_until']).where('dedup_scope', '=', slot('scope')).where('dedup_key', 'in', keySlots(slot)).where('status', '<>', 'resolved'),
+  );
+});
 
 /** The open alerts among these dedup keys (a delivery's), in one statement per 512 keys. */
 export async function openAlertsOfKeys(executor: Executor, scope: string, keys: readonly string[]): Promise<Pick<AlertRow, 'dedup_key' | 'suppressed_until'>[]> {
@@ -281,24 +274,17 @@ export async function dedupScopeOfAlert(executor: Executor, id: string): Promise
 // ------------------------------------------------------------------------------------------------ grouping
 
 /** A new alert's group lookups, compiled once per number of group keys (an alert has one or a few). */
-const groupQueries = new Map<number, { find: PreparedQuery<string, AlertGroupRow>; touch: PreparedQuery<string, never> }>();
-
-function groupQueriesFor(keyCount: number) {
-  let queries = groupQueries.get(keyCount);
-  if (!queries) {
-    const keySlots = (slot: (name: string) => string) => Array.from({ length: keyCount }, (_, i) => slot(`k${i}`));
-    queries = {
-      find: new PreparedQuery<string, AlertGroupRow>((slot, executor) =>
-        tables(executor).selectFrom('alert_groups').select(['group_key', 'incident_id', 'last_alert_at']).where('group_key', 'in', keySlots(slot)),
-      ),
-      touch: new PreparedQuery<string, never>((slot, executor) =>
-        tables(executor).updateTable('alert_groups').set({ last_alert_at: slot('now') }).where('group_key', 'in', keySlots(slot)).where('incident_id', '=', slot('incident')),
-      ),
-    };
-    groupQueries.set(keyCount, queries);
-  }
-  return queries;
-}
+const groupQueriesFor = preparedPerShape((keyCount: number) => {
+  const keySlots = (slot: (name: string) => string) => Array.from({ length: keyCount }, (_, i) => slot(`k${i}`));
+  return {
+    find: new PreparedQuery<string, AlertGroupRow>((slot, executor) =>
+      tables(executor).selectFrom('alert_groups').select(['group_key', 'incident_id', 'last_alert_at']).where('group_key', 'in', keySlots(slot)),
+    ),
+    touch: new PreparedQuery<string, never>((slot, executor) =>
+      tables(executor).updateTable('alert_groups').set({ last_alert_at: slot('now') }).where('group_key', 'in', keySlots(slot)).where('incident_id', '=', slot('incident')),
+    ),
+  };
+});
 
 function keySlotValues(keys: readonly string[]): Record<string, PreparedValue> {
   const values: Record<string, PreparedValue> = {};
@@ -345,21 +331,19 @@ export async function alertIncident(executor: Executor, incidentId: string): Pro
 // ------------------------------------------------------------------------------------------------ correlation
 
 /** Keys of one incident are inserted in one statement, compiled once per number of keys. */
-const addKeysQueries = new Map<number, PreparedQuery<string, never>>();
-
-export async function addCorrelationKeys(executor: Executor, incidentId: string, bucket: number, at: string, keys: readonly string[]): Promise<void> {
-  if (keys.length === 0) return;
-  let query = addKeysQueries.get(keys.length);
-  if (!query) {
-    const count = keys.length;
-    query = new PreparedQuery<string, never>((slot, db) =>
+const addKeysQueryFor = preparedPerShape(
+  (count: number) =>
+    new PreparedQuery<string, never>((slot, db) =>
       tables(db)
         .insertInto('correlation_index')
         .values(Array.from({ length: count }, (_, i) => ({ key: slot(`k${i}`), incident_id: slot('incident'), bucket: slot('bucket') as unknown as number, at: slot('at') })))
         .onConflict((oc) => oc.columns(['key', 'incident_id']).doNothing()),
-    );
-    addKeysQueries.set(count, query);
-  }
+    ),
+);
+
+export async function addCorrelationKeys(executor: Executor, incidentId: string, bucket: number, at: string, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const query = addKeysQueryFor(keys.length);
   const values = keySlotValues(keys);
   values.incident = incidentId;
   values.bucket = bucket;

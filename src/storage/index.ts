@@ -15,7 +15,7 @@ export {
   type MigrationSet,
 } from './database.ts';
 export { toJson, fromJson, nowIso } from './values.ts';
-export { PreparedQuery, PreparedInsert, type PreparedValue } from './prepared.ts';
+export { PreparedQuery, preparedPerShape, PreparedInsert, type PreparedValue } from './prepared.ts';
 export { CommitBatcher, type BatchOutcome } from './commit-batcher.ts';
 export { GroupCommit, type GroupWork, type GroupCommitOptions } from './group-commit.ts';
 export { JobQueue, JobLeaseLost, JobWorker, jobMigrations, backoffMs, type JobTables, type JobRow, type ClaimedJob, type JobExecutor, type JobHandler, type PeriodicTask } from './jobs.ts';

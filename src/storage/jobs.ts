@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Database, MigrationSet } from './database.ts';
-import { PreparedQuery } from './prepared.ts';
+import { PreparedQuery, preparedPerShape } from './prepared.ts';
 
 /**
  * Durable background work: a row per job in `storage_jobs`, claimed with a lease. Any number of
@@ -100,7 +100,21 @@ export class JobLeaseLost extends Error {}
 export class JobQueue {
   readonly db: Kysely<JobTables>;
   private readonly postgres: boolean;
-  private readonly dueKindsQueries = new Map<string, PreparedQuery<'now', { kind: string }>>();
+  /** Every tick of every server asks which kinds are due; the set of kinds it asks about rarely changes, so each set is compiled once. */
+  private readonly dueKindsQuery = preparedPerShape((kinds: readonly string[]) => {
+    const fixedKinds = [...kinds];
+    return new PreparedQuery<'now', { kind: string }>((slot, builder) => {
+      const db = builder as unknown as Kysely<JobTables>;
+      // One LIMIT 1 probe per kind (each an index lookup however long a backlog is), wrapped so SQLite accepts the UNION.
+      const probe = (kind: string, i: number) =>
+        db.selectFrom((inner) => inner.selectFrom('storage_jobs').select('kind').where('kind', '=', kind).where(dueAt(slot('now'))).limit(1).as(`k${i}`)).select('kind');
+      let union = probe(fixedKinds[0]!, 0);
+      fixedKinds.slice(1).forEach((kind, i) => {
+        union = union.unionAll(probe(kind, i + 1));
+      });
+      return union;
+    });
+  });
 
   constructor(
     database: Database,
@@ -207,25 +221,7 @@ export class JobQueue {
    */
   async dueKinds(kinds: readonly string[]): Promise<Set<string>> {
     if (kinds.length === 0) return new Set();
-    // Every tick of every server runs this; the set of kinds it asks about rarely changes, so each set is compiled once.
-    const key = kinds.join('\u0000');
-    let query = this.dueKindsQueries.get(key);
-    if (!query) {
-      const fixedKinds = [...kinds];
-      query = new PreparedQuery<'now', { kind: string }>((slot, builder) => {
-        const db = builder as unknown as Kysely<JobTables>;
-        // One LIMIT 1 probe per kind (each an index lookup however long a backlog is), wrapped so SQLite accepts the UNION.
-        const probe = (kind: string, i: number) =>
-          db.selectFrom((inner) => inner.selectFrom('storage_jobs').select('kind').where('kind', '=', kind).where(dueAt(slot('now'))).limit(1).as(`k${i}`)).select('kind');
-        let union = probe(fixedKinds[0]!, 0);
-        fixedKinds.slice(1).forEach((kind, i) => {
-          union = union.unionAll(probe(kind, i + 1));
-        });
-        return union;
-      });
-      this.dueKindsQueries.set(key, query);
-    }
-    const rows = await query.execute(this.db, { now: this.clock().toISOString() });
+    const rows = await this.dueKindsQuery(kinds).execute(this.db, { now: this.clock().toISOString() });
     return new Set(rows.map((r) => r.kind));
   }
 

@@ -40,6 +40,24 @@ export class PreparedQuery<Name extends string, Row> {
   }
 }
 
+/**
+ * Prepared statements whose SQL depends on a small shape (how many keys an IN list has, which fixed kinds it names):
+ * each shape's statements are built on its first use and kept, so a hot path compiles a handful of shapes once. A list
+ * shape is told apart by its items, so callers may pass a fresh copy of the same list.
+ */
+export function preparedPerShape<Shape extends number | readonly string[], Prepared>(build: (shape: Shape) => Prepared): (shape: Shape) => Prepared {
+  const byShape = new Map<number | string, Prepared>();
+  return (shape) => {
+    const key = typeof shape === 'number' ? shape : shape.join('\u0000');
+    let prepared = byShape.get(key);
+    if (prepared === undefined) {
+      prepared = build(shape);
+      byShape.set(key, prepared);
+    }
+    return prepared;
+  };
+}
+
 /** Rows per statement of a PreparedInsert: the largest power of two used, so a table has at most 7 compiled shapes. */
 const MAX_ROWS_PER_INSERT = 64;
 
