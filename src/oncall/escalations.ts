@@ -49,7 +49,6 @@ export const ESCALATION_JOB = 'oncall.escalation';
 /** The lease of a level fired by a responder's request: it only has to outlast one transaction. */
 const ESCALATE_NOW_LEASE_MS = 60_000;
 
-
 /**
  * Escalation policies, the escalations they run (timers stored as rows with `due_at`), and the
  * dispatcher that turns incident timeline entries into notifications, escalation starts and stops.
@@ -312,7 +311,7 @@ export class EscalationService {
       mine.map((entry) => entry.incident_id),
       trx,
     );
-    const channels = await this.options.notifications.enabledChannels(trx);
+    const channels = await repository.enabledChannels(trx);
     const outcomes: (DispatchOutcome | null)[] = [];
     for (const entry of entries) {
       if (!marked.has(entry.id)) {

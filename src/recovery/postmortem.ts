@@ -37,7 +37,6 @@ export function overdueAt(dueDate: string): string {
   return new Date(Date.parse(`${dueDate}T00:00:00.000Z`) + 86_400_000).toISOString();
 }
 
-
 export interface PostmortemDocument {
   generated_at: string;
   incident: {

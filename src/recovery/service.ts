@@ -98,7 +98,6 @@ export interface RecoveryServiceDeps {
   jobs: JobQueue;
 }
 
-
 /** Recovery plans: objectives from the catalogue, a step graph, real verification, rollbacks and the report. */
 export class RecoveryService {
   private readonly db: Database['db'];

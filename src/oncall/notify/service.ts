@@ -295,11 +295,6 @@ export class NotificationService {
     return outcome;
   }
 
-  /** The enabled channels, for a caller that enqueues many notifications in one transaction (`enqueueInTransaction`'s `channels`). */
-  enabledChannels(executor: Executor): Promise<ChannelRow[]> {
-    return repository.enabledChannels(executor);
-  }
-
   /**
    * The same inside a caller's transaction, so the decision and its notifications commit together. Call `onEnqueued` after commit.
    * `channels`: the enabled channels read earlier in the same transaction, so a burst reads them once.
