@@ -59,8 +59,9 @@ export async function spawnServer(env: Record<string, string>, options: SpawnOpt
   // The compiled server, as `npm start` runs it (the test suite's global setup rebuilds it when a source
   // changed); from the TypeScript sources only in a tree that was never built.
   const compiled = path.join(REPO_ROOT, 'dist/main.js');
-  if (fs.existsSync(compiled)) rebuildIfStale();
-  const entry = fs.existsSync(compiled) ? [compiled] : ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts')];
+  const built = fs.existsSync(compiled);
+  if (built) rebuildIfStale();
+  const entry = built ? [compiled] : ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts')];
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry, 'serve'], {
     cwd: REPO_ROOT,
     // OTLP/gRPC is off unless asked for: its default port (4317) would collide between servers started side by side.
@@ -118,17 +119,28 @@ export function processCpuMs(pid: number): number {
 }
 
 /** CPU ms of every PostgreSQL process on the machine (postmaster, backends, WAL writer, checkpointer). */
-export function postgresCpuMs(): number {
-  let total = 0;
+/** The pids of the machine's PostgreSQL processes: the postmaster, its backends and its helpers. */
+function postgresPids(): number[] {
+  const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (name === 'postgres' || name.startsWith('postgres:')) total += processCpuMs(Number(entry));
+      if (name === 'postgres' || name.startsWith('postgres:')) pids.push(Number(entry));
     } catch {
       // the process ended while we looked
     }
+  }
+  return pids;
+}
+
+export function postgresCpuMs(): number {
+  let total = 0;
+  for (const pid of postgresPids()) {
+    const cpu = processCpuMs(pid);
+    // NaN: the process ended since it was listed.
+    if (!Number.isNaN(cpu)) total += cpu;
   }
   return total;
 }
@@ -143,15 +155,10 @@ export function startPostgresCpuMeter(database: string): { stop(): number } {
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   const read = (initial: boolean) => {
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
+    for (const pid of postgresPids()) {
       try {
-        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        if (name !== 'postgres' && !name.startsWith('postgres:')) continue;
-        const title = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        const title = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
         if (!title.split(' ').includes(database)) continue;
-        const pid = Number(entry);
         const cpu = processCpuMs(pid);
         if (Number.isNaN(cpu)) continue;
         if (!first.has(pid)) first.set(pid, initial ? cpu : 0);
